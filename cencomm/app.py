@@ -1,0 +1,58 @@
+"""create_app(settings): the one place that wires everything together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from cencomm.appkeys import DATABASE, METRICS, SCHEMA_HEAD, SERVICES, SETTINGS
+from cencomm.domain.clock import Clock, SystemClock
+from cencomm.services.container import build_services
+from cencomm.settings import Settings
+from cencomm.storage.db import Database
+from cencomm.storage.keyring import load_or_create_server_keys
+from cencomm.storage.migrate import head_revision
+from cencomm.web.metrics import HttpMetrics
+from cencomm.web.middlewares import (
+    add_security_headers,
+    observe_middleware,
+    problem_middleware,
+    request_id_middleware,
+)
+from cencomm.web.routes import setup_routes
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    app = web.Application(
+        middlewares=[request_id_middleware, observe_middleware, problem_middleware],
+        # JSON bodies are read through web.parsing with their own limit; uploads stream.
+        client_max_size=settings.http.max_json_bytes,
+    )
+    app[SETTINGS] = settings
+    app[METRICS] = HttpMetrics()
+    app[SCHEMA_HEAD] = head_revision()
+    app.on_response_prepare.append(add_security_headers)
+    app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(_services_ctx(clock or SystemClock()))
+    setup_routes(app)
+    return app
+
+
+async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    db = Database(settings.database_url, settings.database)
+    app[DATABASE] = db
+    yield
+    await db.dispose()
+
+
+def _services_ctx(clock: Clock):  # type: ignore[no-untyped-def]
+    async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        settings.data.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        keys = load_or_create_server_keys(settings.data.dir)
+        app[SERVICES] = build_services(settings, app[DATABASE], clock, keys)
+        yield
+
+    return services_ctx

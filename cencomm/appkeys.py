@@ -1,0 +1,27 @@
+"""Every typed key of the aiohttp application state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from cencomm.domain.users import Principal
+
+if TYPE_CHECKING:
+    from cencomm.services.container import Services
+    from cencomm.settings import Settings
+    from cencomm.storage.db import Database
+    from cencomm.web.metrics import HttpMetrics
+    from cencomm.web.routes import Route
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+DATABASE: web.AppKey[Database] = web.AppKey("database")
+SERVICES: web.AppKey[Services] = web.AppKey("services")
+METRICS: web.AppKey[HttpMetrics] = web.AppKey("metrics")
+ROUTES: web.AppKey[tuple[Route, ...]] = web.AppKey("routes")
+SCHEMA_HEAD: web.AppKey[str | None] = web.AppKey("schema_head")
+
+# Per-request state.
+REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id", str)
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)

@@ -1,0 +1,108 @@
+"""The `cencomm` command line: serve, migrate, create-admin, demo-seed, audit verify."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from cencomm import __version__
+from cencomm.logs import configure_logging
+from cencomm.settings import Settings, SettingsError, load_settings
+
+logger = logging.getLogger("cencomm.cli")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A command failed for a reason the operator can act on; the message says which."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cencomm",
+        description="Secure intelligence exchange for customs enforcement operations.",
+    )
+    parser.add_argument("--version", action="version", version=f"cencomm {__version__}")
+    parser.add_argument(
+        "--config", type=Path, help="TOML settings file (default: $CENCOMM_CONFIG or config/cencomm.toml)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="upgrade the schema to head, then serve HTTP")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    serve.add_argument(
+        "--no-migrate", action="store_true", help="do not upgrade the schema before serving"
+    )
+
+    commands.add_parser("migrate", help="upgrade the database schema to head and exit")
+
+    admin = commands.add_parser(
+        "create-admin",
+        help="create the first Secretariat administrator (password from stdin or "
+        "CENCOMM_ADMIN_PASSWORD)",
+    )
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--display-name", help="shown to other users (default: the username)")
+    admin.add_argument(
+        "--organization", default="WCO Secretariat", help="name of the Secretariat organisation"
+    )
+
+    commands.add_parser("demo-seed", help="load a demo Operation STOP (once; a repeat does nothing)")
+
+    audit = commands.add_parser("audit", help="audit log tools")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    audit_commands.add_parser(
+        "verify", help="check the audit log; exit 0 when intact, else name the first bad entry"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        if args.command == "serve":
+            server = replace(
+                settings.server,
+                host=args.host or settings.server.host,
+                port=args.port if args.port is not None else settings.server.port,
+            )
+            settings = replace(settings, server=server)
+    except SettingsError as exc:
+        print(f"cencomm: invalid setting: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings.logging)
+    try:
+        return _run(args, settings)
+    except CommandError as exc:
+        print(f"cencomm: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from cencomm import commands  # imported late: keeps `--help` fast and free of heavy imports
+
+    if args.command == "serve":
+        return commands.serve(settings, run_migrations=not args.no_migrate)
+    if args.command == "migrate":
+        return asyncio.run(commands.migrate(settings))
+    if args.command == "create-admin":
+        return asyncio.run(
+            commands.create_admin(settings, args.username, args.display_name, args.organization)
+        )
+    if args.command == "demo-seed":
+        return asyncio.run(commands.demo_seed(settings))
+    if args.command == "audit" and args.audit_command == "verify":
+        return asyncio.run(commands.audit_verify(settings))
+    raise CommandError(f"unknown command {args.command}")  # argparse prevents this

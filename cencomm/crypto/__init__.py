@@ -1,0 +1,1 @@
+"""Cryptography: keys, signatures, tokens, hashing."""

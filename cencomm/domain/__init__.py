@@ -1,0 +1,1 @@
+"""Plain domain rules: standard library only, no I/O."""

@@ -1,0 +1,102 @@
+"""Audit entries: what happened, by whom, to what; and their Merkle leaf bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cencomm.domain.clock import rfc3339
+from cencomm.domain.ids import GroupId, OrganizationId, UserId
+from cencomm.domain.users import Caller
+
+MAX_DETAILS_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """What a service asks the audit trail to append; the trail adds the index and time."""
+
+    action: str
+    actor_id: UserId | None = None
+    organization_id: OrganizationId | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    group_id: GroupId | None = None
+    ip: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def by(
+        cls,
+        caller: Caller,
+        action: str,
+        *,
+        target_type: str | None = None,
+        target_id: object | None = None,
+        group_id: GroupId | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> AuditRecord:
+        """A record of `action` done by `caller` (anonymous callers have no actor)."""
+        principal = caller.principal
+        return cls(
+            action=action,
+            actor_id=principal.user_id if principal else None,
+            organization_id=principal.organization_id if principal else None,
+            target_type=target_type,
+            target_id=None if target_id is None else str(target_id),
+            group_id=group_id,
+            ip=caller.ip,
+            details=details or {},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One leaf of the audit log. Never updated, never deleted."""
+
+    index: int
+    at: datetime
+    action: str
+    actor_id: uuid.UUID | None
+    organization_id: uuid.UUID | None
+    target_type: str | None
+    target_id: str | None
+    group_id: uuid.UUID | None
+    ip: str | None
+    details: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        """The public form of the entry (API.md, "Audit log")."""
+        return {
+            "index": self.index,
+            "at": rfc3339(self.at),
+            "actor_id": _str_or_none(self.actor_id),
+            "organization_id": _str_or_none(self.organization_id),
+            "action": self.action,
+            "target_type": self.target_type,
+            "target_id": self.target_id,
+            "group_id": _str_or_none(self.group_id),
+            "ip": self.ip,
+            "details": self.details,
+        }
+
+    def leaf(self) -> str:
+        """The exact leaf string: the entry as JSON with sorted keys and no whitespace."""
+        return canonical_json(self.as_json())
+
+    def leaf_hash(self) -> bytes:
+        """RFC 9162 leaf hash: SHA-256(0x00 || leaf bytes)."""
+        return hashlib.sha256(b"\x00" + self.leaf().encode("utf-8")).digest()
+
+
+def canonical_json(value: object) -> str:
+    """Sorted keys, no whitespace, UTF-8 characters kept as they are."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _str_or_none(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,1 @@
+"""Live delivery: fan-out hub and cross-process bus."""

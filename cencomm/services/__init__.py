@@ -1,0 +1,1 @@
+"""Use cases: each method owns one transaction and its audit entry."""

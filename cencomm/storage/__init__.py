@@ -1,0 +1,1 @@
+"""Persistence: engine, tables and one store per aggregate."""

@@ -1,0 +1,95 @@
+"""The database: async engines, sessions, SQLite pragmas, and the write/read unit-of-work helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from cencomm.settings import DatabaseSettings
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str, settings: DatabaseSettings, *, immediate: bool = False) -> AsyncEngine:
+    """An async engine; on SQLite with our pragmas and, for writers, `BEGIN IMMEDIATE`.
+
+    `BEGIN IMMEDIATE` takes SQLite's write lock when the transaction starts, so a writer never
+    reads first and then fails to upgrade its lock (SQLITE_BUSY without waiting).
+    """
+    if not is_sqlite(url):
+        return create_async_engine(
+            url, pool_size=settings.pool_size, max_overflow=settings.pool_size, pool_pre_ping=True
+        )
+    engine = create_async_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000})
+    synchronous = settings.sqlite_synchronous.upper()
+    busy_timeout = int(settings.sqlite_busy_timeout_ms)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see "begin" below).
+        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout}")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.close()
+
+    begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin_sql)
+
+    return engine
+
+
+class Database:
+    """Engines and session factories; `begin()` for a write unit of work, `read()` for reads."""
+
+    def __init__(self, url: str, settings: DatabaseSettings) -> None:
+        self.url = url
+        self.dialect = "sqlite" if is_sqlite(url) else "postgresql"
+        self.engine = make_engine(url, settings, immediate=True)
+        # SQLite has one writer: readers get their own pool so they never queue behind it.
+        self.read_engine = make_engine(url, settings) if is_sqlite(url) else self.engine
+        self._writer_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._reader_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        # In one process, queue SQLite writers on an asyncio lock instead of the busy handler,
+        # which polls with growing sleeps; the busy timeout then only covers other processes.
+        self._write_lock: asyncio.Lock | None = asyncio.Lock() if is_sqlite(url) else None
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:
+        """A session inside a write transaction: committed on success, rolled back on error."""
+        async with contextlib.AsyncExitStack() as stack:
+            if self._write_lock is not None:
+                await stack.enter_async_context(self._write_lock)
+            session = await stack.enter_async_context(self._writer_sessions())
+            await stack.enter_async_context(session.begin())
+            yield session
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only; one consistent snapshot for its lifetime."""
+        async with self._reader_sessions() as session, session.begin():
+            yield session
+
+    async def ping(self) -> None:
+        """Raise if the database does not answer."""
+        async with self.read_engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()

@@ -1,0 +1,85 @@
+"""Schema migrations with Alembic: upgrade to head (under a PostgreSQL advisory lock) and checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+from cencomm.storage.db import is_sqlite
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+# Any constant works: it only has to be the same in every cencomm process on one database.
+ADVISORY_LOCK_KEY = 0x63656E636F6D6D  # "cencomm"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic config pointing at our migrations, independent of the working directory."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+def _downgrade(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+def _current(connection: Connection) -> str | None:
+    context = MigrationContext.configure(connection, opts={"version_table": "alembic_version"})
+    return context.get_current_revision()
+
+
+async def current_revision(conn: AsyncConnection) -> str | None:
+    """The schema revision stamped in the database (None before the first migration)."""
+    return await conn.run_sync(_current)
+
+
+async def upgrade(url: str, revision: str = "head") -> None:
+    """Upgrade the database at `url`; concurrent callers on PostgreSQL take turns."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            if not is_sqlite(url):
+                # Session-level lock: several processes starting together migrate one at a time.
+                await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+            try:
+                await conn.run_sync(_upgrade, revision)
+                await conn.commit()
+            finally:
+                if not is_sqlite(url):
+                    await conn.execute(
+                        text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY}
+                    )
+                    await conn.commit()
+    finally:
+        await engine.dispose()
+
+
+async def downgrade(url: str, revision: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(_downgrade, revision)
+            await conn.commit()
+    finally:
+        await engine.dispose()

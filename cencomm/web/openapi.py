@@ -1,0 +1,131 @@
+"""OpenAPI 3.1 generated from the route table and its pydantic models."""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from cencomm import __version__
+from cencomm.appkeys import ROUTES
+
+if TYPE_CHECKING:
+    from cencomm.web.routes import Route
+
+_CACHE: web.AppKey[dict[str, Any]] = web.AppKey("openapi_cache")
+_PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
+REF = "#/components/schemas/{model}"
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem document.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "examples": ["urn:cencomm:problem:not-found"]},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def _problem_statuses(route: Route) -> list[int]:
+    statuses = set(route.problems)
+    if route.auth:
+        statuses.add(401)
+    if route.body is not None:
+        statuses.update({400, 413, 415, 422})
+    if route.query is not None:
+        statuses.add(422)
+    return sorted(statuses)
+
+
+def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
+    models: list[type[BaseModel]] = []
+    for route in routes:
+        for model in (route.body, route.query, route.response):
+            if model is not None and model not in models:
+                models.append(model)
+    _, defs = models_json_schema(
+        [(m, "validation") for m in models], ref_template=REF
+    )
+    schemas: dict[str, Any] = dict(defs.get("$defs", {}))
+    schemas["Problem"] = PROBLEM_SCHEMA
+
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        path = _PATH_PARAM.sub(r"{\1}", route.path)
+        operation: dict[str, Any] = {
+            "operationId": route.name,
+            "summary": route.summary,
+            "tags": [route.tag],
+            "parameters": [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in _PATH_PARAM.findall(route.path)
+            ],
+            "responses": {},
+        }
+        if route.query is not None:
+            for name, field in route.query.model_fields.items():
+                schema = route.query.model_json_schema(ref_template=REF)["properties"][name]
+                operation["parameters"].append(
+                    {"name": field.alias or name, "in": "query",
+                     "required": field.is_required(), "schema": schema}
+                )
+        if route.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": REF.format(model=route.body.__name__)}}},
+            }
+        ok: dict[str, Any] = {"description": HTTPStatus(route.status).phrase}
+        if route.response is not None:
+            ok["content"] = {"application/json": {"schema": {"$ref": REF.format(model=route.response.__name__)}}}
+        elif route.media_type is not None:
+            ok["content"] = {route.media_type: {}}
+        operation["responses"][str(route.status)] = ok
+        for status in _problem_statuses(route):
+            operation["responses"][str(status)] = {
+                "description": HTTPStatus(status).phrase,
+                "content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}},
+            }
+        if route.auth:
+            operation["security"] = [{"bearer": []}]
+        paths.setdefault(path, {})[route.method.lower()] = operation
+
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "cencomm",
+            "version": __version__,
+            "description": "Secure intelligence exchange for customs enforcement operations.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+
+
+def install_openapi(app: web.Application) -> None:
+    """Build the document once, when the routes are set up; it is then served from memory."""
+    app[_CACHE] = build_openapi(app[ROUTES])
+
+
+def openapi_document(app: web.Application) -> dict[str, Any]:
+    return app[_CACHE]

@@ -1,0 +1,101 @@
+"""Shared fixtures: settings on a real database (SQLite file, or PostgreSQL in CI) and a live server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from cencomm.app import create_app
+from cencomm.settings import (
+    AuthSettings,
+    DatabaseSettings,
+    DataSettings,
+    LoggingSettings,
+    Settings,
+)
+from cencomm.storage.migrate import upgrade
+from cencomm.storage.tables import Base
+
+PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
+
+if os.environ.get("CI") and os.environ.get("CENCOMM_REQUIRE_POSTGRES") and not PG_URL:
+    raise RuntimeError("CENCOMM_TEST_DATABASE_URL must be set for this CI run")
+
+
+def make_test_settings(database_url: str, data_dir: Path) -> Settings:
+    return Settings(
+        database=DatabaseSettings(url=database_url),
+        data=DataSettings(dir=data_dir),
+        # Cheap argon2 parameters keep the suite fast; the bench uses the real ones.
+        auth=AuthSettings(argon2_time_cost=1, argon2_memory_kib=1024),
+        logging=LoggingSettings(access_log=False),
+    )
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test instead of migrating every time."""
+    path = tmp_path_factory.mktemp("template") / "cencomm.db"
+    asyncio.run(upgrade(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> bool:
+    if PG_URL:
+        asyncio.run(upgrade(PG_URL))
+    return bool(PG_URL)
+
+
+async def _truncate_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            await conn.execute(text("INSERT INTO audit_sequence (id, next_index) VALUES (1, 0)"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def database_url(
+    tmp_path: Path, sqlite_template: Path, postgres_migrated: bool
+) -> Iterator[str]:
+    if PG_URL:
+        yield PG_URL
+        asyncio.run(_truncate_postgres(PG_URL))
+    else:
+        path = tmp_path / "cencomm.db"
+        shutil.copyfile(sqlite_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_test_settings(database_url, tmp_path / "data")
+
+
+@pytest.fixture
+def app(settings: Settings) -> web.Application:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(aiohttp_client, app: web.Application) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+    """A real server on a 127.0.0.1 socket, and a client for it."""
+    yield await aiohttp_client(app)
+
+
+def with_settings(settings: Settings, **sections: object) -> Settings:
+    return replace(settings, **sections)  # type: ignore[arg-type]
