@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from cencomm.appkeys import DATABASE, METRICS, SCHEMA_HEAD, SERVICES, SETTINGS
+from cencomm.appkeys import DATABASE, METRICS, SERVICES, SETTINGS
 from cencomm.domain.clock import Clock, SystemClock
 from cencomm.services.container import build_services
 from cencomm.settings import Settings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import load_or_create_server_keys
-from cencomm.storage.migrate import head_revision
 from cencomm.web.metrics import HttpMetrics
 from cencomm.web.middlewares import (
     add_security_headers,
@@ -31,7 +30,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     )
     app[SETTINGS] = settings
     app[METRICS] = HttpMetrics()
-    app[SCHEMA_HEAD] = head_revision()
     app.on_response_prepare.append(add_security_headers)
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_services_ctx(clock or SystemClock()))
@@ -47,7 +45,7 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     await db.dispose()
 
 
-def _services_ctx(clock: Clock):  # type: ignore[no-untyped-def]
+def _services_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         settings.data.dir.mkdir(mode=0o700, parents=True, exist_ok=True)

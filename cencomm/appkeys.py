@@ -20,7 +20,6 @@ DATABASE: web.AppKey[Database] = web.AppKey("database")
 SERVICES: web.AppKey[Services] = web.AppKey("services")
 METRICS: web.AppKey[HttpMetrics] = web.AppKey("metrics")
 ROUTES: web.AppKey[tuple[Route, ...]] = web.AppKey("routes")
-SCHEMA_HEAD: web.AppKey[str | None] = web.AppKey("schema_head")
 
 # Per-request state.
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id", str)

@@ -32,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cencomm {__version__}")
     parser.add_argument(
-        "--config", type=Path, help="TOML settings file (default: $CENCOMM_CONFIG or config/cencomm.toml)"
+        "--config",
+        type=Path,
+        help="TOML settings file (default: $CENCOMM_CONFIG or config/cencomm.toml)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -56,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
         "--organization", default="WCO Secretariat", help="name of the Secretariat organisation"
     )
 
-    commands.add_parser("demo-seed", help="load a demo Operation STOP (once; a repeat does nothing)")
+    commands.add_parser(
+        "demo-seed", help="load a demo Operation STOP (once; a repeat does nothing)"
+    )
 
     audit = commands.add_parser("audit", help="audit log tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")

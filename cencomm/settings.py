@@ -213,9 +213,7 @@ def _coerce(name: str, kind: Any, raw: object, from_env: bool) -> object:
     raise SettingsError(f"{name}: unsupported setting type")  # pragma: no cover
 
 
-def load_settings(
-    path: Path | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Read the TOML file (if any) and the environment, validate, and return frozen settings.
 
     Args:

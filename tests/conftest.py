@@ -1,4 +1,4 @@
-"""Shared fixtures: settings on a real database (SQLite file, or PostgreSQL in CI) and a live server."""
+"""Shared fixtures: settings on a real database (SQLite, or PostgreSQL in CI), a live server."""
 
 from __future__ import annotations
 
@@ -69,9 +69,7 @@ async def _truncate_postgres(url: str) -> None:
 
 
 @pytest.fixture
-def database_url(
-    tmp_path: Path, sqlite_template: Path, postgres_migrated: bool
-) -> Iterator[str]:
+def database_url(tmp_path: Path, sqlite_template: Path, postgres_migrated: bool) -> Iterator[str]:
     if PG_URL:
         yield PG_URL
         asyncio.run(_truncate_postgres(PG_URL))

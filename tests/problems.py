@@ -7,7 +7,9 @@ from typing import Any
 from aiohttp import ClientResponse
 
 
-async def assert_problem(resp: ClientResponse, status: int, slug: str | None = None) -> dict[str, Any]:
+async def assert_problem(
+    resp: ClientResponse, status: int, slug: str | None = None
+) -> dict[str, Any]:
     body = await resp.json(content_type=None)
     assert resp.status == status, body
     assert resp.content_type == "application/problem+json", resp.content_type

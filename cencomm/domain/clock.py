@@ -18,5 +18,5 @@ class SystemClock:
 
 
 def rfc3339(moment: datetime) -> str:
-    """UTC with microseconds and a `Z`: one fixed spelling, so signed and hashed forms are stable."""
+    """UTC with microseconds and a `Z`: one fixed spelling, so hashed forms are stable."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -14,7 +14,7 @@ from cencomm.storage.db import Database
 
 
 class AuditTrail:
-    """Appends audit entries; services pass their own session so the change and entry commit together."""
+    """Appends audit entries in the caller's session, so a change and its entry commit together."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock

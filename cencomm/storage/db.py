@@ -1,4 +1,4 @@
-"""The database: async engines, sessions, SQLite pragmas, and the write/read unit-of-work helpers."""
+"""The database: async engines, sessions, SQLite pragmas, write and read units of work."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from cencomm.settings import DatabaseSettings
@@ -29,14 +34,16 @@ def make_engine(url: str, settings: DatabaseSettings, *, immediate: bool = False
         return create_async_engine(
             url, pool_size=settings.pool_size, max_overflow=settings.pool_size, pool_pre_ping=True
         )
-    engine = create_async_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000})
+    engine = create_async_engine(
+        url, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000}
+    )
     synchronous = settings.sqlite_synchronous.upper()
     busy_timeout = int(settings.sqlite_busy_timeout_ms)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see "begin" below).
-        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")

@@ -61,7 +61,9 @@ async def upgrade(url: str, revision: str = "head") -> None:
         async with engine.connect() as conn:
             if not is_sqlite(url):
                 # Session-level lock: several processes starting together migrate one at a time.
-                await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+                await conn.execute(
+                    text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+                )
             try:
                 await conn.run_sync(_upgrade, revision)
                 await conn.commit()

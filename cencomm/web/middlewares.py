@@ -98,8 +98,10 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             "unhandled error", extra={"request_id": request.get(REQUEST_ID), "path": request.path}
         )
         return problems.internal_error(request)
-    if response.status >= 400 and isinstance(response, web.Response) and (
-        response.content_type != problems.PROBLEM_CONTENT_TYPE
+    if (
+        response.status >= 400
+        and isinstance(response, web.Response)
+        and (response.content_type != problems.PROBLEM_CONTENT_TYPE)
     ):
         # A handler or aiohttp produced a plain error response: render it as a problem too.
         return problems.for_status(response.status, request)

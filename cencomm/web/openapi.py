@@ -60,9 +60,7 @@ def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
         for model in (route.body, route.query, route.response):
             if model is not None and model not in models:
                 models.append(model)
-    _, defs = models_json_schema(
-        [(m, "validation") for m in models], ref_template=REF
-    )
+    _, defs = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
     schemas["Problem"] = PROBLEM_SCHEMA
 
@@ -83,24 +81,34 @@ def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
             for name, field in route.query.model_fields.items():
                 schema = route.query.model_json_schema(ref_template=REF)["properties"][name]
                 operation["parameters"].append(
-                    {"name": field.alias or name, "in": "query",
-                     "required": field.is_required(), "schema": schema}
+                    {
+                        "name": field.alias or name,
+                        "in": "query",
+                        "required": field.is_required(),
+                        "schema": schema,
+                    }
                 )
         if route.body is not None:
             operation["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": {"$ref": REF.format(model=route.body.__name__)}}},
+                "content": {
+                    "application/json": {"schema": {"$ref": REF.format(model=route.body.__name__)}}
+                },
             }
         ok: dict[str, Any] = {"description": HTTPStatus(route.status).phrase}
         if route.response is not None:
-            ok["content"] = {"application/json": {"schema": {"$ref": REF.format(model=route.response.__name__)}}}
+            ok["content"] = {
+                "application/json": {"schema": {"$ref": REF.format(model=route.response.__name__)}}
+            }
         elif route.media_type is not None:
             ok["content"] = {route.media_type: {}}
         operation["responses"][str(route.status)] = ok
         for status in _problem_statuses(route):
             operation["responses"][str(status)] = {
                 "description": HTTPStatus(status).phrase,
-                "content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}},
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}
+                },
             }
         if route.auth:
             operation["security"] = [{"bearer": []}]
@@ -117,7 +125,9 @@ def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
         },
     }
 

@@ -27,7 +27,9 @@ def validation_problem(exc: ValidationError, prefix: str) -> Invalid:
     )
     first = errors[0] if errors else FieldError(prefix, "invalid")
     return Invalid(
-        f"{first.field}: {first.message}", slug="validation-failed", title="Validation failed",
+        f"{first.field}: {first.message}",
+        slug="validation-failed",
+        title="Validation failed",
         errors=errors,
     )
 
@@ -71,9 +73,12 @@ def read_query(request: web.Request, model: type[M]) -> M:
     query = request.query
     for key in query:
         if len(query.getall(key)) > 1:
-            raise Invalid(f"query parameter {key} is repeated", slug="validation-failed",
-                          title="Validation failed",
-                          errors=(FieldError(f"query.{key}", "given more than once"),))
+            raise Invalid(
+                f"query parameter {key} is repeated",
+                slug="validation-failed",
+                title="Validation failed",
+                errors=(FieldError(f"query.{key}", "given more than once"),),
+            )
     try:
         return model.model_validate(dict(query))
     except ValidationError as exc:

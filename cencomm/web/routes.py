@@ -49,14 +49,43 @@ class Route:
 
 
 ROUTES_TABLE: tuple[Route, ...] = (
-    Route("GET", "/health", system.get_health, "Liveness", "system", auth=False,
-          response=system.HealthResponse),
-    Route("GET", "/ready", system.get_ready, "Readiness: database answers, schema at head",
-          "system", auth=False, response=system.ReadyResponse, problems=(503,)),
-    Route("GET", "/metrics", system.get_metrics, "Prometheus metrics", "system", auth=False,
-          media_type="text/plain"),
-    Route("GET", "/api/openapi.json", system.get_openapi, "This OpenAPI document", "system",
-          auth=False, media_type="application/json"),
+    Route(
+        "GET",
+        "/health",
+        system.get_health,
+        "Liveness",
+        "system",
+        auth=False,
+        response=system.HealthResponse,
+    ),
+    Route(
+        "GET",
+        "/ready",
+        system.get_ready,
+        "Readiness: database answers, schema at head",
+        "system",
+        auth=False,
+        response=system.ReadyResponse,
+        problems=(503,),
+    ),
+    Route(
+        "GET",
+        "/metrics",
+        system.get_metrics,
+        "Prometheus metrics",
+        "system",
+        auth=False,
+        media_type="text/plain",
+    ),
+    Route(
+        "GET",
+        "/api/openapi.json",
+        system.get_openapi,
+        "This OpenAPI document",
+        "system",
+        auth=False,
+        media_type="application/json",
+    ),
 )
 
 

@@ -1,0 +1,129 @@
+"""The command line as an operator uses it: real processes, real sockets, real signals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CENCOMM_")}
+    env["CENCOMM_DATA_DIR"] = str(tmp_path / "data")
+    env["CENCOMM_CONFIG"] = str(tmp_path / "none.toml")
+    (tmp_path / "none.toml").write_text("")
+    env.update(extra)
+    return env
+
+
+async def _run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cencomm",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_help_lists_the_commands(tmp_path: Path) -> None:
+    code, out, _ = await _run(_env(tmp_path), "--help")
+    assert code == 0
+    for command in ("serve", "migrate", "create-admin", "demo-seed", "audit"):
+        assert command in out
+
+
+async def test_bad_port_exits_non_zero_with_one_line(tmp_path: Path) -> None:
+    code, out, err = await _run(_env(tmp_path, CENCOMM_PORT="abc"), "serve")
+    assert code == 2
+    assert out == ""
+    assert err.strip().count("\n") == 0
+    assert "CENCOMM_PORT" in err
+
+
+async def test_unreachable_database_exits_non_zero_with_one_line(tmp_path: Path) -> None:
+    url = f"postgresql+asyncpg://nobody:secretpw@127.0.0.1:{_free_port()}/nothing"
+    code, _, err = await _run(_env(tmp_path, CENCOMM_DATABASE_URL=url), "serve")
+    assert code == 1
+    assert err.strip().count("\n") == 0, err
+    assert "unreachable" in err
+    assert "secretpw" not in err
+
+
+async def test_migrate_then_audit_verify(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    code, _, err = await _run(env, "migrate")
+    assert code == 0, err
+    assert (tmp_path / "data" / "cencomm.db").exists()
+    code, out, err = await _run(env, "audit", "verify")
+    assert code == 0, err
+    assert "intact" in out
+
+
+async def _serve_until_ready(env: dict[str, str], port: int) -> asyncio.subprocess.Process:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cencomm",
+        "serve",
+        "--port",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    while True:  # the server says when it listens; no sleeping
+        line = await asyncio.wait_for(proc.stderr.readline(), timeout=60)
+        assert line, "server exited before listening"
+        if b"Running on" in line:
+            return proc
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> int:
+    proc.send_signal(signal.SIGINT)
+    return await asyncio.wait_for(proc.wait(), timeout=30)
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="exercises the default embedded SQLite set-up")
+async def test_serve_answers_then_stops_cleanly_and_restarts_with_same_keys(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    port = _free_port()
+    proc = await _serve_until_ready(env, port)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for path in ("/health", "/ready"):
+                async with http.get(f"http://127.0.0.1:{port}{path}") as resp:
+                    assert resp.status == 200
+    finally:
+        assert await _stop(proc) == 0
+    keys = sorted(p.name for p in (tmp_path / "data" / "keys").rglob("*.*"))
+    assert len(keys) == 3
+
+    proc = await _serve_until_ready(env, port)
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/ready") as resp:
+                assert resp.status == 200
+    finally:
+        assert await _stop(proc) == 0
+    assert sorted(p.name for p in (tmp_path / "data" / "keys").rglob("*.*")) == keys
