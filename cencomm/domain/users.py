@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import enum
+import re
+import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
+from cencomm.domain.errors import FieldError, Invalid
 from cencomm.domain.ids import OrganizationId, SessionId, UserId
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MAX_DISPLAY_NAME = 200
+MAX_ORGANIZATION_NAME = 200
 
 
 class Role(enum.StrEnum):
@@ -18,6 +28,46 @@ class Role(enum.StrEnum):
     OBSERVER = "observer"  # partner organisation: read-only wherever admitted
 
 
+class OrganizationKind(enum.StrEnum):
+    ADMINISTRATION = "administration"
+    RILO = "rilo"
+    SECRETARIAT = "secretariat"
+    PARTNER = "partner"
+
+
+class Region(enum.StrEnum):
+    """The six WCO regions."""
+
+    AMERICAS_CARIBBEAN = "AMERICAS_CARIBBEAN"
+    ASIA_PACIFIC = "ASIA_PACIFIC"
+    EAST_SOUTHERN_AFRICA = "EAST_SOUTHERN_AFRICA"
+    EUROPE = "EUROPE"
+    MENA = "MENA"
+    WEST_CENTRAL_AFRICA = "WEST_CENTRAL_AFRICA"
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    id: OrganizationId
+    name: str
+    kind: OrganizationKind
+    country: str | None
+    region: Region | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: UserId
+    username: str
+    display_name: str
+    organization_id: OrganizationId
+    role: Role
+    disabled: bool
+    mfa_enabled: bool
+    created_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who is making a request, as established by a verified access token."""
@@ -26,6 +76,8 @@ class Principal:
     organization_id: OrganizationId
     role: Role
     session_id: SessionId
+    # The role must use MFA but has not enrolled yet: only enrolment is allowed.
+    needs_mfa_enrolment: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -44,3 +96,54 @@ class Caller:
     def system(cls) -> Caller:
         """The server itself (command line, background tasks)."""
         return cls(principal=None, ip=None)
+
+
+def normalize_username(raw: str) -> str:
+    """Usernames compare case-insensitively: NFKC, then lower case."""
+    return unicodedata.normalize("NFKC", raw).strip().lower()
+
+
+def validate_username(raw: str) -> str:
+    username = normalize_username(raw)
+    if not USERNAME_PATTERN.match(username):
+        raise Invalid(
+            "usernames are 3 to 64 characters: letters, digits, '.', '_' or '-'",
+            slug="validation-failed",
+            title="Validation failed",
+            errors=(FieldError("body.username", "3-64 of a-z 0-9 . _ -, starting alphanumeric"),),
+        )
+    return username
+
+
+def validate_password(password: str) -> None:
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise Invalid(
+            f"passwords have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
+            slug="weak-password",
+            title="Password too weak",
+            errors=(FieldError("body.password", f"at least {MIN_PASSWORD_LENGTH} characters"),),
+        )
+
+
+def clean_text(value: str, field: str, max_length: int) -> str:
+    """Trimmed, NFC, no control characters, not empty, at most `max_length` characters."""
+    text = unicodedata.normalize("NFC", value).strip()
+    if not text or len(text) > max_length or any(unicodedata.category(c) == "Cc" for c in text):
+        raise Invalid(
+            f"{field} must be 1 to {max_length} printable characters",
+            slug="validation-failed",
+            title="Validation failed",
+            errors=(FieldError(field, f"1 to {max_length} printable characters"),),
+        )
+    return text
+
+
+def check_organization(kind: OrganizationKind, country: str | None) -> None:
+    """Administrations are national: they need a country."""
+    if kind is OrganizationKind.ADMINISTRATION and country is None:
+        raise Invalid(
+            "an administration needs its ISO 3166-1 country",
+            slug="validation-failed",
+            title="Validation failed",
+            errors=(FieldError("body.country", "required for administrations"),),
+        )

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cencomm.crypto.passwords import Passwords
 from cencomm.domain.clock import Clock
 from cencomm.services.audit import AuditTrail
+from cencomm.services.auth import AuthService
+from cencomm.services.directory import DirectoryService
 from cencomm.services.health import HealthService
+from cencomm.services.keys import KeyService
 from cencomm.settings import Settings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import ServerKeys
@@ -17,13 +21,29 @@ class Services:
     settings: Settings
     db: Database
     clock: Clock
-    keys: ServerKeys
+    keys_ring: ServerKeys
     audit: AuditTrail
     health: HealthService
+    auth: AuthService
+    directory: DirectoryService
+    keys: KeyService
 
 
 def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerKeys) -> Services:
     audit = AuditTrail(clock)
+    passwords = Passwords(
+        settings.auth.argon2_time_cost,
+        settings.auth.argon2_memory_kib,
+        settings.auth.argon2_parallelism,
+    )
     return Services(
-        settings=settings, db=db, clock=clock, keys=keys, audit=audit, health=HealthService(db)
+        settings=settings,
+        db=db,
+        clock=clock,
+        keys_ring=keys,
+        audit=audit,
+        health=HealthService(db),
+        auth=AuthService(db, clock, audit, keys, settings.auth, passwords),
+        directory=DirectoryService(db, clock, audit, passwords),
+        keys=KeyService(db, clock, audit),
     )

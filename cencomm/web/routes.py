@@ -15,10 +15,12 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from cencomm.appkeys import PRINCIPAL, ROUTES
+from cencomm.domain.errors import Forbidden
 from cencomm.web.auth import authenticate
-from cencomm.web.handlers import system
+from cencomm.web.handlers import auth, directory, keys, system
 from cencomm.web.openapi import install_openapi
 from cencomm.web.parsing import read_json, read_query
+from cencomm.web.schemas import PageQuery
 
 Handler = Callable[..., Awaitable[web.StreamResponse]]
 
@@ -48,44 +50,62 @@ class Route:
         return self.handler.__name__
 
 
+# fmt: off
 ROUTES_TABLE: tuple[Route, ...] = (
-    Route(
-        "GET",
-        "/health",
-        system.get_health,
-        "Liveness",
-        "system",
-        auth=False,
-        response=system.HealthResponse,
-    ),
-    Route(
-        "GET",
-        "/ready",
-        system.get_ready,
-        "Readiness: database answers, schema at head",
-        "system",
-        auth=False,
-        response=system.ReadyResponse,
-        problems=(503,),
-    ),
-    Route(
-        "GET",
-        "/metrics",
-        system.get_metrics,
-        "Prometheus metrics",
-        "system",
-        auth=False,
-        media_type="text/plain",
-    ),
-    Route(
-        "GET",
-        "/api/openapi.json",
-        system.get_openapi,
-        "This OpenAPI document",
-        "system",
-        auth=False,
-        media_type="application/json",
-    ),
+    Route("GET", "/health", system.get_health, "Liveness", "system", auth=False,
+          response=system.HealthResponse),
+    Route("GET", "/ready", system.get_ready, "Readiness: database answers, schema at head",
+          "system", auth=False, response=system.ReadyResponse, problems=(503,)),
+    Route("GET", "/metrics", system.get_metrics, "Prometheus metrics", "system", auth=False,
+          media_type="text/plain"),
+    Route("GET", "/api/openapi.json", system.get_openapi, "This OpenAPI document", "system",
+          auth=False, media_type="application/json"),
+    # Authentication
+    Route("POST", f"{API}/auth/login", auth.login, "Log in with password (and TOTP)", "auth",
+          auth=False, body=auth.LoginRequest, response=auth.TokenResponse, problems=(429,)),
+    Route("POST", f"{API}/auth/refresh", auth.refresh_tokens, "Swap a refresh token for a new pair",
+          "auth", auth=False, body=auth.RefreshRequest, response=auth.TokenResponse),
+    Route("POST", f"{API}/auth/logout", auth.logout, "End this session", "auth", status=204),
+    Route("POST", f"{API}/auth/otp/setup", auth.setup_otp, "Start TOTP enrolment", "auth",
+          response=auth.OtpSetupResponse, problems=(409,)),
+    Route("POST", f"{API}/auth/otp/enable", auth.enable_otp, "Confirm TOTP enrolment", "auth",
+          body=auth.OtpEnableRequest, status=204, problems=(409,)),
+    Route("GET", f"{API}/me", auth.get_me, "The caller: role and organisation", "auth",
+          response=auth.MeResponse),
+    # Organisations and users
+    Route("POST", f"{API}/organizations", directory.create_organization, "Create an organisation",
+          "directory", body=directory.CreateOrganizationRequest,
+          response=directory.OrganizationResponse, status=201, problems=(403, 409)),
+    Route("GET", f"{API}/organizations", directory.list_organizations, "List organisations",
+          "directory", query=PageQuery, response=directory.OrganizationList, problems=(403,)),
+    Route("GET", f"{API}/organizations/{{id}}", directory.get_organization, "One organisation",
+          "directory", response=directory.OrganizationResponse, problems=(403, 404)),
+    Route("POST", f"{API}/users", directory.create_user, "Create a user", "directory",
+          body=directory.CreateUserRequest, response=directory.UserResponse, status=201,
+          problems=(403, 409)),
+    Route("GET", f"{API}/users", directory.list_users, "List users", "directory",
+          query=PageQuery, response=directory.UserList, problems=(403,)),
+    Route("GET", f"{API}/users/{{id}}", directory.get_user, "One user", "directory",
+          response=directory.UserResponse, problems=(404,)),
+    Route("PATCH", f"{API}/users/{{id}}", directory.update_user,
+          "Change a user; disabling revokes their sessions", "directory",
+          body=directory.UpdateUserRequest, response=directory.UserResponse, problems=(403, 404)),
+    # Signing keys
+    Route("POST", f"{API}/keys", keys.register_key, "Register an Ed25519 signing key", "keys",
+          body=keys.RegisterKeyRequest, response=keys.KeyResponse, status=201,
+          problems=(403, 409)),
+    Route("GET", f"{API}/users/{{id}}/keys", keys.list_user_keys,
+          "A user's signing keys, revoked ones included", "keys", response=keys.KeyList,
+          problems=(404,)),
+    Route("DELETE", f"{API}/keys/{{kid}}", keys.revoke_key, "Revoke a signing key", "keys",
+          status=204, problems=(403, 404)),
+)
+# fmt: on
+
+
+# All a user whose role needs MFA may do before enrolling.
+MFA_ENROLMENT_PATHS = frozenset(
+    {f"{API}/me", f"{API}/auth/otp/setup", f"{API}/auth/otp/enable", f"{API}/auth/logout"}
 )
 
 
@@ -96,6 +116,11 @@ def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespo
     async def endpoint(request: web.Request) -> web.StreamResponse:
         if route.auth:
             request[PRINCIPAL] = await authenticate(request)
+            if request[PRINCIPAL].needs_mfa_enrolment and route.path not in MFA_ENROLMENT_PATHS:
+                raise Forbidden(
+                    "your role requires two-factor authentication: enrol with /auth/otp/setup",
+                    slug="mfa-enrolment-required",
+                )
         kwargs: dict[str, Any] = {}
         if route.query is not None:
             kwargs["query"] = read_query(request, route.query)

@@ -1,0 +1,57 @@
+"""Who may do what: the one place every authorisation decision is made. Deny by default.
+
+Handlers and services call `authorize(principal, action)` (and, for groups, the group-level
+checks added beside it). An action missing from the table is refused.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from cencomm.domain.errors import Forbidden
+from cencomm.domain.users import Principal, Role
+
+
+class Action(enum.StrEnum):
+    READ_DIRECTORY = "directory.read"  # list organisations and users
+    MANAGE_DIRECTORY = "directory.manage"  # create organisations and users, change users
+    READ_PUBLIC_KEYS = "keys.read"  # a user's signing keys, to verify their messages
+    MANAGE_OWN_KEYS = "keys.manage_own"
+    REVOKE_ANY_KEY = "keys.revoke_any"
+    READ_SELF = "self.read"
+    MANAGE_OWN_MFA = "self.mfa"
+
+
+_ALL_ROLES = frozenset(Role)
+_STAFF = frozenset({Role.ADMIN, Role.MODERATOR})
+
+ALLOWED: dict[Action, frozenset[Role]] = {
+    Action.READ_DIRECTORY: _STAFF,
+    Action.MANAGE_DIRECTORY: frozenset({Role.ADMIN}),
+    Action.READ_PUBLIC_KEYS: _ALL_ROLES,
+    # Observers are read-only wherever admitted, so they never sign and need no keys.
+    Action.MANAGE_OWN_KEYS: _ALL_ROLES - {Role.OBSERVER},
+    Action.REVOKE_ANY_KEY: frozenset({Role.ADMIN}),
+    Action.READ_SELF: _ALL_ROLES,
+    Action.MANAGE_OWN_MFA: _ALL_ROLES,
+}
+
+# What a principal who must enrol in MFA but has not may still do.
+ALLOWED_BEFORE_MFA_ENROLMENT = frozenset({Action.READ_SELF, Action.MANAGE_OWN_MFA})
+
+
+def is_allowed(principal: Principal, action: Action) -> bool:
+    if principal.needs_mfa_enrolment and action not in ALLOWED_BEFORE_MFA_ENROLMENT:
+        return False
+    return principal.role in ALLOWED.get(action, frozenset())
+
+
+def authorize(principal: Principal, action: Action) -> None:
+    """Raises Forbidden unless the principal's role allows the action."""
+    if principal.needs_mfa_enrolment and action not in ALLOWED_BEFORE_MFA_ENROLMENT:
+        raise Forbidden(
+            "your role requires two-factor authentication: enrol with /auth/otp/setup first",
+            slug="mfa-enrolment-required",
+        )
+    if not is_allowed(principal, action):
+        raise Forbidden("your role does not allow this")

@@ -1,0 +1,377 @@
+"""Log in (password, TOTP, throttling), sessions, access and refresh tokens, MFA enrolment."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cencomm.crypto import totp
+from cencomm.crypto.passwords import Passwords
+from cencomm.crypto.sealing import seal, unseal
+from cencomm.crypto.tokens import TokenError, issue_access_token, verify_access_token
+from cencomm.domain.audit import AuditRecord
+from cencomm.domain.clock import Clock
+from cencomm.domain.errors import Conflict, Invalid, RateLimited, Unauthenticated
+from cencomm.domain.ids import SessionId, UserId, new_id
+from cencomm.domain.policy import Action, authorize
+from cencomm.domain.users import Caller, Principal, Role, normalize_username
+from cencomm.services.audit import AuditTrail
+from cencomm.settings import AuthSettings
+from cencomm.storage.db import Database
+from cencomm.storage.keyring import ServerKeys
+from cencomm.storage.sessions import SessionStore
+from cencomm.storage.users import Credentials, UserStore
+
+MAX_REFRESH_TOKEN_CHARS = 128
+TOTP_ISSUER = "cencomm"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class OtpEnrolment:
+    secret: str
+    otpauth_uri: str
+
+
+def hash_refresh_token(token: str) -> bytes:
+    # 256 random bits need no slow hash: SHA-256 is enough to make a stolen table useless.
+    return hashlib.sha256(token.encode("ascii", "replace")).digest()
+
+
+def _invalid_credentials() -> Unauthenticated:
+    return Unauthenticated(
+        "unknown user or wrong password", slug="invalid-credentials", title="Invalid credentials"
+    )
+
+
+class AuthService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        audit: AuditTrail,
+        keys: ServerKeys,
+        settings: AuthSettings,
+        passwords: Passwords,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._audit = audit
+        self._keys = keys
+        self._settings = settings
+        self._passwords = passwords
+        self._mfa_roles = frozenset(Role(r) for r in settings.mfa_required_roles)
+
+    # -- login -----------------------------------------------------------------------------
+
+    async def login(
+        self, caller: Caller, username: str, password: str, otp: str | None
+    ) -> TokenPair:
+        """Check password (and TOTP when enabled); open a session and issue a token pair.
+
+        Unknown users and wrong passwords get the same answer after the same work.
+
+        Raises:
+            RateLimited: too many recent failures for this username or address.
+            Unauthenticated: `invalid-credentials`, `mfa-required` or `invalid-otp`.
+        """
+        key = normalize_username(username)[:64]
+        ip = caller.ip or "unknown"
+        now = self._clock.now()
+        await self._check_throttle(key, ip, now)
+
+        async with self._db.read() as session:
+            credentials = await UserStore(session).find_credentials(key)
+        matches = await asyncio.to_thread(
+            self._passwords.verify, credentials.password_hash if credentials else None, password
+        )
+        if credentials is None or not matches or credentials.user.disabled:
+            await self._record_failure(caller, key, ip, "credentials")
+            raise _invalid_credentials()
+
+        user = credentials.user
+        step: int | None = None
+        if user.mfa_enabled:
+            if not otp:
+                raise Unauthenticated(
+                    "this account needs its one-time code",
+                    slug="mfa-required",
+                    title="One-time code required",
+                )
+            step = totp.matching_step(self._mfa_secret(credentials), otp, now.timestamp())
+            if step is None or step <= credentials.mfa_last_step:
+                await self._record_failure(caller, key, ip, "otp")
+                raise Unauthenticated(
+                    "wrong or already used one-time code",
+                    slug="invalid-otp",
+                    title="Invalid one-time code",
+                )
+
+        rehash = self._passwords.needs_rehash(credentials.password_hash)
+        new_hash = await asyncio.to_thread(self._passwords.hash, password) if rehash else None
+        session_id = SessionId(new_id())
+        refresh = secrets.token_urlsafe(32)
+        async with self._db.begin() as session:
+            users = UserStore(session)
+            if step is not None and not await users.spend_totp_step(user.id, step):
+                replayed = True
+            else:
+                replayed = False
+                if new_hash is not None:
+                    await users.update_password_hash(user.id, new_hash)
+                sessions = SessionStore(session)
+                await sessions.insert(
+                    session_id,
+                    user.id,
+                    now=now,
+                    expires_at=now + timedelta(seconds=self._settings.refresh_token_ttl),
+                    mfa_satisfied=step is not None,
+                    ip=caller.ip,
+                )
+                await sessions.add_refresh_token(hash_refresh_token(refresh), session_id, now)
+                principal = Principal(user.id, user.organization_id, user.role, session_id)
+                await self._audit.append(
+                    session,
+                    AuditRecord.by(
+                        Caller(principal, caller.ip),
+                        "auth.login",
+                        target_type="session",
+                        target_id=session_id,
+                        details={"mfa": step is not None},
+                    ),
+                )
+        if replayed:  # a concurrent login used this code first
+            await self._record_failure(caller, key, ip, "otp")
+            raise Unauthenticated(
+                "wrong or already used one-time code",
+                slug="invalid-otp",
+                title="Invalid one-time code",
+            )
+        return self._pair(user.id, session_id, refresh, now)
+
+    async def _check_throttle(self, username: str, ip: str, now: datetime) -> None:
+        window = timedelta(seconds=self._settings.failure_window)
+        async with self._db.read() as session:
+            per_user, per_ip, oldest_user, oldest_ip = await SessionStore(session).failures_since(
+                username=username, ip=ip, since=now - window
+            )
+        for count, limit, oldest in (
+            (per_user, self._settings.max_failures_per_account, oldest_user),
+            (per_ip, self._settings.max_failures_per_address, oldest_ip),
+        ):
+            if count >= limit:
+                wait = (oldest + window - now).total_seconds() if oldest else window.total_seconds()
+                raise RateLimited(
+                    "too many failed logins; try again later",
+                    retry_after=int(wait) + 1,
+                )
+
+    async def _record_failure(self, caller: Caller, username: str, ip: str, reason: str) -> None:
+        now = self._clock.now()
+        async with self._db.begin() as session:
+            sessions = SessionStore(session)
+            await sessions.forget_failures_before(
+                now - timedelta(seconds=self._settings.failure_window)
+            )
+            await sessions.record_failure(username, ip, now)
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    caller,
+                    "auth.login_failed",
+                    target_type="user",
+                    details={"username": username, "reason": reason},
+                ),
+            )
+
+    def _pair(
+        self, user_id: UserId, session_id: SessionId, refresh: str, now: datetime
+    ) -> TokenPair:
+        token_key = self._keys.token
+        access = issue_access_token(
+            token_key.private_key,
+            token_key.kid,
+            issuer=self._settings.issuer,
+            user_id=user_id,
+            session_id=session_id,
+            now=now,
+            ttl_seconds=self._settings.access_token_ttl,
+        )
+        return TokenPair(access, refresh, self._settings.access_token_ttl)
+
+    # -- refresh and logout -----------------------------------------------------------------
+
+    async def refresh(self, caller: Caller, refresh_token: str) -> TokenPair:
+        """Swap a refresh token for a new pair; a spent token revokes its whole session.
+
+        Raises:
+            Unauthenticated: unknown, spent or expired token, or a dead session.
+        """
+        if not refresh_token or len(refresh_token) > MAX_REFRESH_TOKEN_CHARS:
+            raise Unauthenticated("invalid refresh token", slug="invalid-refresh-token")
+        now = self._clock.now()
+        new_refresh = secrets.token_urlsafe(32)
+        reused = False
+        async with self._db.begin() as session:
+            sessions = SessionStore(session)
+            outcome = await sessions.spend_refresh_token(hash_refresh_token(refresh_token), now)
+            if outcome is None:
+                raise Unauthenticated("invalid refresh token", slug="invalid-refresh-token")
+            if outcome.already_spent:
+                # Someone holds a copy of a used token: assume theft and end the session.
+                await sessions.revoke(outcome.session_id, now, "refresh-reuse")
+                reused = True
+                await self._audit.append(
+                    session,
+                    AuditRecord(
+                        action="auth.refresh_reused",
+                        actor_id=outcome.user_id,
+                        target_type="session",
+                        target_id=str(outcome.session_id),
+                        ip=caller.ip,
+                    ),
+                )
+            else:
+                live = await sessions.find_live(outcome.session_id, now)
+                if live is None:
+                    raise Unauthenticated("the session has ended", slug="invalid-refresh-token")
+                await sessions.add_refresh_token(
+                    hash_refresh_token(new_refresh), live.session_id, now
+                )
+                principal = Principal(
+                    live.user_id, live.organization_id, live.role, live.session_id
+                )
+                await self._audit.append(
+                    session,
+                    AuditRecord.by(
+                        Caller(principal, caller.ip),
+                        "auth.refresh",
+                        target_type="session",
+                        target_id=live.session_id,
+                    ),
+                )
+        if reused:
+            raise Unauthenticated(
+                "this refresh token was already used; the session is revoked",
+                slug="invalid-refresh-token",
+            )
+        return self._pair(outcome.user_id, outcome.session_id, new_refresh, now)
+
+    async def logout(self, caller: Caller) -> None:
+        principal = _require(caller)
+        now = self._clock.now()
+        async with self._db.begin() as session:
+            await SessionStore(session).revoke(principal.session_id, now, "logout")
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    caller, "auth.logout", target_type="session", target_id=principal.session_id
+                ),
+            )
+
+    # -- access tokens ---------------------------------------------------------------------
+
+    async def authenticate(self, token: str) -> Principal:
+        """The principal of a valid access token whose session is live and user enabled.
+
+        Raises:
+            Unauthenticated: for any defect (the reason is not disclosed to the client).
+        """
+        now = self._clock.now()
+        try:
+            claims = verify_access_token(
+                token, self._keys.token_keys, issuer=self._settings.issuer, now=now
+            )
+        except TokenError:
+            raise Unauthenticated("invalid or expired access token", slug="invalid-token") from None
+        async with self._db.read() as session:
+            live = await SessionStore(session).find_live(claims.session_id, now)
+        if live is None or live.user_id != claims.user_id:
+            raise Unauthenticated("the session has ended", slug="invalid-token")
+        return Principal(
+            user_id=live.user_id,
+            organization_id=live.organization_id,
+            role=live.role,
+            session_id=live.session_id,
+            needs_mfa_enrolment=live.role in self._mfa_roles and not live.mfa_enabled,
+        )
+
+    # -- MFA enrolment ---------------------------------------------------------------------
+
+    async def otp_setup(self, caller: Caller) -> OtpEnrolment:
+        principal = _require(caller)
+        authorize(principal, Action.MANAGE_OWN_MFA)
+        secret = totp.new_secret()
+        async with self._db.begin() as session:
+            users = UserStore(session)
+            credentials = await users.get_credentials(principal.user_id)
+            if credentials.user.mfa_enabled:
+                raise Conflict(
+                    "two-factor authentication is already on", slug="mfa-already-enabled"
+                )
+            await users.set_pending_mfa(principal.user_id, self._seal(principal.user_id, secret))
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    caller, "auth.otp_setup", target_type="user", target_id=principal.user_id
+                ),
+            )
+        uri = totp.provisioning_uri(secret, credentials.user.username, TOTP_ISSUER)
+        return OtpEnrolment(secret=secret, otpauth_uri=uri)
+
+    async def otp_enable(self, caller: Caller, code: str) -> None:
+        principal = _require(caller)
+        authorize(principal, Action.MANAGE_OWN_MFA)
+        now = self._clock.now()
+        async with self._db.begin() as session:
+            users = UserStore(session)
+            credentials = await users.get_credentials(principal.user_id)
+            if credentials.user.mfa_enabled:
+                raise Conflict(
+                    "two-factor authentication is already on", slug="mfa-already-enabled"
+                )
+            if credentials.mfa_pending_secret is None:
+                raise Conflict("call /auth/otp/setup first", slug="mfa-not-set-up")
+            secret = self._unseal(principal.user_id, credentials.mfa_pending_secret)
+            step = totp.matching_step(secret, code, now.timestamp())
+            if step is None:
+                raise Invalid(
+                    "wrong one-time code", slug="invalid-otp", title="Invalid one-time code"
+                )
+            # The code that enabled MFA is spent: it cannot also log in.
+            await users.enable_mfa(principal.user_id, credentials.mfa_pending_secret, step)
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    caller, "auth.otp_enable", target_type="user", target_id=principal.user_id
+                ),
+            )
+
+    def _mfa_secret(self, credentials: Credentials) -> str:
+        if credentials.mfa_secret is None:  # mfa_enabled always comes with a secret
+            raise Unauthenticated("two-factor authentication is misconfigured", slug="invalid-otp")
+        return self._unseal(credentials.user.id, credentials.mfa_secret)
+
+    def _seal(self, user_id: UserId, secret: str) -> bytes:
+        master = self._keys.master
+        return master.kid.encode() + b":" + seal(master.key, secret.encode(), user_id.bytes)
+
+    def _unseal(self, user_id: UserId, sealed: bytes) -> str:
+        kid, _, body = sealed.partition(b":")
+        master = self._keys.master_keys[kid.decode()]
+        return unseal(master.key, body, user_id.bytes).decode()
+
+
+def _require(caller: Caller) -> Principal:
+    if caller.principal is None:
+        raise Unauthenticated("authentication required")
+    return caller.principal

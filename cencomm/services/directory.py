@@ -1,0 +1,211 @@
+"""Organisations and users: the directory the Secretariat administers."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+
+from cencomm.crypto.passwords import Passwords
+from cencomm.domain.audit import AuditRecord
+from cencomm.domain.clock import Clock
+from cencomm.domain.errors import Forbidden, Invalid, NotFound
+from cencomm.domain.ids import OrganizationId, UserId, new_id
+from cencomm.domain.policy import Action, authorize, is_allowed
+from cencomm.domain.users import (
+    MAX_DISPLAY_NAME,
+    MAX_ORGANIZATION_NAME,
+    Caller,
+    Organization,
+    OrganizationKind,
+    Principal,
+    Region,
+    Role,
+    User,
+    check_organization,
+    clean_text,
+    validate_password,
+    validate_username,
+)
+from cencomm.services.audit import AuditTrail
+from cencomm.storage.db import Database
+from cencomm.storage.sessions import SessionStore
+from cencomm.storage.users import OrganizationStore, UserStore
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    username: str
+    display_name: str
+    organization_id: uuid.UUID
+    role: Role
+    password: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserChanges:
+    display_name: str | None = None
+    role: Role | None = None
+    disabled: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Me:
+    user: User
+    organization: Organization
+
+
+class DirectoryService:
+    def __init__(self, db: Database, clock: Clock, audit: AuditTrail, passwords: Passwords) -> None:
+        self._db = db
+        self._clock = clock
+        self._audit = audit
+        self._passwords = passwords
+
+    async def create_organization(
+        self,
+        caller: Caller,
+        name: str,
+        kind: OrganizationKind,
+        country: str | None,
+        region: Region | None,
+    ) -> Organization:
+        if caller.principal is not None:  # None: the command line bootstrapping the first admin
+            authorize(caller.principal, Action.MANAGE_DIRECTORY)
+        check_organization(kind, country)
+        organization = Organization(
+            id=OrganizationId(new_id()),
+            name=clean_text(name, "body.name", MAX_ORGANIZATION_NAME),
+            kind=kind,
+            country=country,
+            region=region,
+            created_at=self._clock.now(),
+        )
+        async with self._db.begin() as session:
+            await OrganizationStore(session).insert(organization)
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    caller,
+                    "organization.create",
+                    target_type="organization",
+                    target_id=organization.id,
+                    details={"name": organization.name, "kind": kind.value},
+                ),
+            )
+        return organization
+
+    async def list_organizations(
+        self, principal: Principal, after: str | None, limit: int
+    ) -> list[Organization]:
+        authorize(principal, Action.READ_DIRECTORY)
+        async with self._db.read() as session:
+            return await OrganizationStore(session).list_page(after, limit)
+
+    async def get_organization(
+        self, principal: Principal, organization_id: uuid.UUID
+    ) -> Organization:
+        # Everyone may read their own organisation; the directory is for staff.
+        if principal.organization_id != organization_id:
+            authorize(principal, Action.READ_DIRECTORY)
+        async with self._db.read() as session:
+            return await OrganizationStore(session).get(organization_id)
+
+    async def create_user(self, caller: Caller, new: NewUser) -> User:
+        if caller.principal is not None:
+            authorize(caller.principal, Action.MANAGE_DIRECTORY)
+        username = validate_username(new.username)
+        validate_password(new.password)
+        display_name = clean_text(new.display_name, "body.display_name", MAX_DISPLAY_NAME)
+        password_hash = await asyncio.to_thread(self._passwords.hash, new.password)
+        user = User(
+            id=UserId(new_id()),
+            username=username,
+            display_name=display_name,
+            organization_id=OrganizationId(new.organization_id),
+            role=new.role,
+            disabled=False,
+            mfa_enabled=False,
+            created_at=self._clock.now(),
+        )
+        async with self._db.begin() as session:
+            if await OrganizationStore(session).find(new.organization_id) is None:
+                raise Invalid(
+                    "no such organisation",
+                    slug="unknown-organization",
+                    title="Unknown organisation",
+                )
+            await UserStore(session).insert(user, password_hash)
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    caller,
+                    "user.create",
+                    target_type="user",
+                    target_id=user.id,
+                    details={
+                        "username": username,
+                        "role": new.role.value,
+                        "organization_id": str(new.organization_id),
+                    },
+                ),
+            )
+        return user
+
+    async def list_users(self, principal: Principal, after: str | None, limit: int) -> list[User]:
+        authorize(principal, Action.READ_DIRECTORY)
+        async with self._db.read() as session:
+            return await UserStore(session).list_page(after, limit)
+
+    async def get_user(self, principal: Principal, user_id: uuid.UUID) -> User:
+        if principal.user_id != user_id and not is_allowed(principal, Action.READ_DIRECTORY):
+            # Not "forbidden": the directory does not confirm who exists.
+            raise NotFound("no such user")
+        async with self._db.read() as session:
+            return await UserStore(session).get(user_id)
+
+    async def update_user(self, caller: Caller, user_id: uuid.UUID, changes: UserChanges) -> User:
+        """Change a user; disabling revokes every session of theirs at once."""
+        if caller.principal is None:
+            raise Forbidden("authentication required")
+        authorize(caller.principal, Action.MANAGE_DIRECTORY)
+        now = self._clock.now()
+        async with self._db.begin() as session:
+            users = UserStore(session)
+            current = await users.get(user_id)
+            display_name = (
+                clean_text(changes.display_name, "body.display_name", MAX_DISPLAY_NAME)
+                if changes.display_name is not None
+                else current.display_name
+            )
+            role = changes.role or current.role
+            disabled = current.disabled if changes.disabled is None else changes.disabled
+            await users.update_profile(
+                user_id, display_name=display_name, role=role, disabled=disabled
+            )
+            revoked = []
+            if disabled and not current.disabled:
+                revoked = await SessionStore(session).revoke_all_of_user(user_id, now, "disabled")
+            details: dict[str, object] = {
+                k: v
+                for k, v in (
+                    ("display_name", changes.display_name),
+                    ("role", changes.role.value if changes.role else None),
+                    ("disabled", changes.disabled),
+                )
+                if v is not None
+            }
+            details["sessions_revoked"] = len(revoked)
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    caller, "user.update", target_type="user", target_id=user_id, details=details
+                ),
+            )
+            return await users.get(user_id)
+
+    async def me(self, principal: Principal) -> Me:
+        async with self._db.read() as session:
+            user = await UserStore(session).get(principal.user_id)
+            organization = await OrganizationStore(session).get(user.organization_id)
+        return Me(user=user, organization=organization)

@@ -1,0 +1,187 @@
+"""SessionStore: login sessions, their refresh tokens (hashed), and failed-login counters."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cencomm.domain.ids import OrganizationId, SessionId, UserId
+from cencomm.domain.users import Role
+from cencomm.storage.tables import (
+    LoginFailureRow,
+    RefreshTokenRow,
+    SessionRow,
+    UserRow,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    """A session joined with its user, as access-token checks need it."""
+
+    session_id: SessionId
+    user_id: UserId
+    organization_id: OrganizationId
+    role: Role
+    mfa_enabled: bool
+    mfa_satisfied: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshOutcome:
+    """What presenting a refresh token found: its session, and whether it had been spent."""
+
+    session_id: SessionId
+    user_id: UserId
+    already_spent: bool
+
+
+class SessionStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def insert(
+        self,
+        session_id: uuid.UUID,
+        user_id: uuid.UUID,
+        *,
+        now: datetime,
+        expires_at: datetime,
+        mfa_satisfied: bool,
+        ip: str | None,
+    ) -> None:
+        self._session.add(
+            SessionRow(
+                id=session_id,
+                user_id=user_id,
+                created_at=now,
+                expires_at=expires_at,
+                mfa_satisfied=mfa_satisfied,
+                ip=ip,
+            )
+        )
+        await self._session.flush()
+
+    async def add_refresh_token(
+        self, token_hash: bytes, session_id: uuid.UUID, now: datetime
+    ) -> None:
+        self._session.add(
+            RefreshTokenRow(token_hash=token_hash, session_id=session_id, created_at=now)
+        )
+        await self._session.flush()
+
+    async def spend_refresh_token(self, token_hash: bytes, now: datetime) -> RefreshOutcome | None:
+        """Mark the token spent. Exactly one of any number of concurrent callers wins.
+
+        Returns None for an unknown token; `already_spent` for a token spent before (reuse).
+        """
+        won = await self._session.execute(
+            update(RefreshTokenRow)
+            .where(RefreshTokenRow.token_hash == token_hash, RefreshTokenRow.spent_at.is_(None))
+            .values(spent_at=now)
+            .returning(RefreshTokenRow.session_id)
+        )
+        session_id: uuid.UUID | None = won.scalar_one_or_none()
+        spent = session_id is None
+        if session_id is None:
+            session_id = await self._session.scalar(
+                select(RefreshTokenRow.session_id).where(RefreshTokenRow.token_hash == token_hash)
+            )
+        if session_id is None:
+            return None
+        user_id = await self._session.scalar(
+            select(SessionRow.user_id).where(SessionRow.id == session_id)
+        )
+        if user_id is None:  # impossible while the foreign key holds
+            return None
+        return RefreshOutcome(SessionId(session_id), UserId(user_id), already_spent=spent)
+
+    async def find_live(self, session_id: uuid.UUID, now: datetime) -> LiveSession | None:
+        """The session if it is neither revoked nor expired and its user is enabled."""
+        row = (
+            await self._session.execute(
+                select(
+                    SessionRow.id,
+                    UserRow.id,
+                    UserRow.organization_id,
+                    UserRow.role,
+                    UserRow.mfa_enabled,
+                    SessionRow.mfa_satisfied,
+                )
+                .join(UserRow, UserRow.id == SessionRow.user_id)
+                .where(
+                    SessionRow.id == session_id,
+                    SessionRow.revoked_at.is_(None),
+                    SessionRow.expires_at > now,
+                    UserRow.disabled.is_(False),
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        return LiveSession(
+            session_id=SessionId(row[0]),
+            user_id=UserId(row[1]),
+            organization_id=OrganizationId(row[2]),
+            role=Role(row[3]),
+            mfa_enabled=bool(row[4]),
+            mfa_satisfied=bool(row[5]),
+        )
+
+    async def revoke(self, session_id: uuid.UUID, now: datetime, reason: str) -> bool:
+        result = await self._session.execute(
+            update(SessionRow)
+            .where(SessionRow.id == session_id, SessionRow.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_reason=reason)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def revoke_all_of_user(
+        self, user_id: uuid.UUID, now: datetime, reason: str
+    ) -> list[SessionId]:
+        ids = (
+            await self._session.scalars(
+                select(SessionRow.id).where(
+                    SessionRow.user_id == user_id, SessionRow.revoked_at.is_(None)
+                )
+            )
+        ).all()
+        if ids:
+            await self._session.execute(
+                update(SessionRow)
+                .where(SessionRow.id.in_(ids))
+                .values(revoked_at=now, revoked_reason=reason)
+            )
+        return [SessionId(i) for i in ids]
+
+    async def record_failure(self, username: str, ip: str, now: datetime) -> None:
+        self._session.add(LoginFailureRow(username=username, ip=ip, at=now))
+        await self._session.flush()
+
+    async def failures_since(
+        self, *, username: str, ip: str, since: datetime
+    ) -> tuple[int, int, datetime | None, datetime | None]:
+        """(failures of the username, failures of the address, oldest of each) within the window."""
+        by_user = (
+            await self._session.execute(
+                select(func.count(), func.min(LoginFailureRow.at)).where(
+                    LoginFailureRow.username == username, LoginFailureRow.at > since
+                )
+            )
+        ).one()
+        by_ip = (
+            await self._session.execute(
+                select(func.count(), func.min(LoginFailureRow.at)).where(
+                    LoginFailureRow.ip == ip, LoginFailureRow.at > since
+                )
+            )
+        ).one()
+        return int(by_user[0]), int(by_ip[0]), by_user[1], by_ip[1]
+
+    async def forget_failures_before(self, cutoff: datetime) -> None:
+        """Counters outside the window no longer matter; keep the table small."""
+        await self._session.execute(delete(LoginFailureRow).where(LoginFailureRow.at <= cutoff))

@@ -1,0 +1,116 @@
+"""Login, refresh, logout, MFA enrolment and /me."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aiohttp import web
+from pydantic import Field
+
+from cencomm.appkeys import SERVICES
+from cencomm.domain.policy import Action, authorize
+from cencomm.web import serialize
+from cencomm.web.auth import caller, principal
+from cencomm.web.schemas import RequestModel, ResponseModel
+
+
+class LoginRequest(RequestModel):
+    username: str = Field(min_length=1, max_length=256)
+    password: str = Field(min_length=1, max_length=1024)
+    otp: str | None = Field(default=None, max_length=16)
+
+
+class RefreshRequest(RequestModel):
+    refresh_token: str = Field(min_length=1, max_length=256)
+
+
+class TokenResponse(ResponseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+
+
+class OtpSetupResponse(ResponseModel):
+    secret: str
+    otpauth_uri: str
+
+
+class OtpEnableRequest(RequestModel):
+    otp: str = Field(min_length=1, max_length=16)
+
+
+class OrganizationSummary(ResponseModel):
+    id: str
+    name: str
+    kind: str
+    country: str | None
+    region: str | None
+    created_at: str
+
+
+class MeResponse(ResponseModel):
+    id: str
+    username: str
+    display_name: str
+    role: str
+    organization: OrganizationSummary
+    mfa_enabled: bool
+    mfa_enrolment_required: bool
+
+
+def _tokens(pair) -> web.Response:  # type: ignore[no-untyped-def]
+    return web.json_response(
+        TokenResponse(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            token_type="Bearer",  # noqa: S106 - the scheme name
+            expires_in=pair.expires_in,
+        ).model_dump()
+    )
+
+
+async def login(request: web.Request, body: LoginRequest) -> web.Response:
+    pair = await request.app[SERVICES].auth.login(
+        caller(request), body.username, body.password, body.otp
+    )
+    return _tokens(pair)
+
+
+async def refresh_tokens(request: web.Request, body: RefreshRequest) -> web.Response:
+    pair = await request.app[SERVICES].auth.refresh(caller(request), body.refresh_token)
+    return _tokens(pair)
+
+
+async def logout(request: web.Request) -> web.Response:
+    await request.app[SERVICES].auth.logout(caller(request))
+    return web.Response(status=204)
+
+
+async def setup_otp(request: web.Request) -> web.Response:
+    enrolment = await request.app[SERVICES].auth.otp_setup(caller(request))
+    return web.json_response(
+        OtpSetupResponse(secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri).model_dump()
+    )
+
+
+async def enable_otp(request: web.Request, body: OtpEnableRequest) -> web.Response:
+    await request.app[SERVICES].auth.otp_enable(caller(request), body.otp)
+    return web.Response(status=204)
+
+
+async def get_me(request: web.Request) -> web.Response:
+    who = principal(request)
+    authorize(who, Action.READ_SELF)
+    me = await request.app[SERVICES].directory.me(who)
+    return web.json_response(
+        {
+            "id": str(me.user.id),
+            "username": me.user.username,
+            "display_name": me.user.display_name,
+            "role": me.user.role.value,
+            "organization": serialize.organization(me.organization),
+            "mfa_enabled": me.user.mfa_enabled,
+            "mfa_enrolment_required": who.needs_mfa_enrolment,
+        }
+    )

@@ -1,0 +1,147 @@
+"""Organisations and users (admin writes; admin and moderator read)."""
+
+from __future__ import annotations
+
+import uuid
+
+from aiohttp import web
+from pydantic import Field
+
+from cencomm.appkeys import SERVICES
+from cencomm.domain.countries import COUNTRY_CODES
+from cencomm.domain.errors import FieldError, Invalid, NotFound
+from cencomm.domain.users import OrganizationKind, Region, Role
+from cencomm.services.directory import NewUser, UserChanges
+from cencomm.web import serialize
+from cencomm.web.auth import caller, principal
+from cencomm.web.cursors import decode_cursor, encode_cursor
+from cencomm.web.schemas import PageQuery, RequestModel, ResponseModel
+
+
+class CreateOrganizationRequest(RequestModel):
+    name: str = Field(min_length=1, max_length=200)
+    kind: OrganizationKind
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+    region: Region | None = None
+
+
+class OrganizationResponse(ResponseModel):
+    id: str
+    name: str
+    kind: str
+    country: str | None
+    region: str | None
+    created_at: str
+
+
+class OrganizationList(ResponseModel):
+    organizations: list[OrganizationResponse]
+    next: str | None
+
+
+class CreateUserRequest(RequestModel):
+    username: str = Field(min_length=1, max_length=64)
+    display_name: str = Field(min_length=1, max_length=200)
+    organization_id: uuid.UUID
+    role: Role
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UpdateUserRequest(RequestModel):
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Role | None = None
+    disabled: bool | None = None
+
+
+class UserResponse(ResponseModel):
+    id: str
+    username: str
+    display_name: str
+    organization_id: str
+    role: str
+    disabled: bool
+    mfa_enabled: bool
+    created_at: str
+
+
+class UserList(ResponseModel):
+    users: list[UserResponse]
+    next: str | None
+
+
+def path_uuid(request: web.Request, name: str = "id") -> uuid.UUID:
+    """A UUID path parameter; anything else cannot name a resource, so it is absent (404)."""
+    try:
+        return uuid.UUID(request.match_info[name])
+    except ValueError:
+        raise NotFound("no such resource") from None
+
+
+async def create_organization(
+    request: web.Request, body: CreateOrganizationRequest
+) -> web.Response:
+    country = body.country.upper() if body.country else None
+    if country is not None and country not in COUNTRY_CODES:
+        raise Invalid(
+            "not an ISO 3166-1 alpha-2 code",
+            slug="validation-failed",
+            title="Validation failed",
+            errors=(FieldError("body.country", "not an ISO 3166-1 alpha-2 code"),),
+        )
+    org = await request.app[SERVICES].directory.create_organization(
+        caller(request), body.name, body.kind, country, body.region
+    )
+    return web.json_response(serialize.organization(org), status=201)
+
+
+async def list_organizations(request: web.Request, query: PageQuery) -> web.Response:
+    after = decode_cursor(query.after)
+    orgs = await request.app[SERVICES].directory.list_organizations(
+        principal(request), after, query.limit
+    )
+    next_cursor = encode_cursor(orgs[-1].name) if len(orgs) == query.limit else None
+    return web.json_response(
+        {"organizations": [serialize.organization(o) for o in orgs], "next": next_cursor}
+    )
+
+
+async def get_organization(request: web.Request) -> web.Response:
+    org = await request.app[SERVICES].directory.get_organization(
+        principal(request), path_uuid(request)
+    )
+    return web.json_response(serialize.organization(org))
+
+
+async def create_user(request: web.Request, body: CreateUserRequest) -> web.Response:
+    user = await request.app[SERVICES].directory.create_user(
+        caller(request),
+        NewUser(
+            username=body.username,
+            display_name=body.display_name,
+            organization_id=body.organization_id,
+            role=body.role,
+            password=body.password,
+        ),
+    )
+    return web.json_response(serialize.user(user), status=201)
+
+
+async def list_users(request: web.Request, query: PageQuery) -> web.Response:
+    after = decode_cursor(query.after)
+    users = await request.app[SERVICES].directory.list_users(principal(request), after, query.limit)
+    next_cursor = encode_cursor(users[-1].username) if len(users) == query.limit else None
+    return web.json_response({"users": [serialize.user(u) for u in users], "next": next_cursor})
+
+
+async def get_user(request: web.Request) -> web.Response:
+    user = await request.app[SERVICES].directory.get_user(principal(request), path_uuid(request))
+    return web.json_response(serialize.user(user))
+
+
+async def update_user(request: web.Request, body: UpdateUserRequest) -> web.Response:
+    user = await request.app[SERVICES].directory.update_user(
+        caller(request),
+        path_uuid(request),
+        UserChanges(display_name=body.display_name, role=body.role, disabled=body.disabled),
+    )
+    return web.json_response(serialize.user(user))
