@@ -172,3 +172,51 @@ class SigningKeyRow(Base):
     label: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class AuditSubtreeRow(Base):
+    """The hash of an aligned complete subtree of the audit Merkle tree (a leaf at level 0).
+
+    Leaves [start, start + 2**level). Written once when the tree grows past it; proofs are
+    served from these rows without rehashing the log.
+    """
+
+    __tablename__ = "audit_subtree"
+
+    start: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+
+
+class AuditTreeStateRow(Base):
+    """One row: how many entries the stored tree covers and its right edge (compact range)."""
+
+    __tablename__ = "audit_tree_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # One 32-byte hash per set bit of size, largest subtree first, concatenated.
+    right_edge: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+class AuditTreeHeadRow(Base):
+    """A signed tree head: never updated or deleted; one per tree size."""
+
+    __tablename__ = "audit_tree_head"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    timestamp: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    # The exact signed bytes: a C2SP tlog-checkpoint body.
+    checkpoint: Mapped[str] = mapped_column(String(1024), nullable=False)
+    kid: Mapped[str] = mapped_column(String(64), nullable=False)
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64), nullable=False)
+
+
+class AuditForwardCursorRow(Base):
+    """How far SIEM forwarding to one target has got: the next entry index to send."""
+
+    __tablename__ = "audit_forward_cursor"
+
+    target: Mapped[str] = mapped_column(String(512), primary_key=True)
+    next_index: Mapped[int] = mapped_column(BigInteger, nullable=False)
