@@ -22,11 +22,18 @@ from cencomm.web.middlewares import (
 from cencomm.web.routes import setup_routes
 
 
+MAX_HEADER_BYTES = 128 * 1024
+MAX_REQUEST_LINE_BYTES = 16 * 1024
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     app = web.Application(
         middlewares=[request_id_middleware, observe_middleware, problem_middleware],
         # JSON bodies are read through web.parsing with their own limit; uploads stream.
         client_max_size=settings.http.max_json_bytes,
+        # Large enough that an oversized header (a 100 KB "token") reaches our code and gets a
+        # proper problem answer rather than the parser's bare 400; still a firm bound.
+        handler_args={"max_field_size": MAX_HEADER_BYTES, "max_line_size": MAX_REQUEST_LINE_BYTES},
     )
     app[SETTINGS] = settings
     app[METRICS] = HttpMetrics()

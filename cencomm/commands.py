@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import getpass
 import logging
 import sys
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
@@ -12,10 +15,18 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cencomm.app import create_app
 from cencomm.cli import EXIT_OK, CommandError
+from cencomm.demo import DEMO_PASSWORD, seed_demo
+from cencomm.domain.clock import SystemClock
+from cencomm.domain.errors import CencommError
+from cencomm.domain.users import Caller, OrganizationKind, Role
 from cencomm.services.audit import verify_entries
-from cencomm.settings import Settings
+from cencomm.services.container import Services, build_services
+from cencomm.services.directory import NewUser
+from cencomm.settings import Settings, admin_password_from_environment
 from cencomm.storage.db import Database
+from cencomm.storage.keyring import load_or_create_server_keys
 from cencomm.storage.migrate import upgrade
+from cencomm.storage.users import OrganizationStore
 
 logger = logging.getLogger("cencomm.cli")
 
@@ -69,14 +80,76 @@ def serve(settings: Settings, *, run_migrations: bool = True) -> int:
     return EXIT_OK
 
 
+@contextlib.asynccontextmanager
+async def _services(settings: Settings) -> AsyncIterator[Services]:
+    """The services without a web server, for commands that act on the database."""
+    _prepare_data_dir(settings)
+    db = Database(settings.database_url, settings.database)
+    try:
+        keys = load_or_create_server_keys(settings.data.dir)
+        yield build_services(settings, db, SystemClock(), keys)
+    except (OSError, OperationalError, DBAPIError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise CommandError(f"database {_safe_url(settings.database_url)}: {reason}") from None
+    finally:
+        await db.dispose()
+
+
+def _read_password() -> str:
+    from_env = admin_password_from_environment()
+    if from_env is not None:
+        return from_env.reveal()
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password for the new administrator: ")
+        if first != getpass.getpass("Repeat the password: "):
+            raise CommandError("the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 async def create_admin(
     settings: Settings, username: str, display_name: str | None, organization: str
 ) -> int:
-    raise CommandError("create-admin needs the identity module, which is not installed yet")
+    """Create a Secretariat administrator (and the Secretariat organisation if missing)."""
+    password = _read_password()
+    async with _services(settings) as services:
+        try:
+            async with services.db.read() as session:
+                org = await OrganizationStore(session).find_by_name(organization)
+            if org is None:
+                org = await services.directory.create_organization(
+                    Caller.system(), organization, OrganizationKind.SECRETARIAT, None, None
+                )
+            elif org.kind is not OrganizationKind.SECRETARIAT:
+                raise CommandError(f"organisation {organization!r} is not the Secretariat")
+            user = await services.directory.create_user(
+                Caller.system(),
+                NewUser(
+                    username=username,
+                    display_name=display_name or username,
+                    organization_id=org.id,
+                    role=Role.ADMIN,
+                    password=password,
+                ),
+            )
+        except CencommError as exc:
+            raise CommandError(exc.detail or exc.title) from None
+    sys.stdout.write(f"created administrator {user.username} ({user.id})\n")
+    return EXIT_OK
 
 
 async def demo_seed(settings: Settings) -> int:
-    raise CommandError("demo-seed needs the operation modules, which are not installed yet")
+    """Load the demo Operation STOP once; a repeat changes nothing."""
+    async with _services(settings) as services:
+        created = await seed_demo(services)
+    if created:
+        sys.stdout.write(
+            f"demo operation created; log in as {', '.join(created)} "
+            f"with the password {DEMO_PASSWORD!r}\n"
+        )
+    else:
+        sys.stdout.write("demo operation already present; nothing changed\n")
+    return EXIT_OK
 
 
 async def audit_verify(settings: Settings) -> int:

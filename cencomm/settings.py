@@ -120,6 +120,10 @@ class AttachmentsSettings:
 class AuditSettings:
     # Origin line of signed tree-head checkpoints.
     origin: str = "cencomm"
+    # SIEM forwarding: append every entry as one JSON line to this file ("" = off).
+    forward_file: str = ""
+    # SIEM forwarding to syslog: "udp://host:port" or a Unix datagram socket path ("" = off).
+    forward_syslog: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +269,11 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     return settings
 
 
+def _is_udp_url(url: str) -> bool:
+    host, _, port = url.removeprefix("udp://").rpartition(":")
+    return url.startswith("udp://") and bool(host) and port.isdigit() and 0 < int(port) < 65536
+
+
 def validate(settings: Settings) -> None:
     """Range and format checks that types alone cannot express."""
     s = settings
@@ -304,7 +313,18 @@ def validate(settings: Settings) -> None:
         raise SettingsError("attachments.max_bytes: must be positive")
     if not s.audit.origin or "\n" in s.audit.origin:
         raise SettingsError("audit.origin: must be one non-empty line")
+    syslog = s.audit.forward_syslog
+    if syslog and not (syslog.startswith("/") or _is_udp_url(syslog)):
+        raise SettingsError(
+            "audit.forward_syslog: must be udp://host:port or an absolute Unix socket path"
+        )
     if s.logging.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError("logging.level: must be DEBUG, INFO, WARNING or ERROR")
     if s.logging.format not in {"json", "text"}:
         raise SettingsError("logging.format: must be json or text")
+
+
+def admin_password_from_environment(environ: Mapping[str, str] | None = None) -> Secret | None:
+    """`CENCOMM_ADMIN_PASSWORD`, for `cencomm create-admin` run by automation."""
+    value = (os.environ if environ is None else environ).get("CENCOMM_ADMIN_PASSWORD")
+    return Secret(value) if value else None

@@ -121,9 +121,84 @@ async def test_serve_answers_then_stops_cleanly_and_restarts_with_same_keys(tmp_
 
     proc = await _serve_until_ready(env, port)
     try:
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{port}/ready") as resp:
-                assert resp.status == 200
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/ready") as resp,
+        ):
+            assert resp.status == 200
     finally:
         assert await _stop(proc) == 0
     assert sorted(p.name for p in (tmp_path / "data" / "keys").rglob("*.*")) == keys
+
+
+async def _run_with_input(env: dict[str, str], stdin: bytes, *args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cencomm",
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout=60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def _cli_env(tmp_path: Path) -> dict[str, str]:
+    env = _env(tmp_path, CENCOMM_AUTH_ARGON2_TIME_COST="1", CENCOMM_AUTH_ARGON2_MEMORY_KIB="1024")
+    if PG_URL:
+        env["CENCOMM_DATABASE_URL"] = PG_URL
+    return env
+
+
+async def test_create_admin_from_stdin_then_log_in(tmp_path: Path, database_url: str) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from cencomm.app import create_app
+    from tests.conftest import make_test_settings
+    from tests.factories import login
+
+    env = _cli_env(tmp_path)
+    env["CENCOMM_DATABASE_URL"] = database_url
+    code, out, err = await _run_with_input(
+        env, b"first admin password\n", "create-admin", "--username", "Root.Admin"
+    )
+    assert code == 0, err
+    assert "root.admin" in out
+    code, _, err = await _run_with_input(env, b"short\n", "create-admin", "--username", "other")
+    assert code == 1 and "12" in err and err.count("\n") == 1
+
+    settings = make_test_settings(database_url, tmp_path / "data")
+    async with TestClient(TestServer(create_app(settings))) as client:
+        tokens = await login(client, "root.admin", "first admin password")
+        me = await client.get(
+            "/api/v1/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+        )
+        body = await me.json()
+    assert body["role"] == "admin"
+    assert body["organization"]["kind"] == "secretariat"
+
+
+async def test_create_admin_reads_the_environment(tmp_path: Path, database_url: str) -> None:
+    env = _cli_env(tmp_path)
+    env["CENCOMM_DATABASE_URL"] = database_url
+    env["CENCOMM_ADMIN_PASSWORD"] = "password from the environment"
+    code, out, err = await _run_with_input(env, b"", "create-admin", "--username", "env.admin")
+    assert code == 0, err
+    assert "secret" not in out and "environment" not in out
+
+
+async def test_demo_seed_is_idempotent(tmp_path: Path, database_url: str) -> None:
+    env = _cli_env(tmp_path)
+    env["CENCOMM_DATABASE_URL"] = database_url
+    code, out, err = await _run(env, "demo-seed")
+    assert code == 0, err
+    assert "secretariat.admin" in out
+    code, out, err = await _run(env, "demo-seed")
+    assert code == 0, err
+    assert "nothing changed" in out
+    code, out, err = await _run(env, "audit", "verify")
+    assert code == 0, err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -172,7 +173,7 @@ class AuthService:
                 wait = (oldest + window - now).total_seconds() if oldest else window.total_seconds()
                 raise RateLimited(
                     "too many failed logins; try again later",
-                    retry_after=int(wait) + 1,
+                    retry_after=math.ceil(wait),
                 )
 
     async def _record_failure(self, caller: Caller, username: str, ip: str, reason: str) -> None:

@@ -1,0 +1,123 @@
+"""Test factories: organisations, users and logged-in members, made through the real services."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from cencomm.appkeys import SERVICES
+from cencomm.crypto.keys import b64url_encode, jwk_thumbprint, raw_public_key
+from cencomm.domain.users import Caller, Organization, OrganizationKind, Region, Role, User
+from cencomm.services.directory import NewUser
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+
+
+@dataclass
+class Member:
+    """A user logged in over HTTP: their ids, tokens and (once registered) a signing key."""
+
+    user: User
+    organization: Organization
+    access_token: str
+    refresh_token: str
+    password: str = PASSWORD
+    signing_key: Ed25519PrivateKey | None = None
+    kid: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return str(self.user.id)
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+async def make_organization(
+    client: TestClient,
+    *,
+    kind: OrganizationKind = OrganizationKind.ADMINISTRATION,
+    country: str | None = "FR",
+    region: Region | None = Region.EUROPE,
+    name: str | None = None,
+) -> Organization:
+    services = client.app[SERVICES]
+    return await services.directory.create_organization(
+        Caller.system(), name or f"Organisation {next(_counter)}", kind, country, region
+    )
+
+
+async def make_user(
+    client: TestClient,
+    role: Role = Role.OFFICER,
+    *,
+    organization: Organization | None = None,
+    username: str | None = None,
+    password: str = PASSWORD,
+) -> User:
+    services = client.app[SERVICES]
+    org = organization or await make_organization(client, kind=_kind_for(role))
+    return await services.directory.create_user(
+        Caller.system(),
+        NewUser(
+            username=username or f"{role.value}{next(_counter)}",
+            display_name=f"Test {role.value}",
+            organization_id=org.id,
+            role=role,
+            password=password,
+        ),
+    )
+
+
+def _kind_for(role: Role) -> OrganizationKind:
+    return {
+        Role.ADMIN: OrganizationKind.SECRETARIAT,
+        Role.MODERATOR: OrganizationKind.SECRETARIAT,
+        Role.ANALYST: OrganizationKind.RILO,
+        Role.OFFICER: OrganizationKind.ADMINISTRATION,
+        Role.OBSERVER: OrganizationKind.PARTNER,
+    }[role]
+
+
+async def login(client: TestClient, username: str, password: str = PASSWORD, **extra: str) -> Any:
+    resp = await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password, **extra}
+    )
+    assert resp.status == 200, await resp.text()
+    return await resp.json()
+
+
+async def make_member(
+    client: TestClient,
+    role: Role = Role.OFFICER,
+    *,
+    organization: Organization | None = None,
+    with_key: bool = False,
+) -> Member:
+    """A user of `role`, logged in over HTTP; `with_key` also registers a signing key."""
+    org = organization or await make_organization(client, kind=_kind_for(role))
+    user = await make_user(client, role, organization=org)
+    tokens = await login(client, user.username)
+    member = Member(user, org, tokens["access_token"], tokens["refresh_token"])
+    if with_key:
+        await register_key(client, member)
+    return member
+
+
+async def register_key(client: TestClient, member: Member) -> str:
+    private = Ed25519PrivateKey.generate()
+    raw = raw_public_key(private.public_key())
+    resp = await client.post(
+        "/api/v1/keys", json={"public_key": b64url_encode(raw)}, headers=member.auth
+    )
+    assert resp.status == 201, await resp.text()
+    member.signing_key = private
+    member.kid = jwk_thumbprint(raw)
+    return member.kid
