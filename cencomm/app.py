@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
@@ -21,7 +22,6 @@ from cencomm.web.middlewares import (
 )
 from cencomm.web.routes import setup_routes
 
-
 MAX_HEADER_BYTES = 128 * 1024
 MAX_REQUEST_LINE_BYTES = 16 * 1024
 
@@ -40,6 +40,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.on_response_prepare.append(add_security_headers)
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_services_ctx(clock or SystemClock()))
+    app.cleanup_ctx.append(_audit_tasks_ctx)
     setup_routes(app)
     return app
 
@@ -61,3 +62,17 @@ def _services_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[Non
         yield
 
     return services_ctx
+
+
+async def _audit_tasks_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Tree-head signing and SIEM forwarding run beside the server; stopped before the database."""
+    services = app[SERVICES]
+    tasks = [asyncio.create_task(services.audit_log.keep_tree_heads(), name="audit-tree-heads")]
+    if services.audit_forwarder.enabled:
+        tasks.append(
+            asyncio.create_task(services.audit_forwarder.keep_forwarding(), name="audit-forward")
+        )
+    yield
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -93,6 +93,17 @@ class AuditEntry:
         return hashlib.sha256(b"\x00" + self.leaf().encode("utf-8")).digest()
 
 
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Which entries `GET /audit` lists; every given field must match."""
+
+    actor_id: uuid.UUID | None = None
+    group_id: uuid.UUID | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
 def canonical_json(value: object) -> str:
     """Sorted keys, no whitespace, UTF-8 characters kept as they are."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

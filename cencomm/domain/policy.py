@@ -20,6 +20,8 @@ class Action(enum.StrEnum):
     REVOKE_ANY_KEY = "keys.revoke_any"
     READ_SELF = "self.read"
     MANAGE_OWN_MFA = "self.mfa"
+    AUDIT_QUERY = "audit.query"  # list and read audit entries (actors, addresses, details)
+    AUDIT_PROOFS = "audit.proofs"  # tree heads, the audit key and Merkle proofs
 
 
 _ALL_ROLES = frozenset(Role)
@@ -34,6 +36,9 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.REVOKE_ANY_KEY: frozenset({Role.ADMIN}),
     Action.READ_SELF: _ALL_ROLES,
     Action.MANAGE_OWN_MFA: _ALL_ROLES,
+    Action.AUDIT_QUERY: _STAFF,
+    # Anyone who can log in may check that the log they are shown is the one everybody sees.
+    Action.AUDIT_PROOFS: _ALL_ROLES,
 }
 
 # What a principal who must enrol in MFA but has not may still do.

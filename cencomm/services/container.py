@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from cencomm.crypto.passwords import Passwords
 from cencomm.domain.clock import Clock
 from cencomm.services.audit import AuditTrail
+from cencomm.services.audit_forward import AuditForwarder, sinks_from
+from cencomm.services.audit_log import AuditLogService
 from cencomm.services.auth import AuthService
 from cencomm.services.directory import DirectoryService
 from cencomm.services.health import HealthService
@@ -27,6 +29,8 @@ class Services:
     auth: AuthService
     directory: DirectoryService
     keys: KeyService
+    audit_log: AuditLogService
+    audit_forwarder: AuditForwarder
 
 
 def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerKeys) -> Services:
@@ -46,4 +50,6 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
         auth=AuthService(db, clock, audit, keys, settings.auth, passwords),
         directory=DirectoryService(db, clock, audit, passwords),
         keys=KeyService(db, clock, audit),
+        audit_log=AuditLogService(db, clock, audit, keys.audit, settings.audit.origin),
+        audit_forwarder=AuditForwarder(db, audit, sinks_from(settings.audit)),
     )

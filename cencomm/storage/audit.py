@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cencomm.domain.audit import AuditEntry, AuditRecord
+from cencomm.domain.audit import AuditEntry, AuditFilter, AuditRecord
 from cencomm.storage.tables import AuditEntryRow, AuditSequence
 
 SEQUENCE_ROW_ID = 1
@@ -60,6 +60,34 @@ class AuditStore:
         )
         await self._session.flush()
         return entry
+
+    async def count(self) -> int:
+        """How many entries there are: the last index plus one (indexes are dense)."""
+        last = await self._session.scalar(select(func.max(AuditEntryRow.index)))
+        return 0 if last is None else int(last) + 1
+
+    async def find(self, index: int) -> AuditEntry | None:
+        row = await self._session.get(AuditEntryRow, index)
+        return None if row is None else to_entry(row)
+
+    async def list_entries(
+        self, where: AuditFilter, after: int | None, limit: int
+    ) -> list[AuditEntry]:
+        """Matching entries in index order, those after index `after` (from the first if None)."""
+        query = select(AuditEntryRow).order_by(AuditEntryRow.index).limit(limit)
+        if after is not None:
+            query = query.where(AuditEntryRow.index > after)
+        if where.actor_id is not None:
+            query = query.where(AuditEntryRow.actor_id == where.actor_id)
+        if where.group_id is not None:
+            query = query.where(AuditEntryRow.group_id == where.group_id)
+        if where.action is not None:
+            query = query.where(AuditEntryRow.action == where.action)
+        if where.since is not None:
+            query = query.where(AuditEntryRow.at >= where.since)
+        if where.until is not None:
+            query = query.where(AuditEntryRow.at < where.until)
+        return [to_entry(row) for row in (await self._session.scalars(query)).all()]
 
     async def iter_entries(self, batch: int = 5000) -> AsyncIterator[tuple[AuditEntry, bytes]]:
         """Every entry in index order with its stored leaf hash, read in batches."""

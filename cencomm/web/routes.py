@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from cencomm.appkeys import PRINCIPAL, ROUTES
 from cencomm.domain.errors import Forbidden
 from cencomm.web.auth import authenticate
-from cencomm.web.handlers import auth, directory, keys, system
+from cencomm.web.handlers import audit, auth, directory, keys, system
 from cencomm.web.openapi import install_openapi
 from cencomm.web.parsing import read_json, read_query
 from cencomm.web.schemas import PageQuery
@@ -99,6 +99,28 @@ ROUTES_TABLE: tuple[Route, ...] = (
           problems=(404,)),
     Route("DELETE", f"{API}/keys/{{kid}}", keys.revoke_key, "Revoke a signing key", "keys",
           status=204, problems=(403, 404)),
+    # Audit log
+    Route("GET", f"{API}/audit", audit.list_audit_entries,
+          "Audit entries in index order (admin, moderator)", "audit", query=audit.AuditQuery,
+          response=audit.AuditEntryList, problems=(403,)),
+    Route("GET", f"{API}/audit/entries/{{index}}", audit.get_audit_entry,
+          "One audit entry with its exact leaf string (admin, moderator)", "audit",
+          response=audit.AuditEntryWithLeaf, problems=(403, 404)),
+    Route("GET", f"{API}/audit/tree-head", audit.get_tree_head,
+          "The latest signed tree head (C2SP checkpoint)", "audit",
+          response=audit.TreeHeadResponse),
+    Route("GET", f"{API}/audit/tree-heads", audit.list_tree_heads,
+          "Every signed tree head, ascending tree_size", "audit", query=audit.TreeHeadsQuery,
+          response=audit.TreeHeadList),
+    Route("GET", f"{API}/audit/key", audit.get_audit_key,
+          "The audit key that signs tree heads", "audit", response=audit.AuditKeyResponse),
+    Route("GET", f"{API}/audit/proof/inclusion", audit.get_inclusion_proof,
+          "RFC 9162 inclusion proof of an entry in a signed tree head", "audit",
+          query=audit.InclusionQuery, response=audit.InclusionProofResponse, problems=(404,)),
+    Route("GET", f"{API}/audit/proof/consistency", audit.get_consistency_proof,
+          "RFC 9162 consistency proof between two signed tree heads", "audit",
+          query=audit.ConsistencyQuery, response=audit.ConsistencyProofResponse,
+          problems=(404,)),
 )
 # fmt: on
 

@@ -1,0 +1,282 @@
+"""The audit Merkle tree: extend it from new entries, sign tree heads, serve entries and proofs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from cencomm.crypto.merkle import (
+    MappingSubtreeSource,
+    MerkleAccumulator,
+    consistency_proof_ranges,
+    inclusion_proof_ranges,
+    proof_subtrees,
+    range_hash,
+)
+from cencomm.domain.audit import AuditEntry, AuditFilter
+from cencomm.domain.audit_tree import (
+    MAX_HEAD_LAG_SECONDS,
+    TreeHead,
+    checkpoint_body,
+    whole_seconds,
+)
+from cencomm.domain.clock import Clock
+from cencomm.domain.errors import FieldError, Invalid, NotFound, Unavailable
+from cencomm.domain.policy import Action, authorize
+from cencomm.domain.users import Principal
+from cencomm.services.audit import AuditTrail
+from cencomm.storage.audit import AuditStore
+from cencomm.storage.audit_tree import AuditTreeStore
+from cencomm.storage.db import Database
+from cencomm.storage.keyring import ServerSigningKey
+
+logger = logging.getLogger(__name__)
+
+# Entries hashed into the tree per transaction, so a backlog never holds the write lock long.
+EXTEND_CHUNK = 10_000
+
+
+class AuditLogDamaged(Unavailable):
+    """The stored log contradicts itself: the tree is not extended and nothing is signed."""
+
+    slug = "audit-log-damaged"
+    title = "Audit log damaged"
+
+
+@dataclass(frozen=True, slots=True)
+class InclusionProof:
+    leaf_hash: bytes
+    audit_path: list[bytes]
+
+
+def _level(start: int, end: int) -> int:
+    return (end - start).bit_length() - 1
+
+
+class AuditLogService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        trail: AuditTrail,
+        signing_key: ServerSigningKey,
+        origin: str,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._trail = trail
+        self._key = signing_key
+        self._origin = origin
+
+    # -- growing the tree ------------------------------------------------------------------
+
+    async def extend_tree(self) -> int:
+        """Hash every committed entry not yet in the stored tree into it; returns the new size.
+
+        Raises:
+            AuditLogDamaged: an entry is missing or its stored leaf hash does not match it.
+        """
+        while True:
+            async with self._db.begin() as session:
+                store = AuditTreeStore(session)
+                await store.lock()
+                acc, more = await self._extend(store)
+            if not more:
+                return acc.size
+
+    async def sign_tree_head(self) -> TreeHead | None:
+        """Extend the tree, then sign a head for its size if it grew since the last head.
+
+        Safe with several processes on one database: the tree lock makes extension and signing
+        one critical section, and a size is signed at most once (it is the primary key).
+
+        Returns:
+            The new head, or None when there was nothing new to sign.
+
+        Raises:
+            AuditLogDamaged: the log contradicts itself; nothing is signed.
+        """
+        async with self._db.read() as session:
+            store = AuditTreeStore(session)
+            latest = await store.latest_head()
+            pending = await AuditStore(session).count()
+        if latest is not None and latest.tree_size >= pending:
+            return None  # the common idle case: no write lock taken
+        while True:
+            async with self._db.begin() as session:
+                store = AuditTreeStore(session)
+                await store.lock()
+                acc, more = await self._extend(store)
+                if more:
+                    continue  # commit this chunk, then carry on in a new transaction
+                return await self._sign(store, acc)
+
+    async def _extend(self, store: AuditTreeStore) -> tuple[MerkleAccumulator, bool]:
+        size, edge = await store.load_state()
+        acc = MerkleAccumulator(size, edge)
+        rows = await store.entries_from(size, EXTEND_CHUNK)
+        done: list[tuple[int, int, bytes]] = []
+        for entry, stored_hash in rows:
+            if entry.index != acc.size:
+                raise AuditLogDamaged(f"audit entry {acc.size} is missing")
+            # Recompute rather than trust the column: a tampered row is never signed over.
+            if entry.leaf_hash() != stored_hash:
+                raise AuditLogDamaged(f"audit entry {entry.index} does not match its leaf hash")
+            done.extend((s.start, s.level, s.hash) for s in acc.append(stored_hash))
+        if rows:
+            await store.insert_subtrees(done)
+            await store.save_state(acc.size, acc.right_edge)
+        return acc, len(rows) == EXTEND_CHUNK
+
+    async def _sign(self, store: AuditTreeStore, acc: MerkleAccumulator) -> TreeHead | None:
+        latest = await store.latest_head()
+        if latest is not None and latest.tree_size >= acc.size:
+            return None
+        timestamp = whole_seconds(self._clock.now())
+        if latest is not None and timestamp < latest.timestamp:
+            timestamp = latest.timestamp  # heads never go back in time, even if the clock does
+        root = acc.root()
+        checkpoint = checkpoint_body(self._origin, acc.size, root, int(timestamp.timestamp()))
+        head = TreeHead(
+            tree_size=acc.size,
+            root_hash=root,
+            timestamp=timestamp,
+            checkpoint=checkpoint,
+            kid=self._key.kid,
+            signature=self._key.private_key.sign(checkpoint.encode("utf-8")),
+        )
+        await store.insert_head(head)
+        return head
+
+    async def keep_tree_heads(self) -> None:
+        """Run until cancelled: a new head at most a second or 1,000 entries after an entry."""
+        wake = self._trail.signal.subscribe()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=MAX_HEAD_LAG_SECONDS)
+            wake.clear()
+            try:
+                head = await self.sign_tree_head()
+            except AuditLogDamaged as exc:
+                logger.error("audit tree head not signed: %s", exc.detail)
+            except Exception:
+                # The loop must outlive any one failure (a dropped connection, a busy database).
+                logger.exception("audit tree head signing failed")
+            else:
+                if head is not None:
+                    logger.debug("signed audit tree head %d", head.tree_size)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def list_entries(
+        self, principal: Principal, where: AuditFilter, after: int | None, limit: int
+    ) -> list[AuditEntry]:
+        authorize(principal, Action.AUDIT_QUERY)
+        async with self._db.read() as session:
+            return await AuditStore(session).list_entries(where, after, limit)
+
+    async def get_entry(self, principal: Principal, index: int) -> AuditEntry:
+        authorize(principal, Action.AUDIT_QUERY)
+        async with self._db.read() as session:
+            entry = await AuditStore(session).find(index)
+        if entry is None:
+            raise NotFound(f"no audit entry {index}")
+        return entry
+
+    async def latest_tree_head(self, principal: Principal) -> TreeHead:
+        """The newest signed head; the first one is signed on demand."""
+        authorize(principal, Action.AUDIT_PROOFS)
+        async with self._db.read() as session:
+            head = await AuditTreeStore(session).latest_head()
+        if head is None:
+            await self.sign_tree_head()
+            async with self._db.read() as session:
+                head = await AuditTreeStore(session).latest_head()
+        if head is None:  # pragma: no cover - sign_tree_head always leaves a head behind
+            raise AuditLogDamaged("no tree head could be signed")
+        return head
+
+    async def list_tree_heads(
+        self, principal: Principal, after: int | None, limit: int
+    ) -> list[TreeHead]:
+        authorize(principal, Action.AUDIT_PROOFS)
+        async with self._db.read() as session:
+            return await AuditTreeStore(session).list_heads(after, limit)
+
+    def audit_key(self, principal: Principal) -> ServerSigningKey:
+        authorize(principal, Action.AUDIT_PROOFS)
+        return self._key
+
+    async def inclusion_proof(
+        self, principal: Principal, index: int, tree_size: int
+    ) -> InclusionProof:
+        """The audit path of entry `index` in the signed tree of `tree_size` entries.
+
+        Raises:
+            NotFound: no tree head was signed for `tree_size`.
+            Invalid: `index` is not below `tree_size`.
+        """
+        authorize(principal, Action.AUDIT_PROOFS)
+        async with self._db.read() as session:
+            store = AuditTreeStore(session)
+            await _signed_size(store, tree_size, "tree_size")
+            if not 0 <= index < tree_size:
+                raise Invalid(
+                    f"entry {index} is not in the tree of size {tree_size}",
+                    slug="index-out-of-range",
+                    title="Index out of range",
+                    errors=(FieldError("query.index", f"must be below tree_size {tree_size}"),),
+                )
+            ranges = inclusion_proof_ranges(index, tree_size)
+            source = await _fetch(store, [*ranges, (index, index + 1)])
+        return InclusionProof(
+            leaf_hash=source.subtree(index, index + 1),
+            audit_path=[range_hash(source, s, e) for s, e in ranges],
+        )
+
+    async def consistency_proof(self, principal: Principal, first: int, second: int) -> list[bytes]:
+        """Proof that the signed tree of `second` entries extends the one of `first`.
+
+        Raises:
+            NotFound: either size has no signed tree head.
+            Invalid: first > second.
+        """
+        authorize(principal, Action.AUDIT_PROOFS)
+        async with self._db.read() as session:
+            store = AuditTreeStore(session)
+            await _signed_size(store, first, "first")
+            await _signed_size(store, second, "second")
+            if first > second:
+                raise Invalid(
+                    "first must not be larger than second",
+                    slug="validation-failed",
+                    title="Validation failed",
+                    errors=(FieldError("query.first", "larger than second"),),
+                )
+            ranges = consistency_proof_ranges(first, second)
+            source = await _fetch(store, ranges)
+        return [range_hash(source, s, e) for s, e in ranges]
+
+
+async def _signed_size(store: AuditTreeStore, tree_size: int, name: str) -> None:
+    if tree_size < 0 or await store.find_head(tree_size) is None:
+        raise NotFound(
+            f"no tree head was signed for {name}={tree_size}; see /audit/tree-heads",
+            slug="unknown-tree-head",
+            title="Unknown tree head",
+        )
+
+
+async def _fetch(store: AuditTreeStore, ranges: list[tuple[int, int]]) -> MappingSubtreeSource:
+    """Prefetch the stored subtree hashes that hashing `ranges` needs, in one or two queries."""
+    needed = proof_subtrees(ranges)
+    found = await store.subtrees([(s, _level(s, e)) for s, e in needed])
+    hashes: dict[tuple[int, int], bytes] = {}
+    for start, end in needed:
+        digest = found.get((start, _level(start, end)))
+        if digest is None:
+            raise AuditLogDamaged(f"the stored subtree of entries {start}..{end - 1} is missing")
+        hashes[(start, end)] = digest
+    return MappingSubtreeSource(hashes)
