@@ -121,3 +121,44 @@ async def register_key(client: TestClient, member: Member) -> str:
     member.signing_key = private
     member.kid = jwk_thumbprint(raw)
     return member.kid
+
+
+async def make_group(
+    client: TestClient,
+    owner: Member,
+    *,
+    code: str | None = None,
+    status: str = "active",
+    roster_visible: bool = True,
+) -> dict[str, Any]:
+    """A group created by `owner` (admin or moderator), moved to `status`."""
+    resp = await client.post(
+        "/api/v1/groups",
+        json={
+            "code": code or f"OP-{next(_counter):04d}",
+            "name": "Operation",
+            "roster_visible": roster_visible,
+        },
+        headers=owner.auth,
+    )
+    assert resp.status == 201, await resp.text()
+    group: dict[str, Any] = await resp.json()
+    path = ["planned", "active", "closed", "archived"]
+    for step in path[1 : path.index(status) + 1]:
+        resp = await client.patch(
+            f"/api/v1/groups/{group['id']}", json={"status": step}, headers=owner.auth
+        )
+        assert resp.status == 200, await resp.text()
+        group = await resp.json()
+    return group
+
+
+async def add_member(
+    client: TestClient, owner: Member, group: dict[str, Any], member: Member, role: str = "member"
+) -> None:
+    resp = await client.post(
+        f"/api/v1/groups/{group['id']}/members",
+        json={"user_id": member.id, "role": role},
+        headers=owner.auth,
+    )
+    assert resp.status in (200, 201), await resp.text()

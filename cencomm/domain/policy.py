@@ -20,6 +20,7 @@ class Action(enum.StrEnum):
     REVOKE_ANY_KEY = "keys.revoke_any"
     READ_SELF = "self.read"
     MANAGE_OWN_MFA = "self.mfa"
+    CREATE_GROUP = "groups.create"
     AUDIT_QUERY = "audit.query"  # list and read audit entries (actors, addresses, details)
     AUDIT_PROOFS = "audit.proofs"  # tree heads, the audit key and Merkle proofs
 
@@ -36,6 +37,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.REVOKE_ANY_KEY: frozenset({Role.ADMIN}),
     Action.READ_SELF: _ALL_ROLES,
     Action.MANAGE_OWN_MFA: _ALL_ROLES,
+    Action.CREATE_GROUP: _STAFF,
     Action.AUDIT_QUERY: _STAFF,
     # Anyone who can log in may check that the log they are shown is the one everybody sees.
     Action.AUDIT_PROOFS: _ALL_ROLES,

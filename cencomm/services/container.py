@@ -11,6 +11,8 @@ from cencomm.services.audit_forward import AuditForwarder, sinks_from
 from cencomm.services.audit_log import AuditLogService
 from cencomm.services.auth import AuthService
 from cencomm.services.directory import DirectoryService
+from cencomm.services.events import LocalEvents
+from cencomm.services.groups import GroupService
 from cencomm.services.health import HealthService
 from cencomm.services.keys import KeyService
 from cencomm.settings import Settings
@@ -31,10 +33,13 @@ class Services:
     keys: KeyService
     audit_log: AuditLogService
     audit_forwarder: AuditForwarder
+    events: LocalEvents
+    groups: GroupService
 
 
 def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerKeys) -> Services:
     audit = AuditTrail(clock)
+    events = LocalEvents()
     passwords = Passwords(
         settings.auth.argon2_time_cost,
         settings.auth.argon2_memory_kib,
@@ -52,4 +57,6 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
         keys=KeyService(db, clock, audit),
         audit_log=AuditLogService(db, clock, audit, keys.audit, settings.audit.origin),
         audit_forwarder=AuditForwarder(db, audit, sinks_from(settings.audit)),
+        events=events,
+        groups=GroupService(db, clock, audit, events),
     )

@@ -130,6 +130,12 @@ class UserStore:
             raise NotFound("no such user")
         return user
 
+    async def ids_of_organization(self, organization_id: uuid.UUID) -> list[UserId]:
+        rows = await self._session.scalars(
+            select(UserRow.id).where(UserRow.organization_id == organization_id)
+        )
+        return [UserId(i) for i in rows.all()]
+
     async def find_credentials(self, username: str) -> Credentials | None:
         row = await self._session.scalar(select(UserRow).where(UserRow.username == username))
         return _credentials(row) if row else None

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from cencomm.appkeys import PRINCIPAL, ROUTES
 from cencomm.domain.errors import Forbidden
 from cencomm.web.auth import authenticate
-from cencomm.web.handlers import audit, auth, directory, keys, system
+from cencomm.web.handlers import audit, auth, directory, groups, keys, system
 from cencomm.web.openapi import install_openapi
 from cencomm.web.parsing import read_json, read_query
 from cencomm.web.schemas import PageQuery
@@ -99,6 +99,41 @@ ROUTES_TABLE: tuple[Route, ...] = (
           problems=(404,)),
     Route("DELETE", f"{API}/keys/{{kid}}", keys.revoke_key, "Revoke a signing key", "keys",
           status=204, problems=(403, 404)),
+    # Groups
+    Route("POST", f"{API}/groups", groups.create_group, "Open an operation group (planned)",
+          "groups", body=groups.CreateGroupRequest, response=groups.GroupResponse, status=201,
+          problems=(403, 409)),
+    Route("GET", f"{API}/groups", groups.list_groups, "The caller's groups (staff: all)",
+          "groups", query=PageQuery, response=groups.GroupList),
+    Route("GET", f"{API}/groups/{{id}}", groups.get_group, "One group", "groups",
+          response=groups.GroupResponse, problems=(404,)),
+    Route("PATCH", f"{API}/groups/{{id}}", groups.update_group,
+          "Change a group or its status (moderators)", "groups", body=groups.UpdateGroupRequest,
+          response=groups.GroupResponse, problems=(403, 404, 409)),
+    Route("GET", f"{API}/groups/{{id}}/members", groups.list_members, "A group's members",
+          "groups", response=groups.MemberList, problems=(404,)),
+    Route("POST", f"{API}/groups/{{id}}/members", groups.add_member,
+          "Admit a user or an organisation, or change their role", "groups",
+          body=groups.AddMemberRequest, response=groups.MemberResponse, status=201,
+          problems=(403, 404, 409)),
+    Route("DELETE", f"{API}/groups/{{id}}/members/{{user_id}}", groups.remove_user_member,
+          "Remove a user at once", "groups", query=groups.ReasonQuery, status=204,
+          problems=(403, 404, 409)),
+    Route("DELETE", f"{API}/groups/{{id}}/organizations/{{org_id}}",
+          groups.remove_organization_member, "Remove an organisation at once", "groups",
+          query=groups.ReasonQuery, status=204, problems=(403, 404, 409)),
+    Route("POST", f"{API}/join-requests", groups.create_join_request,
+          "Ask to join a group by code (same answer whether or not it exists)", "groups",
+          body=groups.JoinRequestCreate, response=groups.JoinRequestAccepted, status=202),
+    Route("GET", f"{API}/groups/{{id}}/join-requests", groups.list_join_requests,
+          "Join requests of a group (its moderators)", "groups", query=groups.JoinRequestQuery,
+          response=groups.JoinRequestList, problems=(403, 404)),
+    Route("POST", f"{API}/join-requests/{{id}}/approve", groups.approve_join_request,
+          "Approve a join request", "groups", response=groups.JoinRequestResponse,
+          problems=(404, 409)),
+    Route("POST", f"{API}/join-requests/{{id}}/reject", groups.reject_join_request,
+          "Reject a join request", "groups", response=groups.JoinRequestResponse,
+          problems=(404, 409)),
     # Audit log
     Route("GET", f"{API}/audit", audit.list_audit_entries,
           "Audit entries in index order (admin, moderator)", "audit", query=audit.AuditQuery,

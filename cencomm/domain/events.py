@@ -1,0 +1,383 @@
+"""Live events, their bus notices and the WebSocket frames they become (API.md "Live events").
+
+Three shapes, each for one hop:
+
+* **Events** (`MessagePosted`, `AlertRaised`, …) are what a service publishes after its
+  transaction commits. Class names are past tense; `name` is the dotted wire name.
+* **Notices** are the JSON-safe dicts an event becomes to cross the bus between processes
+  (`event.to_notice()` / `event_from_notice(notice)`). They carry only ids, numbers and small
+  enumerations ("group G reached seq N", "alert A for these users"), never message or alert
+  content: every process reads content from the database, so a lost notice only delays
+  delivery until the next notice or a resume.
+* **Frames** (`MessageFrame`, `AlertFrame`, …) are the server frames of API.md, queued per
+  socket by the hub; `frame.to_json()` is what the socket sends. Frames that carry content
+  (`message`, `alert`) take the already serialised JSON object from the web layer.
+
+`SessionRevoked` has no frame: it closes the sockets of those sessions with 4401.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import ClassVar, TypeAlias
+
+from cencomm.domain.clock import rfc3339
+from cencomm.domain.ids import AlertId, GroupId, MessageId, OrganizationId, SessionId, UserId
+
+JSONObject: TypeAlias = Mapping[str, object]
+"""An already serialised JSON object (e.g. a message or alert as the HTTP API renders it)."""
+
+_OUTCOME = re.compile(r"^[a-z_]{1,32}$")
+
+
+class InvalidNotice(ValueError):
+    """A bus notice that is not one of the known events, or has a missing or wrong field."""
+
+
+class MembershipChange(enum.StrEnum):
+    ADDED = "added"
+    REMOVED = "removed"
+
+
+def _encode(value: object) -> object:
+    """One field as JSON: ids as strings, times as RFC 3339, tuples as lists."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [_encode(v) for v in value]
+    if isinstance(value, Mapping):
+        return dict(value)  # already serialised content, copied so the frame stays frozen
+    return value
+
+
+def _fields_as_json(instance: object) -> dict[str, object]:
+    return {f.name: _encode(getattr(instance, f.name)) for f in fields(instance)}  # type: ignore[arg-type]
+
+
+class _Frame:
+    __slots__ = ()
+    type: ClassVar[str]
+
+    def to_json(self) -> dict[str, object]:
+        """The frame as the socket sends it: `{"type": ..., <fields>}`."""
+        return {"type": self.type, **_fields_as_json(self)}
+
+
+class _Event:
+    __slots__ = ()
+    name: ClassVar[str]
+
+    def to_notice(self) -> dict[str, object]:
+        """A small JSON-safe dict for the bus: `{"event": <name>, <fields>}`."""
+        return {"event": self.name, **_fields_as_json(self)}
+
+
+# -- frames: what a socket sends (API.md "Server frames") ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFrame(_Frame):
+    """`{"type": "message", "group_id", "seq", "message"}`; ordered per group by `seq`."""
+
+    type: ClassVar[str] = "message"
+    group_id: GroupId
+    seq: int
+    message: JSONObject
+
+
+@dataclass(frozen=True, slots=True)
+class MessageHiddenFrame(_Frame):
+    """`{"type": "message.hidden", "group_id", "message_id"}`."""
+
+    type: ClassVar[str] = "message.hidden"
+    group_id: GroupId
+    message_id: MessageId
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFrame(_Frame):
+    """`{"type": "alert", "alert"}`; `alert_id` is kept for routing and is not sent twice."""
+
+    type: ClassVar[str] = "alert"
+    alert_id: AlertId
+    alert: JSONObject
+
+    def to_json(self) -> dict[str, object]:
+        return {"type": self.type, "alert": dict(self.alert)}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertAckFrame(_Frame):
+    """`{"type": "alert.ack", "alert_id", "user_id", "organization_id", "acknowledged_at",
+    "outcome"}`."""
+
+    type: ClassVar[str] = "alert.ack"
+    alert_id: AlertId
+    user_id: UserId
+    organization_id: OrganizationId
+    acknowledged_at: datetime
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlertOverdueFrame(_Frame):
+    """`{"type": "alert.overdue", "alert_id", "organization_ids"}`."""
+
+    type: ClassVar[str] = "alert.overdue"
+    alert_id: AlertId
+    organization_ids: tuple[OrganizationId, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipFrame(_Frame):
+    """`{"type": "membership", "group_id", "change"}`."""
+
+    type: ClassVar[str] = "membership"
+    group_id: GroupId
+    change: MembershipChange
+
+
+ServerFrame: TypeAlias = (
+    MessageFrame
+    | MessageHiddenFrame
+    | AlertFrame
+    | AlertAckFrame
+    | AlertOverdueFrame
+    | MembershipFrame
+)
+
+
+# -- events: what services publish, and their notices ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePosted(_Event):
+    """Group `group_id` reached `seq` with message `message_id` (content is read from the db)."""
+
+    name: ClassVar[str] = "message.posted"
+    group_id: GroupId
+    seq: int
+    message_id: MessageId
+
+    @classmethod
+    def from_notice(cls, notice: Mapping[str, object]) -> MessagePosted:
+        return cls(
+            GroupId(_uuid(notice, "group_id")),
+            _seq(notice, "seq"),
+            MessageId(_uuid(notice, "message_id")),
+        )
+
+    def to_frame(self, message: JSONObject) -> MessageFrame:
+        """The frame, given the message as the HTTP API serialises it."""
+        return MessageFrame(self.group_id, self.seq, message)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageHidden(_Event):
+    """A moderator hid message `message_id` of group `group_id`."""
+
+    name: ClassVar[str] = "message.hidden"
+    group_id: GroupId
+    message_id: MessageId
+
+    @classmethod
+    def from_notice(cls, notice: Mapping[str, object]) -> MessageHidden:
+        return cls(GroupId(_uuid(notice, "group_id")), MessageId(_uuid(notice, "message_id")))
+
+    def to_frame(self) -> MessageHiddenFrame:
+        return MessageHiddenFrame(self.group_id, self.message_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRaised(_Event):
+    """Alert `alert_id` was sent; `recipient_ids` are the users fixed as its recipients."""
+
+    name: ClassVar[str] = "alert.raised"
+    alert_id: AlertId
+    recipient_ids: tuple[UserId, ...]
+
+    @classmethod
+    def from_notice(cls, notice: Mapping[str, object]) -> AlertRaised:
+        return cls(
+            AlertId(_uuid(notice, "alert_id")),
+            tuple(UserId(u) for u in _uuids(notice, "recipient_ids")),
+        )
+
+    def to_frame(self, alert: JSONObject) -> AlertFrame:
+        """The frame, given the alert as the HTTP API serialises it."""
+        return AlertFrame(self.alert_id, alert)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertAcknowledged(_Event):
+    """User `user_id` of `organization_id` acknowledged (or moved the outcome of) an alert."""
+
+    name: ClassVar[str] = "alert.acknowledged"
+    alert_id: AlertId
+    user_id: UserId
+    organization_id: OrganizationId
+    acknowledged_at: datetime
+    outcome: str  # received | controlled | nil_find | seized
+
+    @classmethod
+    def from_notice(cls, notice: Mapping[str, object]) -> AlertAcknowledged:
+        outcome = notice.get("outcome")
+        if not isinstance(outcome, str) or not _OUTCOME.match(outcome):
+            raise InvalidNotice("outcome: expected a short lowercase word")
+        return cls(
+            AlertId(_uuid(notice, "alert_id")),
+            UserId(_uuid(notice, "user_id")),
+            OrganizationId(_uuid(notice, "organization_id")),
+            _datetime(notice, "acknowledged_at"),
+            outcome,
+        )
+
+    def to_frame(self) -> AlertAckFrame:
+        return AlertAckFrame(
+            self.alert_id, self.user_id, self.organization_id, self.acknowledged_at, self.outcome
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertOverdue(_Event):
+    """`organization_ids` missed the alert's `respond_by`; `notify_ids` are told (sender, RILO,
+    moderators, admins), as resolved by the alert service when it fired."""
+
+    name: ClassVar[str] = "alert.overdue"
+    alert_id: AlertId
+    organization_ids: tuple[OrganizationId, ...]
+    notify_ids: tuple[UserId, ...]
+
+    @classmethod
+    def from_notice(cls, notice: Mapping[str, object]) -> AlertOverdue:
+        return cls(
+            AlertId(_uuid(notice, "alert_id")),
+            tuple(OrganizationId(o) for o in _uuids(notice, "organization_ids")),
+            tuple(UserId(u) for u in _uuids(notice, "notify_ids")),
+        )
+
+    def to_frame(self) -> AlertOverdueFrame:
+        return AlertOverdueFrame(self.alert_id, self.organization_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipChanged(_Event):
+    """`user_ids` were added to or removed from group `group_id`."""
+
+    name: ClassVar[str] = "membership.changed"
+    group_id: GroupId
+    user_ids: tuple[UserId, ...]
+    change: MembershipChange
+
+    @classmethod
+    def from_notice(cls, notice: Mapping[str, object]) -> MembershipChanged:
+        try:
+            change = MembershipChange(str(notice.get("change")))
+        except ValueError:
+            raise InvalidNotice("change: expected 'added' or 'removed'") from None
+        users = tuple(UserId(u) for u in _uuids(notice, "user_ids"))
+        return cls(GroupId(_uuid(notice, "group_id")), users, change)
+
+    def to_frame(self) -> MembershipFrame:
+        return MembershipFrame(self.group_id, self.change)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRevoked(_Event):
+    """Sessions `session_ids` of `user_id` were revoked: their sockets close with 4401."""
+
+    name: ClassVar[str] = "session.revoked"
+    session_ids: tuple[SessionId, ...]
+    user_id: UserId
+
+    @classmethod
+    def from_notice(cls, notice: Mapping[str, object]) -> SessionRevoked:
+        sessions = tuple(SessionId(s) for s in _uuids(notice, "session_ids"))
+        return cls(sessions, UserId(_uuid(notice, "user_id")))
+
+
+LiveEvent: TypeAlias = (
+    MessagePosted
+    | MessageHidden
+    | AlertRaised
+    | AlertAcknowledged
+    | AlertOverdue
+    | MembershipChanged
+    | SessionRevoked
+)
+
+EVENT_TYPES: Mapping[str, type[LiveEvent]] = {
+    cls.name: cls
+    for cls in (
+        MessagePosted,
+        MessageHidden,
+        AlertRaised,
+        AlertAcknowledged,
+        AlertOverdue,
+        MembershipChanged,
+        SessionRevoked,
+    )
+}
+
+
+def event_from_notice(notice: object) -> LiveEvent:
+    """Decode a notice (the parsed JSON of `event.to_notice()`).
+
+    Raises:
+        InvalidNotice: not an object, an unknown `event`, or a missing or malformed field.
+    """
+    if not isinstance(notice, Mapping):
+        raise InvalidNotice("a notice must be a JSON object")
+    name = notice.get("event")
+    cls = EVENT_TYPES.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise InvalidNotice(f"unknown event {str(name)[:64]!r}")
+    return cls.from_notice(notice)
+
+
+# -- field decoding ----------------------------------------------------------------------
+
+
+def _uuid(notice: Mapping[str, object], key: str) -> uuid.UUID:
+    value = notice.get(key)
+    if not isinstance(value, str):
+        raise InvalidNotice(f"{key}: expected a UUID string")
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidNotice(f"{key}: expected a UUID string") from None
+
+
+def _uuids(notice: Mapping[str, object], key: str) -> list[uuid.UUID]:
+    values = notice.get(key)
+    if not isinstance(values, list):
+        raise InvalidNotice(f"{key}: expected a list of UUID strings")
+    return [_uuid({key: value}, key) for value in values]
+
+
+def _seq(notice: Mapping[str, object], key: str) -> int:
+    value = notice.get(key)
+    # bool is an int in Python; a seq never is one.
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidNotice(f"{key}: expected a non-negative integer")
+    return value
+
+
+def _datetime(notice: Mapping[str, object], key: str) -> datetime:
+    value = notice.get(key)
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidNotice(f"{key}: expected an RFC 3339 time with a zone")
+    return moment

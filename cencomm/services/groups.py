@@ -1,0 +1,467 @@
+"""Operation groups: lifecycle, membership, join requests. Every access decided by domain rules."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cencomm.domain.audit import AuditRecord
+from cencomm.domain.clock import Clock
+from cencomm.domain.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from cencomm.domain.events import MembershipChange, MembershipChanged
+from cencomm.domain.groups import (
+    MAX_DESCRIPTION,
+    MAX_NAME,
+    MAX_REASON,
+    Group,
+    GroupAccess,
+    GroupRole,
+    GroupStatus,
+    JoinRequest,
+    JoinRequestStatus,
+    Membership,
+    access_for,
+    check_period,
+    check_transition,
+    normalize_code,
+)
+from cencomm.domain.ids import GroupId, JoinRequestId, UserId, new_id
+from cencomm.domain.policy import Action, authorize
+from cencomm.domain.users import Caller, Principal, Role, clean_text
+from cencomm.services.audit import AuditTrail
+from cencomm.services.events import Publisher
+from cencomm.storage.db import Database
+from cencomm.storage.groups import GroupStore
+from cencomm.storage.users import OrganizationStore, UserStore
+
+
+@dataclass(frozen=True, slots=True)
+class NewGroup:
+    code: str
+    name: str
+    description: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    roster_visible: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChanges:
+    name: str | None = None
+    description: str | None = None
+    ends_at: datetime | None = None
+    status: GroupStatus | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    membership: Membership
+    name: str  # the user's display name or the organisation's name
+    organization_id: uuid.UUID  # the user's organisation, or the organisation itself
+
+
+def _principal(caller: Caller) -> Principal:
+    if caller.principal is None:
+        raise Forbidden("authentication required")
+    return caller.principal
+
+
+def _reason(reason: str | None, field: str = "body.reason") -> str | None:
+    return None if reason is None else clean_text(reason, field, MAX_REASON)
+
+
+class GroupService:
+    def __init__(self, db: Database, clock: Clock, audit: AuditTrail, publisher: Publisher) -> None:
+        self._db = db
+        self._clock = clock
+        self._audit = audit
+        self._publisher = publisher
+
+    async def access(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        group_id: uuid.UUID,
+        *,
+        for_update: bool = False,
+    ) -> GroupAccess:
+        """What `principal` may do in the group; NotFound when they may not see it at all."""
+        store = GroupStore(session)
+        group = await store.find(group_id, for_update=for_update)
+        role = (
+            await store.role_of(group_id, principal.user_id, principal.organization_id)
+            if group is not None
+            else None
+        )
+        return access_for(principal, group, role)
+
+    # -- groups ----------------------------------------------------------------------------
+
+    async def create_group(self, caller: Caller, new: NewGroup) -> Group:
+        """A new group in `planned`; its creator becomes its first moderator."""
+        principal = _principal(caller)
+        authorize(principal, Action.CREATE_GROUP)
+        check_period(new.starts_at, new.ends_at)
+        now = self._clock.now()
+        group = Group(
+            id=GroupId(new_id()),
+            code=normalize_code(new.code),
+            name=clean_text(new.name, "body.name", MAX_NAME),
+            description=(
+                clean_text(new.description, "body.description", MAX_DESCRIPTION)
+                if new.description
+                else None
+            ),
+            starts_at=new.starts_at,
+            ends_at=new.ends_at,
+            status=GroupStatus.PLANNED,
+            roster_visible=new.roster_visible,
+            created_at=now,
+        )
+        async with self._db.begin() as session:
+            store = GroupStore(session)
+            await store.insert(group)
+            await store.upsert_membership(
+                group.id, GroupRole.MODERATOR, now, user_id=principal.user_id
+            )
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    caller,
+                    "group.create",
+                    target_type="group",
+                    target_id=group.id,
+                    group_id=group.id,
+                    details={"code": group.code},
+                ),
+            )
+        return group
+
+    async def list_groups(self, principal: Principal, after: str | None, limit: int) -> list[Group]:
+        async with self._db.read() as session:
+            store = GroupStore(session)
+            if principal.is_staff:
+                return await store.list_page(
+                    user_id=None, organization_id=None, after=after, limit=limit
+                )
+            return await store.list_page(
+                user_id=principal.user_id,
+                organization_id=principal.organization_id,
+                after=after,
+                limit=limit,
+            )
+
+    async def get_group(self, principal: Principal, group_id: uuid.UUID) -> GroupAccess:
+        async with self._db.read() as session:
+            return await self.access(session, principal, group_id)
+
+    async def update_group(
+        self, caller: Caller, group_id: uuid.UUID, changes: GroupChanges
+    ) -> Group:
+        principal = _principal(caller)
+        async with self._db.begin() as session:
+            access = await self.access(session, principal, group_id, for_update=True)
+            access.ensure_can_moderate()
+            group = access.group
+            status = changes.status or group.status
+            check_transition(group.status, status)
+            ends_at = changes.ends_at if changes.ends_at is not None else group.ends_at
+            check_period(group.starts_at, ends_at)
+            name = clean_text(changes.name, "body.name", MAX_NAME) if changes.name else group.name
+            description = (
+                clean_text(changes.description, "body.description", MAX_DESCRIPTION)
+                if changes.description is not None
+                else group.description
+            )
+            await GroupStore(session).update(
+                group_id, name=name, description=description, ends_at=ends_at, status=status
+            )
+            details: dict[str, object] = {"reason": _reason(changes.reason)}
+            if status is not group.status:
+                details["status"] = {"from": group.status.value, "to": status.value}
+            for key, value in (("name", changes.name), ("description", changes.description)):
+                if value is not None:
+                    details[key] = "changed"
+            if changes.ends_at is not None:
+                details["ends_at"] = "changed"
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    caller,
+                    "group.update",
+                    target_type="group",
+                    target_id=group_id,
+                    group_id=group.id,
+                    details=details,
+                ),
+            )
+            updated = await GroupStore(session).find(group_id)
+        assert updated is not None  # noqa: S101 - read back inside the same transaction
+        return updated
+
+    # -- members ---------------------------------------------------------------------------
+
+    async def list_members(self, principal: Principal, group_id: uuid.UUID) -> list[MemberView]:
+        """Members with names; with the roster hidden, non-moderators see only the moderators
+        and their own organisation."""
+        async with self._db.read() as session:
+            access = await self.access(session, principal, group_id)
+            memberships = await GroupStore(session).list_members(group_id)
+            users, orgs = UserStore(session), OrganizationStore(session)
+            views: list[MemberView] = []
+            for m in memberships:
+                if m.user_id is not None:
+                    user = await users.get(m.user_id)
+                    view = MemberView(m, user.display_name, user.organization_id)
+                else:
+                    assert m.organization_id is not None  # noqa: S101 - check constraint
+                    org = await orgs.get(m.organization_id)
+                    view = MemberView(m, org.name, org.id)
+                if (
+                    access.sees_full_roster
+                    or m.role is GroupRole.MODERATOR
+                    or view.organization_id == principal.organization_id
+                ):
+                    views.append(view)
+        return views
+
+    async def add_member(
+        self,
+        caller: Caller,
+        group_id: uuid.UUID,
+        role: GroupRole,
+        *,
+        user_id: uuid.UUID | None = None,
+        organization_id: uuid.UUID | None = None,
+    ) -> tuple[Membership, bool]:
+        """Admit a user or an organisation, or change their role. Returns (membership, created)."""
+        principal = _principal(caller)
+        now = self._clock.now()
+        async with self._db.begin() as session:
+            access = await self.access(session, principal, group_id, for_update=True)
+            access.ensure_can_moderate()
+            store = GroupStore(session)
+            if user_id is not None:
+                user = await UserStore(session).find(user_id)
+                if user is None:
+                    raise Invalid(
+                        "no such user",
+                        slug="unknown-user",
+                        title="Unknown user",
+                        errors=(FieldError("body.user_id", "no such user"),),
+                    )
+                if user.role is Role.OBSERVER and role is not GroupRole.OBSERVER:
+                    raise Invalid(
+                        "partner observers join groups as observers",
+                        slug="observer-only",
+                        title="Observers are read-only",
+                        errors=(FieldError("body.role", "must be observer"),),
+                    )
+            elif await OrganizationStore(session).find(organization_id) is None:  # type: ignore[arg-type]
+                raise Invalid(
+                    "no such organisation",
+                    slug="unknown-organization",
+                    title="Unknown organisation",
+                    errors=(FieldError("body.organization_id", "no such organisation"),),
+                )
+            before = await store.find_membership(
+                group_id, user_id=user_id, organization_id=organization_id
+            )
+            if (
+                before is not None
+                and before.role is GroupRole.MODERATOR
+                and role is not GroupRole.MODERATOR
+            ):
+                await self._keep_a_moderator(store, group_id)
+            membership, created = await store.upsert_membership(
+                group_id, role, now, user_id=user_id, organization_id=organization_id
+            )
+            affected = await self._affected_users(session, user_id, organization_id)
+            if created or before is None or before.role is not role:
+                await self._audit.append(
+                    session,
+                    AuditRecord.by(
+                        caller,
+                        "group.member_add" if created else "group.member_role",
+                        target_type="user" if user_id else "organization",
+                        target_id=user_id or organization_id,
+                        group_id=access.group.id,
+                        details={"role": role.value},
+                    ),
+                )
+        if created:
+            self._publisher.publish(
+                MembershipChanged(access.group.id, affected, MembershipChange.ADDED)
+            )
+        return membership, created
+
+    async def remove_member(
+        self,
+        caller: Caller,
+        group_id: uuid.UUID,
+        *,
+        user_id: uuid.UUID | None = None,
+        organization_id: uuid.UUID | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Remove at once (open sockets included); the last moderator cannot be removed."""
+        principal = _principal(caller)
+        reason = _reason(reason, "query.reason")
+        async with self._db.begin() as session:
+            access = await self.access(session, principal, group_id, for_update=True)
+            access.ensure_can_moderate()
+            store = GroupStore(session)
+            existing = await store.find_membership(
+                group_id, user_id=user_id, organization_id=organization_id
+            )
+            if existing is None:
+                raise NotFound("no such member")
+            if existing.role is GroupRole.MODERATOR:
+                await self._keep_a_moderator(store, group_id)
+            await store.delete_membership(
+                group_id, user_id=user_id, organization_id=organization_id
+            )
+            affected = await self._affected_users(session, user_id, organization_id)
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    caller,
+                    "group.member_remove",
+                    target_type="user" if user_id else "organization",
+                    target_id=user_id or organization_id,
+                    group_id=access.group.id,
+                    details={"reason": reason},
+                ),
+            )
+        self._publisher.publish(
+            MembershipChanged(access.group.id, affected, MembershipChange.REMOVED)
+        )
+
+    async def _keep_a_moderator(self, store: GroupStore, group_id: uuid.UUID) -> None:
+        # The group row is locked (for_update), so two removals cannot both pass this check.
+        if await store.count_moderators(group_id) <= 1:
+            raise Conflict("a group always keeps one moderator", slug="last-moderator")
+
+    async def _affected_users(
+        self,
+        session: AsyncSession,
+        user_id: uuid.UUID | None,
+        organization_id: uuid.UUID | None,
+    ) -> tuple[UserId, ...]:
+        if user_id is not None:
+            return (UserId(user_id),)
+        assert organization_id is not None  # noqa: S101 - one of the two is always given
+        return tuple(await UserStore(session).ids_of_organization(organization_id))
+
+    # -- join requests ---------------------------------------------------------------------
+
+    async def request_to_join(self, caller: Caller, code: str, reason: str) -> None:
+        """Ask to join by code. Answers the same whether or not the code exists, so codes
+        cannot be probed; an unknown code, a member or a duplicate just records nothing new."""
+        principal = _principal(caller)
+        reason_text = clean_text(reason, "body.reason", MAX_REASON)
+        try:
+            normalized = normalize_code(code, "body.group_code")
+        except Invalid:
+            normalized = None
+        now = self._clock.now()
+        async with self._db.begin() as session:
+            store = GroupStore(session)
+            group = await store.find_by_code(normalized) if normalized else None
+            outcome = "unknown-code"
+            if group is not None:
+                role = await store.role_of(group.id, principal.user_id, principal.organization_id)
+                if role is not None:
+                    outcome = "already-member"
+                elif await store.has_pending_request(group.id, principal.user_id):
+                    outcome = "already-pending"
+                else:
+                    outcome = "created"
+                    await store.insert_join_request(
+                        JoinRequest(
+                            id=JoinRequestId(new_id()),
+                            group_id=group.id,
+                            user_id=principal.user_id,
+                            organization_id=principal.organization_id,
+                            reason=reason_text,
+                            status=JoinRequestStatus.PENDING,
+                            created_at=now,
+                        )
+                    )
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    caller,
+                    "join_request.create",
+                    target_type="group",
+                    target_id=group.id if group else None,
+                    group_id=group.id if group else None,
+                    details={"outcome": outcome},
+                ),
+            )
+
+    async def list_join_requests(
+        self,
+        principal: Principal,
+        group_id: uuid.UUID,
+        status: JoinRequestStatus | None,
+        after: str | None,
+        limit: int,
+    ) -> list[JoinRequest]:
+        async with self._db.read() as session:
+            access = await self.access(session, principal, group_id)
+            access.ensure_can_moderate()
+            return await GroupStore(session).list_join_requests(group_id, status, after, limit)
+
+    async def decide_join_request(
+        self, caller: Caller, request_id: uuid.UUID, approve: bool
+    ) -> JoinRequest:
+        """Approve (admitting the user) or reject; exactly one of concurrent decisions wins."""
+        principal = _principal(caller)
+        now = self._clock.now()
+        async with self._db.begin() as session:
+            store = GroupStore(session)
+            request = await store.find_join_request(request_id)
+            if request is None:
+                raise NotFound("no such join request")
+            try:
+                access = await self.access(session, principal, request.group_id, for_update=True)
+            except NotFound:
+                raise NotFound("no such join request") from None
+            if not access.can_moderate:
+                raise NotFound("no such join request")  # members do not learn of requests
+            status = JoinRequestStatus.APPROVED if approve else JoinRequestStatus.REJECTED
+            if not await store.decide_join_request(request_id, status, principal.user_id, now):
+                raise Conflict("this request was already decided", slug="already-decided")
+            if approve:
+                user = await UserStore(session).get(request.user_id)
+                role = GroupRole.OBSERVER if user.role is Role.OBSERVER else GroupRole.MEMBER
+                await store.upsert_membership(request.group_id, role, now, user_id=request.user_id)
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    caller,
+                    "join_request.approve" if approve else "join_request.reject",
+                    target_type="join_request",
+                    target_id=request_id,
+                    group_id=request.group_id,
+                    details={"user_id": str(request.user_id)},
+                ),
+            )
+        if approve:
+            self._publisher.publish(
+                MembershipChanged(request.group_id, (request.user_id,), MembershipChange.ADDED)
+            )
+        return JoinRequest(
+            request.id,
+            request.group_id,
+            request.user_id,
+            request.organization_id,
+            request.reason,
+            status,
+            request.created_at,
+        )

@@ -1,0 +1,344 @@
+"""GroupStore: groups, their members (users and organisations) and join requests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cencomm.domain.errors import Conflict
+from cencomm.domain.groups import (
+    Group,
+    GroupRole,
+    GroupStatus,
+    JoinRequest,
+    JoinRequestStatus,
+    Membership,
+    stronger,
+)
+from cencomm.domain.ids import GroupId, JoinRequestId, OrganizationId, UserId, new_id
+from cencomm.storage.tables import GroupMemberRow, GroupRow, JoinRequestRow, UserRow
+
+
+def to_group(row: GroupRow) -> Group:
+    return Group(
+        id=GroupId(row.id),
+        code=row.code,
+        name=row.name,
+        description=row.description,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        status=GroupStatus(row.status),
+        roster_visible=row.roster_visible,
+        created_at=row.created_at,
+    )
+
+
+def to_membership(row: GroupMemberRow) -> Membership:
+    return Membership(
+        group_id=GroupId(row.group_id),
+        user_id=UserId(row.user_id) if row.user_id else None,
+        organization_id=OrganizationId(row.organization_id) if row.organization_id else None,
+        role=GroupRole(row.role),
+        added_at=row.added_at,
+    )
+
+
+def to_join_request(row: JoinRequestRow) -> JoinRequest:
+    return JoinRequest(
+        id=JoinRequestId(row.id),
+        group_id=GroupId(row.group_id),
+        user_id=UserId(row.user_id),
+        organization_id=OrganizationId(row.organization_id),
+        reason=row.reason,
+        status=JoinRequestStatus(row.status),
+        created_at=row.created_at,
+    )
+
+
+class GroupStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    # -- groups ----------------------------------------------------------------------------
+
+    async def insert(self, group: Group) -> None:
+        self._session.add(
+            GroupRow(
+                id=group.id,
+                code=group.code,
+                name=group.name,
+                description=group.description,
+                starts_at=group.starts_at,
+                ends_at=group.ends_at,
+                status=group.status.value,
+                roster_visible=group.roster_visible,
+                last_seq=0,
+                created_at=group.created_at,
+            )
+        )
+        try:
+            await self._session.flush()
+        except IntegrityError:
+            raise Conflict("a group with this code exists", slug="duplicate-group-code") from None
+
+    async def find(self, group_id: uuid.UUID, *, for_update: bool = False) -> Group | None:
+        row = await self._session.get(GroupRow, group_id, with_for_update=for_update)
+        return to_group(row) if row else None
+
+    async def find_by_code(self, code: str) -> Group | None:
+        row = await self._session.scalar(select(GroupRow).where(GroupRow.code == code))
+        return to_group(row) if row else None
+
+    async def update(
+        self,
+        group_id: uuid.UUID,
+        *,
+        name: str,
+        description: str | None,
+        ends_at: datetime | None,
+        status: GroupStatus,
+    ) -> None:
+        await self._session.execute(
+            update(GroupRow)
+            .where(GroupRow.id == group_id)
+            .values(name=name, description=description, ends_at=ends_at, status=status.value)
+        )
+
+    async def list_page(
+        self,
+        *,
+        user_id: uuid.UUID | None,
+        organization_id: uuid.UUID | None,
+        after: str | None,
+        limit: int,
+    ) -> list[Group]:
+        """Groups ordered by code; with ids given, only those the user or organisation is in."""
+        query = select(GroupRow).order_by(GroupRow.code).limit(limit)
+        if user_id is not None:
+            member_of = select(GroupMemberRow.group_id).where(
+                or_(
+                    GroupMemberRow.user_id == user_id,
+                    GroupMemberRow.organization_id == organization_id,
+                )
+            )
+            query = query.where(GroupRow.id.in_(member_of))
+        if after is not None:
+            query = query.where(GroupRow.code > after)
+        return [to_group(r) for r in (await self._session.scalars(query)).all()]
+
+    # -- membership ------------------------------------------------------------------------
+
+    async def role_of(
+        self, group_id: uuid.UUID, user_id: uuid.UUID, organization_id: uuid.UUID
+    ) -> GroupRole | None:
+        """The strongest role the user holds in the group, directly or via their organisation."""
+        roles = (
+            await self._session.scalars(
+                select(GroupMemberRow.role).where(
+                    GroupMemberRow.group_id == group_id,
+                    or_(
+                        GroupMemberRow.user_id == user_id,
+                        GroupMemberRow.organization_id == organization_id,
+                    ),
+                )
+            )
+        ).all()
+        best: GroupRole | None = None
+        for role in roles:
+            best = stronger(best, GroupRole(role))
+        return best
+
+    async def find_membership(
+        self,
+        group_id: uuid.UUID,
+        *,
+        user_id: uuid.UUID | None = None,
+        organization_id: uuid.UUID | None = None,
+    ) -> Membership | None:
+        query = select(GroupMemberRow).where(GroupMemberRow.group_id == group_id)
+        if user_id is not None:
+            query = query.where(GroupMemberRow.user_id == user_id)
+        else:
+            query = query.where(GroupMemberRow.organization_id == organization_id)
+        row = await self._session.scalar(query)
+        return to_membership(row) if row else None
+
+    async def upsert_membership(
+        self,
+        group_id: uuid.UUID,
+        role: GroupRole,
+        now: datetime,
+        *,
+        user_id: uuid.UUID | None = None,
+        organization_id: uuid.UUID | None = None,
+    ) -> tuple[Membership, bool]:
+        """Add the member, or change their role; returns the membership and whether it is new."""
+        existing = await self.find_membership(
+            group_id, user_id=user_id, organization_id=organization_id
+        )
+        if existing is not None:
+            if existing.role is not role:
+                await self._session.execute(
+                    update(GroupMemberRow)
+                    .where(
+                        GroupMemberRow.group_id == group_id,
+                        GroupMemberRow.user_id == user_id
+                        if user_id is not None
+                        else GroupMemberRow.organization_id == organization_id,
+                    )
+                    .values(role=role.value)
+                )
+            return Membership(
+                existing.group_id,
+                existing.user_id,
+                existing.organization_id,
+                role,
+                existing.added_at,
+            ), False
+        self._session.add(
+            GroupMemberRow(
+                id=new_id(),
+                group_id=group_id,
+                user_id=user_id,
+                organization_id=organization_id,
+                role=role.value,
+                added_at=now,
+            )
+        )
+        try:
+            await self._session.flush()
+        except IntegrityError:  # a concurrent add of the same member won
+            raise Conflict("this member was just added", slug="already-member") from None
+        membership = Membership(
+            GroupId(group_id),
+            UserId(user_id) if user_id else None,
+            OrganizationId(organization_id) if organization_id else None,
+            role,
+            now,
+        )
+        return membership, True
+
+    async def delete_membership(
+        self,
+        group_id: uuid.UUID,
+        *,
+        user_id: uuid.UUID | None = None,
+        organization_id: uuid.UUID | None = None,
+    ) -> bool:
+        query = delete(GroupMemberRow).where(GroupMemberRow.group_id == group_id)
+        if user_id is not None:
+            query = query.where(GroupMemberRow.user_id == user_id)
+        else:
+            query = query.where(GroupMemberRow.organization_id == organization_id)
+        result = await self._session.execute(query)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def count_moderators(self, group_id: uuid.UUID) -> int:
+        count = await self._session.scalar(
+            select(func.count())
+            .select_from(GroupMemberRow)
+            .where(
+                GroupMemberRow.group_id == group_id,
+                GroupMemberRow.role == GroupRole.MODERATOR.value,
+            )
+        )
+        return int(count or 0)
+
+    async def lock_group(self, group_id: uuid.UUID) -> None:
+        """Serialise membership changes of one group (the last-moderator rule needs it)."""
+        await self._session.execute(
+            select(GroupRow.id).where(GroupRow.id == group_id).with_for_update()
+        )
+
+    async def list_members(self, group_id: uuid.UUID) -> list[Membership]:
+        rows = await self._session.scalars(
+            select(GroupMemberRow)
+            .where(GroupMemberRow.group_id == group_id)
+            .order_by(GroupMemberRow.added_at, GroupMemberRow.id)
+        )
+        return [to_membership(r) for r in rows.all()]
+
+    async def member_user_ids(self, group_id: uuid.UUID) -> set[UserId]:
+        """Every user who can see the group through a membership (direct or organisation)."""
+        direct = select(GroupMemberRow.user_id).where(
+            GroupMemberRow.group_id == group_id, GroupMemberRow.user_id.is_not(None)
+        )
+        via_org = select(UserRow.id).where(
+            UserRow.organization_id.in_(
+                select(GroupMemberRow.organization_id).where(
+                    GroupMemberRow.group_id == group_id,
+                    GroupMemberRow.organization_id.is_not(None),
+                )
+            )
+        )
+        ids = set((await self._session.scalars(direct)).all())
+        ids |= set((await self._session.scalars(via_org)).all())
+        return {UserId(i) for i in ids if i is not None}
+
+    # -- join requests ---------------------------------------------------------------------
+
+    async def insert_join_request(self, request: JoinRequest) -> None:
+        self._session.add(
+            JoinRequestRow(
+                id=request.id,
+                group_id=request.group_id,
+                user_id=request.user_id,
+                organization_id=request.organization_id,
+                reason=request.reason,
+                status=request.status.value,
+                created_at=request.created_at,
+            )
+        )
+        await self._session.flush()
+
+    async def has_pending_request(self, group_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        found = await self._session.scalar(
+            select(JoinRequestRow.id).where(
+                JoinRequestRow.group_id == group_id,
+                JoinRequestRow.user_id == user_id,
+                JoinRequestRow.status == JoinRequestStatus.PENDING.value,
+            )
+        )
+        return found is not None
+
+    async def find_join_request(self, request_id: uuid.UUID) -> JoinRequest | None:
+        row = await self._session.get(JoinRequestRow, request_id)
+        return to_join_request(row) if row else None
+
+    async def decide_join_request(
+        self, request_id: uuid.UUID, status: JoinRequestStatus, by: uuid.UUID, now: datetime
+    ) -> bool:
+        """Move a pending request to `status`; False when it was decided already (a race lost)."""
+        result = await self._session.execute(
+            update(JoinRequestRow)
+            .where(
+                JoinRequestRow.id == request_id,
+                JoinRequestRow.status == JoinRequestStatus.PENDING.value,
+            )
+            .values(status=status.value, decided_at=now, decided_by=by)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def list_join_requests(
+        self, group_id: uuid.UUID, status: JoinRequestStatus | None, after: str | None, limit: int
+    ) -> list[JoinRequest]:
+        """Oldest first; `after` is the id of the last request of the previous page."""
+        query = select(JoinRequestRow).where(JoinRequestRow.group_id == group_id)
+        if status is not None:
+            query = query.where(JoinRequestRow.status == status.value)
+        if after is not None:
+            anchor = await self._session.get(JoinRequestRow, uuid.UUID(after))
+            if anchor is not None:
+                query = query.where(
+                    or_(
+                        JoinRequestRow.created_at > anchor.created_at,
+                        (JoinRequestRow.created_at == anchor.created_at)
+                        & (JoinRequestRow.id > anchor.id),
+                    )
+                )
+        query = query.order_by(JoinRequestRow.created_at, JoinRequestRow.id).limit(limit)
+        return [to_join_request(r) for r in (await self._session.scalars(query)).all()]

@@ -1,0 +1,309 @@
+"""Operation groups: lifecycle, members, join requests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from aiohttp import web
+from pydantic import AwareDatetime, Field, model_validator
+
+from cencomm.appkeys import SERVICES
+from cencomm.domain.clock import rfc3339
+from cencomm.domain.errors import FieldError, Invalid
+from cencomm.domain.groups import Group, GroupAccess, GroupRole, GroupStatus, JoinRequest
+from cencomm.domain.groups import JoinRequestStatus as RequestStatus
+from cencomm.services.groups import GroupChanges, MemberView, NewGroup
+from cencomm.web.auth import caller, principal
+from cencomm.web.cursors import decode_cursor, encode_cursor
+from cencomm.web.handlers.directory import path_uuid
+from cencomm.web.schemas import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    PageQuery,
+    QueryModel,
+    RequestModel,
+    ResponseModel,
+)
+
+
+class CreateGroupRequest(RequestModel):
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=4000)
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    roster_visible: bool = True
+
+
+class UpdateGroupRequest(RequestModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=4000)
+    ends_at: AwareDatetime | None = None
+    status: GroupStatus | None = None
+    reason: str | None = Field(default=None, min_length=1, max_length=1000)
+
+
+class GroupResponse(ResponseModel):
+    id: str
+    code: str
+    name: str
+    description: str | None
+    starts_at: str | None
+    ends_at: str | None
+    status: str
+    roster_visible: bool
+    created_at: str
+    my_role: str | None
+
+
+class GroupList(ResponseModel):
+    groups: list[GroupResponse]
+    next: str | None
+
+
+class AddMemberRequest(RequestModel):
+    user_id: uuid.UUID | None = None
+    organization_id: uuid.UUID | None = None
+    role: GroupRole
+
+    @model_validator(mode="after")
+    def one_kind_of_member(self) -> AddMemberRequest:
+        if (self.user_id is None) == (self.organization_id is None):
+            raise ValueError("give exactly one of user_id and organization_id")
+        return self
+
+
+class MemberResponse(ResponseModel):
+    kind: Literal["user", "organization"]
+    user_id: str | None
+    organization_id: str
+    name: str
+    role: str
+    added_at: str
+
+
+class MemberList(ResponseModel):
+    members: list[MemberResponse]
+    next: str | None
+
+
+class ReasonQuery(QueryModel):
+    reason: str | None = Field(default=None, min_length=1, max_length=1000)
+
+
+class JoinRequestCreate(RequestModel):
+    group_code: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class JoinRequestAccepted(ResponseModel):
+    status: Literal["received"]
+
+
+class JoinRequestResponse(ResponseModel):
+    id: str
+    group_id: str
+    user_id: str
+    organization_id: str
+    reason: str
+    status: str
+    created_at: str
+
+
+class JoinRequestList(ResponseModel):
+    join_requests: list[JoinRequestResponse]
+    next: str | None
+
+
+class JoinRequestQuery(QueryModel):
+    status: RequestStatus | None = None
+    after: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+def _time(moment: datetime | None) -> str | None:
+    return rfc3339(moment) if moment else None
+
+
+def group_json(group: Group, my_role: GroupRole | None) -> dict[str, object]:
+    return {
+        "id": str(group.id),
+        "code": group.code,
+        "name": group.name,
+        "description": group.description,
+        "starts_at": _time(group.starts_at),
+        "ends_at": _time(group.ends_at),
+        "status": group.status.value,
+        "roster_visible": group.roster_visible,
+        "created_at": rfc3339(group.created_at),
+        "my_role": my_role.value if my_role else None,
+    }
+
+
+def _access_json(access: GroupAccess) -> dict[str, object]:
+    return group_json(access.group, access.group_role)
+
+
+def _member_json(view: MemberView) -> dict[str, object]:
+    m = view.membership
+    return {
+        "kind": "user" if m.user_id else "organization",
+        "user_id": str(m.user_id) if m.user_id else None,
+        "organization_id": str(view.organization_id),
+        "name": view.name,
+        "role": m.role.value,
+        "added_at": rfc3339(m.added_at),
+    }
+
+
+def _join_request_json(request: JoinRequest) -> dict[str, object]:
+    return {
+        "id": str(request.id),
+        "group_id": str(request.group_id),
+        "user_id": str(request.user_id),
+        "organization_id": str(request.organization_id),
+        "reason": request.reason,
+        "status": request.status.value,
+        "created_at": rfc3339(request.created_at),
+    }
+
+
+async def create_group(request: web.Request, body: CreateGroupRequest) -> web.Response:
+    group = await request.app[SERVICES].groups.create_group(
+        caller(request),
+        NewGroup(
+            code=body.code,
+            name=body.name,
+            description=body.description,
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+            roster_visible=body.roster_visible,
+        ),
+    )
+    return web.json_response(group_json(group, GroupRole.MODERATOR), status=201)
+
+
+async def list_groups(request: web.Request, query: PageQuery) -> web.Response:
+    who = principal(request)
+    groups = await request.app[SERVICES].groups.list_groups(
+        who, decode_cursor(query.after), query.limit
+    )
+    next_cursor = encode_cursor(groups[-1].code) if len(groups) == query.limit else None
+    items = []
+    for group in groups:
+        access = await request.app[SERVICES].groups.get_group(who, group.id)
+        items.append(_access_json(access))
+    return web.json_response({"groups": items, "next": next_cursor})
+
+
+async def get_group(request: web.Request) -> web.Response:
+    access = await request.app[SERVICES].groups.get_group(principal(request), path_uuid(request))
+    return web.json_response(_access_json(access))
+
+
+async def update_group(request: web.Request, body: UpdateGroupRequest) -> web.Response:
+    group_id = path_uuid(request)
+    group = await request.app[SERVICES].groups.update_group(
+        caller(request),
+        group_id,
+        GroupChanges(
+            name=body.name,
+            description=body.description,
+            ends_at=body.ends_at,
+            status=body.status,
+            reason=body.reason,
+        ),
+    )
+    access = await request.app[SERVICES].groups.get_group(principal(request), group.id)
+    return web.json_response(_access_json(access))
+
+
+async def list_members(request: web.Request) -> web.Response:
+    views = await request.app[SERVICES].groups.list_members(principal(request), path_uuid(request))
+    # Operations have a bounded roster (at most a few hundred administrations): one page.
+    return web.json_response({"members": [_member_json(v) for v in views], "next": None})
+
+
+async def add_member(request: web.Request, body: AddMemberRequest) -> web.Response:
+    group_id = path_uuid(request)
+    services = request.app[SERVICES]
+    membership, created = await services.groups.add_member(
+        caller(request),
+        group_id,
+        body.role,
+        user_id=body.user_id,
+        organization_id=body.organization_id,
+    )
+    views = await services.groups.list_members(principal(request), group_id)
+    view = next(
+        v
+        for v in views
+        if v.membership.user_id == membership.user_id
+        and v.membership.organization_id == membership.organization_id
+    )
+    return web.json_response(_member_json(view), status=201 if created else 200)
+
+
+async def remove_user_member(request: web.Request, query: ReasonQuery) -> web.Response:
+    await request.app[SERVICES].groups.remove_member(
+        caller(request),
+        path_uuid(request),
+        user_id=path_uuid(request, "user_id"),
+        reason=query.reason,
+    )
+    return web.Response(status=204)
+
+
+async def remove_organization_member(request: web.Request, query: ReasonQuery) -> web.Response:
+    await request.app[SERVICES].groups.remove_member(
+        caller(request),
+        path_uuid(request),
+        organization_id=path_uuid(request, "org_id"),
+        reason=query.reason,
+    )
+    return web.Response(status=204)
+
+
+async def create_join_request(request: web.Request, body: JoinRequestCreate) -> web.Response:
+    await request.app[SERVICES].groups.request_to_join(
+        caller(request), body.group_code, body.reason
+    )
+    # The same answer whether or not the code exists: codes cannot be probed.
+    return web.json_response({"status": "received"}, status=202)
+
+
+async def list_join_requests(request: web.Request, query: JoinRequestQuery) -> web.Response:
+    after = decode_cursor(query.after)
+    if after is not None:
+        try:
+            uuid.UUID(after)
+        except ValueError:
+            raise Invalid(
+                "not a cursor this server gave out",
+                slug="validation-failed",
+                title="Validation failed",
+                errors=(FieldError("query.after", "invalid cursor"),),
+            ) from None
+    requests = await request.app[SERVICES].groups.list_join_requests(
+        principal(request), path_uuid(request), query.status, after, query.limit
+    )
+    next_cursor = encode_cursor(str(requests[-1].id)) if len(requests) == query.limit else None
+    return web.json_response(
+        {"join_requests": [_join_request_json(r) for r in requests], "next": next_cursor}
+    )
+
+
+async def approve_join_request(request: web.Request) -> web.Response:
+    decided = await request.app[SERVICES].groups.decide_join_request(
+        caller(request), path_uuid(request), approve=True
+    )
+    return web.json_response(_join_request_json(decided))
+
+
+async def reject_join_request(request: web.Request) -> web.Response:
+    decided = await request.app[SERVICES].groups.decide_join_request(
+        caller(request), path_uuid(request), approve=False
+    )
+    return web.json_response(_join_request_json(decided))
