@@ -1,0 +1,1 @@
+"""Tests of live delivery: hub, writer and bus (no sockets, no database)."""
