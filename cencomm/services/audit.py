@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import event
@@ -76,11 +77,21 @@ class AuditTrail:
         Raises:
             ValueError: the details are too large to be worth auditing (a programming error).
         """
-        if len(json.dumps(record.details, default=str)) > MAX_DETAILS_BYTES:
-            raise ValueError(f"audit details of {record.action} exceed {MAX_DETAILS_BYTES} bytes")
-        entry = await AuditStore(session).append(record, at=self._clock.now())
-        self.signal.watch(session)
-        return entry
+        return (await self.append_many(session, [record]))[0]
+
+    async def append_many(
+        self, session: AsyncSession, records: Sequence[AuditRecord]
+    ) -> list[AuditEntry]:
+        """Append several entries in one statement (the batched message writer uses this)."""
+        for record in records:
+            if len(json.dumps(record.details, default=str)) > MAX_DETAILS_BYTES:
+                raise ValueError(
+                    f"audit details of {record.action} exceed {MAX_DETAILS_BYTES} bytes"
+                )
+        entries = await AuditStore(session).append_many(records, at=self._clock.now())
+        for _ in entries:
+            self.signal.watch(session)
+        return entries
 
 
 @dataclass(frozen=True, slots=True)

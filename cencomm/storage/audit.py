@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cencomm.domain.audit import AuditEntry, AuditFilter, AuditRecord
@@ -19,47 +19,59 @@ class AuditStore:
         self._session = session
 
     async def append(self, record: AuditRecord, at: datetime) -> AuditEntry:
-        """Take the next index and insert the entry, inside the caller's transaction.
+        """Take the next index and insert the entry, inside the caller's transaction."""
+        return (await self.append_many([record], at))[0]
+
+    async def append_many(self, records: Sequence[AuditRecord], at: datetime) -> list[AuditEntry]:
+        """Take the next `len(records)` indexes at once and insert the entries in one statement.
 
         The UPDATE ... RETURNING locks the sequence row until commit (PostgreSQL row lock;
         SQLite's single writer), so indexes are dense and follow commit order.
         """
+        if not records:
+            return []
         result = await self._session.execute(
             update(AuditSequence)
             .where(AuditSequence.id == SEQUENCE_ROW_ID)
-            .values(next_index=AuditSequence.next_index + 1)
+            .values(next_index=AuditSequence.next_index + len(records))
             .returning(AuditSequence.next_index)
         )
-        index = result.scalar_one() - 1
-        entry = AuditEntry(
-            index=index,
-            at=at,
-            action=record.action,
-            actor_id=record.actor_id,
-            organization_id=record.organization_id,
-            target_type=record.target_type,
-            target_id=record.target_id,
-            group_id=record.group_id,
-            ip=record.ip,
-            details=record.details,
-        )
-        self._session.add(
-            AuditEntryRow(
-                index=entry.index,
-                at=entry.at,
-                action=entry.action,
-                actor_id=entry.actor_id,
-                organization_id=entry.organization_id,
-                target_type=entry.target_type,
-                target_id=entry.target_id,
-                group_id=entry.group_id,
-                ip=entry.ip,
-                details=entry.details,
-                leaf_hash=entry.leaf_hash(),
+        first = result.scalar_one() - len(records)
+        entries = [
+            AuditEntry(
+                index=first + offset,
+                at=at,
+                action=record.action,
+                actor_id=record.actor_id,
+                organization_id=record.organization_id,
+                target_type=record.target_type,
+                target_id=record.target_id,
+                group_id=record.group_id,
+                ip=record.ip,
+                details=record.details,
             )
+            for offset, record in enumerate(records)
+        ]
+        await self._session.execute(
+            insert(AuditEntryRow),
+            [
+                {
+                    "index": e.index,
+                    "at": e.at,
+                    "action": e.action,
+                    "actor_id": e.actor_id,
+                    "organization_id": e.organization_id,
+                    "target_type": e.target_type,
+                    "target_id": e.target_id,
+                    "group_id": e.group_id,
+                    "ip": e.ip,
+                    "details": e.details,
+                    "leaf_hash": e.leaf_hash(),
+                }
+                for e in entries
+            ],
         )
-        await self._session.flush()
-        return entry
+        return entries
 
     async def count(self) -> int:
         """How many entries there are: the last index plus one (indexes are dense)."""
