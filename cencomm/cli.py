@@ -64,8 +64,14 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="audit log tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    audit_commands.add_parser(
+    verify = audit_commands.add_parser(
         "verify", help="check the audit log; exit 0 when intact, else name the first bad entry"
+    )
+    verify.add_argument(
+        "--since-tree-head",
+        type=Path,
+        metavar="FILE",
+        help="a tree head saved earlier (GET /audit/tree-head): the log must still contain it",
     )
     return parser
 
@@ -108,5 +114,5 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "demo-seed":
         return asyncio.run(commands.demo_seed(settings))
     if args.command == "audit" and args.audit_command == "verify":
-        return asyncio.run(commands.audit_verify(settings))
+        return asyncio.run(commands.audit_verify(settings, args.since_tree_head))
     raise CommandError(f"unknown command {args.command}")  # argparse prevents this

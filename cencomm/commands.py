@@ -8,6 +8,7 @@ import getpass
 import logging
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
@@ -19,12 +20,12 @@ from cencomm.demo import DEMO_PASSWORD, seed_demo
 from cencomm.domain.clock import SystemClock
 from cencomm.domain.errors import CencommError
 from cencomm.domain.users import Caller, OrganizationKind, Role
-from cencomm.services.audit import verify_entries
+from cencomm.services.audit_verify import load_tree_head, verify_log
 from cencomm.services.container import Services, build_services
 from cencomm.services.directory import NewUser
 from cencomm.settings import Settings, admin_password_from_environment
 from cencomm.storage.db import Database
-from cencomm.storage.keyring import load_or_create_server_keys
+from cencomm.storage.keyring import load_audit_public_keys, load_or_create_server_keys
 from cencomm.storage.migrate import upgrade
 from cencomm.storage.users import OrganizationStore
 
@@ -152,16 +153,35 @@ async def demo_seed(settings: Settings) -> int:
     return EXIT_OK
 
 
-async def audit_verify(settings: Settings) -> int:
-    """Check the audit log; print a summary on stdout, or the first bad entry on stderr."""
+async def audit_verify(settings: Settings, since_tree_head: Path | None = None) -> int:
+    """Check the audit log; print a summary on stdout, or the first bad entry on stderr.
+
+    Offline: only the database and the audit public keys in the data directory are used.
+    """
+    since = None
+    if since_tree_head is not None:
+        try:
+            text = await asyncio.to_thread(since_tree_head.read_text, encoding="utf-8")
+            since = load_tree_head(text)
+        except OSError as exc:
+            raise CommandError(f"tree head file {since_tree_head}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise CommandError(f"tree head file {since_tree_head}: {exc}") from None
+    keys = load_audit_public_keys(settings.data.dir)
     db = Database(settings.database_url, settings.database)
     try:
-        report = await verify_entries(db)
+        report = await verify_log(db, keys, since)
     except (OSError, OperationalError, DBAPIError) as exc:
         raise CommandError(f"cannot read the audit log: {exc}") from None
     finally:
         await db.dispose()
     if not report.ok:
         raise CommandError(f"audit log is NOT intact: {report.problem}")
-    sys.stdout.write(f"audit log intact: {report.checked} entries\n")
+    summary = (
+        f"audit log intact: {report.entries} entries, {report.tree_heads} signed tree heads, "
+        f"root {report.root_hash.hex()}"
+    )
+    if since is not None:
+        summary += f"; matches the saved tree head at size {since.tree_size}"
+    sys.stdout.write(summary + "\n")
     return EXIT_OK

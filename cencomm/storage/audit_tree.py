@@ -83,6 +83,32 @@ class AuditTreeStore:
         ).all()
         return [(to_entry(row), row.leaf_hash) for row in rows]
 
+    async def entry_batch(self, start: int, limit: int) -> list[tuple[AuditEntry, bytes]]:
+        """Like `entries_from` but through Core, not ORM objects: for streaming the whole log."""
+        t = AuditEntryRow.__table__.c
+        rows = await self._session.execute(
+            select(
+                t.index,
+                t.at,
+                t.action,
+                t.actor_id,
+                t.organization_id,
+                t.target_type,
+                t.target_id,
+                t.group_id,
+                t.ip,
+                t.details,
+                t.leaf_hash,
+            )
+            .where(t.index >= start)
+            .order_by(t.index)
+            .limit(limit)
+        )
+        return [
+            (AuditEntry(i, at, action, actor, org, ttype, tid, group, ip, details), leaf)
+            for i, at, action, actor, org, ttype, tid, group, ip, details, leaf in rows
+        ]
+
     async def insert_subtrees(self, subtrees: Iterable[tuple[int, int, bytes]]) -> None:
         """Insert (start, level, hash) rows in one executemany."""
         values = [{"start": s, "level": lv, "hash": h} for s, lv, h in subtrees]

@@ -83,6 +83,14 @@ def load_or_create_server_keys(data_dir: Path) -> ServerKeys:
     )
 
 
+def load_audit_public_keys(data_dir: Path) -> dict[str, Ed25519PublicKey]:
+    """Every audit key in `data_dir` by kid, creating none (for offline verification)."""
+    directory = data_dir / "keys" / "audit"
+    if not directory.is_dir():
+        return {}
+    return {key.kid: key.public_key for key in _signing_keys(directory, create=False)}
+
+
 def rotate_signing_key(data_dir: Path, kind: str) -> str:
     """Add a new current key of `kind` ("token" or "audit"); returns its kid."""
     if kind not in {"token", "audit"}:
@@ -129,7 +137,7 @@ def _create_signing_key(directory: Path) -> ServerSigningKey:
     return ServerSigningKey(kid=kid, private_key=private_key)
 
 
-def _signing_keys(directory: Path) -> list[ServerSigningKey]:
+def _signing_keys(directory: Path, *, create: bool = True) -> list[ServerSigningKey]:
     keys: list[ServerSigningKey] = []
     for path in sorted(directory.glob("*.pem")):
         try:
@@ -139,7 +147,9 @@ def _signing_keys(directory: Path) -> list[ServerSigningKey]:
         if not isinstance(loaded, Ed25519PrivateKey):
             raise KeyringError(f"{path} is not an Ed25519 key")
         keys.append(ServerSigningKey(jwk_thumbprint(raw_public_key(loaded.public_key())), loaded))
-    return keys or [_create_signing_key(directory)]
+    if keys or not create:
+        return keys
+    return [_create_signing_key(directory)]
 
 
 def _create_master_key(directory: Path) -> MasterKey:

@@ -1,0 +1,271 @@
+"""`cencomm audit verify`: recompute the whole audit log offline and name the first bad entry.
+
+One streaming pass in index order, in one read snapshot: every leaf is recomputed from its row,
+the numbering must be dense from 0, every stored subtree hash is recomputed, the root at every
+signed tree head must match and its signature verify with a server audit key, consecutive heads
+must be provably consistent, and the tree state must match. Memory stays O(log n) apart from a
+batch of rows.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from cencomm.crypto.keys import b64url_decode
+from cencomm.crypto.merkle import (
+    EMPTY_ROOT,
+    MappingSubtreeSource,
+    MerkleAccumulator,
+    consistency_proof_ranges,
+    proof_subtrees,
+    range_hash,
+    verify_consistency,
+)
+from cencomm.domain.audit_tree import TreeHead, parse_checkpoint
+from cencomm.storage.audit_tree import AuditTreeStore
+from cencomm.storage.db import Database
+
+# A power of two, so every batch starts on a subtree boundary of this size.
+BATCH = 1 << 13
+HEAD_BATCH = 1000
+
+
+class LogProblem(Exception):
+    """The first thing found wrong; the message starts with `entry N` when an entry is to blame."""
+
+    def __init__(self, message: str, index: int | None = None) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    entries: int
+    tree_heads: int
+    root_hash: bytes
+    problem: str | None = None
+    first_bad_index: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def check_head_signature(head: TreeHead, keys: Mapping[str, Ed25519PublicKey]) -> None:
+    """The checkpoint says what the row says, and a known audit key signed it.
+
+    Raises:
+        LogProblem: naming the tree head.
+    """
+    name = f"tree head {head.tree_size}"
+    try:
+        body = parse_checkpoint(head.checkpoint)
+    except ValueError as exc:
+        raise LogProblem(f"{name}: malformed checkpoint ({exc})") from None
+    if (body.tree_size, body.root_hash) != (head.tree_size, head.root_hash):
+        raise LogProblem(f"{name}: checkpoint does not match its size and root")
+    if body.timestamp != int(head.timestamp.timestamp()):
+        raise LogProblem(f"{name}: checkpoint does not match its timestamp")
+    key = keys.get(head.kid)
+    if key is None:
+        raise LogProblem(f"{name}: signed by unknown audit key {head.kid}")
+    try:
+        key.verify(head.signature, head.checkpoint.encode("utf-8"))
+    except InvalidSignature:
+        raise LogProblem(f"{name}: signature does not verify") from None
+
+
+def tree_head_from_json(document: Any) -> TreeHead:
+    """A tree head saved from `GET /audit/tree-head`.
+
+    Raises:
+        ValueError: not the JSON shape that endpoint answers with.
+    """
+    try:
+        return TreeHead(
+            tree_size=int(document["tree_size"]),
+            root_hash=bytes.fromhex(document["root_hash"]),
+            timestamp=datetime.fromisoformat(document["timestamp"].replace("Z", "+00:00")),
+            checkpoint=str(document["checkpoint"]),
+            kid=str(document["kid"]),
+            signature=b64url_decode(str(document["signature"])),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"not a saved tree head ({exc})") from None
+
+
+def load_tree_head(text: str) -> TreeHead:
+    try:
+        return tree_head_from_json(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg})") from None
+
+
+async def _heads(store: AuditTreeStore) -> AsyncIterator[TreeHead]:
+    after: int | None = None
+    while True:
+        page = await store.list_heads(after, HEAD_BATCH)
+        for head in page:
+            yield head
+        if len(page) < HEAD_BATCH:
+            return
+        after = page[-1].tree_size
+
+
+class _Walk:
+    """The state of one verification pass."""
+
+    def __init__(
+        self, store: AuditTreeStore, keys: Mapping[str, Ed25519PublicKey], since: TreeHead | None
+    ) -> None:
+        self.store = store
+        self.keys = keys
+        self.since = since
+        self.acc = MerkleAccumulator()
+        self.heads_checked = 0
+        self.last_head: TreeHead | None = None
+        self.state_size = 0
+        self.state_edge: tuple[bytes, ...] = ()
+        # Stored subtrees fetched in an earlier batch that complete in a later one.
+        self.carry: dict[tuple[int, int], bytes] = {}
+
+    async def run(self) -> None:
+        self.state_size, self.state_edge = await self.store.load_state()
+        heads = _heads(self.store)
+        next_head = await anext(heads, None)
+        next_head = await self._at_size(next_head, heads)
+        while True:
+            start = self.acc.size
+            rows = await self.store.entry_batch(start, BATCH)
+            stored = await self.store.subtrees_starting_in(start, start + BATCH)
+            for entry, leaf_hash in rows:
+                index = self.acc.size
+                if entry.index != index:
+                    raise LogProblem(f"entry {index} is missing", index)
+                if not hmac.compare_digest(entry.leaf_hash(), leaf_hash):
+                    raise LogProblem(
+                        f"entry {index} was altered: it does not match its hash", index
+                    )
+                for sub in self.acc.append(leaf_hash):
+                    if sub.end <= self.state_size:
+                        self._check_subtree(sub.start, sub.level, sub.hash, stored)
+                next_head = await self._at_size(next_head, heads)
+            self.carry.update(stored)
+            if len(rows) < BATCH:
+                break
+        n = self.acc.size
+        if next_head is not None:
+            raise LogProblem(
+                f"entry {n} is missing: tree head {next_head.tree_size} was signed over it", n
+            )
+        if self.state_size > n:
+            raise LogProblem(f"entry {n} is missing: the stored tree covers {self.state_size}", n)
+        if self.since is not None and self.since.tree_size > n:
+            raise LogProblem(
+                f"entry {n} is missing: the saved tree head covers {self.since.tree_size} entries",
+                n,
+            )
+
+    def _check_subtree(
+        self, start: int, level: int, digest: bytes, stored: dict[tuple[int, int], bytes]
+    ) -> None:
+        key = (start, level)
+        found = stored.pop(key, None)
+        if found is None:
+            found = self.carry.pop(key, None)
+        end = start + (1 << level) - 1
+        if found is None:
+            raise LogProblem(
+                f"entry {start}: the stored tree has no hash for {start}..{end}", start
+            )
+        if not hmac.compare_digest(found, digest):
+            if level == 0:
+                raise LogProblem(
+                    f"entry {start} was altered: it differs from the leaf in the Merkle tree", start
+                )
+            raise LogProblem(f"entry {start}: stored subtree hash of {start}..{end} altered", start)
+
+    async def _at_size(
+        self, head: TreeHead | None, heads: AsyncIterator[TreeHead]
+    ) -> TreeHead | None:
+        """Check everything anchored at the current size; return the next head still ahead."""
+        size = self.acc.size
+        root: bytes | None = None
+        if size == self.state_size and tuple(self.acc.right_edge) != self.state_edge:
+            raise LogProblem(f"entry {size}: the stored tree state does not match the log", size)
+        while head is not None and head.tree_size <= size:
+            if head.tree_size < size:  # pragma: no cover - heads come in ascending size
+                raise LogProblem(f"tree head {head.tree_size} is out of order")
+            check_head_signature(head, self.keys)
+            root = root or self.acc.root()
+            if not hmac.compare_digest(root, head.root_hash):
+                good = self.last_head.tree_size if self.last_head else 0
+                raise LogProblem(
+                    f"entry {good} or a later one before {size} was rewritten: the log does not "
+                    f"match tree head {size}",
+                    good,
+                )
+            await self._check_consistency(head)
+            self.last_head = head
+            self.heads_checked += 1
+            head = await anext(heads, None)
+        if self.since is not None and self.since.tree_size == size:
+            root = root or self.acc.root()
+            if not hmac.compare_digest(root, self.since.root_hash):
+                good = self.last_head.tree_size if self.last_head else 0
+                good = min(good, size)
+                raise LogProblem(
+                    f"entry {good} or a later one before {size} was rewritten: the log does not "
+                    f"match the saved tree head",
+                    good,
+                )
+        return head
+
+    async def _check_consistency(self, head: TreeHead) -> None:
+        previous = self.last_head
+        if previous is None or previous.tree_size == 0:
+            return
+        ranges = consistency_proof_ranges(previous.tree_size, head.tree_size)
+        needed = proof_subtrees(ranges)
+        found = await self.store.subtrees([(s, (e - s).bit_length() - 1) for s, e in needed])
+        hashes = {(s, e): found.get((s, (e - s).bit_length() - 1), EMPTY_ROOT) for s, e in needed}
+        proof = [range_hash(MappingSubtreeSource(hashes), s, e) for s, e in ranges]
+        if not verify_consistency(
+            previous.tree_size, head.tree_size, previous.root_hash, head.root_hash, proof
+        ):
+            raise LogProblem(
+                f"tree head {head.tree_size} is not consistent with tree head {previous.tree_size}"
+            )
+
+
+async def verify_log(
+    db: Database, keys: Mapping[str, Ed25519PublicKey], since: TreeHead | None = None
+) -> VerifyResult:
+    """Check the whole audit log in one read snapshot; see the module docstring.
+
+    Args:
+        keys: every audit public key by kid (old ones included).
+        since: a tree head saved earlier elsewhere: the log must still have its root at its size.
+    """
+    async with db.read() as session:
+        if db.dialect == "postgresql":
+            # One snapshot for the whole pass, so a live server appending meanwhile is harmless.
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        walk = _Walk(AuditTreeStore(session), keys, since)
+        try:
+            if since is not None:
+                check_head_signature(since, keys)
+            await walk.run()
+        except LogProblem as problem:
+            return VerifyResult(
+                walk.acc.size, walk.heads_checked, walk.acc.root(), str(problem), problem.index
+            )
+    return VerifyResult(walk.acc.size, walk.heads_checked, walk.acc.root())
