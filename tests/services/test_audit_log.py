@@ -1,0 +1,197 @@
+"""The audit tree and its jobs on a real database: extension, signing, wake-ups, SIEM forwarding."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text, update
+
+from cencomm.crypto.merkle import MemorySubtreeSource, root_from_leaf_hashes
+from cencomm.domain.audit import AuditRecord
+from cencomm.domain.clock import SystemClock
+from cencomm.services.audit import AppendSignal, AuditTrail
+from cencomm.services.audit_forward import AuditForwarder, FileSink, SyslogSink
+from cencomm.services.audit_log import AuditLogDamaged, AuditLogService
+from cencomm.settings import Settings
+from cencomm.storage.audit import to_entry
+from cencomm.storage.db import Database
+from cencomm.storage.keyring import load_or_create_server_keys
+from cencomm.storage.tables import AuditEntryRow, AuditSubtreeRow, AuditTreeHeadRow
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings.database_url, settings.database)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def trail() -> AuditTrail:
+    return AuditTrail(SystemClock())
+
+
+def _service(db: Database, trail: AuditTrail, settings: Settings) -> AuditLogService:
+    keys = load_or_create_server_keys(settings.data.dir)
+    return AuditLogService(db, SystemClock(), trail, keys.audit, "test.example/log")
+
+
+async def _append(db: Database, trail: AuditTrail, count: int) -> None:
+    async with db.begin() as session:
+        for i in range(count):
+            await trail.append(session, AuditRecord(action="test.event", details={"i": i}))
+
+
+async def _leaf_hashes(db: Database) -> list[bytes]:
+    async with db.read() as session:
+        return list(
+            (
+                await session.scalars(select(AuditEntryRow.leaf_hash).order_by(AuditEntryRow.index))
+            ).all()
+        )
+
+
+async def test_heads_are_signed_only_when_the_log_grew(
+    db: Database, trail: AuditTrail, settings: Settings
+) -> None:
+    service = _service(db, trail, settings)
+    empty = await service.sign_tree_head()
+    assert empty is not None and empty.tree_size == 0
+    assert await service.sign_tree_head() is None
+    await _append(db, trail, 21)
+    head = await service.sign_tree_head()
+    assert head is not None and head.tree_size == 21
+    assert head.root_hash == root_from_leaf_hashes(await _leaf_hashes(db))
+    assert head.checkpoint.startswith("test.example/log\n21\n")
+    assert await service.sign_tree_head() is None
+
+
+async def test_stored_subtrees_are_every_complete_subtree(
+    db: Database, trail: AuditTrail, settings: Settings
+) -> None:
+    service = _service(db, trail, settings)
+    for count in (1, 6, 13, 3):
+        await _append(db, trail, count)
+        await service.extend_tree()
+    leaves = await _leaf_hashes(db)
+    memory = MemorySubtreeSource(leaves)
+    async with db.read() as session:
+        rows = (await session.scalars(select(AuditSubtreeRow))).all()
+    stored = {(r.start, r.level): r.hash for r in rows}
+    expected = {}
+    for level in range(len(leaves).bit_length()):
+        size = 1 << level
+        for start in range(0, len(leaves) - size + 1, size):
+            expected[(start, level)] = memory.subtree(start, start + size)
+    assert stored == expected
+
+
+async def test_concurrent_signers_never_sign_one_size_twice(
+    db: Database, trail: AuditTrail, settings: Settings
+) -> None:
+    # Two Database objects: two connection pools, as two server processes would have.
+    other_db = Database(settings.database_url, settings.database)
+    try:
+        services = [_service(db, trail, settings), _service(other_db, trail, settings)]
+        for _ in range(3):
+            await _append(db, trail, 7)
+            heads = await asyncio.gather(*(services[i % 2].sign_tree_head() for i in range(6)))
+            signed = [h for h in heads if h is not None]
+            assert len(signed) == 1
+    finally:
+        await other_db.dispose()
+    async with db.read() as session:
+        sizes = (await session.scalars(select(AuditTreeHeadRow.tree_size))).all()
+    assert sorted(sizes) == [7, 14, 21]
+
+
+async def test_a_tampered_entry_is_never_signed_over(
+    db: Database, trail: AuditTrail, settings: Settings
+) -> None:
+    service = _service(db, trail, settings)
+    await _append(db, trail, 4)
+    await service.sign_tree_head()
+    await _append(db, trail, 4)
+    async with db.begin() as session:
+        if db.dialect == "postgresql":
+            await session.execute(text("SET LOCAL session_replication_role = replica"))
+        await session.execute(
+            update(AuditEntryRow).where(AuditEntryRow.index == 5).values(details={"i": "forged"})
+        )
+    with pytest.raises(AuditLogDamaged, match="entry 5"):
+        await service.sign_tree_head()
+
+
+async def test_the_signal_wakes_subscribers_after_enough_commits(
+    db: Database, trail: AuditTrail
+) -> None:
+    trail.signal = AppendSignal(threshold=5)
+    wake = trail.signal.subscribe()
+    await _append(db, trail, 4)
+    assert not wake.is_set()
+    with pytest.raises(RuntimeError):
+        async with db.begin() as session:  # rolled back: does not count
+            await trail.append(session, AuditRecord(action="test.event"))
+            raise RuntimeError
+    assert not wake.is_set()
+    await _append(db, trail, 1)
+    assert wake.is_set()
+
+
+async def test_forwarding_to_a_file_resumes_without_loss(
+    db: Database, trail: AuditTrail, tmp_path: Path
+) -> None:
+    target = tmp_path / "siem" / "audit.jsonl"
+    target.parent.mkdir()
+    await _append(db, trail, 5)
+    assert await AuditForwarder(db, trail, [FileSink(target)]).forward() == 5
+    await _append(db, trail, 3)
+    # A new forwarder, as after a restart: it picks up exactly where the last one stopped.
+    restarted = AuditForwarder(db, trail, [FileSink(target)])
+    assert await restarted.forward() == 3
+    assert await restarted.forward() == 0
+    lines = target.read_text().splitlines()
+    assert [json.loads(line)["index"] for line in lines] == list(range(8))
+    async with db.read() as session:
+        rows = (await session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.index))).all()
+    assert lines == [to_entry(row).leaf() for row in rows]
+    assert target.stat().st_mode & 0o077 == 0
+
+
+async def test_forwarding_to_udp_syslog(db: Database, trail: AuditTrail) -> None:
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.setblocking(False)
+    port = receiver.getsockname()[1]
+    try:
+        await _append(db, trail, 3)
+        sink = SyslogSink(f"udp://127.0.0.1:{port}")
+        assert await AuditForwarder(db, trail, [sink]).forward() == 3
+        loop = asyncio.get_running_loop()
+        messages = [
+            (await asyncio.wait_for(loop.sock_recv(receiver, 65536), timeout=5)).decode()
+            for _ in range(3)
+        ]
+    finally:
+        receiver.close()
+    for index, message in enumerate(messages):
+        assert message.startswith("<110>1 ")
+        assert " cencomm - audit - {" in message
+        leaf = json.loads(message[message.index("{") :])
+        assert leaf["index"] == index and leaf["action"] == "test.event"
+
+
+async def test_a_failing_target_keeps_its_position(
+    db: Database, trail: AuditTrail, tmp_path: Path
+) -> None:
+    await _append(db, trail, 2)
+    broken = FileSink(tmp_path / "no-such-dir" / "audit.jsonl")
+    with pytest.raises(OSError):
+        await AuditForwarder(db, trail, [broken]).forward()
+    (tmp_path / "no-such-dir").mkdir()
+    assert await AuditForwarder(db, trail, [broken]).forward() == 2
