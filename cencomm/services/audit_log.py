@@ -116,7 +116,7 @@ class AuditLogService:
     async def _extend(self, store: AuditTreeStore) -> tuple[MerkleAccumulator, bool]:
         size, edge = await store.load_state()
         acc = MerkleAccumulator(size, edge)
-        rows = await store.entries_from(size, EXTEND_CHUNK)
+        rows = await store.entry_batch(size, EXTEND_CHUNK)
         done: list[tuple[int, int, bytes]] = []
         for entry, stored_hash in rows:
             if entry.index != acc.size:
