@@ -106,7 +106,10 @@ async def tamper(url: str, *statements: Any) -> None:
             if engine.dialect.name == "postgresql":
                 await conn.execute(text("SET LOCAL session_replication_role = replica"))
             for statement in statements:
-                await (statement(conn) if callable(statement) else conn.execute(statement))
+                if callable(statement):
+                    await statement(conn)
+                else:
+                    await conn.execute(statement)
     finally:
         await engine.dispose()
 
@@ -166,7 +169,7 @@ async def test_swapped_rows_are_named(log: Log) -> None:
 
     async def swap(conn: AsyncConnection) -> None:
         rows = {
-            r.index: r
+            r._mapping["index"]: r
             for r in await conn.execute(
                 select(AuditEntryRow.__table__).where(AuditEntryRow.index.in_([5, 17]))
             )
@@ -195,10 +198,11 @@ async def test_an_inserted_row_is_named_even_with_recomputed_hashes(log: Log) ->
             )
         ).all()
         for row in rows:
-            entry = to_entry(AuditEntryRow(index=row.index + 1, **_entry_values(row)))
+            index = row._mapping["index"]
+            entry = to_entry(AuditEntryRow(index=index + 1, **_entry_values(row)))
             await conn.execute(
                 update(AuditEntryRow)
-                .where(AuditEntryRow.index == row.index)
+                .where(AuditEntryRow.index == index)
                 .values(index=entry.index, leaf_hash=entry.leaf_hash())
             )
         forged = AuditEntryRow(index=20, **_entry_values(rows[-1]))
