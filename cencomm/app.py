@@ -60,6 +60,8 @@ def _services_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[Non
         keys = load_or_create_server_keys(settings.data.dir)
         app[SERVICES] = build_services(settings, app[DATABASE], clock, keys)
         yield
+        # Answer posts already queued before the database goes away.
+        await app[SERVICES].messaging.writer.close()
 
     return services_ctx
 

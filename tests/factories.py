@@ -162,3 +162,67 @@ async def add_member(
         headers=owner.auth,
     )
     assert resp.status in (200, 201), await resp.text()
+
+
+def envelope(
+    member: Member, group_id: str | None, typ: str = "text", **claims: Any
+) -> dict[str, Any]:
+    """A valid payload from `member` to the group; `claims` override or add claims."""
+    import time
+    import uuid
+
+    body = {
+        "text": {"text": "Masks seized at the airport"},
+        "notice": {"title": "Notice", "text": "New modus operandi"},
+    }.get(typ, {})
+    payload: dict[str, Any] = {
+        "v": 1,
+        "typ": typ,
+        "cid": str(uuid.uuid4()),
+        "sub": member.id,
+        "iat": int(time.time()),
+        "grp": group_id,
+        "hc": "TLP:AMBER",
+        "body": body,
+    }
+    payload.update(claims)
+    return {k: v for k, v in payload.items() if v is not None}
+
+
+def sign(member: Member, payload: dict[str, Any], alg: str = "Ed25519") -> str:
+    from cencomm.crypto.jws import sign_compact
+
+    assert member.signing_key is not None and member.kid is not None
+    return sign_compact(payload, member.signing_key, member.kid, alg=alg)
+
+
+async def post_message(
+    client: TestClient, member: Member, group: dict[str, Any], typ: str = "text", **claims: Any
+) -> Any:
+    resp = await client.post(
+        f"/api/v1/groups/{group['id']}/messages",
+        json={"jws": sign(member, envelope(member, group["id"], typ, **claims))},
+        headers=member.auth,
+    )
+    assert resp.status == 201, await resp.text()
+    return await resp.json()
+
+
+def seizure_body(country: str = "FR", **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "occurred_on": "2020-05-20",
+        "country": country,
+        "location": "CDG airport",
+        "transport_mode": "air",
+        "route": {"origin": "CN", "transit": ["AE"], "destination": country},
+        "items": [
+            {"category": "masks", "quantity": 12000, "unit": "units", "hs_code": "6307.90"},
+            {"category": "medicines", "description": "chloroquine", "quantity": 5, "unit": "kg"},
+        ],
+        "infringement": "counterfeit",
+        "detection": "risk_profiling",
+        "concealment": "mis_declaration",
+        "notes": "Declared as textiles",
+    }
+    body.update(changes)
+    return body

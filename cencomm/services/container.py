@@ -15,6 +15,8 @@ from cencomm.services.events import LocalEvents
 from cencomm.services.groups import GroupService
 from cencomm.services.health import HealthService
 from cencomm.services.keys import KeyService
+from cencomm.services.message_writer import MessageWriter
+from cencomm.services.messaging import MessagingService
 from cencomm.settings import Settings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import ServerKeys
@@ -35,11 +37,13 @@ class Services:
     audit_forwarder: AuditForwarder
     events: LocalEvents
     groups: GroupService
+    messaging: MessagingService
 
 
 def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerKeys) -> Services:
     audit = AuditTrail(clock)
     events = LocalEvents()
+    groups = GroupService(db, clock, audit, events)
     passwords = Passwords(
         settings.auth.argon2_time_cost,
         settings.auth.argon2_memory_kib,
@@ -58,5 +62,8 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
         audit_log=AuditLogService(db, clock, audit, keys.audit, settings.audit.origin),
         audit_forwarder=AuditForwarder(db, audit, sinks_from(settings.audit)),
         events=events,
-        groups=GroupService(db, clock, audit, events),
+        groups=groups,
+        messaging=MessagingService(
+            db, clock, audit, events, groups, MessageWriter(db, clock, audit, events)
+        ),
     )

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from cencomm.appkeys import PRINCIPAL, ROUTES
 from cencomm.domain.errors import Forbidden
 from cencomm.web.auth import authenticate
-from cencomm.web.handlers import audit, auth, directory, groups, keys, system
+from cencomm.web.handlers import audit, auth, directory, groups, keys, messages, system
 from cencomm.web.openapi import install_openapi
 from cencomm.web.parsing import read_json, read_query
 from cencomm.web.schemas import PageQuery
@@ -134,6 +134,25 @@ ROUTES_TABLE: tuple[Route, ...] = (
     Route("POST", f"{API}/join-requests/{{id}}/reject", groups.reject_join_request,
           "Reject a join request", "groups", response=groups.JoinRequestResponse,
           problems=(404, 409)),
+    # Messages
+    Route("POST", f"{API}/groups/{{id}}/messages", messages.post_group_message,
+          "Post a signed message (201; 200 for an identical repeat of its cid)", "messages",
+          body=messages.PostMessageRequest, response=messages.PostMessageResponse, status=201,
+          problems=(403, 404, 409)),
+    Route("GET", f"{API}/groups/{{id}}/messages", messages.list_group_messages,
+          "A page of the group's timeline, ascending seq", "messages",
+          query=messages.TimelineQuery, response=messages.MessageList, problems=(404,)),
+    Route("GET", f"{API}/messages/{{id}}", messages.get_message, "One message", "messages",
+          response=messages.MessageResponse, problems=(404,)),
+    Route("POST", f"{API}/messages/{{id}}/hide", messages.hide_message,
+          "Hide a message, with a reason (moderators)", "messages", body=messages.HideRequest,
+          response=messages.MessageResponse, problems=(403, 404)),
+    Route("POST", f"{API}/messages/{{id}}/unhide", messages.unhide_message,
+          "Show a hidden message again (moderators)", "messages",
+          response=messages.MessageResponse, problems=(403, 404)),
+    Route("GET", f"{API}/search", messages.search_messages,
+          "Full-text search over messages the caller may read, newest first", "messages",
+          query=messages.SearchQuery, response=messages.MessageList, problems=(404,)),
     # Audit log
     Route("GET", f"{API}/audit", audit.list_audit_entries,
           "Audit entries in index order (admin, moderator)", "audit", query=audit.AuditQuery,

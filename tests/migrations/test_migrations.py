@@ -14,7 +14,7 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from cencomm.storage.migrate import downgrade, head_revision, upgrade
+from cencomm.storage.migrate import downgrade, head_revision, include_object, upgrade
 from cencomm.storage.tables import Base
 
 PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
@@ -43,7 +43,9 @@ def _tables(connection: Connection) -> set[str]:
 
 
 def _diff(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_object": include_object}
+    )
     return list(compare_metadata(context, Base.metadata))
 
 

@@ -1,0 +1,77 @@
+"""Messages as readers see them, and the rules that decide what each reader gets."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from cencomm.domain.envelopes import OBSERVER_WITHHELD, HandlingCode
+from cencomm.domain.groups import GroupAccess
+
+MAX_HIDE_REASON = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    id: uuid.UUID
+    display_name: str
+    organization_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    id: uuid.UUID
+    group_id: uuid.UUID
+    seq: int
+    typ: str
+    hc: str
+    sender: Sender
+    kid: str
+    jws: str
+    created_at: datetime
+    reply_to: uuid.UUID | None
+    hidden: bool
+    hidden_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostOutcome:
+    """What posting returned: the message's id, seq and time, and whether it was new."""
+
+    id: uuid.UUID
+    seq: int
+    created_at: datetime
+    created: bool
+
+
+def withheld_codes(access: GroupAccess) -> frozenset[str]:
+    """Handling codes this reader never receives in this group."""
+    if access.restricted_reader:
+        return frozenset(code.value for code in OBSERVER_WITHHELD)
+    return frozenset()
+
+
+def may_read(access: GroupAccess, message: StoredMessage) -> bool:
+    return message.hc not in withheld_codes(access)
+
+
+def shows_jws(access: GroupAccess, message: StoredMessage) -> bool:
+    """A hidden message shows its JWS only to moderators."""
+    return not message.hidden or access.can_moderate
+
+
+def search_text(typ: str, body: dict[str, object]) -> str | None:
+    """What full-text search indexes: text and notice bodies, seizure notes."""
+    parts: list[object] = []
+    if typ == "text":
+        parts = [body.get("text")]
+    elif typ == "notice":
+        parts = [body.get("title"), body.get("text")]
+    elif typ == "seizure":
+        parts = [body.get("notes")]
+    words = " ".join(p for p in parts if isinstance(p, str) and p)
+    return words or None
+
+
+__all__ = ["HandlingCode"]

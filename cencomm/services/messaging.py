@@ -1,0 +1,383 @@
+"""Post signed messages (verify, then hand to the batched writer), read timelines, moderate."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cencomm.crypto.jws import parse_compact, verify_signature
+from cencomm.domain.audit import AuditRecord
+from cencomm.domain.clock import Clock
+from cencomm.domain.envelopes import Envelope, MessageType, check_claims
+from cencomm.domain.errors import FieldError, Invalid, NotFound
+from cencomm.domain.events import MessageHidden
+from cencomm.domain.groups import GroupAccess
+from cencomm.domain.ids import GroupId, MessageId, new_id
+from cencomm.domain.messages import (
+    MAX_HIDE_REASON,
+    PostOutcome,
+    StoredMessage,
+    may_read,
+    search_text,
+    withheld_codes,
+)
+from cencomm.domain.seizures import check_reporting_country
+from cencomm.domain.users import Caller, Principal, Region, clean_text
+from cencomm.services.audit import AuditTrail
+from cencomm.services.events import Publisher
+from cencomm.services.groups import GroupService
+from cencomm.services.message_writer import MessageWriter, PendingPost
+from cencomm.storage.db import Database
+from cencomm.storage.groups import GroupStore
+from cencomm.storage.keys import SigningKeyStore
+from cencomm.storage.messages import MessageStore
+from cencomm.storage.users import OrganizationStore
+
+MAX_SEARCH_WORDS = 10
+MAX_WORD_CHARS = 64
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _invalid(slug: str, title: str, field: str, message: str) -> Invalid:
+    return Invalid(message, slug=slug, title=title, errors=(FieldError(field, message),))
+
+
+@dataclass(frozen=True, slots=True)
+class ReadableMessage:
+    """A message with what this reader may see of it."""
+
+    message: StoredMessage
+    show_jws: bool
+
+
+class MessagingService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        audit: AuditTrail,
+        publisher: Publisher,
+        groups: GroupService,
+        writer: MessageWriter,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._audit = audit
+        self._publisher = publisher
+        self._groups = groups
+        self.writer = writer
+
+    # -- posting ---------------------------------------------------------------------------
+
+    async def post(self, caller: Caller, group_id: uuid.UUID, jws: str) -> PostOutcome:
+        """Verify a signed envelope end to end and store it; a repeat of (sender, cid) with the
+        identical JWS returns the original.
+
+        Raises:
+            NotFound: the group is not visible to the caller.
+            Forbidden: the caller only observes this group.
+            Conflict: the group is not active, or the cid was used with another JWS.
+            Invalid: the named check failed (`invalid-jws`, `unknown-key`, `revoked-key`,
+                `sender-mismatch`, `bad-signature`, `stale-iat`, `group-mismatch`,
+                `invalid-body`, `unknown-attachment`, ...).
+            TooLarge: the JWS or its body is over its limit.
+        """
+        principal = caller.principal
+        if principal is None:
+            raise NotFound("no such group")
+        parsed = parse_compact(jws)
+        async with self._db.read() as session:
+            access = await self._groups.access(session, principal, group_id)
+            access.ensure_can_post()
+            key = await SigningKeyStore(session).find(parsed.kid)
+            org = await OrganizationStore(session).get(principal.organization_id)
+            reply_to = parsed.payload.get("reply_to")
+            reply_ok = True
+            if isinstance(reply_to, str):
+                try:
+                    reply_ok = await MessageStore(session).exists_in_group(
+                        uuid.UUID(reply_to), group_id
+                    )
+                except ValueError:
+                    reply_ok = True  # malformed: check_claims names it
+        claimed_sub = parsed.payload.get("sub")
+        if key is None or str(key.user_id) != claimed_sub:
+            raise _invalid(
+                "unknown-key", "Unknown key", "jws.header.kid", "kid is not a key of the sender"
+            )
+        if not key.active:
+            raise _invalid("revoked-key", "Revoked key", "jws.header.kid", "the key is revoked")
+        if claimed_sub != str(principal.user_id):
+            raise _invalid(
+                "sender-mismatch",
+                "Sender mismatch",
+                "jws.payload.sub",
+                "sub is not the authenticated user",
+            )
+        if not verify_signature(parsed, key.public_key):
+            raise _invalid(
+                "bad-signature", "Bad signature", "jws.signature", "the signature does not verify"
+            )
+        now = self._clock.now()
+        envelope = check_claims(
+            parsed.payload,
+            expected_sub=str(principal.user_id),
+            expected_grp=str(group_id),
+            now=int(now.timestamp()),
+        )
+        if envelope.typ is MessageType.ALERT:
+            raise _invalid(
+                "unknown-typ", "Unknown type", "jws.payload.typ", "alerts are posted to /alerts"
+            )
+        if envelope.seizure is not None:
+            check_reporting_country(envelope.seizure, org.country)
+        if not reply_ok:
+            raise _invalid(
+                "invalid-reply",
+                "Invalid reply",
+                "jws.payload.reply_to",
+                "reply_to is not a message of this group",
+            )
+        if envelope.attachments:
+            # No attachment of this group matches until uploads exist (attachments service).
+            raise _invalid(
+                "unknown-attachment",
+                "Unknown attachment",
+                "jws.payload.att[0]",
+                "no attachment of this group has this hash and size",
+            )
+        return await self.writer.submit(
+            self._pending(caller, principal, access, envelope, jws, parsed.kid, org.region)
+        )
+
+    def _pending(
+        self,
+        caller: Caller,
+        principal: Principal,
+        access: GroupAccess,
+        envelope: Envelope,
+        jws: str,
+        kid: str,
+        region: Region | None,
+    ) -> PendingPost:
+        message_id = MessageId(new_id())
+        group_id = access.group.id
+        seizure = None
+        items: list[dict[str, object]] = []
+        if envelope.seizure is not None:
+            report = envelope.seizure
+            seizure = {
+                "message_id": message_id,
+                "group_id": group_id,
+                "occurred_on": report.occurred_on,
+                "country": report.country,
+                "region": region.value if region else None,
+                "location": report.location,
+                "transport_mode": report.transport_mode.value,
+                "origin": report.route.origin,
+                "transit": list(report.route.transit),
+                "destination": report.route.destination,
+                "infringement": report.infringement.value,
+                "detection": report.detection.value,
+                "concealment": report.concealment.value,
+                "hc": envelope.hc.value,
+            }
+            items = [
+                {
+                    "message_id": message_id,
+                    "position": n,
+                    "category": item.category.value,
+                    "family": item.family.value,
+                    "unit": item.unit.value,
+                    "quantity": float(item.quantity),
+                    "description": item.description,
+                    "hs_code": item.hs_code,
+                }
+                for n, item in enumerate(report.items)
+            ]
+        words = search_text(envelope.typ.value, envelope.body)
+        return PendingPost(
+            group_id=group_id,
+            sender_id=principal.user_id,
+            cid=envelope.cid,
+            jws=jws,
+            row={
+                "id": message_id,
+                "group_id": group_id,
+                "sender_id": principal.user_id,
+                "sender_organization_id": principal.organization_id,
+                "kid": kid,
+                "cid": envelope.cid,
+                "typ": envelope.typ.value,
+                "hc": envelope.hc.value,
+                "jws": jws,
+                "search_text": words,
+                "reply_to": uuid.UUID(envelope.reply_to) if envelope.reply_to else None,
+            },
+            seizure=seizure,
+            seizure_items=items,
+            search_text=words,
+            audit=AuditRecord.by(
+                caller,
+                "message.post",
+                group_id=group_id,
+                details={"typ": envelope.typ.value, "cid": envelope.cid},
+            ),
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def timeline(
+        self,
+        principal: Principal,
+        group_id: uuid.UUID,
+        *,
+        after: int | None,
+        before: int | None,
+        limit: int,
+    ) -> tuple[list[ReadableMessage], bool]:
+        """A page of the group's timeline (ascending seq) and whether more follow it."""
+        async with self._db.read() as session:
+            access = await self._groups.access(session, principal, group_id)
+            page = await MessageStore(session).page(
+                group_id,
+                after=after,
+                before=before,
+                limit=limit + 1,
+                withheld=withheld_codes(access),
+            )
+        if before is not None:
+            more_after = True  # the message at `before` (or later ones) may follow
+            page = page[-limit:] if len(page) > limit else page
+        else:
+            more_after = len(page) > limit
+            page = page[:limit]
+        return [self._readable(access, m) for m in page], more_after and bool(page)
+
+    async def get_message(self, principal: Principal, message_id: uuid.UUID) -> ReadableMessage:
+        async with self._db.read() as session:
+            message = await MessageStore(session).find(message_id)
+            if message is None:
+                raise NotFound("no such message")
+            try:
+                access = await self._groups.access(session, principal, message.group_id)
+            except NotFound:
+                raise NotFound("no such message") from None
+        if not may_read(access, message):
+            raise NotFound("no such message")
+        return self._readable(access, message)
+
+    @staticmethod
+    def _readable(access: GroupAccess, message: StoredMessage) -> ReadableMessage:
+        return ReadableMessage(message, show_jws=not message.hidden or access.can_moderate)
+
+    # -- moderation ------------------------------------------------------------------------
+
+    async def set_hidden(
+        self, caller: Caller, message_id: uuid.UUID, hidden: bool, reason: str | None
+    ) -> ReadableMessage:
+        """Hide (with a reason) or unhide a message; group moderators, admins, moderators."""
+        principal = caller.principal
+        if principal is None:
+            raise NotFound("no such message")
+        reason_text = clean_text(reason, "body.reason", MAX_HIDE_REASON) if reason else None
+        if hidden and reason_text is None:
+            raise _invalid(
+                "validation-failed", "Validation failed", "body.reason", "hiding needs a reason"
+            )
+        now = self._clock.now()
+        async with self._db.begin() as session:
+            store = MessageStore(session)
+            message = await store.find(message_id)
+            if message is None:
+                raise NotFound("no such message")
+            try:
+                access = await self._groups.access(session, principal, message.group_id)
+            except NotFound:
+                raise NotFound("no such message") from None
+            if not may_read(access, message):
+                raise NotFound("no such message")
+            access.ensure_can_moderate()
+            changed = message.hidden != hidden
+            if changed:
+                await store.set_hidden(message_id, hidden, reason_text, principal.user_id, now)
+                await self._audit.append(
+                    session,
+                    AuditRecord.by(
+                        caller,
+                        "message.hide" if hidden else "message.unhide",
+                        target_type="message",
+                        target_id=message_id,
+                        group_id=GroupId(message.group_id),
+                        details={"reason": reason_text, "seq": message.seq},
+                    ),
+                )
+            updated = await store.find(message_id)
+        assert updated is not None  # noqa: S101 - read back in the same transaction
+        if changed:
+            self._publisher.publish(MessageHidden(GroupId(message.group_id), MessageId(message_id)))
+        return self._readable(access, updated)
+
+    # -- search ----------------------------------------------------------------------------
+
+    async def search(
+        self,
+        principal: Principal,
+        query: str,
+        group_id: uuid.UUID | None,
+        before: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> list[ReadableMessage]:
+        """Messages the caller may read that contain every word of `query`, newest first."""
+        words = [w.lower() for w in _WORD.findall(query)][:MAX_SEARCH_WORDS]
+        if not words or any(len(w) > MAX_WORD_CHARS for w in words):
+            raise _invalid(
+                "validation-failed",
+                "Validation failed",
+                "query.q",
+                f"give 1 to {MAX_SEARCH_WORDS} words of at most {MAX_WORD_CHARS} letters",
+            )
+        async with self._db.read() as session:
+            accesses = await self._readable_groups(session, principal, group_id)
+            full = [a.group.id for a in accesses if not withheld_codes(a)]
+            restricted = [a.group.id for a in accesses if withheld_codes(a)]
+            moderated = [a.group.id for a in accesses if a.can_moderate]
+            withheld = frozenset().union(*(withheld_codes(a) for a in accesses))
+            staff_everywhere = principal.is_staff and group_id is None
+            messages = await MessageStore(session).search(
+                words,
+                full_groups=None if staff_everywhere else full,
+                restricted_groups=restricted,
+                moderated_groups=None if staff_everywhere else moderated,
+                withheld=withheld,
+                before=before,
+                limit=limit,
+            )
+        by_group = {a.group.id: a for a in accesses}
+        readable = []
+        for message in messages:
+            access = by_group.get(GroupId(message.group_id))
+            if access is None:  # staff searching everywhere
+                access = await self._groups.get_group(principal, message.group_id)
+            readable.append(self._readable(access, message))
+        return readable
+
+    async def _readable_groups(
+        self, session: AsyncSession, principal: Principal, group_id: uuid.UUID | None
+    ) -> list[GroupAccess]:
+        """The caller's groups with their access (staff searching everywhere: none needed)."""
+        if group_id is not None:
+            return [await self._groups.access(session, principal, group_id)]
+        if principal.is_staff:
+            return []
+        groups = await GroupStore(session).list_page(
+            user_id=principal.user_id,
+            organization_id=principal.organization_id,
+            after=None,
+            limit=10_000,
+        )
+        return [await self._groups.access(session, principal, group.id) for group in groups]
