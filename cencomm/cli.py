@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cencomm import __version__
+from cencomm.client.cli import add_client_parser, run_client
 from cencomm.logs import configure_logging
 from cencomm.settings import Settings, SettingsError, load_settings
 
@@ -73,11 +74,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a tree head saved earlier (GET /audit/tree-head): the log must still contain it",
     )
+    add_client_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "client":  # a user's tool: it needs no server settings
+        return run_client(args)
     try:
         settings = load_settings(args.config)
         if args.command == "serve":

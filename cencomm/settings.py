@@ -328,3 +328,14 @@ def admin_password_from_environment(environ: Mapping[str, str] | None = None) ->
     """`CENCOMM_ADMIN_PASSWORD`, for `cencomm create-admin` run by automation."""
     value = (os.environ if environ is None else environ).get("CENCOMM_ADMIN_PASSWORD")
     return Secret(value) if value else None
+
+
+def client_home(environ: Mapping[str, str] | None = None) -> Path:
+    """Where `cencomm client` keeps its state and key: `$CENCOMM_CLIENT_HOME`, else
+    `$XDG_CONFIG_HOME/cencomm`, else `~/.config/cencomm`."""
+    env = os.environ if environ is None else environ
+    if env.get("CENCOMM_CLIENT_HOME"):
+        return Path(env["CENCOMM_CLIENT_HOME"])
+    if env.get("XDG_CONFIG_HOME"):
+        return Path(env["XDG_CONFIG_HOME"]) / "cencomm"
+    return Path.home() / ".config" / "cencomm"

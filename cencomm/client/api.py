@@ -1,0 +1,334 @@
+"""`CencommClient`: keys, signed posting with safe retries, timelines, search and verification."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from cencomm.client.envelopes import (
+    DEFAULT_HC,
+    PreparedEnvelope,
+    alert_body,
+    build_payload,
+    notice_body,
+    sign_envelope,
+    text_body,
+)
+from cencomm.client.errors import ClientError
+from cencomm.client.keystore import LocalKey
+from cencomm.client.session import BaseClient
+from cencomm.client.verify import VerifiedMessage, verify_message
+
+DEFAULT_PAGE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class PostedMessage:
+    """The server's answer to a post, with what was sent.
+
+    Attributes:
+        id: the message id.
+        seq: its place in the group's timeline.
+        created_at: RFC 3339 UTC.
+        cid: the client id it was sent with.
+        replayed: True when the server answered 200: it already had this exact envelope
+            (an earlier try got through), so nothing new was stored.
+    """
+
+    id: str
+    seq: int
+    created_at: str
+    cid: str
+    replayed: bool
+
+
+def _segment(value: str) -> str:
+    """One path segment, percent-encoded so an id can never change the path."""
+    return quote(str(value), safe="")
+
+
+class CencommClient(BaseClient):
+    """An async client for the cencomm API (see API.md).
+
+    Example:
+        async with CencommClient("https://cencomm.example") as api:
+            await api.login("officer.fr", password)
+            api.use_key(load_key_file(Path("~/.config/cencomm/signing-key.pem").expanduser()))
+            posted = await api.post_text(group_id, "Container MSCU1234567 flagged")
+
+    Args:
+        base_url: the server root (`https://host`); a trailing `/api/v1` is accepted.
+        session: an aiohttp session to use (left open on exit); else the client opens one.
+        timeout: total seconds per HTTP attempt.
+        key: the signing key for posts (also settable with `use_key`).
+        tokens, retry, on_tokens, clock: see `BaseClient`.
+    """
+
+    def __init__(self, base_url: str, *, key: LocalKey | None = None, **options: Any) -> None:
+        super().__init__(base_url, **options)
+        self._key = key
+
+    async def __aenter__(self) -> CencommClient:
+        await super().__aenter__()
+        return self
+
+    # -- keys ------------------------------------------------------------------------------
+
+    @property
+    def key(self) -> LocalKey | None:
+        return self._key
+
+    def use_key(self, key: LocalKey) -> None:
+        """Sign later posts with `key` (it must be registered and active on the server)."""
+        self._key = key
+
+    def _signing_key(self) -> LocalKey:
+        if self._key is None:
+            raise ClientError("no signing key: call use_key() with a registered key")
+        return self._key
+
+    async def register_key(
+        self, label: str | None = None, *, key: LocalKey | None = None
+    ) -> dict[str, Any]:
+        """`POST /keys` with the public half of `key` (default: the client's key).
+
+        Returns:
+            `{kid, public_key, label, created_at, revoked_at}`.
+
+        Raises:
+            ProblemError: 409 when the key is registered already.
+        """
+        chosen = key or self._signing_key()
+        body: dict[str, Any] = {"public_key": chosen.public_key}
+        if label is not None:
+            body["label"] = label
+        result: dict[str, Any] = await self.request_json("POST", "/keys", json_body=body)
+        return result
+
+    async def list_keys(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        """`GET /users/{id}/keys`: every key of the user (default: oneself), revoked included."""
+        uid = user_id or await self.user_id()
+        body = await self.request_json("GET", f"/users/{_segment(uid)}/keys")
+        return list(body["keys"])
+
+    async def revoke_key(self, kid: str) -> None:
+        """`DELETE /keys/{kid}`: revoke a key (one's own; admins any)."""
+        await self.request_json("DELETE", f"/keys/{_segment(kid)}")
+
+    # -- posting ---------------------------------------------------------------------------
+
+    async def prepare_envelope(
+        self,
+        group_id: str,
+        typ: str,
+        body: Mapping[str, Any],
+        *,
+        hc: str = DEFAULT_HC,
+        att: Sequence[Mapping[str, Any]] | None = None,
+        reply_to: str | None = None,
+    ) -> PreparedEnvelope:
+        """Build and sign a message envelope for `group_id` without sending it."""
+        payload = build_payload(
+            typ=typ,
+            sub=await self.user_id(),
+            body=body,
+            hc=hc,
+            grp=group_id,
+            att=att,
+            reply_to=reply_to,
+        )
+        return sign_envelope(payload, self._signing_key())
+
+    async def post_prepared(self, group_id: str, envelope: PreparedEnvelope) -> PostedMessage:
+        """`POST /groups/{id}/messages {jws}`, retried on network errors, 5xx and 429.
+
+        Every try sends the same JWS (same `cid`), so a try whose answer was lost is answered
+        200 with the original message on the next one: never a duplicate. The retries are
+        bounded (well inside the server's 300-second `iat` window).
+
+        Raises:
+            ProblemError: the server refused it (422 naming the failed check, 404, 403, 409).
+            TransportError: still unreachable after the allowed tries.
+        """
+        reply = await self._request(
+            "POST",
+            f"/groups/{_segment(group_id)}/messages",
+            json_body={"jws": envelope.jws},
+            retry=self.retry,
+        )
+        body = reply.body
+        return PostedMessage(
+            id=str(body["id"]),
+            seq=int(body["seq"]),
+            created_at=str(body["created_at"]),
+            cid=envelope.cid,
+            replayed=reply.status == 200,
+        )
+
+    async def post_envelope(
+        self,
+        group_id: str,
+        typ: str,
+        body: Mapping[str, Any],
+        *,
+        hc: str = DEFAULT_HC,
+        att: Sequence[Mapping[str, Any]] | None = None,
+        reply_to: str | None = None,
+    ) -> PostedMessage:
+        """Sign a `typ` envelope with `body` and post it to `group_id` (see `post_prepared`)."""
+        envelope = await self.prepare_envelope(
+            group_id, typ, body, hc=hc, att=att, reply_to=reply_to
+        )
+        return await self.post_prepared(group_id, envelope)
+
+    async def post_text(
+        self,
+        group_id: str,
+        text: str,
+        hc: str = DEFAULT_HC,
+        reply_to: str | None = None,
+        att: Sequence[Mapping[str, Any]] | None = None,
+    ) -> PostedMessage:
+        """Post a `text` message."""
+        return await self.post_envelope(
+            group_id, "text", text_body(text), hc=hc, att=att, reply_to=reply_to
+        )
+
+    async def post_notice(
+        self,
+        group_id: str,
+        title: str,
+        text: str,
+        hc: str = DEFAULT_HC,
+        reply_to: str | None = None,
+        att: Sequence[Mapping[str, Any]] | None = None,
+    ) -> PostedMessage:
+        """Post a `notice` (a titled announcement)."""
+        return await self.post_envelope(
+            group_id, "notice", notice_body(title, text), hc=hc, att=att, reply_to=reply_to
+        )
+
+    async def post_seizure(
+        self,
+        group_id: str,
+        report: Mapping[str, Any],
+        hc: str = DEFAULT_HC,
+        reply_to: str | None = None,
+        att: Sequence[Mapping[str, Any]] | None = None,
+    ) -> PostedMessage:
+        """Post a `seizure` report (its fields per API.md "Seizure reports and analytics")."""
+        return await self.post_envelope(
+            group_id, "seizure", report, hc=hc, att=att, reply_to=reply_to
+        )
+
+    async def send_alert(
+        self,
+        to: Mapping[str, Any],
+        title: str,
+        text: str,
+        priority: str,
+        ack_required: bool,
+        respond_by: int | None = None,
+        expires_at: int | None = None,
+        hc: str = DEFAULT_HC,
+    ) -> dict[str, Any]:
+        """Sign an alert and `POST /alerts {jws}`, retried like posts (same JWS, same `cid`).
+
+        Args:
+            to: `{groups?: [ids], organizations?: [ids], regions?: [codes], all?: true}`.
+            title, text: what the recipients read.
+            priority: `flash`, `immediate` or `routine`.
+            ack_required: whether recipients must acknowledge.
+            respond_by, expires_at: Unix seconds, after now.
+            hc: handling code (`TLP:RED` alerts may target only groups and organisations).
+
+        Returns:
+            `{id, recipients, organizations}`.
+        """
+        body = alert_body(title, text, priority, ack_required, respond_by, expires_at)
+        payload = build_payload(typ="alert", sub=await self.user_id(), body=body, hc=hc, to=to)
+        envelope = sign_envelope(payload, self._signing_key())
+        reply = await self._request(
+            "POST", "/alerts", json_body={"jws": envelope.jws}, retry=self.retry
+        )
+        result: dict[str, Any] = reply.body
+        return result
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def timeline_page(
+        self,
+        group_id: str,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        limit: int | None = None,
+    ) -> dict[str, Any]:
+        """One page of `GET /groups/{id}/messages`: `{messages: [ascending seq], next}`."""
+        params: dict[str, str | int] = {}
+        if after:
+            params["after"] = after
+        if before is not None:
+            params["before"] = before
+        if limit is not None:
+            params["limit"] = limit
+        page: dict[str, Any] = await self.request_json(
+            "GET", f"/groups/{_segment(group_id)}/messages", params=params
+        )
+        return page
+
+    async def timeline(
+        self, group_id: str, after: int = 0, limit: int = DEFAULT_PAGE
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every message of the group after seq `after`, ascending, following `next`."""
+        cursor: int | None = after
+        while True:
+            page = await self.timeline_page(group_id, after=cursor, limit=limit)
+            for message in page["messages"]:
+                yield message
+            following = page.get("next")
+            if following is None or not page["messages"]:
+                return
+            cursor = int(following)
+
+    async def get_message(self, message_id: str) -> dict[str, Any]:
+        """`GET /messages/{id}`: one message object."""
+        message: dict[str, Any] = await self.request_json(
+            "GET", f"/messages/{_segment(message_id)}"
+        )
+        return message
+
+    async def search(
+        self, q: str, group_id: str | None = None, limit: int = DEFAULT_PAGE
+    ) -> AsyncIterator[dict[str, Any]]:
+        """`GET /search`: readable messages matching `q`, newest first, page after page."""
+        cursor: str | None = None
+        while True:
+            params: dict[str, str | int] = {"q": q, "limit": limit}
+            if group_id is not None:
+                params["group_id"] = group_id
+            if cursor is not None:
+                params["after"] = cursor
+            page = await self.request_json("GET", "/search", params=params)
+            for message in page["messages"]:
+                yield message
+            following = page.get("next")
+            if following is None or not page["messages"]:
+                return
+            cursor = str(following)
+
+    # -- verification ----------------------------------------------------------------------
+
+    async def verify_with_server(self, message: Mapping[str, Any]) -> VerifiedMessage:
+        """Fetch the sender's published keys, then verify the message offline against them.
+
+        Raises:
+            VerificationError: naming the failed check (see `cencomm.client.verify`).
+        """
+        sender = message.get("sender")
+        sender_id = sender.get("id") if isinstance(sender, Mapping) else None
+        if not isinstance(sender_id, str):
+            return verify_message(message, [])  # raises, naming the missing sender
+        return verify_message(message, await self.list_keys(sender_id))

@@ -1,0 +1,266 @@
+"""The actions behind `cencomm client ...`; `cencomm.client.cli` parses and reports errors."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cencomm.client.api import CencommClient
+from cencomm.client.errors import ClientError, NotLoggedIn
+from cencomm.client.keystore import (
+    LocalKey,
+    create_key_file,
+    is_encrypted_key_file,
+    load_key_file,
+)
+from cencomm.client.state import ClientState, StateStore
+from cencomm.client.tokens import TokenSet
+
+EXIT_OK = 0
+
+
+class UsageError(ClientError):
+    """Bad or missing arguments that argparse cannot catch on its own."""
+
+
+@dataclass(slots=True)
+class Context:
+    """One command's arguments, state store and loaded state."""
+
+    args: argparse.Namespace
+    store: StateStore
+    state: ClientState
+
+
+def emit(value: Any) -> None:
+    """One JSON value on one stdout line."""
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def _first_line(path: Path, what: str) -> str:
+    if str(path) == "-":
+        return sys.stdin.readline().rstrip("\r\n")
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return handle.readline().rstrip("\r\n")
+    except OSError as exc:
+        raise UsageError(f"cannot read the {what} from {path}: {exc.strerror}") from None
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass("Password: ")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+async def dispatch(args: argparse.Namespace, store: StateStore) -> int:
+    """Run the parsed `cencomm client` command; errors propagate as `ClientError`s."""
+    ctx = Context(args, store, store.load())
+    command: str = args.client_command
+    if command == "keys" and args.keys_command == "create":
+        return _keys_create(ctx)
+    if command == "login":
+        return await _login(ctx)
+    handler = _HANDLERS[command]
+    async with _client(ctx) as api:
+        return await handler(api, ctx)
+
+
+def _client(ctx: Context) -> CencommClient:
+    state = ctx.state
+    if state.server is None or state.tokens is None:
+        raise NotLoggedIn("not logged in")
+
+    def remember(tokens: TokenSet | None) -> None:
+        # A refresh token works once: save each new pair at once, or the next run is locked out.
+        state.tokens = tokens
+        ctx.store.save(state)
+
+    return CencommClient(
+        state.server, timeout=ctx.args.timeout, tokens=state.tokens, on_tokens=remember
+    )
+
+
+async def _login(ctx: Context) -> int:
+    args, state = ctx.args, ctx.state
+    server = args.server or state.server
+    if not server:
+        raise UsageError("give --server URL (no server saved yet)")
+    password = _read_password()
+    async with CencommClient(server, timeout=args.timeout) as api:
+        tokens = await api.login(args.username, password, args.otp)
+        me = await api.me()
+    state.server = api.base_url
+    state.username = str(me["username"])
+    state.user_id = str(me["id"])
+    state.tokens = tokens
+    ctx.store.save(state)
+    emit({"server": state.server, "user_id": state.user_id, "username": state.username})
+    return EXIT_OK
+
+
+async def _logout(api: CencommClient, ctx: Context) -> int:
+    await api.logout()  # the token listener clears the tokens in the saved state
+    emit({"logged_out": True})
+    return EXIT_OK
+
+
+async def _whoami(api: CencommClient, ctx: Context) -> int:
+    emit(await api.me())
+    return EXIT_OK
+
+
+def _key_path(ctx: Context) -> Path:
+    if getattr(ctx.args, "key_file", None) is not None:
+        return Path(ctx.args.key_file).expanduser()
+    if ctx.state.key_file:
+        return Path(ctx.state.key_file)
+    return ctx.store.default_key_file()
+
+
+def _keys_create(ctx: Context) -> int:
+    args = ctx.args
+    passphrase: str | None = None
+    if args.passphrase_file is not None:
+        passphrase = _first_line(args.passphrase_file, "passphrase")
+    elif args.ask_passphrase:
+        passphrase = getpass.getpass("Passphrase for the new key: ")
+        if passphrase != getpass.getpass("Repeat the passphrase: "):
+            raise UsageError("the passphrases differ")
+    path = (
+        Path(args.key_file).expanduser()
+        if args.key_file is not None
+        else ctx.store.default_key_file()
+    )
+    key = create_key_file(path, passphrase)
+    ctx.state.key_file = str(path.resolve())
+    ctx.store.save(ctx.state)
+    emit(
+        {
+            "kid": key.kid,
+            "public_key": key.public_key,
+            "key_file": ctx.state.key_file,
+            "encrypted": passphrase is not None,
+        }
+    )
+    return EXIT_OK
+
+
+def _load_key(ctx: Context) -> LocalKey:
+    path = _key_path(ctx)
+    passphrase: str | None = None
+    if ctx.args.passphrase_file is not None:
+        passphrase = _first_line(ctx.args.passphrase_file, "passphrase")
+    elif is_encrypted_key_file(path):
+        if not sys.stdin.isatty():
+            raise UsageError(f"{path} is encrypted: give --passphrase-file")
+        passphrase = getpass.getpass(f"Passphrase for {path}: ")
+    return load_key_file(path, passphrase)
+
+
+async def _keys(api: CencommClient, ctx: Context) -> int:
+    args = ctx.args
+    action: str = args.keys_command
+    if action == "register":
+        key = _load_key(ctx)
+        emit(await api.register_key(args.label, key=key))
+        if key.path is not None and ctx.state.key_file != str(key.path.resolve()):
+            ctx.state.key_file = str(key.path.resolve())
+            ctx.store.save(ctx.state)
+    elif action == "list":
+        emit({"keys": await api.list_keys(args.user)})
+    elif action == "revoke":
+        await api.revoke_key(args.kid)
+        emit({"revoked": args.kid})
+    return EXIT_OK
+
+
+def _text_argument(args: argparse.Namespace) -> str:
+    if args.text is None:
+        raise UsageError("give --text (or --seizure FILE)")
+    return sys.stdin.read() if args.text == "-" else str(args.text)
+
+
+def _seizure_report(path: Path) -> dict[str, Any]:
+    try:
+        raw = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        report = json.loads(raw)
+    except ValueError as exc:
+        raise UsageError(f"{path} is not JSON: {exc}") from None
+    if not isinstance(report, dict):
+        raise UsageError(f"{path} must hold a JSON object (the seizure report)")
+    return report
+
+
+async def _post(api: CencommClient, ctx: Context) -> int:
+    args = ctx.args
+    if args.seizure is not None and args.text is not None:
+        raise UsageError("--seizure takes no --text")
+    # Read the inputs before the key, so a usage error never asks for a passphrase.
+    if args.seizure is not None:
+        typ, body = "seizure", _seizure_report(args.seizure)
+    elif args.notice is not None:
+        typ, body = "notice", {"title": args.notice, "text": _text_argument(args)}
+    else:
+        typ, body = "text", {"text": _text_argument(args)}
+    api.use_key(_load_key(ctx))
+    posted = await api.post_envelope(args.group, typ, body, hc=args.hc, reply_to=args.reply_to)
+    emit(
+        {
+            "id": posted.id,
+            "seq": posted.seq,
+            "created_at": posted.created_at,
+            "cid": posted.cid,
+            "replayed": posted.replayed,
+        }
+    )
+    return EXIT_OK
+
+
+async def _read(api: CencommClient, ctx: Context) -> int:
+    args = ctx.args
+    if not 1 <= args.limit <= 500:
+        raise UsageError("--limit must be between 1 and 500")
+    async for message in api.timeline(args.group, after=args.after, limit=args.limit):
+        emit(message)
+    return EXIT_OK
+
+
+async def _verify(api: CencommClient, ctx: Context) -> int:
+    message = await api.get_message(ctx.args.message)
+    verified = await api.verify_with_server(message)
+    emit(
+        {
+            "verified": True,
+            "id": verified.message_id,
+            "group_id": verified.group_id,
+            "seq": verified.seq,
+            "sender_id": verified.sender_id,
+            "kid": verified.kid,
+            "key_revoked_at": verified.key_revoked_at,
+            "typ": verified.typ,
+            "hc": verified.hc,
+            "cid": verified.cid,
+            "iat": verified.iat,
+        }
+    )
+    return EXIT_OK
+
+
+_HANDLERS: dict[str, Callable[[CencommClient, Context], Awaitable[int]]] = {
+    "logout": _logout,
+    "whoami": _whoami,
+    "keys": _keys,
+    "post": _post,
+    "read": _read,
+    "verify": _verify,
+}
