@@ -1,0 +1,192 @@
+"""Alerts: who may target whom, the acknowledgement outcome cycle, deadlines and summaries.
+
+An alert is a signed envelope (`typ` `alert`) whose recipients are fixed when it is sent. Each
+recipient may acknowledge it; an organisation counts as acknowledged from its first user's ack.
+The outcome follows the CENcomm warning/feedback cycle `received` → `controlled` →
+`nil_find` | `seized`: it only moves forward (steps may be skipped; `nil_find` and `seized` are
+both final).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from cencomm.domain.envelopes import AlertTargets
+from cencomm.domain.errors import Conflict, FieldError, Forbidden, Invalid
+from cencomm.domain.ids import AlertId, OrganizationId, UserId
+from cencomm.domain.users import Role
+
+MAX_NOTE = 2000
+# Recipients per live notice: a notice stays far below the bus's 1 MiB limit.
+NOTICE_CHUNK = 5000
+
+
+class Priority(enum.StrEnum):
+    FLASH = "flash"
+    IMMEDIATE = "immediate"
+    ROUTINE = "routine"
+
+
+class Outcome(enum.StrEnum):
+    RECEIVED = "received"
+    CONTROLLED = "controlled"
+    NIL_FIND = "nil_find"
+    SEIZED = "seized"
+
+
+_RANK = {Outcome.RECEIVED: 0, Outcome.CONTROLLED: 1, Outcome.NIL_FIND: 2, Outcome.SEIZED: 2}
+
+
+def moves_forward(current: Outcome, new: Outcome) -> bool:
+    """True when `new` is a later step than `current` (never between the two final ones)."""
+    return _RANK[new] > _RANK[current]
+
+
+def check_outcome_move(current: Outcome, new: Outcome) -> bool:
+    """Whether acknowledging again with `new` changes anything.
+
+    Returns:
+        False for a repeat of the current outcome (idempotent), True for a step forward.
+
+    Raises:
+        Conflict: `outcome-step-back` for a step back (or from one final outcome to the other).
+    """
+    if new is current:
+        return False
+    if moves_forward(current, new):
+        return True
+    raise Conflict(
+        f"the outcome is {current.value}; it can only move forward "
+        "(received → controlled → nil_find | seized)",
+        slug="outcome-step-back",
+        title="Outcome cannot move back",
+    )
+
+
+def best_outcome(a: Outcome | None, b: Outcome) -> Outcome:
+    """The organisation's outcome: the most advanced one of its users."""
+    if a is None or _RANK[b] > _RANK[a]:
+        return b
+    return a
+
+
+def check_targets_allowed(role: Role, targets: AlertTargets) -> None:
+    """What each role may target (API.md "Alerts"). Group-level rights are checked per group.
+
+    Officers: groups they post in. Analysts (RILO staff): also organisations and regions.
+    Moderators and admins: anything, `all` included. Observers never send alerts.
+
+    Raises:
+        Forbidden: `read-only` for observers, `alert-target-not-allowed` otherwise.
+    """
+    if role is Role.OBSERVER:
+        raise Forbidden("observers never send alerts", slug="read-only")
+    if role in (Role.ADMIN, Role.MODERATOR):
+        return
+    refused: list[str] = []
+    if targets.all:
+        refused.append("all")
+    if role is Role.OFFICER:
+        refused += [k for k in ("organizations", "regions") if getattr(targets, k)]
+    if refused:
+        raise Forbidden(
+            f"your role may not target {', '.join(refused)}",
+            slug="alert-target-not-allowed",
+            title="Alert target not allowed",
+        )
+
+
+def unknown_recipient(field: str, message: str) -> Invalid:
+    """A target that names no group or organisation the sender can see (422, not 404: the
+    URL names /alerts, and an invisible group answers exactly like an absent one)."""
+    return Invalid(
+        f"{field}: {message}",
+        slug="unknown-recipient",
+        title="Unknown recipient",
+        errors=(FieldError(field, message),),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSender:
+    id: UserId
+    display_name: str
+    organization_id: OrganizationId
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A stored alert: its verbatim JWS and what the server reads from it."""
+
+    id: AlertId
+    sender: AlertSender
+    kid: str
+    cid: str
+    jws: str
+    hc: str
+    title: str
+    priority: Priority
+    ack_required: bool
+    respond_by: datetime | None
+    expires_at: datetime | None
+    created_at: datetime
+    recipients: int
+    organizations: int
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    alert_id: AlertId
+    user_id: UserId
+    organization_id: OrganizationId
+    acknowledged_at: datetime
+    outcome: Outcome
+    note: str | None
+    seizure_message_id: uuid.UUID | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationAck:
+    """One targeted organisation in an alert's summary."""
+
+    id: OrganizationId
+    name: str
+    acknowledged_at: datetime | None
+    outcome: Outcome | None
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AckSummary:
+    recipients: int
+    acknowledged: int
+    organizations: tuple[OrganizationAck, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """An alert as one reader sees it: their own ack, and the summary if they may see it."""
+
+    alert: Alert
+    my_ack: Acknowledgement | None
+    summary: AckSummary | None
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    user_id: UserId
+    organization_id: OrganizationId
+    # Observers receive alerts (unless withheld by the handling code) but never answer them.
+    answers: bool
+
+
+def may_see_summary(role: Role, is_sender: bool) -> bool:
+    """The ack summary is for the sender, moderators and admins (API.md "Alerts")."""
+    return is_sender or role in (Role.ADMIN, Role.MODERATOR)
