@@ -137,6 +137,70 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class HubSettings:
+    # Frames queued per WebSocket before it counts as a slow consumer (closed with 4408).
+    queue_size: int = 256
+    # Open WebSockets one user may hold on one server process (more: closed with 4429).
+    max_connections_per_user: int = 16
+    # Seconds between WebSocket pings; a peer that does not answer is disconnected.
+    heartbeat: float = 30.0
+    # Seconds a new WebSocket has to send its auth frame (else closed with 4401).
+    auth_timeout: float = 10.0
+    # Seconds after `ready` the server waits for a `resume` before sending live messages.
+    resume_wait: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class BusSettings:
+    # Cross-process notices: "" = in-process (one server), "redis://host:6379/0" = Redis pub/sub.
+    url: str = ""
+    # The Redis pub/sub channel shared by the processes of one deployment.
+    channel: str = "cencomm:events"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsSettings:
+    # Seconds between sweeps for missed respond_by deadlines and reminders (0 = no sweeper).
+    sweep_interval: float = 5.0
+    # Seconds before respond_by when users of organisations that have not answered get a reminder.
+    reminder_before: int = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationsSettings:
+    # The server's public base URL, for links in e-mails.
+    base_url: str = "http://127.0.0.1:8080"
+    # Seconds an alert e-mail waits; dropped if the alert reached a live socket or was acknowledged.
+    delay: int = 60
+    # Seconds between outbox runs (0 = no background sender).
+    poll_interval: float = 5.0
+    # Seconds a claimed e-mail stays reserved for the process that claimed it.
+    lease: int = 120
+    # Attempts before an e-mail is given up.
+    max_attempts: int = 8
+    # Seconds before the first retry; doubles with every failed attempt (at most one hour).
+    retry_backoff: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    # SMTP relay for e-mail notifications; "" = no e-mail.
+    host: str = ""
+    port: int = 587
+    # Upgrade the connection with STARTTLS before sending (required unless false).
+    starttls: bool = True
+    # Log in when not empty; the password comes only from CENCOMM_SMTP_PASSWORD.
+    username: str = ""
+    password: Secret | None = None
+    # Sender address of notifications.
+    from_address: str = "cencomm@localhost"
+    # Extra CA certificates (PEM file) to trust for the relay's certificate ("" = system ones).
+    ca_file: str = ""
+    # Seconds one SMTP conversation may take.
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
@@ -146,6 +210,11 @@ class Settings:
     attachments: AttachmentsSettings = field(default_factory=AttachmentsSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    hub: HubSettings = field(default_factory=HubSettings)
+    bus: BusSettings = field(default_factory=BusSettings)
+    alerts: AlertsSettings = field(default_factory=AlertsSettings)
+    notifications: NotificationsSettings = field(default_factory=NotificationsSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
     @property
     def database_url(self) -> str:
@@ -172,6 +241,10 @@ def _env_name(section: str, key: str) -> str:
 
 def _coerce(name: str, kind: Any, raw: object, from_env: bool) -> object:
     """Turn a TOML or environment value into the field's type, or say which setting is bad."""
+    if isinstance(kind, types.UnionType) and Secret in typing.get_args(kind):
+        if not from_env:
+            raise SettingsError(f"{name}: secrets come only from the environment")
+        return Secret(str(raw)) if raw else None
     origin = typing.get_origin(kind)
     try:
         if kind is bool:
@@ -322,6 +395,36 @@ def validate(settings: Settings) -> None:
         raise SettingsError("logging.level: must be DEBUG, INFO, WARNING or ERROR")
     if s.logging.format not in {"json", "text"}:
         raise SettingsError("logging.format: must be json or text")
+    _validate_live(s)
+
+
+def _validate_live(s: Settings) -> None:
+    """Live delivery, alerts and e-mail notifications."""
+    for key in ("queue_size", "max_connections_per_user"):
+        if getattr(s.hub, key) < 1:
+            raise SettingsError(f"hub.{key}: must be at least 1")
+    for key in ("heartbeat", "auth_timeout", "resume_wait"):
+        if getattr(s.hub, key) <= 0:
+            raise SettingsError(f"hub.{key}: must be positive")
+    if s.bus.url and not s.bus.url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("bus.url: must be empty or start with redis://, rediss:// or unix://")
+    if not s.bus.channel:
+        raise SettingsError("bus.channel: must not be empty")
+    if s.alerts.sweep_interval < 0 or s.alerts.reminder_before < 0:
+        raise SettingsError("alerts.*: must not be negative")
+    n = s.notifications
+    if not n.base_url.startswith(("http://", "https://")):
+        raise SettingsError("notifications.base_url: must start with http:// or https://")
+    if n.delay < 0 or n.poll_interval < 0 or n.lease < 1 or n.retry_backoff < 1:
+        raise SettingsError("notifications.*: delays must not be negative; lease and backoff >= 1")
+    if n.max_attempts < 1:
+        raise SettingsError("notifications.max_attempts: must be at least 1")
+    if not 1 <= s.smtp.port <= 65535:
+        raise SettingsError(f"smtp.port: must be between 1 and 65535 (got {s.smtp.port})")
+    if "@" not in s.smtp.from_address:
+        raise SettingsError("smtp.from_address: must be an e-mail address")
+    if s.smtp.timeout <= 0:
+        raise SettingsError("smtp.timeout: must be positive")
 
 
 def admin_password_from_environment(environ: Mapping[str, str] | None = None) -> Secret | None:
