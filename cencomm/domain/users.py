@@ -66,6 +66,8 @@ class User:
     disabled: bool
     mfa_enabled: bool
     created_at: datetime
+    # Where e-mail notifications go (none when None).
+    email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

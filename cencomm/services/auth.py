@@ -16,10 +16,12 @@ from cencomm.crypto.tokens import TokenError, issue_access_token, verify_access_
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.errors import Conflict, Invalid, RateLimited, Unauthenticated
+from cencomm.domain.events import SessionRevoked
 from cencomm.domain.ids import SessionId, UserId, new_id
 from cencomm.domain.policy import Action, authorize
 from cencomm.domain.users import Caller, Principal, Role, normalize_username
 from cencomm.services.audit import AuditTrail
+from cencomm.services.events import Publisher
 from cencomm.settings import AuthSettings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import ServerKeys
@@ -63,6 +65,7 @@ class AuthService:
         keys: ServerKeys,
         settings: AuthSettings,
         passwords: Passwords,
+        publisher: Publisher | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -70,6 +73,8 @@ class AuthService:
         self._keys = keys
         self._settings = settings
         self._passwords = passwords
+        # Revoked sessions close their live sockets (4401) through this, after commit.
+        self._publisher = publisher
         self._mfa_roles = frozenset(Role(r) for r in settings.mfa_required_roles)
 
     # -- login -----------------------------------------------------------------------------
@@ -261,6 +266,7 @@ class AuthService:
                     ),
                 )
         if reused:
+            self._revoked(outcome.session_id, outcome.user_id)
             raise Unauthenticated(
                 "this refresh token was already used; the session is revoked",
                 slug="invalid-refresh-token",
@@ -278,6 +284,11 @@ class AuthService:
                     caller, "auth.logout", target_type="session", target_id=principal.session_id
                 ),
             )
+        self._revoked(principal.session_id, principal.user_id)
+
+    def _revoked(self, session_id: SessionId, user_id: UserId) -> None:
+        if self._publisher is not None:
+            self._publisher.publish(SessionRevoked((session_id,), user_id))
 
     # -- access tokens ---------------------------------------------------------------------
 

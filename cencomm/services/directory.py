@@ -10,7 +10,9 @@ from cencomm.crypto.passwords import Passwords
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.errors import Forbidden, Invalid, NotFound
+from cencomm.domain.events import SessionRevoked
 from cencomm.domain.ids import OrganizationId, UserId, new_id
+from cencomm.domain.notifications import validate_email
 from cencomm.domain.policy import Action, authorize, is_allowed
 from cencomm.domain.users import (
     MAX_DISPLAY_NAME,
@@ -28,6 +30,7 @@ from cencomm.domain.users import (
     validate_username,
 )
 from cencomm.services.audit import AuditTrail
+from cencomm.services.events import Publisher
 from cencomm.storage.db import Database
 from cencomm.storage.sessions import SessionStore
 from cencomm.storage.users import OrganizationStore, UserStore
@@ -40,6 +43,7 @@ class NewUser:
     organization_id: uuid.UUID
     role: Role
     password: str
+    email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,7 @@ class UserChanges:
     display_name: str | None = None
     role: Role | None = None
     disabled: bool | None = None
+    email: str | None = None  # "" clears it
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +61,20 @@ class Me:
 
 
 class DirectoryService:
-    def __init__(self, db: Database, clock: Clock, audit: AuditTrail, passwords: Passwords) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        audit: AuditTrail,
+        passwords: Passwords,
+        publisher: Publisher | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._audit = audit
         self._passwords = passwords
+        # Disabling a user closes their live sockets (4401) through this, after commit.
+        self._publisher = publisher
 
     async def create_organization(
         self,
@@ -127,6 +141,7 @@ class DirectoryService:
             disabled=False,
             mfa_enabled=False,
             created_at=self._clock.now(),
+            email=validate_email(new.email) if new.email else None,
         )
         async with self._db.begin() as session:
             if await OrganizationStore(session).find(new.organization_id) is None:
@@ -180,8 +195,11 @@ class DirectoryService:
             )
             role = changes.role or current.role
             disabled = current.disabled if changes.disabled is None else changes.disabled
+            email = current.email
+            if changes.email is not None:
+                email = validate_email(changes.email) if changes.email else None
             await users.update_profile(
-                user_id, display_name=display_name, role=role, disabled=disabled
+                user_id, display_name=display_name, role=role, disabled=disabled, email=email
             )
             revoked = []
             if disabled and not current.disabled:
@@ -192,6 +210,7 @@ class DirectoryService:
                     ("display_name", changes.display_name),
                     ("role", changes.role.value if changes.role else None),
                     ("disabled", changes.disabled),
+                    ("email", "changed" if changes.email is not None else None),
                 )
                 if v is not None
             }
@@ -202,7 +221,10 @@ class DirectoryService:
                     caller, "user.update", target_type="user", target_id=user_id, details=details
                 ),
             )
-            return await users.get(user_id)
+            updated = await users.get(user_id)
+        if revoked and self._publisher is not None:
+            self._publisher.publish(SessionRevoked(tuple(revoked), UserId(user_id)))
+        return updated
 
     async def me(self, principal: Principal) -> Me:
         async with self._db.read() as session:

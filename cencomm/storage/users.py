@@ -36,6 +36,7 @@ def to_user(row: UserRow) -> User:
         disabled=row.disabled,
         mfa_enabled=row.mfa_enabled,
         created_at=row.created_at,
+        email=row.email,
     )
 
 
@@ -113,6 +114,7 @@ class UserStore:
                 mfa_enabled=False,
                 mfa_last_step=0,
                 created_at=user.created_at,
+                email=user.email,
             )
         )
         try:
@@ -154,12 +156,18 @@ class UserStore:
         return [to_user(r) for r in (await self._session.scalars(query)).all()]
 
     async def update_profile(
-        self, user_id: uuid.UUID, *, display_name: str, role: Role, disabled: bool
+        self,
+        user_id: uuid.UUID,
+        *,
+        display_name: str,
+        role: Role,
+        disabled: bool,
+        email: str | None = None,
     ) -> None:
         await self._session.execute(
             update(UserRow)
             .where(UserRow.id == user_id)
-            .values(display_name=display_name, role=role.value, disabled=disabled)
+            .values(display_name=display_name, role=role.value, disabled=disabled, email=email)
         )
 
     async def update_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:

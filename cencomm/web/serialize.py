@@ -31,6 +31,7 @@ def user(u: User) -> dict[str, Any]:
         "disabled": u.disabled,
         "mfa_enabled": u.mfa_enabled,
         "created_at": rfc3339(u.created_at),
+        "email": u.email,
     }
 
 

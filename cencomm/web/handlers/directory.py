@@ -45,12 +45,15 @@ class CreateUserRequest(RequestModel):
     organization_id: uuid.UUID
     role: Role
     password: str = Field(min_length=1, max_length=1024)
+    email: str | None = Field(default=None, min_length=3, max_length=254)
 
 
 class UpdateUserRequest(RequestModel):
     display_name: str | None = Field(default=None, min_length=1, max_length=200)
     role: Role | None = None
     disabled: bool | None = None
+    # An address for e-mail notifications; "" removes it.
+    email: str | None = Field(default=None, max_length=254)
 
 
 class UserResponse(ResponseModel):
@@ -62,6 +65,7 @@ class UserResponse(ResponseModel):
     disabled: bool
     mfa_enabled: bool
     created_at: str
+    email: str | None = None
 
 
 class UserList(ResponseModel):
@@ -121,6 +125,7 @@ async def create_user(request: web.Request, body: CreateUserRequest) -> web.Resp
             organization_id=body.organization_id,
             role=body.role,
             password=body.password,
+            email=body.email,
         ),
     )
     return web.json_response(serialize.user(user), status=201)
@@ -142,6 +147,11 @@ async def update_user(request: web.Request, body: UpdateUserRequest) -> web.Resp
     user = await request.app[SERVICES].directory.update_user(
         caller(request),
         path_uuid(request),
-        UserChanges(display_name=body.display_name, role=body.role, disabled=body.disabled),
+        UserChanges(
+            display_name=body.display_name,
+            role=body.role,
+            disabled=body.disabled,
+            email=body.email,
+        ),
     )
     return web.json_response(serialize.user(user))
