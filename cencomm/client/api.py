@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+
+import aiohttp
 
 from cencomm.client.envelopes import (
     DEFAULT_HC,
@@ -18,7 +21,8 @@ from cencomm.client.envelopes import (
 )
 from cencomm.client.errors import ClientError
 from cencomm.client.keystore import LocalKey
-from cencomm.client.session import BaseClient
+from cencomm.client.session import DEFAULT_TIMEOUT, BaseClient, RetryPolicy, TokenListener
+from cencomm.client.tokens import TokenSet
 from cencomm.client.verify import VerifiedMessage, verify_message
 
 DEFAULT_PAGE = 100
@@ -63,11 +67,33 @@ class CencommClient(BaseClient):
         session: an aiohttp session to use (left open on exit); else the client opens one.
         timeout: total seconds per HTTP attempt.
         key: the signing key for posts (also settable with `use_key`).
-        tokens, retry, on_tokens, clock: see `BaseClient`.
+        tokens: a token pair saved earlier (skip `login`).
+        retry: the retry policy for reads and posts (default `RetryPolicy()`).
+        on_tokens: called with every new token pair (and None on logout), e.g. to save it.
+        clock: Unix time source, for token expiry.
     """
 
-    def __init__(self, base_url: str, *, key: LocalKey | None = None, **options: Any) -> None:
-        super().__init__(base_url, **options)
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        key: LocalKey | None = None,
+        tokens: TokenSet | None = None,
+        retry: RetryPolicy | None = None,
+        on_tokens: TokenListener | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(
+            base_url,
+            session=session,
+            timeout=timeout,
+            tokens=tokens,
+            retry=retry,
+            on_tokens=on_tokens,
+            clock=clock,
+        )
         self._key = key
 
     async def __aenter__(self) -> CencommClient:

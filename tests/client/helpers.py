@@ -17,6 +17,16 @@ from tests.factories import PASSWORD, Member, add_member, make_group, make_membe
 FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)
 
 
+_PROBLEM = (
+    b'{"type":"urn:cencomm:problem:unavailable","title":"Unavailable","status":503,'
+    b'"detail":"try again"}'
+)
+UNAVAILABLE = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+    b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(_PROBLEM), _PROBLEM)
+)
+
+
 def server_url(client: TestClient) -> str:
     return str(client.make_url("")).rstrip("/")
 
@@ -59,9 +69,11 @@ async def logged_in(
 class DroppingProxy:
     """A TCP proxy to the test server that loses the answer to chosen requests.
 
-    When armed, the next request whose first bytes start with `prefix` is forwarded to the
-    server in full, the server's answer is read and thrown away, and the client's connection
-    is closed: the server acted, the client never heard. Everything else passes through.
+    With `armed_prefix` set, the next request starting with it is forwarded to the server in
+    full, the server's answer is read and thrown away, and the client's connection is closed:
+    the server acted, the client never heard. With `unavailable_prefix` set, the next request
+    starting with it never reaches the server: the proxy answers 503 itself, as a load balancer
+    would. Everything else passes through.
     """
 
     def __init__(self, upstream_host: str, upstream_port: int) -> None:
@@ -69,7 +81,9 @@ class DroppingProxy:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.armed_prefix: bytes | None = None
+        self.unavailable_prefix: bytes | None = None
         self.dropped = 0
+        self.refused = 0
 
     async def start(self) -> str:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -92,6 +106,14 @@ class DroppingProxy:
 
         async def to_server() -> None:
             while data := await reader.read(65536):
+                if self.unavailable_prefix is not None and data.startswith(self.unavailable_prefix):
+                    self.unavailable_prefix = None
+                    self.refused += 1
+                    writer.write(UNAVAILABLE)
+                    await writer.drain()
+                    writer.transport.abort()
+                    up_writer.transport.abort()
+                    return
                 if self.armed_prefix is not None and data.startswith(self.armed_prefix):
                     self.armed_prefix = None
                     drop.set()

@@ -139,6 +139,26 @@ async def test_retry_after_a_lost_answer_does_not_duplicate(client: TestClient) 
     assert [(m["id"], m["seq"]) for m in messages] == [(posted.id, 1)]
 
 
+async def test_retry_after_a_503_posts_once(client: TestClient) -> None:
+    scene = await make_scene(client)
+    target = urlsplit(server_url(client))
+    proxy = DroppingProxy(target.hostname or "127.0.0.1", target.port or 80)
+    base = await proxy.start()
+    try:
+        async with CencommClient(base, retry=FAST_RETRY) as api:
+            await api.login(scene.officer.user.username, PASSWORD)
+            api.use_key(LocalKey.generate())
+            await api.register_key()
+            proxy.unavailable_prefix = f"POST /api/v1/groups/{scene.group_id}/messages".encode()
+            posted = await api.post_text(scene.group_id, "after a 503")
+            messages = [m async for m in api.timeline(scene.group_id)]
+    finally:
+        await proxy.close()
+    assert proxy.refused == 1
+    assert not posted.replayed  # the 503 came before the server: the retry stored it
+    assert [(m["id"], m["seq"]) for m in messages] == [(posted.id, 1)]
+
+
 async def test_timeline_pages_through_every_message_in_order(client: TestClient) -> None:
     scene = await make_scene(client)
     api = await logged_in(client, scene.officer)
