@@ -41,6 +41,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_services_ctx(clock or SystemClock()))
     app.cleanup_ctx.append(_audit_tasks_ctx)
+    app.cleanup_ctx.append(_attachment_scans_ctx)
     setup_routes(app)
     return app
 
@@ -78,3 +79,15 @@ async def _audit_tasks_ctx(app: web.Application) -> AsyncIterator[None]:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _attachment_scans_ctx(app: web.Application) -> AsyncIterator[None]:
+    """With a scanner, retry blobs left pending (scanner down or slow); stopped before the DB."""
+    services = app[SERVICES]
+    task = None
+    if services.attachments.scanner.enabled:
+        task = asyncio.create_task(services.attachments.keep_scanning(), name="attachment-scans")
+    yield
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -114,6 +114,18 @@ class AuthSettings:
 class AttachmentsSettings:
     # Largest attachment accepted, in bytes.
     max_bytes: int = 50 * 1024 * 1024
+    # Attachment storage per group, in bytes (sum of its uploads' sizes; 0 = no quota).
+    group_quota_bytes: int = 5 * 1024 * 1024 * 1024
+    # Malware scanner: "none" (blobs are clean once stored) or "clamd" (pending until clean).
+    scanner: str = "none"
+    # clamd's socket: an absolute Unix socket path or tcp://host:port.
+    clamd_address: str = "/run/clamav/clamd.ctl"
+    # Seconds one scan may take before the scanner counts as unavailable.
+    scan_timeout: float = 60.0
+    # Seconds between retries of blobs still pending (scanner down or slow).
+    scan_retry_interval: float = 30.0
+    # Images with more pixels than this are refused (decompression bombs), previews included.
+    max_image_pixels: int = 50_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +354,11 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     return settings
 
 
+def _is_host_port(value: str) -> bool:
+    host, _, port = value.rpartition(":")
+    return bool(host) and port.isdigit() and 0 < int(port) < 65536
+
+
 def _is_udp_url(url: str) -> bool:
     host, _, port = url.removeprefix("udp://").rpartition(":")
     return url.startswith("udp://") and bool(host) and port.isdigit() and 0 < int(port) < 65536
@@ -384,6 +401,21 @@ def validate(settings: Settings) -> None:
         raise SettingsError("auth.argon2_*: time cost >= 1 and memory >= 8 KiB per lane")
     if s.attachments.max_bytes < 1:
         raise SettingsError("attachments.max_bytes: must be positive")
+    if s.attachments.group_quota_bytes < 0:
+        raise SettingsError("attachments.group_quota_bytes: must not be negative")
+    if s.attachments.scanner not in {"none", "clamd"}:
+        raise SettingsError('attachments.scanner: must be "none" or "clamd"')
+    clamd = s.attachments.clamd_address
+    if s.attachments.scanner == "clamd" and not (
+        clamd.startswith("/") or (clamd.startswith("tcp://") and _is_host_port(clamd[6:]))
+    ):
+        raise SettingsError(
+            "attachments.clamd_address: must be an absolute socket path or tcp://host:port"
+        )
+    if s.attachments.scan_timeout <= 0 or s.attachments.scan_retry_interval <= 0:
+        raise SettingsError("attachments.scan_timeout/scan_retry_interval: must be positive")
+    if s.attachments.max_image_pixels < 1:
+        raise SettingsError("attachments.max_image_pixels: must be positive")
     if not s.audit.origin or "\n" in s.audit.origin:
         raise SettingsError("audit.origin: must be one non-empty line")
     syslog = s.audit.forward_syslog

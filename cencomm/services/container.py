@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from cencomm.crypto.passwords import Passwords
 from cencomm.domain.clock import Clock
+from cencomm.services.attachment_blobs import BlobVault
+from cencomm.services.attachments import AttachmentService
 from cencomm.services.audit import AuditTrail
 from cencomm.services.audit_forward import AuditForwarder, sinks_from
 from cencomm.services.audit_log import AuditLogService
@@ -17,9 +19,10 @@ from cencomm.services.health import HealthService
 from cencomm.services.keys import KeyService
 from cencomm.services.message_writer import MessageWriter
 from cencomm.services.messaging import MessagingService
+from cencomm.services.scanner import make_scanner
 from cencomm.settings import Settings
 from cencomm.storage.db import Database
-from cencomm.storage.keyring import ServerKeys
+from cencomm.storage.keyring import ServerKeys, load_or_create_name_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,7 @@ class Services:
     events: LocalEvents
     groups: GroupService
     messaging: MessagingService
+    attachments: AttachmentService
 
 
 def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerKeys) -> Services:
@@ -48,6 +52,20 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
         settings.auth.argon2_time_cost,
         settings.auth.argon2_memory_kib,
         settings.auth.argon2_parallelism,
+    )
+    attachment_settings = settings.attachments
+    attachments = AttachmentService(
+        db,
+        clock,
+        audit,
+        groups,
+        attachment_settings,
+        BlobVault(settings.data.dir, load_or_create_name_key(settings.data.dir)),
+        make_scanner(
+            attachment_settings.scanner,
+            attachment_settings.clamd_address,
+            attachment_settings.scan_timeout,
+        ),
     )
     return Services(
         settings=settings,
@@ -66,4 +84,5 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
         messaging=MessagingService(
             db, clock, audit, events, groups, MessageWriter(db, clock, audit, events)
         ),
+        attachments=attachments,
     )

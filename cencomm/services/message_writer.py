@@ -29,6 +29,7 @@ from cencomm.domain.ids import GroupId, MessageId
 from cencomm.domain.messages import PostOutcome
 from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
+from cencomm.storage.attachments import AttachmentStore
 from cencomm.storage.db import Database
 from cencomm.storage.messages import MessageStore
 
@@ -50,6 +51,8 @@ class PendingPost:
     seizure_items: list[dict[str, Any]]
     search_text: str | None
     audit: AuditRecord
+    # Attachments the payload names (already checked to be the group's): linked on insert.
+    attachment_ids: list[uuid.UUID] = field(default_factory=list)
     future: asyncio.Future[PostOutcome] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -173,6 +176,7 @@ class MessageWriter:
         items: list[dict[str, Any]] = []
         search: list[tuple[uuid.UUID, str]] = []
         records: list[AuditRecord] = []
+        links: list[tuple[uuid.UUID, uuid.UUID]] = []
         for group_id, indexes in by_group.items():
             last = await store.take_seqs(group_id, len(indexes))
             if last is None:
@@ -197,6 +201,7 @@ class MessageWriter:
                     items.extend(post.seizure_items)
                 if post.search_text:
                     search.append((message_id, post.search_text))
+                links.extend((message_id, attachment_id) for attachment_id in post.attachment_ids)
                 details = {**post.audit.details, "seq": seq}
                 records.append(
                     AuditRecord(
@@ -215,6 +220,7 @@ class MessageWriter:
         await store.insert_many(rows)
         await store.insert_seizures(reports, items)
         await store.index_for_search(search)
+        await AttachmentStore(session).link_messages(links)
         await self._audit.append_many(session, records)
 
         # Repeats of a post that is new in this very batch: same JWS → its outcome.

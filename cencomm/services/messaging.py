@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cencomm.crypto.jws import parse_compact, verify_signature
+from cencomm.domain.attachments import BlobStatus
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.envelopes import Envelope, MessageType, check_claims
@@ -31,6 +32,7 @@ from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
 from cencomm.services.groups import GroupService
 from cencomm.services.message_writer import MessageWriter, PendingPost
+from cencomm.storage.attachments import AttachmentStore
 from cencomm.storage.db import Database
 from cencomm.storage.groups import GroupStore
 from cencomm.storage.keys import SigningKeyStore
@@ -142,17 +144,33 @@ class MessagingService:
                 "jws.payload.reply_to",
                 "reply_to is not a message of this group",
             )
-        if envelope.attachments:
-            # No attachment of this group matches until uploads exist (attachments service).
-            raise _invalid(
-                "unknown-attachment",
-                "Unknown attachment",
-                "jws.payload.att[0]",
-                "no attachment of this group has this hash and size",
+        attachment_ids = await self._attachments_of(group_id, envelope)
+        pending = self._pending(caller, principal, access, envelope, jws, parsed.kid, org.region)
+        pending.attachment_ids = attachment_ids
+        return await self.writer.submit(pending)
+
+    async def _attachments_of(self, group_id: uuid.UUID, envelope: Envelope) -> list[uuid.UUID]:
+        """Each `att` entry must name an attachment uploaded to this very group, by hash and
+        size (quarantined ones never match); returns their ids, to link them to the message."""
+        if not envelope.attachments:
+            return []
+        async with self._db.read() as session:
+            found = await AttachmentStore(session).in_group(
+                group_id, (ref.sha256 for ref in envelope.attachments)
             )
-        return await self.writer.submit(
-            self._pending(caller, principal, access, envelope, jws, parsed.kid, org.region)
-        )
+        by_hash = {a.sha256: a for a in found if a.status is not BlobStatus.INFECTED}
+        ids = []
+        for index, ref in enumerate(envelope.attachments):
+            attachment = by_hash.get(ref.sha256)
+            if attachment is None or attachment.size != ref.size:
+                raise _invalid(
+                    "unknown-attachment",
+                    "Unknown attachment",
+                    f"jws.payload.att[{index}]",
+                    "no attachment of this group has this hash and size",
+                )
+            ids.append(attachment.id)
+        return ids
 
     def _pending(
         self,

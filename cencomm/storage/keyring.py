@@ -5,6 +5,7 @@ Layout inside the data directory:
     keys/token/<created>-<kid>.pem     Ed25519 keys that sign access tokens
     keys/audit/<created>-<kid>.pem     Ed25519 keys that sign audit tree heads
     keys/master/<created>-<kid>.key    256-bit attachment master keys (base64url)
+    keys/blobname/name.key             256-bit key that names blob files (never rotated)
 
 The newest file of a kind is the current key; older ones stay so that what they signed or
 wrapped still verifies or unwraps. Nothing here is ever logged.
@@ -12,6 +13,7 @@ wrapped still verifies or unwraps. Nothing here is ever logged.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import time
@@ -101,6 +103,30 @@ def rotate_signing_key(data_dir: Path, kind: str) -> str:
 def rotate_master_key(data_dir: Path) -> str:
     """Add a new current attachment master key; returns its kid."""
     return _create_master_key(_private_dir(data_dir / "keys" / "master")).kid
+
+
+def load_master_keys(data_dir: Path) -> tuple[MasterKey, dict[str, MasterKey]]:
+    """The current attachment master key and every master key by kid, read afresh from disk
+    (so a `cencomm keys rotate` is seen without a restart)."""
+    masters = _master_keys(_private_dir(data_dir / "keys" / "master"))
+    return masters[-1], {k.kid: k for k in masters}
+
+
+def load_or_create_name_key(data_dir: Path) -> bytes:
+    """The key that names blob files (keys/blobname/name.key, mode 0600). Created once and
+    never rotated: blob file names depend on it, and it protects no content, only names."""
+    path = _private_dir(data_dir / "keys" / "blobname") / "name.key"
+    if not path.exists():
+        # O_EXCL settles two processes starting at once: the second keeps the first's key.
+        with contextlib.suppress(FileExistsError):
+            _write_private(path, b64url_encode(secrets.token_bytes(MASTER_KEY_BYTES)).encode())
+    try:
+        key = b64url_decode(_read_private(path).decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        raise KeyringError(f"{path} is not a base64url key") from None
+    if len(key) != MASTER_KEY_BYTES:
+        raise KeyringError(f"{path} does not hold a 256-bit key")
+    return key
 
 
 def _private_dir(path: Path) -> Path:

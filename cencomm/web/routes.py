@@ -17,7 +17,16 @@ from pydantic import BaseModel
 from cencomm.appkeys import PRINCIPAL, ROUTES
 from cencomm.domain.errors import Forbidden
 from cencomm.web.auth import authenticate
-from cencomm.web.handlers import audit, auth, directory, groups, keys, messages, system
+from cencomm.web.handlers import (
+    attachments,
+    audit,
+    auth,
+    directory,
+    groups,
+    keys,
+    messages,
+    system,
+)
 from cencomm.web.openapi import install_openapi
 from cencomm.web.parsing import read_json, read_query
 from cencomm.web.schemas import PageQuery
@@ -153,6 +162,20 @@ ROUTES_TABLE: tuple[Route, ...] = (
     Route("GET", f"{API}/search", messages.search_messages,
           "Full-text search over messages the caller may read, newest first", "messages",
           query=messages.SearchQuery, response=messages.MessageList, problems=(404,)),
+    # Attachments
+    Route("POST", f"{API}/groups/{{id}}/attachments", attachments.upload_attachment,
+          "Upload a file (raw body with Content-Type and ?name=, or multipart with one part "
+          "`file`); 201, or 200 when the group already has this content", "attachments",
+          query=attachments.UploadQuery, response=attachments.AttachmentResponse, status=201,
+          problems=(400, 403, 404, 409, 413, 415, 422)),
+    Route("GET", f"{API}/groups/{{id}}/attachments", attachments.list_attachments,
+          "The group's attachments, newest first", "attachments",
+          query=attachments.AttachmentListQuery, response=attachments.AttachmentList,
+          problems=(404,)),
+    Route("GET", f"{API}/groups/{{id}}/attachments/{{sha256}}", attachments.download_attachment,
+          "Download an attachment (Range supported; ?preview=true: a re-encoded image)",
+          "attachments", query=attachments.DownloadQuery, media_type="application/octet-stream",
+          problems=(404, 409, 416, 422)),
     # Audit log
     Route("GET", f"{API}/audit", audit.list_audit_entries,
           "Audit entries in index order (admin, moderator)", "audit", query=audit.AuditQuery,

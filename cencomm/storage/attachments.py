@@ -1,0 +1,241 @@
+"""AttachmentStore: blob rows (one per content), attachment rows (one per group and content),
+and the message links whose handling codes decide who may download."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cencomm.domain.attachments import Attachment, BlobStatus, StoredBlob
+from cencomm.storage.tables import AttachmentRow, BlobRow, MessageAttachmentRow, MessageRow
+
+_ATTACHMENT_COLUMNS = (
+    AttachmentRow.id,
+    AttachmentRow.group_id,
+    AttachmentRow.sha256,
+    AttachmentRow.size,
+    AttachmentRow.name,
+    AttachmentRow.content_type,
+    AttachmentRow.uploader_id,
+    AttachmentRow.created_at,
+    BlobRow.status,
+)
+
+
+def _attachment(row: Any) -> Attachment:
+    return Attachment(
+        id=row[0],
+        group_id=row[1],
+        sha256=row[2],
+        size=row[3],
+        name=row[4],
+        content_type=row[5],
+        uploader_id=row[6],
+        created_at=row[7],
+        status=BlobStatus(row[8]),
+    )
+
+
+def _blob(row: BlobRow) -> StoredBlob:
+    return StoredBlob(
+        sha256=row.sha256,
+        size=row.size,
+        wrapped_key=row.wrapped_key,
+        master_kid=row.master_kid,
+        status=BlobStatus(row.status),
+        scan_detail=row.scan_detail,
+    )
+
+
+class AttachmentStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    # -- blobs ------------------------------------------------------------------------------
+
+    async def find_blob(self, sha256: str) -> StoredBlob | None:
+        row = await self._session.get(BlobRow, sha256)
+        return None if row is None else _blob(row)
+
+    async def insert_blob(self, blob: StoredBlob, at: datetime) -> None:
+        """Insert and flush: a concurrent insert of the same content fails here (IntegrityError),
+        so the caller that gets past this owns the blob's file until it commits."""
+        self._session.add(
+            BlobRow(
+                sha256=blob.sha256,
+                size=blob.size,
+                wrapped_key=blob.wrapped_key,
+                master_kid=blob.master_kid,
+                status=blob.status.value,
+                scan_detail=blob.scan_detail,
+                scan_attempts=0,
+                scanned_at=at if blob.status is not BlobStatus.PENDING else None,
+                created_at=at,
+            )
+        )
+        await self._session.flush()
+
+    async def pending_blobs(self, limit: int) -> list[StoredBlob]:
+        rows = await self._session.scalars(
+            select(BlobRow)
+            .where(BlobRow.status == BlobStatus.PENDING.value)
+            .order_by(BlobRow.scan_attempts, BlobRow.created_at)
+            .limit(limit)
+        )
+        return [_blob(row) for row in rows]
+
+    async def set_status(
+        self, sha256: str, status: BlobStatus, detail: str | None, at: datetime
+    ) -> bool:
+        """Record a scan outcome on a pending blob; False when it was settled already."""
+        result = await self._session.execute(
+            update(BlobRow)
+            .where(BlobRow.sha256 == sha256, BlobRow.status == BlobStatus.PENDING.value)
+            .values(
+                status=status.value,
+                scan_detail=detail,
+                scanned_at=at,
+                scan_attempts=BlobRow.scan_attempts + 1,
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def count_failed_scan(self, sha256: str, detail: str) -> None:
+        await self._session.execute(
+            update(BlobRow)
+            .where(BlobRow.sha256 == sha256)
+            .values(scan_detail=detail[:200], scan_attempts=BlobRow.scan_attempts + 1)
+        )
+
+    async def blob_keys_page(self, after: str | None, limit: int) -> list[StoredBlob]:
+        query = select(BlobRow).order_by(BlobRow.sha256).limit(limit)
+        if after is not None:
+            query = query.where(BlobRow.sha256 > after)
+        return [_blob(row) for row in await self._session.scalars(query)]
+
+    async def update_wrapped_key(self, sha256: str, wrapped_key: bytes, master_kid: str) -> None:
+        await self._session.execute(
+            update(BlobRow)
+            .where(BlobRow.sha256 == sha256)
+            .values(wrapped_key=wrapped_key, master_kid=master_kid)
+        )
+
+    # -- attachments ------------------------------------------------------------------------
+
+    def _select(self) -> Any:
+        return select(*_ATTACHMENT_COLUMNS).join(BlobRow, BlobRow.sha256 == AttachmentRow.sha256)
+
+    async def find(self, group_id: uuid.UUID, sha256: str) -> Attachment | None:
+        row = (
+            await self._session.execute(
+                self._select().where(
+                    AttachmentRow.group_id == group_id, AttachmentRow.sha256 == sha256
+                )
+            )
+        ).first()
+        return None if row is None else _attachment(row)
+
+    async def insert(
+        self,
+        *,
+        attachment_id: uuid.UUID,
+        group_id: uuid.UUID,
+        sha256: str,
+        size: int,
+        name: str,
+        content_type: str,
+        uploader_id: uuid.UUID,
+        at: datetime,
+    ) -> None:
+        await self._session.execute(
+            insert(AttachmentRow).values(
+                id=attachment_id,
+                group_id=group_id,
+                sha256=sha256,
+                size=size,
+                name=name,
+                content_type=content_type,
+                uploader_id=uploader_id,
+                created_at=at,
+            )
+        )
+
+    async def group_usage(self, group_id: uuid.UUID) -> int:
+        total = await self._session.scalar(
+            select(func.coalesce(func.sum(AttachmentRow.size), 0)).where(
+                AttachmentRow.group_id == group_id
+            )
+        )
+        return int(total or 0)
+
+    def _readable(self, withheld: frozenset[str]) -> Any:
+        """Attachments named by at least one message whose handling code the reader gets."""
+        return exists(
+            select(MessageAttachmentRow.attachment_id)
+            .join(MessageRow, MessageRow.id == MessageAttachmentRow.message_id)
+            .where(
+                MessageAttachmentRow.attachment_id == AttachmentRow.id,
+                MessageRow.hc.not_in(sorted(withheld)),
+            )
+        )
+
+    async def readable(self, attachment_id: uuid.UUID, withheld: frozenset[str]) -> bool:
+        return bool(
+            await self._session.scalar(
+                select(self._readable(withheld)).where(AttachmentRow.id == attachment_id)
+            )
+        )
+
+    async def list_page(
+        self,
+        group_id: uuid.UUID,
+        *,
+        before: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+        withheld: frozenset[str],
+        with_infected: bool,
+    ) -> list[Attachment]:
+        """Newest first; restricted readers (`withheld` not empty) see only what messages they
+        may read name; infected ones only for moderators."""
+        query = self._select().where(AttachmentRow.group_id == group_id)
+        if withheld:
+            query = query.where(self._readable(withheld))
+        if not with_infected:
+            query = query.where(BlobRow.status != BlobStatus.INFECTED.value)
+        if before is not None:
+            at, attachment_id = before
+            query = query.where(
+                or_(
+                    AttachmentRow.created_at < at,
+                    and_(AttachmentRow.created_at == at, AttachmentRow.id < attachment_id),
+                )
+            )
+        query = query.order_by(AttachmentRow.created_at.desc(), AttachmentRow.id.desc())
+        rows = await self._session.execute(query.limit(limit))
+        return [_attachment(row) for row in rows]
+
+    async def in_group(self, group_id: uuid.UUID, sha256s: Iterable[str]) -> list[Attachment]:
+        rows = await self._session.execute(
+            self._select().where(
+                AttachmentRow.group_id == group_id, AttachmentRow.sha256.in_(sorted(set(sha256s)))
+            )
+        )
+        return [_attachment(row) for row in rows]
+
+    async def holders(self, sha256: str) -> list[Attachment]:
+        """Every group's attachment of this content (to report an infection to each group)."""
+        rows = await self._session.execute(self._select().where(AttachmentRow.sha256 == sha256))
+        return [_attachment(row) for row in rows]
+
+    async def link_messages(self, links: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+        """(message id, attachment id) pairs, written with the messages themselves."""
+        if links:
+            await self._session.execute(
+                insert(MessageAttachmentRow),
+                [{"message_id": m, "attachment_id": a} for m, a in links],
+            )

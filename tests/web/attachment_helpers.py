@@ -1,0 +1,91 @@
+"""Helpers for the attachment tests: a group with members, uploads, and disk inspections."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientResponse, FormData
+from aiohttp.test_utils import TestClient
+
+from cencomm.domain.users import Role
+from cencomm.settings import Settings
+from tests.factories import Member, add_member, make_group, make_member
+
+TIMEOUT = 30.0
+_BLOB_FILE = re.compile(r"^blobs/[0-9a-f]{2}/[0-9a-f]{64}$")
+_KEY_FILE = re.compile(r"^keys/(token|audit|master|blobname)/[^/]+$")
+
+
+@dataclass
+class GroupWorld:
+    admin: Member
+    officer: Member
+    group: dict[str, Any]
+
+    @property
+    def gid(self) -> str:
+        return str(self.group["id"])
+
+
+async def group_world(client: TestClient) -> GroupWorld:
+    admin = await make_member(client, Role.ADMIN)
+    officer = await make_member(client, Role.OFFICER, with_key=True)
+    group = await make_group(client, admin)
+    await add_member(client, admin, group, officer)
+    return GroupWorld(admin, officer, group)
+
+
+async def upload(
+    client: TestClient,
+    member: Member,
+    group_id: str,
+    data: bytes,
+    content_type: str,
+    name: str | None,
+    *,
+    headers: dict[str, str] | None = None,
+) -> ClientResponse:
+    params = {"name": name} if name is not None else {}
+    return await client.post(
+        f"/api/v1/groups/{group_id}/attachments",
+        data=io.BytesIO(data),
+        params=params,
+        headers={**member.auth, "Content-Type": content_type, **(headers or {})},
+        timeout=TIMEOUT,
+    )
+
+
+async def upload_multipart(
+    client: TestClient, member: Member, group_id: str, data: bytes, content_type: str, name: str
+) -> ClientResponse:
+    form = FormData()
+    form.add_field("file", io.BytesIO(data), content_type=content_type, filename=name)
+    return await client.post(
+        f"/api/v1/groups/{group_id}/attachments", data=form, headers=member.auth, timeout=TIMEOUT
+    )
+
+
+def attachment_settings(settings: Settings, **changes: Any) -> Settings:
+    return replace(settings, attachments=replace(settings.attachments, **changes))
+
+
+def unexpected_files(data_dir: Path) -> list[str]:
+    """Files in the data directory other than keys and final blobs: temporary leftovers or
+    anything named from user input."""
+    found = []
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            rel = path.relative_to(data_dir).as_posix()
+            if not (_BLOB_FILE.match(rel) or _KEY_FILE.match(rel)):
+                found.append(rel)
+    return found
+
+
+def blob_files(data_dir: Path) -> list[Path]:
+    return sorted(
+        p for p in (data_dir / "blobs").rglob("*") if p.is_file() and "tmp" not in p.parts
+    )
