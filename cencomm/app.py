@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from cencomm.appkeys import DATABASE, METRICS, SERVICES, SETTINGS
+from cencomm.appkeys import DATABASE, HUB, LIVE, METRICS, SERVICES, SETTINGS, SOCKETS
 from cencomm.domain.clock import Clock, SystemClock
+from cencomm.realtime.bus import EventPublisher, make_bus
+from cencomm.realtime.hub import Hub
 from cencomm.services.container import build_services
+from cencomm.services.live import LiveService
 from cencomm.settings import Settings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import load_or_create_server_keys
+from cencomm.web.live import LiveDispatcher
 from cencomm.web.metrics import HttpMetrics
 from cencomm.web.middlewares import (
     add_security_headers,
@@ -21,6 +26,7 @@ from cencomm.web.middlewares import (
     request_id_middleware,
 )
 from cencomm.web.routes import setup_routes
+from cencomm.web.ws import close_sockets
 
 MAX_HEADER_BYTES = 128 * 1024
 MAX_REQUEST_LINE_BYTES = 16 * 1024
@@ -37,10 +43,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     )
     app[SETTINGS] = settings
     app[METRICS] = HttpMetrics()
+    app[SOCKETS] = weakref.WeakSet()
     app.on_response_prepare.append(add_security_headers)
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_services_ctx(clock or SystemClock()))
     app.cleanup_ctx.append(_audit_tasks_ctx)
+    app.cleanup_ctx.append(_live_ctx)
+    app.on_shutdown.append(close_sockets)  # 1001 to every live socket
     app.cleanup_ctx.append(_attachment_scans_ctx)
     setup_routes(app)
     return app
@@ -79,6 +88,42 @@ async def _audit_tasks_ctx(app: web.Application) -> AsyncIterator[None]:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _live_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Live delivery (hub, bus, dispatcher), the alert deadline sweeper and the e-mail outbox
+    sender; stopped before the database."""
+    settings = app[SETTINGS]
+    services = app[SERVICES]
+    hub = Hub(
+        queue_size=settings.hub.queue_size,
+        max_connections_per_user=settings.hub.max_connections_per_user,
+    )
+    dispatcher = LiveDispatcher(
+        hub, LiveService(services.db, services.groups, services.messaging), services.alerts
+    )
+    bus = make_bus(settings.bus.url, settings.bus.channel)
+    await bus.start(dispatcher.handle)  # a Redis bus that cannot connect stops the start here
+    services.events.subscribe(EventPublisher(bus))
+    app[HUB] = hub
+    app[LIVE] = dispatcher
+    tasks = []
+    if settings.alerts.sweep_interval > 0:
+        tasks.append(
+            asyncio.create_task(services.alert_deadlines.keep_sweeping(), name="alert-deadlines")
+        )
+    if services.alerts.notifications.enabled and settings.notifications.poll_interval > 0:
+        tasks.append(
+            asyncio.create_task(
+                services.alerts.notifications.keep_delivering(), name="notification-outbox"
+            )
+        )
+    yield
+    hub.close_all()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await bus.close()
 
 
 async def _attachment_scans_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -88,6 +88,7 @@ class Subscription:
     __slots__ = (
         "__weakref__",
         "_closed_code",
+        "_closed_event",
         "_hub",
         "_queue",
         "groups",
@@ -113,6 +114,7 @@ class Subscription:
         self.last_seq: dict[GroupId, int] = {}
         self._queue: asyncio.Queue[QueueItem | _Closed] = asyncio.Queue(queue_size)
         self._closed_code: int | None = None
+        self._closed_event = asyncio.Event()
 
     def __repr__(self) -> str:
         return f"<Subscription user={self.user_id} closed={self._closed_code}>"
@@ -122,13 +124,15 @@ class Subscription:
         """The close code once closed (the socket closes with it), else None."""
         return self._closed_code
 
-    @property
-    def closed(self) -> bool:
-        return self._closed_code is not None
+    closed = property(lambda self: self._closed_code is not None)
 
     @property
     def pending(self) -> int:  # items waiting in the queue
         return self._queue.qsize()
+
+    async def wait_closed(self) -> None:
+        """Return once closed (a writer blocked sending to a stalled client never sees it)."""
+        await self._closed_event.wait()
 
     async def next_frame(self) -> QueueItem | None:
         """Wait for the next queued item; None once the subscription is closed.
@@ -159,6 +163,7 @@ class Subscription:
         if self._closed_code is not None:
             return False
         self._closed_code = code
+        self._closed_event.set()
         while not self._queue.empty():  # drop pending frames so the sentinel always fits
             self._queue.get_nowait()
         self._queue.put_nowait(_CLOSED)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from cencomm.crypto.passwords import Passwords
 from cencomm.domain.clock import Clock
+from cencomm.services.alert_deadlines import AlertSweeper
+from cencomm.services.alerts import AlertService
 from cencomm.services.attachment_blobs import BlobVault
 from cencomm.services.attachments import AttachmentService
 from cencomm.services.audit import AuditTrail
@@ -19,6 +21,7 @@ from cencomm.services.health import HealthService
 from cencomm.services.keys import KeyService
 from cencomm.services.message_writer import MessageWriter
 from cencomm.services.messaging import MessagingService
+from cencomm.services.notifications import NotificationService
 from cencomm.services.scanner import make_scanner
 from cencomm.settings import Settings
 from cencomm.storage.db import Database
@@ -41,6 +44,8 @@ class Services:
     events: LocalEvents
     groups: GroupService
     messaging: MessagingService
+    alerts: AlertService
+    alert_deadlines: AlertSweeper
     attachments: AttachmentService
 
 
@@ -48,6 +53,9 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
     audit = AuditTrail(clock)
     events = LocalEvents()
     groups = GroupService(db, clock, audit, events)
+    notifications = NotificationService(db, clock, audit, settings.notifications, settings.smtp)
+    alerts = AlertService(db, clock, audit, events, groups, notifications)
+    alert_deadlines = AlertSweeper(db, clock, audit, events, notifications, settings.alerts)
     passwords = Passwords(
         settings.auth.argon2_time_cost,
         settings.auth.argon2_memory_kib,
@@ -74,13 +82,15 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
         keys_ring=keys,
         audit=audit,
         health=HealthService(db),
-        auth=AuthService(db, clock, audit, keys, settings.auth, passwords),
-        directory=DirectoryService(db, clock, audit, passwords),
+        auth=AuthService(db, clock, audit, keys, settings.auth, passwords, events),
+        directory=DirectoryService(db, clock, audit, passwords, events),
         keys=KeyService(db, clock, audit),
         audit_log=AuditLogService(db, clock, audit, keys.audit, settings.audit.origin),
         audit_forwarder=AuditForwarder(db, audit, sinks_from(settings.audit)),
         events=events,
         groups=groups,
+        alerts=alerts,
+        alert_deadlines=alert_deadlines,
         messaging=MessagingService(
             db, clock, audit, events, groups, MessageWriter(db, clock, audit, events)
         ),

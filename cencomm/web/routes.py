@@ -16,7 +16,9 @@ from pydantic import BaseModel
 
 from cencomm.appkeys import PRINCIPAL, ROUTES
 from cencomm.domain.errors import Forbidden
+from cencomm.web import ws
 from cencomm.web.auth import authenticate
+from cencomm.web.handlers import alerts as alert_handlers
 from cencomm.web.handlers import (
     attachments,
     audit,
@@ -176,6 +178,32 @@ ROUTES_TABLE: tuple[Route, ...] = (
           "Download an attachment (Range supported; ?preview=true: a re-encoded image)",
           "attachments", query=attachments.DownloadQuery, media_type="application/octet-stream",
           problems=(404, 409, 416, 422)),
+    # Alerts
+    Route("POST", f"{API}/alerts", alert_handlers.post_alert,
+          "Send a signed alert (201; 200 for an identical repeat of its cid)", "alerts",
+          body=alert_handlers.PostAlertRequest, response=alert_handlers.PostAlertResponse,
+          status=201, problems=(403, 409)),
+    Route("GET", f"{API}/alerts", alert_handlers.list_alerts,
+          "Alerts the caller received or sent, newest first", "alerts",
+          query=alert_handlers.AlertListQuery, response=alert_handlers.AlertList),
+    Route("GET", f"{API}/alerts/{{id}}", alert_handlers.get_alert,
+          "One alert; the ack summary for its sender, moderators and admins", "alerts",
+          response=alert_handlers.AlertResponse, problems=(404,)),
+    Route("POST", f"{API}/alerts/{{id}}/ack", alert_handlers.acknowledge_alert,
+          "Acknowledge an alert, or move its outcome forward (recipients)", "alerts",
+          body=alert_handlers.AckRequest, response=alert_handlers.AckResponse,
+          problems=(403, 404, 409)),
+    Route("GET", f"{API}/me/notifications", alert_handlers.get_notification_preferences,
+          "The caller's e-mail notification preferences", "alerts",
+          response=alert_handlers.NotificationPreferences),
+    Route("PATCH", f"{API}/me/notifications", alert_handlers.update_notification_preferences,
+          "Change the caller's e-mail notification preferences", "alerts",
+          body=alert_handlers.UpdateNotificationPreferences,
+          response=alert_handlers.NotificationPreferences),
+    # Live events
+    Route("GET", f"{API}/ws", ws.live_events,
+          "Live events over a WebSocket: first frame {type: auth, token} (docs/websocket.md)",
+          "live", auth=False, status=101, problems=(400, 403)),
     # Audit log
     Route("GET", f"{API}/audit", audit.list_audit_entries,
           "Audit entries in index order (admin, moderator)", "audit", query=audit.AuditQuery,

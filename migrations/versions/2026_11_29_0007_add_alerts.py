@@ -95,7 +95,9 @@ def upgrade() -> None:
         sa.Column("note", sa.String(length=2000), nullable=True),
         sa.Column("seizure_message_id", sa.Uuid(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["alert_id"], ["alert.id"], name=op.f("fk_alert_ack_alert_id_alert")),
+        sa.ForeignKeyConstraint(
+            ["alert_id"], ["alert.id"], name=op.f("fk_alert_ack_alert_id_alert")
+        ),
         sa.ForeignKeyConstraint(
             ["seizure_message_id"],
             ["message.id"],

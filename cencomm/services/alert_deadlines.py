@@ -1,0 +1,152 @@
+"""The deadline sweeper: `respond_by` reminders and overdue escalation, exactly once.
+
+Deadlines live in the database (`alert_organization.overdue_at` / `reminded_at`), so they
+survive restarts; each (alert, organisation) is claimed with a conditional UPDATE in the same
+transaction as its audit entry and e-mails, so two sweepers, in one process or several, never
+both fire it. The live `alert.overdue` event is published after that commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cencomm.crypto.jws import parse_compact
+from cencomm.domain.audit import AuditRecord
+from cencomm.domain.clock import Clock
+from cencomm.domain.events import AlertOverdue
+from cencomm.domain.ids import AlertId, OrganizationId
+from cencomm.domain.notifications import MailKind
+from cencomm.domain.users import Caller
+from cencomm.services.audit import AuditTrail
+from cencomm.services.events import Publisher
+from cencomm.services.notifications import NotificationService
+from cencomm.settings import AlertsSettings
+from cencomm.storage.alerts import AlertStore
+from cencomm.storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+BATCH = 1000
+MAX_AUDITED_IDS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    overdue: int  # (alert, organisation) pairs this sweep marked overdue
+    reminded: int  # pairs this sweep sent reminders for
+    events: tuple[AlertOverdue, ...]
+
+
+class AlertSweeper:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        audit: AuditTrail,
+        publisher: Publisher,
+        notifications: NotificationService,
+        settings: AlertsSettings,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._audit = audit
+        self._publisher = publisher
+        self._notifications = notifications
+        self._settings = settings
+
+    async def sweep_once(self, now: datetime | None = None) -> SweepResult:
+        """Fire every deadline due at `now` that no sweeper fired yet."""
+        moment = now or self._clock.now()
+        remind_until = (
+            moment + timedelta(seconds=self._settings.reminder_before)
+            if self._notifications.enabled and self._settings.reminder_before > 0
+            else None
+        )
+        async with self._db.read() as session:
+            due = await AlertStore(session).due_deadlines(
+                overdue_at=moment, remind_until=remind_until, limit=BATCH
+            )
+        batches: dict[tuple[AlertId, bool], list[OrganizationId]] = defaultdict(list)
+        for alert_id, organization_id, overdue in due:
+            batches[(alert_id, overdue)].append(organization_id)
+        events: list[AlertOverdue] = []
+        overdue_count = reminded = 0
+        for (alert_id, overdue), organizations in batches.items():
+            if overdue:
+                event = await self._fire_overdue(alert_id, organizations, moment)
+                if event is not None:
+                    events.append(event)
+                    overdue_count += len(event.organization_ids)
+            else:
+                reminded += await self._remind(alert_id, organizations, moment)
+        for event in events:
+            self._publisher.publish(event)
+        return SweepResult(overdue_count, reminded, tuple(events))
+
+    async def _fire_overdue(
+        self, alert_id: AlertId, organizations: list[OrganizationId], now: datetime
+    ) -> AlertOverdue | None:
+        async with self._db.begin() as session:
+            store = AlertStore(session)
+            claimed = await store.claim(alert_id, organizations, now, overdue=True)
+            if not claimed:
+                return None  # another sweeper fired them, or they answered meanwhile
+            alert = await store.find(alert_id)
+            assert alert is not None  # noqa: S101 - the deadline row references it
+            notify = {alert.sender.id, *await store.rilo_ids_for(claimed), *await store.staff_ids()}
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    Caller.system(),
+                    "alert.overdue",
+                    target_type="alert",
+                    target_id=alert_id,
+                    details={
+                        "organizations": len(claimed),
+                        "organization_ids": [str(o) for o in claimed[:MAX_AUDITED_IDS]],
+                    },
+                ),
+            )
+        return AlertOverdue(alert_id, tuple(claimed), tuple(sorted(notify, key=str)))
+
+    async def _remind(
+        self, alert_id: AlertId, organizations: list[OrganizationId], now: datetime
+    ) -> int:
+        async with self._db.begin() as session:
+            store = AlertStore(session)
+            claimed = await store.claim(alert_id, organizations, now, overdue=False)
+            if not claimed:
+                return 0
+            alert = await store.find(alert_id)
+            assert alert is not None  # noqa: S101 - the deadline row references it
+            users = await store.recipients_of_organizations(alert_id, claimed)
+            body = parse_compact(alert.jws).payload.get("body", {})
+            text = body.get("text", "") if isinstance(body, dict) else ""
+            queued = await self._notifications.enqueue_alert_mail(
+                session, alert, str(text), users, MailKind.REMINDER, now
+            )
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    Caller.system(),
+                    "alert.remind",
+                    target_type="alert",
+                    target_id=alert_id,
+                    details={"organizations": len(claimed), "emails": queued},
+                ),
+            )
+        return len(claimed)
+
+    async def keep_sweeping(self) -> None:
+        """The background loop: one sweep every `alerts.sweep_interval` seconds."""
+        while True:
+            try:
+                await self.sweep_once()
+            except Exception:
+                # Task boundary: a failing sweep (database away) must not stop the sweeper.
+                logger.exception("alert deadline sweep failed")
+            await asyncio.sleep(self._settings.sweep_interval)

@@ -1,0 +1,435 @@
+"""Alerts: verify and send (recipients fixed when sent), read, acknowledge, and fan out."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cencomm.crypto.jws import parse_compact, verify_signature
+from cencomm.domain.alerts import (
+    NOTICE_CHUNK,
+    Acknowledgement,
+    Alert,
+    AlertView,
+    Outcome,
+    Priority,
+    Recipient,
+    best_outcome,
+    check_outcome_move,
+    check_targets_allowed,
+    may_see_summary,
+    unknown_recipient,
+)
+from cencomm.domain.audit import AuditRecord
+from cencomm.domain.clock import Clock
+from cencomm.domain.envelopes import OBSERVER_WITHHELD, Envelope, MessageType, check_claims
+from cencomm.domain.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from cencomm.domain.events import AlertAcknowledged, AlertRaised
+from cencomm.domain.groups import GroupRole
+from cencomm.domain.ids import AlertId, UserId, new_id
+from cencomm.domain.messages import may_read
+from cencomm.domain.notifications import MailKind
+from cencomm.domain.users import Caller, Principal, Role, clean_text
+from cencomm.services.audit import AuditTrail
+from cencomm.services.events import Publisher
+from cencomm.services.groups import GroupService
+from cencomm.services.notifications import NotificationService
+from cencomm.storage.alerts import AlertStore
+from cencomm.storage.audience import AudienceMember, AudienceStore
+from cencomm.storage.db import Database
+from cencomm.storage.keys import SigningKeyStore
+from cencomm.storage.messages import MessageStore
+
+MAX_NOTE = 2000
+EMAILED = frozenset({Priority.FLASH, Priority.IMMEDIATE})
+
+
+def _invalid(slug: str, title: str, field: str, message: str) -> Invalid:
+    return Invalid(message, slug=slug, title=title, errors=(FieldError(field, message),))
+
+
+def _principal(caller: Caller) -> Principal:
+    if caller.principal is None:
+        raise NotFound("no such alert")
+    return caller.principal
+
+
+def _time(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+class AlertService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        audit: AuditTrail,
+        publisher: Publisher,
+        groups: GroupService,
+        notifications: NotificationService,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._audit = audit
+        self._publisher = publisher
+        self._groups = groups
+        self.notifications = notifications
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def raise_alert(self, caller: Caller, jws: str) -> tuple[Alert, bool]:
+        """Verify a signed alert exactly like a message, resolve and store its recipients.
+
+        Returns:
+            The alert and whether it is new (False: an identical repeat of its cid).
+
+        Raises:
+            Forbidden: observers (`read-only`), or a target the role may not use
+                (`alert-target-not-allowed`), or a group the sender only observes.
+            Conflict: a target group that is not active, or the cid used with another JWS.
+            Invalid: the named check failed (see `MessagingService.post`), `unknown-recipient`,
+                `no-recipients`.
+        """
+        principal = _principal(caller)
+        if principal.role is Role.OBSERVER:
+            raise Forbidden("observers never send alerts", slug="read-only")
+        parsed = parse_compact(jws)
+        async with self._db.read() as session:
+            key = await SigningKeyStore(session).find(parsed.kid)
+        claimed_sub = parsed.payload.get("sub")
+        if key is None or str(key.user_id) != claimed_sub:
+            raise _invalid(
+                "unknown-key", "Unknown key", "jws.header.kid", "kid is not a key of the sender"
+            )
+        if not key.active:
+            raise _invalid("revoked-key", "Revoked key", "jws.header.kid", "the key is revoked")
+        if claimed_sub != str(principal.user_id):
+            raise _invalid(
+                "sender-mismatch",
+                "Sender mismatch",
+                "jws.payload.sub",
+                "sub is not the authenticated user",
+            )
+        if not verify_signature(parsed, key.public_key):
+            raise _invalid(
+                "bad-signature", "Bad signature", "jws.signature", "the signature does not verify"
+            )
+        now = self._clock.now()
+        if parsed.payload.get("typ") not in (None, MessageType.ALERT.value):
+            raise _invalid(
+                "unknown-typ", "Unknown type", "jws.payload.typ", "messages are posted to a group"
+            )
+        envelope = check_claims(
+            parsed.payload,
+            expected_sub=str(principal.user_id),
+            expected_grp=None,
+            now=int(now.timestamp()),
+        )
+        assert envelope.to is not None and envelope.alert is not None  # noqa: S101 - typ alert
+        check_targets_allowed(principal.role, envelope.to)
+        digest = hashlib.sha256(jws.encode()).digest()
+        async with self._db.begin() as session:
+            store = AlertStore(session)
+            existing = await store.find_by_cid(principal.user_id, envelope.cid)
+            if existing is not None:
+                if existing[1] != digest:
+                    raise Conflict("this cid was used with a different JWS", slug="duplicate-cid")
+                original = await store.find(existing[0])
+                assert original is not None  # noqa: S101 - just found by cid
+                return original, False
+            recipients = await self._resolve(session, principal, envelope)
+            alert = await self._store(
+                session, caller, principal, envelope, jws, parsed.kid, digest, recipients, now
+            )
+        ids = [r.user_id for r in recipients]
+        for start in range(0, len(ids), NOTICE_CHUNK):
+            self._publisher.publish(AlertRaised(alert.id, tuple(ids[start : start + NOTICE_CHUNK])))
+        return alert, True
+
+    async def _resolve(
+        self, session: AsyncSession, principal: Principal, envelope: Envelope
+    ) -> list[Recipient]:
+        """The users the targets reach now, within the sender's rights and the handling code."""
+        to = envelope.to
+        assert to is not None  # noqa: S101 - alerts always have targets
+        audience = AudienceStore(session)
+        reached: dict[UserId, AudienceMember] = {}
+        group_observer: dict[UserId, bool] = {}
+
+        def add(member: AudienceMember, only_observes: bool) -> None:
+            reached.setdefault(member.user_id, member)
+            group_observer[member.user_id] = group_observer.get(member.user_id, True) and (
+                only_observes
+            )
+
+        for index, raw in enumerate(to.groups):
+            try:
+                access = await self._groups.access(session, principal, uuid.UUID(raw))
+            except NotFound:
+                raise unknown_recipient(f"to.groups[{index}]", "no such group") from None
+            if not principal.is_staff:
+                access.ensure_can_post()  # officers and analysts: groups they post in
+            for member in await audience.group_members(access.group.id):
+                add(member, member.group_role is GroupRole.OBSERVER)
+        if to.organizations:
+            wanted = [uuid.UUID(o) for o in to.organizations]
+            found = await audience.existing_organizations(wanted)
+            for index, org in enumerate(wanted):
+                if org not in found:
+                    raise unknown_recipient(f"to.organizations[{index}]", "no such organisation")
+            for member in await audience.organization_users(wanted):
+                add(member, False)
+        if to.regions:
+            for member in await audience.region_users(to.regions):
+                add(member, False)
+        if to.all:
+            for member in await audience.everyone():
+                add(member, False)
+        withheld = envelope.hc in OBSERVER_WITHHELD
+        recipients = []
+        for user_id, member in reached.items():
+            if user_id == principal.user_id:
+                continue
+            observer = member.role is Role.OBSERVER or group_observer[user_id]
+            if withheld and observer:
+                continue  # observers never receive TLP:AMBER+STRICT or TLP:RED content
+            recipients.append(Recipient(user_id, member.organization_id, not observer))
+        if not recipients:
+            raise _invalid(
+                "no-recipients", "No recipients", "jws.payload.to", "the targets reach nobody"
+            )
+        return sorted(recipients, key=lambda r: str(r.user_id))
+
+    async def _store(
+        self,
+        session: AsyncSession,
+        caller: Caller,
+        principal: Principal,
+        envelope: Envelope,
+        jws: str,
+        kid: str,
+        digest: bytes,
+        recipients: list[Recipient],
+        now: datetime,
+    ) -> Alert:
+        body = envelope.alert
+        assert body is not None  # noqa: S101 - typ alert
+        alert_id = AlertId(new_id())
+        organizations = sorted({r.organization_id for r in recipients if r.answers}, key=str)
+        row = {
+            "id": alert_id,
+            "sender_id": principal.user_id,
+            "sender_organization_id": principal.organization_id,
+            "kid": kid,
+            "cid": envelope.cid,
+            "jws": jws,
+            "jws_sha256": digest,
+            "hc": envelope.hc.value,
+            "title": body.title[:200],
+            "priority": body.priority,
+            "ack_required": body.ack_required,
+            "respond_by": _time(body.respond_by),
+            "expires_at": _time(body.expires_at),
+            "created_at": now,
+            "recipient_count": len(recipients),
+            "organization_count": len(organizations),
+        }
+        store = AlertStore(session)
+        await store.insert(row, recipients, organizations)
+        alert = await store.find(alert_id)
+        assert alert is not None  # noqa: S101 - inserted above
+        await self._audit.append(
+            session,
+            AuditRecord.by(
+                caller,
+                "alert.raise",
+                target_type="alert",
+                target_id=alert_id,
+                details={
+                    "cid": envelope.cid,
+                    "priority": body.priority,
+                    "hc": envelope.hc.value,
+                    "recipients": len(recipients),
+                    "organizations": len(organizations),
+                },
+            ),
+        )
+        if alert.priority in EMAILED:
+            await self.notifications.enqueue_alert_mail(
+                session, alert, body.text, [r.user_id for r in recipients], MailKind.ALERT, now
+            )
+        return alert
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def get_alert(self, principal: Principal, alert_id: uuid.UUID) -> AlertView:
+        """An alert for a recipient, its sender, or staff; anyone else gets NotFound."""
+        async with self._db.read() as session:
+            store = AlertStore(session)
+            alert = await store.find(alert_id)
+            if alert is None:
+                raise NotFound("no such alert")
+            is_sender = alert.sender.id == principal.user_id
+            recipient = await store.find_recipient(alert_id, principal.user_id)
+            if recipient is None and not is_sender and not principal.is_staff:
+                raise NotFound("no such alert")  # not even whether it exists
+            my_ack = await store.find_ack(alert_id, principal.user_id)
+            summary = (
+                await store.summary(alert_id)
+                if may_see_summary(principal.role, is_sender)
+                else None
+            )
+        return AlertView(alert, my_ack, summary)
+
+    async def list_alerts(
+        self,
+        principal: Principal,
+        *,
+        active: bool,
+        before: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> list[AlertView]:
+        """Alerts the caller received or sent, newest first."""
+        now = self._clock.now()
+        async with self._db.read() as session:
+            store = AlertStore(session)
+            alerts = await store.list_for(
+                principal.user_id, active_at=now if active else None, before=before, limit=limit
+            )
+            views = [
+                AlertView(a, await store.find_ack(a.id, principal.user_id), None) for a in alerts
+            ]
+        return views
+
+    async def alert_for_delivery(self, alert_id: uuid.UUID) -> Alert | None:
+        """The alert as live frames carry it (the same for every recipient)."""
+        async with self._db.read() as session:
+            return await AlertStore(session).find(alert_id)
+
+    async def mark_delivered(self, alert_id: uuid.UUID, user_ids: list[UserId]) -> None:
+        """These recipients had a live socket when the alert arrived: no e-mail for them."""
+        async with self._db.begin() as session:
+            await AlertStore(session).mark_delivered(alert_id, user_ids, self._clock.now())
+
+    async def ack_watchers(self, alert_id: uuid.UUID, organization_id: uuid.UUID) -> list[UserId]:
+        """Who is told of an ack: the sender, moderators and admins, and the recipients of the
+        acknowledging organisation (so colleagues see it was answered)."""
+        async with self._db.read() as session:
+            store = AlertStore(session)
+            alert = await store.find(alert_id)
+            if alert is None:
+                return []
+            watchers = {alert.sender.id, *await store.staff_ids()}
+            watchers.update(await store.recipients_of_organizations(alert_id, [organization_id]))
+        return sorted(watchers, key=str)
+
+    # -- acknowledging ---------------------------------------------------------------------
+
+    async def acknowledge(
+        self,
+        caller: Caller,
+        alert_id: uuid.UUID,
+        outcome: Outcome | None,
+        note: str | None,
+        seizure_message_id: uuid.UUID | None,
+    ) -> Acknowledgement:
+        """Acknowledge (first time: idempotent) or move the outcome forward.
+
+        Raises:
+            NotFound: no such alert, or the caller is not one of its recipients.
+            Forbidden: `read-only` for observers.
+            Conflict: `outcome-step-back`.
+            Invalid: `invalid-seizure-link`.
+        """
+        principal = _principal(caller)
+        note_text = clean_text(note, "body.note", MAX_NOTE) if note else None
+        now = self._clock.now()
+        async with self._db.begin() as session:
+            store = AlertStore(session)
+            if await store.find(alert_id) is None:
+                raise NotFound("no such alert")
+            recipient = await store.find_recipient(alert_id, principal.user_id)
+            if recipient is None:
+                raise NotFound("no such alert")
+            if not recipient.answers:
+                raise Forbidden("observers do not answer alerts", slug="read-only")
+            existing = await store.find_ack(alert_id, principal.user_id, for_update=True)
+            if existing is not None and (
+                outcome is None or not check_outcome_move(existing.outcome, outcome)
+            ):
+                return existing  # a repeat: no new entry, no event
+            target = outcome or Outcome.RECEIVED
+            if seizure_message_id is not None:
+                await self._check_seizure(session, principal, seizure_message_id, target)
+            if existing is None:
+                ack = Acknowledgement(
+                    AlertId(alert_id),
+                    principal.user_id,
+                    recipient.organization_id,
+                    now,
+                    target,
+                    note_text,
+                    seizure_message_id,
+                    now,
+                )
+                await store.insert_ack(ack)
+            else:
+                ack = replace(
+                    existing,
+                    outcome=target,
+                    note=note_text or existing.note,
+                    seizure_message_id=seizure_message_id or existing.seizure_message_id,
+                    updated_at=now,
+                )
+                await store.update_ack(ack)
+            org_outcome = best_outcome(
+                await store.organization_outcome(alert_id, recipient.organization_id), target
+            )
+            await store.record_organization_ack(
+                alert_id, recipient.organization_id, now, org_outcome
+            )
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    caller,
+                    "alert.ack" if existing is None else "alert.ack_update",
+                    target_type="alert",
+                    target_id=alert_id,
+                    details={
+                        "outcome": target.value,
+                        "seizure_message_id": str(seizure_message_id)
+                        if seizure_message_id
+                        else None,
+                    },
+                ),
+            )
+        self._publisher.publish(
+            AlertAcknowledged(
+                ack.alert_id, ack.user_id, ack.organization_id, ack.acknowledged_at, ack.outcome
+            )
+        )
+        return ack
+
+    async def _check_seizure(
+        self, session: AsyncSession, principal: Principal, message_id: uuid.UUID, outcome: Outcome
+    ) -> None:
+        def refuse(message: str) -> Invalid:
+            return _invalid(
+                "invalid-seizure-link", "Invalid seizure link", "body.seizure_message_id", message
+            )
+
+        if outcome is not Outcome.SEIZED:
+            raise refuse("only a seized outcome links a seizure report")
+        message = await MessageStore(session).find(message_id)
+        if message is None or message.typ != MessageType.SEIZURE.value:
+            raise refuse("not a seizure report you may read")
+        try:
+            access = await self._groups.access(session, principal, message.group_id)
+        except NotFound:
+            raise refuse("not a seizure report you may read") from None
+        if not may_read(access, message):
+            raise refuse("not a seizure report you may read")

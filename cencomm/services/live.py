@@ -1,0 +1,97 @@
+"""What live delivery may send to whom: the same policy as HTTP, read once per event.
+
+The dispatcher (`web/live.py`) asks here, once per event and process, which of its connected
+users may receive it, with their roles read fresh from the database; sockets read history
+(resume, gaps) through the messaging service with their own principal, exactly as a timeline
+request would.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from cencomm.domain.errors import NotFound
+from cencomm.domain.groups import GroupAccess, access_for
+from cencomm.domain.ids import GroupId, SessionId, UserId
+from cencomm.domain.messages import StoredMessage, may_read, shows_jws
+from cencomm.domain.users import Principal
+from cencomm.services.groups import GroupService
+from cencomm.services.messaging import MessagingService, ReadableMessage
+from cencomm.storage.audience import AudienceStore
+from cencomm.storage.db import Database
+from cencomm.storage.groups import GroupStore
+from cencomm.storage.messages import MessageStore
+
+PAGE = 200
+
+
+class LiveService:
+    def __init__(self, db: Database, groups: GroupService, messaging: MessagingService) -> None:
+        self._db = db
+        self._groups = groups
+        self._messaging = messaging
+
+    async def readable_group_ids(self, principal: Principal) -> list[GroupId]:
+        """The groups whose messages a new socket follows (staff: every group)."""
+        async with self._db.read() as session:
+            return await AudienceStore(session).member_group_ids(
+                principal.user_id, principal.organization_id, everything=principal.is_staff
+            )
+
+    async def may_follow(self, principal: Principal, group_id: uuid.UUID) -> bool:
+        try:
+            await self._groups.get_group(principal, group_id)
+        except NotFound:
+            return False
+        return True
+
+    async def load_messages(
+        self, principal: Principal, group_id: uuid.UUID, after: int, up_to: int | None
+    ) -> list[ReadableMessage]:
+        """Messages after `after` (up to `up_to`) this principal may read, ascending; empty
+        once they may no longer read the group."""
+        try:
+            page, _ = await self._messaging.timeline(
+                principal, group_id, after=after, before=None, limit=PAGE
+            )
+        except NotFound:
+            return []
+        return [m for m in page if up_to is None or m.message.seq <= up_to]
+
+    async def _accesses(
+        self, group_id: uuid.UUID, readers: Mapping[UserId, SessionId], message_id: uuid.UUID | None
+    ) -> tuple[StoredMessage | None, dict[UserId, GroupAccess]]:
+        async with self._db.read() as session:
+            message = await MessageStore(session).find(message_id) if message_id else None
+            group = await GroupStore(session).find(group_id)
+            members = await AudienceStore(session).readers(group_id, readers)
+        accesses: dict[UserId, GroupAccess] = {}
+        for user_id, member in members.items():
+            principal = Principal(user_id, member.organization_id, member.role, readers[user_id])
+            try:
+                accesses[user_id] = access_for(principal, group, member.group_role)
+            except NotFound:
+                continue  # not (or no longer) a member: nothing of this group
+        return message, accesses
+
+    async def message_for_readers(
+        self, group_id: uuid.UUID, message_id: uuid.UUID, readers: Mapping[UserId, SessionId]
+    ) -> dict[UserId, ReadableMessage]:
+        """The message as each of these connected users may see it (absent: not at all)."""
+        message, accesses = await self._accesses(group_id, readers, message_id)
+        if message is None or message.group_id != group_id:
+            return {}
+        views: dict[UserId, ReadableMessage] = {}
+        for user_id, access in accesses.items():
+            if may_read(access, message):
+                views[user_id] = ReadableMessage(message, shows_jws(access, message))
+        return views
+
+    async def still_reading(
+        self, group_id: uuid.UUID, readers: Mapping[UserId, SessionId]
+    ) -> set[UserId]:
+        """Of these users, those who can still see the group (e.g. through their organisation
+        after their own membership was removed, or as staff)."""
+        _, accesses = await self._accesses(group_id, readers, None)
+        return set(accesses)

@@ -1,0 +1,136 @@
+"""AudienceStore: who is reached by a group, organisations, regions or everyone, with roles.
+
+Alert recipients and live-event readers are decided by the domain policy from these rows
+(global role, organisation, strongest group role); only enabled users are returned.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cencomm.domain.groups import GroupRole, stronger
+from cencomm.domain.ids import GroupId, OrganizationId, UserId
+from cencomm.domain.users import Role
+from cencomm.storage.tables import GroupMemberRow, GroupRow, OrganizationRow, UserRow
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceMember:
+    user_id: UserId
+    organization_id: OrganizationId
+    role: Role
+    group_role: GroupRole | None = None  # set when reached through a group
+
+
+class AudienceStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def _users(self, *conditions: object) -> list[AudienceMember]:
+        rows = await self._session.execute(
+            select(UserRow.id, UserRow.organization_id, UserRow.role).where(
+                UserRow.disabled.is_(False),
+                *conditions,  # type: ignore[arg-type]
+            )
+        )
+        return [AudienceMember(UserId(r[0]), OrganizationId(r[1]), Role(r[2])) for r in rows.all()]
+
+    async def group_members(self, group_id: uuid.UUID) -> list[AudienceMember]:
+        """Users in the group directly or through their organisation, with their best role."""
+        memberships = (
+            await self._session.execute(
+                select(
+                    GroupMemberRow.user_id, GroupMemberRow.organization_id, GroupMemberRow.role
+                ).where(GroupMemberRow.group_id == group_id)
+            )
+        ).all()
+        by_user = {m[0]: GroupRole(m[2]) for m in memberships if m[0] is not None}
+        by_org = {m[1]: GroupRole(m[2]) for m in memberships if m[1] is not None}
+        if not by_user and not by_org:
+            return []
+        users = await self._users(
+            or_(UserRow.id.in_(list(by_user)), UserRow.organization_id.in_(list(by_org)))
+        )
+        return [
+            AudienceMember(
+                u.user_id,
+                u.organization_id,
+                u.role,
+                stronger(by_user.get(u.user_id), by_org.get(u.organization_id)),
+            )
+            for u in users
+        ]
+
+    async def organization_users(
+        self, organization_ids: Iterable[uuid.UUID]
+    ) -> list[AudienceMember]:
+        return await self._users(UserRow.organization_id.in_(list(organization_ids)))
+
+    async def region_users(self, regions: Iterable[str]) -> list[AudienceMember]:
+        in_regions = select(OrganizationRow.id).where(OrganizationRow.region.in_(list(regions)))
+        return await self._users(UserRow.organization_id.in_(in_regions))
+
+    async def everyone(self) -> list[AudienceMember]:
+        return await self._users()
+
+    async def existing_organizations(self, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        rows = await self._session.scalars(
+            select(OrganizationRow.id).where(OrganizationRow.id.in_(list(ids)))
+        )
+        return set(rows.all())
+
+    async def readers(
+        self, group_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
+    ) -> dict[UserId, AudienceMember]:
+        """Of `user_ids`, the enabled ones with their current global and group roles (group role
+        None for staff who are not members; non-members who are not staff are left out by the
+        caller's policy check)."""
+        ids = list(user_ids)
+        if not ids:
+            return {}
+        users = await self._users(UserRow.id.in_(ids))
+        orgs = {u.organization_id for u in users}
+        memberships = (
+            await self._session.execute(
+                select(
+                    GroupMemberRow.user_id, GroupMemberRow.organization_id, GroupMemberRow.role
+                ).where(
+                    GroupMemberRow.group_id == group_id,
+                    or_(
+                        GroupMemberRow.user_id.in_(ids),
+                        GroupMemberRow.organization_id.in_(list(orgs)),
+                    ),
+                )
+            )
+        ).all()
+        by_user = {m[0]: GroupRole(m[2]) for m in memberships if m[0] is not None}
+        by_org = {m[1]: GroupRole(m[2]) for m in memberships if m[1] is not None}
+        return {
+            u.user_id: AudienceMember(
+                u.user_id,
+                u.organization_id,
+                u.role,
+                stronger(by_user.get(u.user_id), by_org.get(u.organization_id)),
+            )
+            for u in users
+        }
+
+    async def member_group_ids(
+        self, user_id: uuid.UUID, organization_id: uuid.UUID, *, everything: bool
+    ) -> list[GroupId]:
+        """Groups the user is in (directly or through their organisation); all with `everything`."""
+        query = select(GroupRow.id)
+        if not everything:
+            member_of = select(GroupMemberRow.group_id).where(
+                or_(
+                    GroupMemberRow.user_id == user_id,
+                    GroupMemberRow.organization_id == organization_id,
+                )
+            )
+            query = query.where(GroupRow.id.in_(member_of))
+        return [GroupId(i) for i in (await self._session.scalars(query)).all()]

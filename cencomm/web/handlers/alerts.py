@@ -1,0 +1,231 @@
+"""Alerts: send (signed), list, read with the acknowledgement summary, acknowledge; e-mail
+notification preferences."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from aiohttp import web
+from pydantic import Field
+
+from cencomm.appkeys import SERVICES
+from cencomm.domain.alerts import MAX_NOTE, Acknowledgement, Alert, AlertView, Outcome
+from cencomm.domain.clock import rfc3339
+from cencomm.domain.errors import FieldError, Invalid
+from cencomm.web.auth import caller, principal
+from cencomm.web.cursors import decode_cursor, encode_cursor
+from cencomm.web.handlers.directory import path_uuid
+from cencomm.web.handlers.messages import MAX_JWS_FIELD
+from cencomm.web.schemas import DEFAULT_LIMIT, MAX_LIMIT, QueryModel, RequestModel, ResponseModel
+
+
+class PostAlertRequest(RequestModel):
+    jws: str = Field(min_length=1, max_length=MAX_JWS_FIELD)
+
+
+class PostAlertResponse(ResponseModel):
+    id: str
+    recipients: int
+    organizations: int
+
+
+class AlertSenderResponse(ResponseModel):
+    id: str
+    display_name: str
+    organization_id: str
+
+
+class MyAckResponse(ResponseModel):
+    acknowledged_at: str
+    outcome: Outcome
+    note: str | None
+    seizure_message_id: str | None
+
+
+class OrganizationAckResponse(ResponseModel):
+    id: str
+    name: str
+    acknowledged_at: str | None
+    outcome: Outcome | None
+    overdue: bool
+
+
+class AckSummaryResponse(ResponseModel):
+    recipients: int
+    acknowledged: int
+    organizations: list[OrganizationAckResponse]
+
+
+class AlertResponse(ResponseModel):
+    id: str
+    jws: str
+    sender: AlertSenderResponse
+    created_at: str
+    hc: str
+    priority: str
+    ack_required: bool
+    respond_by: str | None
+    expires_at: str | None
+    my_ack: MyAckResponse | None
+    ack_summary: AckSummaryResponse | None
+
+
+class AlertList(ResponseModel):
+    alerts: list[AlertResponse]
+    next: str | None
+
+
+class AlertListQuery(QueryModel):
+    active: bool = False
+    after: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+class AckRequest(RequestModel):
+    outcome: Outcome | None = None
+    note: str | None = Field(default=None, min_length=1, max_length=MAX_NOTE)
+    seizure_message_id: uuid.UUID | None = None
+
+
+class AckResponse(ResponseModel):
+    acknowledged_at: str
+    outcome: Outcome
+
+
+class NotificationPreferences(ResponseModel):
+    email: str | None
+    alerts: bool
+    reminders: bool
+    email_enabled: bool
+
+
+class UpdateNotificationPreferences(RequestModel):
+    alerts: bool | None = None
+    reminders: bool | None = None
+
+
+def _time(moment: datetime | None) -> str | None:
+    return rfc3339(moment) if moment else None
+
+
+def ack_json(ack: Acknowledgement) -> dict[str, object]:
+    return {
+        "acknowledged_at": rfc3339(ack.acknowledged_at),
+        "outcome": ack.outcome.value,
+        "note": ack.note,
+        "seizure_message_id": str(ack.seizure_message_id) if ack.seizure_message_id else None,
+    }
+
+
+def alert_json(alert: Alert, view: AlertView | None = None) -> dict[str, object]:
+    """An alert as the API shows it; without a view (live frames) `my_ack` and `ack_summary`
+    are null: a new alert has no ack yet."""
+    summary = view.summary if view else None
+    return {
+        "id": str(alert.id),
+        "jws": alert.jws,
+        "sender": {
+            "id": str(alert.sender.id),
+            "display_name": alert.sender.display_name,
+            "organization_id": str(alert.sender.organization_id),
+        },
+        "created_at": rfc3339(alert.created_at),
+        "hc": alert.hc,
+        "priority": alert.priority.value,
+        "ack_required": alert.ack_required,
+        "respond_by": _time(alert.respond_by),
+        "expires_at": _time(alert.expires_at),
+        "my_ack": ack_json(view.my_ack) if view and view.my_ack else None,
+        "ack_summary": None
+        if summary is None
+        else {
+            "recipients": summary.recipients,
+            "acknowledged": summary.acknowledged,
+            "organizations": [
+                {
+                    "id": str(o.id),
+                    "name": o.name,
+                    "acknowledged_at": _time(o.acknowledged_at),
+                    "outcome": o.outcome.value if o.outcome else None,
+                    "overdue": o.overdue,
+                }
+                for o in summary.organizations
+            ],
+        },
+    }
+
+
+def _cursor(raw: str | None) -> tuple[datetime, uuid.UUID] | None:
+    value = decode_cursor(raw)
+    if value is None:
+        return None
+    try:
+        at, _, alert_id = value.partition("|")
+        return datetime.fromisoformat(at), uuid.UUID(alert_id)
+    except ValueError:
+        raise Invalid(
+            "not a cursor this server gave out",
+            slug="validation-failed",
+            title="Validation failed",
+            errors=(FieldError("query.after", "invalid cursor"),),
+        ) from None
+
+
+async def post_alert(request: web.Request, body: PostAlertRequest) -> web.Response:
+    alert, created = await request.app[SERVICES].alerts.raise_alert(caller(request), body.jws)
+    return web.json_response(
+        {"id": str(alert.id), "recipients": alert.recipients, "organizations": alert.organizations},
+        status=201 if created else 200,
+    )
+
+
+async def list_alerts(request: web.Request, query: AlertListQuery) -> web.Response:
+    views = await request.app[SERVICES].alerts.list_alerts(
+        principal(request), active=query.active, before=_cursor(query.after), limit=query.limit
+    )
+    next_cursor = None
+    if len(views) == query.limit:
+        last = views[-1].alert
+        next_cursor = encode_cursor(f"{last.created_at.isoformat()}|{last.id}")
+    return web.json_response(
+        {"alerts": [alert_json(v.alert, v) for v in views], "next": next_cursor}
+    )
+
+
+async def get_alert(request: web.Request) -> web.Response:
+    view = await request.app[SERVICES].alerts.get_alert(principal(request), path_uuid(request))
+    return web.json_response(alert_json(view.alert, view))
+
+
+async def acknowledge_alert(request: web.Request, body: AckRequest) -> web.Response:
+    ack = await request.app[SERVICES].alerts.acknowledge(
+        caller(request), path_uuid(request), body.outcome, body.note, body.seizure_message_id
+    )
+    return web.json_response(
+        {"acknowledged_at": rfc3339(ack.acknowledged_at), "outcome": ack.outcome.value}
+    )
+
+
+def _preferences_json(request: web.Request, prefs: object) -> dict[str, object]:
+    notifications = request.app[SERVICES].alerts.notifications
+    return {
+        "email": getattr(prefs, "email", None),
+        "alerts": getattr(prefs, "alerts", True),
+        "reminders": getattr(prefs, "reminders", True),
+        "email_enabled": notifications.enabled,
+    }
+
+
+async def get_notification_preferences(request: web.Request) -> web.Response:
+    prefs = await request.app[SERVICES].alerts.notifications.preferences(principal(request))
+    return web.json_response(_preferences_json(request, prefs))
+
+
+async def update_notification_preferences(
+    request: web.Request, body: UpdateNotificationPreferences
+) -> web.Response:
+    prefs = await request.app[SERVICES].alerts.notifications.update_preferences(
+        caller(request), alerts=body.alerts, reminders=body.reminders
+    )
+    return web.json_response(_preferences_json(request, prefs))

@@ -1,0 +1,127 @@
+"""The live dispatcher: bus notices in, frames to this process's sockets out.
+
+Services publish events to `LocalEvents` after they commit; `EventPublisher` turns each into a
+small notice on the bus (in-process or Redis). Every process's bus listener hands each notice
+to `LiveDispatcher.handle`, which decides per local subscriber with the same policy as HTTP
+(`services/live.py`: membership, observers never get TLP:AMBER+STRICT or TLP:RED, hidden
+messages without their JWS) and reads content from the database once per event, not per socket.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Iterable
+
+from cencomm.domain.events import (
+    AlertAcknowledged,
+    AlertOverdue,
+    AlertRaised,
+    LiveEvent,
+    MembershipChange,
+    MembershipChanged,
+    MessageFrame,
+    MessageHidden,
+    MessagePosted,
+    SessionRevoked,
+)
+from cencomm.domain.ids import SessionId, UserId
+from cencomm.domain.users import Principal
+from cencomm.realtime.hub import Hub, Subscription
+from cencomm.services.alerts import AlertService
+from cencomm.services.live import LiveService
+from cencomm.web.handlers.alerts import alert_json
+from cencomm.web.handlers.messages import message_json
+
+logger = logging.getLogger(__name__)
+
+
+class LiveDispatcher:
+    """Turns events into frames for the local sockets; `handle` is the bus handler."""
+
+    def __init__(self, hub: Hub, live: LiveService, alerts: AlertService) -> None:
+        self.hub = hub
+        self.live = live
+        self.alerts = alerts
+        # The principal each socket authenticated as (its resume and gap reads use it).
+        self.principals: weakref.WeakKeyDictionary[Subscription, Principal] = (
+            weakref.WeakKeyDictionary()
+        )
+        # Sockets past their auth frame (they close themselves when their subscription closes).
+        self.sockets: weakref.WeakSet[object] = weakref.WeakSet()
+
+    def _readers(self, subs: Iterable[Subscription]) -> dict[UserId, SessionId]:
+        return {sub.user_id: sub.session_id for sub in subs}
+
+    async def handle(self, event: LiveEvent) -> None:
+        if isinstance(event, MessagePosted):
+            await self._message_posted(event)
+        elif isinstance(event, MessageHidden):
+            await self._message_hidden(event)
+        elif isinstance(event, MembershipChanged):
+            await self._membership(event)
+        elif isinstance(event, SessionRevoked):
+            self.hub.close_sessions(event.session_ids)
+        elif isinstance(event, AlertRaised):
+            await self._alert_raised(event)
+        elif isinstance(event, AlertAcknowledged):
+            if self.hub.connected:
+                watchers = await self.alerts.ack_watchers(event.alert_id, event.organization_id)
+                self.hub.deliver(watchers, event.to_frame())
+        elif isinstance(event, AlertOverdue):
+            self.hub.deliver(event.notify_ids, event.to_frame())
+
+    async def _message_posted(self, event: MessagePosted) -> None:
+        subs = self.hub.subscriptions_for_group(event.group_id)
+        if not subs:
+            return
+        views = await self.live.message_for_readers(
+            event.group_id, event.message_id, self._readers(subs)
+        )
+        frames: dict[bool, MessageFrame] = {}
+        # Sockets that followed the group during the read get it from their own catch-up.
+        for sub in self.hub.subscriptions_for_group(event.group_id):
+            view = views.get(sub.user_id)
+            if view is None:
+                continue  # may not read it (membership, handling code): skipped, never sent
+            frame = frames.get(view.show_jws)
+            if frame is None:
+                frame = frames[view.show_jws] = event.to_frame(message_json(view))
+            self.hub.deliver(sub, frame)
+
+    async def _message_hidden(self, event: MessageHidden) -> None:
+        subs = self.hub.subscriptions_for_group(event.group_id)
+        if not subs:
+            return
+        views = await self.live.message_for_readers(
+            event.group_id, event.message_id, self._readers(subs)
+        )
+        frame = event.to_frame()
+        for sub in self.hub.subscriptions_for_group(event.group_id):
+            if sub.user_id in views:
+                self.hub.deliver(sub, frame)
+
+    async def _membership(self, event: MembershipChanged) -> None:
+        connected = self.hub.connected_users(event.user_ids)
+        if not connected:
+            return
+        if event.change is MembershipChange.ADDED:
+            self.hub.follow_group(connected, event.group_id)
+            self.hub.deliver(connected, event.to_frame())
+            return
+        subs = [s for u in connected for s in self.hub.subscriptions_for_user(u)]
+        still = await self.live.still_reading(event.group_id, self._readers(subs))
+        lost = connected - still  # e.g. still a member through their organisation: unchanged
+        self.hub.unfollow_group(lost, event.group_id)  # frames already queued are skipped too
+        self.hub.deliver(lost, event.to_frame())
+
+    async def _alert_raised(self, event: AlertRaised) -> None:
+        connected = self.hub.connected_users(event.recipient_ids)
+        if not connected:
+            return
+        alert = await self.alerts.alert_for_delivery(event.alert_id)
+        if alert is None:
+            return
+        self.hub.deliver(connected, event.to_frame(alert_json(alert)))
+        # They were connected when it arrived: no e-mail for them (services/notifications.py).
+        await self.alerts.mark_delivered(event.alert_id, sorted(connected, key=str))
