@@ -1,4 +1,4 @@
-"""The `cencomm` command line: serve, migrate, create-admin, demo-seed, audit verify."""
+"""The `cencomm` command line: serve, migrate, create-admin, demo-seed, audit, keys rotate."""
 
 from __future__ import annotations
 
@@ -74,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a tree head saved earlier (GET /audit/tree-head): the log must still contain it",
     )
+    keys = commands.add_parser("keys", help="server key tools")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    key_commands.add_parser(
+        "rotate",
+        help="add a new attachment master key and re-wrap every blob key (blobs untouched)",
+    )
     add_client_parser(commands)
     return parser
 
@@ -119,4 +125,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(commands.demo_seed(settings))
     if args.command == "audit" and args.audit_command == "verify":
         return asyncio.run(commands.audit_verify(settings, args.since_tree_head))
+    if args.command == "keys" and args.keys_command == "rotate":
+        return asyncio.run(commands.keys_rotate(settings))
     raise CommandError(f"unknown command {args.command}")  # argparse prevents this

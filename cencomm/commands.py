@@ -16,16 +16,24 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cencomm.app import create_app
 from cencomm.cli import EXIT_OK, CommandError
+from cencomm.crypto.blobcrypt import BlobCorrupted
 from cencomm.demo import DEMO_PASSWORD, seed_demo
 from cencomm.domain.clock import SystemClock
 from cencomm.domain.errors import CencommError
 from cencomm.domain.users import Caller, OrganizationKind, Role
+from cencomm.services.attachment_blobs import BlobVault
+from cencomm.services.attachment_upkeep import rewrap_blob_keys
 from cencomm.services.audit_verify import load_tree_head, verify_log
 from cencomm.services.container import Services, build_services
 from cencomm.services.directory import NewUser
 from cencomm.settings import Settings, admin_password_from_environment
 from cencomm.storage.db import Database
-from cencomm.storage.keyring import load_audit_public_keys, load_or_create_server_keys
+from cencomm.storage.keyring import (
+    load_audit_public_keys,
+    load_or_create_name_key,
+    load_or_create_server_keys,
+    rotate_master_key,
+)
 from cencomm.storage.migrate import upgrade
 from cencomm.storage.users import OrganizationStore
 
@@ -184,4 +192,29 @@ async def audit_verify(settings: Settings, since_tree_head: Path | None = None) 
     if since is not None:
         summary += f"; matches the saved tree head at size {since.tree_size}"
     sys.stdout.write(summary + "\n")
+    return EXIT_OK
+
+
+async def keys_rotate(settings: Settings) -> int:
+    """Add a new attachment master key, then re-wrap every blob key under it.
+
+    Blob files are not rewritten. Old master keys stay in keys/master/ (so a rotation that
+    stopped half way can simply be run again); delete one only once no blob names it.
+    """
+    _prepare_data_dir(settings)
+    kid = rotate_master_key(settings.data.dir)
+    vault = BlobVault(settings.data.dir, load_or_create_name_key(settings.data.dir))
+    db = Database(settings.database_url, settings.database)
+    try:
+        report = await rewrap_blob_keys(db, vault)
+    except (OSError, OperationalError, DBAPIError) as exc:
+        raise CommandError(f"database {_safe_url(settings.database_url)}: {exc}") from None
+    except BlobCorrupted as exc:
+        raise CommandError(f"cannot re-wrap a blob key: {exc}") from None
+    finally:
+        await db.dispose()
+    sys.stdout.write(
+        f"new attachment master key {kid}; re-wrapped {report.rewrapped} of {report.total} "
+        "blob keys\n"
+    )
     return EXIT_OK

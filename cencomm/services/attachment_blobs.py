@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +41,7 @@ class Download:
     size: int
     span: tuple[int, int] | None
     body: bytes | None
-    stream: AsyncIterator[bytes] | None
+    stream: AsyncGenerator[bytes, None] | None
 
 
 class BlobVault:
@@ -95,7 +95,7 @@ class BlobVault:
 
     async def stream(
         self, reader: BlobReader, first: int, last: int, *, whole: bool, sha256: str = ""
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         """Plaintext [first, last] in pieces of about 1 MiB, each authenticated before it is
         yielded; a whole-file stream also checks the final chunk before its last piece.
         Raises BlobCorrupted mid-stream: the sender must then abort, not end cleanly."""

@@ -86,6 +86,7 @@ def unexpected_files(data_dir: Path) -> list[str]:
 
 
 def blob_files(data_dir: Path) -> list[Path]:
+    root = data_dir / "blobs"
     return sorted(
-        p for p in (data_dir / "blobs").rglob("*") if p.is_file() and "tmp" not in p.parts
+        p for p in root.rglob("*") if p.is_file() and p.relative_to(root).parts[0] != "tmp"
     )

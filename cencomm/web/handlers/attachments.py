@@ -219,17 +219,25 @@ async def download_attachment(request: web.Request, query: DownloadQuery) -> web
     first, last = span if span else (0, download.size - 1)
     if span is not None:
         headers["Content-Range"] = f"bytes {first}-{last}/{download.size}"
-    response = web.StreamResponse(status=206 if span else 200, headers=headers)
-    response.content_length = last - first + 1
-    await response.prepare(request)
+    stream = download.stream
     try:
-        async for piece in download.stream:
-            await response.write(piece)
-    except AttachmentCorrupted:
-        # Headers and part of the body are out: the only honest signal left is to cut the
-        # connection, so the client sees a short body rather than a complete-looking file.
-        if request.transport is not None:
-            request.transport.abort()
-        raise ConnectionResetError("attachment failed its integrity check mid-stream") from None
+        # The first piece is read (and authenticated) before the headers go out, so a blob
+        # damaged there still gets a proper problem answer.
+        first_piece = await anext(stream, b"")
+        response = web.StreamResponse(status=206 if span else 200, headers=headers)
+        response.content_length = last - first + 1
+        await response.prepare(request)
+        try:
+            await response.write(first_piece)
+            async for piece in stream:
+                await response.write(piece)
+        except AttachmentCorrupted:
+            # Headers and part of the body are out: the only honest signal left is to cut the
+            # connection, so the client sees a short body, never a complete-looking file.
+            if request.transport is not None:
+                request.transport.abort()
+            raise ConnectionResetError("attachment failed its integrity check") from None
+    finally:
+        await stream.aclose()
     await response.write_eof()
     return response
