@@ -22,24 +22,22 @@ from cencomm.domain.alerts import (
     check_outcome_move,
     check_targets_allowed,
     may_see_summary,
-    unknown_recipient,
 )
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
-from cencomm.domain.envelopes import OBSERVER_WITHHELD, Envelope, MessageType, check_claims
+from cencomm.domain.envelopes import Envelope, MessageType, check_claims
 from cencomm.domain.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from cencomm.domain.events import AlertAcknowledged, AlertRaised
-from cencomm.domain.groups import GroupRole
 from cencomm.domain.ids import AlertId, UserId, new_id
 from cencomm.domain.messages import may_read
 from cencomm.domain.notifications import MailKind
 from cencomm.domain.users import Caller, Principal, Role, clean_text
+from cencomm.services.alert_recipients import resolve_recipients
 from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
 from cencomm.services.groups import GroupService
 from cencomm.services.notifications import NotificationService
 from cencomm.storage.alerts import AlertStore
-from cencomm.storage.audience import AudienceMember, AudienceStore
 from cencomm.storage.db import Database
 from cencomm.storage.keys import SigningKeyStore
 from cencomm.storage.messages import MessageStore
@@ -141,7 +139,7 @@ class AlertService:
                 original = await store.find(existing[0])
                 assert original is not None  # noqa: S101 - just found by cid
                 return original, False
-            recipients = await self._resolve(session, principal, envelope)
+            recipients = await resolve_recipients(session, self._groups, principal, envelope)
             alert = await self._store(
                 session, caller, principal, envelope, jws, parsed.kid, digest, recipients, now
             )
@@ -149,60 +147,6 @@ class AlertService:
         for start in range(0, len(ids), NOTICE_CHUNK):
             self._publisher.publish(AlertRaised(alert.id, tuple(ids[start : start + NOTICE_CHUNK])))
         return alert, True
-
-    async def _resolve(
-        self, session: AsyncSession, principal: Principal, envelope: Envelope
-    ) -> list[Recipient]:
-        """The users the targets reach now, within the sender's rights and the handling code."""
-        to = envelope.to
-        assert to is not None  # noqa: S101 - alerts always have targets
-        audience = AudienceStore(session)
-        reached: dict[UserId, AudienceMember] = {}
-        group_observer: dict[UserId, bool] = {}
-
-        def add(member: AudienceMember, only_observes: bool) -> None:
-            reached.setdefault(member.user_id, member)
-            group_observer[member.user_id] = group_observer.get(member.user_id, True) and (
-                only_observes
-            )
-
-        for index, raw in enumerate(to.groups):
-            try:
-                access = await self._groups.access(session, principal, uuid.UUID(raw))
-            except NotFound:
-                raise unknown_recipient(f"to.groups[{index}]", "no such group") from None
-            if not principal.is_staff:
-                access.ensure_can_post()  # officers and analysts: groups they post in
-            for member in await audience.group_members(access.group.id):
-                add(member, member.group_role is GroupRole.OBSERVER)
-        if to.organizations:
-            wanted = [uuid.UUID(o) for o in to.organizations]
-            found = await audience.existing_organizations(wanted)
-            for index, org in enumerate(wanted):
-                if org not in found:
-                    raise unknown_recipient(f"to.organizations[{index}]", "no such organisation")
-            for member in await audience.organization_users(wanted):
-                add(member, False)
-        if to.regions:
-            for member in await audience.region_users(to.regions):
-                add(member, False)
-        if to.all:
-            for member in await audience.everyone():
-                add(member, False)
-        withheld = envelope.hc in OBSERVER_WITHHELD
-        recipients = []
-        for user_id, member in reached.items():
-            if user_id == principal.user_id:
-                continue
-            observer = member.role is Role.OBSERVER or group_observer[user_id]
-            if withheld and observer:
-                continue  # observers never receive TLP:AMBER+STRICT or TLP:RED content
-            recipients.append(Recipient(user_id, member.organization_id, not observer))
-        if not recipients:
-            raise _invalid(
-                "no-recipients", "No recipients", "jws.payload.to", "the targets reach nobody"
-            )
-        return sorted(recipients, key=lambda r: str(r.user_id))
 
     async def _store(
         self,
