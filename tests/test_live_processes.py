@@ -1,0 +1,214 @@
+"""Two real server processes on one PostgreSQL database and Redis: an event posted to one
+reaches a socket on the other.
+
+Needs PostgreSQL (`CENCOMM_TEST_DATABASE_URL`'s server, else 127.0.0.1:5432 as postgres) and
+Redis (`CENCOMM_TEST_REDIS_URL`, default redis://127.0.0.1:6379/0). Without them the test is
+skipped, except in CI (`CI` set), where a missing service fails it loudly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from cencomm.crypto.jws import sign_compact
+from cencomm.crypto.keys import b64url_encode, jwk_thumbprint, raw_public_key
+
+PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
+LOCAL_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = os.environ.get("CENCOMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+PASSWORD = "correct horse battery staple"
+WAIT = 30.0
+DRAINS: list[asyncio.Task[None]] = []
+
+
+def _unavailable(what: str, exc: BaseException) -> None:
+    message = f"{what} is not reachable ({type(exc).__name__}: {exc})"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture
+async def scratch_database() -> AsyncIterator[str]:
+    base = PG_URL or LOCAL_PG
+    name = f"cencomm_live_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # any failure: no PostgreSQL here
+        await admin.dispose()
+        _unavailable(f"PostgreSQL at {make_url(base).render_as_string()}", exc)
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        await client.ping()
+    except Exception as exc:  # any failure: no Redis here
+        _unavailable(f"Redis at {REDIS_URL}", exc)
+    finally:
+        await client.aclose()
+    return REDIS_URL
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _serve(env: dict[str, str], port: int) -> asyncio.subprocess.Process:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cencomm",
+        "serve",
+        "--port",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    while True:  # the server says when it listens
+        line = await asyncio.wait_for(proc.stderr.readline(), timeout=60)
+        assert line, "server exited before listening"
+        if b"Running on" in line:
+            DRAINS.append(asyncio.create_task(_drain(proc.stderr)))  # keep its logs flowing
+            return proc
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    while await stream.readline():
+        pass
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGINT)
+        await asyncio.wait_for(proc.wait(), timeout=30)
+
+
+class Api:
+    def __init__(self, http: aiohttp.ClientSession, port: int) -> None:
+        self.http = http
+        self.base = f"http://127.0.0.1:{port}/api/v1"
+
+    async def call(self, method: str, path: str, token: str | None = None, **body: Any) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with self.http.request(
+            method, self.base + path, json=body or None, headers=headers
+        ) as resp:
+            data = await resp.json(content_type=None)
+            assert resp.status < 300, (method, path, resp.status, data)
+            return data
+
+
+async def test_a_post_to_one_process_reaches_a_socket_on_another(
+    tmp_path: Path, scratch_database: str, redis_url: str
+) -> None:
+    (tmp_path / "none.toml").write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CENCOMM_")}
+    env.update(
+        CENCOMM_CONFIG=str(tmp_path / "none.toml"),
+        CENCOMM_DATA_DIR=str(tmp_path / "data"),  # shared: both verify the same token keys
+        CENCOMM_DATABASE_URL=scratch_database,
+        CENCOMM_BUS_URL=redis_url,
+        CENCOMM_BUS_CHANNEL=f"cencomm-test-{uuid.uuid4().hex}",
+        CENCOMM_AUTH_ARGON2_TIME_COST="1",
+        CENCOMM_AUTH_ARGON2_MEMORY_KIB="1024",
+        CENCOMM_ALERTS_SWEEP_INTERVAL="0",
+        CENCOMM_LOGGING_ACCESS_LOG="false",
+        CENCOMM_ADMIN_PASSWORD=PASSWORD,
+    )
+    port_a, port_b = _free_port(), _free_port()
+    proc_a = await _serve(env, port_a)  # first alone: it creates the schema and the keys
+    processes = [proc_a]
+    try:
+        admin_cmd = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "cencomm", "create-admin", "--username", "admin", env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        assert await asyncio.wait_for(admin_cmd.wait(), WAIT) == 0
+        processes.append(await _serve(env, port_b))
+        async with aiohttp.ClientSession() as http:
+            a, b = Api(http, port_a), Api(http, port_b)
+            admin = (await a.call("POST", "/auth/login", username="admin", password=PASSWORD))[
+                "access_token"
+            ]
+            org = await a.call(
+                "POST", "/organizations", admin, name="Douane", kind="administration",
+                country="FR", region="EUROPE",
+            )  # fmt: skip
+            tokens = {}
+            for name in ("officer", "watcher"):
+                await a.call(
+                    "POST", "/users", admin, username=name, display_name=name,
+                    organization_id=org["id"], role="officer", password=PASSWORD,
+                )  # fmt: skip
+                login = await b.call("POST", "/auth/login", username=name, password=PASSWORD)
+                tokens[name] = login["access_token"]
+            me = await a.call("GET", "/me", tokens["officer"])
+            watcher = await b.call("GET", "/me", tokens["watcher"])
+            key = Ed25519PrivateKey.generate()
+            raw = raw_public_key(key.public_key())
+            await a.call("POST", "/keys", tokens["officer"], public_key=b64url_encode(raw))
+            group = await a.call("POST", "/groups", admin, code="OP-STOP", name="Operation STOP")
+            await a.call("PATCH", f"/groups/{group['id']}", admin, status="active")
+            for user in (me, watcher):
+                await a.call(
+                    "POST", f"/groups/{group['id']}/members", admin, user_id=user["id"],
+                    role="member",
+                )  # fmt: skip
+
+            async with http.ws_connect(f"http://127.0.0.1:{port_b}/api/v1/ws") as ws:
+                await ws.send_json({"type": "auth", "token": tokens["watcher"]})
+                assert (await ws.receive_json(timeout=WAIT))["type"] == "ready"
+                await ws.send_json({"type": "resume", "groups": {group["id"]: 0}})
+                payload = {
+                    "v": 1, "typ": "text", "cid": str(uuid.uuid4()), "sub": me["id"],
+                    "iat": int(time.time()), "grp": group["id"], "hc": "TLP:GREEN",
+                    "body": {"text": "posted to process A"},
+                }  # fmt: skip
+                jws = sign_compact(payload, key, jwk_thumbprint(raw))
+                posted = await a.call(
+                    "POST", f"/groups/{group['id']}/messages", tokens["officer"], jws=jws
+                )
+                data = await ws.receive_json(timeout=WAIT)
+                assert data["type"] == "message" and data["seq"] == posted["seq"] == 1
+                assert data["message"]["jws"] == jws
+
+                # A logout on process A closes the session's socket on process B.
+                await a.call("POST", "/auth/logout", tokens["watcher"])
+                msg = await ws.receive(timeout=WAIT)
+                assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 4401, msg
+    finally:
+        for proc in processes:
+            await _stop(proc)
+        await asyncio.gather(*DRAINS, return_exceptions=True)
+        DRAINS.clear()
