@@ -9,8 +9,10 @@ messages without their JWS) and reads content from the database once per event, 
 
 from __future__ import annotations
 
+import json
 import logging
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterable
 
 from cencomm.domain.events import (
@@ -23,6 +25,7 @@ from cencomm.domain.events import (
     MessageFrame,
     MessageHidden,
     MessagePosted,
+    ServerFrame,
     SessionRevoked,
 )
 from cencomm.domain.ids import SessionId, UserId
@@ -34,6 +37,8 @@ from cencomm.web.handlers.alerts import alert_json
 from cencomm.web.handlers.messages import message_json
 
 logger = logging.getLogger(__name__)
+
+ENCODED_CACHE = 256  # frames; one frame object goes to many sockets
 
 
 class LiveDispatcher:
@@ -49,6 +54,19 @@ class LiveDispatcher:
         )
         # Sockets past their auth frame (they close themselves when their subscription closes).
         self.sockets: weakref.WeakSet[object] = weakref.WeakSet()
+        # Frame identity → its JSON text, so a frame queued for N sockets is encoded once. The
+        # frame is kept with its text, so its id cannot be reused while it is cached.
+        self._encoded: OrderedDict[int, tuple[ServerFrame, str]] = OrderedDict()
+
+    def encode(self, frame: ServerFrame) -> str:
+        cached = self._encoded.get(id(frame))
+        if cached is not None and cached[0] is frame:
+            return cached[1]
+        text = json.dumps(frame.to_json(), separators=(",", ":"), ensure_ascii=False)
+        self._encoded[id(frame)] = (frame, text)
+        if len(self._encoded) > ENCODED_CACHE:
+            self._encoded.popitem(last=False)
+        return text
 
     def _readers(self, subs: Iterable[Subscription]) -> dict[UserId, SessionId]:
         return {sub.user_id: sub.session_id for sub in subs}

@@ -48,10 +48,6 @@ def _error(status: int, slug: str, detail: str) -> dict[str, Any]:
     return {"type": "error", "problem": problem_body(status, slug, detail=detail)}
 
 
-def _encode(frame: ServerFrame) -> str:
-    return json.dumps(frame.to_json(), separators=(",", ":"), ensure_ascii=False)
-
-
 def check_origin(request: web.Request) -> None:
     """Browsers send `Origin`: only the server's own and `http.allowed_origins` may connect
     (so another site cannot ride a user's session). Clients without `Origin` are not browsers.
@@ -172,7 +168,7 @@ class LiveSocket:
         self.following = False
 
     async def send(self, frame: ServerFrame) -> None:
-        await self.ws.send_str(_encode(frame))
+        await self.ws.send_str(self.dispatcher.encode(frame))
 
     async def load(
         self, group_id: GroupId, after: int, up_to: int | None
