@@ -117,7 +117,7 @@ async def test_serve_answers_then_stops_cleanly_and_restarts_with_same_keys(tmp_
     finally:
         assert await _stop(proc) == 0
     keys = sorted(p.name for p in (tmp_path / "data" / "keys").rglob("*.*"))
-    assert len(keys) == 3
+    assert len(keys) == 4  # token, audit and master keys, and the blob name key
 
     proc = await _serve_until_ready(env, port)
     try:
