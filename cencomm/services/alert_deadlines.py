@@ -142,11 +142,12 @@ class AlertSweeper:
         return len(claimed)
 
     async def keep_sweeping(self) -> None:
-        """The background loop: one sweep every `alerts.sweep_interval` seconds."""
+        """The background loop: one sweep every `alerts.sweep_interval` seconds (the first one
+        an interval after start, when the server is up and migrations are done)."""
         while True:
+            await asyncio.sleep(self._settings.sweep_interval)
             try:
                 await self.sweep_once()
             except Exception:
                 # Task boundary: a failing sweep (database away) must not stop the sweeper.
                 logger.exception("alert deadline sweep failed")
-            await asyncio.sleep(self._settings.sweep_interval)

@@ -238,12 +238,12 @@ class NotificationService:
     async def keep_delivering(self) -> None:
         """The background sender: one pass every `notifications.poll_interval` seconds."""
         while True:
+            await asyncio.sleep(self._settings.poll_interval)
             try:
                 await self.deliver_once()
             except Exception:
                 # Task boundary: a failing pass (database away) must not stop the sender.
                 logger.exception("outbox pass failed")
-            await asyncio.sleep(self._settings.poll_interval)
 
     async def counts(self) -> dict[str, int]:
         async with self._db.read() as session:

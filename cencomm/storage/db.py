@@ -45,9 +45,11 @@ def make_engine(url: str, settings: DatabaseSettings, *, immediate: bool = False
         # Let SQLAlchemy, not the driver, decide when transactions begin (see "begin" below).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # The busy timeout first: switching to (or confirming) WAL waits for other connections'
+        # locks instead of failing at once with "database is locked".
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={busy_timeout}")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
