@@ -22,6 +22,7 @@ from cencomm.domain.policy import Action, authorize
 from cencomm.domain.users import Caller, Principal, Role, normalize_username
 from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
+from cencomm.services.session_cache import SessionCache
 from cencomm.settings import AuthSettings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import ServerKeys
@@ -66,6 +67,7 @@ class AuthService:
         settings: AuthSettings,
         passwords: Passwords,
         publisher: Publisher | None = None,
+        sessions: SessionCache | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -76,6 +78,8 @@ class AuthService:
         # Revoked sessions close their live sockets (4401) through this, after commit.
         self._publisher = publisher
         self._mfa_roles = frozenset(Role(r) for r in settings.mfa_required_roles)
+        # Must be subscribed to the events `publisher` feeds, so revocations drop entries.
+        self._sessions = sessions or SessionCache(0)
 
     # -- login -----------------------------------------------------------------------------
 
@@ -305,8 +309,12 @@ class AuthService:
             )
         except TokenError:
             raise Unauthenticated("invalid or expired access token", slug="invalid-token") from None
-        async with self._db.read() as session:
-            live = await SessionStore(session).find_live(claims.session_id, now)
+        live = self._sessions.get(claims.session_id)
+        if live is None:
+            async with self._db.read() as session:
+                live = await SessionStore(session).find_live(claims.session_id, now)
+            if live is not None:
+                self._sessions.put(live)
         if live is None or live.user_id != claims.user_id:
             raise Unauthenticated("the session has ended", slug="invalid-token")
         return Principal(
@@ -367,6 +375,7 @@ class AuthService:
                     caller, "auth.otp_enable", target_type="user", target_id=principal.user_id
                 ),
             )
+        self._sessions.forget_user(principal.user_id)  # no longer "needs MFA enrolment"
 
     def _mfa_secret(self, credentials: Credentials) -> str:
         if credentials.mfa_secret is None:  # mfa_enabled always comes with a secret

@@ -19,6 +19,7 @@ from cencomm.services.events import LocalEvents
 from cencomm.services.groups import GroupService
 from cencomm.services.health import HealthService
 from cencomm.services.keys import KeyService
+from cencomm.services.session_cache import SessionCache
 from cencomm.services.message_writer import MessageWriter
 from cencomm.services.messaging import MessagingService
 from cencomm.services.notifications import NotificationService
@@ -52,6 +53,8 @@ class Services:
 def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerKeys) -> Services:
     audit = AuditTrail(clock)
     events = LocalEvents()
+    session_cache = SessionCache(settings.auth.session_cache_seconds)
+    events.subscribe(session_cache)
     groups = GroupService(db, clock, audit, events)
     notifications = NotificationService(db, clock, audit, settings.notifications, settings.smtp)
     alerts = AlertService(db, clock, audit, events, groups, notifications)
@@ -82,8 +85,10 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
         keys_ring=keys,
         audit=audit,
         health=HealthService(db),
-        auth=AuthService(db, clock, audit, keys, settings.auth, passwords, events),
-        directory=DirectoryService(db, clock, audit, passwords, events),
+        auth=AuthService(
+            db, clock, audit, keys, settings.auth, passwords, events, session_cache
+        ),
+        directory=DirectoryService(db, clock, audit, passwords, events, session_cache),
         keys=KeyService(db, clock, audit),
         audit_log=AuditLogService(db, clock, audit, keys.audit, settings.audit.origin),
         audit_forwarder=AuditForwarder(db, audit, sinks_from(settings.audit)),

@@ -31,6 +31,7 @@ from cencomm.domain.users import (
 )
 from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
+from cencomm.services.session_cache import SessionCache
 from cencomm.storage.db import Database
 from cencomm.storage.sessions import SessionStore
 from cencomm.storage.users import OrganizationStore, UserStore
@@ -68,11 +69,13 @@ class DirectoryService:
         audit: AuditTrail,
         passwords: Passwords,
         publisher: Publisher | None = None,
+        sessions: SessionCache | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._audit = audit
         self._passwords = passwords
+        self._sessions = sessions
         # Disabling a user closes their live sockets (4401) through this, after commit.
         self._publisher = publisher
 
@@ -224,6 +227,8 @@ class DirectoryService:
             updated = await users.get(user_id)
         if revoked and self._publisher is not None:
             self._publisher.publish(SessionRevoked(tuple(revoked), UserId(user_id)))
+        if self._sessions is not None and updated.role is not current.role:
+            self._sessions.forget_user(user_id)  # the next request carries the new role
         return updated
 
     async def me(self, principal: Principal) -> Me:

@@ -16,7 +16,7 @@ from cencomm.domain.clock import Clock
 from cencomm.domain.envelopes import Envelope, MessageType, check_claims
 from cencomm.domain.errors import FieldError, Invalid, NotFound
 from cencomm.domain.events import MessageHidden
-from cencomm.domain.groups import GroupAccess
+from cencomm.domain.groups import GroupAccess, access_for
 from cencomm.domain.ids import GroupId, MessageId, new_id
 from cencomm.domain.messages import (
     MAX_HIDE_REASON,
@@ -35,9 +35,7 @@ from cencomm.services.message_writer import MessageWriter, PendingPost
 from cencomm.storage.attachments import AttachmentStore
 from cencomm.storage.db import Database
 from cencomm.storage.groups import GroupStore
-from cencomm.storage.keys import SigningKeyStore
-from cencomm.storage.messages import MessageStore
-from cencomm.storage.users import OrganizationStore
+from cencomm.storage.messages import MessageStore, load_post_context
 
 MAX_SEARCH_WORDS = 10
 MAX_WORD_CHARS = 64
@@ -93,10 +91,12 @@ class MessagingService:
             raise NotFound("no such group")
         parsed = parse_compact(jws)
         async with self._db.read() as session:
-            access = await self._groups.access(session, principal, group_id)
+            context = await load_post_context(
+                session, group_id, principal.user_id, principal.organization_id, parsed.kid
+            )
+            access = access_for(principal, context.group, context.role)
             access.ensure_can_post()
-            key = await SigningKeyStore(session).find(parsed.kid)
-            org = await OrganizationStore(session).get(principal.organization_id)
+            key = context.key
             reply_to = parsed.payload.get("reply_to")
             reply_ok = True
             if isinstance(reply_to, str):
@@ -136,7 +136,7 @@ class MessagingService:
                 "unknown-typ", "Unknown type", "jws.payload.typ", "alerts are posted to /alerts"
             )
         if envelope.seizure is not None:
-            check_reporting_country(envelope.seizure, org.country)
+            check_reporting_country(envelope.seizure, context.org_country)
         if not reply_ok:
             raise _invalid(
                 "invalid-reply",
@@ -145,7 +145,8 @@ class MessagingService:
                 "reply_to is not a message of this group",
             )
         attachment_ids = await self._attachments_of(group_id, envelope)
-        pending = self._pending(caller, principal, access, envelope, jws, parsed.kid, org.region)
+        region = Region(context.org_region) if context.org_region else None
+        pending = self._pending(caller, principal, access, envelope, jws, parsed.kid, region)
         pending.attachment_ids = attachment_ids
         return await self.writer.submit(pending)
 

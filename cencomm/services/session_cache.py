@@ -1,0 +1,55 @@
+"""A short-lived cache of live sessions, so each request does not re-read its session row.
+
+Revocation still takes effect at once in this process: every revocation publishes
+`SessionRevoked`, and the cache, subscribed to the same events, drops that user's entries before
+the revoking request answers. Other processes learn it from the bus or, at the latest, when
+their entry expires (`auth.session_cache_seconds`, default 1 s; 0 turns the cache off).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from cencomm.domain.events import SessionRevoked
+from cencomm.services.events import Event
+from cencomm.storage.sessions import LiveSession
+
+MAX_ENTRIES = 100_000
+
+
+class SessionCache:
+    def __init__(self, ttl_seconds: float) -> None:
+        self._ttl = ttl_seconds
+        self._entries: dict[uuid.UUID, tuple[LiveSession, float]] = {}
+
+    def get(self, session_id: uuid.UUID) -> LiveSession | None:
+        entry = self._entries.get(session_id)
+        if entry is None:
+            return None
+        live, expires = entry
+        if time.monotonic() >= expires:
+            del self._entries[session_id]
+            return None
+        return live
+
+    def put(self, live: LiveSession) -> None:
+        if self._ttl <= 0:
+            return
+        if len(self._entries) >= MAX_ENTRIES:
+            self._entries.clear()  # crude but bounded; entries live a second anyway
+        self._entries[live.session_id] = (live, time.monotonic() + self._ttl)
+
+    def forget_user(self, user_id: uuid.UUID) -> None:
+        """Drop a user's sessions after a change to what their principal carries (role, MFA)."""
+        for session_id in [
+            sid for sid, (live, _) in self._entries.items() if live.user_id == user_id
+        ]:
+            del self._entries[session_id]
+
+    def publish(self, event: Event) -> None:
+        """Listener on the service events: drop every session of a user whose session ended."""
+        if isinstance(event, SessionRevoked):
+            for session_id in event.session_ids:
+                self._entries.pop(session_id, None)
+            self.forget_user(event.user_id)
