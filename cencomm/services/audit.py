@@ -49,8 +49,13 @@ class AppendSignal:
         sync.info[_PENDING] += 1
 
     def _after_commit(self, sync: Session) -> None:
-        self._pending += sync.info.get(_PENDING, 0)
+        count = sync.info.get(_PENDING, 0)
         sync.info[_PENDING] = 0
+        self.committed(count)
+
+    def committed(self, count: int) -> None:
+        """`count` entries were committed outside a watched session (the batched writer)."""
+        self._pending += count
         if self._pending >= self._threshold:
             self.notify()
 
@@ -79,15 +84,20 @@ class AuditTrail:
         """
         return (await self.append_many(session, [record]))[0]
 
-    async def append_many(
-        self, session: AsyncSession, records: Sequence[AuditRecord]
-    ) -> list[AuditEntry]:
-        """Append several entries in one statement (the batched message writer uses this)."""
+    @staticmethod
+    def check_details(records: Sequence[AuditRecord]) -> None:
+        """Refuse oversized details (a programming error, never user input)."""
         for record in records:
             if len(json.dumps(record.details, default=str)) > MAX_DETAILS_BYTES:
                 raise ValueError(
                     f"audit details of {record.action} exceed {MAX_DETAILS_BYTES} bytes"
                 )
+
+    async def append_many(
+        self, session: AsyncSession, records: Sequence[AuditRecord]
+    ) -> list[AuditEntry]:
+        """Append several entries in one statement."""
+        self.check_details(records)
         entries = await AuditStore(session).append_many(records, at=self._clock.now())
         for _ in entries:
             self.signal.watch(session)

@@ -22,7 +22,7 @@ from cencomm.domain.policy import Action, authorize
 from cencomm.domain.users import Caller, Principal, Role, normalize_username
 from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
-from cencomm.services.session_cache import SessionCache
+from cencomm.services.session_cache import SessionCache, VerifiedTokens
 from cencomm.settings import AuthSettings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import ServerKeys
@@ -80,6 +80,7 @@ class AuthService:
         self._mfa_roles = frozenset(Role(r) for r in settings.mfa_required_roles)
         # Must be subscribed to the events `publisher` feeds, so revocations drop entries.
         self._sessions = sessions or SessionCache(0)
+        self._verified = VerifiedTokens()
 
     # -- login -----------------------------------------------------------------------------
 
@@ -303,12 +304,17 @@ class AuthService:
             Unauthenticated: for any defect (the reason is not disclosed to the client).
         """
         now = self._clock.now()
-        try:
-            claims = verify_access_token(
-                token, self._keys.token_keys, issuer=self._settings.issuer, now=now
-            )
-        except TokenError:
-            raise Unauthenticated("invalid or expired access token", slug="invalid-token") from None
+        claims = self._verified.get(token, now.timestamp())
+        if claims is None:
+            try:
+                claims = verify_access_token(
+                    token, self._keys.token_keys, issuer=self._settings.issuer, now=now
+                )
+            except TokenError:
+                raise Unauthenticated(
+                    "invalid or expired access token", slug="invalid-token"
+                ) from None
+            self._verified.put(token, claims)
         live = self._sessions.get(claims.session_id)
         if live is None:
             async with self._db.read() as session:

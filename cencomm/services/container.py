@@ -19,11 +19,11 @@ from cencomm.services.events import LocalEvents
 from cencomm.services.groups import GroupService
 from cencomm.services.health import HealthService
 from cencomm.services.keys import KeyService
-from cencomm.services.session_cache import SessionCache
 from cencomm.services.message_writer import MessageWriter
 from cencomm.services.messaging import MessagingService
 from cencomm.services.notifications import NotificationService
 from cencomm.services.scanner import make_scanner
+from cencomm.services.session_cache import SessionCache
 from cencomm.settings import Settings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import ServerKeys, load_or_create_name_key

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection
 
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
@@ -29,9 +29,14 @@ from cencomm.domain.ids import GroupId, MessageId
 from cencomm.domain.messages import PostOutcome
 from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
-from cencomm.storage.attachments import AttachmentStore
+from cencomm.storage.audit import append_entries
 from cencomm.storage.db import Database
-from cencomm.storage.messages import MessageStore
+from cencomm.storage.message_batch import (
+    find_by_cids,
+    index_for_search,
+    insert_messages,
+    take_seqs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -131,8 +136,10 @@ class MessageWriter:
         now = self._clock.now()
         outcomes: dict[int, PostOutcome | CencommError] = {}
         posted: list[MessagePosted] = []
-        async with self._db.begin() as session:
-            await self._write(session, batch, now, outcomes, posted)
+        audited = await self._db.run_write(
+            lambda connection: self._write(connection, batch, now, outcomes, posted)
+        )
+        self._audit.signal.committed(audited)
         for i, post in enumerate(batch):
             if post.future.done():
                 continue
@@ -144,16 +151,19 @@ class MessageWriter:
         for event in posted:
             self._publisher.publish(event)
 
-    async def _write(
+    def _write(
         self,
-        session: AsyncSession,
+        connection: Connection,
         batch: list[PendingPost],
         now: datetime,
         outcomes: dict[int, PostOutcome | CencommError],
         posted: list[MessagePosted],
-    ) -> None:
-        store = MessageStore(session)
-        existing = await store.find_by_cids({(p.sender_id, p.cid) for p in batch})
+    ) -> int:
+        """The whole transaction, synchronous: one hop to the database for the batch.
+
+        Returns the number of audit entries written.
+        """
+        existing = find_by_cids(connection, {(p.sender_id, p.cid) for p in batch})
         fresh: dict[tuple[uuid.UUID, str], int] = {}  # first new post of each (sender, cid)
         by_group: dict[uuid.UUID, list[int]] = defaultdict(list)
         for i, post in enumerate(batch):
@@ -178,7 +188,7 @@ class MessageWriter:
         records: list[AuditRecord] = []
         links: list[tuple[uuid.UUID, uuid.UUID]] = []
         for group_id, indexes in by_group.items():
-            last = await store.take_seqs(group_id, len(indexes))
+            last = take_seqs(connection, group_id, len(indexes))
             if last is None:
                 for i in indexes:
                     outcomes[i] = Conflict("the group is not active", slug="group-not-active")
@@ -217,11 +227,10 @@ class MessageWriter:
                 )
                 outcomes[i] = PostOutcome(message_id, seq, now, created=True)
                 posted.append(MessagePosted(GroupId(group_id), seq, MessageId(message_id)))
-        await store.insert_many(rows)
-        await store.insert_seizures(reports, items)
-        await store.index_for_search(search)
-        await AttachmentStore(session).link_messages(links)
-        await self._audit.append_many(session, records)
+        insert_messages(connection, rows, reports, items, links)
+        index_for_search(connection, search)
+        self._audit.check_details(records)
+        append_entries(connection, records, now)
 
         # Repeats of a post that is new in this very batch: same JWS → its outcome.
         for i, post in enumerate(batch):
@@ -235,3 +244,4 @@ class MessageWriter:
                 outcomes[i] = _duplicate_cid()
             else:
                 outcomes[i] = original
+        return len(records)

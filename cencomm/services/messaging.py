@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cencomm.crypto.jws import parse_compact, verify_signature
@@ -35,7 +37,12 @@ from cencomm.services.message_writer import MessageWriter, PendingPost
 from cencomm.storage.attachments import AttachmentStore
 from cencomm.storage.db import Database
 from cencomm.storage.groups import GroupStore
-from cencomm.storage.messages import MessageStore, load_post_context
+from cencomm.storage.messages import (
+    MessageStore,
+    PostContext,
+    load_post_context,
+    message_in_group,
+)
 
 MAX_SEARCH_WORDS = 10
 MAX_WORD_CHARS = 64
@@ -90,22 +97,24 @@ class MessagingService:
         if principal is None:
             raise NotFound("no such group")
         parsed = parse_compact(jws)
-        async with self._db.read() as session:
-            context = await load_post_context(
-                session, group_id, principal.user_id, principal.organization_id, parsed.kid
+        reply_to = parsed.payload.get("reply_to")
+        reply_id: uuid.UUID | None = None
+        if isinstance(reply_to, str):
+            with contextlib.suppress(ValueError):  # malformed: check_claims names it
+                reply_id = uuid.UUID(reply_to)
+
+        def read(connection: Connection) -> tuple[PostContext, bool]:
+            context = load_post_context(
+                connection, group_id, principal.user_id, principal.organization_id, parsed.kid
             )
-            access = access_for(principal, context.group, context.role)
-            access.ensure_can_post()
-            key = context.key
-            reply_to = parsed.payload.get("reply_to")
-            reply_ok = True
-            if isinstance(reply_to, str):
-                try:
-                    reply_ok = await MessageStore(session).exists_in_group(
-                        uuid.UUID(reply_to), group_id
-                    )
-                except ValueError:
-                    reply_ok = True  # malformed: check_claims names it
+            in_group = reply_id is None or message_in_group(connection, reply_id, group_id)
+            return context, in_group
+
+        # One hop to the database for everything posting reads (the hot path).
+        context, reply_ok = await self._db.run_read(read)
+        access = access_for(principal, context.group, context.role)
+        access.ensure_can_post()
+        key = context.key
         claimed_sub = parsed.payload.get("sub")
         if key is None or str(key.user_id) != claimed_sub:
             raise _invalid(

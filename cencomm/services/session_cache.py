@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 
+from cencomm.crypto.tokens import AccessClaims
 from cencomm.domain.events import SessionRevoked
 from cencomm.services.events import Event
 from cencomm.storage.sessions import LiveSession
@@ -53,3 +54,27 @@ class SessionCache:
             for session_id in event.session_ids:
                 self._entries.pop(session_id, None)
             self.forget_user(event.user_id)
+
+
+class VerifiedTokens:
+    """Access tokens whose signature and claims already verified, until they expire.
+
+    The same token string verifies the same way until `exp`, so checking its Ed25519 signature
+    again on every request is wasted work. Sessions are still checked (SessionCache).
+    """
+
+    def __init__(self, max_entries: int = 20_000) -> None:
+        self._max = max_entries
+        self._claims: dict[str, AccessClaims] = {}
+
+    def get(self, token: str, now: float) -> AccessClaims | None:
+        claims = self._claims.get(token)
+        if claims is not None and not claims.issued_at <= now < claims.expires_at:
+            del self._claims[token]
+            return None
+        return claims
+
+    def put(self, token: str, claims: AccessClaims) -> None:
+        if len(self._claims) >= self._max:
+            self._claims.clear()
+        self._claims[token] = claims

@@ -4,7 +4,7 @@ and the message links whose handling codes decide who may download."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -231,11 +231,3 @@ class AttachmentStore:
         """Every group's attachment of this content (to report an infection to each group)."""
         rows = await self._session.execute(self._select().where(AttachmentRow.sha256 == sha256))
         return [_attachment(row) for row in rows]
-
-    async def link_messages(self, links: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
-        """(message id, attachment id) pairs, written with the messages themselves."""
-        if links:
-            await self._session.execute(
-                insert(MessageAttachmentRow),
-                [{"message_id": m, "attachment_id": a} for m, a in links],
-            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cencomm.domain.audit import AuditEntry, AuditFilter, AuditRecord
@@ -23,55 +23,10 @@ class AuditStore:
         return (await self.append_many([record], at))[0]
 
     async def append_many(self, records: Sequence[AuditRecord], at: datetime) -> list[AuditEntry]:
-        """Take the next `len(records)` indexes at once and insert the entries in one statement.
-
-        The UPDATE ... RETURNING locks the sequence row until commit (PostgreSQL row lock;
-        SQLite's single writer), so indexes are dense and follow commit order.
-        """
-        if not records:
-            return []
-        result = await self._session.execute(
-            update(AuditSequence)
-            .where(AuditSequence.id == SEQUENCE_ROW_ID)
-            .values(next_index=AuditSequence.next_index + len(records))
-            .returning(AuditSequence.next_index)
+        """Take the next `len(records)` indexes at once and insert the entries in one statement."""
+        return await self._session.run_sync(
+            lambda sync: append_entries(sync.connection(), records, at)
         )
-        first = result.scalar_one() - len(records)
-        entries = [
-            AuditEntry(
-                index=first + offset,
-                at=at,
-                action=record.action,
-                actor_id=record.actor_id,
-                organization_id=record.organization_id,
-                target_type=record.target_type,
-                target_id=record.target_id,
-                group_id=record.group_id,
-                ip=record.ip,
-                details=record.details,
-            )
-            for offset, record in enumerate(records)
-        ]
-        await self._session.execute(
-            insert(AuditEntryRow),
-            [
-                {
-                    "index": e.index,
-                    "at": e.at,
-                    "action": e.action,
-                    "actor_id": e.actor_id,
-                    "organization_id": e.organization_id,
-                    "target_type": e.target_type,
-                    "target_id": e.target_id,
-                    "group_id": e.group_id,
-                    "ip": e.ip,
-                    "details": e.details,
-                    "leaf_hash": e.leaf_hash(),
-                }
-                for e in entries
-            ],
-        )
-        return entries
 
     async def count(self) -> int:
         """How many entries there are: the last index plus one (indexes are dense)."""
@@ -133,3 +88,58 @@ def to_entry(row: AuditEntryRow) -> AuditEntry:
         ip=row.ip,
         details=dict(row.details),
     )
+
+
+def append_entries(
+    connection: Connection, records: Sequence[AuditRecord], at: datetime
+) -> list[AuditEntry]:
+    """Append entries in the connection's open transaction (sync: the batched message writer
+    runs whole transactions in one hop to the database thread).
+
+    The UPDATE ... RETURNING locks the sequence row until commit (PostgreSQL row lock;
+    SQLite's single writer), so indexes are dense and follow commit order.
+    """
+    if not records:
+        return []
+    result = connection.execute(
+        update(AuditSequence)
+        .where(AuditSequence.id == SEQUENCE_ROW_ID)
+        .values(next_index=AuditSequence.next_index + len(records))
+        .returning(AuditSequence.next_index)
+    )
+    first = result.scalar_one() - len(records)
+    entries = [
+        AuditEntry(
+            index=first + offset,
+            at=at,
+            action=record.action,
+            actor_id=record.actor_id,
+            organization_id=record.organization_id,
+            target_type=record.target_type,
+            target_id=record.target_id,
+            group_id=record.group_id,
+            ip=record.ip,
+            details=record.details,
+        )
+        for offset, record in enumerate(records)
+    ]
+    connection.execute(
+        insert(AuditEntryRow),
+        [
+            {
+                "index": e.index,
+                "at": e.at,
+                "action": e.action,
+                "actor_id": e.actor_id,
+                "organization_id": e.organization_id,
+                "target_type": e.target_type,
+                "target_id": e.target_id,
+                "group_id": e.group_id,
+                "ip": e.ip,
+                "details": e.details,
+                "leaf_hash": e.leaf_hash(),
+            }
+            for e in entries
+        ],
+    )
+    return entries

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -15,9 +16,13 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from cencomm.settings import DatabaseSettings
+
+T = TypeVar("T")
+# Threads (and connections) for synchronous SQLite reads on hot paths.
+READER_THREADS = 2
 
 
 def is_sqlite(url: str) -> bool:
@@ -40,10 +45,16 @@ def make_engine(url: str, settings: DatabaseSettings, *, immediate: bool = False
         # Readers are in autocommit (no BEGIN): nothing to roll back when they are returned.
         pool_reset_on_return="rollback" if immediate else None,
     )
+    _configure_sqlite(engine.sync_engine, settings, immediate=immediate)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, settings: DatabaseSettings, *, immediate: bool) -> None:
+    """Our pragmas on every new connection and, for writers, `BEGIN IMMEDIATE`."""
     synchronous = settings.sqlite_synchronous.upper()
     busy_timeout = int(settings.sqlite_busy_timeout_ms)
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see "begin" below).
         dbapi_connection.isolation_level = None
@@ -58,13 +69,12 @@ def make_engine(url: str, settings: DatabaseSettings, *, immediate: bool = False
 
     if immediate:
 
-        @event.listens_for(engine.sync_engine, "begin")
+        @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     # Readers run in autocommit: each SELECT sees one consistent WAL snapshot of its own, and
     # skipping BEGIN saves a round trip to the driver thread on every read.
-    return engine
 
 
 class Database:
@@ -81,6 +91,39 @@ class Database:
         # In one process, queue SQLite writers on an asyncio lock instead of the busy handler,
         # which polls with growing sleeps; the busy timeout then only covers other processes.
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if is_sqlite(url) else None
+        # Batched writers hand a whole synchronous transaction to one thread in one hop,
+        # instead of one hop per statement through aiosqlite (see `run_write`).
+        self._sync_writer: Engine | None = None
+        self._writer_thread: concurrent.futures.ThreadPoolExecutor | None = None
+        self._sync_reader: Engine | None = None
+        self._reader_threads: concurrent.futures.ThreadPoolExecutor | None = None
+        if is_sqlite(url):
+            self._sync_reader = create_engine(
+                url.replace("sqlite+aiosqlite", "sqlite", 1),
+                connect_args={
+                    "timeout": settings.sqlite_busy_timeout_ms / 1000,
+                    "check_same_thread": False,
+                },
+                pool_size=READER_THREADS,
+                max_overflow=0,
+                pool_reset_on_return=None,
+            )
+            _configure_sqlite(self._sync_reader, settings, immediate=False)
+            self._reader_threads = concurrent.futures.ThreadPoolExecutor(
+                max_workers=READER_THREADS, thread_name_prefix="cencomm-sqlite-reader"
+            )
+            self._sync_writer = create_engine(
+                url.replace("sqlite+aiosqlite", "sqlite", 1),
+                connect_args={
+                    "timeout": settings.sqlite_busy_timeout_ms / 1000,
+                    "check_same_thread": False,
+                },
+                poolclass=StaticPool,
+            )
+            _configure_sqlite(self._sync_writer, settings, immediate=True)
+            self._writer_thread = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="cencomm-sqlite-writer"
+            )
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncSession]:
@@ -91,6 +134,45 @@ class Database:
             session = await stack.enter_async_context(self._writer_sessions())
             await stack.enter_async_context(session.begin())
             yield session
+
+    async def run_write(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` inside one write transaction, committed when it returns.
+
+        On SQLite the whole transaction runs on the writer thread in one hop (under the same
+        in-process write lock as `begin()`); on PostgreSQL through `run_sync` on a pooled
+        connection.
+        """
+        if self._sync_writer is None or self._writer_thread is None:
+            async with self.engine.begin() as connection:
+                return await connection.run_sync(work)
+        engine = self._sync_writer
+
+        def transaction() -> T:
+            with engine.begin() as connection:
+                return work(connection)
+
+        assert self._write_lock is not None  # noqa: S101 - set together with the writer
+        async with self._write_lock:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._writer_thread, transaction
+            )
+
+    async def run_read(self, work: Callable[[Connection], T]) -> T:
+        """Run read-only `work` on a connection in one hop (hot paths: a handful of queries).
+
+        On SQLite a reader thread runs it on a synchronous connection in autocommit; on
+        PostgreSQL `run_sync` on a pooled connection.
+        """
+        if self._sync_reader is None or self._reader_threads is None:
+            async with self.read_engine.connect() as connection:
+                return await connection.run_sync(work)
+        engine = self._sync_reader
+
+        def read() -> T:
+            with engine.connect() as connection:
+                return work(connection)
+
+        return await asyncio.get_running_loop().run_in_executor(self._reader_threads, read)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -104,6 +186,12 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        if self._reader_threads is not None and self._sync_reader is not None:
+            self._reader_threads.submit(self._sync_reader.dispose).result()
+            self._reader_threads.shutdown(wait=True)
+        if self._writer_thread is not None and self._sync_writer is not None:
+            self._writer_thread.submit(self._sync_writer.dispose).result()
+            self._writer_thread.shutdown(wait=True)
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()

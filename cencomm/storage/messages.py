@@ -3,39 +3,38 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    Connection,
     Select,
+    String,
+    Uuid,
     and_,
+    bindparam,
     case,
     false,
     func,
-    insert,
     literal_column,
     or_,
     select,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cencomm.domain.groups import Group, GroupRole
-from cencomm.domain.ids import UserId
+from cencomm.domain.groups import Group, GroupRole, GroupStatus
+from cencomm.domain.ids import GroupId, UserId
 from cencomm.domain.keys import SigningKey
 from cencomm.domain.messages import Sender, StoredMessage
-from cencomm.storage.groups import to_group
 from cencomm.storage.tables import (
     GroupMemberRow,
     GroupRow,
     MessageRow,
     OrganizationRow,
-    SeizureItemRow,
-    SeizureReportRow,
     SigningKeyRow,
     UserRow,
 )
@@ -84,60 +83,6 @@ class MessageStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._is_sqlite = session.get_bind().dialect.name == "sqlite"
-
-    # -- writing (used by the batched writer) ----------------------------------------------
-
-    async def take_seqs(self, group_id: uuid.UUID, count: int) -> int | None:
-        """Reserve `count` seqs of an active group; returns the last one, None if not active.
-
-        The UPDATE locks the group row until commit, so seqs follow commit order with no gap.
-        """
-        result = await self._session.execute(
-            update(GroupRow)
-            .where(GroupRow.id == group_id, GroupRow.status == "active")
-            .values(last_seq=GroupRow.last_seq + count)
-            .returning(GroupRow.last_seq)
-        )
-        return result.scalar_one_or_none()
-
-    async def find_by_cids(
-        self, pairs: Iterable[tuple[uuid.UUID, str]]
-    ) -> dict[tuple[uuid.UUID, str], tuple[uuid.UUID, int, datetime, bytes]]:
-        """Existing messages by (sender, cid): id, seq, created_at, JWS hash."""
-        keys = list(pairs)
-        if not keys:
-            return {}
-        rows = await self._session.execute(
-            select(
-                MessageRow.sender_id,
-                MessageRow.cid,
-                MessageRow.id,
-                MessageRow.seq,
-                MessageRow.created_at,
-                MessageRow.jws_sha256,
-            ).where(tuple_(MessageRow.sender_id, MessageRow.cid).in_(keys))
-        )
-        return {(r[0], r[1]): (r[2], r[3], r[4], r[5]) for r in rows.all()}
-
-    async def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            await self._session.execute(insert(MessageRow), list(rows))
-
-    async def insert_seizures(
-        self, reports: Sequence[dict[str, Any]], items: Sequence[dict[str, Any]]
-    ) -> None:
-        if reports:
-            await self._session.execute(insert(SeizureReportRow), list(reports))
-        if items:
-            await self._session.execute(insert(SeizureItemRow), list(items))
-
-    async def index_for_search(self, entries: Sequence[tuple[uuid.UUID, str]]) -> None:
-        """SQLite keeps an FTS5 table beside; PostgreSQL indexes `search_text` itself."""
-        if entries and self._is_sqlite:
-            await self._session.execute(
-                text("INSERT INTO message_search (search_text, message_id) VALUES (:t, :m)"),
-                [{"t": words, "m": message_id.hex} for message_id, words in entries],
-            )
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -265,15 +210,12 @@ class PostContext:
 _RANK_TO_ROLE = {2: GroupRole.MODERATOR, 1: GroupRole.MEMBER, 0: GroupRole.OBSERVER}
 
 
-async def load_post_context(
-    session: AsyncSession,
-    group_id: uuid.UUID,
-    user_id: uuid.UUID,
-    organization_id: uuid.UUID,
-    kid: str,
-) -> PostContext:
-    """The group, the caller's strongest role in it, the signing key and the caller's
-    organisation, in one round trip instead of four."""
+def _post_context_query() -> Select[Any]:
+    """Built once: the statement's shape never changes, only its parameters."""
+    group_id = bindparam("group_id", type_=Uuid())
+    user_id = bindparam("user_id", type_=Uuid())
+    organization_id = bindparam("organization_id", type_=Uuid())
+    kid = bindparam("kid", type_=String())
     rank = (
         select(
             func.max(
@@ -299,8 +241,17 @@ async def load_post_context(
     def org_column(column: Any) -> Any:
         return select(column).where(OrganizationRow.id == organization_id).scalar_subquery()
 
+    group = GroupRow.__table__.c
     query = select(
-        GroupRow,
+        group.id,
+        group.code,
+        group.name,
+        group.description,
+        group.starts_at,
+        group.ends_at,
+        group.status,
+        group.roster_visible,
+        group.created_at,
         rank,
         key_column(SigningKeyRow.user_id),
         key_column(SigningKeyRow.public_key),
@@ -309,28 +260,76 @@ async def load_post_context(
         key_column(SigningKeyRow.revoked_at),
         org_column(OrganizationRow.country),
         org_column(OrganizationRow.region),
-    ).where(GroupRow.id == group_id)
-    row = (await session.execute(query)).first()
+    ).where(group.id == group_id)
+    return cast("Select[Any]", query)
+
+
+_POST_CONTEXT = _post_context_query()
+
+
+def load_post_context(
+    connection: Connection,
+    group_id: uuid.UUID,
+    user_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    kid: str,
+) -> PostContext:
+    """The group, the caller's strongest role in it, the signing key and the caller's
+    organisation, in one round trip instead of four."""
+    row = (
+        connection.execute(
+            _POST_CONTEXT,
+            {
+                "group_id": group_id,
+                "user_id": user_id,
+                "organization_id": organization_id,
+                "kid": kid,
+            },
+        )
+    ).first()
     if row is None:
         return PostContext(None, None, None, None, None)
-    group_row, role_rank, key_user, key_public, key_label, key_created, key_revoked = row[:7]
+    group = Group(
+        id=GroupId(row[0]),
+        code=row[1],
+        name=row[2],
+        description=row[3],
+        starts_at=row[4],
+        ends_at=row[5],
+        status=GroupStatus(row[6]),
+        roster_visible=row[7],
+        created_at=row[8],
+    )
+    role_rank, key_user, key_public, key_label, key_created, key_revoked = row[9:15]
     key = None
     if key_user is not None:
         key = SigningKey(
             kid=kid,
-            user_id=UserId(key_user),
+            user_id=UserId(_uuid(key_user)),
             public_key=key_public,
             label=key_label,
             created_at=_utc(key_created),
             revoked_at=_utc(key_revoked) if key_revoked else None,
         )
     return PostContext(
-        group=to_group(group_row),
+        group=group,
         role=_RANK_TO_ROLE.get(role_rank) if role_rank is not None else None,
         key=key,
-        org_country=row[7],
-        org_region=row[8],
+        org_country=row[15],
+        org_region=row[16],
     )
+
+
+def message_in_group(connection: Connection, message_id: uuid.UUID, group_id: uuid.UUID) -> bool:
+    found = connection.execute(
+        select(MessageRow.id).where(MessageRow.id == message_id, MessageRow.group_id == group_id)
+    ).first()
+    return found is not None
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    """Scalar subqueries may lose the column type: accept the stored text form too."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def _utc(value: Any) -> datetime:
