@@ -197,6 +197,8 @@ async def test_demo_seed_is_idempotent(tmp_path: Path, database_url: str) -> Non
     code, out, err = await _run(env, "demo-seed")
     assert code == 0, err
     assert "secretariat.admin" in out
+    assert "STOP-2020" in out
+    assert (tmp_path / "data" / "demo-keys" / "officer.fr.pem").stat().st_mode & 0o077 == 0
     code, out, err = await _run(env, "demo-seed")
     assert code == 0, err
     assert "nothing changed" in out
