@@ -17,6 +17,7 @@ class Action(enum.StrEnum):
     MANAGE_DIRECTORY = "directory.manage"  # create organisations and users, change users
     READ_PUBLIC_KEYS = "keys.read"  # a user's signing keys, to verify their messages
     MANAGE_OWN_KEYS = "keys.manage_own"
+    REVOKE_OWN_KEY = "keys.revoke_own"
     REVOKE_ANY_KEY = "keys.revoke_any"
     READ_SELF = "self.read"
     MANAGE_OWN_MFA = "self.mfa"
@@ -34,6 +35,9 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.READ_PUBLIC_KEYS: _ALL_ROLES,
     # Observers are read-only wherever admitted, so they never sign and need no keys.
     Action.MANAGE_OWN_KEYS: _ALL_ROLES - {Role.OBSERVER},
+    # Revoking only takes power away: anyone may revoke their own key (API.md: "own key"),
+    # an observer too (say, an officer made observer whose old key leaked).
+    Action.REVOKE_OWN_KEY: _ALL_ROLES,
     Action.REVOKE_ANY_KEY: frozenset({Role.ADMIN}),
     Action.READ_SELF: _ALL_ROLES,
     Action.MANAGE_OWN_MFA: _ALL_ROLES,

@@ -64,6 +64,12 @@ class MemberView:
     organization_id: uuid.UUID  # the user's organisation, or the organisation itself
 
 
+# The nil UUID is never a group's id (ids are random UUIDv4s). A lookup of a missing object
+# (message, join request) goes through `access` with it, so that it runs exactly the same
+# queries, and fails the same way, as a lookup of an object in a group the caller cannot see.
+NO_GROUP = uuid.UUID(int=0)
+
+
 def _principal(caller: Caller) -> Principal:
     if caller.principal is None:
         raise Forbidden("authentication required")
@@ -89,14 +95,14 @@ class GroupService:
         *,
         for_update: bool = False,
     ) -> GroupAccess:
-        """What `principal` may do in the group; NotFound when they may not see it at all."""
+        """What `principal` may do in the group; NotFound when they may not see it at all.
+
+        The role is looked up even for a missing group: a missing group and a hidden one run
+        the same queries and raise the same error, so not even timing tells them apart.
+        """
         store = GroupStore(session)
         group = await store.find(group_id, for_update=for_update)
-        role = (
-            await store.role_of(group_id, principal.user_id, principal.organization_id)
-            if group is not None
-            else None
-        )
+        role = await store.role_of(group_id, principal.user_id, principal.organization_id)
         return access_for(principal, group, role)
 
     # -- groups ----------------------------------------------------------------------------
@@ -426,13 +432,12 @@ class GroupService:
         async with self._db.begin() as session:
             store = GroupStore(session)
             request = await store.find_join_request(request_id)
-            if request is None:
-                raise NotFound("no such join request")
+            group_id = request.group_id if request is not None else NO_GROUP  # same path
             try:
-                access = await self.access(session, principal, request.group_id, for_update=True)
+                access = await self.access(session, principal, group_id, for_update=True)
             except NotFound:
                 raise NotFound("no such join request") from None
-            if not access.can_moderate:
+            if request is None or not access.can_moderate:
                 raise NotFound("no such join request")  # members do not learn of requests
             status = JoinRequestStatus.APPROVED if approve else JoinRequestStatus.REJECTED
             if not await store.decide_join_request(request_id, status, principal.user_id, now):

@@ -102,7 +102,7 @@ class KeyService:
                 if not is_allowed(principal, Action.REVOKE_ANY_KEY):
                     raise Forbidden("only the key's owner or an admin may revoke it")
             else:
-                authorize(principal, Action.MANAGE_OWN_KEYS)
+                authorize(principal, Action.REVOKE_OWN_KEY)
             if not await keys.revoke(kid, now):
                 return  # already revoked: nothing changes, nothing to audit
             await self._audit.append(

@@ -32,7 +32,7 @@ from cencomm.domain.seizures import check_reporting_country
 from cencomm.domain.users import Caller, Principal, Region, clean_text
 from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
-from cencomm.services.groups import GroupService
+from cencomm.services.groups import NO_GROUP, GroupService
 from cencomm.services.message_writer import MessageWriter, PendingPost
 from cencomm.storage.attachments import AttachmentStore
 from cencomm.storage.db import Database
@@ -289,13 +289,12 @@ class MessagingService:
     async def get_message(self, principal: Principal, message_id: uuid.UUID) -> ReadableMessage:
         async with self._db.read() as session:
             message = await MessageStore(session).find(message_id)
-            if message is None:
-                raise NotFound("no such message")
+            group_id = message.group_id if message is not None else NO_GROUP  # same path
             try:
-                access = await self._groups.access(session, principal, message.group_id)
+                access = await self._groups.access(session, principal, group_id)
             except NotFound:
                 raise NotFound("no such message") from None
-        if not may_read(access, message):
+        if message is None or not may_read(access, message):
             raise NotFound("no such message")
         return self._readable(access, message)
 
@@ -321,13 +320,12 @@ class MessagingService:
         async with self._db.begin() as session:
             store = MessageStore(session)
             message = await store.find(message_id)
-            if message is None:
-                raise NotFound("no such message")
+            group_id = message.group_id if message is not None else NO_GROUP  # same path
             try:
-                access = await self._groups.access(session, principal, message.group_id)
+                access = await self._groups.access(session, principal, group_id)
             except NotFound:
                 raise NotFound("no such message") from None
-            if not may_read(access, message):
+            if message is None or not may_read(access, message):
                 raise NotFound("no such message")
             access.ensure_can_moderate()
             changed = message.hidden != hidden
