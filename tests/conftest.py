@@ -61,6 +61,14 @@ async def _truncate_postgres(url: str) -> None:
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
+            # A test's server may leave a connection behind (say, a socket handler cancelled
+            # mid-query): end them so TRUNCATE never waits on their locks.
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
             names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             await conn.execute(text("INSERT INTO audit_sequence (id, next_index) VALUES (1, 0)"))

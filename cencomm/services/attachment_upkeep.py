@@ -18,6 +18,7 @@ from cencomm.domain.clock import Clock
 from cencomm.domain.ids import GroupId
 from cencomm.services.attachment_blobs import BlobVault
 from cencomm.services.audit import AuditTrail
+from cencomm.services.background import finish_before_cancel
 from cencomm.services.scanner import Scanner, ScannerUnavailable
 from cencomm.storage.attachments import AttachmentStore
 from cencomm.storage.db import Database
@@ -100,7 +101,7 @@ async def keep_scanning(
     await asyncio.to_thread(vault.files.sweep_temp, 3600.0)
     while True:
         try:
-            await scan_pending(db, clock, audit, vault, scanner)
+            await finish_before_cancel(scan_pending(db, clock, audit, vault, scanner))
         except asyncio.CancelledError:
             raise
         except Exception:

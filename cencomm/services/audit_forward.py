@@ -21,6 +21,7 @@ from cencomm.domain.audit import AuditEntry
 from cencomm.domain.audit_tree import MAX_HEAD_LAG_SECONDS
 from cencomm.domain.clock import rfc3339
 from cencomm.services.audit import AuditTrail
+from cencomm.services.background import finish_before_cancel
 from cencomm.settings import AuditSettings
 from cencomm.storage.audit_tree import FORWARD_LOCK_KEY, AuditTreeStore
 from cencomm.storage.db import Database
@@ -160,7 +161,7 @@ class AuditForwarder:
                 await asyncio.wait_for(wake.wait(), timeout=MAX_HEAD_LAG_SECONDS)
             wake.clear()
             try:
-                await self.forward()
+                await finish_before_cancel(self.forward())
             except Exception:
                 # A SIEM outage must not stop the server; the position waits for it.
                 logger.exception("audit forwarding failed; will retry")

@@ -27,6 +27,7 @@ from cencomm.domain.errors import FieldError, Invalid, NotFound, Unavailable
 from cencomm.domain.policy import Action, authorize
 from cencomm.domain.users import Principal
 from cencomm.services.audit import AuditTrail
+from cencomm.services.background import finish_before_cancel
 from cencomm.storage.audit import AuditStore
 from cencomm.storage.audit_tree import AuditTreeStore
 from cencomm.storage.db import Database
@@ -158,7 +159,7 @@ class AuditLogService:
                 await asyncio.wait_for(wake.wait(), timeout=MAX_HEAD_LAG_SECONDS)
             wake.clear()
             try:
-                head = await self.sign_tree_head()
+                head = await finish_before_cancel(self.sign_tree_head())
             except AuditLogDamaged as exc:
                 logger.error("audit tree head not signed: %s", exc.detail)
             except Exception:

@@ -28,6 +28,7 @@ from cencomm.domain.events import MessagePosted
 from cencomm.domain.ids import GroupId, MessageId
 from cencomm.domain.messages import PostOutcome
 from cencomm.services.audit import AuditTrail
+from cencomm.services.background import finish_before_cancel
 from cencomm.services.events import Publisher
 from cencomm.storage.audit import append_entries
 from cencomm.storage.db import Database
@@ -116,7 +117,7 @@ class MessageWriter:
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                await self._write_batch(batch)
+                await finish_before_cancel(self._write_batch(batch))
             except Exception:
                 if len(batch) == 1:
                     logger.exception("message write failed")

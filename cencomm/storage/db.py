@@ -21,6 +21,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from cencomm.settings import DatabaseSettings
 
 T = TypeVar("T")
+IDLE_IN_TRANSACTION_MS = "60000"
 # Threads (and connections) for synchronous SQLite reads on hot paths.
 READER_THREADS = 2
 
@@ -37,7 +38,15 @@ def make_engine(url: str, settings: DatabaseSettings, *, immediate: bool = False
     """
     if not is_sqlite(url):
         return create_async_engine(
-            url, pool_size=settings.pool_size, max_overflow=settings.pool_size, pool_pre_ping=True
+            url,
+            pool_size=settings.pool_size,
+            max_overflow=settings.pool_size,
+            pool_pre_ping=True,
+            # A transaction left open (a cancelled request mid-query) must not hold its locks
+            # for ever: PostgreSQL ends such sessions after this long.
+            connect_args={
+                "server_settings": {"idle_in_transaction_session_timeout": IDLE_IN_TRANSACTION_MS}
+            },
         )
     engine = create_async_engine(
         url,
@@ -186,12 +195,17 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
-        if self._reader_threads is not None and self._sync_reader is not None:
-            self._reader_threads.submit(self._sync_reader.dispose).result()
-            self._reader_threads.shutdown(wait=True)
-        if self._writer_thread is not None and self._sync_writer is not None:
-            self._writer_thread.submit(self._sync_writer.dispose).result()
-            self._writer_thread.shutdown(wait=True)
+        # Idempotent: finish what the threads are doing, then close their connections.
+        for threads, engine in (
+            (self._reader_threads, self._sync_reader),
+            (self._writer_thread, self._sync_writer),
+        ):
+            if threads is not None:
+                threads.shutdown(wait=True)
+            if engine is not None:
+                engine.dispose()
+        self._reader_threads = self._writer_thread = None
+        self._sync_reader = self._sync_writer = None
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()

@@ -58,7 +58,7 @@ import inspect
 import secrets
 import threading
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -69,8 +69,7 @@ import pyotp
 import pytest
 from aiohttp.test_utils import TestClient
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, event, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import Engine, event
 
 from cencomm.appkeys import DATABASE, SERVICES, SETTINGS
 from cencomm.crypto.keys import b64url_encode, raw_public_key
@@ -1009,31 +1008,6 @@ def expected_cells(key: tuple[str, str]) -> dict[tuple[str, str], int]:
         assert len(codes) == len(targets), f"{key} {who}: {row[who]!r} for targets {targets}"
         cells.update({(who, t): int(c) for t, c in zip(targets, codes, strict=True)})
     return cells
-
-
-@pytest.fixture(autouse=True)
-async def _end_leaked_postgres_transactions(database_url: str) -> AsyncIterator[None]:
-    """After the app has stopped (this fixture's teardown runs after the client's), end any
-    connection it left idle in a transaction. The app cancels its tree-head signer at
-    shutdown; cancelled in the middle of a read, that task can leave its connection checked
-    out and idle in transaction, holding a lock that blocks conftest's TRUNCATE forever. These
-    tests stop a hundred apps in a row, so they meet that race; its proper fix belongs in the
-    app's shutdown (or conftest's truncate), this only keeps the matrix from hanging."""
-    yield
-    if not database_url.startswith("postgresql"):
-        return
-    engine = create_async_engine(database_url)
-    try:
-        async with asyncio.timeout(SETUP_TIMEOUT), engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    " AND state LIKE 'idle in transaction%'"
-                )
-            )
-    finally:
-        await engine.dispose()
 
 
 # -- the matrix -----------------------------------------------------------------------------------
