@@ -107,23 +107,20 @@ async def _live_ctx(app: web.Application) -> AsyncIterator[None]:
     services.events.subscribe(EventPublisher(bus))
     app[HUB] = hub
     app[LIVE] = dispatcher
+    stop = asyncio.Event()  # the loops finish their pass and end: never cut mid-transaction
     tasks = []
     if settings.alerts.sweep_interval > 0:
-        tasks.append(
-            asyncio.create_task(services.alert_deadlines.keep_sweeping(), name="alert-deadlines")
-        )
+        sweeper = services.alert_deadlines.keep_sweeping(stop)
+        tasks.append(asyncio.create_task(sweeper, name="alert-deadlines"))
     if services.alerts.notifications.enabled and settings.notifications.poll_interval > 0:
-        tasks.append(
-            asyncio.create_task(
-                services.alerts.notifications.keep_delivering(), name="notification-outbox"
-            )
-        )
+        sender = services.alerts.notifications.keep_delivering(stop)
+        tasks.append(asyncio.create_task(sender, name="notification-outbox"))
     yield
     hub.close_all()
-    for task in tasks:
-        task.cancel()
+    stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     await bus.close()
+    await dispatcher.drain()  # database work of closing sockets and of the last event
 
 
 async def _attachment_scans_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -9,6 +9,7 @@ both fire it. The live `alert.overdue` event is published after that commit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -141,11 +142,15 @@ class AlertSweeper:
             )
         return len(claimed)
 
-    async def keep_sweeping(self) -> None:
+    async def keep_sweeping(self, stop: asyncio.Event) -> None:
         """The background loop: one sweep every `alerts.sweep_interval` seconds (the first one
-        an interval after start, when the server is up and migrations are done)."""
-        while True:
-            await asyncio.sleep(self._settings.sweep_interval)
+        an interval after start) until `stop` is set. It is stopped this way rather than
+        cancelled, so a sweep is never cut off in the middle of a database round trip."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._settings.sweep_interval)
+            if stop.is_set():
+                return
             try:
                 await self.sweep_once()
             except Exception:

@@ -12,6 +12,7 @@ sends it once, later.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import uuid
@@ -235,10 +236,15 @@ class NotificationService:
             timeout=smtp.timeout,
         )
 
-    async def keep_delivering(self) -> None:
-        """The background sender: one pass every `notifications.poll_interval` seconds."""
-        while True:
-            await asyncio.sleep(self._settings.poll_interval)
+    async def keep_delivering(self, stop: asyncio.Event) -> None:
+        """The background sender: one pass every `notifications.poll_interval` seconds until
+        `stop` is set (never cancelled mid-transaction: an SMTP conversation or a claim is
+        finished, then the loop ends)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._settings.poll_interval)
+            if stop.is_set():
+                return
             try:
                 await self.deliver_once()
             except Exception:

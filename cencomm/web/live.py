@@ -9,11 +9,13 @@ messages without their JWS) and reads content from the database once per event, 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
+from typing import Any, TypeVar
 
 from cencomm.domain.events import (
     AlertAcknowledged,
@@ -39,6 +41,7 @@ from cencomm.web.handlers.messages import message_json
 logger = logging.getLogger(__name__)
 
 ENCODED_CACHE = 256  # frames; one frame object goes to many sockets
+T = TypeVar("T")
 
 
 class LiveDispatcher:
@@ -57,6 +60,21 @@ class LiveDispatcher:
         # Frame identity → its JSON text, so a frame queued for N sockets is encoded once. The
         # frame is kept with its text, so its id cannot be reused while it is cached.
         self._encoded: OrderedDict[int, tuple[ServerFrame, str]] = OrderedDict()
+        self._pending: set[asyncio.Task[Any]] = set()
+
+    async def shielded(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run a database read or write to its end even if the caller is cancelled (a socket
+        closing, the bus stopping): a query cut in the middle would leave its connection busy
+        and unreturned. `drain` waits for what is still running at shutdown."""
+        task = asyncio.ensure_future(work)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+        return await asyncio.shield(task)
+
+    async def drain(self) -> None:
+        """Wait for shielded work still running (before the database goes away)."""
+        while self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
 
     def encode(self, frame: ServerFrame) -> str:
         cached = self._encoded.get(id(frame))
@@ -84,7 +102,9 @@ class LiveDispatcher:
             await self._alert_raised(event)
         elif isinstance(event, AlertAcknowledged):
             if self.hub.connected:
-                watchers = await self.alerts.ack_watchers(event.alert_id, event.organization_id)
+                watchers = await self.shielded(
+                    self.alerts.ack_watchers(event.alert_id, event.organization_id)
+                )
                 self.hub.deliver(watchers, event.to_frame())
         elif isinstance(event, AlertOverdue):
             self.hub.deliver(event.notify_ids, event.to_frame())
@@ -93,8 +113,8 @@ class LiveDispatcher:
         subs = self.hub.subscriptions_for_group(event.group_id)
         if not subs:
             return
-        views = await self.live.message_for_readers(
-            event.group_id, event.message_id, self._readers(subs)
+        views = await self.shielded(
+            self.live.message_for_readers(event.group_id, event.message_id, self._readers(subs))
         )
         frames: dict[bool, MessageFrame] = {}
         # Sockets that followed the group during the read get it from their own catch-up.
@@ -111,8 +131,8 @@ class LiveDispatcher:
         subs = self.hub.subscriptions_for_group(event.group_id)
         if not subs:
             return
-        views = await self.live.message_for_readers(
-            event.group_id, event.message_id, self._readers(subs)
+        views = await self.shielded(
+            self.live.message_for_readers(event.group_id, event.message_id, self._readers(subs))
         )
         frame = event.to_frame()
         for sub in self.hub.subscriptions_for_group(event.group_id):
@@ -128,7 +148,7 @@ class LiveDispatcher:
             self.hub.deliver(connected, event.to_frame())
             return
         subs = [s for u in connected for s in self.hub.subscriptions_for_user(u)]
-        still = await self.live.still_reading(event.group_id, self._readers(subs))
+        still = await self.shielded(self.live.still_reading(event.group_id, self._readers(subs)))
         lost = connected - still  # e.g. still a member through their organisation: unchanged
         self.hub.unfollow_group(lost, event.group_id)  # frames already queued are skipped too
         self.hub.deliver(lost, event.to_frame())
@@ -137,9 +157,9 @@ class LiveDispatcher:
         connected = self.hub.connected_users(event.recipient_ids)
         if not connected:
             return
-        alert = await self.alerts.alert_for_delivery(event.alert_id)
+        alert = await self.shielded(self.alerts.alert_for_delivery(event.alert_id))
         if alert is None:
             return
         self.hub.deliver(connected, event.to_frame(alert_json(alert)))
         # They were connected when it arrived: no e-mail for them (services/notifications.py).
-        await self.alerts.mark_delivered(event.alert_id, sorted(connected, key=str))
+        await self.shielded(self.alerts.mark_delivered(event.alert_id, sorted(connected, key=str)))

@@ -173,7 +173,10 @@ class LiveSocket:
     async def load(
         self, group_id: GroupId, after: int, up_to: int | None
     ) -> Sequence[MessageFrame]:
-        messages = await self.dispatcher.live.load_messages(self.principal, group_id, after, up_to)
+        live = self.dispatcher.live
+        messages = await self.dispatcher.shielded(
+            live.load_messages(self.principal, group_id, after, up_to)
+        )
         return [MessageFrame(group_id, m.message.seq, message_json(m)) for m in messages]
 
     async def run(self) -> None:
@@ -270,15 +273,16 @@ class LiveSocket:
         Later calls: resume the named groups."""
         unknown = []
         for group_id, seq in positions.items():
-            if group_id in self.sub.groups or await self.dispatcher.live.may_follow(
-                self.principal, group_id
+            if group_id in self.sub.groups or await self.dispatcher.shielded(
+                self.dispatcher.live.may_follow(self.principal, group_id)
             ):
                 self.sub.follow(group_id, seq)
             else:
                 unknown.append(str(group_id))  # absent or not visible: the same answer
         if not self.following:
             self.following = True
-            for group_id in await self.dispatcher.live.readable_group_ids(self.principal):
+            readable = self.dispatcher.live.readable_group_ids(self.principal)
+            for group_id in await self.dispatcher.shielded(readable):
                 if group_id not in positions:
                     self.sub.follow(group_id)
         if unknown:
