@@ -1,0 +1,80 @@
+"""ORM models on one Base, one module per aggregate. Alembic migrations create them;
+tests compare the two for drift."""
+
+from cencomm.storage.tables.alerts import (
+    AlertAckRow,
+    AlertOrganizationRow,
+    AlertRecipientRow,
+    AlertRow,
+    NotificationPreferenceRow,
+    OutboxRow,
+)
+from cencomm.storage.tables.attachments import (
+    AttachmentRow,
+    BlobRow,
+    MessageAttachmentRow,
+)
+from cencomm.storage.tables.audit import (
+    AuditEntryRow,
+    AuditForwardCursorRow,
+    AuditSequence,
+    AuditSubtreeRow,
+    AuditTreeHeadRow,
+    AuditTreeStateRow,
+)
+from cencomm.storage.tables.base import (
+    NAMING_CONVENTION,
+    Base,
+    UtcDateTime,
+)
+from cencomm.storage.tables.groups import (
+    GroupMemberRow,
+    GroupRow,
+    JoinRequestRow,
+)
+from cencomm.storage.tables.identity import (
+    LoginFailureRow,
+    OrganizationRow,
+    RefreshTokenRow,
+    SessionRow,
+    SigningKeyRow,
+    UserRow,
+)
+from cencomm.storage.tables.messages import (
+    MessageRow,
+    SeizureItemRow,
+    SeizureReportRow,
+)
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "AlertAckRow",
+    "AlertOrganizationRow",
+    "AlertRecipientRow",
+    "AlertRow",
+    "AttachmentRow",
+    "AuditEntryRow",
+    "AuditForwardCursorRow",
+    "AuditSequence",
+    "AuditSubtreeRow",
+    "AuditTreeHeadRow",
+    "AuditTreeStateRow",
+    "Base",
+    "BlobRow",
+    "GroupMemberRow",
+    "GroupRow",
+    "JoinRequestRow",
+    "LoginFailureRow",
+    "MessageAttachmentRow",
+    "MessageRow",
+    "NotificationPreferenceRow",
+    "OrganizationRow",
+    "OutboxRow",
+    "RefreshTokenRow",
+    "SeizureItemRow",
+    "SeizureReportRow",
+    "SessionRow",
+    "SigningKeyRow",
+    "UserRow",
+    "UtcDateTime",
+]
