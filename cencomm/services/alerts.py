@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cencomm.crypto.jws import parse_compact, verify_signature
+from cencomm.crypto.jws import parse_compact
 from cencomm.domain.alerts import (
     NOTICE_CHUNK,
     Acknowledgement,
@@ -26,7 +26,7 @@ from cencomm.domain.alerts import (
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.envelopes import Envelope, MessageType, check_claims
-from cencomm.domain.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from cencomm.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from cencomm.domain.events import AlertAcknowledged, AlertRaised
 from cencomm.domain.ids import AlertId, UserId, new_id
 from cencomm.domain.messages import may_read
@@ -37,6 +37,7 @@ from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
 from cencomm.services.groups import GroupService
 from cencomm.services.notifications import NotificationService
+from cencomm.services.signed_envelopes import invalid, verify_sender
 from cencomm.storage.alerts import AlertStore
 from cencomm.storage.db import Database
 from cencomm.storage.keys import SigningKeyStore
@@ -45,9 +46,6 @@ from cencomm.storage.messages import MessageStore
 MAX_NOTE = 2000
 EMAILED = frozenset({Priority.FLASH, Priority.IMMEDIATE})
 
-
-def _invalid(slug: str, title: str, field: str, message: str) -> Invalid:
-    return Invalid(message, slug=slug, title=title, errors=(FieldError(field, message),))
 
 
 def _principal(caller: Caller) -> Principal:
@@ -98,27 +96,10 @@ class AlertService:
         parsed = parse_compact(jws)
         async with self._db.read() as session:
             key = await SigningKeyStore(session).find(parsed.kid)
-        claimed_sub = parsed.payload.get("sub")
-        if key is None or str(key.user_id) != claimed_sub:
-            raise _invalid(
-                "unknown-key", "Unknown key", "jws.header.kid", "kid is not a key of the sender"
-            )
-        if not key.active:
-            raise _invalid("revoked-key", "Revoked key", "jws.header.kid", "the key is revoked")
-        if claimed_sub != str(principal.user_id):
-            raise _invalid(
-                "sender-mismatch",
-                "Sender mismatch",
-                "jws.payload.sub",
-                "sub is not the authenticated user",
-            )
-        if not verify_signature(parsed, key.public_key):
-            raise _invalid(
-                "bad-signature", "Bad signature", "jws.signature", "the signature does not verify"
-            )
+        verify_sender(parsed, key, principal)
         now = self._clock.now()
         if parsed.payload.get("typ") not in (None, MessageType.ALERT.value):
-            raise _invalid(
+            raise invalid(
                 "unknown-typ", "Unknown type", "jws.payload.typ", "messages are posted to a group"
             )
         envelope = check_claims(
@@ -362,7 +343,7 @@ class AlertService:
         self, session: AsyncSession, principal: Principal, message_id: uuid.UUID, outcome: Outcome
     ) -> None:
         def refuse(message: str) -> Invalid:
-            return _invalid(
+            return invalid(
                 "invalid-seizure-link", "Invalid seizure link", "body.seizure_message_id", message
             )
 

@@ -11,12 +11,12 @@ from datetime import datetime
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cencomm.crypto.jws import parse_compact, verify_signature
+from cencomm.crypto.jws import parse_compact
 from cencomm.domain.attachments import BlobStatus
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.envelopes import Envelope, MessageType, check_claims
-from cencomm.domain.errors import FieldError, Invalid, NotFound
+from cencomm.domain.errors import NotFound
 from cencomm.domain.events import MessageHidden
 from cencomm.domain.groups import GroupAccess, access_for
 from cencomm.domain.ids import GroupId, MessageId, new_id
@@ -34,6 +34,7 @@ from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
 from cencomm.services.groups import NO_GROUP, GroupService
 from cencomm.services.message_writer import MessageWriter, PendingPost
+from cencomm.services.signed_envelopes import invalid, verify_sender
 from cencomm.storage.attachments import AttachmentStore
 from cencomm.storage.db import Database
 from cencomm.storage.groups import GroupStore
@@ -48,9 +49,6 @@ MAX_SEARCH_WORDS = 10
 MAX_WORD_CHARS = 64
 _WORD = re.compile(r"\w+", re.UNICODE)
 
-
-def _invalid(slug: str, title: str, field: str, message: str) -> Invalid:
-    return Invalid(message, slug=slug, title=title, errors=(FieldError(field, message),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,24 +113,7 @@ class MessagingService:
         access = access_for(principal, context.group, context.role)
         access.ensure_can_post()
         key = context.key
-        claimed_sub = parsed.payload.get("sub")
-        if key is None or str(key.user_id) != claimed_sub:
-            raise _invalid(
-                "unknown-key", "Unknown key", "jws.header.kid", "kid is not a key of the sender"
-            )
-        if not key.active:
-            raise _invalid("revoked-key", "Revoked key", "jws.header.kid", "the key is revoked")
-        if claimed_sub != str(principal.user_id):
-            raise _invalid(
-                "sender-mismatch",
-                "Sender mismatch",
-                "jws.payload.sub",
-                "sub is not the authenticated user",
-            )
-        if not verify_signature(parsed, key.public_key):
-            raise _invalid(
-                "bad-signature", "Bad signature", "jws.signature", "the signature does not verify"
-            )
+        verify_sender(parsed, key, principal)
         now = self._clock.now()
         envelope = check_claims(
             parsed.payload,
@@ -141,13 +122,13 @@ class MessagingService:
             now=int(now.timestamp()),
         )
         if envelope.typ is MessageType.ALERT:
-            raise _invalid(
+            raise invalid(
                 "unknown-typ", "Unknown type", "jws.payload.typ", "alerts are posted to /alerts"
             )
         if envelope.seizure is not None:
             check_reporting_country(envelope.seizure, context.org_country)
         if not reply_ok:
-            raise _invalid(
+            raise invalid(
                 "invalid-reply",
                 "Invalid reply",
                 "jws.payload.reply_to",
@@ -173,7 +154,7 @@ class MessagingService:
         for index, ref in enumerate(envelope.attachments):
             attachment = by_hash.get(ref.sha256)
             if attachment is None or attachment.size != ref.size:
-                raise _invalid(
+                raise invalid(
                     "unknown-attachment",
                     "Unknown attachment",
                     f"jws.payload.att[{index}]",
@@ -313,7 +294,7 @@ class MessagingService:
             raise NotFound("no such message")
         reason_text = clean_text(reason, "body.reason", MAX_HIDE_REASON) if reason else None
         if hidden and reason_text is None:
-            raise _invalid(
+            raise invalid(
                 "validation-failed", "Validation failed", "body.reason", "hiding needs a reason"
             )
         now = self._clock.now()
@@ -361,7 +342,7 @@ class MessagingService:
         """Messages the caller may read that contain every word of `query`, newest first."""
         words = [w.lower() for w in _WORD.findall(query)][:MAX_SEARCH_WORDS]
         if not words or any(len(w) > MAX_WORD_CHARS for w in words):
-            raise _invalid(
+            raise invalid(
                 "validation-failed",
                 "Validation failed",
                 "query.q",

@@ -25,7 +25,7 @@ def _used() -> set[str]:
     for path in (ROOT / "cencomm").rglob("*.py"):
         text = path.read_text()
         slugs.update(re.findall(r'slug="([a-z0-9-]+)"', text))
-        slugs.update(re.findall(r'\b_invalid\(\s*"([a-z0-9-]+)"', text))
+        slugs.update(re.findall(r'\b_?invalid\(\s*"([a-z0-9-]+)"', text))
         slugs.update(re.findall(r'problem_body\(\s*\d{3},\s*"([a-z0-9-]+)"', text))
         slugs.update(re.findall(r'Readiness\([^)]*"([a-z0-9]+-[a-z0-9-]+)"', text))
     return slugs
