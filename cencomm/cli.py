@@ -80,6 +80,33 @@ def _parser() -> argparse.ArgumentParser:
         "rotate",
         help="add a new attachment master key and re-wrap every blob key (blobs untouched)",
     )
+    export = commands.add_parser(
+        "verify-export",
+        help="check an evidence bundle (GET /groups/{id}/export) offline; exit 0 when it "
+        "verifies, else name the first thing that fails",
+    )
+    export.add_argument("file", type=Path, metavar="FILE", help="the bundle (zip)")
+    export.add_argument(
+        "--audit-key",
+        type=Path,
+        metavar="FILE",
+        help="the server's audit key, saved independently from GET /audit/key (without it a "
+        "bundle forged whole with another key would verify against itself)",
+    )
+    export.add_argument(
+        "--tree-head",
+        type=Path,
+        metavar="FILE",
+        help="a tree head saved independently (GET /audit/tree-head): the bundle's must be it "
+        "or be consistent with it",
+    )
+    export.add_argument(
+        "--consistency-proof",
+        type=Path,
+        metavar="FILE",
+        help="GET /audit/proof/consistency between the saved and the bundle's tree sizes, "
+        "when they differ",
+    )
     add_client_parser(commands)
     return parser
 
@@ -88,6 +115,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "client":  # a user's tool: it needs no server settings
         return run_client(args)
+    if args.command == "verify-export":  # offline: no settings, no database, no keys
+        from cencomm.commands import verify_export
+
+        try:
+            return verify_export(args.file, args.audit_key, args.tree_head, args.consistency_proof)
+        except CommandError as exc:
+            print(f"cencomm: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
     try:
         settings = load_settings(args.config)
         if args.command == "serve":

@@ -142,6 +142,13 @@ class AuditSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ExportSettings:
+    # Largest total of attachment bytes an evidence export with ?blobs=true may carry (0 = no
+    # limit); past it the export answers 413 export-too-large before anything is sent.
+    max_bytes: int = 2 * 1024 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingSettings:
     # DEBUG, INFO, WARNING or ERROR.
     level: str = "INFO"
@@ -224,6 +231,7 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     attachments: AttachmentsSettings = field(default_factory=AttachmentsSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    export: ExportSettings = field(default_factory=ExportSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     hub: HubSettings = field(default_factory=HubSettings)
     bus: BusSettings = field(default_factory=BusSettings)
@@ -406,6 +414,8 @@ def validate(settings: Settings) -> None:
         raise SettingsError("auth.argon2_*: time cost >= 1 and memory >= 8 KiB per lane")
     if s.attachments.max_bytes < 1:
         raise SettingsError("attachments.max_bytes: must be positive")
+    if s.export.max_bytes < 0:
+        raise SettingsError("export.max_bytes: must not be negative")
     if s.attachments.group_quota_bytes < 0:
         raise SettingsError("attachments.group_quota_bytes: must not be negative")
     if s.attachments.scanner not in {"none", "clamd"}:

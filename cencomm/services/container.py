@@ -16,6 +16,7 @@ from cencomm.services.audit_log import AuditLogService
 from cencomm.services.auth import AuthService
 from cencomm.services.directory import DirectoryService
 from cencomm.services.events import LocalEvents
+from cencomm.services.export import EvidenceExportService
 from cencomm.services.groups import GroupService
 from cencomm.services.health import HealthService
 from cencomm.services.keys import KeyService
@@ -48,6 +49,7 @@ class Services:
     alerts: AlertService
     alert_deadlines: AlertSweeper
     attachments: AttachmentService
+    export: EvidenceExportService
 
 
 def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerKeys) -> Services:
@@ -78,6 +80,17 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
             attachment_settings.scan_timeout,
         ),
     )
+    audit_log = AuditLogService(db, clock, audit, keys.audit, settings.audit.origin)
+    export = EvidenceExportService(
+        db,
+        clock,
+        audit,
+        audit_log,
+        groups,
+        attachments.vault,
+        keys.audit,
+        settings.export.max_bytes,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -90,7 +103,7 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
         ),
         directory=DirectoryService(db, clock, audit, passwords, events, session_cache),
         keys=KeyService(db, clock, audit),
-        audit_log=AuditLogService(db, clock, audit, keys.audit, settings.audit.origin),
+        audit_log=audit_log,
         audit_forwarder=AuditForwarder(db, audit, sinks_from(settings.audit)),
         events=events,
         groups=groups,
@@ -100,4 +113,5 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
             db, clock, audit, events, groups, MessageWriter(db, clock, audit, events)
         ),
         attachments=attachments,
+        export=export,
     )

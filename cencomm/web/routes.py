@@ -24,6 +24,7 @@ from cencomm.web.handlers import (
     audit,
     auth,
     directory,
+    export,
     groups,
     keys,
     messages,
@@ -178,6 +179,12 @@ ROUTES_TABLE: tuple[Route, ...] = (
           "Download an attachment (Range supported; ?preview=true: a re-encoded image)",
           "attachments", query=attachments.DownloadQuery, media_type="application/octet-stream",
           problems=(404, 409, 416, 422)),
+    Route("GET", f"{API}/groups/{{id}}/export", export.export_group,
+          "Evidence bundle (zip): signed messages, keys, attachments, audit entries with "
+          "inclusion proofs and a signed tree head (group moderators, admin, moderator); "
+          "?blobs=true adds the decrypted attachments; check it with `cencomm verify-export`",
+          "groups", query=export.ExportQuery, media_type="application/zip",
+          problems=(403, 404, 413)),
     # Alerts
     Route("POST", f"{API}/alerts", alert_handlers.post_alert,
           "Send a signed alert (201; 200 for an identical repeat of its cid)", "alerts",

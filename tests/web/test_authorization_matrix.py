@@ -218,6 +218,8 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("POST", f"{API}/groups/{{id}}/attachments"): group_read(201) | {"observer": "403 404 404"},
     ("GET", f"{API}/groups/{{id}}/attachments"): group_read(200),
     ("GET", f"{API}/groups/{{id}}/attachments/{{sha256}}"): group_read(200),
+    # Evidence export: group moderators and staff; other members 403; non-members 404.
+    ("GET", f"{API}/groups/{{id}}/export"): group_moderation(200),
     # Alerts. Targets of POST: an alert to the own / other / a missing group. Observers never
     # send; officers target groups they post in (an invisible group is an unknown recipient,
     # 422, exactly like a missing one); staff target any group.
@@ -873,6 +875,11 @@ BUILDERS: dict[tuple[str, str], Spec] = {
         doc="the target group's attachment, named by a TLP:GREEN message; missing: a random "
         "group id with the own group's hash",
         prepare=prepare_attachments,
+        group_scoped=True,
+    ),
+    ("GET", f"{API}/groups/{{id}}/export"): Spec(
+        _group_path("GET", "/export"),
+        doc="the target group's evidence bundle (without blobs)",
         group_scoped=True,
     ),
     ("POST", f"{API}/alerts"): Spec(
