@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from cencomm.domain.errors import FieldError, Invalid
 
 MAX_EMAIL = 254
-_EMAIL = re.compile(
-    r"^[^@\s<>\"',;]{1,64}@(?:(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}|localhost)$"
-)
+_EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@(?:(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}|localhost)$")
 
 CONTENT_CODES = frozenset({"TLP:CLEAR", "TLP:GREEN"})
 TITLE_CODES = CONTENT_CODES | {"TLP:AMBER"}

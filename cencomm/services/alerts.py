@@ -47,7 +47,6 @@ MAX_NOTE = 2000
 EMAILED = frozenset({Priority.FLASH, Priority.IMMEDIATE})
 
 
-
 def _principal(caller: Caller) -> Principal:
     if caller.principal is None:
         raise NotFound("no such alert")
