@@ -43,8 +43,16 @@ def _free_port() -> int:
 async def _start_server(env: dict[str, str], port: int) -> asyncio.subprocess.Process:
     wrapper = os.environ.get("BENCH_SERVER_WRAPPER", "").split()
     proc = await asyncio.create_subprocess_exec(
-        *wrapper, sys.executable, "-m", "cencomm", "serve", "--port", str(port), env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        *wrapper,
+        sys.executable,
+        "-m",
+        "cencomm",
+        "serve",
+        "--port",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     assert proc.stderr is not None
     while True:
@@ -85,13 +93,15 @@ async def _seed(env: dict[str, str], clients: int) -> str:
         group = await services.groups.create_group(moderator, NewGroup("BENCH", "Bench"))
         from cencomm.domain.groups import GroupRole
 
-        await services.groups.add_member(moderator, group.id, GroupRole.MEMBER,
-                                         organization_id=org.id)
-        from cencomm.services.groups import GroupChanges
+        await services.groups.add_member(
+            moderator, group.id, GroupRole.MEMBER, organization_id=org.id
+        )
         from cencomm.domain.groups import GroupStatus
+        from cencomm.services.groups import GroupChanges
 
-        await services.groups.update_group(moderator, group.id,
-                                           GroupChanges(status=GroupStatus.ACTIVE))
+        await services.groups.update_group(
+            moderator, group.id, GroupChanges(status=GroupStatus.ACTIVE)
+        )
         for i in range(max(clients)):
             await services.directory.create_user(
                 system, NewUser(f"bench.{i}", f"Officer {i}", org.id, Role.OFFICER, PASSWORD)
@@ -101,10 +111,13 @@ async def _seed(env: dict[str, str], clients: int) -> str:
         await runner.cleanup()
 
 
-async def _client(base: str, index: int, group_id: str, count: int) -> tuple[aiohttp.ClientSession, dict[str, str], list[str]]:
+async def _client(
+    base: str, index: int, group_id: str, count: int
+) -> tuple[aiohttp.ClientSession, dict[str, str], list[str]]:
     http = aiohttp.ClientSession(base, connector=aiohttp.TCPConnector(limit=1))
-    resp = await http.post("/api/v1/auth/login", json={"username": f"bench.{index}",
-                                                       "password": PASSWORD})
+    resp = await http.post(
+        "/api/v1/auth/login", json={"username": f"bench.{index}", "password": PASSWORD}
+    )
     tokens = await resp.json()
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     me = await (await http.get("/api/v1/me", headers=headers)).json()
@@ -114,25 +127,40 @@ async def _client(base: str, index: int, group_id: str, count: int) -> tuple[aio
     kid = jwk_thumbprint(raw)
     now = int(time.time())
     jws = [
-        sign_compact({"v": 1, "typ": "text", "cid": str(uuid.uuid4()), "sub": me["id"],
-                      "iat": now, "grp": group_id, "hc": "TLP:AMBER",
-                      "body": {"text": f"Seizure report {n} from officer {index}"}}, key, kid)
+        sign_compact(
+            {
+                "v": 1,
+                "typ": "text",
+                "cid": str(uuid.uuid4()),
+                "sub": me["id"],
+                "iat": now,
+                "grp": group_id,
+                "hc": "TLP:AMBER",
+                "body": {"text": f"Seizure report {n} from officer {index}"},
+            },
+            key,
+            kid,
+        )
         for n in range(count)
     ]
     return http, headers, jws
 
 
-async def _measure(base: str, group_id: str, clients: int, posts: int) -> tuple[float, float, float]:
+async def _measure(
+    base: str, group_id: str, clients: int, posts: int
+) -> tuple[float, float, float]:
     per_client = max(1, posts // clients)
-    sessions = await asyncio.gather(*(_client(base, i, group_id, per_client)
-                                      for i in range(clients)))
+    sessions = await asyncio.gather(
+        *(_client(base, i, group_id, per_client) for i in range(clients))
+    )
     latencies: list[float] = []
 
     async def run(http: aiohttp.ClientSession, headers: dict[str, str], jws: list[str]) -> None:
         for token in jws:
             started = time.perf_counter()
-            async with http.post(f"/api/v1/groups/{group_id}/messages", json={"jws": token},
-                                 headers=headers) as resp:
+            async with http.post(
+                f"/api/v1/groups/{group_id}/messages", json={"jws": token}, headers=headers
+            ) as resp:
                 assert resp.status == 201, await resp.text()
                 await resp.read()
             latencies.append(time.perf_counter() - started)
@@ -150,14 +178,18 @@ async def _measure(base: str, group_id: str, clients: int, posts: int) -> tuple[
 
 async def main_async(clients: list[int], posts: int, database: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "CENCOMM_DATA_DIR": str(Path(tmp) / "data"),
-               "CENCOMM_LOGGING_ACCESS_LOG": "false",
-               "CENCOMM_CONFIG": str(Path(tmp) / "none.toml")}
+        env = {
+            **os.environ,
+            "CENCOMM_DATA_DIR": str(Path(tmp) / "data"),
+            "CENCOMM_LOGGING_ACCESS_LOG": "false",
+            "CENCOMM_CONFIG": str(Path(tmp) / "none.toml"),
+        }
         (Path(tmp) / "none.toml").write_text("")
         if database:
             env["CENCOMM_DATABASE_URL"] = database
-        migrate = await asyncio.create_subprocess_exec(sys.executable, "-m", "cencomm", "migrate",
-                                                       env=env)
+        migrate = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "cencomm", "migrate", env=env
+        )
         await migrate.wait()
         group_id = await _seed(env, clients)
         port = _free_port()
@@ -165,12 +197,16 @@ async def main_async(clients: list[int], posts: int, database: str | None) -> No
         try:
             base = f"http://127.0.0.1:{port}"
             db = database or "SQLite (synchronous=FULL)"
-            print(f"database: {db}; machine: {platform.machine()}, {os.cpu_count()} cores, "
-                  f"Python {platform.python_version()}, {datetime.now(UTC):%Y-%m-%d}")
+            print(
+                f"database: {db}; machine: {platform.machine()}, {os.cpu_count()} cores, "
+                f"Python {platform.python_version()}, {datetime.now(UTC):%Y-%m-%d}"
+            )
             for n in clients:
                 rate, p50, p99 = await _measure(base, group_id, n, posts)
-                print(f"{n:>3} clients: {rate:7.0f} posts/s   latency p50 {p50:6.1f} ms  "
-                      f"p99 {p99:6.1f} ms")
+                print(
+                    f"{n:>3} clients: {rate:7.0f} posts/s   latency p50 {p50:6.1f} ms  "
+                    f"p99 {p99:6.1f} ms"
+                )
         finally:
             server.send_signal(signal.SIGINT)  # a profiler wrapper writes its output on SIGINT
             await asyncio.wait_for(server.wait(), 60)

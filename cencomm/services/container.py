@@ -98,9 +98,7 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
         keys_ring=keys,
         audit=audit,
         health=HealthService(db),
-        auth=AuthService(
-            db, clock, audit, keys, settings.auth, passwords, events, session_cache
-        ),
+        auth=AuthService(db, clock, audit, keys, settings.auth, passwords, events, session_cache),
         directory=DirectoryService(db, clock, audit, passwords, events, session_cache),
         keys=KeyService(db, clock, audit),
         audit_log=audit_log,

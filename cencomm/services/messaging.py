@@ -50,7 +50,6 @@ MAX_WORD_CHARS = 64
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-
 @dataclass(frozen=True, slots=True)
 class ReadableMessage:
     """A message with what this reader may see of it."""

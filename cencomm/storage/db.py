@@ -185,7 +185,8 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads only; one consistent snapshot for its lifetime."""
+        """A session for reads only. On PostgreSQL one snapshot for its lifetime; SQLite readers
+        run in autocommit, so each statement sees its own consistent snapshot."""
         async with self._reader_sessions() as session, session.begin():
             yield session
 

@@ -21,7 +21,6 @@ from tests.factories import (
     make_group,
     make_member,
     post_message,
-    register_key,
     seizure_body,
     sign,
 )
@@ -337,7 +336,7 @@ async def test_same_cid_different_jws_at_the_same_moment(client) -> None:
 
 
 async def test_seizure_reports_are_validated_field_by_field(client) -> None:
-    mod, group, officer = await _setup(client)  # officer's organisation is in FR
+    _, group, officer = await _setup(client)  # officer's organisation is in FR
     posted = await post_message(client, officer, group, "seizure", body=seizure_body("FR"))
     assert posted["seq"] == 1
     bad = seizure_body(
@@ -432,7 +431,7 @@ async def test_observers_never_receive_amber_strict_or_red(client) -> None:
 
 
 async def test_search_finds_only_what_the_caller_may_read(client) -> None:
-    mod, group, officer = await _setup(client)
+    _, group, officer = await _setup(client)
     other_mod = await make_member(client, Role.MODERATOR)
     other_group = await make_group(client, other_mod)
     outsider = await make_member(client, Role.OFFICER, with_key=True)
