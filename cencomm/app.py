@@ -10,6 +10,7 @@ from aiohttp import web
 
 from cencomm.appkeys import DATABASE, HUB, LIVE, METRICS, SERVICES, SETTINGS, SOCKETS
 from cencomm.domain.clock import Clock, SystemClock
+from cencomm.domain.events import LiveEvent, SessionRevoked
 from cencomm.realtime.bus import EventPublisher, make_bus
 from cencomm.realtime.hub import Hub
 from cencomm.services.container import build_services
@@ -103,7 +104,15 @@ async def _live_ctx(app: web.Application) -> AsyncIterator[None]:
         hub, LiveService(services.db, services.groups, services.messaging), services.alerts
     )
     bus = make_bus(settings.bus.url, settings.bus.channel)
-    await bus.start(dispatcher.handle)  # a Redis bus that cannot connect stops the start here
+    sessions = services.session_cache
+
+    async def on_event(event: LiveEvent) -> None:
+        # Another process revoked a session: stop trusting our cached copy of it at once.
+        if isinstance(event, SessionRevoked):
+            sessions.publish(event)
+        await dispatcher.handle(event)
+
+    await bus.start(on_event)  # a Redis bus that cannot connect stops the start here
     services.events.subscribe(EventPublisher(bus))
     app[HUB] = hub
     app[LIVE] = dispatcher

@@ -44,6 +44,7 @@ class Services:
     audit_log: AuditLogService
     audit_forwarder: AuditForwarder
     events: LocalEvents
+    session_cache: SessionCache
     groups: GroupService
     messaging: MessagingService
     alerts: AlertService
@@ -104,6 +105,7 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
         audit_log=audit_log,
         audit_forwarder=AuditForwarder(db, audit, sinks_from(settings.audit)),
         events=events,
+        session_cache=session_cache,
         groups=groups,
         alerts=alerts,
         alert_deadlines=alert_deadlines,
