@@ -39,6 +39,14 @@ class LiveService:
                 principal.user_id, principal.organization_id, everything=principal.is_staff
             )
 
+    async def positions(self, principal: Principal) -> dict[GroupId, int]:
+        """Each group a new socket follows, with its latest seq: the socket is owed every
+        message after these, whether or not it resumes."""
+        async with self._db.read() as session:
+            return await AudienceStore(session).member_group_positions(
+                principal.user_id, principal.organization_id, everything=principal.is_staff
+            )
+
     async def may_follow(self, principal: Principal, group_id: uuid.UUID) -> bool:
         try:
             await self._groups.get_group(principal, group_id)

@@ -124,7 +124,15 @@ class AudienceStore:
         self, user_id: uuid.UUID, organization_id: uuid.UUID, *, everything: bool
     ) -> list[GroupId]:
         """Groups the user is in (directly or through their organisation); all with `everything`."""
-        query = select(GroupRow.id)
+        return list(
+            await self.member_group_positions(user_id, organization_id, everything=everything)
+        )
+
+    async def member_group_positions(
+        self, user_id: uuid.UUID, organization_id: uuid.UUID, *, everything: bool
+    ) -> dict[GroupId, int]:
+        """The same groups, each with its latest seq."""
+        query = select(GroupRow.id, GroupRow.last_seq)
         if not everything:
             member_of = select(GroupMemberRow.group_id).where(
                 or_(
@@ -133,4 +141,4 @@ class AudienceStore:
                 )
             )
             query = query.where(GroupRow.id.in_(member_of))
-        return [GroupId(i) for i in (await self._session.scalars(query)).all()]
+        return {GroupId(row[0]): int(row[1]) for row in (await self._session.execute(query)).all()}

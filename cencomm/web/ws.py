@@ -166,6 +166,9 @@ class LiveSocket:
         self.settings = request.app[SETTINGS].hub
         self.dispatcher = request.app[LIVE]
         self.following = False
+        # Each readable group's latest seq when `ready` was sent: groups the client does not
+        # resume are followed from here, so nothing posted after `ready` is missed.
+        self.ready_positions: dict[GroupId, int] = {}
 
     async def send(self, frame: ServerFrame) -> None:
         await self.ws.send_str(self.dispatcher.encode(frame))
@@ -180,6 +183,9 @@ class LiveSocket:
         return [MessageFrame(group_id, m.message.seq, message_json(m)) for m in messages]
 
     async def run(self) -> None:
+        self.ready_positions = await self.dispatcher.shielded(
+            self.dispatcher.live.positions(self.principal)
+        )
         await self.ws.send_json({"type": "ready", "user_id": str(self.principal.user_id)})
         writer = asyncio.create_task(run_writer(self.sub, self.send, self.load))
         reader = asyncio.create_task(self.read())
@@ -284,7 +290,8 @@ class LiveSocket:
             readable = self.dispatcher.live.readable_group_ids(self.principal)
             for group_id in await self.dispatcher.shielded(readable):
                 if group_id not in positions:
-                    self.sub.follow(group_id)
+                    # From `ready` on (a group that became readable since: from now on).
+                    self.sub.follow(group_id, self.ready_positions.get(group_id))
         if unknown:
             detail = "no such group: " + ", ".join(unknown[:20])
             await self.ws.send_json(_error(404, "not-found", detail))
