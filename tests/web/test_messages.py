@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 import uuid
 from typing import Any
 
 import pytest
+from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwcrypto import jwk, jws
 
+from cencomm.app import create_app
 from cencomm.domain.users import Role
+from cencomm.settings import Settings
+from tests.clock import FakeClock
 from tests.factories import (
     Member,
     add_member,
@@ -25,6 +28,17 @@ from tests.factories import (
     sign,
 )
 from tests.problems import assert_problem
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The server's clock stands still, so `iat` 301 s away is exactly 301 s away."""
+    return FakeClock()
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FakeClock) -> web.Application:
+    return create_app(settings, clock=clock)
 
 
 def _b64(data: bytes) -> str:
@@ -127,12 +141,15 @@ def _raw(header: dict[str, Any], payload: bytes, key: Ed25519PrivateKey) -> str:
     return signing_input + "." + _b64(key.sign(signing_input.encode()))
 
 
-async def test_every_bad_envelope_is_refused_and_nothing_is_stored(client) -> None:
+async def test_every_bad_envelope_is_refused_and_nothing_is_stored(
+    client, clock: FakeClock
+) -> None:
     mod, group, officer = await _setup(client)
     other_group = await make_group(client, mod)
     stranger = await make_member(client, Role.OFFICER, with_key=True)
     second_key_owner = await make_member(client, Role.OFFICER, with_key=True)
-    valid = envelope(officer, group["id"])
+    server_now = int(clock.now().timestamp())
+    valid = envelope(officer, group["id"], iat=server_now)
     token = sign(officer, valid)
     key = officer.signing_key
     assert key is not None and officer.kid is not None
@@ -187,8 +204,8 @@ async def test_every_bad_envelope_is_refused_and_nothing_is_stored(client) -> No
             422,
             "invalid-jws",
         ),
-        ("iat +301", sign(officer, {**valid, "iat": int(time.time()) + 301}), 422, "stale-iat"),
-        ("iat -301", sign(officer, {**valid, "iat": int(time.time()) - 301}), 422, "stale-iat"),
+        ("iat +301", sign(officer, {**valid, "iat": server_now + 301}), 422, "stale-iat"),
+        ("iat -301", sign(officer, {**valid, "iat": server_now - 301}), 422, "stale-iat"),
         (
             "grp of another group",
             sign(officer, {**valid, "grp": other_group["id"]}),
