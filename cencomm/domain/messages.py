@@ -36,6 +36,16 @@ class StoredMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchPosition:
+    """Where a page of search results ended: newest first by time, then seq, then id (posts
+    committed in one batch share their time)."""
+
+    created_at: datetime
+    seq: int
+    id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class PostOutcome:
     """What posting returned: the message's id, seq and time, and whether it was new."""
 

@@ -6,7 +6,6 @@ import contextlib
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +22,7 @@ from cencomm.domain.ids import GroupId, MessageId, new_id
 from cencomm.domain.messages import (
     MAX_HIDE_REASON,
     PostOutcome,
+    SearchPosition,
     StoredMessage,
     may_read,
     search_text,
@@ -335,7 +335,7 @@ class MessagingService:
         principal: Principal,
         query: str,
         group_id: uuid.UUID | None,
-        before: tuple[datetime, uuid.UUID] | None,
+        before: SearchPosition | None,
         limit: int,
     ) -> list[ReadableMessage]:
         """Messages the caller may read that contain every word of `query`, newest first."""

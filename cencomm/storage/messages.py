@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cencomm.domain.groups import Group, GroupRole, GroupStatus
 from cencomm.domain.ids import GroupId, UserId
 from cencomm.domain.keys import SigningKey
-from cencomm.domain.messages import Sender, StoredMessage
+from cencomm.domain.messages import SearchPosition, Sender, StoredMessage
 from cencomm.storage.tables import (
     GroupMemberRow,
     GroupRow,
@@ -145,7 +145,7 @@ class MessageStore:
         restricted_groups: Sequence[uuid.UUID],
         moderated_groups: Sequence[uuid.UUID] | None,
         withheld: frozenset[str],
-        before: tuple[datetime, uuid.UUID] | None,
+        before: SearchPosition | None,
         limit: int,
     ) -> list[StoredMessage]:
         """Messages matching every word, newest first, within what the reader may see.
@@ -185,14 +185,21 @@ class MessageStore:
                 )
             )
         if before is not None:
-            at, message_id = before
             query = query.where(
                 or_(
-                    MessageRow.created_at < at,
-                    and_(MessageRow.created_at == at, MessageRow.id < message_id),
+                    MessageRow.created_at < before.created_at,
+                    and_(
+                        MessageRow.created_at == before.created_at,
+                        or_(
+                            MessageRow.seq < before.seq,
+                            and_(MessageRow.seq == before.seq, MessageRow.id < before.id),
+                        ),
+                    ),
                 )
             )
-        query = query.order_by(MessageRow.created_at.desc(), MessageRow.id.desc()).limit(limit)
+        query = query.order_by(
+            MessageRow.created_at.desc(), MessageRow.seq.desc(), MessageRow.id.desc()
+        ).limit(limit)
         return [_to_message(r) for r in (await self._session.execute(query)).all()]
 
 

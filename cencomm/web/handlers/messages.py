@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from cencomm.appkeys import SERVICES
 from cencomm.domain.clock import rfc3339
 from cencomm.domain.errors import FieldError, Invalid
+from cencomm.domain.messages import SearchPosition
 from cencomm.services.messaging import ReadableMessage
 from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import decode_cursor, encode_cursor
@@ -155,13 +156,13 @@ async def unhide_message(request: web.Request) -> web.Response:
     return web.json_response(message_json(readable))
 
 
-def _search_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+def _search_cursor(cursor: str | None) -> SearchPosition | None:
     raw = decode_cursor(cursor)
     if raw is None:
         return None
     try:
-        at, _, message_id = raw.partition("|")
-        return datetime.fromisoformat(at), uuid.UUID(message_id)
+        at, seq, message_id = raw.split("|")
+        return SearchPosition(datetime.fromisoformat(at), int(seq), uuid.UUID(message_id))
     except ValueError:
         raise Invalid(
             "not a cursor this server gave out",
@@ -178,5 +179,5 @@ async def search_messages(request: web.Request, query: SearchQuery) -> web.Respo
     next_cursor = None
     if len(found) == query.limit:
         last = found[-1].message
-        next_cursor = encode_cursor(f"{last.created_at.isoformat()}|{last.id}")
+        next_cursor = encode_cursor(f"{last.created_at.isoformat()}|{last.seq}|{last.id}")
     return web.json_response({"messages": [message_json(m) for m in found], "next": next_cursor})
