@@ -5,6 +5,9 @@ The server runs as its own process (`cencomm serve`); this process pre-signs eve
 then posts them from N concurrent clients, each with its own user, key and keep-alive connection.
 
     .venv/bin/python -m bench.post_bench [--clients 1 8 64] [--posts 3000] [--database URL]
+
+`BENCH_SERVER_WRAPPER="py-spy record -o profile.txt --"` runs the server under a profiler
+(it is stopped with SIGINT, so the profiler writes its output).
 """
 
 from __future__ import annotations
