@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
 import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
+
+from tests.processes import free_port, serve, stop
 
 PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
 
@@ -39,12 +39,6 @@ async def _run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_help_lists_the_commands(tmp_path: Path) -> None:
     code, out, _ = await _run(_env(tmp_path), "--help")
     assert code == 0
@@ -61,7 +55,7 @@ async def test_bad_port_exits_non_zero_with_one_line(tmp_path: Path) -> None:
 
 
 async def test_unreachable_database_exits_non_zero_with_one_line(tmp_path: Path) -> None:
-    url = f"postgresql+asyncpg://nobody:secretpw@127.0.0.1:{_free_port()}/nothing"
+    url = f"postgresql+asyncpg://nobody:secretpw@127.0.0.1:{free_port()}/nothing"
     code, _, err = await _run(_env(tmp_path, CENCOMM_DATABASE_URL=url), "serve")
     assert code == 1
     assert err.strip().count("\n") == 0, err
@@ -79,47 +73,22 @@ async def test_migrate_then_audit_verify(tmp_path: Path) -> None:
     assert "intact" in out
 
 
-async def _serve_until_ready(env: dict[str, str], port: int) -> asyncio.subprocess.Process:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cencomm",
-        "serve",
-        "--port",
-        str(port),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert proc.stderr is not None
-    while True:  # the server says when it listens; no sleeping
-        line = await asyncio.wait_for(proc.stderr.readline(), timeout=60)
-        assert line, "server exited before listening"
-        if b"Running on" in line:
-            return proc
-
-
-async def _stop(proc: asyncio.subprocess.Process) -> int:
-    proc.send_signal(signal.SIGINT)
-    return await asyncio.wait_for(proc.wait(), timeout=30)
-
-
 @pytest.mark.skipif(bool(PG_URL), reason="exercises the default embedded SQLite set-up")
 async def test_serve_answers_then_stops_cleanly_and_restarts_with_same_keys(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    port = _free_port()
-    proc = await _serve_until_ready(env, port)
+    port = free_port()
+    proc = await serve(env, port)
     try:
         async with aiohttp.ClientSession() as http:
             for path in ("/health", "/ready"):
                 async with http.get(f"http://127.0.0.1:{port}{path}") as resp:
                     assert resp.status == 200
     finally:
-        assert await _stop(proc) == 0
+        assert await stop(proc) == 0
     keys = sorted(p.name for p in (tmp_path / "data" / "keys").rglob("*.*"))
     assert len(keys) == 4  # token, audit and master keys, and the blob name key
 
-    proc = await _serve_until_ready(env, port)
+    proc = await serve(env, port)
     try:
         async with (
             aiohttp.ClientSession() as http,
@@ -127,7 +96,7 @@ async def test_serve_answers_then_stops_cleanly_and_restarts_with_same_keys(tmp_
         ):
             assert resp.status == 200
     finally:
-        assert await _stop(proc) == 0
+        assert await stop(proc) == 0
     assert sorted(p.name for p in (tmp_path / "data" / "keys").rglob("*.*")) == keys
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
 import sys
 import time
 import uuid
@@ -29,13 +27,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from cencomm.crypto.jws import sign_compact
 from cencomm.crypto.keys import b64url_encode, jwk_thumbprint, raw_public_key
+from tests.processes import free_port, serve, stop
 
 PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
 LOCAL_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = os.environ.get("CENCOMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PASSWORD = "correct horse battery staple"
 WAIT = 30.0
-DRAINS: list[asyncio.Task[None]] = []
 
 
 def _unavailable(what: str, exc: BaseException) -> None:
@@ -76,44 +74,6 @@ async def redis_url() -> str:
     return REDIS_URL
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _serve(env: dict[str, str], port: int) -> asyncio.subprocess.Process:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cencomm",
-        "serve",
-        "--port",
-        str(port),
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert proc.stderr is not None
-    while True:  # the server says when it listens
-        line = await asyncio.wait_for(proc.stderr.readline(), timeout=60)
-        assert line, "server exited before listening"
-        if b"Running on" in line:
-            DRAINS.append(asyncio.create_task(_drain(proc.stderr)))  # keep its logs flowing
-            return proc
-
-
-async def _drain(stream: asyncio.StreamReader) -> None:
-    while await stream.readline():
-        pass
-
-
-async def _stop(proc: asyncio.subprocess.Process) -> None:
-    if proc.returncode is None:
-        proc.send_signal(signal.SIGINT)
-        await asyncio.wait_for(proc.wait(), timeout=30)
-
-
 class Api:
     def __init__(self, http: aiohttp.ClientSession, port: int) -> None:
         self.http = http
@@ -146,8 +106,8 @@ async def test_a_post_to_one_process_reaches_a_socket_on_another(
         CENCOMM_LOGGING_ACCESS_LOG="false",
         CENCOMM_ADMIN_PASSWORD=PASSWORD,
     )
-    port_a, port_b = _free_port(), _free_port()
-    proc_a = await _serve(env, port_a)  # first alone: it creates the schema and the keys
+    port_a, port_b = free_port(), free_port()
+    proc_a = await serve(env, port_a)  # first alone: it creates the schema and the keys
     processes = [proc_a]
     try:
         admin_cmd = await asyncio.create_subprocess_exec(
@@ -155,7 +115,7 @@ async def test_a_post_to_one_process_reaches_a_socket_on_another(
             stdout=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
         assert await asyncio.wait_for(admin_cmd.wait(), WAIT) == 0
-        processes.append(await _serve(env, port_b))
+        processes.append(await serve(env, port_b))
         async with aiohttp.ClientSession() as http:
             a, b = Api(http, port_a), Api(http, port_b)
             admin = (await a.call("POST", "/auth/login", username="admin", password=PASSWORD))[
@@ -209,6 +169,4 @@ async def test_a_post_to_one_process_reaches_a_socket_on_another(
                 assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 4401, msg
     finally:
         for proc in processes:
-            await _stop(proc)
-        await asyncio.gather(*DRAINS, return_exceptions=True)
-        DRAINS.clear()
+            await stop(proc)

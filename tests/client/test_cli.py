@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import socket
 import stat
 import sys
 import uuid
@@ -18,6 +16,7 @@ import pytest
 
 from cencomm.client import CencommClient
 from tests.factories import seizure_body
+from tests.processes import free_port, serve, stop
 
 PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
 ADMIN_PASSWORD = "first admin password"
@@ -26,12 +25,6 @@ OFFICER_PASSWORD = "officer password 123"
 pytestmark = pytest.mark.skipif(
     bool(PG_URL), reason="runs its own server on the default embedded SQLite"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -76,26 +69,6 @@ class Server:
     admin: CencommClient
 
 
-async def _serve(env: dict[str, str], port: int) -> asyncio.subprocess.Process:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cencomm",
-        "serve",
-        "--port",
-        str(port),
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert proc.stderr is not None
-    while True:  # the server says when it listens; no sleeping
-        line = await asyncio.wait_for(proc.stderr.readline(), timeout=60)
-        assert line, "server exited before listening"
-        if b"Running on" in line:
-            return proc
-
-
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[Server]:
     env = _env(tmp_path)
@@ -105,10 +78,8 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
         env, "create-admin", "--username", "root", stdin=f"{ADMIN_PASSWORD}\n".encode()
     )
     assert code == 0, err
-    port = _free_port()
-    proc = await _serve(env, port)
-    assert proc.stderr is not None
-    drain = asyncio.create_task(proc.stderr.read())  # keep the pipe from filling up
+    port = free_port()
+    proc = await serve(env, port)
     url = f"http://127.0.0.1:{port}"
     try:
         async with CencommClient(url) as admin:
@@ -147,9 +118,7 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
             )
             yield Server(url, env, group["id"], user["id"], admin)
     finally:
-        proc.send_signal(signal.SIGINT)
-        assert await asyncio.wait_for(proc.wait(), timeout=30) == 0
-        await drain
+        assert await stop(proc) == 0
 
 
 def _mode(path: Path) -> int:
@@ -330,7 +299,7 @@ async def test_cli_errors_are_one_line_with_exit_codes(server: Server, tmp_path:
 
     other_home = tmp_path / "elsewhere"
     code, _, err = await _client(
-        env, "--home", str(other_home), "login", "--server", f"http://127.0.0.1:{_free_port()}",
+        env, "--home", str(other_home), "login", "--server", f"http://127.0.0.1:{free_port()}",
         "--username", "officer.fr", stdin=b"x\n",
     )  # fmt: skip
     assert code == 3
