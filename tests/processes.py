@@ -12,6 +12,23 @@ import sys
 _DRAINS: set[asyncio.Task[None]] = set()
 
 
+async def run_cencomm(env: dict[str, str], *args: str, stdin: bytes = b"") -> tuple[int, str, str]:
+    """`python -m cencomm ARGS` to completion: (exit code, stdout, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cencomm",
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout=60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.processes import free_port, serve, stop
+from tests.processes import free_port, run_cencomm, serve, stop
 
 PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
 
@@ -24,30 +22,15 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-async def _run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cencomm",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
 async def test_help_lists_the_commands(tmp_path: Path) -> None:
-    code, out, _ = await _run(_env(tmp_path), "--help")
+    code, out, _ = await run_cencomm(_env(tmp_path), "--help")
     assert code == 0
     for command in ("serve", "migrate", "create-admin", "demo-seed", "audit"):
         assert command in out
 
 
 async def test_bad_port_exits_non_zero_with_one_line(tmp_path: Path) -> None:
-    code, out, err = await _run(_env(tmp_path, CENCOMM_PORT="abc"), "serve")
+    code, out, err = await run_cencomm(_env(tmp_path, CENCOMM_PORT="abc"), "serve")
     assert code == 2
     assert out == ""
     assert err.strip().count("\n") == 0
@@ -56,7 +39,7 @@ async def test_bad_port_exits_non_zero_with_one_line(tmp_path: Path) -> None:
 
 async def test_unreachable_database_exits_non_zero_with_one_line(tmp_path: Path) -> None:
     url = f"postgresql+asyncpg://nobody:secretpw@127.0.0.1:{free_port()}/nothing"
-    code, _, err = await _run(_env(tmp_path, CENCOMM_DATABASE_URL=url), "serve")
+    code, _, err = await run_cencomm(_env(tmp_path, CENCOMM_DATABASE_URL=url), "serve")
     assert code == 1
     assert err.strip().count("\n") == 0, err
     assert "unreachable" in err
@@ -65,10 +48,10 @@ async def test_unreachable_database_exits_non_zero_with_one_line(tmp_path: Path)
 
 async def test_migrate_then_audit_verify(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    code, _, err = await _run(env, "migrate")
+    code, _, err = await run_cencomm(env, "migrate")
     assert code == 0, err
     assert (tmp_path / "data" / "cencomm.db").exists()
-    code, out, err = await _run(env, "audit", "verify")
+    code, out, err = await run_cencomm(env, "audit", "verify")
     assert code == 0, err
     assert "intact" in out
 
@@ -100,22 +83,6 @@ async def test_serve_answers_then_stops_cleanly_and_restarts_with_same_keys(tmp_
     assert sorted(p.name for p in (tmp_path / "data" / "keys").rglob("*.*")) == keys
 
 
-async def _run_with_input(env: dict[str, str], stdin: bytes, *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cencomm",
-        *args,
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout=60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
 def _cli_env(tmp_path: Path) -> dict[str, str]:
     env = _env(tmp_path, CENCOMM_AUTH_ARGON2_TIME_COST="1", CENCOMM_AUTH_ARGON2_MEMORY_KIB="1024")
     if PG_URL:
@@ -132,12 +99,12 @@ async def test_create_admin_from_stdin_then_log_in(tmp_path: Path, database_url:
 
     env = _cli_env(tmp_path)
     env["CENCOMM_DATABASE_URL"] = database_url
-    code, out, err = await _run_with_input(
-        env, b"first admin password\n", "create-admin", "--username", "Root.Admin"
+    code, out, err = await run_cencomm(
+        env, "create-admin", "--username", "Root.Admin", stdin=b"first admin password\n"
     )
     assert code == 0, err
     assert "root.admin" in out
-    code, _, err = await _run_with_input(env, b"short\n", "create-admin", "--username", "other")
+    code, _, err = await run_cencomm(env, "create-admin", "--username", "other", stdin=b"short\n")
     assert code == 1 and "12" in err and err.count("\n") == 1
 
     settings = make_test_settings(database_url, tmp_path / "data")
@@ -155,7 +122,7 @@ async def test_create_admin_reads_the_environment(tmp_path: Path, database_url: 
     env = _cli_env(tmp_path)
     env["CENCOMM_DATABASE_URL"] = database_url
     env["CENCOMM_ADMIN_PASSWORD"] = "password from the environment"
-    code, out, err = await _run_with_input(env, b"", "create-admin", "--username", "env.admin")
+    code, out, err = await run_cencomm(env, "create-admin", "--username", "env.admin")
     assert code == 0, err
     assert "secret" not in out and "environment" not in out
 
@@ -163,13 +130,13 @@ async def test_create_admin_reads_the_environment(tmp_path: Path, database_url: 
 async def test_demo_seed_is_idempotent(tmp_path: Path, database_url: str) -> None:
     env = _cli_env(tmp_path)
     env["CENCOMM_DATABASE_URL"] = database_url
-    code, out, err = await _run(env, "demo-seed")
+    code, out, err = await run_cencomm(env, "demo-seed")
     assert code == 0, err
     assert "secretariat.admin" in out
     assert "STOP-2020" in out
     assert (tmp_path / "data" / "demo-keys" / "officer.fr.pem").stat().st_mode & 0o077 == 0
-    code, out, err = await _run(env, "demo-seed")
+    code, out, err = await run_cencomm(env, "demo-seed")
     assert code == 0, err
     assert "nothing changed" in out
-    code, out, err = await _run(env, "audit", "verify")
+    code, out, err = await run_cencomm(env, "audit", "verify")
     assert code == 0, err

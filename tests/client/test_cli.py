@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import stat
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,7 +14,7 @@ import pytest
 
 from cencomm.client import CencommClient
 from tests.factories import seizure_body
-from tests.processes import free_port, serve, stop
+from tests.processes import free_port, run_cencomm, serve, stop
 
 PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
 ADMIN_PASSWORD = "first admin password"
@@ -40,24 +38,8 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-async def _run(env: dict[str, str], *args: str, stdin: bytes = b"") -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cencomm",
-        *args,
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout=60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
 async def _client(env: dict[str, str], *args: str, stdin: bytes = b"") -> tuple[int, str, str]:
-    return await _run(env, "client", *args, stdin=stdin)
+    return await run_cencomm(env, "client", *args, stdin=stdin)
 
 
 @dataclass
@@ -72,9 +54,9 @@ class Server:
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[Server]:
     env = _env(tmp_path)
-    code, _, err = await _run(env, "migrate")
+    code, _, err = await run_cencomm(env, "migrate")
     assert code == 0, err
-    code, _, err = await _run(
+    code, _, err = await run_cencomm(
         env, "create-admin", "--username", "root", stdin=f"{ADMIN_PASSWORD}\n".encode()
     )
     assert code == 0, err
