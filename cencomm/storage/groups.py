@@ -20,7 +20,7 @@ from cencomm.domain.groups import (
     stronger,
 )
 from cencomm.domain.ids import GroupId, JoinRequestId, OrganizationId, UserId, new_id
-from cencomm.storage.tables import GroupMemberRow, GroupRow, JoinRequestRow, UserRow
+from cencomm.storage.tables import GroupMemberRow, GroupRow, JoinRequestRow
 
 
 def to_group(row: GroupRow) -> Group:
@@ -248,12 +248,6 @@ class GroupStore:
         )
         return int(count or 0)
 
-    async def lock_group(self, group_id: uuid.UUID) -> None:
-        """Serialise membership changes of one group (the last-moderator rule needs it)."""
-        await self._session.execute(
-            select(GroupRow.id).where(GroupRow.id == group_id).with_for_update()
-        )
-
     async def list_members(self, group_id: uuid.UUID) -> list[Membership]:
         rows = await self._session.scalars(
             select(GroupMemberRow)
@@ -261,23 +255,6 @@ class GroupStore:
             .order_by(GroupMemberRow.added_at, GroupMemberRow.id)
         )
         return [to_membership(r) for r in rows.all()]
-
-    async def member_user_ids(self, group_id: uuid.UUID) -> set[UserId]:
-        """Every user who can see the group through a membership (direct or organisation)."""
-        direct = select(GroupMemberRow.user_id).where(
-            GroupMemberRow.group_id == group_id, GroupMemberRow.user_id.is_not(None)
-        )
-        via_org = select(UserRow.id).where(
-            UserRow.organization_id.in_(
-                select(GroupMemberRow.organization_id).where(
-                    GroupMemberRow.group_id == group_id,
-                    GroupMemberRow.organization_id.is_not(None),
-                )
-            )
-        )
-        ids = set((await self._session.scalars(direct)).all())
-        ids |= set((await self._session.scalars(via_org)).all())
-        return {UserId(i) for i in ids if i is not None}
 
     # -- join requests ---------------------------------------------------------------------
 

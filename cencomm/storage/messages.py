@@ -90,14 +90,6 @@ class MessageStore:
         row = (await self._session.execute(_select().where(MessageRow.id == message_id))).first()
         return _to_message(row) if row else None
 
-    async def exists_in_group(self, message_id: uuid.UUID, group_id: uuid.UUID) -> bool:
-        found = await self._session.scalar(
-            select(MessageRow.id).where(
-                MessageRow.id == message_id, MessageRow.group_id == group_id
-            )
-        )
-        return found is not None
-
     async def page(
         self,
         group_id: uuid.UUID,
