@@ -147,19 +147,23 @@ class GroupService:
             )
         return group
 
-    async def list_groups(self, principal: Principal, after: str | None, limit: int) -> list[Group]:
+    async def list_groups(
+        self, principal: Principal, after: str | None, limit: int
+    ) -> list[GroupAccess]:
+        """The caller's groups (staff: every group), each with the caller's access, by code."""
         async with self._db.read() as session:
             store = GroupStore(session)
-            if principal.is_staff:
-                return await store.list_page(
-                    user_id=None, organization_id=None, after=after, limit=limit
-                )
-            return await store.list_page(
-                user_id=principal.user_id,
-                organization_id=principal.organization_id,
+            member_filter = None if principal.is_staff else principal
+            groups = await store.list_page(
+                user_id=member_filter.user_id if member_filter else None,
+                organization_id=member_filter.organization_id if member_filter else None,
                 after=after,
                 limit=limit,
             )
+            roles = await store.roles_of(
+                [g.id for g in groups], principal.user_id, principal.organization_id
+            )
+        return [access_for(principal, g, roles.get(g.id)) for g in groups]
 
     async def get_group(self, principal: Principal, group_id: uuid.UUID) -> GroupAccess:
         async with self._db.read() as session:

@@ -46,6 +46,8 @@ from cencomm.storage.messages import (
 )
 
 MAX_SEARCH_WORDS = 10
+# Groups one search spans (a user is in a handful; the bound keeps the query finite).
+MAX_SEARCH_GROUPS = 10_000
 MAX_WORD_CHARS = 64
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -380,10 +382,14 @@ class MessagingService:
             return [await self._groups.access(session, principal, group_id)]
         if principal.is_staff:
             return []
-        groups = await GroupStore(session).list_page(
+        store = GroupStore(session)
+        groups = await store.list_page(
             user_id=principal.user_id,
             organization_id=principal.organization_id,
             after=None,
-            limit=10_000,
+            limit=MAX_SEARCH_GROUPS,
         )
-        return [await self._groups.access(session, principal, group.id) for group in groups]
+        roles = await store.roles_of(
+            [g.id for g in groups], principal.user_id, principal.organization_id
+        )
+        return [access_for(principal, g, roles.get(g.id)) for g in groups]

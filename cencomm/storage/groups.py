@@ -152,6 +152,29 @@ class GroupStore:
             best = stronger(best, GroupRole(role))
         return best
 
+    async def roles_of(
+        self, group_ids: list[GroupId], user_id: uuid.UUID, organization_id: uuid.UUID
+    ) -> dict[GroupId, GroupRole]:
+        """The strongest role the user holds in each of these groups (one query)."""
+        if not group_ids:
+            return {}
+        rows = await self._session.execute(
+            select(GroupMemberRow.group_id, GroupMemberRow.role).where(
+                GroupMemberRow.group_id.in_(group_ids),
+                or_(
+                    GroupMemberRow.user_id == user_id,
+                    GroupMemberRow.organization_id == organization_id,
+                ),
+            )
+        )
+        best: dict[GroupId, GroupRole] = {}
+        for group_id, role in rows.all():
+            key = GroupId(group_id)
+            strongest = stronger(best.get(key), GroupRole(role))
+            if strongest is not None:
+                best[key] = strongest
+        return best
+
     async def find_membership(
         self,
         group_id: uuid.UUID,

@@ -187,15 +187,12 @@ async def create_group(request: web.Request, body: CreateGroupRequest) -> web.Re
 
 async def list_groups(request: web.Request, query: PageQuery) -> web.Response:
     who = principal(request)
-    groups = await request.app[SERVICES].groups.list_groups(
+    accesses = await request.app[SERVICES].groups.list_groups(
         who, decode_cursor(query.after), query.limit
     )
-    next_cursor = encode_cursor(groups[-1].code) if len(groups) == query.limit else None
-    items = []
-    for group in groups:
-        access = await request.app[SERVICES].groups.get_group(who, group.id)
-        items.append(_access_json(access))
-    return web.json_response({"groups": items, "next": next_cursor})
+    last = accesses[-1].group.code if accesses else None
+    next_cursor = encode_cursor(last) if last and len(accesses) == query.limit else None
+    return web.json_response({"groups": [_access_json(a) for a in accesses], "next": next_cursor})
 
 
 async def get_group(request: web.Request) -> web.Response:
