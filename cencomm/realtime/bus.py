@@ -334,6 +334,6 @@ async def _cancel(task: asyncio.Task[None] | None) -> None:
 async def _close_quietly(client: Redis, pubsub: PubSub) -> None:
     # Closing a dead connection may raise again; it is being discarded either way.
     with contextlib.suppress(RedisError, OSError):
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await pubsub.aclose()
     with contextlib.suppress(RedisError, OSError):
         await client.aclose()
