@@ -20,7 +20,10 @@ ROUND_GRACE_SECONDS = 10.0
 
 async def finish_before_cancel(round_: Coroutine[Any, Any, T]) -> T:
     """Await `round_`; if we are cancelled meanwhile, let it finish first, then re-raise."""
-    task = asyncio.ensure_future(round_)
+    # Named after the task it serves, so that logs and tools attribute the round to its job.
+    current = asyncio.current_task()
+    name = f"{current.get_name()}-round" if current is not None else "background-round"
+    task = asyncio.get_running_loop().create_task(round_, name=name)
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:

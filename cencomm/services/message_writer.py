@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hashlib
 import logging
 import uuid
@@ -96,7 +97,11 @@ class MessageWriter:
     async def submit(self, post: PendingPost) -> PostOutcome:
         """Queue a verified post and wait until it is committed (or refused)."""
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="cencomm-message-writer")
+            # Started by whichever request posts first, but it works for every request: it
+            # must not carry that request's context (request id) into all later batches.
+            self._task = asyncio.create_task(
+                self._run(), name="cencomm-message-writer", context=contextvars.Context()
+            )
         self._queue.put_nowait(post)
         return await post.future
 

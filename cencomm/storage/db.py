@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import contextvars
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
@@ -86,6 +87,13 @@ def _configure_sqlite(engine: Engine, settings: DatabaseSettings, *, immediate: 
     # skipping BEGIN saves a round trip to the driver thread on every read.
 
 
+async def _in_thread(threads: concurrent.futures.ThreadPoolExecutor, work: Callable[[], T]) -> T:
+    """Run `work` on one of `threads` in the caller's context (as `asyncio.to_thread` does), so
+    work done for a request stays attributable to it there (its request id)."""
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(threads, context.run, work)
+
+
 class Database:
     """Engines and session factories; `begin()` for a write unit of work, `read()` for reads."""
 
@@ -162,9 +170,7 @@ class Database:
 
         assert self._write_lock is not None  # noqa: S101 - set together with the writer
         async with self._write_lock:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._writer_thread, transaction
-            )
+            return await _in_thread(self._writer_thread, transaction)
 
     async def run_read(self, work: Callable[[Connection], T]) -> T:
         """Run read-only `work` on a connection in one hop (hot paths: a handful of queries).
@@ -181,7 +187,7 @@ class Database:
             with engine.connect() as connection:
                 return work(connection)
 
-        return await asyncio.get_running_loop().run_in_executor(self._reader_threads, read)
+        return await _in_thread(self._reader_threads, read)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

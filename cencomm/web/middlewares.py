@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 import time
@@ -21,6 +22,11 @@ access_logger = logging.getLogger("cencomm.access")
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# The request a piece of work is done for: it follows the request's tasks and (the database copies
+# the context into its threads) its statements, and is unset in background work.
+CURRENT_REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "cencomm_request_id", default=None
+)
 
 API_SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -49,7 +55,11 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
     request[REQUEST_ID] = request_id
-    response = await handler(request)
+    token = CURRENT_REQUEST_ID.set(request_id)
+    try:
+        response = await handler(request)
+    finally:
+        CURRENT_REQUEST_ID.reset(token)
     response.headers[REQUEST_ID_HEADER] = request_id
     return response
 
