@@ -35,7 +35,7 @@ _install_locked() {
   # Every file is checked against its hash; nothing outside the lock is resolved.
   .venv/bin/python -m pip install --disable-pip-version-check --no-input \
     --require-hashes --no-deps -r "$lock"
-  .venv/bin/python scripts/venv_sync.py sync "$lock"
+  .venv/bin/python scripts/lockfile.py sync "$lock"
   # The project itself, with the locked setuptools (no isolated build that would fetch one).
   .venv/bin/python -m pip install --disable-pip-version-check --no-input \
     --no-deps --no-build-isolation --no-index -e .

@@ -1,7 +1,8 @@
-"""Compare .venv with a lock file: exactly the locked versions, nothing missing, nothing extra.
+"""Lock files against .venv, and against each other.
 
-    python scripts/venv_sync.py check requirements/dev.txt   # exit 1 and list the differences
-    python scripts/venv_sync.py sync requirements/dev.txt    # uninstall what the lock lacks
+    python scripts/lockfile.py check requirements/dev.txt   # exit 1, listing what .venv lacks
+    python scripts/lockfile.py sync requirements/dev.txt    # uninstall what the lock lacks
+    python scripts/lockfile.py diff OLD NEW                 # what a re-lock changed (old → new)
 
 Run by the venv's own interpreter (scripts/_venv.sh), so markers are evaluated for this machine.
 The project itself (installed editable) is not part of the lock and is left out.
@@ -58,7 +59,21 @@ def differences(lock: Path) -> tuple[list[str], list[str]]:
     return problems, extra
 
 
+def changes(old: Path, new: Path) -> list[str]:
+    """One line per package added, removed or moved to another version."""
+    before, after = locked(old), locked(new)
+    lines = []
+    for name in sorted(set(before) | set(after)):
+        was, now = before.get(name), after.get(name)
+        if was != now:
+            lines.append(f"{name}: {was or '(new)'} → {now or '(removed)'}")
+    return lines
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 4 and argv[1] == "diff":
+        print("\n".join(changes(Path(argv[2]), Path(argv[3]))) or "no version changed")
+        return 0
     if len(argv) != 3 or argv[1] not in {"check", "sync"}:
         print(__doc__, file=sys.stderr)
         return 2
