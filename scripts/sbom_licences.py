@@ -13,6 +13,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 # Permissive licences (SPDX ids) that put no condition on deploying or modifying the product.
 ALLOWED_IDS = frozenset(
@@ -46,10 +47,10 @@ ALLOWED_CLASSIFIERS = {
 OPERATORS = re.compile(r"\s+(?:AND|OR|WITH)\s+|[()]")
 
 
-def licences_of(component: dict[str, object]) -> list[str]:
+def licences_of(component: dict[str, Any]) -> list[str]:
     """Each licence the component declares, as an SPDX id, expression or name."""
     found: list[str] = []
-    for choice in component.get("licenses", []) or []:  # type: ignore[union-attr]
+    for choice in component.get("licenses") or []:
         if "expression" in choice:
             found.append(choice["expression"])
         else:
