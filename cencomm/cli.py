@@ -149,7 +149,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from cencomm import commands  # imported late: keeps `--help` fast and free of heavy imports
 
     if args.command == "serve":
-        return commands.serve(settings, run_migrations=not args.no_migrate)
+        # `--no-migrate` (scripts/run migrates first) or `database.migrate_on_start = false`.
+        migrate = settings.database.migrate_on_start and not args.no_migrate
+        return commands.serve(settings, run_migrations=migrate)
     if args.command == "migrate":
         return asyncio.run(commands.migrate(settings))
     if args.command == "create-admin":

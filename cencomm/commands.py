@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cencomm.app import create_app
@@ -28,6 +27,7 @@ from cencomm.services.audit_verify import load_tree_head, verify_log
 from cencomm.services.container import Services, build_services
 from cencomm.services.directory import NewUser
 from cencomm.settings import Settings, admin_password_from_environment
+from cencomm.settings_sources import redact_url
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import (
     load_audit_public_keys,
@@ -39,10 +39,6 @@ from cencomm.storage.migrate import upgrade
 from cencomm.storage.users import OrganizationStore
 
 logger = logging.getLogger("cencomm.cli")
-
-
-def _safe_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _prepare_data_dir(settings: Settings) -> None:
@@ -61,14 +57,14 @@ async def migrate(settings: Settings) -> int:
         await upgrade(url)
     except (OSError, OperationalError, DBAPIError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise CommandError(f"database {_safe_url(url)} is unreachable: {reason}") from None
+        raise CommandError(f"database {redact_url(url)} is unreachable: {reason}") from None
     except Exception as exc:
         # asyncpg raises its own error classes for refused logins and missing databases.
         if type(exc).__module__.startswith("asyncpg"):
             reason = str(exc).splitlines()[0]
-            raise CommandError(f"database {_safe_url(url)} is unreachable: {reason}") from None
+            raise CommandError(f"database {redact_url(url)} is unreachable: {reason}") from None
         raise
-    logger.info("schema is at head", extra={"database": _safe_url(url)})
+    logger.info("schema is at head", extra={"database": redact_url(url)})
     return EXIT_OK
 
 
@@ -100,7 +96,7 @@ async def _services(settings: Settings) -> AsyncIterator[Services]:
         yield build_services(settings, db, SystemClock(), keys)
     except (OSError, OperationalError, DBAPIError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise CommandError(f"database {_safe_url(settings.database_url)}: {reason}") from None
+        raise CommandError(f"database {redact_url(settings.database_url)}: {reason}") from None
     finally:
         await db.dispose()
 
@@ -248,7 +244,7 @@ async def keys_rotate(settings: Settings) -> int:
     try:
         report = await rewrap_blob_keys(db, vault)
     except (OSError, OperationalError, DBAPIError) as exc:
-        raise CommandError(f"database {_safe_url(settings.database_url)}: {exc}") from None
+        raise CommandError(f"database {redact_url(settings.database_url)}: {exc}") from None
     except BlobCorrupted as exc:
         raise CommandError(f"cannot re-wrap a blob key: {exc}") from None
     finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from cencomm.domain.users import Role
+from cencomm.settings_sources import FILE_SUFFIX, coerce, from_file, redact_url
+from cencomm.settings_sources import Secret as Secret  # re-exported: settings' own types
+from cencomm.settings_sources import SettingsError as SettingsError
 
 DEFAULT_CONFIG_FILE = Path("config/cencomm.toml")
 MAX_ACCESS_TOKEN_TTL = 15 * 60
@@ -27,27 +29,6 @@ ENV_ALIASES: Mapping[str, tuple[str, str]] = {
     "CENCOMM_PORT": ("server", "port"),
     "CENCOMM_DATA_DIR": ("data", "dir"),
 }
-
-
-class SettingsError(ValueError):
-    """A setting is missing, malformed or out of range; the message names it."""
-
-
-class Secret:
-    """A secret string that never shows itself in logs, reprs or tracebacks."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +49,7 @@ class HttpSettings:
     trusted_proxy_hops: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class DatabaseSettings:
     # Any SQLAlchemy async URL; empty means an SQLite file in the data directory.
     url: str = ""
@@ -78,8 +59,11 @@ class DatabaseSettings:
     sqlite_synchronous: str = "FULL"
     # PostgreSQL: connections kept in the pool.
     pool_size: int = 10
-    # Upgrade the schema to head when `cencomm serve` starts.
+    # Upgrade the schema to head when `cencomm serve` starts (`serve --no-migrate` also skips it).
     migrate_on_start: bool = True
+
+    def __repr__(self) -> str:
+        return _redacted_repr(self, "url")
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,12 +156,24 @@ class HubSettings:
     resume_wait: float = 2.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class BusSettings:
     # Cross-process notices: "" = in-process (one server), "redis://host:6379/0" = Redis pub/sub.
     url: str = ""
     # The Redis pub/sub channel shared by the processes of one deployment.
     channel: str = "cencomm:events"
+
+    def __repr__(self) -> str:
+        return _redacted_repr(self, "url")
+
+
+def _redacted_repr(section: object, url_field: str) -> str:
+    """The dataclass repr, with the password of a URL that may carry one masked."""
+    shown = []
+    for f in dataclasses.fields(section):  # type: ignore[arg-type]
+        value = getattr(section, f.name)
+        shown.append(f"{f.name}={redact_url(value) if f.name == url_field else value!r}")
+    return f"{type(section).__name__}({', '.join(shown)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,57 +258,6 @@ def _env_name(section: str, key: str) -> str:
     return f"CENCOMM_{section.upper()}_{key.upper()}"
 
 
-def _coerce(name: str, kind: Any, raw: object, from_env: bool) -> object:
-    """Turn a TOML or environment value into the field's type, or say which setting is bad."""
-    if isinstance(kind, types.UnionType) and Secret in typing.get_args(kind):
-        if not from_env:
-            raise SettingsError(f"{name}: secrets come only from the environment")
-        return Secret(str(raw)) if raw else None
-    origin = typing.get_origin(kind)
-    try:
-        if kind is bool:
-            if isinstance(raw, bool):
-                return raw
-            if from_env and isinstance(raw, str) and raw.lower() in {"1", "true", "yes", "on"}:
-                return True
-            if from_env and isinstance(raw, str) and raw.lower() in {"0", "false", "no", "off"}:
-                return False
-            raise ValueError("expected true or false")
-        if kind is int:
-            if isinstance(raw, bool):
-                raise ValueError("expected an integer")
-            if isinstance(raw, int):
-                return raw
-            if from_env and isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
-                return int(raw)
-            raise ValueError("expected an integer")
-        if kind is float:
-            if isinstance(raw, int | float) and not isinstance(raw, bool):
-                return float(raw)
-            if from_env and isinstance(raw, str):
-                return float(raw)
-            raise ValueError("expected a number")
-        if kind is str:
-            if isinstance(raw, str):
-                return raw
-            raise ValueError("expected a string")
-        if kind is Path:
-            if isinstance(raw, str) and raw:
-                return Path(raw)
-            raise ValueError("expected a path")
-        if origin is tuple:
-            if from_env and isinstance(raw, str):
-                return tuple(part.strip() for part in raw.split(",") if part.strip())
-            if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
-                return tuple(raw)
-            raise ValueError("expected a list of strings")
-    except ValueError as exc:
-        raise SettingsError(f"{name}: {exc} (got {raw!r})") from None
-    if isinstance(kind, types.UnionType):  # pragma: no cover - no optional settings yet
-        return raw
-    raise SettingsError(f"{name}: unsupported setting type")  # pragma: no cover
-
-
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Read the TOML file (if any) and the environment, validate, and return frozen settings.
 
@@ -349,16 +294,25 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         table = file_values.get(section, {})
         types_by_key = _field_types(section_cls)
         for key in table:
-            if key not in types_by_key:
+            if key not in types_by_key and key.removesuffix(FILE_SUFFIX) not in types_by_key:
                 raise SettingsError(f"{section}.{key}: unknown setting in {config_path}")
         values: dict[str, object] = {}
         for key, kind in types_by_key.items():
             label = f"{section}.{key}"
             if key in table:
-                values[key] = _coerce(label, kind, table[key], from_env=False)
+                values[key] = coerce(label, kind, table[key], from_env=False)
+            # A value kept in a file is not in the TOML: secrets may come from there too.
+            file_key = key + FILE_SUFFIX
+            if file_key in table:
+                where = f"{section}.{file_key}"
+                values[key] = coerce(label, kind, from_file(where, table[file_key]), True)
             for env_name in (aliases_by_field.get((section, key)), _env_name(section, key)):
                 if env_name and env_name in env:
-                    values[key] = _coerce(f"{label} ({env_name})", kind, env[env_name], True)
+                    values[key] = coerce(f"{label} ({env_name})", kind, env[env_name], True)
+                file_env = f"{env_name}{FILE_SUFFIX.upper()}" if env_name else ""
+                if file_env and file_env in env:
+                    value = from_file(f"{label} ({file_env})", env[file_env])
+                    values[key] = coerce(f"{label} ({file_env})", kind, value, True)
         built[section] = section_cls(**values)
     settings = Settings(**built)  # type: ignore[arg-type]
     validate(settings)
@@ -475,8 +429,13 @@ def _validate_live(s: Settings) -> None:
 
 
 def admin_password_from_environment(environ: Mapping[str, str] | None = None) -> Secret | None:
-    """`CENCOMM_ADMIN_PASSWORD`, for `cencomm create-admin` run by automation."""
-    value = (os.environ if environ is None else environ).get("CENCOMM_ADMIN_PASSWORD")
+    """`CENCOMM_ADMIN_PASSWORD`, or the file `CENCOMM_ADMIN_PASSWORD_FILE` names, for
+    `cencomm create-admin` run by automation."""
+    env = os.environ if environ is None else environ
+    if env.get("CENCOMM_ADMIN_PASSWORD_FILE"):
+        value = from_file("CENCOMM_ADMIN_PASSWORD_FILE", env["CENCOMM_ADMIN_PASSWORD_FILE"])
+    else:
+        value = env.get("CENCOMM_ADMIN_PASSWORD", "")
     return Secret(value) if value else None
 
 
