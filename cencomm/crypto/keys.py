@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import json
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 ED25519_KEY_BYTES = 32
@@ -40,10 +40,6 @@ def jwk_thumbprint(public_key_raw: bytes) -> str:
     members = {"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(public_key_raw)}
     canonical = json.dumps(members, sort_keys=True, separators=(",", ":")).encode("ascii")
     return b64url_encode(hashlib.sha256(canonical).digest())
-
-
-def new_private_key() -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.generate()
 
 
 # Ed25519 curve constants (RFC 8032 section 5.1).

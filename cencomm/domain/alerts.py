@@ -136,9 +136,6 @@ class Alert:
     recipients: int
     organizations: int
 
-    def expired(self, now: datetime) -> bool:
-        return self.expires_at is not None and self.expires_at <= now
-
 
 @dataclass(frozen=True, slots=True)
 class Acknowledgement:

@@ -56,8 +56,3 @@ WCO_REGIONS: frozenset[str] = frozenset(
 def is_country_code(value: object) -> bool:
     """True when `value` is an officially assigned ISO 3166-1 alpha-2 code (upper case)."""
     return isinstance(value, str) and value in COUNTRY_CODES
-
-
-def is_wco_region(value: object) -> bool:
-    """True when `value` is one of the six WCO region codes."""
-    return isinstance(value, str) and value in WCO_REGIONS

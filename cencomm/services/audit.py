@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +14,6 @@ from cencomm.domain.audit import MAX_DETAILS_BYTES, AuditEntry, AuditRecord
 from cencomm.domain.audit_tree import MAX_HEAD_LAG_ENTRIES
 from cencomm.domain.clock import Clock
 from cencomm.storage.audit import AuditStore
-from cencomm.storage.db import Database
 
 _PENDING = "cencomm.audit.pending"
 
@@ -102,32 +100,3 @@ class AuditTrail:
         for _ in entries:
             self.signal.watch(session)
         return entries
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
-    """The outcome of `verify_entries`: how many entries were checked and the first problem."""
-
-    checked: int
-    first_bad_index: int | None = None
-    problem: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None
-
-
-async def verify_entries(db: Database) -> VerifyReport:
-    """Recompute every leaf hash and check the numbering is dense from 0.
-
-    The Merkle roots and signed tree heads are checked as well once the audit log issue lands.
-    """
-    checked = 0
-    async with db.read() as session:
-        async for entry, stored_hash in AuditStore(session).iter_entries():
-            if entry.index != checked:
-                return VerifyReport(checked, checked, f"entry {checked} is missing")
-            if entry.leaf_hash() != stored_hash:
-                return VerifyReport(checked, entry.index, f"entry {entry.index} was altered")
-            checked += 1
-    return VerifyReport(checked)

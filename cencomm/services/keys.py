@@ -116,11 +116,6 @@ class KeyService:
                 ),
             )
 
-    async def find_active(self, kid: str) -> SigningKey | None:
-        async with self._db.read() as session:
-            key = await SigningKeyStore(session).find(kid)
-        return key if key is not None and key.active else None
-
 
 def _principal(caller: Caller) -> Principal:
     if caller.principal is None:

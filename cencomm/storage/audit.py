@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -55,24 +55,6 @@ class AuditStore:
         if where.until is not None:
             query = query.where(AuditEntryRow.at < where.until)
         return [to_entry(row) for row in (await self._session.scalars(query)).all()]
-
-    async def iter_entries(self, batch: int = 5000) -> AsyncIterator[tuple[AuditEntry, bytes]]:
-        """Every entry in index order with its stored leaf hash, read in batches."""
-        after = -1
-        while True:
-            rows = (
-                await self._session.scalars(
-                    select(AuditEntryRow)
-                    .where(AuditEntryRow.index > after)
-                    .order_by(AuditEntryRow.index)
-                    .limit(batch)
-                )
-            ).all()
-            if not rows:
-                return
-            for row in rows:
-                yield to_entry(row), row.leaf_hash
-            after = rows[-1].index
 
 
 def to_entry(row: AuditEntryRow) -> AuditEntry:

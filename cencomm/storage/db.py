@@ -9,7 +9,7 @@ import contextvars
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -195,11 +195,6 @@ class Database:
         run in autocommit, so each statement sees its own consistent snapshot."""
         async with self._reader_sessions() as session, session.begin():
             yield session
-
-    async def ping(self) -> None:
-        """Raise if the database does not answer."""
-        async with self.read_engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         # Idempotent: finish what the threads are doing, then close their connections.

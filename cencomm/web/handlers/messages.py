@@ -80,10 +80,6 @@ class HideRequest(RequestModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-class UnhideRequest(RequestModel):
-    reason: str | None = Field(default=None, min_length=1, max_length=1000)
-
-
 class SearchQuery(QueryModel):
     q: str = Field(min_length=1, max_length=500)
     group_id: uuid.UUID | None = None
