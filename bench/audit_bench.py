@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from cencomm.domain.audit import AuditEntry, AuditRecord
 from cencomm.domain.clock import SystemClock
+from cencomm.domain.ids import UserId
 from cencomm.services.audit import AuditTrail
 from cencomm.services.audit_log import AuditLogService
 from cencomm.services.audit_verify import verify_log
@@ -41,7 +42,7 @@ async def audited_actions(tmp: Path, actions: int, concurrency: int) -> None:
     service = AuditLogService(db, SystemClock(), trail, keys.audit, "bench")
     signer = asyncio.create_task(service.keep_tree_heads())
     queue = iter(range(actions))
-    actor = uuid.uuid4()
+    actor = UserId(uuid.uuid4())
 
     async def worker() -> None:
         for i in queue:
@@ -50,7 +51,7 @@ async def audited_actions(tmp: Path, actions: int, concurrency: int) -> None:
                     session,
                     AuditRecord(
                         action="message.post",
-                        actor_id=actor,  # type: ignore[arg-type]
+                        actor_id=actor,
                         target_type="message",
                         target_id=str(uuid.uuid4()),
                         ip="192.0.2.1",

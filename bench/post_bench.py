@@ -68,8 +68,8 @@ async def _start_server(env: dict[str, str], port: int) -> asyncio.subprocess.Pr
     return proc
 
 
-async def _seed(env: dict[str, str], clients: int) -> str:
-    """Organisation, users and an active group, created through the services directly."""
+async def _seed(env: dict[str, str], officers: int) -> str:
+    """Organisation, `officers` users and an active group, created through the services directly."""
     from cencomm.app import create_app
     from cencomm.domain.users import Caller, OrganizationKind, Role
     from cencomm.services.directory import NewUser
@@ -89,9 +89,10 @@ async def _seed(env: dict[str, str], clients: int) -> str:
         staff = await services.directory.create_user(
             system, NewUser("bench.mod", "Bench moderator", org.id, Role.MODERATOR, PASSWORD)
         )
+        from cencomm.domain.ids import SessionId
         from cencomm.domain.users import Principal
 
-        principal = Principal(staff.id, org.id, Role.MODERATOR, uuid.uuid4())  # type: ignore[arg-type]
+        principal = Principal(staff.id, org.id, Role.MODERATOR, SessionId(uuid.uuid4()))
         moderator = Caller(principal)
         group = await services.groups.create_group(moderator, NewGroup("BENCH", "Bench"))
         from cencomm.domain.groups import GroupRole
@@ -105,7 +106,7 @@ async def _seed(env: dict[str, str], clients: int) -> str:
         await services.groups.update_group(
             moderator, group.id, GroupChanges(status=GroupStatus.ACTIVE)
         )
-        for i in range(max(clients)):
+        for i in range(officers):
             await services.directory.create_user(
                 system, NewUser(f"bench.{i}", f"Officer {i}", org.id, Role.OFFICER, PASSWORD)
             )
@@ -194,7 +195,7 @@ async def main_async(clients: list[int], posts: int, database: str | None) -> No
             sys.executable, "-m", "cencomm", "migrate", env=env
         )
         await migrate.wait()
-        group_id = await _seed(env, clients)
+        group_id = await _seed(env, max(clients))
         port = _free_port()
         server = await _start_server(env, port)
         try:

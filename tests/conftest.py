@@ -8,10 +8,12 @@ import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -98,10 +100,13 @@ def app(settings: Settings) -> web.Application:
 
 
 @pytest.fixture
-async def client(aiohttp_client, app: web.Application) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+async def client(
+    aiohttp_client: AiohttpClient, app: web.Application
+) -> AsyncIterator[TestClient[Any, Any]]:
     """A real server on a 127.0.0.1 socket, and a client for it."""
     yield await aiohttp_client(app)
 
 
-def with_settings(settings: Settings, **sections: object) -> Settings:
-    return replace(settings, **sections)  # type: ignore[arg-type]
+def with_settings(settings: Settings, **sections: Any) -> Settings:
+    """`settings` with whole sections replaced (`export=ExportSettings(max_bytes=10)`)."""
+    return replace(settings, **sections)

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cencomm.appkeys import SERVICES
 from cencomm.crypto.keys import b64url_encode, jwk_thumbprint, raw_public_key
 from cencomm.domain.users import Caller, Organization, OrganizationKind, Region, Role, User
+from cencomm.services.container import Services
 from cencomm.services.directory import NewUser
 
 PASSWORD = "correct horse battery staple"
@@ -41,28 +42,28 @@ class Member:
 
 
 async def make_organization(
-    client: TestClient,
+    client: TestClient[Any, Any],
     *,
     kind: OrganizationKind = OrganizationKind.ADMINISTRATION,
     country: str | None = "FR",
     region: Region | None = Region.EUROPE,
     name: str | None = None,
 ) -> Organization:
-    services = client.app[SERVICES]
+    services: Services = client.app[SERVICES]
     return await services.directory.create_organization(
         Caller.system(), name or f"Organisation {next(_counter)}", kind, country, region
     )
 
 
 async def make_user(
-    client: TestClient,
+    client: TestClient[Any, Any],
     role: Role = Role.OFFICER,
     *,
     organization: Organization | None = None,
     username: str | None = None,
     password: str = PASSWORD,
 ) -> User:
-    services = client.app[SERVICES]
+    services: Services = client.app[SERVICES]
     org = organization or await make_organization(client, kind=_kind_for(role))
     return await services.directory.create_user(
         Caller.system(),
@@ -86,7 +87,9 @@ def _kind_for(role: Role) -> OrganizationKind:
     }[role]
 
 
-async def login(client: TestClient, username: str, password: str = PASSWORD, **extra: str) -> Any:
+async def login(
+    client: TestClient[Any, Any], username: str, password: str = PASSWORD, **extra: str
+) -> Any:
     resp = await client.post(
         "/api/v1/auth/login", json={"username": username, "password": password, **extra}
     )
@@ -95,7 +98,7 @@ async def login(client: TestClient, username: str, password: str = PASSWORD, **e
 
 
 async def make_member(
-    client: TestClient,
+    client: TestClient[Any, Any],
     role: Role = Role.OFFICER,
     *,
     organization: Organization | None = None,
@@ -111,7 +114,7 @@ async def make_member(
     return member
 
 
-async def register_key(client: TestClient, member: Member) -> str:
+async def register_key(client: TestClient[Any, Any], member: Member) -> str:
     private = Ed25519PrivateKey.generate()
     raw = raw_public_key(private.public_key())
     resp = await client.post(
@@ -124,7 +127,7 @@ async def register_key(client: TestClient, member: Member) -> str:
 
 
 async def make_group(
-    client: TestClient,
+    client: TestClient[Any, Any],
     owner: Member,
     *,
     code: str | None = None,
@@ -154,7 +157,11 @@ async def make_group(
 
 
 async def add_member(
-    client: TestClient, owner: Member, group: dict[str, Any], member: Member, role: str = "member"
+    client: TestClient[Any, Any],
+    owner: Member,
+    group: dict[str, Any],
+    member: Member,
+    role: str = "member",
 ) -> None:
     resp = await client.post(
         f"/api/v1/groups/{group['id']}/members",
@@ -197,7 +204,11 @@ def sign(member: Member, payload: dict[str, Any], alg: str = "Ed25519") -> str:
 
 
 async def post_message(
-    client: TestClient, member: Member, group: dict[str, Any], typ: str = "text", **claims: Any
+    client: TestClient[Any, Any],
+    member: Member,
+    group: dict[str, Any],
+    typ: str = "text",
+    **claims: Any,
 ) -> Any:
     resp = await client.post(
         f"/api/v1/groups/{group['id']}/messages",

@@ -10,7 +10,7 @@ from aiohttp import ClientResponse
 async def assert_problem(
     resp: ClientResponse, status: int, slug: str | None = None
 ) -> dict[str, Any]:
-    body = await resp.json(content_type=None)
+    body: dict[str, Any] = await resp.json(content_type=None)
     assert resp.status == status, body
     assert resp.content_type == "application/problem+json", resp.content_type
     assert body["status"] == status

@@ -27,7 +27,7 @@ UNAVAILABLE = (
 )
 
 
-def server_url(client: TestClient) -> str:
+def server_url(client: TestClient[Any, Any]) -> str:
     return str(client.make_url("")).rstrip("/")
 
 
@@ -44,7 +44,7 @@ class Scene:
         return str(self.group["id"])
 
 
-async def make_scene(client: TestClient) -> Scene:
+async def make_scene(client: TestClient[Any, Any]) -> Scene:
     admin = await make_member(client, Role.ADMIN)
     officer = await make_member(client, Role.OFFICER)
     group = await make_group(client, admin)
@@ -53,7 +53,7 @@ async def make_scene(client: TestClient) -> Scene:
 
 
 async def logged_in(
-    client: TestClient, member: Member, *, key: bool = True, **options: Any
+    client: TestClient[Any, Any], member: Member, *, key: bool = True, **options: Any
 ) -> CencommClient:
     """A `CencommClient` logged in as `member`, with a fresh registered key when `key`."""
     options.setdefault("retry", FAST_RETRY)

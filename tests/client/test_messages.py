@@ -16,7 +16,7 @@ from tests.client.helpers import FAST_RETRY, DroppingProxy, logged_in, make_scen
 from tests.factories import PASSWORD, make_member, seizure_body
 
 
-async def test_text_message_is_posted_and_read_back(client: TestClient) -> None:
+async def test_text_message_is_posted_and_read_back(client: TestClient[Any, Any]) -> None:
     scene = await make_scene(client)
     api = await logged_in(client, scene.officer)
     try:
@@ -34,13 +34,13 @@ async def test_text_message_is_posted_and_read_back(client: TestClient) -> None:
     assert payload["cid"] == posted.cid
 
 
-async def _key(client: TestClient, auth: dict[str, str], message: dict[str, Any]) -> Any:
+async def _key(client: TestClient[Any, Any], auth: dict[str, str], message: dict[str, Any]) -> Any:
     resp = await client.get(f"/api/v1/users/{message['sender']['id']}/keys", headers=auth)
     keys = (await resp.json())["keys"]
     return next(k for k in keys if k["kid"] == message["kid"])
 
 
-async def test_seizure_and_notice_are_posted_and_replies_link(client: TestClient) -> None:
+async def test_seizure_and_notice_are_posted_and_replies_link(client: TestClient[Any, Any]) -> None:
     scene = await make_scene(client)
     api = await logged_in(client, scene.officer)
     try:
@@ -60,7 +60,9 @@ async def test_seizure_and_notice_are_posted_and_replies_link(client: TestClient
     assert reply["reply_to"] == seizure.id
 
 
-async def test_invalid_seizure_report_is_a_problem_with_field_errors(client: TestClient) -> None:
+async def test_invalid_seizure_report_is_a_problem_with_field_errors(
+    client: TestClient[Any, Any],
+) -> None:
     scene = await make_scene(client)
     api = await logged_in(client, scene.officer)
     try:
@@ -75,7 +77,7 @@ async def test_invalid_seizure_report_is_a_problem_with_field_errors(client: Tes
 
 
 async def test_posted_message_verifies_with_jwcrypto_and_only_the_published_key(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     """Acceptance: an independent JOSE library verifies what cencomm.client signed."""
     scene = await make_scene(client)
@@ -102,7 +104,7 @@ async def test_posted_message_verifies_with_jwcrypto_and_only_the_published_key(
 
 
 async def test_posting_the_same_prepared_envelope_twice_stores_one_message(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     scene = await make_scene(client)
     api = await logged_in(client, scene.officer)
@@ -118,7 +120,7 @@ async def test_posting_the_same_prepared_envelope_twice_stores_one_message(
     assert [m["id"] for m in messages] == [first.id]
 
 
-async def test_retry_after_a_lost_answer_does_not_duplicate(client: TestClient) -> None:
+async def test_retry_after_a_lost_answer_does_not_duplicate(client: TestClient[Any, Any]) -> None:
     scene = await make_scene(client)
     target = urlsplit(server_url(client))
     proxy = DroppingProxy(target.hostname or "127.0.0.1", target.port or 80)
@@ -139,7 +141,7 @@ async def test_retry_after_a_lost_answer_does_not_duplicate(client: TestClient) 
     assert [(m["id"], m["seq"]) for m in messages] == [(posted.id, 1)]
 
 
-async def test_retry_after_a_503_posts_once(client: TestClient) -> None:
+async def test_retry_after_a_503_posts_once(client: TestClient[Any, Any]) -> None:
     scene = await make_scene(client)
     target = urlsplit(server_url(client))
     proxy = DroppingProxy(target.hostname or "127.0.0.1", target.port or 80)
@@ -159,7 +161,7 @@ async def test_retry_after_a_503_posts_once(client: TestClient) -> None:
     assert [(m["id"], m["seq"]) for m in messages] == [(posted.id, 1)]
 
 
-async def test_timeline_pages_through_every_message_in_order(client: TestClient) -> None:
+async def test_timeline_pages_through_every_message_in_order(client: TestClient[Any, Any]) -> None:
     scene = await make_scene(client)
     api = await logged_in(client, scene.officer)
     try:
@@ -175,7 +177,7 @@ async def test_timeline_pages_through_every_message_in_order(client: TestClient)
     assert first_page["next"] == 3
 
 
-async def test_search_finds_posted_text(client: TestClient) -> None:
+async def test_search_finds_posted_text(client: TestClient[Any, Any]) -> None:
     scene = await make_scene(client)
     api = await logged_in(client, scene.officer)
     try:
@@ -187,7 +189,7 @@ async def test_search_finds_posted_text(client: TestClient) -> None:
     assert [m["seq"] for m in found] == [1]
 
 
-async def test_non_member_gets_not_found(client: TestClient) -> None:
+async def test_non_member_gets_not_found(client: TestClient[Any, Any]) -> None:
     scene = await make_scene(client)
     outsider = await make_member(client, Role.OFFICER)
     api = await logged_in(client, outsider)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -14,7 +15,7 @@ from tests.client.helpers import FAST_RETRY, server_url
 from tests.factories import PASSWORD, make_member
 
 
-async def test_login_then_me(client: TestClient) -> None:
+async def test_login_then_me(client: TestClient[Any, Any]) -> None:
     officer = await make_member(client, Role.OFFICER)
     async with CencommClient(server_url(client)) as api:
         tokens = await api.login(officer.user.username, PASSWORD)
@@ -26,7 +27,7 @@ async def test_login_then_me(client: TestClient) -> None:
         assert tokens.access_token not in repr(tokens)
 
 
-async def test_wrong_password_is_a_problem_error(client: TestClient) -> None:
+async def test_wrong_password_is_a_problem_error(client: TestClient[Any, Any]) -> None:
     officer = await make_member(client, Role.OFFICER)
     async with CencommClient(server_url(client)) as api:
         with pytest.raises(ProblemError) as caught:
@@ -37,14 +38,14 @@ async def test_wrong_password_is_a_problem_error(client: TestClient) -> None:
     assert caught.value.detail
 
 
-async def test_a_call_before_login_raises_not_logged_in(client: TestClient) -> None:
+async def test_a_call_before_login_raises_not_logged_in(client: TestClient[Any, Any]) -> None:
     async with CencommClient(server_url(client)) as api:
         with pytest.raises(NotLoggedIn):
             await api.me()
 
 
 async def test_rejected_access_token_is_refreshed_once_and_the_call_resent(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     officer = await make_member(client, Role.OFFICER)
     saved: list[TokenSet | None] = []
@@ -59,7 +60,7 @@ async def test_rejected_access_token_is_refreshed_once_and_the_call_resent(
     assert len(saved) == 2  # the login and one refresh, each handed to the listener
 
 
-async def test_near_expiry_refresh_is_single_flight(client: TestClient) -> None:
+async def test_near_expiry_refresh_is_single_flight(client: TestClient[Any, Any]) -> None:
     officer = await make_member(client, Role.OFFICER)
     refreshes: list[TokenSet | None] = []
     async with CencommClient(server_url(client)) as api:
@@ -74,7 +75,7 @@ async def test_near_expiry_refresh_is_single_flight(client: TestClient) -> None:
         assert (await api.me())["id"] == officer.id  # the session is still alive
 
 
-async def test_used_refresh_token_ends_the_session(client: TestClient) -> None:
+async def test_used_refresh_token_ends_the_session(client: TestClient[Any, Any]) -> None:
     officer = await make_member(client, Role.OFFICER)
     async with CencommClient(server_url(client)) as api:
         first = await api.login(officer.user.username, PASSWORD)
@@ -86,7 +87,7 @@ async def test_used_refresh_token_ends_the_session(client: TestClient) -> None:
         assert api.tokens is None  # the client forgets a dead session
 
 
-async def test_logout_ends_the_session_on_the_server(client: TestClient) -> None:
+async def test_logout_ends_the_session_on_the_server(client: TestClient[Any, Any]) -> None:
     officer = await make_member(client, Role.OFFICER)
     async with CencommClient(server_url(client)) as api:
         tokens = await api.login(officer.user.username, PASSWORD)

@@ -157,7 +157,7 @@ def test_foreign_headers_are_refused_by_the_strict_parser() -> None:
     assert _check(message, [_key_record(key)]) == "jws"
 
 
-async def test_verify_with_server_after_the_key_is_revoked(client: TestClient) -> None:
+async def test_verify_with_server_after_the_key_is_revoked(client: TestClient[Any, Any]) -> None:
     scene = await make_scene(client)
     api = await logged_in(client, scene.officer)
     try:

@@ -329,7 +329,7 @@ def test_non_ascii_is_refused() -> None:
 
 
 def test_non_string_is_refused() -> None:
-    assert_invalid_jws(b"a.b.c", "jws")  # type: ignore[arg-type]
+    assert_invalid_jws(b"a.b.c", "jws")  # type: ignore[arg-type]  # a wrong type on purpose
 
 
 def test_oversize_jws_is_refused_before_parsing() -> None:

@@ -436,7 +436,7 @@ def test_verify_inclusion_never_raises_on_garbage() -> None:
         assert not verify_inclusion(EMPTY_ROOT, index, size, [], EMPTY_ROOT)
     assert not verify_inclusion(leaf, 0, 1, [leaf], leaf)
     assert not verify_inclusion(leaf, 0, 2, [b"short"], leaf)
-    assert not verify_inclusion(leaf, 0, 2, ["not bytes"], leaf)  # type: ignore[list-item]
+    assert not verify_inclusion(leaf, 0, 2, ["not bytes"], leaf)  # type: ignore[list-item]  # garbage on purpose
     assert not verify_inclusion(leaf, True, 2, [leaf], leaf)
     assert root_from_inclusion_proof(leaf, 3, 2, []) is None
 
@@ -448,7 +448,7 @@ def test_verify_consistency_never_raises_on_garbage() -> None:
     assert not verify_consistency(7, 3, b, a, proof)
     assert not verify_consistency(-1, 7, a, b, proof)
     assert not verify_consistency(3, 7, a, b, [*proof[:-1], b"x"])
-    assert not verify_consistency(3, 7, a, b, [*proof, "x"])  # type: ignore[list-item]
+    assert not verify_consistency(3, 7, a, b, [*proof, "x"])  # type: ignore[list-item]  # garbage on purpose
     assert not verify_consistency(3, 7, b"", b, proof)
     assert not verify_consistency(3, 7, a, b"", proof)
     assert not verify_consistency(3, 3, a, a, proof)

@@ -13,7 +13,7 @@ from cencomm.domain.attachments import (
     sniff,
 )
 from cencomm.domain.errors import Invalid, UnsupportedMediaType
-from cencomm.domain.ooxml import inspect_ooxml
+from cencomm.domain.ooxml import ReadAt, inspect_ooxml
 from tests.data.attachments import build
 
 
@@ -116,7 +116,7 @@ def test_unsatisfiable_ranges(header: str) -> None:
         parse_range(header, 10)
 
 
-def _reader(data: bytes):  # type: ignore[no-untyped-def]
+def _reader(data: bytes) -> ReadAt:
     return lambda offset, n: data[offset : offset + n]
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -18,6 +19,8 @@ from cencomm.storage.migrate import downgrade, head_revision, include_object, up
 from cencomm.storage.tables import Base
 
 PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -49,7 +52,7 @@ def _diff(connection: Connection) -> list[object]:
     return list(compare_metadata(context, Base.metadata))
 
 
-async def _inspect(url: str, fn):  # type: ignore[no-untyped-def]
+async def _inspect(url: str, fn: Callable[[Connection], T]) -> T:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select, text
@@ -17,7 +18,7 @@ from cencomm.storage.tables import AuditEntryRow
 
 
 @pytest.fixture
-async def db(settings: Settings):  # type: ignore[no-untyped-def]
+async def db(settings: Settings) -> AsyncIterator[Database]:
     database = Database(settings.database_url, settings.database)
     yield database
     await database.dispose()

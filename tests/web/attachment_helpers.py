@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from aiohttp import ClientResponse, FormData
+from aiohttp import ClientResponse, ClientTimeout, FormData
 from aiohttp.test_utils import TestClient
 
 from cencomm.domain.users import Role
@@ -16,6 +16,7 @@ from cencomm.settings import Settings
 from tests.factories import Member, add_member, make_group, make_member
 
 TIMEOUT = 30.0
+REQUEST_TIMEOUT = ClientTimeout(total=TIMEOUT)
 _BLOB_FILE = re.compile(r"^blobs/[0-9a-f]{2}/[0-9a-f]{64}$")
 _KEY_FILE = re.compile(r"^keys/(token|audit|master|blobname)/[^/]+$")
 
@@ -31,7 +32,7 @@ class GroupWorld:
         return str(self.group["id"])
 
 
-async def group_world(client: TestClient) -> GroupWorld:
+async def group_world(client: TestClient[Any, Any]) -> GroupWorld:
     admin = await make_member(client, Role.ADMIN)
     officer = await make_member(client, Role.OFFICER, with_key=True)
     group = await make_group(client, admin)
@@ -40,7 +41,7 @@ async def group_world(client: TestClient) -> GroupWorld:
 
 
 async def upload(
-    client: TestClient,
+    client: TestClient[Any, Any],
     member: Member,
     group_id: str,
     data: bytes,
@@ -55,17 +56,25 @@ async def upload(
         data=io.BytesIO(data),
         params=params,
         headers={**member.auth, "Content-Type": content_type, **(headers or {})},
-        timeout=TIMEOUT,
+        timeout=REQUEST_TIMEOUT,
     )
 
 
 async def upload_multipart(
-    client: TestClient, member: Member, group_id: str, data: bytes, content_type: str, name: str
+    client: TestClient[Any, Any],
+    member: Member,
+    group_id: str,
+    data: bytes,
+    content_type: str,
+    name: str,
 ) -> ClientResponse:
     form = FormData()
     form.add_field("file", io.BytesIO(data), content_type=content_type, filename=name)
     return await client.post(
-        f"/api/v1/groups/{group_id}/attachments", data=form, headers=member.auth, timeout=TIMEOUT
+        f"/api/v1/groups/{group_id}/attachments",
+        data=form,
+        headers=member.auth,
+        timeout=REQUEST_TIMEOUT,
     )
 
 

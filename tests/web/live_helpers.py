@@ -50,7 +50,7 @@ async def close_code(ws: ClientWebSocketResponse, wait: float = WAIT) -> tuple[i
 
 
 async def connect(
-    client: TestClient,
+    client: TestClient[Any, Any],
     member: Member,
     resume: dict[str, int] | None = None,
     **headers: str,
@@ -108,7 +108,12 @@ def alert_payload(
 
 
 async def send_alert(
-    client: TestClient, member: Member, to: dict[str, Any], *, status: int = 201, **body: Any
+    client: TestClient[Any, Any],
+    member: Member,
+    to: dict[str, Any],
+    *,
+    status: int = 201,
+    **body: Any,
 ) -> dict[str, Any]:
     resp = await client.post(
         "/api/v1/alerts",

@@ -29,7 +29,7 @@ def app(settings: Settings, clock: FakeClock) -> web.Application:
     return create_app(live_settings(settings), clock=clock)
 
 
-async def _alert_with_deadline(client: TestClient, clock: FakeClock) -> dict[str, Any]:
+async def _alert_with_deadline(client: TestClient[Any, Any], clock: FakeClock) -> dict[str, Any]:
     """An analyst's alert to two administrations (Europe, Asia) answerable within 200 s."""
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod)
@@ -66,7 +66,7 @@ async def _alert_with_deadline(client: TestClient, clock: FakeClock) -> dict[str
 
 
 async def test_overdue_organisations_are_escalated_once(
-    client: TestClient, clock: FakeClock
+    client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
     w = await _alert_with_deadline(client, clock)
     alert_id = w["alert"]["id"]
@@ -110,7 +110,7 @@ async def test_overdue_organisations_are_escalated_once(
 
 
 async def test_two_sweepers_racing_fire_each_deadline_once(
-    client: TestClient, clock: FakeClock
+    client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
     w = await _alert_with_deadline(client, clock)
     services = client.app[SERVICES]
@@ -144,7 +144,7 @@ async def test_two_sweepers_racing_fire_each_deadline_once(
 
 
 async def test_an_answered_organisation_is_never_overdue(
-    client: TestClient, clock: FakeClock
+    client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
     w = await _alert_with_deadline(client, clock)
     for member in (w["fr"], w["jp"]):

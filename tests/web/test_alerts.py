@@ -38,7 +38,7 @@ def app(settings: Settings, clock: FakeClock) -> web.Application:
     return create_app(live_settings(settings), clock=clock)
 
 
-async def _world(client: TestClient) -> dict[str, Any]:
+async def _world(client: TestClient[Any, Any]) -> dict[str, Any]:
     """A moderator's active group with two officers (two administrations) and an observer."""
     mod = await make_member(client, Role.MODERATOR, with_key=True)
     group = await make_group(client, mod)
@@ -52,20 +52,22 @@ async def _world(client: TestClient) -> dict[str, Any]:
     return {"mod": mod, "group": group, "fr": fr, "de": de, "observer": observer}
 
 
-async def _get(client: TestClient, member: Member, path: str) -> Any:
+async def _get(client: TestClient[Any, Any], member: Member, path: str) -> Any:
     resp = await client.get(f"/api/v1{path}", headers=member.auth)
     assert resp.status == 200, await resp.text()
     return await resp.json()
 
 
-async def _ack(client: TestClient, member: Member, alert_id: str, **body: Any) -> Any:
+async def _ack(client: TestClient[Any, Any], member: Member, alert_id: str, **body: Any) -> Any:
     return await client.post(f"/api/v1/alerts/{alert_id}/ack", json=body, headers=member.auth)
 
 
 # -- sending: who may target what, and who receives --------------------------------------
 
 
-async def test_an_officer_alerts_the_members_of_a_group_they_post_in(client: TestClient) -> None:
+async def test_an_officer_alerts_the_members_of_a_group_they_post_in(
+    client: TestClient[Any, Any],
+) -> None:
     w = await _world(client)
     sent = await send_alert(client, w["fr"], {"groups": [w["group"]["id"]]})
     # mod, de and the observer (TLP:AMBER); never the sender; orgs that answer: mod's and de's
@@ -73,7 +75,9 @@ async def test_an_officer_alerts_the_members_of_a_group_they_post_in(client: Tes
     assert set(sent) == {"id", "recipients", "organizations"}
 
 
-async def test_officers_may_not_target_organizations_regions_or_all(client: TestClient) -> None:
+async def test_officers_may_not_target_organizations_regions_or_all(
+    client: TestClient[Any, Any],
+) -> None:
     w = await _world(client)
     org = str(w["de"].organization.id)
     for to in ({"organizations": [org]}, {"regions": ["EUROPE"]}, {"all": True}):
@@ -85,7 +89,9 @@ async def test_officers_may_not_target_organizations_regions_or_all(client: Test
         await assert_problem(resp, 403, "alert-target-not-allowed")
 
 
-async def test_officers_may_not_target_groups_they_cannot_post_in(client: TestClient) -> None:
+async def test_officers_may_not_target_groups_they_cannot_post_in(
+    client: TestClient[Any, Any],
+) -> None:
     w = await _world(client)
     other = await make_group(client, w["mod"])
     closed = await make_group(client, w["mod"], status="closed")
@@ -107,7 +113,9 @@ async def test_officers_may_not_target_groups_they_cannot_post_in(client: TestCl
             assert body["errors"][0]["field"] == "to.groups[0]"
 
 
-async def test_analysts_target_organizations_and_regions_but_not_all(client: TestClient) -> None:
+async def test_analysts_target_organizations_and_regions_but_not_all(
+    client: TestClient[Any, Any],
+) -> None:
     await _world(client)
     analyst = await make_member(client, Role.ANALYST, with_key=True)
     asia = await make_organization(client, country="JP", region=Region.ASIA_PACIFIC)
@@ -128,7 +136,7 @@ async def test_analysts_target_organizations_and_regions_but_not_all(client: Tes
     await assert_problem(resp, 403, "alert-target-not-allowed")
 
 
-async def test_moderators_alert_everyone(client: TestClient) -> None:
+async def test_moderators_alert_everyone(client: TestClient[Any, Any]) -> None:
     w = await _world(client)
     sent = await send_alert(client, w["mod"], {"all": True})
     assert sent["recipients"] == 3  # every enabled user but the sender
@@ -136,14 +144,14 @@ async def test_moderators_alert_everyone(client: TestClient) -> None:
     assert view["id"] == sent["id"]
 
 
-async def test_observers_never_send_alerts(client: TestClient) -> None:
+async def test_observers_never_send_alerts(client: TestClient[Any, Any]) -> None:
     w = await _world(client)
     resp = await client.post("/api/v1/alerts", json={"jws": "a.b.c"}, headers=w["observer"].auth)
     await assert_problem(resp, 403, "read-only")
 
 
 async def test_red_alerts_go_to_named_recipients_and_never_to_observers(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     w = await _world(client)
     resp = await client.post(
@@ -158,7 +166,9 @@ async def test_red_alerts_go_to_named_recipients_and_never_to_observers(
     await assert_problem(resp, 404, "not-found")
 
 
-async def test_unknown_organizations_and_empty_audiences_are_refused(client: TestClient) -> None:
+async def test_unknown_organizations_and_empty_audiences_are_refused(
+    client: TestClient[Any, Any],
+) -> None:
     w = await _world(client)
     missing = "00000000-0000-4000-8000-000000000000"
     resp = await client.post(
@@ -176,7 +186,7 @@ async def test_unknown_organizations_and_empty_audiences_are_refused(client: Tes
     await assert_problem(resp, 422, "no-recipients")
 
 
-async def test_alerts_are_verified_like_messages(client: TestClient) -> None:
+async def test_alerts_are_verified_like_messages(client: TestClient[Any, Any]) -> None:
     w = await _world(client)
     message = envelope(w["fr"], w["group"]["id"])
     resp = await client.post(
@@ -201,7 +211,9 @@ async def test_alerts_are_verified_like_messages(client: TestClient) -> None:
     await assert_problem(resp, 422, "stale-iat")
 
 
-async def test_a_repeated_cid_returns_the_original_or_conflicts(client: TestClient) -> None:
+async def test_a_repeated_cid_returns_the_original_or_conflicts(
+    client: TestClient[Any, Any],
+) -> None:
     w = await _world(client)
     payload = alert_payload(w["fr"], {"groups": [w["group"]["id"]]})
     token = sign(w["fr"], payload)
@@ -219,7 +231,7 @@ async def test_a_repeated_cid_returns_the_original_or_conflicts(client: TestClie
 # -- reading -------------------------------------------------------------------------------
 
 
-async def test_reading_an_alert_and_who_sees_the_summary(client: TestClient) -> None:
+async def test_reading_an_alert_and_who_sees_the_summary(client: TestClient[Any, Any]) -> None:
     w = await _world(client)
     respond_by = int(time.time()) + 3600
     sent = await send_alert(client, w["fr"], {"groups": [w["group"]["id"]]}, respond_by=respond_by)
@@ -253,7 +265,7 @@ async def test_reading_an_alert_and_who_sees_the_summary(client: TestClient) -> 
 
 
 async def test_listing_received_and_sent_alerts_with_paging_and_active_filter(
-    client: TestClient, clock: FakeClock
+    client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
     w = await _world(client)
     now = int(clock.now().timestamp())
@@ -275,7 +287,7 @@ async def test_listing_received_and_sent_alerts_with_paging_and_active_filter(
 
 
 async def test_the_first_ack_is_idempotent_and_outcomes_only_move_forward(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     w = await _world(client)
     sent = await send_alert(client, w["fr"], {"groups": [w["group"]["id"]]})
@@ -303,7 +315,7 @@ async def test_the_first_ack_is_idempotent_and_outcomes_only_move_forward(
     assert mine["my_ack"]["outcome"] == "nil_find"
 
 
-async def test_only_recipients_acknowledge(client: TestClient) -> None:
+async def test_only_recipients_acknowledge(client: TestClient[Any, Any]) -> None:
     w = await _world(client)
     sent = await send_alert(client, w["fr"], {"groups": [w["group"]["id"]]})
     stranger = await make_member(client, Role.OFFICER)
@@ -313,7 +325,7 @@ async def test_only_recipients_acknowledge(client: TestClient) -> None:
 
 
 async def test_a_seized_outcome_links_a_seizure_report_the_caller_may_read(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     w = await _world(client)
     sent = await send_alert(client, w["mod"], {"groups": [w["group"]["id"]]})
@@ -344,7 +356,7 @@ async def test_a_seized_outcome_links_a_seizure_report_the_caller_may_read(
 # -- live frames ---------------------------------------------------------------------------
 
 
-async def test_alert_and_ack_frames_reach_the_right_people(client: TestClient) -> None:
+async def test_alert_and_ack_frames_reach_the_right_people(client: TestClient[Any, Any]) -> None:
     w = await _world(client)
     admin = await make_member(client, Role.ADMIN)
     stranger = await make_member(client, Role.OFFICER)
@@ -376,7 +388,9 @@ async def test_alert_and_ack_frames_reach_the_right_people(client: TestClient) -
 
 
 @pytest.mark.parametrize("target", ["organizations", "regions"])
-async def test_moderators_reach_organisations_and_regions(target: str, client: TestClient) -> None:
+async def test_moderators_reach_organisations_and_regions(
+    target: str, client: TestClient[Any, Any]
+) -> None:
     w = await _world(client)
     to: dict[str, Any] = (
         {"organizations": [str(w["de"].organization.id)]}
@@ -389,7 +403,7 @@ async def test_moderators_reach_organisations_and_regions(target: str, client: T
     assert (await _get(client, w["de"], f"/alerts/{sent['id']}"))["id"] == sent["id"]
 
 
-async def test_rilos_are_organisations_too(client: TestClient) -> None:
+async def test_rilos_are_organisations_too(client: TestClient[Any, Any]) -> None:
     mod = await make_member(client, Role.MODERATOR, with_key=True)
     rilo = await make_organization(
         client, kind=OrganizationKind.RILO, country=None, region=Region.EUROPE

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
 
 from cencomm.app import create_app
 from cencomm.appkeys import SERVICES
@@ -18,6 +20,7 @@ from cencomm.settings import Settings
 from tests.data.attachments import build
 from tests.problems import assert_problem
 from tests.web.attachment_helpers import (
+    REQUEST_TIMEOUT,
     TIMEOUT,
     GroupWorld,
     attachment_settings,
@@ -32,13 +35,15 @@ CAP = 64 * 1024
 
 
 @pytest.fixture
-async def capped(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+async def capped(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> AsyncIterator[TestClient[Any, Any]]:
     """A server whose attachment cap is 64 KiB."""
     yield await aiohttp_client(create_app(attachment_settings(settings, max_bytes=CAP)))
 
 
 @pytest.fixture
-async def world(capped: TestClient) -> GroupWorld:
+async def world(capped: TestClient[Any, Any]) -> GroupWorld:
     return await group_world(capped)
 
 
@@ -48,7 +53,7 @@ def _nothing_left(data_dir: Path) -> None:
 
 
 async def _refused(
-    client: TestClient,
+    client: TestClient[Any, Any],
     world: GroupWorld,
     data_dir: Path,
     data: bytes,
@@ -101,20 +106,20 @@ NOT_ALLOWED = 415, "unsupported-attachment-type"
     ],
 )
 async def test_hostile_content_is_refused(
-    capped: TestClient,
+    capped: TestClient[Any, Any],
     world: GroupWorld,
     settings: Settings,
-    builder,
-    media,
-    name,
-    expected,  # type: ignore[no-untyped-def]
+    builder: Callable[[], bytes],
+    media: str,
+    name: str,
+    expected: tuple[int, str],
 ) -> None:
     await _refused(capped, world, settings.data.dir, builder(), media, name, *expected)
 
 
 async def test_a_hundred_thousand_zip_entries_are_refused(
-    aiohttp_client,
-    settings: Settings,  # type: ignore[no-untyped-def]
+    aiohttp_client: AiohttpClient,
+    settings: Settings,
 ) -> None:
     client = await aiohttp_client(create_app(settings))  # the default 50 MiB cap
     world = await group_world(client)
@@ -145,7 +150,7 @@ async def test_a_hundred_thousand_zip_entries_are_refused(
     ],
 )
 async def test_names_are_reduced_to_a_safe_base_name(
-    capped: TestClient, world: GroupWorld, settings: Settings, raw: str, stored: str
+    capped: TestClient[Any, Any], world: GroupWorld, settings: Settings, raw: str, stored: str
 ) -> None:
     resp = await upload(capped, world.officer, world.gid, build.TEXT, "text/plain", raw)
     assert resp.status in (200, 201), await resp.text()
@@ -160,14 +165,14 @@ async def test_names_are_reduced_to_a_safe_base_name(
 
 
 async def test_multipart_file_names_are_reduced_too(
-    capped: TestClient, world: GroupWorld, settings: Settings
+    capped: TestClient[Any, Any], world: GroupWorld, settings: Settings
 ) -> None:
     body = _multipart([("file", "../../x/..\\seized.txt", build.TEXT)])
     resp = await capped.post(
         f"/api/v1/groups/{world.gid}/attachments",
         data=body,
         headers={**world.officer.auth, "Content-Type": "multipart/form-data; boundary=XyZ"},
-        timeout=TIMEOUT,
+        timeout=REQUEST_TIMEOUT,
     )
     assert resp.status == 201, await resp.text()
     assert (await resp.json())["name"] == "seized.txt"
@@ -175,7 +180,7 @@ async def test_multipart_file_names_are_reduced_too(
 
 
 async def test_a_1000_byte_name_keeps_255_bytes_and_its_extension(
-    capped: TestClient, world: GroupWorld
+    capped: TestClient[Any, Any], world: GroupWorld
 ) -> None:
     name = "é" * 499 + "x.txt"  # 1,003 bytes of UTF-8
     resp = await upload(capped, world.officer, world.gid, build.TEXT, "text/plain", name)
@@ -185,7 +190,7 @@ async def test_a_1000_byte_name_keeps_255_bytes_and_its_extension(
 
 
 async def test_a_right_to_left_override_cannot_disguise_an_extension(
-    capped: TestClient, world: GroupWorld
+    capped: TestClient[Any, Any], world: GroupWorld
 ) -> None:
     resp = await upload(
         capped, world.officer, world.gid, build.png(), "image/png", "photo\u202egnp.exe"
@@ -193,14 +198,16 @@ async def test_a_right_to_left_override_cannot_disguise_an_extension(
     await assert_problem(resp, 415, "attachment-type-mismatch")
 
 
-async def test_names_with_nothing_left_are_refused(capped: TestClient, world: GroupWorld) -> None:
+async def test_names_with_nothing_left_are_refused(
+    capped: TestClient[Any, Any], world: GroupWorld
+) -> None:
     for raw in ("../..", "\u202e\u200f", "..\\"):
         resp = await upload(capped, world.officer, world.gid, build.TEXT, "text/plain", raw)
         await assert_problem(resp, 422, "invalid-attachment-name")
 
 
 async def test_cap_plus_one_byte_is_413(
-    capped: TestClient, world: GroupWorld, settings: Settings
+    capped: TestClient[Any, Any], world: GroupWorld, settings: Settings
 ) -> None:
     await _refused(
         capped,
@@ -217,7 +224,7 @@ async def test_cap_plus_one_byte_is_413(
 
 
 async def test_streamed_body_without_length_is_cut_at_the_cap(
-    capped: TestClient, world: GroupWorld, settings: Settings
+    capped: TestClient[Any, Any], world: GroupWorld, settings: Settings
 ) -> None:
     async def body() -> AsyncIterator[bytes]:
         for _ in range(1000):  # 16 MiB if nobody stopped it
@@ -228,13 +235,15 @@ async def test_streamed_body_without_length_is_cut_at_the_cap(
         params={"name": "endless.txt"},
         data=body(),
         headers={**world.officer.auth, "Content-Type": "text/plain"},
-        timeout=TIMEOUT,
+        timeout=REQUEST_TIMEOUT,
     )
     await assert_problem(resp, 413, "attachment-too-large")
     _nothing_left(settings.data.dir)
 
 
-async def _raw_request(client: TestClient, head: bytes, body: bytes, *, half_close: bool) -> bytes:
+async def _raw_request(
+    client: TestClient[Any, Any], head: bytes, body: bytes, *, half_close: bool
+) -> bytes:
     """Send bytes as they are; return the first response (status line, headers and body)."""
     reader, writer = await asyncio.wait_for(
         asyncio.open_connection(client.server.host, client.server.port), TIMEOUT
@@ -266,7 +275,7 @@ def _head(world: GroupWorld, content_type: str, length: int, name: str = "a.txt"
 
 
 async def test_a_content_length_over_the_cap_is_refused_before_reading(
-    capped: TestClient, world: GroupWorld, settings: Settings
+    capped: TestClient[Any, Any], world: GroupWorld, settings: Settings
 ) -> None:
     answer = await _raw_request(
         capped, _head(world, "text/plain", 10**12), b"a" * 100, half_close=False
@@ -277,7 +286,7 @@ async def test_a_content_length_over_the_cap_is_refused_before_reading(
 
 
 async def test_a_lying_content_length_never_completes_an_upload(
-    capped: TestClient, world: GroupWorld, settings: Settings
+    capped: TestClient[Any, Any], world: GroupWorld, settings: Settings
 ) -> None:
     # Claims 60,000 bytes, sends 1,000 and closes its side: no upload is answered.
     answer = await _raw_request(
@@ -305,7 +314,7 @@ async def test_a_lying_content_length_never_completes_an_upload(
 
 
 async def test_an_interrupted_upload_leaves_no_temporary_file(
-    capped: TestClient, world: GroupWorld, settings: Settings
+    capped: TestClient[Any, Any], world: GroupWorld, settings: Settings
 ) -> None:
     """What the server does when a body stops short (the test awaits the service itself, so
     the clean-up is over when it looks)."""
@@ -345,39 +354,41 @@ def _multipart(
 
 
 async def test_two_file_parts_are_refused(
-    capped: TestClient, world: GroupWorld, settings: Settings
+    capped: TestClient[Any, Any], world: GroupWorld, settings: Settings
 ) -> None:
     body = _multipart([("file", "a.txt", b"first\n"), ("file", "b.txt", b"second\n")])
     resp = await capped.post(
         f"/api/v1/groups/{world.gid}/attachments",
         data=body,
         headers={**world.officer.auth, "Content-Type": "multipart/form-data; boundary=XyZ"},
-        timeout=TIMEOUT,
+        timeout=REQUEST_TIMEOUT,
     )
     await assert_problem(resp, 400, "multipart-invalid")
     _nothing_left(settings.data.dir)
 
 
-async def test_a_part_not_named_file_is_refused(capped: TestClient, world: GroupWorld) -> None:
+async def test_a_part_not_named_file_is_refused(
+    capped: TestClient[Any, Any], world: GroupWorld
+) -> None:
     body = _multipart([("document", "a.txt", b"first\n")])
     resp = await capped.post(
         f"/api/v1/groups/{world.gid}/attachments",
         data=body,
         headers={**world.officer.auth, "Content-Type": "multipart/form-data; boundary=XyZ"},
-        timeout=TIMEOUT,
+        timeout=REQUEST_TIMEOUT,
     )
     await assert_problem(resp, 400, "multipart-invalid")
 
 
 async def test_a_truncated_multipart_body_is_refused(
-    capped: TestClient, world: GroupWorld, settings: Settings
+    capped: TestClient[Any, Any], world: GroupWorld, settings: Settings
 ) -> None:
     body = _multipart([("file", "a.txt", b"the start of a file " * 100)], close=False)[:-200]
     resp = await capped.post(
         f"/api/v1/groups/{world.gid}/attachments",
         data=body,
         headers={**world.officer.auth, "Content-Type": "multipart/form-data; boundary=XyZ"},
-        timeout=TIMEOUT,
+        timeout=REQUEST_TIMEOUT,
     )
     await assert_problem(resp, 400, "multipart-invalid")
     _nothing_left(settings.data.dir)

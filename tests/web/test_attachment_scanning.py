@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
 
 from cencomm.app import create_app
 from cencomm.appkeys import SERVICES
@@ -28,7 +30,9 @@ from tests.web.attachment_helpers import (
 
 
 @pytest.fixture
-async def scanning(aiohttp_client, settings: Settings, clamd: Path) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+async def scanning(
+    aiohttp_client: AiohttpClient, settings: Settings, clamd: Path
+) -> AsyncIterator[TestClient[Any, Any]]:
     app = create_app(attachment_settings(settings, scanner="clamd", clamd_address=str(clamd)))
     yield await aiohttp_client(app)
 
@@ -41,12 +45,12 @@ def clamd(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture
-async def world(scanning: TestClient) -> GroupWorld:
+async def world(scanning: TestClient[Any, Any]) -> GroupWorld:
     return await group_world(scanning)
 
 
 async def test_a_clean_upload_is_scanned_and_served(
-    scanning: TestClient, world: GroupWorld
+    scanning: TestClient[Any, Any], world: GroupWorld
 ) -> None:
     resp = await upload(scanning, world.officer, world.gid, build.CSV, "text/csv", "a.csv")
     assert resp.status == 201, await resp.text()
@@ -66,7 +70,7 @@ async def test_a_clean_upload_is_scanned_and_served(
     ],
 )
 async def test_infected_uploads_are_quarantined_and_reported_to_moderators(
-    scanning: TestClient,
+    scanning: TestClient[Any, Any],
     world: GroupWorld,
     settings: Settings,
     data: bytes,
@@ -106,10 +110,10 @@ async def test_infected_uploads_are_quarantined_and_reported_to_moderators(
 
 
 async def test_a_scanner_that_is_down_leaves_uploads_pending_until_a_later_pass(
-    aiohttp_client,
+    aiohttp_client: AiohttpClient,
     settings: Settings,
     clamd: Path,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
 ) -> None:
     down = attachment_settings(settings, scanner="clamd", clamd_address=str(tmp_path / "gone.sock"))
     client = await aiohttp_client(create_app(down))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+from typing import Any
 
 from aiohttp.test_utils import TestClient
 from PIL import Image
+from pytest_aiohttp import AiohttpClient
 
 from cencomm.app import create_app
 from cencomm.domain.users import Role
@@ -15,7 +17,7 @@ from tests.data.attachments import build
 from tests.factories import add_member, envelope, make_group, make_member, post_message, sign
 from tests.problems import assert_problem
 from tests.web.attachment_helpers import (
-    TIMEOUT,
+    REQUEST_TIMEOUT,
     attachment_settings,
     group_world,
     unexpected_files,
@@ -33,7 +35,7 @@ def _att(data: bytes, name: str, media: str) -> dict[str, object]:
     }
 
 
-async def test_raw_upload_answers_hash_size_type_and_name(client: TestClient) -> None:
+async def test_raw_upload_answers_hash_size_type_and_name(client: TestClient[Any, Any]) -> None:
     world = await group_world(client)
     data = build.png()
     resp = await upload(client, world.officer, world.gid, data, "image/png", "seizure.png")
@@ -48,7 +50,7 @@ async def test_raw_upload_answers_hash_size_type_and_name(client: TestClient) ->
     )
 
 
-async def test_multipart_upload_of_each_allowed_type(client: TestClient) -> None:
+async def test_multipart_upload_of_each_allowed_type(client: TestClient[Any, Any]) -> None:
     world = await group_world(client)
     samples = [
         (build.jpeg(), "image/jpeg", "photo.JPG"),
@@ -65,14 +67,16 @@ async def test_multipart_upload_of_each_allowed_type(client: TestClient) -> None
         assert (await resp.json())["type"] == media.split(";")[0]
 
 
-async def test_download_returns_the_bytes_with_safe_headers(client: TestClient) -> None:
+async def test_download_returns_the_bytes_with_safe_headers(client: TestClient[Any, Any]) -> None:
     world = await group_world(client)
     data = build.pdf()
     name = "Lettre de voiture été.pdf"
     resp = await upload(client, world.officer, world.gid, data, "application/pdf", name)
     sha = (await resp.json())["sha256"]
     resp = await client.get(
-        f"/api/v1/groups/{world.gid}/attachments/{sha}", headers=world.officer.auth, timeout=TIMEOUT
+        f"/api/v1/groups/{world.gid}/attachments/{sha}",
+        headers=world.officer.auth,
+        timeout=REQUEST_TIMEOUT,
     )
     assert resp.status == 200
     assert await resp.read() == data
@@ -84,7 +88,7 @@ async def test_download_returns_the_bytes_with_safe_headers(client: TestClient) 
     assert "filename*=UTF-8''Lettre%20de%20voiture%20%C3%A9t%C3%A9.pdf" in disposition
 
 
-async def test_each_download_is_audited(client: TestClient) -> None:
+async def test_each_download_is_audited(client: TestClient[Any, Any]) -> None:
     world = await group_world(client)
     resp = await upload(client, world.officer, world.gid, build.CSV, "text/csv", "a.csv")
     sha = (await resp.json())["sha256"]
@@ -101,7 +105,7 @@ async def test_each_download_is_audited(client: TestClient) -> None:
     assert actions.count("attachment.download") == 2
 
 
-async def test_single_range_gives_206_and_content_range(client: TestClient) -> None:
+async def test_single_range_gives_206_and_content_range(client: TestClient[Any, Any]) -> None:
     world = await group_world(client)
     data = build.CSV + b"x" * 256_000  # several 64 KiB chunks
     resp = await upload(client, world.officer, world.gid, data, "text/csv", "big.csv")
@@ -123,7 +127,7 @@ async def test_single_range_gives_206_and_content_range(client: TestClient) -> N
     assert resp.status == 200 and await resp.read() == data  # several ranges: the whole file
 
 
-async def test_unsatisfiable_range_is_a_416_problem(client: TestClient) -> None:
+async def test_unsatisfiable_range_is_a_416_problem(client: TestClient[Any, Any]) -> None:
     world = await group_world(client)
     resp = await upload(client, world.officer, world.gid, build.CSV, "text/csv", "a.csv")
     sha = (await resp.json())["sha256"]
@@ -135,21 +139,23 @@ async def test_unsatisfiable_range_is_a_416_problem(client: TestClient) -> None:
     assert resp.headers["Content-Range"] == f"bytes */{len(build.CSV)}"
 
 
-async def test_large_download_streams_intact(client: TestClient) -> None:
+async def test_large_download_streams_intact(client: TestClient[Any, Any]) -> None:
     world = await group_world(client)
     data = b"".join(b"line %08d of a long csv export\n" % n for n in range(200_000))
     resp = await upload(client, world.officer, world.gid, data, "text/csv", "long.csv")
     assert resp.status == 201, await resp.text()
     sha = (await resp.json())["sha256"]
     resp = await client.get(
-        f"/api/v1/groups/{world.gid}/attachments/{sha}", headers=world.officer.auth, timeout=TIMEOUT
+        f"/api/v1/groups/{world.gid}/attachments/{sha}",
+        headers=world.officer.auth,
+        timeout=REQUEST_TIMEOUT,
     )
     assert resp.status == 200
     assert resp.headers["Content-Length"] == str(len(data))
     assert hashlib.sha256(await resp.read()).hexdigest() == sha
 
 
-async def test_preview_is_reencoded_without_metadata(client: TestClient) -> None:
+async def test_preview_is_reencoded_without_metadata(client: TestClient[Any, Any]) -> None:
     world = await group_world(client)
     for data, media, name in [
         (build.png(2000, 50), "image/png", "wide.png"),
@@ -178,7 +184,7 @@ async def test_preview_is_reencoded_without_metadata(client: TestClient) -> None
     await assert_problem(resp, 422, "preview-unavailable")
 
 
-async def test_non_members_get_404_for_everything(client: TestClient) -> None:
+async def test_non_members_get_404_for_everything(client: TestClient[Any, Any]) -> None:
     world = await group_world(client)
     resp = await upload(client, world.officer, world.gid, build.CSV, "text/csv", "a.csv")
     sha = (await resp.json())["sha256"]
@@ -192,7 +198,7 @@ async def test_non_members_get_404_for_everything(client: TestClient) -> None:
     await assert_problem(await client.get(f"{base}/not-a-hash", headers=world.officer.auth), 404)
 
 
-async def test_observers_cannot_upload(client: TestClient) -> None:
+async def test_observers_cannot_upload(client: TestClient[Any, Any]) -> None:
     world = await group_world(client)
     observer = await make_member(client, Role.OBSERVER)
     await add_member(client, world.admin, world.group, observer, role="observer")
@@ -201,7 +207,7 @@ async def test_observers_cannot_upload(client: TestClient) -> None:
 
 
 async def test_observers_see_attachments_only_through_messages_they_may_read(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     world = await group_world(client)
     observer = await make_member(client, Role.OBSERVER)
@@ -241,7 +247,7 @@ async def test_observers_see_attachments_only_through_messages_they_may_read(
         assert resp.status == 200
 
 
-async def test_posting_names_attachments_of_the_group_only(client: TestClient) -> None:
+async def test_posting_names_attachments_of_the_group_only(client: TestClient[Any, Any]) -> None:
     world = await group_world(client)
     other = await make_group(client, world.admin)
     await add_member(client, world.admin, other, world.officer)
@@ -269,7 +275,7 @@ async def test_posting_names_attachments_of_the_group_only(client: TestClient) -
 
 
 async def test_identical_content_is_stored_once_but_seen_per_group(
-    client: TestClient, settings: Settings
+    client: TestClient[Any, Any], settings: Settings
 ) -> None:
     world = await group_world(client)
     other = await make_group(client, world.admin)
@@ -292,7 +298,9 @@ async def test_identical_content_is_stored_once_but_seen_per_group(
     assert unexpected_files(settings.data.dir) == []
 
 
-async def test_group_quota_is_a_clear_413(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+async def test_group_quota_is_a_clear_413(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> None:
     quota = len(build.CSV) + len(build.TEXT) - 1
     client = await aiohttp_client(
         create_app(attachment_settings(settings, group_quota_bytes=quota))

@@ -6,6 +6,7 @@ import hashlib
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -18,7 +19,13 @@ from cencomm.settings import Settings
 from cencomm.storage.tables import Base, BlobRow
 from tests.data.attachments import build
 from tests.problems import assert_problem
-from tests.web.attachment_helpers import TIMEOUT, GroupWorld, blob_files, group_world, upload
+from tests.web.attachment_helpers import (
+    REQUEST_TIMEOUT,
+    GroupWorld,
+    blob_files,
+    group_world,
+    upload,
+)
 
 WINDOW = 32
 
@@ -56,7 +63,7 @@ async def _database_bytes(settings: Settings) -> list[tuple[str, bytes]]:
 
 
 async def test_no_32_byte_window_of_any_upload_is_at_rest(
-    client: TestClient, settings: Settings
+    client: TestClient[Any, Any], settings: Settings
 ) -> None:
     world = await group_world(client)
     marker = secrets.token_hex(2048).encode()  # unique text nobody else could have written
@@ -82,7 +89,7 @@ async def test_no_32_byte_window_of_any_upload_is_at_rest(
     assert leaks == []
 
 
-async def _stored(client: TestClient, world: GroupWorld, data: bytes, name: str) -> str:
+async def _stored(client: TestClient[Any, Any], world: GroupWorld, data: bytes, name: str) -> str:
     resp = await upload(client, world.officer, world.gid, data, "text/csv", name)
     assert resp.status == 201, await resp.text()
     return str((await resp.json())["sha256"])
@@ -97,7 +104,7 @@ def _flip(path: Path, offset: int) -> None:
 
 
 async def test_a_tampered_small_blob_is_refused_with_a_clear_error(
-    client: TestClient, settings: Settings
+    client: TestClient[Any, Any], settings: Settings
 ) -> None:
     world = await group_world(client)
     sha = await _stored(client, world, build.CSV * 100, "small.csv")
@@ -113,7 +120,7 @@ async def test_a_tampered_small_blob_is_refused_with_a_clear_error(
 
 
 async def test_a_truncated_blob_is_refused_before_any_byte(
-    client: TestClient, settings: Settings
+    client: TestClient[Any, Any], settings: Settings
 ) -> None:
     world = await group_world(client)
     sha = await _stored(client, world, b"x" * 9_000_000, "big.csv")
@@ -126,7 +133,7 @@ async def test_a_truncated_blob_is_refused_before_any_byte(
 
 
 async def test_a_large_blob_tampered_in_the_middle_aborts_the_stream(
-    client: TestClient, settings: Settings
+    client: TestClient[Any, Any], settings: Settings
 ) -> None:
     world = await group_world(client)
     data = b"".join(b"%09d," % n for n in range(900_000))  # 9 MB: streamed, not verified first
@@ -136,7 +143,7 @@ async def test_a_large_blob_tampered_in_the_middle_aborts_the_stream(
     resp = await client.get(
         f"/api/v1/groups/{world.gid}/attachments/{sha}",
         headers=world.officer.auth,
-        timeout=TIMEOUT,
+        timeout=REQUEST_TIMEOUT,
     )
     assert resp.status == 200  # the headers went out before the damage was reached
     with pytest.raises(aiohttp.ClientPayloadError):
@@ -144,7 +151,7 @@ async def test_a_large_blob_tampered_in_the_middle_aborts_the_stream(
 
 
 async def test_rotation_rewraps_every_blob_key_and_downloads_still_work(
-    client: TestClient, settings: Settings
+    client: TestClient[Any, Any], settings: Settings
 ) -> None:
     world = await group_world(client)
     samples = [build.CSV, build.TEXT + b"1", build.TEXT + b"2"]
@@ -182,7 +189,9 @@ async def _master_kids(settings: Settings) -> dict[str, str]:
         await engine.dispose()
 
 
-async def test_blob_and_key_files_are_private(client: TestClient, settings: Settings) -> None:
+async def test_blob_and_key_files_are_private(
+    client: TestClient[Any, Any], settings: Settings
+) -> None:
     world = await group_world(client)
     await _stored(client, world, build.CSV, "a.csv")
     for path in [

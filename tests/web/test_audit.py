@@ -21,25 +21,28 @@ from tests.factories import Member, make_member
 from tests.problems import assert_problem
 
 
-async def _append(client: TestClient, count: int, action: str = "test.event") -> None:
+async def _append(client: TestClient[Any, Any], count: int, action: str = "test.event") -> None:
     services = client.app[SERVICES]
     async with services.db.begin() as session:
         for i in range(count):
             await services.audit.append(session, AuditRecord(action=action, details={"i": i}))
 
 
-async def _get(client: TestClient, path: str, member: Member, **params: Any) -> Any:
+async def _get(client: TestClient[Any, Any], path: str, member: Member, **params: Any) -> Any:
     resp = await client.get(f"/api/v1{path}", headers=member.auth, params=params)
     assert resp.status == 200, await resp.text()
     return await resp.json()
 
 
-async def _signed_head(client: TestClient, member: Member) -> dict[str, Any]:
+async def _signed_head(client: TestClient[Any, Any], member: Member) -> dict[str, Any]:
     await client.app[SERVICES].audit_log.sign_tree_head()
-    return await _get(client, "/audit/tree-head", member)
+    head: dict[str, Any] = await _get(client, "/audit/tree-head", member)
+    return head
 
 
-async def test_tree_head_signature_verifies_with_the_audit_key(client: TestClient) -> None:
+async def test_tree_head_signature_verifies_with_the_audit_key(
+    client: TestClient[Any, Any],
+) -> None:
     officer = await make_member(client, Role.OFFICER)
     head = await _signed_head(client, officer)
     key = await _get(client, "/audit/key", officer)
@@ -57,7 +60,7 @@ async def test_tree_head_signature_verifies_with_the_audit_key(client: TestClien
     assert abs(stamp - datetime.now(UTC)) < timedelta(minutes=5)
 
 
-async def test_inclusion_and_consistency_proofs_verify(client: TestClient) -> None:
+async def test_inclusion_and_consistency_proofs_verify(client: TestClient[Any, Any]) -> None:
     admin = await make_member(client, Role.ADMIN)
     first = await _signed_head(client, admin)
     await _append(client, 37)
@@ -97,7 +100,7 @@ async def test_inclusion_and_consistency_proofs_verify(client: TestClient) -> No
             )
 
 
-async def test_entry_leaf_is_the_exact_leaf_string(client: TestClient) -> None:
+async def test_entry_leaf_is_the_exact_leaf_string(client: TestClient[Any, Any]) -> None:
     admin = await make_member(client, Role.ADMIN)
     body = await _get(client, "/audit/entries/0", admin)
     entry = body["entry"]
@@ -124,7 +127,7 @@ async def test_entry_leaf_is_the_exact_leaf_string(client: TestClient) -> None:
     await assert_problem(resp, 404, "not-found")
 
 
-async def test_officer_reads_tree_heads_but_not_entries(client: TestClient) -> None:
+async def test_officer_reads_tree_heads_but_not_entries(client: TestClient[Any, Any]) -> None:
     officer = await make_member(client, Role.OFFICER)
     for path in ("/audit", "/audit/entries/0"):
         resp = await client.get(f"/api/v1{path}", headers=officer.auth)
@@ -143,7 +146,7 @@ async def test_officer_reads_tree_heads_but_not_entries(client: TestClient) -> N
     await assert_problem(resp, 401)
 
 
-async def test_moderator_queries_with_filters_and_pages(client: TestClient) -> None:
+async def test_moderator_queries_with_filters_and_pages(client: TestClient[Any, Any]) -> None:
     moderator = await make_member(client, Role.MODERATOR)
     await _append(client, 5, action="test.filtered")
     first = await _get(client, "/audit", moderator, action="test.filtered", limit=2)
@@ -168,7 +171,7 @@ async def test_moderator_queries_with_filters_and_pages(client: TestClient) -> N
     await assert_problem(resp, 422, "validation-failed")
 
 
-async def test_proofs_need_signed_tree_sizes(client: TestClient) -> None:
+async def test_proofs_need_signed_tree_sizes(client: TestClient[Any, Any]) -> None:
     officer = await make_member(client, Role.OFFICER)
     head = await _signed_head(client, officer)
     size = head["tree_size"]
@@ -191,7 +194,7 @@ async def test_proofs_need_signed_tree_sizes(client: TestClient) -> None:
     await assert_problem(resp, 422, "validation-failed")
 
 
-async def test_tree_heads_page_by_tree_size(client: TestClient) -> None:
+async def test_tree_heads_page_by_tree_size(client: TestClient[Any, Any]) -> None:
     officer = await make_member(client, Role.OFFICER)
     sizes = []
     for _ in range(3):
@@ -206,7 +209,7 @@ async def test_tree_heads_page_by_tree_size(client: TestClient) -> None:
     assert rest["next"] is None
 
 
-async def test_every_audit_route_is_in_the_openapi_document(client: TestClient) -> None:
+async def test_every_audit_route_is_in_the_openapi_document(client: TestClient[Any, Any]) -> None:
     resp = await client.get("/api/openapi.json")
     paths = (await resp.json())["paths"]
     for path in (

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from aiohttp.test_utils import TestClient
 
 from cencomm.domain.users import Role
 from tests.factories import PASSWORD, login, make_member
@@ -12,7 +15,7 @@ ORGS = "/api/v1/organizations"
 USERS = "/api/v1/users"
 
 
-async def test_admin_creates_an_administration(client) -> None:
+async def test_admin_creates_an_administration(client: TestClient[Any, Any]) -> None:
     admin = await make_member(client, Role.ADMIN)
     resp = await client.post(
         ORGS,
@@ -43,13 +46,15 @@ async def test_admin_creates_an_administration(client) -> None:
         ({"name": "\u0007bell", "kind": "partner"}, "body.name"),
     ],
 )
-async def test_invalid_organisations_name_the_field(client, body, field: str) -> None:  # type: ignore[no-untyped-def]
+async def test_invalid_organisations_name_the_field(
+    client: TestClient[Any, Any], body: dict[str, str], field: str
+) -> None:
     admin = await make_member(client, Role.ADMIN)
     problem = await assert_problem(await client.post(ORGS, json=body, headers=admin.auth), 422)
     assert field in [e["field"] for e in problem["errors"]]
 
 
-async def test_duplicate_organisation_name_is_409(client) -> None:
+async def test_duplicate_organisation_name_is_409(client: TestClient[Any, Any]) -> None:
     admin = await make_member(client, Role.ADMIN)
     body = {"name": "RILO Western Europe", "kind": "rilo", "region": "EUROPE"}
     assert (await client.post(ORGS, json=body, headers=admin.auth)).status == 201
@@ -58,7 +63,7 @@ async def test_duplicate_organisation_name_is_409(client) -> None:
 
 
 @pytest.mark.parametrize("role", [Role.MODERATOR, Role.ANALYST, Role.OFFICER, Role.OBSERVER])
-async def test_only_admins_write_the_directory(client, role: Role) -> None:
+async def test_only_admins_write_the_directory(client: TestClient[Any, Any], role: Role) -> None:
     member = await make_member(client, role)
     resp = await client.post(ORGS, json={"name": "N", "kind": "partner"}, headers=member.auth)
     await assert_problem(resp, 403, "forbidden")
@@ -86,7 +91,7 @@ async def test_only_admins_write_the_directory(client, role: Role) -> None:
         (Role.OBSERVER, 403),
     ],
 )
-async def test_directory_reads(client, role: Role, status: int) -> None:
+async def test_directory_reads(client: TestClient[Any, Any], role: Role, status: int) -> None:
     member = await make_member(client, role)
     for path in (ORGS, USERS):
         resp = await client.get(path, headers=member.auth)
@@ -96,7 +101,7 @@ async def test_directory_reads(client, role: Role, status: int) -> None:
     assert (await client.get(f"{USERS}/{member.id}", headers=member.auth)).status == 200
 
 
-async def test_users_are_paged_with_a_cursor(client) -> None:
+async def test_users_are_paged_with_a_cursor(client: TestClient[Any, Any]) -> None:
     admin = await make_member(client, Role.ADMIN)
     for _ in range(4):
         await make_member(client, Role.OFFICER)
@@ -117,7 +122,7 @@ async def test_users_are_paged_with_a_cursor(client) -> None:
     await assert_problem(resp, 422)
 
 
-async def test_create_user_and_log_in(client) -> None:
+async def test_create_user_and_log_in(client: TestClient[Any, Any]) -> None:
     admin = await make_member(client, Role.ADMIN)
     body = {
         "username": "Officer.Dupont",
@@ -146,7 +151,9 @@ async def test_create_user_and_log_in(client) -> None:
         ({"organization_id": "00000000-0000-4000-8000-000000000000"}, "unknown-organization"),
     ],
 )
-async def test_invalid_users(client, changes: dict[str, str], slug: str) -> None:
+async def test_invalid_users(
+    client: TestClient[Any, Any], changes: dict[str, str], slug: str
+) -> None:
     admin = await make_member(client, Role.ADMIN)
     body = {
         "username": "valid.name",
@@ -159,7 +166,7 @@ async def test_invalid_users(client, changes: dict[str, str], slug: str) -> None
     await assert_problem(await client.post(USERS, json=body, headers=admin.auth), 422, slug)
 
 
-async def test_patch_changes_role_and_answers_the_user(client) -> None:
+async def test_patch_changes_role_and_answers_the_user(client: TestClient[Any, Any]) -> None:
     admin = await make_member(client, Role.ADMIN)
     officer = await make_member(client, Role.OFFICER)
     resp = await client.patch(
@@ -174,7 +181,7 @@ async def test_patch_changes_role_and_answers_the_user(client) -> None:
     assert me["role"] == "analyst"
 
 
-async def test_missing_and_malformed_ids_are_404(client) -> None:
+async def test_missing_and_malformed_ids_are_404(client: TestClient[Any, Any]) -> None:
     admin = await make_member(client, Role.ADMIN)
     for path in (
         f"{USERS}/00000000-0000-4000-8000-000000000000",
@@ -184,7 +191,7 @@ async def test_missing_and_malformed_ids_are_404(client) -> None:
         await assert_problem(await client.get(path, headers=admin.auth), 404)
 
 
-async def test_officer_cannot_see_other_users(client) -> None:
+async def test_officer_cannot_see_other_users(client: TestClient[Any, Any]) -> None:
     officer = await make_member(client, Role.OFFICER)
     other = await make_member(client, Role.OFFICER)
     await assert_problem(await client.get(f"{USERS}/{other.id}", headers=officer.auth), 404)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
 
 from cencomm.app import create_app
 from cencomm.appkeys import SERVICES
@@ -57,7 +58,7 @@ class Scene:
         return f"{API}/groups/{self.group['id']}/export"
 
 
-async def build_scene(client: TestClient) -> Scene:
+async def build_scene(client: TestClient[Any, Any]) -> Scene:
     """A group with texts of every handling code, a seizure, an attachment, a hidden message
     and a message signed by a key revoked afterwards (so the bundle holds two keys)."""
     owner = await make_member(client, Role.ADMIN)
@@ -92,7 +93,9 @@ async def build_scene(client: TestClient) -> Scene:
     return Scene(owner, moderator, officer, observer, group, posted)
 
 
-async def export(client: TestClient, scene: Scene, who: Member, blobs: bool = False) -> bytes:
+async def export(
+    client: TestClient[Any, Any], scene: Scene, who: Member, blobs: bool = False
+) -> bytes:
     params = {"blobs": "true"} if blobs else None
     resp = await client.get(scene.export_path, params=params, headers=who.auth)
     assert resp.status == 200, await resp.text()
@@ -101,7 +104,7 @@ async def export(client: TestClient, scene: Scene, who: Member, blobs: bool = Fa
     return await resp.read()
 
 
-async def fetch_json(client: TestClient, who: Member, path: str, **params: str) -> Any:
+async def fetch_json(client: TestClient[Any, Any], who: Member, path: str, **params: str) -> Any:
     resp = await client.get(f"{API}{path}", params=params or None, headers=who.auth)
     assert resp.status == 200, await resp.text()
     return await resp.json()
@@ -135,7 +138,7 @@ def members_of(bundle: bytes) -> dict[str, bytes]:
 
 
 async def test_exported_bundle_verifies_offline_with_the_cli(
-    client: TestClient, tmp_path: Path
+    client: TestClient[Any, Any], tmp_path: Path
 ) -> None:
     scene = await build_scene(client)
     bundle = await export(client, scene, scene.moderator)
@@ -202,7 +205,7 @@ async def test_exported_bundle_verifies_offline_with_the_cli(
 
 
 async def test_a_bundle_signed_by_another_audit_key_fails_against_the_pinned_one(
-    client: TestClient, tmp_path: Path
+    client: TestClient[Any, Any], tmp_path: Path
 ) -> None:
     scene = await build_scene(client)
     path = tmp_path / "bundle.zip"
@@ -220,7 +223,7 @@ async def test_a_bundle_signed_by_another_audit_key_fails_against_the_pinned_one
 
 
 async def test_the_bundle_holds_every_message_verbatim_and_its_own_audit_entry(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     scene = await build_scene(client)
     before = await fetch_json(client, scene.owner, "/audit", action="group.export")
@@ -254,7 +257,7 @@ async def test_the_bundle_holds_every_message_verbatim_and_its_own_audit_entry(
 
 
 async def test_blobs_true_adds_the_decrypted_attachments(
-    client: TestClient, tmp_path: Path
+    client: TestClient[Any, Any], tmp_path: Path
 ) -> None:
     scene = await build_scene(client)
     bundle = await export(client, scene, scene.moderator, blobs=True)
@@ -268,7 +271,7 @@ async def test_blobs_true_adds_the_decrypted_attachments(
     assert verify_bundle(path).blobs == 1
 
 
-async def test_only_group_moderators_and_staff_may_export(client: TestClient) -> None:
+async def test_only_group_moderators_and_staff_may_export(client: TestClient[Any, Any]) -> None:
     scene = await build_scene(client)
     staff = await make_member(client, Role.MODERATOR)
     stranger = await make_member(client, Role.OFFICER)
@@ -291,7 +294,7 @@ async def test_only_group_moderators_and_staff_may_export(client: TestClient) ->
 
 
 async def test_an_export_over_the_configured_limit_is_refused_before_it_starts(
-    aiohttp_client: Any, settings: Settings
+    aiohttp_client: AiohttpClient, settings: Settings
 ) -> None:
     limited = with_settings(settings, export=ExportSettings(max_bytes=len(AWB) - 1))
     client = await aiohttp_client(create_app(limited))
@@ -318,7 +321,7 @@ def _fails(path: Path, data: bytes, where: str) -> None:
 
 
 async def test_changing_any_one_byte_makes_verification_fail(
-    client: TestClient, tmp_path: Path
+    client: TestClient[Any, Any], tmp_path: Path
 ) -> None:
     scene = await build_scene(client)
     bundle = await export(client, scene, scene.moderator, blobs=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient
 
 from cencomm.domain.users import Role
 from tests.factories import add_member, make_group, make_member
@@ -14,7 +16,7 @@ GROUPS = "/api/v1/groups"
 MISSING = "00000000-0000-4000-8000-000000000000"
 
 
-async def test_moderator_opens_a_planned_group_and_leads_it(client) -> None:
+async def test_moderator_opens_a_planned_group_and_leads_it(client: TestClient[Any, Any]) -> None:
     mod = await make_member(client, Role.MODERATOR)
     resp = await client.post(
         GROUPS,
@@ -36,13 +38,13 @@ async def test_moderator_opens_a_planned_group_and_leads_it(client) -> None:
 
 
 @pytest.mark.parametrize("role", [Role.ANALYST, Role.OFFICER, Role.OBSERVER])
-async def test_only_staff_open_groups(client, role: Role) -> None:
+async def test_only_staff_open_groups(client: TestClient[Any, Any], role: Role) -> None:
     member = await make_member(client, role)
     resp = await client.post(GROUPS, json={"code": "OPX", "name": "X"}, headers=member.auth)
     await assert_problem(resp, 403)
 
 
-async def test_duplicate_code_is_409(client) -> None:
+async def test_duplicate_code_is_409(client: TestClient[Any, Any]) -> None:
     mod = await make_member(client, Role.MODERATOR)
     await make_group(client, mod, code="DUP-1")
     resp = await client.post(GROUPS, json={"code": "dup-1", "name": "Again"}, headers=mod.auth)
@@ -65,12 +67,14 @@ async def test_duplicate_code_is_409(client) -> None:
         {"code": "OK-1", "name": "x", "roster_visible": "no"},
     ],
 )
-async def test_invalid_groups_are_422(client, body: dict[str, object]) -> None:
+async def test_invalid_groups_are_422(
+    client: TestClient[Any, Any], body: dict[str, object]
+) -> None:
     mod = await make_member(client, Role.MODERATOR)
     await assert_problem(await client.post(GROUPS, json=body, headers=mod.auth), 422)
 
 
-async def test_lifecycle_transitions(client) -> None:
+async def test_lifecycle_transitions(client: TestClient[Any, Any]) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod, status="planned")
     url = f"{GROUPS}/{group['id']}"
@@ -91,7 +95,7 @@ async def test_lifecycle_transitions(client) -> None:
     await assert_problem(resp, 409, "invalid-transition")
 
 
-async def test_group_moderator_may_patch_members_may_not(client) -> None:
+async def test_group_moderator_may_patch_members_may_not(client: TestClient[Any, Any]) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod)
     lead = await make_member(client, Role.OFFICER)
@@ -103,7 +107,7 @@ async def test_group_moderator_may_patch_members_may_not(client) -> None:
     await assert_problem(await client.patch(url, json={"name": "No"}, headers=officer.auth), 403)
 
 
-async def test_non_members_learn_nothing(client) -> None:
+async def test_non_members_learn_nothing(client: TestClient[Any, Any]) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod)
     stranger = await make_member(client, Role.OFFICER)
@@ -126,7 +130,7 @@ async def test_non_members_learn_nothing(client) -> None:
     assert listed["groups"] == []
 
 
-async def test_organisation_membership_covers_future_users(client) -> None:
+async def test_organisation_membership_covers_future_users(client: TestClient[Any, Any]) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod)
     first = await make_member(client, Role.OFFICER)
@@ -146,7 +150,7 @@ async def test_organisation_membership_covers_future_users(client) -> None:
     await assert_problem(await client.get(f"{GROUPS}/{group['id']}", headers=later.auth), 404)
 
 
-async def test_removal_takes_effect_at_once(client) -> None:
+async def test_removal_takes_effect_at_once(client: TestClient[Any, Any]) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod)
     officer = await make_member(client, Role.OFFICER)
@@ -163,7 +167,7 @@ async def test_removal_takes_effect_at_once(client) -> None:
     await assert_problem(resp, 404)
 
 
-async def test_the_last_moderator_stays(client) -> None:
+async def test_the_last_moderator_stays(client: TestClient[Any, Any]) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod)
     url = f"{GROUPS}/{group['id']}/members"
@@ -182,7 +186,9 @@ async def test_the_last_moderator_stays(client) -> None:
     assert sorted(r.status for r in results) == [204, 409]
 
 
-async def test_hidden_roster_shows_moderators_and_own_organisation(client) -> None:
+async def test_hidden_roster_shows_moderators_and_own_organisation(
+    client: TestClient[Any, Any],
+) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod, roster_visible=False)
     a = await make_member(client, Role.OFFICER)
@@ -197,7 +203,7 @@ async def test_hidden_roster_shows_moderators_and_own_organisation(client) -> No
     assert len(full["members"]) == 4
 
 
-async def test_add_member_validation(client) -> None:
+async def test_add_member_validation(client: TestClient[Any, Any]) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod)
     url = f"{GROUPS}/{group['id']}/members"
@@ -228,7 +234,7 @@ async def test_add_member_validation(client) -> None:
     assert again.status == 200
 
 
-async def test_join_request_reveals_nothing_about_codes(client) -> None:
+async def test_join_request_reveals_nothing_about_codes(client: TestClient[Any, Any]) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod, code="REAL-OP")
     officer = await make_member(client, Role.OFFICER)
@@ -249,7 +255,9 @@ async def test_join_request_reveals_nothing_about_codes(client) -> None:
     assert pending["join_requests"][0]["status"] == "pending"
 
 
-async def test_approve_admits_and_concurrent_decisions_race_cleanly(client) -> None:
+async def test_approve_admits_and_concurrent_decisions_race_cleanly(
+    client: TestClient[Any, Any],
+) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod, code="JOIN-OP")
     deputy = await make_member(client, Role.OFFICER)
@@ -279,7 +287,7 @@ async def test_approve_admits_and_concurrent_decisions_race_cleanly(client) -> N
     await assert_problem(resp, 409, "already-decided")
 
 
-async def test_reject_does_not_admit(client) -> None:
+async def test_reject_does_not_admit(client: TestClient[Any, Any]) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod, code="REJ-OP")
     officer = await make_member(client, Role.OFFICER)
@@ -297,7 +305,7 @@ async def test_reject_does_not_admit(client) -> None:
     await assert_problem(await client.get(f"{GROUPS}/{group['id']}", headers=officer.auth), 404)
 
 
-async def test_staff_see_every_group(client) -> None:
+async def test_staff_see_every_group(client: TestClient[Any, Any]) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod)
     admin = await make_member(client, Role.ADMIN)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from aiohttp.test_utils import TestClient
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cencomm.crypto.keys import b64url_encode, jwk_thumbprint, raw_public_key
@@ -27,7 +30,7 @@ def _b64(raw: bytes) -> str:
     return b64url_encode(raw)
 
 
-async def test_register_returns_the_rfc7638_kid(client) -> None:
+async def test_register_returns_the_rfc7638_kid(client: TestClient[Any, Any]) -> None:
     officer = await make_member(client)
     raw = raw_public_key(Ed25519PrivateKey.generate().public_key())
     resp = await client.post(
@@ -61,21 +64,21 @@ def test_thumbprint_matches_rfc8037_example() -> None:
         _b64(bytes.fromhex("02" + "00" * 31)),  # y = 2 is not on the curve
     ],
 )
-async def test_malformed_keys_are_refused(client, public_key: str) -> None:
+async def test_malformed_keys_are_refused(client: TestClient[Any, Any], public_key: str) -> None:
     officer = await make_member(client)
     resp = await client.post(KEYS, json={"public_key": public_key}, headers=officer.auth)
     assert resp.status == 422
     await assert_problem(resp, 422)
 
 
-async def test_observers_hold_no_signing_keys(client) -> None:
+async def test_observers_hold_no_signing_keys(client: TestClient[Any, Any]) -> None:
     observer = await make_member(client, Role.OBSERVER)
     raw = raw_public_key(Ed25519PrivateKey.generate().public_key())
     resp = await client.post(KEYS, json={"public_key": _b64(raw)}, headers=observer.auth)
     await assert_problem(resp, 403)
 
 
-async def test_list_keeps_revoked_keys_and_anyone_may_read(client) -> None:
+async def test_list_keeps_revoked_keys_and_anyone_may_read(client: TestClient[Any, Any]) -> None:
     officer = await make_member(client)
     first = await register_key(client, officer)
     second = await register_key(client, officer)
@@ -89,7 +92,7 @@ async def test_list_keeps_revoked_keys_and_anyone_may_read(client) -> None:
     assert keys[first]["revoked_at"] is not None and keys[second]["revoked_at"] is None
 
 
-async def test_only_owner_or_admin_revokes(client) -> None:
+async def test_only_owner_or_admin_revokes(client: TestClient[Any, Any]) -> None:
     officer = await make_member(client)
     kid = await register_key(client, officer)
     other = await make_member(client)
@@ -99,7 +102,7 @@ async def test_only_owner_or_admin_revokes(client) -> None:
     await assert_problem(await client.delete(f"{KEYS}/unknown-kid", headers=admin.auth), 404)
 
 
-async def test_keys_of_unknown_user_is_404(client) -> None:
+async def test_keys_of_unknown_user_is_404(client: TestClient[Any, Any]) -> None:
     officer = await make_member(client)
     resp = await client.get(
         "/api/v1/users/00000000-0000-4000-8000-000000000000/keys", headers=officer.auth

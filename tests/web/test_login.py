@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
 
 from cencomm.app import create_app
 from cencomm.crypto import totp
 from cencomm.domain.users import Role
 from cencomm.settings import Settings
 from tests.clock import FakeClock
-from tests.factories import PASSWORD, login, make_member, make_user
+from tests.factories import PASSWORD, Member, login, make_member, make_user
 from tests.problems import assert_problem
 
 LOGIN = "/api/v1/auth/login"
@@ -34,7 +37,9 @@ def _comparable(body: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in body.items() if k not in {"request_id"}}
 
 
-async def test_unknown_user_and_wrong_password_answer_identically(client) -> None:
+async def test_unknown_user_and_wrong_password_answer_identically(
+    client: TestClient[Any, Any],
+) -> None:
     user = await make_user(client)
     unknown = await client.post(LOGIN, json={"username": "nobody-here", "password": "x" * 12})
     wrong = await client.post(LOGIN, json={"username": user.username, "password": "y" * 12})
@@ -44,14 +49,14 @@ async def test_unknown_user_and_wrong_password_answer_identically(client) -> Non
     assert unknown.headers.get("Content-Length") == wrong.headers.get("Content-Length")
 
 
-async def test_username_is_case_insensitive(client) -> None:
+async def test_username_is_case_insensitive(client: TestClient[Any, Any]) -> None:
     user = await make_user(client)
     tokens = await login(client, user.username.upper())
     assert tokens["token_type"] == "Bearer"
     assert tokens["expires_in"] == 300
 
 
-async def test_disabled_user_cannot_log_in(client) -> None:
+async def test_disabled_user_cannot_log_in(client: TestClient[Any, Any]) -> None:
     user = await make_user(client)
     admin = await make_member(client, Role.ADMIN)
     await client.patch(f"/api/v1/users/{user.id}", json={"disabled": True}, headers=admin.auth)
@@ -71,12 +76,17 @@ async def test_disabled_user_cannot_log_in(client) -> None:
         {"username": "someone", "password": PASSWORD, "admin": True},
     ],
 )
-async def test_malformed_login_bodies_are_422(client, body: dict[str, object]) -> None:
+async def test_malformed_login_bodies_are_422(
+    client: TestClient[Any, Any], body: dict[str, object]
+) -> None:
     await assert_problem(await client.post(LOGIN, json=body), 422, "validation-failed")
 
 
 async def test_ten_failures_lock_the_account_even_for_the_right_password(
-    client, clock: FakeClock, settings: Settings, aiohttp_client
+    client: TestClient[Any, Any],
+    clock: FakeClock,
+    settings: Settings,
+    aiohttp_client: AiohttpClient,
 ) -> None:
     user = await make_user(client)
     for _ in range(10):
@@ -96,7 +106,9 @@ async def test_ten_failures_lock_the_account_even_for_the_right_password(
     assert (await login(client, user.username))["access_token"]
 
 
-async def test_per_address_budget(settings: Settings, clock: FakeClock, aiohttp_client) -> None:
+async def test_per_address_budget(
+    settings: Settings, clock: FakeClock, aiohttp_client: AiohttpClient
+) -> None:
     tight = replace(settings, auth=replace(settings.auth, max_failures_per_address=3))
     client = await aiohttp_client(create_app(tight, clock=clock))
     user = await make_user(client)
@@ -108,12 +120,12 @@ async def test_per_address_budget(settings: Settings, clock: FakeClock, aiohttp_
     assert int(resp.headers["Retry-After"]) > 0
 
 
-async def _enrol(client, member, clock: FakeClock) -> str:  # type: ignore[no-untyped-def]
+async def _enrol(client: TestClient[Any, Any], member: Member, clock: FakeClock) -> str:
     resp = await client.post("/api/v1/auth/otp/setup", headers=member.auth)
     assert resp.status == 200
     body = await resp.json()
     assert body["otpauth_uri"].startswith("otpauth://totp/")
-    secret = body["secret"]
+    secret: str = body["secret"]
     bad = await client.post("/api/v1/auth/otp/enable", json={"otp": "000000"}, headers=member.auth)
     if totp.code_at(secret, clock.now().timestamp()) != "000000":
         await assert_problem(bad, 422, "invalid-otp")
@@ -123,7 +135,9 @@ async def _enrol(client, member, clock: FakeClock) -> str:  # type: ignore[no-un
     return secret
 
 
-async def test_totp_enrolment_then_login_needs_a_fresh_code(client, clock: FakeClock) -> None:
+async def test_totp_enrolment_then_login_needs_a_fresh_code(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
     member = await make_member(client)
     secret = await _enrol(client, member, clock)
     me = await (await client.get("/api/v1/me", headers=member.auth)).json()
@@ -149,21 +163,23 @@ async def test_totp_enrolment_then_login_needs_a_fresh_code(client, clock: FakeC
     await assert_problem(resp, 401, "invalid-otp")
 
 
-async def test_otp_setup_twice_after_enabling_is_a_conflict(client, clock: FakeClock) -> None:
+async def test_otp_setup_twice_after_enabling_is_a_conflict(
+    client: TestClient[Any, Any], clock: FakeClock
+) -> None:
     member = await make_member(client)
     await _enrol(client, member, clock)
     resp = await client.post("/api/v1/auth/otp/setup", headers=member.auth)
     await assert_problem(resp, 409, "mfa-already-enabled")
 
 
-async def test_enable_before_setup_is_a_conflict(client) -> None:
+async def test_enable_before_setup_is_a_conflict(client: TestClient[Any, Any]) -> None:
     member = await make_member(client)
     resp = await client.post("/api/v1/auth/otp/enable", json={"otp": "123456"}, headers=member.auth)
     await assert_problem(resp, 409, "mfa-not-set-up")
 
 
 async def test_mandatory_mfa_role_may_only_enrol(
-    settings: Settings, clock: FakeClock, aiohttp_client
+    settings: Settings, clock: FakeClock, aiohttp_client: AiohttpClient
 ) -> None:
     strict = replace(settings, auth=replace(settings.auth, mfa_required_roles=("admin",)))
     client = await aiohttp_client(create_app(strict, clock=clock))
@@ -177,7 +193,7 @@ async def test_mandatory_mfa_role_may_only_enrol(
     assert resp.status == 200
 
 
-async def test_refresh_rotates_and_reuse_revokes_the_session(client) -> None:
+async def test_refresh_rotates_and_reuse_revokes_the_session(client: TestClient[Any, Any]) -> None:
     member = await make_member(client)
     resp = await client.post(REFRESH, json={"refresh_token": member.refresh_token})
     assert resp.status == 200
@@ -199,7 +215,7 @@ async def test_refresh_rotates_and_reuse_revokes_the_session(client) -> None:
     await assert_problem(resp, 401, "invalid-refresh-token")
 
 
-async def test_refresh_after_logout_fails(client) -> None:
+async def test_refresh_after_logout_fails(client: TestClient[Any, Any]) -> None:
     member = await make_member(client)
     assert (await client.post("/api/v1/auth/logout", headers=member.auth)).status == 204
     resp = await client.post(REFRESH, json={"refresh_token": member.refresh_token})
@@ -207,13 +223,15 @@ async def test_refresh_after_logout_fails(client) -> None:
 
 
 @pytest.mark.parametrize("token", ["", "x" * 300, "not-a-token"])
-async def test_bad_refresh_tokens(client, token: str) -> None:
+async def test_bad_refresh_tokens(client: TestClient[Any, Any], token: str) -> None:
     resp = await client.post(REFRESH, json={"refresh_token": token})
     assert resp.status in (401, 422)
     await assert_problem(resp, resp.status)
 
 
-async def test_hundred_parallel_refreshes_exactly_one_succeeds(client) -> None:
+async def test_hundred_parallel_refreshes_exactly_one_succeeds(
+    client: TestClient[Any, Any],
+) -> None:
     member = await make_member(client)
     responses = await asyncio.gather(
         *(client.post(REFRESH, json={"refresh_token": member.refresh_token}) for _ in range(100))

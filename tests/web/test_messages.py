@@ -6,10 +6,12 @@ import asyncio
 import base64
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aiohttp import web
+from aiohttp import ClientResponse, web
+from aiohttp.test_utils import TestClient
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwcrypto import jwk, jws
 
@@ -45,7 +47,9 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-async def _setup(client, status: str = "active"):  # type: ignore[no-untyped-def]
+async def _setup(
+    client: TestClient[Any, Any], status: str = "active"
+) -> tuple[Member, dict[str, Any], Member]:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod, status=status)
     officer = await make_member(client, Role.OFFICER, with_key=True)
@@ -53,13 +57,17 @@ async def _setup(client, status: str = "active"):  # type: ignore[no-untyped-def
     return mod, group, officer
 
 
-async def _post(client, member: Member, group: dict[str, Any], token: str):  # type: ignore[no-untyped-def]
+async def _post(
+    client: TestClient[Any, Any], member: Member, group: dict[str, Any], token: str
+) -> ClientResponse:
     return await client.post(
         f"/api/v1/groups/{group['id']}/messages", json={"jws": token}, headers=member.auth
     )
 
 
-async def _timeline(client, member: Member, group: dict[str, Any], **params: str) -> Any:  # type: ignore[no-untyped-def]
+async def _timeline(
+    client: TestClient[Any, Any], member: Member, group: dict[str, Any], **params: str
+) -> Any:
     resp = await client.get(
         f"/api/v1/groups/{group['id']}/messages", params=params, headers=member.auth
     )
@@ -67,7 +75,7 @@ async def _timeline(client, member: Member, group: dict[str, Any], **params: str
     return await resp.json()
 
 
-async def test_post_and_read_back_verbatim(client) -> None:
+async def test_post_and_read_back_verbatim(client: TestClient[Any, Any]) -> None:
     mod, group, officer = await _setup(client)
     token = sign(officer, envelope(officer, group["id"]))
     resp = await _post(client, officer, group, token)
@@ -89,7 +97,9 @@ async def test_post_and_read_back_verbatim(client) -> None:
     assert (await single.json())["jws"] == token
 
 
-async def test_message_verifies_with_an_independent_jose_library(client) -> None:
+async def test_message_verifies_with_an_independent_jose_library(
+    client: TestClient[Any, Any],
+) -> None:
     mod, group, officer = await _setup(client)
     posted = await post_message(client, officer, group)
     message = await (await client.get(f"/api/v1/messages/{posted['id']}", headers=mod.auth)).json()
@@ -103,7 +113,7 @@ async def test_message_verifies_with_an_independent_jose_library(client) -> None
     assert json.loads(verifier.payload)["sub"] == officer.id
 
 
-async def test_eddsa_alg_name_is_accepted(client) -> None:
+async def test_eddsa_alg_name_is_accepted(client: TestClient[Any, Any]) -> None:
     _, group, officer = await _setup(client)
     resp = await _post(
         client, officer, group, sign(officer, envelope(officer, group["id"]), alg="EdDSA")
@@ -111,7 +121,9 @@ async def test_eddsa_alg_name_is_accepted(client) -> None:
     assert resp.status == 201
 
 
-async def test_identical_repeat_returns_the_original_and_different_jws_conflicts(client) -> None:
+async def test_identical_repeat_returns_the_original_and_different_jws_conflicts(
+    client: TestClient[Any, Any],
+) -> None:
     _, group, officer = await _setup(client)
     payload = envelope(officer, group["id"])
     token = sign(officer, payload)
@@ -125,7 +137,7 @@ async def test_identical_repeat_returns_the_original_and_different_jws_conflicts
     )
 
 
-def _tamper(token: str, part: int, mutate) -> str:  # type: ignore[no-untyped-def]
+def _tamper(token: str, part: int, mutate: Callable[[str], str]) -> str:
     parts = token.split(".")
     parts[part] = mutate(parts[part])
     return ".".join(parts)
@@ -142,7 +154,7 @@ def _raw(header: dict[str, Any], payload: bytes, key: Ed25519PrivateKey) -> str:
 
 
 async def test_every_bad_envelope_is_refused_and_nothing_is_stored(
-    client, clock: FakeClock
+    client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
     mod, group, officer = await _setup(client)
     other_group = await make_group(client, mod)
@@ -151,9 +163,9 @@ async def test_every_bad_envelope_is_refused_and_nothing_is_stored(
     server_now = int(clock.now().timestamp())
     valid = envelope(officer, group["id"], iat=server_now)
     token = sign(officer, valid)
-    key = officer.signing_key
-    assert key is not None and officer.kid is not None
-    header = {"alg": "Ed25519", "kid": officer.kid, "typ": "cencomm+jws"}
+    key, kid = officer.signing_key, officer.kid
+    assert key is not None and kid is not None
+    header = {"alg": "Ed25519", "kid": kid, "typ": "cencomm+jws"}
     payload_bytes = json.dumps(valid).encode()
     cases: list[tuple[str, str, int, str]] = [
         ("altered payload byte", _tamper(token, 1, _flip_char), 422, ""),
@@ -163,7 +175,7 @@ async def test_every_bad_envelope_is_refused_and_nothing_is_stored(
                 token,
                 0,
                 lambda s: _b64(
-                    json.dumps({**header, "typ": "cencomm+jws", "kid": officer.kid + "x"}).encode()
+                    json.dumps({**header, "typ": "cencomm+jws", "kid": kid + "x"}).encode()
                 ),
             ),
             422,
@@ -279,21 +291,23 @@ async def test_every_bad_envelope_is_refused_and_nothing_is_stored(
     assert (await _timeline(client, mod, group))["messages"] == []
 
 
-async def test_revoked_key_is_refused(client) -> None:
+async def test_revoked_key_is_refused(client: TestClient[Any, Any]) -> None:
     _, group, officer = await _setup(client)
     await client.delete(f"/api/v1/keys/{officer.kid}", headers=officer.auth)
     resp = await _post(client, officer, group, sign(officer, envelope(officer, group["id"])))
     await assert_problem(resp, 422, "revoked-key")
 
 
-async def test_jws_over_256_kib_is_413(client) -> None:
+async def test_jws_over_256_kib_is_413(client: TestClient[Any, Any]) -> None:
     _, group, officer = await _setup(client)
     token = "eyJ" + "a" * (257 * 1024) + ".b.c"
     await assert_problem(await _post(client, officer, group, token), 413, "jws-too-large")
 
 
 @pytest.mark.parametrize("status", ["planned", "closed", "archived"])
-async def test_posting_to_a_group_that_is_not_active_is_409(client, status: str) -> None:
+async def test_posting_to_a_group_that_is_not_active_is_409(
+    client: TestClient[Any, Any], status: str
+) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod, status=status)
     officer = await make_member(client, Role.OFFICER, with_key=True)
@@ -302,7 +316,7 @@ async def test_posting_to_a_group_that_is_not_active_is_409(client, status: str)
     await assert_problem(resp, 409, "group-not-active")
 
 
-async def test_observers_and_strangers(client) -> None:
+async def test_observers_and_strangers(client: TestClient[Any, Any]) -> None:
     mod, group, _ = await _setup(client)
     observer = await make_member(client, Role.OFFICER, with_key=True)
     await add_member(client, mod, group, observer, "observer")
@@ -313,7 +327,7 @@ async def test_observers_and_strangers(client) -> None:
     await assert_problem(resp, 404)
 
 
-async def test_two_hundred_concurrent_posts_get_seq_1_to_200(client) -> None:
+async def test_two_hundred_concurrent_posts_get_seq_1_to_200(client: TestClient[Any, Any]) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod)
     senders = []
@@ -330,7 +344,9 @@ async def test_two_hundred_concurrent_posts_get_seq_1_to_200(client) -> None:
     assert [m["seq"] for m in page["messages"]] == list(range(1, 201))
 
 
-async def test_hundred_simultaneous_posts_of_one_cid_store_one(client) -> None:
+async def test_hundred_simultaneous_posts_of_one_cid_store_one(
+    client: TestClient[Any, Any],
+) -> None:
     mod, group, officer = await _setup(client)
     token = sign(officer, envelope(officer, group["id"]))
     responses = await asyncio.gather(*(_post(client, officer, group, token) for _ in range(100)))
@@ -340,7 +356,7 @@ async def test_hundred_simultaneous_posts_of_one_cid_store_one(client) -> None:
     assert len((await _timeline(client, mod, group))["messages"]) == 1
 
 
-async def test_same_cid_different_jws_at_the_same_moment(client) -> None:
+async def test_same_cid_different_jws_at_the_same_moment(client: TestClient[Any, Any]) -> None:
     mod, group, officer = await _setup(client)
     payload = envelope(officer, group["id"])
     first = sign(officer, payload)
@@ -352,7 +368,7 @@ async def test_same_cid_different_jws_at_the_same_moment(client) -> None:
     assert len((await _timeline(client, mod, group))["messages"]) == 1
 
 
-async def test_seizure_reports_are_validated_field_by_field(client) -> None:
+async def test_seizure_reports_are_validated_field_by_field(client: TestClient[Any, Any]) -> None:
     _, group, officer = await _setup(client)  # officer's organisation is in FR
     posted = await post_message(client, officer, group, "seizure", body=seizure_body("FR"))
     assert posted["seq"] == 1
@@ -383,7 +399,7 @@ async def test_seizure_reports_are_validated_field_by_field(client) -> None:
     assert [e["field"] for e in problem["errors"]] == ["body.country"]
 
 
-async def test_replies_must_stay_in_the_group(client) -> None:
+async def test_replies_must_stay_in_the_group(client: TestClient[Any, Any]) -> None:
     mod, group, officer = await _setup(client)
     first = await post_message(client, officer, group)
     reply = await post_message(client, officer, group, reply_to=first["id"])
@@ -391,7 +407,7 @@ async def test_replies_must_stay_in_the_group(client) -> None:
     assert message["reply_to"] == first["id"]
 
 
-async def test_timeline_paging(client) -> None:
+async def test_timeline_paging(client: TestClient[Any, Any]) -> None:
     mod, group, officer = await _setup(client)
     for _ in range(7):
         await post_message(client, officer, group)
@@ -415,7 +431,9 @@ async def test_timeline_paging(client) -> None:
     await assert_problem(resp, 422)
 
 
-async def test_hidden_messages_show_the_reason_to_members_and_the_jws_to_moderators(client) -> None:
+async def test_hidden_messages_show_the_reason_to_members_and_the_jws_to_moderators(
+    client: TestClient[Any, Any],
+) -> None:
     mod, group, officer = await _setup(client)
     posted = await post_message(client, officer, group)
     url = f"/api/v1/messages/{posted['id']}"
@@ -432,7 +450,7 @@ async def test_hidden_messages_show_the_reason_to_members_and_the_jws_to_moderat
     assert (await (await client.get(url, headers=officer.auth)).json())["jws"] is not None
 
 
-async def test_observers_never_receive_amber_strict_or_red(client) -> None:
+async def test_observers_never_receive_amber_strict_or_red(client: TestClient[Any, Any]) -> None:
     mod, group, officer = await _setup(client)
     observer = await make_member(client, Role.OBSERVER)
     await add_member(client, mod, group, observer, "observer")
@@ -447,7 +465,7 @@ async def test_observers_never_receive_amber_strict_or_red(client) -> None:
     assert len((await _timeline(client, officer, group))["messages"]) == 3
 
 
-async def test_search_finds_only_what_the_caller_may_read(client) -> None:
+async def test_search_finds_only_what_the_caller_may_read(client: TestClient[Any, Any]) -> None:
     _, group, officer = await _setup(client)
     other_mod = await make_member(client, Role.MODERATOR)
     other_group = await make_group(client, other_mod)
@@ -513,7 +531,9 @@ async def test_search_finds_only_what_the_caller_may_read(client) -> None:
     )
 
 
-async def test_one_byte_flips_of_two_thousand_jws_are_all_rejected(client) -> None:
+async def test_one_byte_flips_of_two_thousand_jws_are_all_rejected(
+    client: TestClient[Any, Any],
+) -> None:
     import random
 
     mod, group, officer = await _setup(client)

@@ -49,6 +49,13 @@ class Relay:
         return "250 OK"
 
 
+def _body(mail: Message) -> str:
+    """The text of a single-part mail (its payload, decoded from its transfer encoding)."""
+    payload = mail.get_payload(decode=True)
+    assert isinstance(payload, bytes), payload
+    return payload.decode()
+
+
 def _certificate(directory: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
@@ -121,7 +128,9 @@ def app(settings: Settings, clock: FakeClock, relay: tuple[Relay, int, Path]) ->
     return create_app(replace(live_settings(settings), smtp=smtp), clock=clock)
 
 
-async def _with_email(client: TestClient, admin: Member, member: Member, address: str) -> None:
+async def _with_email(
+    client: TestClient[Any, Any], admin: Member, member: Member, address: str
+) -> None:
     resp = await client.patch(
         f"/api/v1/users/{member.id}", json={"email": address}, headers=admin.auth
     )
@@ -129,11 +138,11 @@ async def _with_email(client: TestClient, admin: Member, member: Member, address
     assert (await resp.json())["email"] == address
 
 
-async def _world(client: TestClient) -> dict[str, Any]:
+async def _world(client: TestClient[Any, Any]) -> dict[str, Any]:
     admin = await make_member(client, Role.ADMIN)
     mod = await make_member(client, Role.MODERATOR, with_key=True)
     group = await make_group(client, mod)
-    people = {"admin": admin, "mod": mod, "group": group}
+    people: dict[str, Any] = {"admin": admin, "mod": mod, "group": group}
     for name in ("away", "online", "quiet"):
         member = await make_member(client, Role.OFFICER)
         await add_member(client, mod, group, member)
@@ -153,7 +162,7 @@ async def _world(client: TestClient) -> dict[str, Any]:
 
 
 async def test_flash_alerts_email_only_recipients_who_did_not_see_them_live(
-    client: TestClient, clock: FakeClock, relay: tuple[Relay, int, Path]
+    client: TestClient[Any, Any], clock: FakeClock, relay: tuple[Relay, int, Path]
 ) -> None:
     handler, _, _ = relay
     w = await _world(client)
@@ -171,7 +180,7 @@ async def test_flash_alerts_email_only_recipients_who_did_not_see_them_live(
     assert mail["Message-ID"].startswith("<outbox-") and mail["Message-ID"].endswith(
         "@ops.example.org>"
     )
-    body = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    body = _body(mail)
     assert f"/#/alerts/{sent['id']}" in body
     assert "textiles" not in body  # TLP:AMBER: the title, never the text
     assert await notifications.deliver_once(clock.now()) == 0
@@ -179,7 +188,7 @@ async def test_flash_alerts_email_only_recipients_who_did_not_see_them_live(
 
 
 async def test_red_alert_emails_carry_no_content(
-    client: TestClient, clock: FakeClock, relay: tuple[Relay, int, Path]
+    client: TestClient[Any, Any], clock: FakeClock, relay: tuple[Relay, int, Path]
 ) -> None:
     handler, _, _ = relay
     w = await _world(client)
@@ -188,12 +197,12 @@ async def test_red_alert_emails_carry_no_content(
     assert await client.app[SERVICES].alerts.notifications.deliver_once(clock.now()) == 2
     for mail in handler.messages:
         assert mail["Subject"] == "[cencomm] New FLASH alert (TLP:RED)"
-        body = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+        body = _body(mail)
         assert "Counterfeit" not in body and "textiles" not in body
 
 
 async def test_routine_alerts_send_no_email(
-    client: TestClient, clock: FakeClock, relay: tuple[Relay, int, Path]
+    client: TestClient[Any, Any], clock: FakeClock, relay: tuple[Relay, int, Path]
 ) -> None:
     w = await _world(client)
     await send_alert(client, w["mod"], {"groups": [w["group"]["id"]]}, priority="routine")
@@ -203,7 +212,7 @@ async def test_routine_alerts_send_no_email(
 
 
 async def test_a_refusing_relay_is_retried_with_backoff(
-    client: TestClient, clock: FakeClock, relay: tuple[Relay, int, Path]
+    client: TestClient[Any, Any], clock: FakeClock, relay: tuple[Relay, int, Path]
 ) -> None:
     handler, _, _ = relay
     w = await _world(client)
@@ -220,7 +229,7 @@ async def test_a_refusing_relay_is_retried_with_backoff(
 
 
 async def test_a_claim_lost_in_a_crash_is_sent_once_after_its_lease(
-    client: TestClient, clock: FakeClock, relay: tuple[Relay, int, Path]
+    client: TestClient[Any, Any], clock: FakeClock, relay: tuple[Relay, int, Path]
 ) -> None:
     handler, _, _ = relay
     w = await _world(client)
@@ -238,7 +247,7 @@ async def test_a_claim_lost_in_a_crash_is_sent_once_after_its_lease(
 
 
 async def test_respond_by_reminders_go_to_organisations_that_have_not_answered(
-    client: TestClient, clock: FakeClock, relay: tuple[Relay, int, Path]
+    client: TestClient[Any, Any], clock: FakeClock, relay: tuple[Relay, int, Path]
 ) -> None:
     handler, _, _ = relay
     w = await _world(client)
@@ -263,7 +272,7 @@ async def test_respond_by_reminders_go_to_organisations_that_have_not_answered(
     ]
 
 
-async def test_preferences_need_no_smtp_to_be_read(client: TestClient) -> None:
+async def test_preferences_need_no_smtp_to_be_read(client: TestClient[Any, Any]) -> None:
     member = await make_member(client, Role.OFFICER)
     resp = await client.get("/api/v1/me/notifications", headers=member.auth)
     assert await resp.json() == {

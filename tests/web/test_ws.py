@@ -24,7 +24,7 @@ def settings(settings: Settings) -> Settings:
     return replace(live, http=HttpSettings(allowed_origins=("https://ops.example.org",)))
 
 
-async def _setup(client: TestClient) -> tuple[Any, dict[str, Any], Any]:
+async def _setup(client: TestClient[Any, Any]) -> tuple[Any, dict[str, Any], Any]:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod)
     officer = await make_member(client, Role.OFFICER, with_key=True)
@@ -35,7 +35,7 @@ async def _setup(client: TestClient) -> tuple[Any, dict[str, Any], Any]:
 # -- authentication ----------------------------------------------------------------------
 
 
-async def test_auth_frame_without_token_is_refused_with_4401(client: TestClient) -> None:
+async def test_auth_frame_without_token_is_refused_with_4401(client: TestClient[Any, Any]) -> None:
     ws = await client.ws_connect(WS)
     await ws.send_json({"type": "auth"})
     code, frames = await close_code(ws)
@@ -44,7 +44,7 @@ async def test_auth_frame_without_token_is_refused_with_4401(client: TestClient)
     assert frames[0]["problem"]["status"] == 401
 
 
-async def test_bad_token_is_refused_with_4401(client: TestClient) -> None:
+async def test_bad_token_is_refused_with_4401(client: TestClient[Any, Any]) -> None:
     ws = await client.ws_connect(WS)
     await ws.send_json({"type": "auth", "token": "not.a.token"})
     code, frames = await close_code(ws)
@@ -52,14 +52,14 @@ async def test_bad_token_is_refused_with_4401(client: TestClient) -> None:
     assert frames[0]["problem"]["type"] == "urn:cencomm:problem:invalid-token"
 
 
-async def test_no_auth_frame_in_time_closes_with_4401(client: TestClient) -> None:
+async def test_no_auth_frame_in_time_closes_with_4401(client: TestClient[Any, Any]) -> None:
     ws = await client.ws_connect(WS)  # says nothing; the server's auth_timeout is 0.5 s here
     code, frames = await close_code(ws)
     assert code == 4401
     assert frames[0]["problem"]["type"] == "urn:cencomm:problem:auth-timeout"
 
 
-async def test_a_frame_other_than_auth_first_closes_with_4401(client: TestClient) -> None:
+async def test_a_frame_other_than_auth_first_closes_with_4401(client: TestClient[Any, Any]) -> None:
     mod = await make_member(client, Role.MODERATOR)
     ws = await client.ws_connect(WS)
     await ws.send_json({"type": "resume", "groups": {}, "token": mod.access_token})
@@ -67,7 +67,7 @@ async def test_a_frame_other_than_auth_first_closes_with_4401(client: TestClient
     assert code == 4401
 
 
-async def test_ready_names_the_user(client: TestClient) -> None:
+async def test_ready_names_the_user(client: TestClient[Any, Any]) -> None:
     officer = await make_member(client, Role.OFFICER)
     ws = await client.ws_connect(WS)
     await ws.send_json({"type": "auth", "token": officer.access_token})
@@ -77,7 +77,7 @@ async def test_ready_names_the_user(client: TestClient) -> None:
 # -- frames --------------------------------------------------------------------------------
 
 
-async def test_a_post_reaches_members_as_a_message_frame(client: TestClient) -> None:
+async def test_a_post_reaches_members_as_a_message_frame(client: TestClient[Any, Any]) -> None:
     mod, group, officer = await _setup(client)
     ws = await connect(client, mod)
     posted = await post_message(client, officer, group)
@@ -90,7 +90,7 @@ async def test_a_post_reaches_members_as_a_message_frame(client: TestClient) -> 
     assert message == await resp.json()  # exactly what the HTTP API shows
 
 
-async def test_resume_sends_history_then_live(client: TestClient) -> None:
+async def test_resume_sends_history_then_live(client: TestClient[Any, Any]) -> None:
     mod, group, officer = await _setup(client)
     for _ in range(5):
         await post_message(client, officer, group)
@@ -100,7 +100,7 @@ async def test_resume_sends_history_then_live(client: TestClient) -> None:
     assert (await frame(ws))["seq"] == 6
 
 
-async def test_resume_of_an_invisible_group_answers_not_found(client: TestClient) -> None:
+async def test_resume_of_an_invisible_group_answers_not_found(client: TestClient[Any, Any]) -> None:
     _, group, _ = await _setup(client)
     stranger = await make_member(client, Role.OFFICER)
     ws = await connect(client, stranger, {group["id"]: 0})
@@ -110,7 +110,7 @@ async def test_resume_of_an_invisible_group_answers_not_found(client: TestClient
 
 
 async def test_a_malformed_client_frame_gets_an_error_and_the_socket_stays(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     mod, group, officer = await _setup(client)
     ws = await connect(client, mod)
@@ -121,7 +121,7 @@ async def test_a_malformed_client_frame_gets_an_error_and_the_socket_stays(
 
 
 async def test_resume_is_gapless_and_without_duplicates_under_concurrent_posts(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     mod, group, officer = await _setup(client)
     readers = [await make_member(client, Role.OFFICER) for _ in range(3)]
@@ -166,7 +166,9 @@ async def test_resume_is_gapless_and_without_duplicates_under_concurrent_posts(
 # -- policy --------------------------------------------------------------------------------
 
 
-async def test_observers_never_get_red_or_amber_strict_messages_live(client: TestClient) -> None:
+async def test_observers_never_get_red_or_amber_strict_messages_live(
+    client: TestClient[Any, Any],
+) -> None:
     mod, group, officer = await _setup(client)
     observer = await make_member(client, Role.OBSERVER)
     await add_member(client, mod, group, observer, role="observer")
@@ -181,7 +183,7 @@ async def test_observers_never_get_red_or_amber_strict_messages_live(client: Tes
 
 
 async def test_hidden_messages_are_announced_and_show_no_jws_to_members(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     mod, group, officer = await _setup(client)
     posted = await post_message(client, officer, group)
@@ -201,7 +203,7 @@ async def test_hidden_messages_are_announced_and_show_no_jws_to_members(
     assert again["message"]["hidden"] is True and again["message"]["jws"] is None
 
 
-async def test_a_removed_member_stops_receiving_at_once(client: TestClient) -> None:
+async def test_a_removed_member_stops_receiving_at_once(client: TestClient[Any, Any]) -> None:
     mod, group, officer = await _setup(client)
     member = await make_member(client, Role.OFFICER)
     await add_member(client, mod, group, member)
@@ -222,7 +224,7 @@ async def test_a_removed_member_stops_receiving_at_once(client: TestClient) -> N
     assert data["type"] == "error" and data["problem"]["status"] == 404
 
 
-async def test_an_added_member_is_told_and_follows_live(client: TestClient) -> None:
+async def test_an_added_member_is_told_and_follows_live(client: TestClient[Any, Any]) -> None:
     mod, group, officer = await _setup(client)
     newcomer = await make_member(client, Role.OFFICER)
     ws = await connect(client, newcomer)
@@ -235,7 +237,7 @@ async def test_an_added_member_is_told_and_follows_live(client: TestClient) -> N
 # -- revocation ----------------------------------------------------------------------------
 
 
-async def test_logout_closes_that_sessions_sockets_with_4401(client: TestClient) -> None:
+async def test_logout_closes_that_sessions_sockets_with_4401(client: TestClient[Any, Any]) -> None:
     mod, _, officer = await _setup(client)
     ws = await connect(client, officer)
     other = await connect(client, mod)
@@ -246,7 +248,9 @@ async def test_logout_closes_that_sessions_sockets_with_4401(client: TestClient)
     assert not other.closed
 
 
-async def test_disabling_a_user_closes_their_sockets_with_4401(client: TestClient) -> None:
+async def test_disabling_a_user_closes_their_sockets_with_4401(
+    client: TestClient[Any, Any],
+) -> None:
     admin = await make_member(client, Role.ADMIN)
     officer = await make_member(client, Role.OFFICER)
     ws = await connect(client, officer)
@@ -258,7 +262,9 @@ async def test_disabling_a_user_closes_their_sockets_with_4401(client: TestClien
     assert code == 4401
 
 
-async def test_refresh_token_reuse_closes_the_sessions_sockets(client: TestClient) -> None:
+async def test_refresh_token_reuse_closes_the_sessions_sockets(
+    client: TestClient[Any, Any],
+) -> None:
     officer = await make_member(client, Role.OFFICER)
     ws = await connect(client, officer)
     first = await client.post("/api/v1/auth/refresh", json={"refresh_token": officer.refresh_token})
@@ -274,7 +280,9 @@ async def test_refresh_token_reuse_closes_the_sessions_sockets(client: TestClien
 # -- limits --------------------------------------------------------------------------------
 
 
-async def test_foreign_origins_are_refused_and_listed_ones_allowed(client: TestClient) -> None:
+async def test_foreign_origins_are_refused_and_listed_ones_allowed(
+    client: TestClient[Any, Any],
+) -> None:
     officer = await make_member(client, Role.OFFICER)
     with pytest.raises(WSServerHandshakeError) as refused:
         await client.ws_connect(WS, origin="https://evil.example.com")
@@ -287,7 +295,7 @@ async def test_foreign_origins_are_refused_and_listed_ones_allowed(client: TestC
         await ws.close()
 
 
-async def test_connections_per_user_are_capped(client: TestClient) -> None:
+async def test_connections_per_user_are_capped(client: TestClient[Any, Any]) -> None:
     officer = await make_member(client, Role.OFFICER)
     sockets = [await connect(client, officer) for _ in range(3)]  # the cap is 3 here
     ws = await client.ws_connect(WS)
@@ -300,7 +308,7 @@ async def test_connections_per_user_are_capped(client: TestClient) -> None:
     assert not again.closed
 
 
-async def test_shutdown_closes_every_socket_with_1001(client: TestClient) -> None:
+async def test_shutdown_closes_every_socket_with_1001(client: TestClient[Any, Any]) -> None:
     officer = await make_member(client, Role.OFFICER)
     ws = await connect(client, officer)
     waiting = await client.ws_connect(WS)  # not authenticated yet

@@ -72,7 +72,7 @@ class RawSocket:
 
 
 async def test_a_stalled_consumer_gets_4408_while_another_receives_everything(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod)
@@ -81,7 +81,8 @@ async def test_a_stalled_consumer_gets_4408_while_another_receives_everything(
     slow_member = await make_member(client, Role.OFFICER)
     await add_member(client, mod, group, slow_member)
 
-    slow = await RawSocket.open(str(client.host), int(client.port))
+    assert client.port is not None
+    slow = await RawSocket.open(client.host, client.port)
     slow.send_json({"type": "auth", "token": slow_member.access_token})
     opcode, ready = await slow.read_frame()
     assert opcode == 1 and json.loads(ready)["type"] == "ready"
