@@ -58,7 +58,7 @@ import inspect
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -68,8 +68,10 @@ import pyotp
 import pytest
 from aiohttp.test_utils import TestClient
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pytest_aiohttp import AiohttpClient
 from sqlalchemy import Engine, event
 
+from cencomm.app import create_app
 from cencomm.appkeys import DATABASE, SERVICES, SETTINGS
 from cencomm.crypto.keys import b64url_encode, raw_public_key
 from cencomm.crypto.tokens import issue_access_token
@@ -78,8 +80,10 @@ from cencomm.domain.groups import JoinRequestStatus
 from cencomm.domain.ids import OrganizationId, SessionId, UserId
 from cencomm.domain.users import Caller, OrganizationKind, Principal, Role, User
 from cencomm.services.background import finish_before_cancel
+from cencomm.settings import Settings
 from cencomm.web.middlewares import CURRENT_REQUEST_ID
 from cencomm.web.routes import ROUTES_TABLE
+from tests.conftest import with_settings
 from tests.factories import (
     PASSWORD,
     Member,
@@ -1136,6 +1140,17 @@ def recorded_statements(client: TestClient[Any, Any]) -> Iterator[list[str]]:
             event.remove(engine, "before_cursor_execute", record)
 
 
+@pytest.fixture
+async def uncached_client(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> TestClient[Any, Any]:
+    """A server that reads the caller's session on every request. With the per-process session
+    cache (1 s), whether a request re-reads the session depends on how long ago the previous one
+    ran, which a busy machine stretches: two compared requests would differ by that read."""
+    auth = replace(settings.auth, session_cache_seconds=0)
+    return await aiohttp_client(create_app(with_settings(settings, auth=auth)))
+
+
 async def test_the_recorder_leaves_background_rounds_out(client: TestClient[Any, Any]) -> None:
     """A tree-head round that runs while a request is recorded (it runs every second in the
     background) must not add its statements to the request's: its helper task once had a default
@@ -1155,12 +1170,13 @@ async def test_the_recorder_leaves_background_rounds_out(client: TestClient[Any,
 
 @pytest.mark.parametrize("key", GROUP_SCOPED, ids=lambda k: f"{k[0]} {k[1]}")
 async def test_hidden_and_missing_take_the_same_code_path(
-    client: TestClient[Any, Any], key: tuple[str, str]
+    uncached_client: TestClient[Any, Any], key: tuple[str, str]
 ) -> None:
     """Nothing is timed: instead, a non-member's request for a hidden group's resource runs
     exactly the same SQL statements, in the same order, as one for a missing id, and ends in
     the same problem. With the same work there is no timing difference to measure."""
     spec = BUILDERS[key]
+    client = uncached_client
     world = await ready_world(client, spec)
     runs: dict[str, tuple[list[str], Answer]] = {}
     for target in (OTHER, MISSING):
@@ -1197,9 +1213,12 @@ async def test_an_observer_may_revoke_their_own_key(client: TestClient[Any, Any]
     assert (await client.delete(f"{API}/keys/{other.kid}", headers=user.auth)).status == 403
 
 
-async def test_a_missing_message_costs_what_a_hidden_one_does(client: TestClient[Any, Any]) -> None:
+async def test_a_missing_message_costs_what_a_hidden_one_does(
+    uncached_client: TestClient[Any, Any],
+) -> None:
     """Staff too: a missing message id runs the group lookup (of the nil id) like any other,
     so no caller can time the difference between absent and present-but-hidden."""
+    client = uncached_client
     world = await build_world(client)
     await prepare_messages(world)
     runs = []
