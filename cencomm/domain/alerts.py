@@ -3,8 +3,8 @@
 An alert is a signed envelope (`typ` `alert`) whose recipients are fixed when it is sent. Each
 recipient may acknowledge it; an organisation counts as acknowledged from its first user's ack.
 The outcome follows the CENcomm warning/feedback cycle `received` → `controlled` →
-`nil_find` | `seized`: it only moves forward (steps may be skipped; `nil_find` and `seized` are
-both final).
+`nil_find` → `seized`: it only moves forward (steps may be skipped). `nil_find` → `seized`
+records a seizure made after a nil find; `seized` is final.
 """
 
 from __future__ import annotations
@@ -37,11 +37,14 @@ class Outcome(enum.StrEnum):
     SEIZED = "seized"
 
 
-_RANK = {Outcome.RECEIVED: 0, Outcome.CONTROLLED: 1, Outcome.NIL_FIND: 2, Outcome.SEIZED: 2}
+# A later step ranks higher. A seizure after a nil find is a real event, so `seized` comes after
+# `nil_find`; nothing comes after `seized`.
+_RANK = {Outcome.RECEIVED: 0, Outcome.CONTROLLED: 1, Outcome.NIL_FIND: 2, Outcome.SEIZED: 3}
+_CYCLE = "received → controlled → nil_find → seized, steps may be skipped"
 
 
 def moves_forward(current: Outcome, new: Outcome) -> bool:
-    """True when `new` is a later step than `current` (never between the two final ones)."""
+    """True when `new` is a later step than `current`."""
     return _RANK[new] > _RANK[current]
 
 
@@ -52,18 +55,17 @@ def check_outcome_move(current: Outcome, new: Outcome) -> bool:
         False for a repeat of the current outcome (idempotent), True for a step forward.
 
     Raises:
-        Conflict: `outcome-step-back` for a step back (or from one final outcome to the other).
+        Conflict: `outcome-step-back` for a step back; a seizure is final.
     """
     if new is current:
         return False
     if moves_forward(current, new):
         return True
-    raise Conflict(
-        f"the outcome is {current.value}; it can only move forward "
-        "(received → controlled → nil_find | seized)",
-        slug="outcome-step-back",
-        title="Outcome cannot move back",
-    )
+    if current is Outcome.SEIZED:
+        detail = f"the outcome is seized, which is final: it cannot become {new.value}"
+    else:
+        detail = f"the outcome is {current.value}; it cannot go back to {new.value} ({_CYCLE})"
+    raise Conflict(detail, slug="outcome-step-back", title="Outcome cannot move back")
 
 
 def best_outcome(a: Outcome | None, b: Outcome) -> Outcome:
