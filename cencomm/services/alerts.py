@@ -224,10 +224,8 @@ class AlertService:
             alerts = await store.list_for(
                 principal.user_id, active_at=now if active else None, before=before, limit=limit
             )
-            views = [
-                AlertView(a, await store.find_ack(a.id, principal.user_id), None) for a in alerts
-            ]
-        return views
+            acks = await store.acks_of([a.id for a in alerts], principal.user_id)
+        return [AlertView(a, acks.get(a.id), None) for a in alerts]
 
     async def alert_for_delivery(self, alert_id: uuid.UUID) -> Alert | None:
         """The alert as live frames carry it (the same for every recipient)."""

@@ -192,6 +192,18 @@ class AlertStore:
         )
         return _to_ack(row) if row else None
 
+    async def acks_of(
+        self, alert_ids: Iterable[uuid.UUID], user_id: uuid.UUID
+    ) -> dict[AlertId, Acknowledgement]:
+        """The user's acknowledgements of these alerts, in one query (a page of a listing)."""
+        ids = list(alert_ids)
+        if not ids:
+            return {}
+        rows = await self._session.scalars(
+            select(AlertAckRow).where(AlertAckRow.alert_id.in_(ids), AlertAckRow.user_id == user_id)
+        )
+        return {AlertId(row.alert_id): _to_ack(row) for row in rows.all()}
+
     async def insert_ack(self, ack: Acknowledgement) -> None:
         self._session.add(
             AlertAckRow(
