@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cencomm.domain.envelopes import AlertTargets
 from cencomm.domain.errors import Conflict, FieldError, Forbidden, Invalid
@@ -73,6 +73,16 @@ def best_outcome(a: Outcome | None, b: Outcome) -> Outcome:
     if a is None or _RANK[b] > _RANK[a]:
         return b
     return a
+
+
+def reminder_waived(created_at: datetime, respond_by: datetime | None, lead: int) -> bool:
+    """Whether an alert goes without its `respond_by` reminder.
+
+    The reminder is due `lead` seconds (`alerts.reminder_before`) before `respond_by`. An alert
+    sent later than that moment (its deadline sooner than the lead) is younger than its own
+    reminder's lead time: the alert itself is the reminder, so none follows it.
+    """
+    return respond_by is not None and respond_by - timedelta(seconds=lead) <= created_at
 
 
 def check_targets_allowed(role: Role, targets: AlertTargets) -> None:

@@ -22,6 +22,7 @@ from cencomm.domain.alerts import (
     check_outcome_move,
     check_targets_allowed,
     may_see_summary,
+    reminder_waived,
 )
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
@@ -66,8 +67,10 @@ class AlertService:
         publisher: Publisher,
         groups: GroupService,
         notifications: NotificationService,
+        reminder_before: int,
     ) -> None:
         self._db = db
+        self._reminder_before = reminder_before
         self._clock = clock
         self._audit = audit
         self._publisher = publisher
@@ -163,7 +166,9 @@ class AlertService:
             "organization_count": len(organizations),
         }
         store = AlertStore(session)
-        await store.insert(row, recipients, organizations)
+        respond_by = row["respond_by"]
+        waived = reminder_waived(now, respond_by, self._reminder_before)
+        await store.insert(row, recipients, organizations, reminded_at=now if waived else None)
         alert = await store.find(alert_id)
         assert alert is not None  # noqa: S101 - inserted above
         await self._audit.append(

@@ -104,7 +104,11 @@ class AlertStore:
         row: dict[str, Any],
         recipients: Sequence[Recipient],
         organization_ids: Iterable[uuid.UUID],
+        *,
+        reminded_at: datetime | None = None,
     ) -> None:
+        """The alert, its recipients and the organisations expected to answer; `reminded_at`
+        set from the start means no reminder is to come (see `reminder_waived`)."""
         await self._session.execute(insert(AlertRow), [row])
         if recipients:
             await self._session.execute(
@@ -119,7 +123,10 @@ class AlertStore:
                     for r in recipients
                 ],
             )
-        orgs = [{"alert_id": row["id"], "organization_id": o} for o in organization_ids]
+        orgs = [
+            {"alert_id": row["id"], "organization_id": o, "reminded_at": reminded_at}
+            for o in organization_ids
+        ]
         if orgs:
             await self._session.execute(insert(AlertOrganizationRow), orgs)
 

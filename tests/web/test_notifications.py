@@ -167,7 +167,7 @@ async def test_respond_by_reminders_go_to_organisations_that_have_not_answered(
 ) -> None:
     handler, _, _ = relay
     w = await _world(client)
-    respond_by = int(clock.now().timestamp()) + 200
+    respond_by = int(clock.now().timestamp()) + 3600 + 200
     await send_alert(
         client,
         w["mod"],
@@ -176,6 +176,7 @@ async def test_respond_by_reminders_go_to_organisations_that_have_not_answered(
         respond_by=respond_by,
     )
     services = client.app[SERVICES]
+    clock.advance(200)
     result = await services.alert_deadlines.sweep_once(clock.now())  # within reminder_before
     assert result.reminded == 2 and result.overdue == 0
     assert (await services.alert_deadlines.sweep_once(clock.now())).reminded == 0
