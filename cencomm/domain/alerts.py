@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from cencomm.domain.envelopes import AlertTargets
 from cencomm.domain.errors import Conflict, FieldError, Forbidden, Invalid
 from cencomm.domain.ids import AlertId, OrganizationId, UserId
-from cencomm.domain.users import Role
+from cencomm.domain.users import Region, Role
 
 MAX_NOTE = 2000
 # Recipients per live notice: a notice stays far below the bus's 1 MiB limit.
@@ -176,10 +176,28 @@ class OrganizationAck:
 
 
 @dataclass(frozen=True, slots=True)
+class Unlisted:
+    """Organisations on a board whose names its reader may not see, counted (the roster rule)."""
+
+    organizations: int
+    acknowledged: int
+    overdue: int
+
+
+@dataclass(frozen=True, slots=True)
 class AckSummary:
+    """An alert's acknowledgement board as one reader sees it (`domain/alert_boards.py`).
+
+    `region` is set when the board is a regional RILO's: `recipients`, `acknowledged` and
+    `organizations` then cover that region's overdue organisations only. `unlisted` counts the
+    organisations whose names the roster rule keeps from the reader (None: every one is listed).
+    """
+
     recipients: int
     acknowledged: int
     organizations: tuple[OrganizationAck, ...]
+    region: Region | None = None
+    unlisted: Unlisted | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +215,3 @@ class Recipient:
     organization_id: OrganizationId
     # Observers receive alerts (unless withheld by the handling code) but never answer them.
     answers: bool
-
-
-def may_see_summary(role: Role, is_sender: bool) -> bool:
-    """The ack summary is for the sender, moderators and admins (API.md "Alerts")."""
-    return is_sender or role in (Role.ADMIN, Role.MODERATOR)

@@ -191,10 +191,13 @@ ROUTES_TABLE: tuple[Route, ...] = (
           body=alert_handlers.PostAlertRequest, response=alert_handlers.PostAlertResponse,
           status=201, problems=(403, 409)),
     Route("GET", f"{API}/alerts", alert_handlers.list_alerts,
-          "Alerts the caller received or sent, newest first", "alerts",
+          "Alerts the caller received or sent, or that were escalated to the caller's RILO, "
+          "newest first", "alerts",
           query=alert_handlers.AlertListQuery, response=alert_handlers.AlertList),
     Route("GET", f"{API}/alerts/{{id}}", alert_handlers.get_alert,
-          "One alert; the ack summary for its sender, moderators and admins", "alerts",
+          "One alert; the ack summary for its sender (within the roster rule), moderators, "
+          "admins, and the region's RILO once an organisation of its region is overdue",
+          "alerts",
           response=alert_handlers.AlertResponse, problems=(404,)),
     Route("POST", f"{API}/alerts/{{id}}/ack", alert_handlers.acknowledge_alert,
           "Acknowledge an alert, or move its outcome forward (recipients)", "alerts",
