@@ -35,6 +35,7 @@ from cencomm.domain.notifications import MailKind
 from cencomm.domain.users import Caller, Principal, Role, clean_text
 from cencomm.services.alert_boards import ack_summary
 from cencomm.services.alert_recipients import resolve_recipients
+from cencomm.services.alert_references import check_attachments, check_reply_to
 from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
 from cencomm.services.groups import GroupService
@@ -92,7 +93,8 @@ class AlertService:
                 (`alert-target-not-allowed`), or a group the sender only observes.
             Conflict: a target group that is not active, or the cid used with another JWS.
             Invalid: the named check failed (see `MessagingService.post`), `unknown-recipient`,
-                `no-recipients`.
+                `no-recipients`, `invalid-reply`, `unknown-attachment`
+                (`services/alert_references.py`).
         """
         principal = _principal(caller)
         if principal.role is Role.OBSERVER:
@@ -125,6 +127,8 @@ class AlertService:
                 assert original is not None  # noqa: S101 - just found by cid
                 return original, False
             recipients = await resolve_recipients(session, self._groups, principal, envelope)
+            await check_reply_to(session, self._groups, principal, envelope)
+            await check_attachments(session, self._groups, principal, envelope)
             alert = await self._store(
                 session, caller, principal, envelope, jws, parsed.kid, digest, recipients, now
             )
