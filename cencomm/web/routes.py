@@ -29,6 +29,7 @@ from cencomm.web.handlers import (
     keys,
     messages,
     system,
+    web_client,
 )
 from cencomm.web.openapi import install_openapi
 from cencomm.web.parsing import read_json, read_query
@@ -72,6 +73,9 @@ ROUTES_TABLE: tuple[Route, ...] = (
           media_type="text/plain"),
     Route("GET", "/api/openapi.json", system.get_openapi, "This OpenAPI document", "system",
           auth=False, media_type="application/json"),
+    Route("GET", "/", web_client.get_web_client,
+          "The web client's page (strict Content-Security-Policy; ETag, 304 on If-None-Match)",
+          "system", auth=False, media_type="text/html"),
     # Authentication
     Route("POST", f"{API}/auth/login", auth.login, "Log in with password (and TOTP)", "auth",
           auth=False, body=auth.LoginRequest, response=auth.TokenResponse, problems=(429,)),
