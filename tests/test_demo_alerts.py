@@ -32,12 +32,12 @@ def _env(tmp_path: Path, database_url: str) -> dict[str, str]:
     return env
 
 
-async def _as(client: TestClient, username: str) -> dict[str, str]:
+async def _as(client: TestClient[Any, Any], username: str) -> dict[str, str]:
     tokens = await login(client, username, DEMO_PASSWORD)
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
-async def _get(client: TestClient, headers: dict[str, str], path: str) -> Any:
+async def _get(client: TestClient[Any, Any], headers: dict[str, str], path: str) -> Any:
     resp = await client.get(f"/api/v1{path}", headers=headers)
     assert resp.status == 200, await resp.text()
     return await resp.json()

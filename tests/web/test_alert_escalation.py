@@ -29,12 +29,12 @@ def app(settings: Settings, clock: FakeClock) -> web.Application:
     return create_app(live_settings(settings), clock=clock)
 
 
-async def _rilo(client: TestClient, region: Region, *, with_key: bool = False) -> Member:
+async def _rilo(client: TestClient[Any, Any], region: Region, *, with_key: bool = False) -> Member:
     org = await make_organization(client, kind=OrganizationKind.RILO, country=None, region=region)
     return await make_member(client, Role.ANALYST, organization=org, with_key=with_key)
 
 
-async def _world(client: TestClient, clock: FakeClock) -> dict[str, Any]:
+async def _world(client: TestClient[Any, Any], clock: FakeClock) -> dict[str, Any]:
     """rilo.weu alerts Nigeria and Germany with 120 s to answer (the review's example)."""
     mod = await make_member(client, Role.MODERATOR)
     weu = await _rilo(client, Region.EUROPE, with_key=True)
@@ -65,14 +65,14 @@ async def _world(client: TestClient, clock: FakeClock) -> dict[str, Any]:
     }
 
 
-async def _get(client: TestClient, member: Member, path: str) -> Any:
+async def _get(client: TestClient[Any, Any], member: Member, path: str) -> Any:
     resp = await client.get(f"/api/v1{path}", headers=member.auth)
     assert resp.status == 200, await resp.text()
     return await resp.json()
 
 
 async def test_each_rilo_hears_only_of_its_own_regions_overdue_organisations(
-    client: TestClient, clock: FakeClock
+    client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
     w = await _world(client, clock)
     names = ("weu", "weu_colleague", "wa", "mod")
@@ -106,7 +106,7 @@ async def test_each_rilo_hears_only_of_its_own_regions_overdue_organisations(
 
 
 async def test_a_rilo_reads_an_escalated_alert_and_its_regions_board(
-    client: TestClient, clock: FakeClock
+    client: TestClient[Any, Any], clock: FakeClock
 ) -> None:
     w = await _world(client, clock)
     alert_path = f"/alerts/{w['alert']}"

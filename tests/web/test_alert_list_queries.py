@@ -22,7 +22,7 @@ def app(settings: Settings) -> web.Application:
     return create_app(live_settings(settings))
 
 
-async def _statements_for_listing(client: TestClient, member: Member) -> tuple[int, Any]:
+async def _statements_for_listing(client: TestClient[Any, Any], member: Member) -> tuple[int, Any]:
     with recorded_statements(client) as statements:
         resp = await client.get("/api/v1/alerts?limit=500", headers=member.auth)
     assert resp.status == 200, await resp.text()
@@ -31,7 +31,7 @@ async def _statements_for_listing(client: TestClient, member: Member) -> tuple[i
 
 @pytest.mark.parametrize("role", [Role.OFFICER, Role.ANALYST])
 async def test_listing_alerts_runs_the_same_statements_for_two_or_six(
-    client: TestClient, role: Role
+    client: TestClient[Any, Any], role: Role
 ) -> None:
     mod = await make_member(client, Role.MODERATOR, with_key=True)
     group = await make_group(client, mod)

@@ -21,13 +21,15 @@ def app(settings: Settings) -> web.Application:
     return create_app(live_settings(settings))
 
 
-async def _ack(client: TestClient, member: Member, alert_id: str, outcome: str) -> Any:
+async def _ack(client: TestClient[Any, Any], member: Member, alert_id: str, outcome: str) -> Any:
     return await client.post(
         f"/api/v1/alerts/{alert_id}/ack", json={"outcome": outcome}, headers=member.auth
     )
 
 
-async def test_a_later_seizure_follows_a_nil_find_and_is_final(client: TestClient) -> None:
+async def test_a_later_seizure_follows_a_nil_find_and_is_final(
+    client: TestClient[Any, Any],
+) -> None:
     mod = await make_member(client, Role.MODERATOR, with_key=True)
     group = await make_group(client, mod)
     officer = await make_member(client, Role.OFFICER)

@@ -38,7 +38,7 @@ def _ref(data: bytes, **changes: Any) -> dict[str, Any]:
 
 
 async def _post_alert(
-    client: TestClient, sender: Member, to: dict[str, Any], **claims: Any
+    client: TestClient[Any, Any], sender: Member, to: dict[str, Any], **claims: Any
 ) -> Any:
     payload = alert_payload(sender, to)
     payload.update(claims)
@@ -47,7 +47,7 @@ async def _post_alert(
     )
 
 
-async def _world(client: TestClient) -> dict[str, Any]:
+async def _world(client: TestClient[Any, Any]) -> dict[str, Any]:
     mod = await make_member(client, Role.MODERATOR)
     target = await make_group(client, mod)
     elsewhere = await make_group(client, mod)
@@ -68,7 +68,9 @@ async def _world(client: TestClient) -> dict[str, Any]:
     }
 
 
-async def test_alert_attachments_must_belong_to_a_target_group(client: TestClient) -> None:
+async def test_alert_attachments_must_belong_to_a_target_group(
+    client: TestClient[Any, Any],
+) -> None:
     w = await _world(client)
     to = {"groups": [w["target"]["id"]]}
     missing = await _post_alert(client, w["sender"], to, att=[_ref(NOTE)])
@@ -104,7 +106,9 @@ async def test_alert_attachments_must_belong_to_a_target_group(client: TestClien
     assert sent.status == 201, await sent.text()
 
 
-async def test_alert_reply_to_must_be_a_message_the_sender_may_read(client: TestClient) -> None:
+async def test_alert_reply_to_must_be_a_message_the_sender_may_read(
+    client: TestClient[Any, Any],
+) -> None:
     w = await _world(client)
     to = {"groups": [w["target"]["id"]]}
     resp = await _post_alert(client, w["sender"], to, reply_to=str(uuid.uuid4()))
@@ -124,7 +128,7 @@ async def test_alert_reply_to_must_be_a_message_the_sender_may_read(client: Test
 
 
 async def test_an_observer_of_a_group_may_not_reply_to_its_red_messages(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     w = await _world(client)
     watched = await make_group(client, w["mod"])
@@ -137,7 +141,9 @@ async def test_an_observer_of_a_group_may_not_reply_to_its_red_messages(
     await assert_problem(resp, 422, "invalid-reply")
 
 
-async def test_staff_attach_only_from_target_groups_that_take_posts(client: TestClient) -> None:
+async def test_staff_attach_only_from_target_groups_that_take_posts(
+    client: TestClient[Any, Any],
+) -> None:
     """Staff may alert a closed group's members, but a closed group takes no posts, so its
     attachments cannot travel with the alert."""
     w = await _world(client)

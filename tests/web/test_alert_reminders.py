@@ -42,13 +42,15 @@ def app(settings: Settings, clock: FakeClock, relay: RunningRelay) -> web.Applic
     return create_app(replace(configured, smtp=relay.settings()), clock=clock)
 
 
-async def _alert(client: TestClient, clock: FakeClock, respond_in: int) -> dict[str, Any]:
+async def _alert(client: TestClient[Any, Any], clock: FakeClock, respond_in: int) -> dict[str, Any]:
     """A routine alert (no alert e-mail) to one officer with an address, due in `respond_in`."""
     admin = await make_member(client, Role.ADMIN)
     sender = await make_member(client, Role.MODERATOR, with_key=True)
     officer = await make_member(client, Role.OFFICER)
     resp = await client.patch(
-        f"/api/v1/users/{officer.id}", json={"email": "duty@customs.example.org"}, headers=admin.auth
+        f"/api/v1/users/{officer.id}",
+        json={"email": "duty@customs.example.org"},
+        headers=admin.auth,
     )
     assert resp.status == 200, await resp.text()
     return await send_alert(
@@ -61,7 +63,7 @@ async def _alert(client: TestClient, clock: FakeClock, respond_in: int) -> dict[
 
 
 async def test_no_reminder_when_respond_by_is_sooner_than_the_reminder_lead(
-    client: TestClient, clock: FakeClock, relay: RunningRelay
+    client: TestClient[Any, Any], clock: FakeClock, relay: RunningRelay
 ) -> None:
     await _alert(client, clock, respond_in=200)
     services = client.app[SERVICES]
@@ -77,7 +79,7 @@ async def test_no_reminder_when_respond_by_is_sooner_than_the_reminder_lead(
 
 
 async def test_a_reminder_comes_its_lead_before_the_deadline(
-    client: TestClient, clock: FakeClock, relay: RunningRelay
+    client: TestClient[Any, Any], clock: FakeClock, relay: RunningRelay
 ) -> None:
     await _alert(client, clock, respond_in=LEAD + 600)
     services = client.app[SERVICES]

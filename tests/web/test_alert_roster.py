@@ -22,7 +22,7 @@ def app(settings: Settings) -> web.Application:
 
 
 async def _hidden_roster_world(
-    client: TestClient, *, roster_visible: bool, tag: str = "a"
+    client: TestClient[Any, Any], *, roster_visible: bool, tag: str = "a"
 ) -> dict[str, Any]:
     """A group of three administrations; France has two officers, one of whom sends."""
     mod = await make_member(client, Role.MODERATOR)
@@ -44,7 +44,7 @@ async def _hidden_roster_world(
     return {"mod": mod, "group": group, "sender": sender, "de": de, "ng": ng, "orgs": orgs}
 
 
-async def _summary(client: TestClient, member: Member, alert_id: str) -> dict[str, Any]:
+async def _summary(client: TestClient[Any, Any], member: Member, alert_id: str) -> dict[str, Any]:
     resp = await client.get(f"/api/v1/alerts/{alert_id}", headers=member.auth)
     assert resp.status == 200, await resp.text()
     summary: dict[str, Any] = (await resp.json())["ack_summary"]
@@ -52,7 +52,7 @@ async def _summary(client: TestClient, member: Member, alert_id: str) -> dict[st
 
 
 async def test_a_member_sending_to_a_hidden_roster_group_sees_counts_not_names(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     w = await _hidden_roster_world(client, roster_visible=False)
     sent = await send_alert(client, w["sender"], {"groups": [w["group"]["id"]]})
@@ -82,7 +82,9 @@ async def test_a_member_sending_to_a_hidden_roster_group_sees_counts_not_names(
     assert full["unlisted"] is None
 
 
-async def test_a_visible_roster_or_a_group_moderator_sees_every_name(client: TestClient) -> None:
+async def test_a_visible_roster_or_a_group_moderator_sees_every_name(
+    client: TestClient[Any, Any],
+) -> None:
     w = await _hidden_roster_world(client, roster_visible=True)
     sent = await send_alert(client, w["sender"], {"groups": [w["group"]["id"]]})
     names = {o["name"] for o in (await _summary(client, w["sender"], sent["id"]))["organizations"]}
@@ -98,7 +100,7 @@ async def test_a_visible_roster_or_a_group_moderator_sees_every_name(client: Tes
     assert summary["unlisted"] is None
 
 
-async def test_organisations_the_sender_named_stay_named(client: TestClient) -> None:
+async def test_organisations_the_sender_named_stay_named(client: TestClient[Any, Any]) -> None:
     """An analyst who targets a hidden-roster group and, by name, one organisation in it sees
     that organisation on the board, and only counts for the others."""
     w = await _hidden_roster_world(client, roster_visible=False)

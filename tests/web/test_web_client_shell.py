@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -42,9 +43,7 @@ def app(settings: Settings, clock: FakeClock, relay: RunningRelay) -> web.Applic
 
 
 def _check_policy(policy: str) -> None:
-    directives = {
-        part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()
-    }
+    directives = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
     assert directives["default-src"] == ["'self'"]
     assert directives["frame-ancestors"] == ["'none'"]
     sources = [source for values in directives.values() for source in values]
@@ -54,7 +53,7 @@ def _check_policy(policy: str) -> None:
 
 
 async def test_the_link_in_an_alert_email_opens_the_web_client(
-    client: TestClient, clock: FakeClock, relay: RunningRelay
+    client: TestClient[Any, Any], clock: FakeClock, relay: RunningRelay
 ) -> None:
     admin = await make_member(client, Role.ADMIN)
     mod = await make_member(client, Role.MODERATOR, with_key=True)
@@ -62,7 +61,9 @@ async def test_the_link_in_an_alert_email_opens_the_web_client(
     officer = await make_member(client, Role.OFFICER)
     await add_member(client, mod, group, officer)
     resp = await client.patch(
-        f"/api/v1/users/{officer.id}", json={"email": "duty@customs.example.org"}, headers=admin.auth
+        f"/api/v1/users/{officer.id}",
+        json={"email": "duty@customs.example.org"},
+        headers=admin.auth,
     )
     assert resp.status == 200
     sent = await send_alert(client, mod, {"groups": [group["id"]]}, priority="flash")
