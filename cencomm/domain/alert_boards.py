@@ -11,7 +11,9 @@ The board (`ack_summary`: which organisations answered, their outcome, who is ov
 - to a regional RILO once an organisation of its region went overdue on the alert (the
   escalation of API.md "Alerts"): the alert, and a board of its own region's overdue
   organisations only, with the recipients and acknowledgements of those organisations. Least
-  privilege: a RILO learns of nothing but what it was escalated, and how that goes on;
+  privilege: a RILO learns of nothing but what it was escalated, and how that goes on. This
+  holds whatever the handling code (the contract names the region's RILO among those an
+  overdue organisation is escalated to); observers never follow up escalations;
 - to recipients, not at all.
 
 Anyone else gets NotFound, exactly as for an alert that does not exist.
