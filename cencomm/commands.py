@@ -17,6 +17,7 @@ from cencomm.app import create_app
 from cencomm.cli import EXIT_OK, CommandError
 from cencomm.crypto.blobcrypt import BlobCorrupted
 from cencomm.demo import DEMO_PASSWORD, seed_demo
+from cencomm.demo_alerts import seed_alerts
 from cencomm.demo_operation import GROUP_CODE, seed_operation
 from cencomm.domain.clock import SystemClock
 from cencomm.domain.errors import CencommError
@@ -149,15 +150,18 @@ async def demo_seed(settings: Settings) -> int:
     async with _services(settings) as services:
         created = await seed_demo(services)
         operation = await seed_operation(services, settings.data.dir)
+        alerts = await seed_alerts(services, settings.data.dir)
         await services.messaging.writer.close()
     if operation:
         sys.stdout.write(f"demo group {GROUP_CODE} created with example posts\n")
+    if alerts:
+        sys.stdout.write(f"{alerts} demo alerts sent, some of them answered\n")
     if created:
         sys.stdout.write(
             f"demo operation created; log in as {', '.join(created)} "
             f"with the password {DEMO_PASSWORD!r}\n"
         )
-    elif not operation:
+    elif not operation and not alerts:
         sys.stdout.write("demo operation already present; nothing changed\n")
     return EXIT_OK
 

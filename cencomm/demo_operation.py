@@ -22,13 +22,14 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from cencomm.crypto.jws import sign_compact
-from cencomm.crypto.keys import b64url_encode, raw_public_key
+from cencomm.crypto.keys import b64url_encode, jwk_thumbprint, raw_public_key
 from cencomm.domain.groups import GroupRole, GroupStatus
 from cencomm.domain.ids import SessionId, new_id
 from cencomm.domain.users import Caller, Principal, User
 from cencomm.services.container import Services
 from cencomm.services.groups import GroupChanges, NewGroup
 from cencomm.storage.groups import GroupStore
+from cencomm.storage.keys import SigningKeyStore
 from cencomm.storage.users import UserStore
 
 GROUP_CODE = "STOP-2020"
@@ -132,6 +133,13 @@ DEMO_POSTS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
 )
 
 
+def demo_key_dir(data_dir: Path) -> Path:
+    """`<data dir>/demo-keys`, owner-only."""
+    key_dir = data_dir / "demo-keys"
+    key_dir.mkdir(mode=0o700, exist_ok=True)
+    return key_dir
+
+
 def _device_key(directory: Path, username: str) -> Ed25519PrivateKey:
     """The demo user's key file, created once with mode 0600."""
     path = directory / f"{username}.pem"
@@ -147,8 +155,23 @@ def _device_key(directory: Path, username: str) -> Ed25519PrivateKey:
     return key
 
 
-def _caller(user: User) -> Caller:
+def demo_caller(user: User) -> Caller:
+    """The demo user, as if logged in (the seed plays their devices and sessions)."""
     return Caller(Principal(user.id, user.organization_id, user.role, SessionId(new_id())))
+
+
+async def device_signer(
+    services: Services, key_dir: Path, user: User
+) -> tuple[Ed25519PrivateKey, str]:
+    """The demo user's device key and its kid, registered under `/keys` unless it already is."""
+    key = _device_key(key_dir, user.username)
+    raw = raw_public_key(key.public_key())
+    kid = jwk_thumbprint(raw)
+    async with services.db.read() as session:
+        registered = await SigningKeyStore(session).find(kid)
+    if registered is None:
+        await services.keys.register(demo_caller(user), b64url_encode(raw), "demo device")
+    return key, kid
 
 
 async def seed_operation(services: Services, data_dir: Path) -> bool:
@@ -171,7 +194,7 @@ async def seed_operation(services: Services, data_dir: Path) -> bool:
             if credentials is None:
                 return False
             by_name[username] = credentials.user
-    moderator = _caller(by_name["stop.moderator"])
+    moderator = demo_caller(by_name["stop.moderator"])
     group = await services.groups.create_group(
         moderator,
         NewGroup(
@@ -191,18 +214,11 @@ async def seed_operation(services: Services, data_dir: Path) -> bool:
     await services.groups.update_group(
         moderator, group.id, GroupChanges(status=GroupStatus.ACTIVE, reason="demo operation starts")
     )
-    key_dir = data_dir / "demo-keys"
-    key_dir.mkdir(mode=0o700, exist_ok=True)
-    kids: dict[str, str] = {}
+    key_dir = demo_key_dir(data_dir)
     for username, typ, hc, body in DEMO_POSTS:
         user = by_name[username]
-        caller = _caller(user)
-        key = _device_key(key_dir, username)
-        if username not in kids:
-            registered = await services.keys.register(
-                caller, b64url_encode(raw_public_key(key.public_key())), "demo device"
-            )
-            kids[username] = registered.kid
+        caller = demo_caller(user)
+        key, kid = await device_signer(services, key_dir, user)
         payload = {
             "v": 1,
             "typ": typ,
@@ -213,5 +229,5 @@ async def seed_operation(services: Services, data_dir: Path) -> bool:
             "hc": hc,
             "body": body,
         }
-        await services.messaging.post(caller, group.id, sign_compact(payload, key, kids[username]))
+        await services.messaging.post(caller, group.id, sign_compact(payload, key, kid))
     return True

@@ -180,7 +180,8 @@ def _redacted_repr(section: object, url_field: str) -> str:
 class AlertsSettings:
     # Seconds between sweeps for missed respond_by deadlines and reminders (0 = no sweeper).
     sweep_interval: float = 5.0
-    # Seconds before respond_by when users of organisations that have not answered get a reminder.
+    # Seconds before respond_by when users of organisations that have not answered get a reminder
+    # (none for an alert whose respond_by is sooner than this after it was sent).
     reminder_before: int = 3600
 
 

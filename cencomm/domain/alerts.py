@@ -3,8 +3,8 @@
 An alert is a signed envelope (`typ` `alert`) whose recipients are fixed when it is sent. Each
 recipient may acknowledge it; an organisation counts as acknowledged from its first user's ack.
 The outcome follows the CENcomm warning/feedback cycle `received` → `controlled` →
-`nil_find` | `seized`: it only moves forward (steps may be skipped; `nil_find` and `seized` are
-both final).
+`nil_find` → `seized`: it only moves forward (steps may be skipped). `nil_find` → `seized`
+records a seizure made after a nil find; `seized` is final.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cencomm.domain.envelopes import AlertTargets
 from cencomm.domain.errors import Conflict, FieldError, Forbidden, Invalid
 from cencomm.domain.ids import AlertId, OrganizationId, UserId
-from cencomm.domain.users import Role
+from cencomm.domain.users import Region, Role
 
 MAX_NOTE = 2000
 # Recipients per live notice: a notice stays far below the bus's 1 MiB limit.
@@ -37,11 +37,14 @@ class Outcome(enum.StrEnum):
     SEIZED = "seized"
 
 
-_RANK = {Outcome.RECEIVED: 0, Outcome.CONTROLLED: 1, Outcome.NIL_FIND: 2, Outcome.SEIZED: 2}
+# A later step ranks higher. A seizure after a nil find is a real event, so `seized` comes after
+# `nil_find`; nothing comes after `seized`.
+_RANK = {Outcome.RECEIVED: 0, Outcome.CONTROLLED: 1, Outcome.NIL_FIND: 2, Outcome.SEIZED: 3}
+_CYCLE = "received → controlled → nil_find → seized, steps may be skipped"
 
 
 def moves_forward(current: Outcome, new: Outcome) -> bool:
-    """True when `new` is a later step than `current` (never between the two final ones)."""
+    """True when `new` is a later step than `current`."""
     return _RANK[new] > _RANK[current]
 
 
@@ -52,18 +55,17 @@ def check_outcome_move(current: Outcome, new: Outcome) -> bool:
         False for a repeat of the current outcome (idempotent), True for a step forward.
 
     Raises:
-        Conflict: `outcome-step-back` for a step back (or from one final outcome to the other).
+        Conflict: `outcome-step-back` for a step back; a seizure is final.
     """
     if new is current:
         return False
     if moves_forward(current, new):
         return True
-    raise Conflict(
-        f"the outcome is {current.value}; it can only move forward "
-        "(received → controlled → nil_find | seized)",
-        slug="outcome-step-back",
-        title="Outcome cannot move back",
-    )
+    if current is Outcome.SEIZED:
+        detail = f"the outcome is seized, which is final: it cannot become {new.value}"
+    else:
+        detail = f"the outcome is {current.value}; it cannot go back to {new.value} ({_CYCLE})"
+    raise Conflict(detail, slug="outcome-step-back", title="Outcome cannot move back")
 
 
 def best_outcome(a: Outcome | None, b: Outcome) -> Outcome:
@@ -71,6 +73,16 @@ def best_outcome(a: Outcome | None, b: Outcome) -> Outcome:
     if a is None or _RANK[b] > _RANK[a]:
         return b
     return a
+
+
+def reminder_waived(created_at: datetime, respond_by: datetime | None, lead: int) -> bool:
+    """Whether an alert goes without its `respond_by` reminder.
+
+    The reminder is due `lead` seconds (`alerts.reminder_before`) before `respond_by`. An alert
+    sent later than that moment (its deadline sooner than the lead) is younger than its own
+    reminder's lead time: the alert itself is the reminder, so none follows it.
+    """
+    return respond_by is not None and respond_by - timedelta(seconds=lead) <= created_at
 
 
 def check_targets_allowed(role: Role, targets: AlertTargets) -> None:
@@ -161,10 +173,28 @@ class OrganizationAck:
 
 
 @dataclass(frozen=True, slots=True)
+class Unlisted:
+    """Organisations on a board whose names its reader may not see, counted (the roster rule)."""
+
+    organizations: int
+    acknowledged: int
+    overdue: int
+
+
+@dataclass(frozen=True, slots=True)
 class AckSummary:
+    """An alert's acknowledgement board as one reader sees it (`domain/alert_boards.py`).
+
+    `region` is set when the board is a regional RILO's: `recipients`, `acknowledged` and
+    `organizations` then cover that region's overdue organisations only. `unlisted` counts the
+    organisations whose names the roster rule keeps from the reader (None: every one is listed).
+    """
+
     recipients: int
     acknowledged: int
     organizations: tuple[OrganizationAck, ...]
+    region: Region | None = None
+    unlisted: Unlisted | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,8 +212,3 @@ class Recipient:
     organization_id: OrganizationId
     # Observers receive alerts (unless withheld by the handling code) but never answer them.
     answers: bool
-
-
-def may_see_summary(role: Role, is_sender: bool) -> bool:
-    """The ack summary is for the sender, moderators and admins (API.md "Alerts")."""
-    return is_sender or role in (Role.ADMIN, Role.MODERATOR)

@@ -416,6 +416,18 @@ def _id_list(to: dict[str, Any], key: str, region: bool) -> tuple[str, ...]:
     return tuple(value)
 
 
+def alert_targets(payload: dict[str, Any]) -> AlertTargets:
+    """The targets of a stored alert's payload (checked by `check_claims` when it was sent).
+
+    Raises:
+        Invalid: `invalid-recipients` or `invalid-claims`, for a payload that was never checked.
+    """
+    hc_claim = payload.get("hc")
+    if not isinstance(hc_claim, str) or hc_claim not in _CODE_VALUES:
+        raise _claims_error("hc", "must be one of " + _CODES)
+    return _check_targets(payload.get("to"), HandlingCode(hc_claim))
+
+
 def _check_targets(value: Any, hc: HandlingCode) -> AlertTargets:
     if value is None:
         raise _recipients_error("to", "an alert must name its recipients")

@@ -26,6 +26,7 @@ from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
 from cencomm.services.notifications import NotificationService
 from cencomm.settings import AlertsSettings
+from cencomm.storage.alert_boards import AlertBoardStore
 from cencomm.storage.alerts import AlertStore
 from cencomm.storage.db import Database
 
@@ -78,10 +79,10 @@ class AlertSweeper:
         overdue_count = reminded = 0
         for (alert_id, overdue), organizations in batches.items():
             if overdue:
-                event = await self._fire_overdue(alert_id, organizations, moment)
-                if event is not None:
-                    events.append(event)
-                    overdue_count += len(event.organization_ids)
+                fired = await self._fire_overdue(alert_id, organizations, moment)
+                if fired:
+                    events.extend(fired)
+                    overdue_count += len(fired[0].organization_ids)
             else:
                 reminded += await self._remind(alert_id, organizations, moment)
         for event in events:
@@ -90,15 +91,19 @@ class AlertSweeper:
 
     async def _fire_overdue(
         self, alert_id: AlertId, organizations: list[OrganizationId], now: datetime
-    ) -> AlertOverdue | None:
+    ) -> list[AlertOverdue]:
+        """Mark the organisations overdue and say who is told: the sender, moderators and
+        admins of all of them (the first event), and each regional RILO of its own region's
+        organisations only (one event per region). Nothing when another sweeper fired them."""
         async with self._db.begin() as session:
             store = AlertStore(session)
             claimed = await store.claim(alert_id, organizations, now, overdue=True)
             if not claimed:
-                return None  # another sweeper fired them, or they answered meanwhile
+                return []  # another sweeper fired them, or they answered meanwhile
             alert = await store.find(alert_id)
             assert alert is not None  # noqa: S101 - the deadline row references it
-            notify = {alert.sender.id, *await store.rilo_ids_for(claimed), *await store.staff_ids()}
+            watchers = {alert.sender.id, *await store.staff_ids()}
+            regional = await AlertBoardStore(session).regional_liaisons(claimed)
             await self._audit.append(
                 session,
                 AuditRecord.by(
@@ -112,7 +117,13 @@ class AlertSweeper:
                     },
                 ),
             )
-        return AlertOverdue(alert_id, tuple(claimed), tuple(sorted(notify, key=str)))
+        events = [AlertOverdue(alert_id, tuple(claimed), tuple(sorted(watchers, key=str)))]
+        for region_organizations, liaisons in regional:
+            # Whoever hears of every organisation already (a sender at a RILO) hears it once.
+            told = tuple(user for user in liaisons if user not in watchers)
+            if told:
+                events.append(AlertOverdue(alert_id, region_organizations, told))
+        return events
 
     async def _remind(
         self, alert_id: AlertId, organizations: list[OrganizationId], now: datetime

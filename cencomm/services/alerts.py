@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cencomm.crypto.jws import parse_compact
+from cencomm.domain.alert_boards import alert_reading, follows_up_escalations
 from cencomm.domain.alerts import (
     NOTICE_CHUNK,
     Acknowledgement,
@@ -21,7 +22,7 @@ from cencomm.domain.alerts import (
     best_outcome,
     check_outcome_move,
     check_targets_allowed,
-    may_see_summary,
+    reminder_waived,
 )
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
@@ -32,12 +33,15 @@ from cencomm.domain.ids import AlertId, UserId, new_id
 from cencomm.domain.messages import may_read
 from cencomm.domain.notifications import MailKind
 from cencomm.domain.users import Caller, Principal, Role, clean_text
+from cencomm.services.alert_boards import ack_summary
 from cencomm.services.alert_recipients import resolve_recipients
+from cencomm.services.alert_references import check_attachments, check_reply_to
 from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
 from cencomm.services.groups import GroupService
 from cencomm.services.notifications import NotificationService
 from cencomm.services.signed_envelopes import invalid, verify_sender
+from cencomm.storage.alert_boards import AlertBoardStore
 from cencomm.storage.alerts import AlertStore
 from cencomm.storage.db import Database
 from cencomm.storage.keys import SigningKeyStore
@@ -66,8 +70,10 @@ class AlertService:
         publisher: Publisher,
         groups: GroupService,
         notifications: NotificationService,
+        reminder_before: int,
     ) -> None:
         self._db = db
+        self._reminder_before = reminder_before
         self._clock = clock
         self._audit = audit
         self._publisher = publisher
@@ -87,7 +93,8 @@ class AlertService:
                 (`alert-target-not-allowed`), or a group the sender only observes.
             Conflict: a target group that is not active, or the cid used with another JWS.
             Invalid: the named check failed (see `MessagingService.post`), `unknown-recipient`,
-                `no-recipients`.
+                `no-recipients`, `invalid-reply`, `unknown-attachment`
+                (`services/alert_references.py`).
         """
         principal = _principal(caller)
         if principal.role is Role.OBSERVER:
@@ -120,6 +127,8 @@ class AlertService:
                 assert original is not None  # noqa: S101 - just found by cid
                 return original, False
             recipients = await resolve_recipients(session, self._groups, principal, envelope)
+            await check_reply_to(session, self._groups, principal, envelope)
+            await check_attachments(session, self._groups, principal, envelope)
             alert = await self._store(
                 session, caller, principal, envelope, jws, parsed.kid, digest, recipients, now
             )
@@ -163,7 +172,8 @@ class AlertService:
             "organization_count": len(organizations),
         }
         store = AlertStore(session)
-        await store.insert(row, recipients, organizations)
+        waived = reminder_waived(now, _time(body.respond_by), self._reminder_before)
+        await store.insert(row, recipients, organizations, reminded_at=now if waived else None)
         alert = await store.find(alert_id)
         assert alert is not None  # noqa: S101 - inserted above
         await self._audit.append(
@@ -191,22 +201,26 @@ class AlertService:
     # -- reading ---------------------------------------------------------------------------
 
     async def get_alert(self, principal: Principal, alert_id: uuid.UUID) -> AlertView:
-        """An alert for a recipient, its sender, or staff; anyone else gets NotFound."""
+        """An alert with the board its reader may see (`domain/alert_boards.py`): for a
+        recipient, its sender, staff, or a RILO it was escalated to; anyone else NotFound."""
         async with self._db.read() as session:
             store = AlertStore(session)
             alert = await store.find(alert_id)
-            if alert is None:
-                raise NotFound("no such alert")
-            is_sender = alert.sender.id == principal.user_id
+            # The same queries run for a missing alert and a hidden one: not even timing tells.
             recipient = await store.find_recipient(alert_id, principal.user_id)
-            if recipient is None and not is_sender and not principal.is_staff:
-                raise NotFound("no such alert")  # not even whether it exists
-            my_ack = await store.find_ack(alert_id, principal.user_id)
-            summary = (
-                await store.summary(alert_id)
-                if may_see_summary(principal.role, is_sender)
-                else None
+            escalated = await AlertBoardStore(session).escalated_region(
+                alert_id, principal.organization_id
             )
+            reading = alert_reading(
+                principal,
+                exists=alert is not None,
+                is_sender=alert is not None and alert.sender.id == principal.user_id,
+                is_recipient=recipient is not None,
+                escalated_region=escalated,
+            )
+            assert alert is not None  # noqa: S101 - alert_reading raised NotFound otherwise
+            my_ack = await store.find_ack(alert_id, principal.user_id)
+            summary = await ack_summary(session, self._groups, principal, alert, reading)
         return AlertView(alert, my_ack, summary)
 
     async def list_alerts(
@@ -217,17 +231,21 @@ class AlertService:
         before: tuple[datetime, uuid.UUID] | None,
         limit: int,
     ) -> list[AlertView]:
-        """Alerts the caller received or sent, newest first."""
+        """Alerts the caller received or sent, and those escalated to the caller's RILO, newest
+        first."""
         now = self._clock.now()
+        escalated_to = principal.organization_id if follows_up_escalations(principal.role) else None
         async with self._db.read() as session:
             store = AlertStore(session)
             alerts = await store.list_for(
-                principal.user_id, active_at=now if active else None, before=before, limit=limit
+                principal.user_id,
+                active_at=now if active else None,
+                before=before,
+                limit=limit,
+                escalated_to=escalated_to,
             )
-            views = [
-                AlertView(a, await store.find_ack(a.id, principal.user_id), None) for a in alerts
-            ]
-        return views
+            acks = await store.acks_of([a.id for a in alerts], principal.user_id)
+        return [AlertView(a, acks.get(a.id), None) for a in alerts]
 
     async def alert_for_delivery(self, alert_id: uuid.UUID) -> Alert | None:
         """The alert as live frames carry it (the same for every recipient)."""
@@ -240,8 +258,9 @@ class AlertService:
             await AlertStore(session).mark_delivered(alert_id, user_ids, self._clock.now())
 
     async def ack_watchers(self, alert_id: uuid.UUID, organization_id: uuid.UUID) -> list[UserId]:
-        """Who is told of an ack: the sender, moderators and admins, and the recipients of the
-        acknowledging organisation (so colleagues see it was answered)."""
+        """Who is told of an ack: the sender, moderators and admins, the recipients of the
+        acknowledging organisation (so colleagues see it was answered) and, once it was
+        escalated as overdue, the RILO of its region."""
         async with self._db.read() as session:
             store = AlertStore(session)
             alert = await store.find(alert_id)
@@ -249,6 +268,9 @@ class AlertService:
                 return []
             watchers = {alert.sender.id, *await store.staff_ids()}
             watchers.update(await store.recipients_of_organizations(alert_id, [organization_id]))
+            watchers.update(
+                await AlertBoardStore(session).escalation_watchers(alert_id, organization_id)
+            )
         return sorted(watchers, key=str)
 
     # -- acknowledging ---------------------------------------------------------------------

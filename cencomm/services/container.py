@@ -60,7 +60,9 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
     events.subscribe(session_cache)
     groups = GroupService(db, clock, audit, events)
     notifications = NotificationService(db, clock, audit, settings.notifications, settings.smtp)
-    alerts = AlertService(db, clock, audit, events, groups, notifications)
+    alerts = AlertService(
+        db, clock, audit, events, groups, notifications, settings.alerts.reminder_before
+    )
     alert_deadlines = AlertSweeper(db, clock, audit, events, notifications, settings.alerts)
     passwords = Passwords(
         settings.auth.argon2_time_cost,

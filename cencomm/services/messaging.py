@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cencomm.crypto.jws import parse_compact
-from cencomm.domain.attachments import BlobStatus
+from cencomm.domain.attachment_refs import match_attachments
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.envelopes import Envelope, MessageType, check_claims
@@ -150,19 +150,7 @@ class MessagingService:
             found = await AttachmentStore(session).in_group(
                 group_id, (ref.sha256 for ref in envelope.attachments)
             )
-        by_hash = {a.sha256: a for a in found if a.status is not BlobStatus.INFECTED}
-        ids = []
-        for index, ref in enumerate(envelope.attachments):
-            attachment = by_hash.get(ref.sha256)
-            if attachment is None or attachment.size != ref.size:
-                raise invalid(
-                    "unknown-attachment",
-                    "Unknown attachment",
-                    f"jws.payload.att[{index}]",
-                    "no attachment of this group has this hash and size",
-                )
-            ids.append(attachment.id)
-        return ids
+        return [a.id for a in match_attachments(envelope.attachments, found, "this group")]
 
     def _pending(
         self,

@@ -7,27 +7,25 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cencomm.domain.alerts import (
     Acknowledgement,
-    AckSummary,
     Alert,
     AlertSender,
-    OrganizationAck,
     Outcome,
     Priority,
     Recipient,
 )
 from cencomm.domain.ids import AlertId, OrganizationId, UserId
-from cencomm.domain.users import OrganizationKind, Role
+from cencomm.domain.users import Role
+from cencomm.storage.alert_boards import escalated_alert_ids
 from cencomm.storage.tables import (
     AlertAckRow,
     AlertOrganizationRow,
     AlertRecipientRow,
     AlertRow,
-    OrganizationRow,
     UserRow,
 )
 
@@ -104,7 +102,11 @@ class AlertStore:
         row: dict[str, Any],
         recipients: Sequence[Recipient],
         organization_ids: Iterable[uuid.UUID],
+        *,
+        reminded_at: datetime | None = None,
     ) -> None:
+        """The alert, its recipients and the organisations expected to answer; `reminded_at`
+        set from the start means no reminder is to come (see `reminder_waived`)."""
         await self._session.execute(insert(AlertRow), [row])
         if recipients:
             await self._session.execute(
@@ -119,7 +121,10 @@ class AlertStore:
                     for r in recipients
                 ],
             )
-        orgs = [{"alert_id": row["id"], "organization_id": o} for o in organization_ids]
+        orgs = [
+            {"alert_id": row["id"], "organization_id": o, "reminded_at": reminded_at}
+            for o in organization_ids
+        ]
         if orgs:
             await self._session.execute(insert(AlertOrganizationRow), orgs)
 
@@ -140,13 +145,19 @@ class AlertStore:
         active_at: datetime | None,
         before: tuple[datetime, uuid.UUID] | None,
         limit: int,
+        escalated_to: uuid.UUID | None = None,
     ) -> list[Alert]:
-        """Alerts the user received or sent, newest first; `active_at` hides expired ones."""
+        """Alerts the user received or sent, newest first; `active_at` hides expired ones. With
+        `escalated_to` (the user's organisation), also those escalated to it as its region's
+        RILO."""
         received = select(AlertRecipientRow.alert_id).where(AlertRecipientRow.user_id == user_id)
+        readable = [AlertRow.id.in_(received), AlertRow.sender_id == user_id]
+        if escalated_to is not None:
+            readable.append(AlertRow.id.in_(escalated_alert_ids(escalated_to)))
         query = (
             select(*_ALERT_COLUMNS)
             .join(UserRow, UserRow.id == AlertRow.sender_id)
-            .where(or_(AlertRow.id.in_(received), AlertRow.sender_id == user_id))
+            .where(or_(*readable))
         )
         if active_at is not None:
             query = query.where(or_(AlertRow.expires_at.is_(None), AlertRow.expires_at > active_at))
@@ -191,6 +202,18 @@ class AlertStore:
             AlertAckRow, (alert_id, user_id), with_for_update=for_update, populate_existing=True
         )
         return _to_ack(row) if row else None
+
+    async def acks_of(
+        self, alert_ids: Iterable[uuid.UUID], user_id: uuid.UUID
+    ) -> dict[AlertId, Acknowledgement]:
+        """The user's acknowledgements of these alerts, in one query (a page of a listing)."""
+        ids = list(alert_ids)
+        if not ids:
+            return {}
+        rows = await self._session.scalars(
+            select(AlertAckRow).where(AlertAckRow.alert_id.in_(ids), AlertAckRow.user_id == user_id)
+        )
+        return {AlertId(row.alert_id): _to_ack(row) for row in rows.all()}
 
     async def insert_ack(self, ack: Acknowledgement) -> None:
         self._session.add(
@@ -248,37 +271,6 @@ class AlertStore:
         )
         return Outcome(value) if value else None
 
-    async def summary(self, alert_id: uuid.UUID) -> AckSummary:
-        recipients = await self._session.scalar(
-            select(func.count()).where(AlertRecipientRow.alert_id == alert_id)
-        )
-        acknowledged = await self._session.scalar(
-            select(func.count()).where(AlertAckRow.alert_id == alert_id)
-        )
-        rows = await self._session.execute(
-            select(
-                AlertOrganizationRow.organization_id,
-                OrganizationRow.name,
-                AlertOrganizationRow.acknowledged_at,
-                AlertOrganizationRow.outcome,
-                AlertOrganizationRow.overdue_at,
-            )
-            .join(OrganizationRow, OrganizationRow.id == AlertOrganizationRow.organization_id)
-            .where(AlertOrganizationRow.alert_id == alert_id)
-            .order_by(OrganizationRow.name)
-        )
-        organizations = tuple(
-            OrganizationAck(
-                id=OrganizationId(r[0]),
-                name=r[1],
-                acknowledged_at=r[2],
-                outcome=Outcome(r[3]) if r[3] else None,
-                overdue=r[4] is not None,
-            )
-            for r in rows.all()
-        )
-        return AckSummary(int(recipients or 0), int(acknowledged or 0), organizations)
-
     # -- who hears about acks and deadlines --------------------------------------------------
 
     async def staff_ids(self) -> list[UserId]:
@@ -297,23 +289,6 @@ class AlertStore:
             select(AlertRecipientRow.user_id).where(
                 AlertRecipientRow.alert_id == alert_id,
                 AlertRecipientRow.organization_id.in_(list(organization_ids)),
-            )
-        )
-        return [UserId(i) for i in rows.all()]
-
-    async def rilo_ids_for(self, organization_ids: Iterable[uuid.UUID]) -> list[UserId]:
-        """Users of the RILOs of these organisations' regions (the regional liaison offices)."""
-        regions = select(OrganizationRow.region).where(
-            OrganizationRow.id.in_(list(organization_ids)), OrganizationRow.region.is_not(None)
-        )
-        rows = await self._session.scalars(
-            select(UserRow.id)
-            .join(OrganizationRow, OrganizationRow.id == UserRow.organization_id)
-            .where(
-                OrganizationRow.kind == OrganizationKind.RILO.value,
-                OrganizationRow.region.in_(regions),
-                UserRow.disabled.is_(False),
-                UserRow.role != Role.OBSERVER.value,
             )
         )
         return [UserId(i) for i in rows.all()]

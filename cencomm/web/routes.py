@@ -29,6 +29,7 @@ from cencomm.web.handlers import (
     keys,
     messages,
     system,
+    web_client,
 )
 from cencomm.web.openapi import install_openapi
 from cencomm.web.parsing import read_json, read_query
@@ -72,6 +73,9 @@ ROUTES_TABLE: tuple[Route, ...] = (
           media_type="text/plain"),
     Route("GET", "/api/openapi.json", system.get_openapi, "This OpenAPI document", "system",
           auth=False, media_type="application/json"),
+    Route("GET", "/", web_client.get_web_client,
+          "The web client's page (strict Content-Security-Policy; ETag, 304 on If-None-Match)",
+          "system", auth=False, media_type="text/html"),
     # Authentication
     Route("POST", f"{API}/auth/login", auth.login, "Log in with password (and TOTP)", "auth",
           auth=False, body=auth.LoginRequest, response=auth.TokenResponse, problems=(429,)),
@@ -191,10 +195,13 @@ ROUTES_TABLE: tuple[Route, ...] = (
           body=alert_handlers.PostAlertRequest, response=alert_handlers.PostAlertResponse,
           status=201, problems=(403, 409)),
     Route("GET", f"{API}/alerts", alert_handlers.list_alerts,
-          "Alerts the caller received or sent, newest first", "alerts",
+          "Alerts the caller received or sent, or that were escalated to the caller's RILO, "
+          "newest first", "alerts",
           query=alert_handlers.AlertListQuery, response=alert_handlers.AlertList),
     Route("GET", f"{API}/alerts/{{id}}", alert_handlers.get_alert,
-          "One alert; the ack summary for its sender, moderators and admins", "alerts",
+          "One alert; the ack summary for its sender (within the roster rule), moderators, "
+          "admins, and the region's RILO once an organisation of its region is overdue",
+          "alerts",
           response=alert_handlers.AlertResponse, problems=(404,)),
     Route("POST", f"{API}/alerts/{{id}}/ack", alert_handlers.acknowledge_alert,
           "Acknowledge an alert, or move its outcome forward (recipients)", "alerts",

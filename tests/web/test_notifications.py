@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
-import socket
-import ssl
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
-from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -17,12 +12,6 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from cencomm.app import create_app
 from cencomm.appkeys import SERVICES
@@ -31,22 +20,7 @@ from cencomm.settings import Settings, SmtpSettings
 from tests.clock import FakeClock
 from tests.factories import Member, add_member, make_group, make_member
 from tests.web.live_helpers import connect, frame, live_settings, send_alert
-
-
-class Relay:
-    """An SMTP handler that records messages and can refuse the next ones (451)."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.refuse = 0
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if self.refuse:
-            self.refuse -= 1
-            return "451 4.3.0 try again later"
-        assert isinstance(envelope.content, bytes)
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
+from tests.web.smtp_relay import Relay, running_relay
 
 
 def _body(mail: Message) -> str:
@@ -56,58 +30,10 @@ def _body(mail: Message) -> str:
     return payload.decode()
 
 
-def _certificate(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "relay.pem", directory / "relay.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def relay(tmp_path: Path) -> Iterator[tuple[Relay, int, Path]]:
-    cert, key = _certificate(tmp_path)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    handler = Relay()
-    port = _free_port()
-    controller = Controller(
-        handler, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True
-    )
-    controller.start()
-    try:
-        yield handler, port, cert
-    finally:
-        controller.stop()
+    with running_relay(tmp_path) as running:
+        yield running.handler, running.port, running.certificate
 
 
 @pytest.fixture
@@ -251,7 +177,7 @@ async def test_respond_by_reminders_go_to_organisations_that_have_not_answered(
 ) -> None:
     handler, _, _ = relay
     w = await _world(client)
-    respond_by = int(clock.now().timestamp()) + 200
+    respond_by = int(clock.now().timestamp()) + 3600 + 200
     await send_alert(
         client,
         w["mod"],
@@ -260,6 +186,7 @@ async def test_respond_by_reminders_go_to_organisations_that_have_not_answered(
         respond_by=respond_by,
     )
     services = client.app[SERVICES]
+    clock.advance(200)
     result = await services.alert_deadlines.sweep_once(clock.now())  # within reminder_before
     assert result.reminded == 2 and result.overdue == 0
     assert (await services.alert_deadlines.sweep_once(clock.now())).reminded == 0

@@ -67,7 +67,8 @@ class AlertOrganizationRow(Base):
     """An organisation expected to answer an alert: its first ack, best outcome, deadlines.
 
     `overdue_at` and `reminded_at` are set once, by a conditional UPDATE, so a deadline fires
-    exactly once whichever process sweeps first.
+    exactly once whichever process sweeps first. `reminded_at` is set when the alert is sent if
+    its `respond_by` comes sooner than `alerts.reminder_before`: no reminder follows such an alert.
     """
 
     __tablename__ = "alert_organization"

@@ -13,6 +13,7 @@ from cencomm.appkeys import SERVICES
 from cencomm.domain.alerts import MAX_NOTE, Acknowledgement, Alert, AlertView, Outcome
 from cencomm.domain.clock import rfc3339
 from cencomm.domain.errors import FieldError, Invalid
+from cencomm.domain.users import Region
 from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import decode_cursor, encode_cursor
 from cencomm.web.handlers.directory import path_uuid
@@ -51,10 +52,24 @@ class OrganizationAckResponse(ResponseModel):
     overdue: bool
 
 
+class UnlistedResponse(ResponseModel):
+    """Organisations on the board whose names the roster rule keeps from the reader."""
+
+    organizations: int
+    acknowledged: int
+    overdue: int
+
+
 class AckSummaryResponse(ResponseModel):
+    """The acknowledgement board: whole for moderators and admins; for the sender, organisations
+    hidden by a group's hidden roster are only counted in `unlisted`; for a regional RILO after
+    escalation, `region` is set and everything covers that region's overdue organisations."""
+
     recipients: int
     acknowledged: int
     organizations: list[OrganizationAckResponse]
+    region: Region | None
+    unlisted: UnlistedResponse | None
 
 
 class AlertResponse(ResponseModel):
@@ -152,6 +167,14 @@ def alert_json(alert: Alert, view: AlertView | None = None) -> dict[str, object]
                 }
                 for o in summary.organizations
             ],
+            "region": summary.region.value if summary.region else None,
+            "unlisted": None
+            if summary.unlisted is None
+            else {
+                "organizations": summary.unlisted.organizations,
+                "acknowledged": summary.unlisted.acknowledged,
+                "overdue": summary.unlisted.overdue,
+            },
         },
     }
 
