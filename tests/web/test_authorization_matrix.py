@@ -124,10 +124,9 @@ UNAUTHENTICATED_PRINCIPALS = ("anonymous", "expired", "disabled")
 AUTHENTICATED = tuple(p for p in PRINCIPALS if p not in UNAUTHENTICATED_PRINCIPALS)
 STAFF = ("moderator", "admin")
 IN_GROUP = ("observer", "officer_in", "analyst", "group_moderator", "restricted", "demoted_member")
-# In the own group but not moderating it; read-only there (never post); global observers.
-MEMBERS = ("observer", "officer_in", "analyst", "restricted", "demoted_member")
-READ_ONLY = ("observer", "restricted", "demoted_member")
-OBSERVERS = ("observer", "demoted_member")
+MEMBERS = ("observer", "officer_in", "analyst", "restricted", "demoted_member")  # not moderating
+READ_ONLY = ("observer", "restricted", "demoted_member")  # observers of the own group: never post
+OBSERVERS = ("observer", "demoted_member")  # global role observer
 # Whose role changed after they logged in: the role they had, and the one they were given.
 DEMOTED = {
     "demoted": (Role.MODERATOR, Role.OFFICER),
