@@ -10,7 +10,7 @@ from aiohttp import web
 
 from cencomm.appkeys import DATABASE, HUB, LIVE, METRICS, SERVICES, SETTINGS, SOCKETS
 from cencomm.domain.clock import Clock, SystemClock
-from cencomm.domain.events import LiveEvent, SessionRevoked
+from cencomm.domain.events import LiveEvent, RoleChanged, SessionRevoked
 from cencomm.realtime.bus import EventPublisher, make_bus
 from cencomm.realtime.hub import Hub
 from cencomm.services.container import build_services
@@ -100,15 +100,15 @@ async def _live_ctx(app: web.Application) -> AsyncIterator[None]:
         queue_size=settings.hub.queue_size,
         max_connections_per_user=settings.hub.max_connections_per_user,
     )
-    dispatcher = LiveDispatcher(
-        hub, LiveService(services.db, services.groups, services.messaging), services.alerts
-    )
+    live = LiveService(services.db, services.auth, services.groups, services.messaging)
+    dispatcher = LiveDispatcher(hub, live, services.alerts)
     bus = make_bus(settings.bus.url, settings.bus.channel)
     sessions = services.session_cache
 
     async def on_event(event: LiveEvent) -> None:
-        # Another process revoked a session: stop trusting our cached copy of it at once.
-        if isinstance(event, SessionRevoked):
+        # Another process revoked a session or changed a role: stop trusting our cached copy
+        # at once (the dispatcher then closes the sockets).
+        if isinstance(event, SessionRevoked | RoleChanged):
             sessions.publish(event)
         await dispatcher.handle(event)
 

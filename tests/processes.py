@@ -1,11 +1,18 @@
-"""Real `cencomm` processes for tests: a free port, a server started until it listens, stopped."""
+"""Real `cencomm` processes for tests: a free port, a server started until it listens, stopped,
+and a small JSON client for talking to several of them."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
 import sys
+from typing import Any
+
+import aiohttp
+import pytest
+from redis.asyncio import Redis
 
 # Readers of each server's stderr, kept referenced until the process ends (so logs never fill
 # the pipe and block the server).
@@ -70,3 +77,40 @@ async def stop(proc: asyncio.subprocess.Process) -> int:
     if proc.returncode is None:
         proc.send_signal(signal.SIGINT)
     return await asyncio.wait_for(proc.wait(), timeout=30)
+
+
+def unavailable(what: str, exc: BaseException) -> None:
+    """Skip a test whose outside service is missing, except in CI (`CI` set): fail loudly."""
+    message = f"{what} is not reachable ({type(exc).__name__}: {exc})"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs {message}")
+    pytest.skip(message)
+
+
+async def require_redis(url: str) -> str:
+    """`url` once Redis answers there (else `unavailable`)."""
+    client = Redis.from_url(url, socket_connect_timeout=3)
+    try:
+        await client.ping()
+    except Exception as exc:  # any failure: no Redis here
+        unavailable(f"Redis at {url}", exc)
+    finally:
+        await client.aclose()
+    return url
+
+
+class Api:
+    """JSON calls to one server process's `/api/v1`; every call must succeed (< 300)."""
+
+    def __init__(self, http: aiohttp.ClientSession, port: int) -> None:
+        self.http = http
+        self.base = f"http://127.0.0.1:{port}/api/v1"
+
+    async def call(self, method: str, path: str, token: str | None = None, **body: Any) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with self.http.request(
+            method, self.base + path, json=body or None, headers=headers
+        ) as resp:
+            data = await resp.json(content_type=None)
+            assert resp.status < 300, (method, path, resp.status, data)
+            return data

@@ -15,32 +15,23 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from cencomm.crypto.jws import sign_compact
 from cencomm.crypto.keys import b64url_encode, jwk_thumbprint, raw_public_key
-from tests.processes import free_port, serve, stop
+from tests.processes import Api, free_port, require_redis, serve, stop, unavailable
 
 PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
 LOCAL_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = os.environ.get("CENCOMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PASSWORD = "correct horse battery staple"
 WAIT = 30.0
-
-
-def _unavailable(what: str, exc: BaseException) -> None:
-    message = f"{what} is not reachable ({type(exc).__name__}: {exc})"
-    if os.environ.get("CI"):
-        pytest.fail(f"CI needs {message}")
-    pytest.skip(message)
 
 
 @pytest.fixture
@@ -53,7 +44,7 @@ async def scratch_database() -> AsyncIterator[str]:
             await conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # any failure: no PostgreSQL here
         await admin.dispose()
-        _unavailable(f"PostgreSQL at {make_url(base).render_as_string()}", exc)
+        unavailable(f"PostgreSQL at {make_url(base).render_as_string()}", exc)
     try:
         yield make_url(base).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -64,29 +55,7 @@ async def scratch_database() -> AsyncIterator[str]:
 
 @pytest.fixture
 async def redis_url() -> str:
-    client = Redis.from_url(REDIS_URL, socket_connect_timeout=3)
-    try:
-        await client.ping()
-    except Exception as exc:  # any failure: no Redis here
-        _unavailable(f"Redis at {REDIS_URL}", exc)
-    finally:
-        await client.aclose()
-    return REDIS_URL
-
-
-class Api:
-    def __init__(self, http: aiohttp.ClientSession, port: int) -> None:
-        self.http = http
-        self.base = f"http://127.0.0.1:{port}/api/v1"
-
-    async def call(self, method: str, path: str, token: str | None = None, **body: Any) -> Any:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        async with self.http.request(
-            method, self.base + path, json=body or None, headers=headers
-        ) as resp:
-            data = await resp.json(content_type=None)
-            assert resp.status < 300, (method, path, resp.status, data)
-            return data
+    return await require_redis(REDIS_URL)
 
 
 async def test_a_post_to_one_process_reaches_a_socket_on_another(

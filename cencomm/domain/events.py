@@ -13,7 +13,8 @@ Three shapes, each for one hop:
   socket by the hub; `frame.to_json()` is what the socket sends. Frames that carry content
   (`message`, `alert`) take the already serialised JSON object from the web layer.
 
-`SessionRevoked` has no frame: it closes the sockets of those sessions with 4401.
+`SessionRevoked` and `RoleChanged` have no frame: they close the sockets of those sessions
+(4401) or of that user (4409).
 """
 
 from __future__ import annotations
@@ -305,6 +306,19 @@ class SessionRevoked(_Event):
         return cls(sessions, UserId(_uuid(notice, "user_id")))
 
 
+@dataclass(frozen=True, slots=True)
+class RoleChanged(_Event):
+    """User `user_id`'s global role changed: every process forgets their cached sessions and
+    closes their sockets with 4409, so nothing is served with the old role."""
+
+    name: ClassVar[str] = "user.role_changed"
+    user_id: UserId
+
+    @classmethod
+    def from_notice(cls, notice: Mapping[str, object]) -> RoleChanged:
+        return cls(UserId(_uuid(notice, "user_id")))
+
+
 LiveEvent: TypeAlias = (
     MessagePosted
     | MessageHidden
@@ -313,6 +327,7 @@ LiveEvent: TypeAlias = (
     | AlertOverdue
     | MembershipChanged
     | SessionRevoked
+    | RoleChanged
 )
 
 EVENT_TYPES: Mapping[str, type[LiveEvent]] = {
@@ -325,6 +340,7 @@ EVENT_TYPES: Mapping[str, type[LiveEvent]] = {
         AlertOverdue,
         MembershipChanged,
         SessionRevoked,
+        RoleChanged,
     )
 }
 

@@ -1,7 +1,8 @@
 """Closed user groups (operations): lifecycle, membership roles, and who may do what inside.
 
-Access is decided from four things only: the caller's global role, their group role (direct or
-through their organisation), the group's status and, for content, its handling code.
+Access is decided from four things only: the caller's global role, their group role (their own
+membership, else their organisation's: `effective_role`), the group's status and, for content,
+its handling code.
 """
 
 from __future__ import annotations
@@ -43,15 +44,17 @@ class GroupRole(enum.StrEnum):
     OBSERVER = "observer"
 
 
-_RANK = {GroupRole.OBSERVER: 0, GroupRole.MEMBER: 1, GroupRole.MODERATOR: 2}
+def effective_role(own: GroupRole | None, organization: GroupRole | None) -> GroupRole | None:
+    """A user's role in a group, from their own membership and their organisation's.
 
-
-def stronger(a: GroupRole | None, b: GroupRole | None) -> GroupRole | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a if _RANK[a] >= _RANK[b] else b
+    The one definition, used by every path (HTTP reads, posting, search, live delivery, alert
+    recipients, `my_role`): the user's own membership, when there is one, decides, so a
+    moderator can restrict one user below the rest of their organisation (or raise them above
+    it); otherwise their organisation's membership does. A user belongs to one organisation
+    and an organisation holds at most one membership per group, so there is never more than
+    one of each.
+    """
+    return own if own is not None else organization
 
 
 class JoinRequestStatus(enum.StrEnum):

@@ -24,6 +24,7 @@ CLOSE_NORMAL: Final = 1000
 CLOSE_GOING_AWAY: Final = 1001  # server shutdown
 CLOSE_UNAUTHENTICATED: Final = 4401  # no or bad auth frame, or the session was revoked
 CLOSE_SLOW_CONSUMER: Final = 4408  # the client did not keep up; it should resume
+CLOSE_ROLE_CHANGED: Final = 4409  # the user's role changed: reconnect (same token) and resume
 CLOSE_TOO_MANY_CONNECTIONS: Final = 4429  # suggested code when `TooManyConnections` is raised
 
 DEFAULT_QUEUE_SIZE: Final = 256
@@ -369,7 +370,8 @@ class Hub:
         return len(subs)
 
     def close_user(self, user_id: UserId, code: int) -> int:
-        """Close every socket of a user (e.g. disabled). Returns how many were open."""
+        """Close every socket of a user (e.g. their role changed: 4409). Returns how many
+        were open."""
         return sum(1 for sub in self.subscriptions_for_user(user_id) if sub.close(code))
 
     def close_sessions(

@@ -26,7 +26,7 @@ from cencomm.services.session_cache import SessionCache, VerifiedTokens
 from cencomm.settings import AuthSettings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import ServerKeys
-from cencomm.storage.sessions import SessionStore
+from cencomm.storage.sessions import LiveSession, SessionStore
 from cencomm.storage.users import Credentials, UserStore
 
 MAX_REFRESH_TOKEN_CHARS = 128
@@ -323,6 +323,23 @@ class AuthService:
                 self._sessions.put(live)
         if live is None or live.user_id != claims.user_id:
             raise Unauthenticated("the session has ended", slug="invalid-token")
+        return self._principal(live)
+
+    async def current_principal(self, principal: Principal) -> Principal:
+        """`principal`'s session and user as they are now, read from the database (never from
+        the cache): for a live socket, which authenticated once and must not go on with a role
+        or a session that has changed since.
+
+        Raises:
+            Unauthenticated: the session ended (revoked, expired) or the user was disabled.
+        """
+        async with self._db.read() as session:
+            live = await SessionStore(session).find_live(principal.session_id, self._clock.now())
+        if live is None or live.user_id != principal.user_id:
+            raise Unauthenticated("the session has ended", slug="invalid-token")
+        return self._principal(live)
+
+    def _principal(self, live: LiveSession) -> Principal:
         return Principal(
             user_id=live.user_id,
             organization_id=live.organization_id,

@@ -10,7 +10,7 @@ from cencomm.crypto.passwords import Passwords
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.errors import Forbidden, Invalid, NotFound
-from cencomm.domain.events import SessionRevoked
+from cencomm.domain.events import RoleChanged, SessionRevoked
 from cencomm.domain.ids import OrganizationId, UserId, new_id
 from cencomm.domain.notifications import validate_email
 from cencomm.domain.policy import Action, authorize, is_allowed
@@ -76,7 +76,8 @@ class DirectoryService:
         self._audit = audit
         self._passwords = passwords
         self._sessions = sessions
-        # Disabling a user closes their live sockets (4401) through this, after commit.
+        # Disabling a user (4401) or changing their role (4409) closes their live sockets
+        # through this, after commit.
         self._publisher = publisher
 
     async def create_organization(
@@ -183,7 +184,8 @@ class DirectoryService:
             return await UserStore(session).get(user_id)
 
     async def update_user(self, caller: Caller, user_id: uuid.UUID, changes: UserChanges) -> User:
-        """Change a user; disabling revokes every session of theirs at once."""
+        """Change a user; disabling revokes every session of theirs at once, and a new role
+        closes their live sockets (they reconnect with the new role)."""
         if caller.principal is None:
             raise Forbidden("authentication required")
         authorize(caller.principal, Action.MANAGE_DIRECTORY)
@@ -227,8 +229,12 @@ class DirectoryService:
             updated = await users.get(user_id)
         if revoked and self._publisher is not None:
             self._publisher.publish(SessionRevoked(tuple(revoked), UserId(user_id)))
-        if self._sessions is not None and updated.role is not current.role:
-            self._sessions.forget_user(user_id)  # the next request carries the new role
+        if updated.role is not current.role:
+            if self._sessions is not None:
+                self._sessions.forget_user(user_id)  # the next request carries the new role
+            if self._publisher is not None:
+                # Every process: cached sessions forgotten, open sockets closed (4409).
+                self._publisher.publish(RoleChanged(UserId(user_id)))
         return updated
 
     async def me(self, principal: Principal) -> Me:

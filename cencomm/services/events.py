@@ -11,6 +11,7 @@ from cencomm.domain.events import (
     MembershipChanged,
     MessageHidden,
     MessagePosted,
+    RoleChanged,
     SessionRevoked,
 )
 
@@ -22,6 +23,7 @@ Event = (
     | AlertOverdue
     | MembershipChanged
     | SessionRevoked
+    | RoleChanged
 )
 
 

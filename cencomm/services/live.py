@@ -2,8 +2,9 @@
 
 The dispatcher (`web/live.py`) asks here, once per event and process, which of its connected
 users may receive it, with their roles read fresh from the database; sockets read history
-(resume, gaps) through the messaging service with their own principal, exactly as a timeline
-request would.
+(resume, gaps) through the messaging service, exactly as a timeline request would, after
+checking with `current` that their user's session and role are still the ones they
+authenticated with.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from cencomm.domain.errors import NotFound
+from cencomm.domain.errors import NotFound, Unauthenticated
 from cencomm.domain.groups import GroupAccess, access_for
 from cencomm.domain.ids import GroupId, SessionId, UserId
 from cencomm.domain.messages import StoredMessage, may_read, shows_jws
 from cencomm.domain.users import Principal
+from cencomm.services.auth import AuthService
 from cencomm.services.groups import GroupService
 from cencomm.services.messaging import MessagingService, ReadableMessage
 from cencomm.storage.audience import AudienceStore
@@ -27,10 +29,21 @@ PAGE = 200
 
 
 class LiveService:
-    def __init__(self, db: Database, groups: GroupService, messaging: MessagingService) -> None:
+    def __init__(
+        self, db: Database, auth: AuthService, groups: GroupService, messaging: MessagingService
+    ) -> None:
         self._db = db
+        self._auth = auth
         self._groups = groups
         self._messaging = messaging
+
+    async def current(self, principal: Principal) -> Principal | None:
+        """The socket's user as they are now (session and role read from the database, not
+        from the session cache); None once the session ended or the user was disabled."""
+        try:
+            return await self._auth.current_principal(principal)
+        except Unauthenticated:
+            return None
 
     async def readable_group_ids(self, principal: Principal) -> list[GroupId]:
         """The groups whose messages a new socket follows (staff: every group)."""
@@ -46,13 +59,6 @@ class LiveService:
             return await AudienceStore(session).member_group_positions(
                 principal.user_id, principal.organization_id, everything=principal.is_staff
             )
-
-    async def may_follow(self, principal: Principal, group_id: uuid.UUID) -> bool:
-        try:
-            await self._groups.get_group(principal, group_id)
-        except NotFound:
-            return False
-        return True
 
     async def load_messages(
         self, principal: Principal, group_id: uuid.UUID, after: int, up_to: int | None

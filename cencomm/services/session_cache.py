@@ -1,9 +1,10 @@
 """A short-lived cache of live sessions, so each request does not re-read its session row.
 
-Revocation still takes effect at once in this process: every revocation publishes
-`SessionRevoked`, and the cache, subscribed to the same events, drops that user's entries before
-the revoking request answers. Other processes learn it from the bus or, at the latest, when
-their entry expires (`auth.session_cache_seconds`, default 1 s; 0 turns the cache off).
+Revocation and role changes still take effect at once in this process: every revocation
+publishes `SessionRevoked`, every role change `RoleChanged`, and the cache, subscribed to the same
+events, drops that user's entries before the request answers. Other processes learn it from the
+bus or, at the latest, when their entry expires (`auth.session_cache_seconds`, default 1 s; 0
+turns the cache off).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 import uuid
 
 from cencomm.crypto.tokens import AccessClaims
-from cencomm.domain.events import SessionRevoked
+from cencomm.domain.events import RoleChanged, SessionRevoked
 from cencomm.services.events import Event
 from cencomm.storage.sessions import LiveSession
 
@@ -49,10 +50,13 @@ class SessionCache:
             del self._entries[session_id]
 
     def publish(self, event: Event) -> None:
-        """Listener on the service events: drop every session of a user whose session ended."""
+        """Listener on the service events: drop every session of a user whose session ended or
+        whose role changed."""
         if isinstance(event, SessionRevoked):
             for session_id in event.session_ids:
                 self._entries.pop(session_id, None)
+            self.forget_user(event.user_id)
+        elif isinstance(event, RoleChanged):
             self.forget_user(event.user_id)
 
 

@@ -1,7 +1,7 @@
 """AudienceStore: who is reached by a group, organisations, regions or everyone, with roles.
 
 Alert recipients and live-event readers are decided by the domain policy from these rows
-(global role, organisation, strongest group role); only enabled users are returned.
+(global role, organisation, effective group role); only enabled users are returned.
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cencomm.domain.groups import GroupRole, stronger
+from cencomm.domain.groups import GroupRole
 from cencomm.domain.ids import GroupId, OrganizationId, UserId
 from cencomm.domain.users import Role
+from cencomm.storage.group_roles import effective, role_columns
 from cencomm.storage.tables import GroupMemberRow, GroupRow, OrganizationRow, UserRow
 
 
@@ -41,29 +42,33 @@ class AudienceStore:
         return [AudienceMember(UserId(r[0]), OrganizationId(r[1]), Role(r[2])) for r in rows.all()]
 
     async def group_members(self, group_id: uuid.UUID) -> list[AudienceMember]:
-        """Users in the group directly or through their organisation, with their best role."""
-        memberships = (
-            await self._session.execute(
-                select(
-                    GroupMemberRow.user_id, GroupMemberRow.organization_id, GroupMemberRow.role
-                ).where(GroupMemberRow.group_id == group_id)
-            )
-        ).all()
-        by_user = {m[0]: GroupRole(m[2]) for m in memberships if m[0] is not None}
-        by_org = {m[1]: GroupRole(m[2]) for m in memberships if m[1] is not None}
-        if not by_user and not by_org:
-            return []
-        users = await self._users(
-            or_(UserRow.id.in_(list(by_user)), UserRow.organization_id.in_(list(by_org)))
+        """Users in the group directly or through their organisation, with their effective
+        role (`domain.groups.effective_role`)."""
+        in_group = GroupMemberRow.group_id == group_id
+        return await self._with_group_roles(
+            group_id,
+            or_(
+                UserRow.id.in_(select(GroupMemberRow.user_id).where(in_group)),
+                UserRow.organization_id.in_(select(GroupMemberRow.organization_id).where(in_group)),
+            ),
+        )
+
+    async def _with_group_roles(
+        self, group_id: uuid.UUID, *conditions: ColumnElement[bool]
+    ) -> list[AudienceMember]:
+        """Enabled users matching `conditions`, each with their effective role in the group
+        (None when they are not in it)."""
+        rows = await self._session.execute(
+            select(
+                UserRow.id,
+                UserRow.organization_id,
+                UserRow.role,
+                *role_columns(group_id, UserRow.id, UserRow.organization_id),
+            ).where(UserRow.disabled.is_(False), *conditions)
         )
         return [
-            AudienceMember(
-                u.user_id,
-                u.organization_id,
-                u.role,
-                stronger(by_user.get(u.user_id), by_org.get(u.organization_id)),
-            )
-            for u in users
+            AudienceMember(UserId(r[0]), OrganizationId(r[1]), Role(r[2]), effective(r[3], r[4]))
+            for r in rows.all()
         ]
 
     async def organization_users(
@@ -87,38 +92,14 @@ class AudienceStore:
     async def readers(
         self, group_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
     ) -> dict[UserId, AudienceMember]:
-        """Of `user_ids`, the enabled ones with their current global and group roles (group role
-        None for staff who are not members; non-members who are not staff are left out by the
-        caller's policy check)."""
+        """Of `user_ids`, the enabled ones with their current global role and effective group
+        role (None for staff who are not members; non-members who are not staff are left out
+        by the caller's policy check)."""
         ids = list(user_ids)
         if not ids:
             return {}
-        users = await self._users(UserRow.id.in_(ids))
-        orgs = {u.organization_id for u in users}
-        memberships = (
-            await self._session.execute(
-                select(
-                    GroupMemberRow.user_id, GroupMemberRow.organization_id, GroupMemberRow.role
-                ).where(
-                    GroupMemberRow.group_id == group_id,
-                    or_(
-                        GroupMemberRow.user_id.in_(ids),
-                        GroupMemberRow.organization_id.in_(list(orgs)),
-                    ),
-                )
-            )
-        ).all()
-        by_user = {m[0]: GroupRole(m[2]) for m in memberships if m[0] is not None}
-        by_org = {m[1]: GroupRole(m[2]) for m in memberships if m[1] is not None}
-        return {
-            u.user_id: AudienceMember(
-                u.user_id,
-                u.organization_id,
-                u.role,
-                stronger(by_user.get(u.user_id), by_org.get(u.organization_id)),
-            )
-            for u in users
-        }
+        members = await self._with_group_roles(group_id, UserRow.id.in_(ids))
+        return {m.user_id: m for m in members}
 
     async def member_group_ids(
         self, user_id: uuid.UUID, organization_id: uuid.UUID, *, everything: bool

@@ -17,9 +17,9 @@ from cencomm.domain.groups import (
     JoinRequest,
     JoinRequestStatus,
     Membership,
-    stronger,
 )
 from cencomm.domain.ids import GroupId, JoinRequestId, OrganizationId, UserId, new_id
+from cencomm.storage.group_roles import effective, role_columns
 from cencomm.storage.tables import GroupMemberRow, GroupRow, JoinRequestRow
 
 
@@ -135,45 +135,29 @@ class GroupStore:
     async def role_of(
         self, group_id: uuid.UUID, user_id: uuid.UUID, organization_id: uuid.UUID
     ) -> GroupRole | None:
-        """The strongest role the user holds in the group, directly or via their organisation."""
-        roles = (
-            await self._session.scalars(
-                select(GroupMemberRow.role).where(
-                    GroupMemberRow.group_id == group_id,
-                    or_(
-                        GroupMemberRow.user_id == user_id,
-                        GroupMemberRow.organization_id == organization_id,
-                    ),
-                )
-            )
-        ).all()
-        best: GroupRole | None = None
-        for role in roles:
-            best = stronger(best, GroupRole(role))
-        return best
+        """The user's effective role in the group (`domain.groups.effective_role`)."""
+        row = (
+            await self._session.execute(select(*role_columns(group_id, user_id, organization_id)))
+        ).one()
+        return effective(row[0], row[1])
 
     async def roles_of(
         self, group_ids: list[GroupId], user_id: uuid.UUID, organization_id: uuid.UUID
     ) -> dict[GroupId, GroupRole]:
-        """The strongest role the user holds in each of these groups (one query)."""
+        """The user's effective role in each of these groups they are in (one query)."""
         if not group_ids:
             return {}
         rows = await self._session.execute(
-            select(GroupMemberRow.group_id, GroupMemberRow.role).where(
-                GroupMemberRow.group_id.in_(group_ids),
-                or_(
-                    GroupMemberRow.user_id == user_id,
-                    GroupMemberRow.organization_id == organization_id,
-                ),
+            select(GroupRow.id, *role_columns(GroupRow.id, user_id, organization_id)).where(
+                GroupRow.id.in_(group_ids)
             )
         )
-        best: dict[GroupId, GroupRole] = {}
-        for group_id, role in rows.all():
-            key = GroupId(group_id)
-            strongest = stronger(best.get(key), GroupRole(role))
-            if strongest is not None:
-                best[key] = strongest
-        return best
+        roles: dict[GroupId, GroupRole] = {}
+        for group_id, own, organization in rows.all():
+            role = effective(own, organization)
+            if role is not None:
+                roles[GroupId(group_id)] = role
+        return roles
 
     async def find_membership(
         self,

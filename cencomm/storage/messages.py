@@ -15,7 +15,6 @@ from sqlalchemy import (
     Uuid,
     and_,
     bindparam,
-    case,
     false,
     func,
     literal_column,
@@ -30,8 +29,8 @@ from cencomm.domain.groups import Group, GroupRole, GroupStatus
 from cencomm.domain.ids import GroupId, UserId
 from cencomm.domain.keys import SigningKey
 from cencomm.domain.messages import SearchPosition, Sender, StoredMessage
+from cencomm.storage.group_roles import effective, role_columns
 from cencomm.storage.tables import (
-    GroupMemberRow,
     GroupRow,
     MessageRow,
     OrganizationRow,
@@ -206,33 +205,12 @@ class PostContext:
     org_region: str | None
 
 
-_RANK_TO_ROLE = {2: GroupRole.MODERATOR, 1: GroupRole.MEMBER, 0: GroupRole.OBSERVER}
-
-
 def _post_context_query() -> Select[Any]:
     """Built once: the statement's shape never changes, only its parameters."""
     group_id = bindparam("group_id", type_=Uuid())
     user_id = bindparam("user_id", type_=Uuid())
     organization_id = bindparam("organization_id", type_=Uuid())
     kid = bindparam("kid", type_=String())
-    rank = (
-        select(
-            func.max(
-                case(
-                    (GroupMemberRow.role == GroupRole.MODERATOR.value, 2),
-                    (GroupMemberRow.role == GroupRole.MEMBER.value, 1),
-                    else_=0,
-                )
-            )
-        )
-        .where(
-            GroupMemberRow.group_id == group_id,
-            or_(
-                GroupMemberRow.user_id == user_id, GroupMemberRow.organization_id == organization_id
-            ),
-        )
-        .scalar_subquery()
-    )
 
     def key_column(column: Any) -> Any:
         return select(column).where(SigningKeyRow.kid == kid).scalar_subquery()
@@ -251,7 +229,7 @@ def _post_context_query() -> Select[Any]:
         group.status,
         group.roster_visible,
         group.created_at,
-        rank,
+        *role_columns(group_id, user_id, organization_id),
         key_column(SigningKeyRow.user_id),
         key_column(SigningKeyRow.public_key),
         key_column(SigningKeyRow.label),
@@ -273,7 +251,7 @@ def load_post_context(
     organization_id: uuid.UUID,
     kid: str,
 ) -> PostContext:
-    """The group, the caller's strongest role in it, the signing key and the caller's
+    """The group, the caller's effective role in it, the signing key and the caller's
     organisation, in one round trip instead of four."""
     row = (
         connection.execute(
@@ -299,7 +277,8 @@ def load_post_context(
         roster_visible=row[7],
         created_at=row[8],
     )
-    role_rank, key_user, key_public, key_label, key_created, key_revoked = row[9:15]
+    own_role, organization_role = row[9:11]
+    key_user, key_public, key_label, key_created, key_revoked = row[11:16]
     key = None
     if key_user is not None:
         key = SigningKey(
@@ -312,10 +291,10 @@ def load_post_context(
         )
     return PostContext(
         group=group,
-        role=_RANK_TO_ROLE.get(role_rank) if role_rank is not None else None,
+        role=effective(own_role, organization_role),
         key=key,
-        org_country=row[15],
-        org_region=row[16],
+        org_country=row[16],
+        org_region=row[17],
     )
 
 

@@ -4,7 +4,9 @@ Services publish events to `LocalEvents` after they commit; `EventPublisher` tur
 small notice on the bus (in-process or Redis). Every process's bus listener hands each notice
 to `LiveDispatcher.handle`, which decides per local subscriber with the same policy as HTTP
 (`services/live.py`: membership, observers never get TLP:AMBER+STRICT or TLP:RED, hidden
-messages without their JWS) and reads content from the database once per event, not per socket.
+messages without their JWS), with roles read from the database when the event is delivered, and
+reads content from the database once per event, not per socket. A revoked session closes its
+sockets (4401), a changed role every socket of that user (4409).
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ from cencomm.domain.events import (
     MessageFrame,
     MessageHidden,
     MessagePosted,
+    RoleChanged,
     ServerFrame,
     SessionRevoked,
 )
 from cencomm.domain.ids import SessionId, UserId
-from cencomm.domain.users import Principal
-from cencomm.realtime.hub import Hub, Subscription
+from cencomm.realtime.hub import CLOSE_ROLE_CHANGED, Hub, Subscription
 from cencomm.services.alerts import AlertService
 from cencomm.services.live import LiveService
 from cencomm.web.handlers.alerts import alert_json
@@ -51,10 +53,6 @@ class LiveDispatcher:
         self.hub = hub
         self.live = live
         self.alerts = alerts
-        # The principal each socket authenticated as (its resume and gap reads use it).
-        self.principals: weakref.WeakKeyDictionary[Subscription, Principal] = (
-            weakref.WeakKeyDictionary()
-        )
         # Sockets past their auth frame (they close themselves when their subscription closes).
         self.sockets: weakref.WeakSet[object] = weakref.WeakSet()
         # Frame identity → its JSON text, so a frame queued for N sockets is encoded once. The
@@ -98,6 +96,10 @@ class LiveDispatcher:
             await self._membership(event)
         elif isinstance(event, SessionRevoked):
             self.hub.close_sessions(event.session_ids)
+        elif isinstance(event, RoleChanged):
+            # Nothing decided under the old role may go out: queued frames are dropped with
+            # the socket, and the client reconnects (same token) with the new role.
+            self.hub.close_user(event.user_id, CLOSE_ROLE_CHANGED)
         elif isinstance(event, AlertRaised):
             await self._alert_raised(event)
         elif isinstance(event, AlertAcknowledged):

@@ -2,7 +2,13 @@
 
 One socket = one hub subscription, one reader task (client frames: `resume`) and one writer
 task (`realtime.writer.run_writer`: frames in seq order per group, gaps and resumes filled
-from the database through the messaging service with this socket's principal).
+from the database through the messaging service).
+
+The principal of the auth frame is never trusted for long: every `resume` and every read from
+the database first re-reads the user's session and role (`LiveSocket.recheck`), exactly as
+each HTTP request does. A socket whose session ended closes with 4401; one whose user's role
+changed closes with 4409 (the bus notice of a role change closes it at once; the re-read
+catches a notice that was lost), and the client reconnects with the new role.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from cencomm.domain.users import Principal
 from cencomm.realtime.hub import (
     CLOSE_GOING_AWAY,
     CLOSE_NORMAL,
+    CLOSE_ROLE_CHANGED,
     CLOSE_TOO_MANY_CONNECTIONS,
     CLOSE_UNAUTHENTICATED,
     HubClosed,
@@ -141,7 +148,6 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, principal: Pri
     except HubClosed:
         await _close(ws, CLOSE_GOING_AWAY)
         return
-    request.app[LIVE].principals[sub] = principal
     request.app[LIVE].sockets.add(ws)
     try:
         await LiveSocket(request, ws, sub, principal).run()
@@ -173,9 +179,23 @@ class LiveSocket:
     async def send(self, frame: ServerFrame) -> None:
         await self.ws.send_str(self.dispatcher.encode(frame))
 
+    async def recheck(self) -> bool:
+        """Whether the socket may go on reading with `principal`: its session is live and its
+        user's role unchanged, read from the database now. Otherwise the subscription closes:
+        4401 (session ended, user disabled) or 4409 (role changed), and False is returned."""
+        current = await self.dispatcher.shielded(self.dispatcher.live.current(self.principal))
+        if current is None:
+            self.sub.close(CLOSE_UNAUTHENTICATED)
+        elif current != self.principal:
+            self.sub.close(CLOSE_ROLE_CHANGED)
+        return not self.sub.closed
+
     async def load(
         self, group_id: GroupId, after: int, up_to: int | None
     ) -> Sequence[MessageFrame]:
+        """Catch-up and gap reads (the writer's `LoadMessages`), after `recheck`."""
+        if not await self.recheck():
+            return []
         live = self.dispatcher.live
         messages = await self.dispatcher.shielded(
             live.load_messages(self.principal, group_id, after, up_to)
@@ -276,19 +296,22 @@ class LiveSocket:
 
     async def _follow_all(self, positions: dict[GroupId, int]) -> None:
         """First call: follow every readable group (from `positions` where given, else live).
-        Later calls: resume the named groups."""
+        Later calls: resume the named groups. Each call first `recheck`s the user, then reads
+        which groups they may read now (as `GET /groups/{id}` decides)."""
+        if not await self.recheck():
+            return
+        live = self.dispatcher.live
+        readable = await self.dispatcher.shielded(live.readable_group_ids(self.principal))
+        may_read = set(readable)
         unknown = []
         for group_id, seq in positions.items():
-            if group_id in self.sub.groups or await self.dispatcher.shielded(
-                self.dispatcher.live.may_follow(self.principal, group_id)
-            ):
+            if group_id in may_read:
                 self.sub.follow(group_id, seq)
             else:
                 unknown.append(str(group_id))  # absent or not visible: the same answer
         if not self.following:
             self.following = True
-            readable = self.dispatcher.live.readable_group_ids(self.principal)
-            for group_id in await self.dispatcher.shielded(readable):
+            for group_id in readable:
                 if group_id not in positions:
                     # From `ready` on (a group that became readable since: from now on).
                     self.sub.follow(group_id, self.ready_positions.get(group_id))

@@ -19,6 +19,7 @@ from cencomm.domain.events import (
     MembershipChanged,
     MessageHidden,
     MessagePosted,
+    RoleChanged,
     SessionRevoked,
     event_from_notice,
 )
@@ -37,6 +38,7 @@ EVENTS: list[LiveEvent] = [
     AlertOverdue(ALERT, (org(), org()), (user(),)),
     MembershipChanged(group(), (user(),), MembershipChange.REMOVED),
     SessionRevoked((session(), session()), user()),
+    RoleChanged(user()),
 ]
 
 

@@ -37,6 +37,14 @@ analyst          a RILO analyst, MEMBER of the own group through its RILO organi
                  membership (group role `member`): covers organisation membership, and a
                  non-member analyst would only repeat officer_out
 group_moderator  an officer, group role `moderator` of the own group
+restricted       an officer whose organisation is a MEMBER of the own group (role `member`) and
+                 whose own membership there is `observer`: the user's own membership wins, so
+                 they are read-only and never get TLP:AMBER+STRICT or TLP:RED (review issue 12)
+demoted          logged in as a global moderator (staff read every group), then demoted to
+                 officer; in no group. On the WebSocket route its socket is `ready` BEFORE the
+                 demotion (a fresh one per cell), and the resume is sent after it
+demoted_member   logged in as an officer, group role `member` of the own group, then made a
+                 global observer; on the WebSocket route, as `demoted` (socket first)
 moderator/admin  global roles, members of no group (staff see and moderate every group)
 Also: `owner` (an admin who created both groups and moderates them), `stranger` (an officer,
 member of the other group: author of its messages, "another user"), `visitor` (an officer in no
@@ -111,13 +119,24 @@ PRINCIPALS = (
     "officer_in",
     "analyst",
     "group_moderator",
+    "restricted",
+    "demoted",
+    "demoted_member",
     "moderator",
     "admin",
 )
 UNAUTHENTICATED_PRINCIPALS = ("anonymous", "expired", "disabled")
 AUTHENTICATED = tuple(p for p in PRINCIPALS if p not in UNAUTHENTICATED_PRINCIPALS)
 STAFF = ("moderator", "admin")
-IN_GROUP = ("observer", "officer_in", "analyst", "group_moderator")
+IN_GROUP = ("observer", "officer_in", "analyst", "group_moderator", "restricted", "demoted_member")
+MEMBERS = ("observer", "officer_in", "analyst", "restricted", "demoted_member")  # not moderating
+READ_ONLY = ("observer", "restricted", "demoted_member")  # observers of the own group: never post
+OBSERVERS = ("observer", "demoted_member")  # global role observer
+# Whose role changed after they logged in: the role they had, and the one they were given.
+DEMOTED = {
+    "demoted": (Role.MODERATOR, Role.OFFICER),
+    "demoted_member": (Role.OFFICER, Role.OBSERVER),
+}
 
 OWN, OTHER, MISSING, SELF = "own", "other", "missing", "self"
 GROUP_TARGETS = (OWN, OTHER, MISSING)
@@ -159,9 +178,7 @@ def group_read(ok: int) -> Row:
 def group_moderation(ok: int, members: int = 403) -> Row:
     """Group moderators and staff may; other members see the group but may not (403, or 404
     where the object itself is moderators-only); non-members get 404."""
-    return group_read(ok) | dict.fromkeys(
-        ("observer", "officer_in", "analyst"), f"{members} 404 404"
-    )
+    return group_read(ok) | dict.fromkeys(MEMBERS, f"{members} 404 404")
 
 
 # -- expected answers: THE table ------------------------------------------------------------------
@@ -195,7 +212,7 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("PATCH", f"{API}/users/{{id}}"): everyone(403) | {"admin": "200 200 404"},
     # Signing keys: public to every role; observers never sign, so they register none; a key
     # is revoked by its owner (any role: revoking only ever takes power away) or an admin.
-    ("POST", f"{API}/keys"): everyone("201 409") | {"observer": 403},
+    ("POST", f"{API}/keys"): everyone("201 409") | dict.fromkeys(OBSERVERS, 403),
     ("GET", f"{API}/users/{{id}}/keys"): everyone("200 200 404"),
     ("DELETE", f"{API}/keys/{{kid}}"): everyone("204 403 404") | {"admin": "204 204 404"},
     # Groups.
@@ -212,24 +229,28 @@ EXPECTED: dict[tuple[str, str], Row] = {
     # A join request is a moderators-only object: other members do not learn of it (404).
     ("POST", f"{API}/join-requests/{{id}}/approve"): group_moderation(200, members=404),
     ("POST", f"{API}/join-requests/{{id}}/reject"): group_moderation(200, members=404),
-    # Messages. Observers read but never post (403: they can see the group).
-    ("POST", f"{API}/groups/{{id}}/messages"): group_read(201) | {"observer": "403 404 404"},
+    # Messages. Observers (global or in the group) read but never post (403: they can see the
+    # group).
+    ("POST", f"{API}/groups/{{id}}/messages"): group_read(201)
+    | dict.fromkeys(READ_ONLY, "403 404 404"),
     ("GET", f"{API}/groups/{{id}}/messages"): group_read(200),
     ("GET", f"{API}/messages/{{id}}"): group_read(200),
     ("POST", f"{API}/messages/{{id}}/hide"): group_moderation(200),
     ("POST", f"{API}/messages/{{id}}/unhide"): group_moderation(200),
     ("GET", f"{API}/search"): group_read(200),
     # Attachments: uploads as posts (observers read only); listings and downloads as reads.
-    ("POST", f"{API}/groups/{{id}}/attachments"): group_read(201) | {"observer": "403 404 404"},
+    ("POST", f"{API}/groups/{{id}}/attachments"): group_read(201)
+    | dict.fromkeys(READ_ONLY, "403 404 404"),
     ("GET", f"{API}/groups/{{id}}/attachments"): group_read(200),
     ("GET", f"{API}/groups/{{id}}/attachments/{{sha256}}"): group_read(200),
     # Evidence export: group moderators and staff; other members 403; non-members 404.
     ("GET", f"{API}/groups/{{id}}/export"): group_moderation(200),
     # Alerts. Targets of POST: an alert to the own / other / a missing group. Observers never
     # send; officers target groups they post in (an invisible group is an unknown recipient,
-    # 422, exactly like a missing one); staff target any group.
+    # 422, exactly like a missing one; a group they only observe is 403); staff target any.
     ("POST", f"{API}/alerts"): everyone(422)
-    | {"observer": 403}
+    | dict.fromkeys(OBSERVERS, 403)
+    | {"restricted": "403 422 422"}
     | dict.fromkeys(("officer_in", "analyst", "group_moderator"), "201 422 422")
     | dict.fromkeys(STAFF, "201 201 422"),
     ("GET", f"{API}/alerts"): everyone(200),
@@ -239,7 +260,7 @@ EXPECTED: dict[tuple[str, str], Row] = {
     # Only recipients acknowledge; observers receive but never answer; staff who are not
     # recipients get 404 (API.md: not a recipient → 404).
     ("POST", f"{API}/alerts/{{id}}/ack"): everyone(404)
-    | {"observer": "403 404 404"}
+    | dict.fromkeys(READ_ONLY, "403 404 404")
     | dict.fromkeys(("officer_in", "analyst", "group_moderator"), "200 404 404"),
     ("GET", f"{API}/me/notifications"): everyone(200),
     ("PATCH", f"{API}/me/notifications"): everyone(200),
@@ -247,8 +268,12 @@ EXPECTED: dict[tuple[str, str], Row] = {
     # Live events. The upgrade needs no token: the first frame carries it. A cell's "status":
     # 4401 = the socket closed as unauthenticated; after `ready`, a resume of the target group
     # from seq 0: 200 = its messages arrive, 404 = the error frame "no such group" (a hidden
-    # group and a missing one alike).
-    ("GET", f"{API}/ws"): group_read(200) | dict.fromkeys(UNAUTHENTICATED_PRINCIPALS, 4401),
+    # group and a missing one alike); 4409 = the socket closed, serving nothing, because the
+    # user's role changed after `ready` (the demoted: reconnected, they get the cells of the
+    # role they were given, as `officer_out` and `observer` do here).
+    ("GET", f"{API}/ws"): group_read(200)
+    | dict.fromkeys(UNAUTHENTICATED_PRINCIPALS, 4401)
+    | dict.fromkeys(DEMOTED, 4409),
     # Audit log: entries for staff; tree heads, the key and proofs for anyone logged in.
     ("GET", f"{API}/audit"): staff_only(200),
     ("GET", f"{API}/audit/entries/{{index}}"): staff_only("200 200 404"),
@@ -274,6 +299,10 @@ class Req:
     content_type: str | None = None
     # A WebSocket route: the frame sent once the socket is `ready` (see `send_ws`).
     ws_frame: dict[str, Any] | None = None
+    # ... the token of its auth frame when not the caller's own (a user made for the cell),
+    # and what happens between `ready` and `ws_frame` (a role change).
+    ws_token: str | None = None
+    after_ready: Callable[[], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -364,6 +393,8 @@ async def build_world(client: TestClient[Any, Any]) -> World:
         "officer_in": Role.OFFICER,
         "analyst": Role.ANALYST,
         "group_moderator": Role.OFFICER,
+        "restricted": Role.OFFICER,
+        **{name: before for name, (before, _) in DEMOTED.items()},
         "moderator": Role.MODERATOR,
         "admin": Role.ADMIN,
         "stranger": Role.OFFICER,
@@ -403,11 +434,16 @@ async def build_world(client: TestClient[Any, Any]) -> World:
         (OWN, {"user_id": people["officer_in"].id, "role": "member"}),
         (OWN, {"organization_id": str(people["analyst"].organization.id), "role": "member"}),
         (OWN, {"user_id": people["group_moderator"].id, "role": "moderator"}),
+        (OWN, {"organization_id": str(people["restricted"].organization.id), "role": "member"}),
+        (OWN, {"user_id": people["restricted"].id, "role": "observer"}),
+        (OWN, {"user_id": people["demoted_member"].id, "role": "member"}),
         (OTHER, {"user_id": people["stranger"].id, "role": "member"}),
     ]
     for target, body in admissions:
         await world.admit(target, body)
     await _patch_user(client, owner, people["disabled"], {"disabled": True})
+    for name, (_, after) in DEMOTED.items():
+        await _patch_user(client, owner, people[name], {"role": after.value})
     return world
 
 
@@ -725,6 +761,21 @@ def _send_alert(w: World, who: str, target: str) -> Req:
     return Req("POST", f"{API}/alerts", {"jws": sign(sender, payload)})
 
 
+async def _live_resume(w: World, who: str, target: str) -> Req:
+    resume = {"type": "resume", "groups": {w.group_id(target): 0}}
+    if who not in DEMOTED:
+        return Req("GET", f"{API}/ws", ws_frame=resume)
+    before, after = DEMOTED[who]
+    user = await make_member(w.client, before)
+    if who == "demoted_member":
+        await w.admit(OWN, {"user_id": user.id, "role": "member"})
+
+    async def demote() -> None:
+        await _patch_user(w.client, w.owner, user, {"role": after.value})
+
+    return Req("GET", f"{API}/ws", ws_frame=resume, ws_token=user.access_token, after_ready=demote)
+
+
 ONE = (SELF,)
 NO_MISSING = (OWN, OTHER)
 NO_OTHER = (OWN, MISSING)
@@ -906,11 +957,10 @@ BUILDERS: dict[tuple[str, str], Spec] = {
         lambda w, who, t: Req("PATCH", f"{API}/me/notifications", {"alerts": False}), ONE
     ),
     ("GET", f"{API}/ws"): Spec(
-        lambda w, who, t: Req(
-            "GET", f"{API}/ws", ws_frame={"type": "resume", "groups": {w.group_id(t): 0}}
-        ),
+        _live_resume,
         doc="auth frame with the caller's token (anonymous: an empty one), then a resume of "
-        "the target group from seq 0",
+        "the target group from seq 0; the demoted: a fresh user per cell, demoted between "
+        "`ready` and the resume",
         prepare=prepare_messages,
     ),
     ("GET", f"{API}/audit"): Spec(
@@ -968,7 +1018,7 @@ async def send_ws(world: World, who: str, req: Req) -> Answer:
     after `req.ws_frame`, 200 once a message of a group named in it arrives, or the status of
     the error frame that answers it."""
     assert req.ws_frame is not None
-    token = world.headers(who).get("Authorization", "").removeprefix("Bearer ")
+    token = req.ws_token or world.headers(who).get("Authorization", "").removeprefix("Bearer ")
     groups = req.ws_frame.get("groups", {})
     frames: list[Any] = []
     async with asyncio.timeout(CELL_TIMEOUT), world.client.ws_connect(req.path) as ws:
@@ -980,7 +1030,11 @@ async def send_ws(world: World, who: str, req: Req) -> Answer:
             frame = msg.json()
             frames.append(frame)
             if frame["type"] == "ready":
-                await ws.send_json(req.ws_frame)
+                if req.after_ready is not None:
+                    await req.after_ready()
+                # The server may have closed the socket already (read on the next receive).
+                with contextlib.suppress(ConnectionResetError):
+                    await ws.send_json(req.ws_frame)
             elif frame["type"] == "message" and frame["group_id"] in groups:
                 return Answer(200, "websocket", repr(frames).encode())
             elif frame["type"] == "error" and len(frames) > 1:

@@ -55,7 +55,10 @@ class GroupResponse(ResponseModel):
     status: str
     roster_visible: bool
     created_at: str
-    my_role: str | None
+    my_role: str | None = Field(
+        description="The caller's group role: their own membership's when they have one, else "
+        "their organisation's; null for staff who are not members"
+    )
 
 
 class GroupList(ResponseModel):
