@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import ClientTimeout
 from aiohttp.test_utils import TestClient
 
 from cencomm.domain.users import Role
@@ -50,7 +51,7 @@ def _ref(data: bytes, name: str, media: str) -> dict[str, object]:
     }
 
 
-async def _scene(client: TestClient) -> Scene:
+async def _scene(client: TestClient[Any, Any]) -> Scene:
     world = await group_world(client)
     member = await make_member(client, Role.OFFICER)
     observer = await make_member(client, Role.OBSERVER)
@@ -99,20 +100,22 @@ async def _scene(client: TestClient) -> Scene:
     )
 
 
-async def _listed(client: TestClient, scene: Scene, who: Member) -> set[str]:
+async def _listed(client: TestClient[Any, Any], scene: Scene, who: Member) -> set[str]:
     resp = await client.get(scene.base, headers=who.auth)
     assert resp.status == 200, await resp.text()
     return {a["sha256"] for a in (await resp.json())["attachments"]}
 
 
-async def _status(client: TestClient, scene: Scene, who: Member, sha: str, **params: str) -> int:
+async def _status(
+    client: TestClient[Any, Any], scene: Scene, who: Member, sha: str, **params: str
+) -> int:
     resp = await client.get(f"{scene.base}/{sha}", params=params, headers=who.auth)
     await resp.read()
     return resp.status
 
 
 async def test_attachments_only_a_hidden_message_names_are_hidden_with_it(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     scene = await _scene(client)
     world = scene.world
@@ -139,7 +142,7 @@ async def test_attachments_only_a_hidden_message_names_are_hidden_with_it(
         assert await _status(client, scene, who, scene.only, preview="true") == 200
 
 
-async def test_unhiding_the_message_restores_its_attachments(client: TestClient) -> None:
+async def test_unhiding_the_message_restores_its_attachments(client: TestClient[Any, Any]) -> None:
     scene = await _scene(client)
     resp = await client.post(
         f"{API}/messages/{scene.hidden_message}/unhide", headers=scene.group_moderator.auth
@@ -153,7 +156,7 @@ async def test_unhiding_the_message_restores_its_attachments(client: TestClient)
 
 
 async def test_a_new_message_cannot_name_an_attachment_hidden_from_its_sender(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     """Otherwise any member could undo the hiding by naming the file again."""
     scene = await _scene(client)
@@ -174,7 +177,7 @@ async def test_a_new_message_cannot_name_an_attachment_hidden_from_its_sender(
 
 
 async def test_the_evidence_export_still_lists_what_hidden_messages_name(
-    client: TestClient,
+    client: TestClient[Any, Any],
 ) -> None:
     """The bundle holds hidden messages verbatim, so it lists and carries their attachments."""
     scene = await _scene(client)
@@ -182,7 +185,7 @@ async def test_the_evidence_export_still_lists_what_hidden_messages_name(
         f"{API}/groups/{scene.world.gid}/export",
         params={"blobs": "true"},
         headers=scene.group_moderator.auth,
-        timeout=TIMEOUT,
+        timeout=ClientTimeout(total=TIMEOUT),
     )
     assert resp.status == 200, await resp.text()
     with zipfile.ZipFile(io.BytesIO(await resp.read())) as bundle:
