@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,11 @@ from cencomm.client.tokens import TokenSet
 from cencomm.client.verify import VerifiedMessage, verify_message
 
 DEFAULT_PAGE = 100
+MAX_PAGE = 500
+# A group id in its canonical form (36 characters, so never a code, which has at most 32),
+# and a group code as the server normalises it (upper case).
+GROUP_ID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+GROUP_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +287,43 @@ class CencommClient(BaseClient):
         )
         result: dict[str, Any] = reply.body
         return result
+
+    # -- groups ----------------------------------------------------------------------------
+
+    async def groups(self, limit: int = MAX_PAGE) -> AsyncIterator[dict[str, Any]]:
+        """`GET /groups`: the caller's groups (admins and moderators: every group), all pages."""
+        cursor: str | None = None
+        while True:
+            params: dict[str, str | int] = {"limit": limit}
+            if cursor is not None:
+                params["after"] = cursor
+            page = await self.request_json("GET", "/groups", params=params)
+            for group in page["groups"]:
+                yield group
+            following = page.get("next")
+            if following is None or not page["groups"]:
+                return
+            cursor = str(following)
+
+    async def resolve_group(self, name: str) -> str:
+        """The id of the group `name` names: its id, or its code (`STOP-2020`, any case).
+
+        A code is looked up among the groups the caller can see, so a group one is not in is
+        as unknown as one that does not exist.
+
+        Raises:
+            ClientError: `name` is neither an id nor a code, or no visible group has the code.
+        """
+        text = name.strip()
+        if GROUP_ID.match(text):
+            return text.lower()
+        code = text.upper()
+        if not GROUP_CODE.match(code):
+            raise ClientError(f"{name!r} is neither a group id nor a group code")
+        async for group in self.groups():
+            if group.get("code") == code:
+                return str(group["id"])
+        raise ClientError(f"no group with code {code} among the groups you can see")
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """`cencomm client ...`: log in, manage signing keys, post, read and verify from a shell.
 
 Output is JSON on stdout (one object, or one per line for `read`); errors are one line on
-stderr. Exit codes: 0 success (for `verify`: the message verified), 1 the command failed (a
+stderr, naming every field error of a problem. A group is named by its code or its id.
+Exit codes: 0 success (for `verify`: the message verified), 1 the command failed (a
 problem answer, a verification failure, a key or state file problem, not logged in), 2 usage,
 3 the server could not be reached.
 """
@@ -30,8 +31,8 @@ HOME/signing-key.pem. Exit codes: 0 ok (verify: verified), 1 failed, 2 usage, 3 
 example:
   cencomm client login --server https://cencomm.example --username officer.fr
   cencomm client keys create && cencomm client keys register --label laptop
-  cencomm client post --group GROUP_ID --text "Container MSCU1234567 flagged" --hc TLP:AMBER
-  cencomm client read --group GROUP_ID --after 0
+  cencomm client post --group STOP-2020 --text "Container MSCU1234567 flagged" --hc TLP:AMBER
+  cencomm client read --group STOP-2020 --after 0       # --group takes a code or an id
   cencomm client verify --message MESSAGE_ID
 """
 
@@ -99,7 +100,7 @@ def add_client_parser(commands: Any) -> None:
     revoke.add_argument("kid")
 
     post = actions.add_parser("post", help="sign and post a text, notice or seizure report")
-    post.add_argument("--group", required=True, help="group id")
+    post.add_argument("--group", required=True, help="the group's code (STOP-2020) or id")
     kind = post.add_mutually_exclusive_group()
     kind.add_argument(
         "--notice", metavar="TITLE", help="post a notice with this title (and --text)"
@@ -116,7 +117,7 @@ def add_client_parser(commands: Any) -> None:
     _key_options(post)
 
     read = actions.add_parser("read", help="print a group's messages as JSON lines")
-    read.add_argument("--group", required=True, help="group id")
+    read.add_argument("--group", required=True, help="the group's code (STOP-2020) or id")
     read.add_argument("--after", type=int, default=0, help="only messages after this seq")
     read.add_argument("--limit", type=int, default=100, help="page size (1-500)")
 

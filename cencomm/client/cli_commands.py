@@ -212,8 +212,10 @@ async def _post(api: CencommClient, ctx: Context) -> int:
         typ, body = "notice", {"title": args.notice, "text": _text_argument(args)}
     else:
         typ, body = "text", {"text": _text_argument(args)}
+    # The group before the key too: an unknown code fails before a passphrase is asked for.
+    group_id = await api.resolve_group(args.group)
     api.use_key(_load_key(ctx))
-    posted = await api.post_envelope(args.group, typ, body, hc=args.hc, reply_to=args.reply_to)
+    posted = await api.post_envelope(group_id, typ, body, hc=args.hc, reply_to=args.reply_to)
     emit(
         {
             "id": posted.id,
@@ -230,7 +232,8 @@ async def _read(api: CencommClient, ctx: Context) -> int:
     args = ctx.args
     if not 1 <= args.limit <= 500:
         raise UsageError("--limit must be between 1 and 500")
-    async for message in api.timeline(args.group, after=args.after, limit=args.limit):
+    group_id = await api.resolve_group(args.group)
+    async for message in api.timeline(group_id, after=args.after, limit=args.limit):
         emit(message)
     return EXIT_OK
 

@@ -61,10 +61,13 @@ class ProblemError(ClientError):
         return self.type.removeprefix(PROBLEM_PREFIX)
 
     def _summary(self) -> str:
+        """One line: status, slug, detail, then every field error (not just the first)."""
         text = f"{self.status} {self.slug}: {self.detail or self.title}"
         if self.errors:
-            first = self.errors[0]
-            text += f" ({first.get('field', '?')}: {first.get('message', '?')})"
+            fields = "; ".join(
+                f"{e.get('field', '?')}: {e.get('message', '?')}" for e in self.errors
+            )
+            text += f" ({fields})"
         return text
 
     @classmethod
