@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from cencomm.client.audit import TreeHeadListener, TreeHeadWatch
 from cencomm.client.envelopes import (
     DEFAULT_HC,
     PreparedEnvelope,
@@ -77,6 +78,9 @@ class CencommClient(BaseClient):
         retry: the retry policy for reads and posts (default `RetryPolicy()`).
         on_tokens: called with every new token pair (and None on logout), e.g. to save it.
         clock: Unix time source, for token expiry.
+        tree_head: the newest audit tree head seen before (saved from `on_tree_head`): every
+            head `tree_head()` sees must extend it.
+        on_tree_head: called with each newer audit tree head once it passed, e.g. to save it.
     """
 
     def __init__(
@@ -90,6 +94,8 @@ class CencommClient(BaseClient):
         retry: RetryPolicy | None = None,
         on_tokens: TokenListener | None = None,
         clock: Callable[[], float] = time.time,
+        tree_head: Mapping[str, Any] | None = None,
+        on_tree_head: TreeHeadListener | None = None,
     ) -> None:
         super().__init__(
             base_url,
@@ -101,6 +107,7 @@ class CencommClient(BaseClient):
             clock=clock,
         )
         self._key = key
+        self._audit_watch = TreeHeadWatch(tree_head, on_tree_head)
 
     async def __aenter__(self) -> CencommClient:
         await super().__aenter__()
@@ -287,6 +294,24 @@ class CencommClient(BaseClient):
         )
         result: dict[str, Any] = reply.body
         return result
+
+    # -- audit log -------------------------------------------------------------------------
+
+    @property
+    def newest_tree_head(self) -> dict[str, Any] | None:
+        """The newest audit tree head this client has seen and checked (None: none yet)."""
+        return self._audit_watch.newest
+
+    async def tree_head(self) -> dict[str, Any]:
+        """`GET /audit/tree-head`, checked: signed by the server's audit key (`GET /audit/key`)
+        and, by an RFC 9162 consistency proof, extending the newest head seen before; then
+        remembered (`on_tree_head`). See `cencomm.client.audit`.
+
+        Raises:
+            AuditLogError: the server rolled its audit log back or rewrote it, or the head is
+                not validly signed; the remembered head is kept.
+        """
+        return await self._audit_watch.check(self)
 
     # -- groups ----------------------------------------------------------------------------
 

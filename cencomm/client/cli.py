@@ -25,8 +25,10 @@ EXIT_UNREACHABLE = 3
 HANDLING_CODES = ("TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED")
 
 EPILOG = """\
-State (server, tokens) lives in HOME/client.json (mode 0600); the default signing key is
-HOME/signing-key.pem. Exit codes: 0 ok (verify: verified), 1 failed, 2 usage, 3 unreachable.
+State (server, tokens, the newest audit tree head seen) lives in HOME/client.json (mode 0600);
+the default signing key is HOME/signing-key.pem. Every command first checks that the server's
+audit log extends the tree head seen before (a rolled-back log fails with exit 1).
+Exit codes: 0 ok (verify: verified), 1 failed, 2 usage, 3 unreachable.
 
 example:
   cencomm client login --server https://cencomm.example --username officer.fr
@@ -125,6 +127,19 @@ def add_client_parser(commands: Any) -> None:
         "verify", help="verify a message against its sender's published keys (exit 0 / 1)"
     )
     verify.add_argument("--message", required=True, help="message id")
+
+    head = actions.add_parser(
+        "tree-head",
+        help="show the server's newest audit tree head, checked against the one seen before",
+        description="Every command checks that the server's audit log extends the newest tree "
+        "head this client saw (kept in client.json); this one prints the head.",
+    )
+    head.add_argument(
+        "--forget",
+        action="store_true",
+        help="forget the remembered head and trust the server's current one (only after the "
+        "operator explained a reported rollback)",
+    )
 
 
 def _fail(message: str) -> None:

@@ -1,4 +1,4 @@
-"""The errors `cencomm.client` raises: problems, transport, key file and proof failures."""
+"""The errors `cencomm.client` raises: problems, transport, key files, proofs, the audit log."""
 
 from __future__ import annotations
 
@@ -91,6 +91,11 @@ class ProblemError(ClientError):
                 retry_after=retry_after,
             )
         return cls(status, "about:blank", f"HTTP {status}", "", retry_after=retry_after)
+
+
+class AuditLogError(ClientError):
+    """The server's audit log contradicts a tree head this client saw before (a rollback or a
+    rewrite), or a tree head is not validly signed."""
 
 
 class VerificationError(ClientError):
