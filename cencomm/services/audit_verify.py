@@ -14,6 +14,7 @@ file outside the database (storage/checkpoints.py) is larger than the log, or ha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import itertools
 import json
@@ -232,7 +233,10 @@ class _Walk:
         one the log still has: signed by an audit key, over no more entries than the log holds,
         with the root the log has at that size. Run after `run`, which verified every stored
         tree head and subtree hash, so those stand for the log here."""
-        lines = file.read(limit)
+        with contextlib.closing(file.read(limit)) as lines:
+            await self._check_lines(file, lines)
+
+    async def _check_lines(self, file: CheckpointFile, lines: Iterator[RecordedHead]) -> None:
         while batch := await asyncio.to_thread(_take, lines, HEAD_BATCH):
             sizes = sorted({r.head.tree_size for r in batch if r.head is not None})
             stored = await self.store.find_heads(sizes)

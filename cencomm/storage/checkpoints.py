@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -105,10 +105,7 @@ class CheckpointFile:
         except FileNotFoundError:
             return 0
 
-    def exists(self) -> bool:
-        return self.path.exists()
-
-    def read(self, limit: int) -> Iterator[RecordedHead]:
+    def read(self, limit: int) -> Generator[RecordedHead, None, None]:
         """The heads in the first `limit` bytes, in file order, a line at a time.
 
         A line that is not a tree head (say, a write torn by a crash, with the next line
