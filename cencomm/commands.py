@@ -29,6 +29,7 @@ from cencomm.services.container import Services, build_services
 from cencomm.services.directory import NewUser
 from cencomm.settings import Settings, admin_password_from_environment
 from cencomm.settings_sources import redact_url
+from cencomm.storage.checkpoints import CheckpointFile, checkpoint_path
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import (
     load_audit_public_keys,
@@ -169,7 +170,8 @@ async def demo_seed(settings: Settings) -> int:
 async def audit_verify(settings: Settings, since_tree_head: Path | None = None) -> int:
     """Check the audit log; print a summary on stdout, or the first bad entry on stderr.
 
-    Offline: only the database and the audit public keys in the data directory are used.
+    Offline: only the database, and the audit public keys and the checkpoint file in the data
+    directory, are used.
     """
     since = None
     if since_tree_head is not None:
@@ -181,9 +183,10 @@ async def audit_verify(settings: Settings, since_tree_head: Path | None = None) 
         except ValueError as exc:
             raise CommandError(f"tree head file {since_tree_head}: {exc}") from None
     keys = load_audit_public_keys(settings.data.dir)
+    checkpoints = CheckpointFile(checkpoint_path(settings.data.dir))
     db = Database(settings.database_url, settings.database)
     try:
-        report = await verify_log(db, keys, since)
+        report = await verify_log(db, keys, since, checkpoints)
     except (OSError, OperationalError, DBAPIError) as exc:
         raise CommandError(f"cannot read the audit log: {exc}") from None
     finally:
@@ -196,6 +199,14 @@ async def audit_verify(settings: Settings, since_tree_head: Path | None = None) 
     )
     if since is not None:
         summary += f"; matches the saved tree head at size {since.tree_size}"
+    if report.recorded_heads or report.unreadable_lines:
+        summary += (
+            f"; matches the {report.recorded_heads} tree heads recorded in {checkpoints.path}"
+        )
+        if report.unreadable_lines:
+            summary += f" ({report.unreadable_lines} unreadable lines skipped)"
+    else:
+        summary += f"; no tree head recorded in {checkpoints.path} yet"
     sys.stdout.write(summary + "\n")
     return EXIT_OK
 

@@ -104,7 +104,11 @@ async def client(
     aiohttp_client: AiohttpClient, app: web.Application
 ) -> AsyncIterator[TestClient[Any, Any]]:
     """A real server on a 127.0.0.1 socket, and a client for it."""
-    yield await aiohttp_client(app)
+    test_client = await aiohttp_client(app)
+    yield test_client
+    # Stop the server (and its background tasks) now, before the database fixture empties the
+    # database: a tree head signed after that, with this test's key, would outlive the test.
+    await test_client.close()
 
 
 def with_settings(settings: Settings, **sections: Any) -> Settings:

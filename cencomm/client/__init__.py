@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from cencomm.client.api import CencommClient, PostedMessage
     from cencomm.client.envelopes import PreparedEnvelope, build_payload, sign_envelope
     from cencomm.client.errors import (
+        AuditLogError,
         ClientError,
         KeyFileError,
         NotLoggedIn,
@@ -31,6 +32,7 @@ _HOMES = {
     "PreparedEnvelope": "envelopes",
     "build_payload": "envelopes",
     "sign_envelope": "envelopes",
+    "AuditLogError": "errors",
     "ClientError": "errors",
     "KeyFileError": "errors",
     "NotLoggedIn": "errors",
@@ -47,6 +49,7 @@ _HOMES = {
 }
 
 __all__ = [
+    "AuditLogError",
     "CencommClient",
     "ClientError",
     "KeyFileError",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from cencomm.client.audit import TreeHeadListener, TreeHeadWatch
 from cencomm.client.envelopes import (
     DEFAULT_HC,
     PreparedEnvelope,
@@ -26,6 +28,11 @@ from cencomm.client.tokens import TokenSet
 from cencomm.client.verify import VerifiedMessage, verify_message
 
 DEFAULT_PAGE = 100
+MAX_PAGE = 500
+# A group id in its canonical form (36 characters, so never a code, which has at most 32),
+# and a group code as the server normalises it (upper case).
+GROUP_ID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+GROUP_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +78,9 @@ class CencommClient(BaseClient):
         retry: the retry policy for reads and posts (default `RetryPolicy()`).
         on_tokens: called with every new token pair (and None on logout), e.g. to save it.
         clock: Unix time source, for token expiry.
+        tree_head: the newest audit tree head seen before (saved from `on_tree_head`): every
+            head `tree_head()` sees must extend it.
+        on_tree_head: called with each newer audit tree head once it passed, e.g. to save it.
     """
 
     def __init__(
@@ -84,6 +94,8 @@ class CencommClient(BaseClient):
         retry: RetryPolicy | None = None,
         on_tokens: TokenListener | None = None,
         clock: Callable[[], float] = time.time,
+        tree_head: Mapping[str, Any] | None = None,
+        on_tree_head: TreeHeadListener | None = None,
     ) -> None:
         super().__init__(
             base_url,
@@ -95,6 +107,7 @@ class CencommClient(BaseClient):
             clock=clock,
         )
         self._key = key
+        self._audit_watch = TreeHeadWatch(tree_head, on_tree_head)
 
     async def __aenter__(self) -> CencommClient:
         await super().__aenter__()
@@ -281,6 +294,61 @@ class CencommClient(BaseClient):
         )
         result: dict[str, Any] = reply.body
         return result
+
+    # -- audit log -------------------------------------------------------------------------
+
+    @property
+    def newest_tree_head(self) -> dict[str, Any] | None:
+        """The newest audit tree head this client has seen and checked (None: none yet)."""
+        return self._audit_watch.newest
+
+    async def tree_head(self) -> dict[str, Any]:
+        """`GET /audit/tree-head`, checked: signed by the server's audit key (`GET /audit/key`)
+        and, by an RFC 9162 consistency proof, extending the newest head seen before; then
+        remembered (`on_tree_head`). See `cencomm.client.audit`.
+
+        Raises:
+            AuditLogError: the server rolled its audit log back or rewrote it, or the head is
+                not validly signed; the remembered head is kept.
+        """
+        return await self._audit_watch.check(self)
+
+    # -- groups ----------------------------------------------------------------------------
+
+    async def groups(self, limit: int = MAX_PAGE) -> AsyncIterator[dict[str, Any]]:
+        """`GET /groups`: the caller's groups (admins and moderators: every group), all pages."""
+        cursor: str | None = None
+        while True:
+            params: dict[str, str | int] = {"limit": limit}
+            if cursor is not None:
+                params["after"] = cursor
+            page = await self.request_json("GET", "/groups", params=params)
+            for group in page["groups"]:
+                yield group
+            following = page.get("next")
+            if following is None or not page["groups"]:
+                return
+            cursor = str(following)
+
+    async def resolve_group(self, name: str) -> str:
+        """The id of the group `name` names: its id, or its code (`STOP-2020`, any case).
+
+        A code is looked up among the groups the caller can see, so a group one is not in is
+        as unknown as one that does not exist.
+
+        Raises:
+            ClientError: `name` is neither an id nor a code, or no visible group has the code.
+        """
+        text = name.strip()
+        if GROUP_ID.match(text):
+            return text.lower()
+        code = text.upper()
+        if not GROUP_CODE.match(code):
+            raise ClientError(f"{name!r} is neither a group id nor a group code")
+        async for group in self.groups():
+            if group.get("code") == code:
+                return str(group["id"])
+        raise ClientError(f"no group with code {code} among the groups you can see")
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """`cencomm client ...`: log in, manage signing keys, post, read and verify from a shell.
 
 Output is JSON on stdout (one object, or one per line for `read`); errors are one line on
-stderr. Exit codes: 0 success (for `verify`: the message verified), 1 the command failed (a
+stderr, naming every field error of a problem. A group is named by its code or its id.
+Exit codes: 0 success (for `verify`: the message verified), 1 the command failed (a
 problem answer, a verification failure, a key or state file problem, not logged in), 2 usage,
 3 the server could not be reached.
 """
@@ -24,14 +25,16 @@ EXIT_UNREACHABLE = 3
 HANDLING_CODES = ("TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED")
 
 EPILOG = """\
-State (server, tokens) lives in HOME/client.json (mode 0600); the default signing key is
-HOME/signing-key.pem. Exit codes: 0 ok (verify: verified), 1 failed, 2 usage, 3 unreachable.
+State (server, tokens, the newest audit tree head seen) lives in HOME/client.json (mode 0600);
+the default signing key is HOME/signing-key.pem. Every command first checks that the server's
+audit log extends the tree head seen before (a rolled-back log fails with exit 1).
+Exit codes: 0 ok (verify: verified), 1 failed, 2 usage, 3 unreachable.
 
 example:
   cencomm client login --server https://cencomm.example --username officer.fr
   cencomm client keys create && cencomm client keys register --label laptop
-  cencomm client post --group GROUP_ID --text "Container MSCU1234567 flagged" --hc TLP:AMBER
-  cencomm client read --group GROUP_ID --after 0
+  cencomm client post --group STOP-2020 --text "Container MSCU1234567 flagged" --hc TLP:AMBER
+  cencomm client read --group STOP-2020 --after 0       # --group takes a code or an id
   cencomm client verify --message MESSAGE_ID
 """
 
@@ -99,7 +102,7 @@ def add_client_parser(commands: Any) -> None:
     revoke.add_argument("kid")
 
     post = actions.add_parser("post", help="sign and post a text, notice or seizure report")
-    post.add_argument("--group", required=True, help="group id")
+    post.add_argument("--group", required=True, help="the group's code (STOP-2020) or id")
     kind = post.add_mutually_exclusive_group()
     kind.add_argument(
         "--notice", metavar="TITLE", help="post a notice with this title (and --text)"
@@ -116,7 +119,7 @@ def add_client_parser(commands: Any) -> None:
     _key_options(post)
 
     read = actions.add_parser("read", help="print a group's messages as JSON lines")
-    read.add_argument("--group", required=True, help="group id")
+    read.add_argument("--group", required=True, help="the group's code (STOP-2020) or id")
     read.add_argument("--after", type=int, default=0, help="only messages after this seq")
     read.add_argument("--limit", type=int, default=100, help="page size (1-500)")
 
@@ -124,6 +127,19 @@ def add_client_parser(commands: Any) -> None:
         "verify", help="verify a message against its sender's published keys (exit 0 / 1)"
     )
     verify.add_argument("--message", required=True, help="message id")
+
+    head = actions.add_parser(
+        "tree-head",
+        help="show the server's newest audit tree head, checked against the one seen before",
+        description="Every command checks that the server's audit log extends the newest tree "
+        "head this client saw (kept in client.json); this one prints the head.",
+    )
+    head.add_argument(
+        "--forget",
+        action="store_true",
+        help="forget the remembered head and trust the server's current one (only after the "
+        "operator explained a reported rollback)",
+    )
 
 
 def _fail(message: str) -> None:

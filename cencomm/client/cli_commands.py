@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from cencomm.client.api import CencommClient
-from cencomm.client.errors import ClientError, NotLoggedIn
+from cencomm.client.errors import ClientError, NotLoggedIn, ProblemError
 from cencomm.client.keystore import (
     LocalKey,
     create_key_file,
     is_encrypted_key_file,
     load_key_file,
 )
+from cencomm.client.session import server_root
 from cencomm.client.state import ClientState, StateStore
 from cencomm.client.tokens import TokenSet
 
@@ -67,8 +68,11 @@ async def dispatch(args: argparse.Namespace, store: StateStore) -> int:
         return _keys_create(ctx)
     if command == "login":
         return await _login(ctx)
+    if command == "tree-head" and args.forget:
+        ctx.state.tree_head = None
     handler = _HANDLERS[command]
     async with _client(ctx) as api:
+        await _watch_audit_log(api)
         return await handler(api, ctx)
 
 
@@ -83,8 +87,33 @@ def _client(ctx: Context) -> CencommClient:
         ctx.store.save(state)
 
     return CencommClient(
-        state.server, timeout=ctx.args.timeout, tokens=state.tokens, on_tokens=remember
+        state.server,
+        timeout=ctx.args.timeout,
+        tokens=state.tokens,
+        on_tokens=remember,
+        tree_head=state.tree_head,
+        on_tree_head=_head_saver(ctx),
     )
+
+
+def _head_saver(ctx: Context) -> Callable[[dict[str, Any]], None]:
+    def remember(head: dict[str, Any]) -> None:
+        ctx.state.tree_head = head
+        ctx.store.save(ctx.state)
+
+    return remember
+
+
+async def _watch_audit_log(api: CencommClient) -> None:
+    """Before every command, the server's audit log must extend the newest tree head this
+    client saw (an RFC 9162 consistency proof), so a server that rolled its log back is
+    caught by any client; raises `AuditLogError`. Users who must enrol in MFA first may not
+    read tree heads yet: for them the check waits."""
+    try:
+        await api.tree_head()
+    except ProblemError as exc:
+        if exc.slug != "mfa-enrolment-required":
+            raise
 
 
 async def _login(ctx: Context) -> int:
@@ -93,14 +122,19 @@ async def _login(ctx: Context) -> int:
     if not server:
         raise UsageError("give --server URL (no server saved yet)")
     password = _read_password()
-    async with CencommClient(server, timeout=args.timeout) as api:
+    if server_root(server) != state.server:
+        state.tree_head = None  # a head seen on another server says nothing about this one
+    async with CencommClient(
+        server, timeout=args.timeout, tree_head=state.tree_head, on_tree_head=_head_saver(ctx)
+    ) as api:
         tokens = await api.login(args.username, password, args.otp)
         me = await api.me()
-    state.server = api.base_url
-    state.username = str(me["username"])
-    state.user_id = str(me["id"])
-    state.tokens = tokens
-    ctx.store.save(state)
+        state.server = api.base_url
+        state.username = str(me["username"])
+        state.user_id = str(me["id"])
+        state.tokens = tokens
+        ctx.store.save(state)
+        await _watch_audit_log(api)
     emit({"server": state.server, "user_id": state.user_id, "username": state.username})
     return EXIT_OK
 
@@ -212,8 +246,10 @@ async def _post(api: CencommClient, ctx: Context) -> int:
         typ, body = "notice", {"title": args.notice, "text": _text_argument(args)}
     else:
         typ, body = "text", {"text": _text_argument(args)}
+    # The group before the key too: an unknown code fails before a passphrase is asked for.
+    group_id = await api.resolve_group(args.group)
     api.use_key(_load_key(ctx))
-    posted = await api.post_envelope(args.group, typ, body, hc=args.hc, reply_to=args.reply_to)
+    posted = await api.post_envelope(group_id, typ, body, hc=args.hc, reply_to=args.reply_to)
     emit(
         {
             "id": posted.id,
@@ -230,8 +266,15 @@ async def _read(api: CencommClient, ctx: Context) -> int:
     args = ctx.args
     if not 1 <= args.limit <= 500:
         raise UsageError("--limit must be between 1 and 500")
-    async for message in api.timeline(args.group, after=args.after, limit=args.limit):
+    group_id = await api.resolve_group(args.group)
+    async for message in api.timeline(group_id, after=args.after, limit=args.limit):
         emit(message)
+    return EXIT_OK
+
+
+async def _tree_head(api: CencommClient, ctx: Context) -> int:
+    newest = api.newest_tree_head  # checked (and saved) by `_watch_audit_log` just before
+    emit(newest if newest is not None else await api.tree_head())
     return EXIT_OK
 
 
@@ -263,4 +306,5 @@ _HANDLERS: dict[str, Callable[[CencommClient, Context], Awaitable[int]]] = {
     "post": _post,
     "read": _read,
     "verify": _verify,
+    "tree-head": _tree_head,
 }

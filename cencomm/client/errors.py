@@ -1,4 +1,4 @@
-"""The errors `cencomm.client` raises: problems, transport, key file and proof failures."""
+"""The errors `cencomm.client` raises: problems, transport, key files, proofs, the audit log."""
 
 from __future__ import annotations
 
@@ -61,10 +61,13 @@ class ProblemError(ClientError):
         return self.type.removeprefix(PROBLEM_PREFIX)
 
     def _summary(self) -> str:
+        """One line: status, slug, detail, then every field error (not just the first)."""
         text = f"{self.status} {self.slug}: {self.detail or self.title}"
         if self.errors:
-            first = self.errors[0]
-            text += f" ({first.get('field', '?')}: {first.get('message', '?')})"
+            fields = "; ".join(
+                f"{e.get('field', '?')}: {e.get('message', '?')}" for e in self.errors
+            )
+            text += f" ({fields})"
         return text
 
     @classmethod
@@ -88,6 +91,11 @@ class ProblemError(ClientError):
                 retry_after=retry_after,
             )
         return cls(status, "about:blank", f"HTTP {status}", "", retry_after=retry_after)
+
+
+class AuditLogError(ClientError):
+    """The server's audit log contradicts a tree head this client saw before (a rollback or a
+    rewrite), or a tree head is not validly signed."""
 
 
 class VerificationError(ClientError):

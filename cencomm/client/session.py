@@ -84,6 +84,11 @@ def _retry_after(value: str | None) -> float | None:
     return seconds if seconds >= 0 else None
 
 
+def server_root(url: str) -> str:
+    """The server root a URL names (`https://host`; a trailing `/` or `/api/v1` dropped)."""
+    return url.rstrip("/").removesuffix(API_PREFIX)
+
+
 class BaseClient:
     """Connection, authentication and error handling shared by every API call.
 
@@ -102,8 +107,7 @@ class BaseClient:
         on_tokens: TokenListener | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        root = base_url.rstrip("/")
-        self.base_url = root.removesuffix(API_PREFIX)
+        self.base_url = server_root(base_url)
         self._session = session
         self._owns_session = session is None
         self._timeout = aiohttp.ClientTimeout(total=timeout)

@@ -1,4 +1,5 @@
-"""The per-user state of `cencomm client`: server, user and tokens in `client.json` (mode 0600)."""
+"""The per-user state of `cencomm client`: server, user, tokens and the newest audit tree head
+in `client.json` (mode 0600)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ class ClientState:
         user_id: their id.
         tokens: the current token pair (rotated on every refresh), or None once logged out.
         key_file: the signing key file last created or used.
+        tree_head: the newest audit tree head seen on `server` (`GET /audit/tree-head`), which
+            every later one must extend (`cencomm.client.audit`).
     """
 
     server: str | None = None
@@ -40,6 +43,7 @@ class ClientState:
     user_id: str | None = None
     tokens: TokenSet | None = field(default=None, repr=False)
     key_file: str | None = None
+    tree_head: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +52,7 @@ class ClientState:
             "user_id": self.user_id,
             "tokens": self.tokens.to_dict() if self.tokens is not None else None,
             "key_file": self.key_file,
+            "tree_head": self.tree_head,
         }
 
 
@@ -84,12 +89,14 @@ class StateStore:
         try:
             data = json.loads(raw)
             tokens = data.get("tokens")
+            tree_head = data.get("tree_head")
             return ClientState(
                 server=data.get("server"),
                 username=data.get("username"),
                 user_id=data.get("user_id"),
                 tokens=TokenSet.from_dict(tokens) if tokens else None,
                 key_file=data.get("key_file"),
+                tree_head=dict(tree_head) if isinstance(tree_head, dict) else None,
             )
         except (ValueError, AttributeError):
             raise StateError(f"{self.path} is not a cencomm client state file") from None

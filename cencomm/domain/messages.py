@@ -71,6 +71,38 @@ def shows_jws(access: GroupAccess, message: StoredMessage) -> bool:
     return not message.hidden or access.can_moderate
 
 
+@dataclass(frozen=True, slots=True)
+class AttachmentView:
+    """Which of a group's attachments one reader gets: the messages that name them decide.
+
+    Attributes:
+        withheld: handling codes this reader never receives. A restricted reader (non-empty)
+            gets only attachments named by a message they may read and are shown.
+        sees_hidden: hidden messages still count for this reader (moderators). For everyone
+            else hiding a message hides what only it names; an attachment also named by a
+            message still shown stays available, and one no message names yet (an upload
+            about to be posted) stays available to the members who may post it.
+        sees_infected: quarantined attachments are listed (moderators, to act on them).
+    """
+
+    withheld: frozenset[str]
+    sees_hidden: bool
+    sees_infected: bool
+
+    @classmethod
+    def everything(cls) -> AttachmentView:
+        """Nothing left out (evidence exports, whose reader moderates the group)."""
+        return cls(withheld=frozenset(), sees_hidden=True, sees_infected=True)
+
+
+def attachment_view(access: GroupAccess) -> AttachmentView:
+    return AttachmentView(
+        withheld=withheld_codes(access),
+        sees_hidden=access.can_moderate,
+        sees_infected=access.can_moderate,
+    )
+
+
 def search_text(typ: str, body: dict[str, object]) -> str | None:
     """What full-text search indexes: text and notice bodies, seizure notes."""
     parts: list[object] = []

@@ -18,7 +18,7 @@ from cencomm.domain.attachment_refs import match_attachments
 from cencomm.domain.attachments import Attachment
 from cencomm.domain.envelopes import Envelope
 from cencomm.domain.errors import Conflict, Forbidden, NotFound
-from cencomm.domain.messages import may_read
+from cencomm.domain.messages import attachment_view, may_read
 from cencomm.domain.users import Principal
 from cencomm.services.groups import NO_GROUP, GroupService
 from cencomm.services.signed_envelopes import invalid
@@ -66,5 +66,8 @@ async def check_attachments(
             access.ensure_can_post()
         except (NotFound, Forbidden, Conflict):
             continue
-        candidates.extend(await store.in_group(access.group.id, hashes))
+        # As for messages: quarantined ones never match, nor (but for moderators) ones only
+        # hidden messages name.
+        view = attachment_view(access)
+        candidates.extend(await store.in_group(access.group.id, hashes, view))
     match_attachments(refs, candidates, "a target group you post in")

@@ -9,7 +9,8 @@ entry in one transaction.
 Who may download: the group's members (everyone else gets 404, as for a group that does not
 exist). Observers, who never receive TLP:AMBER+STRICT or TLP:RED content, may download an
 attachment only when a message they may read names it; one named only by withheld messages,
-or by no message yet, is 404 to them.
+or by no message yet, is 404 to them. Hiding a message hides what only it names from everyone
+but the group's moderators (`AttachmentView` in domain/messages.py), until it is unhidden.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from cencomm.domain.clock import Clock
 from cencomm.domain.errors import Conflict, Invalid, NotFound, TooLarge
 from cencomm.domain.groups import GroupAccess
 from cencomm.domain.ids import GroupId
-from cencomm.domain.messages import withheld_codes
+from cencomm.domain.messages import attachment_view
 from cencomm.domain.ooxml import inspect_ooxml
 from cencomm.domain.users import Caller, Principal
 from cencomm.services.attachment_blobs import BlobVault, Download
@@ -287,16 +288,11 @@ class AttachmentService:
         async with self._db.read() as session:
             access = await self._groups.access(session, principal, group_id)
             store = AttachmentStore(session)
-            attachment = await store.find(group_id, sha256.lower())
+            attachment = await store.find_visible(group_id, sha256.lower(), attachment_view(access))
             if attachment is None:
-                raise NotFound("no such attachment")
-            withheld = withheld_codes(access)
-            if withheld and not await store.readable(attachment.id, withheld):
                 raise NotFound("no such attachment")
             blob = await store.find_blob(attachment.sha256)
         assert blob is not None  # noqa: S101 - foreign key
-        if blob.status is BlobStatus.INFECTED and not access.can_moderate:
-            raise NotFound("no such attachment")
         return access, attachment, blob
 
     async def list_attachments(
@@ -310,11 +306,7 @@ class AttachmentService:
         async with self._db.read() as session:
             access = await self._groups.access(session, principal, group_id)
             items = await AttachmentStore(session).list_page(
-                group_id,
-                before=before,
-                limit=limit,
-                withheld=withheld_codes(access),
-                with_infected=access.can_moderate,
+                group_id, before=before, limit=limit, view=attachment_view(access)
             )
         return items, access.can_moderate
 

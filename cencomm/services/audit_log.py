@@ -30,6 +30,7 @@ from cencomm.services.audit import AuditTrail
 from cencomm.services.background import finish_before_cancel
 from cencomm.storage.audit import AuditStore
 from cencomm.storage.audit_tree import AuditTreeStore
+from cencomm.storage.checkpoints import CheckpointFile
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import ServerSigningKey
 
@@ -64,12 +65,19 @@ class AuditLogService:
         trail: AuditTrail,
         signing_key: ServerSigningKey,
         origin: str,
+        checkpoints: CheckpointFile | None = None,
     ) -> None:
+        """Args:
+        checkpoints: the data directory's checkpoint file, where every head this process
+            signs or finds newest is recorded outside the database (None: nowhere, in tests).
+        """
         self._db = db
         self._clock = clock
         self._trail = trail
         self._key = signing_key
         self._origin = origin
+        self._checkpoints = checkpoints
+        self._recorded = -1  # the largest tree size this process recorded in the file
 
     # -- growing the tree ------------------------------------------------------------------
 
@@ -104,7 +112,10 @@ class AuditLogService:
             latest = await store.latest_head()
             pending = await AuditStore(session).count()
         if latest is not None and latest.tree_size >= pending:
-            return None  # the common idle case: no write lock taken
+            # The common idle case, no write lock taken; the newest head may be another
+            # process's, or older than this process: record it here too.
+            await self._record(latest)
+            return None
         while True:
             async with self._db.begin() as session:
                 store = AuditTreeStore(session)
@@ -112,7 +123,31 @@ class AuditLogService:
                 acc, more = await self._extend(store)
                 if more:
                     continue  # commit this chunk, then carry on in a new transaction
-                return await self._sign(store, acc)
+                head = await self._sign(store, acc)
+            break
+        if head is not None:
+            await self._record(head)  # committed: the file never names a head the log lacks
+        return head
+
+    async def _record(self, head: TreeHead) -> None:
+        """Append a head newer than any this process recorded to the checkpoint file.
+
+        A failure is logged, never raised: the head is safe in the database, and the next
+        head recorded covers this one (it is consistent with it).
+        """
+        if self._checkpoints is None or head.tree_size <= self._recorded:
+            return
+        self._recorded = head.tree_size  # before the write: two rounds never both append it
+        try:
+            await asyncio.to_thread(self._checkpoints.append, head)
+        except OSError as exc:
+            self._recorded = -1
+            logger.error(
+                "audit tree head %d not recorded in %s: %s",
+                head.tree_size,
+                self._checkpoints.path,
+                exc,
+            )
 
     async def _extend(self, store: AuditTreeStore) -> tuple[MerkleAccumulator, bool]:
         size, edge = await store.load_state()

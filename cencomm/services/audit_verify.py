@@ -5,21 +5,25 @@ the numbering must be dense from 0, every stored subtree hash is recomputed, the
 signed tree head must match and its signature verify with a server audit key, consecutive heads
 must be provably consistent, and the tree state must match. Memory stays O(log n) apart from a
 batch of rows.
+
+A log that is consistent in itself may still have lost its newest entries together with the tree
+heads over them (or have been restored from an older copy): then a head recorded in the checkpoint
+file outside the database (storage/checkpoints.py) is larger than the log, or has another root.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
+import itertools
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from cencomm.crypto.keys import b64url_decode
 from cencomm.crypto.merkle import (
     EMPTY_ROOT,
     MappingSubtreeSource,
@@ -31,6 +35,7 @@ from cencomm.crypto.merkle import (
 )
 from cencomm.domain.audit_tree import TreeHead, parse_checkpoint
 from cencomm.storage.audit_tree import AuditTreeStore
+from cencomm.storage.checkpoints import CheckpointFile, RecordedHead, tree_head_from_json
 from cencomm.storage.db import Database
 
 # A power of two, so every batch starts on a subtree boundary of this size.
@@ -48,24 +53,35 @@ class LogProblem(Exception):
 
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
+    """What a pass found.
+
+    Attributes:
+        recorded_heads: lines of the checkpoint file that matched the log (duplicates count).
+        unreadable_lines: lines of the checkpoint file that are not tree heads (torn writes).
+    """
+
     entries: int
     tree_heads: int
     root_hash: bytes
     problem: str | None = None
     first_bad_index: int | None = None
+    recorded_heads: int = 0
+    unreadable_lines: int = 0
 
     @property
     def ok(self) -> bool:
         return self.problem is None
 
 
-def check_head_signature(head: TreeHead, keys: Mapping[str, Ed25519PublicKey]) -> None:
+def check_head_signature(
+    head: TreeHead, keys: Mapping[str, Ed25519PublicKey], name: str | None = None
+) -> None:
     """The checkpoint says what the row says, and a known audit key signed it.
 
     Raises:
-        LogProblem: naming the tree head.
+        LogProblem: naming the tree head (as `name`, when given).
     """
-    name = f"tree head {head.tree_size}"
+    name = name or f"tree head {head.tree_size}"
     try:
         body = parse_checkpoint(head.checkpoint)
     except ValueError as exc:
@@ -81,25 +97,6 @@ def check_head_signature(head: TreeHead, keys: Mapping[str, Ed25519PublicKey]) -
         key.verify(head.signature, head.checkpoint.encode("utf-8"))
     except InvalidSignature:
         raise LogProblem(f"{name}: signature does not verify") from None
-
-
-def tree_head_from_json(document: Any) -> TreeHead:
-    """A tree head saved from `GET /audit/tree-head`.
-
-    Raises:
-        ValueError: not the JSON shape that endpoint answers with.
-    """
-    try:
-        return TreeHead(
-            tree_size=int(document["tree_size"]),
-            root_hash=bytes.fromhex(document["root_hash"]),
-            timestamp=datetime.fromisoformat(document["timestamp"].replace("Z", "+00:00")),
-            checkpoint=str(document["checkpoint"]),
-            kid=str(document["kid"]),
-            signature=b64url_decode(str(document["signature"])),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(f"not a saved tree head ({exc})") from None
 
 
 def load_tree_head(text: str) -> TreeHead:
@@ -131,6 +128,8 @@ class _Walk:
         self.since = since
         self.acc = MerkleAccumulator()
         self.heads_checked = 0
+        self.recorded_heads = 0
+        self.unreadable_lines = 0
         self.last_head: TreeHead | None = None
         self.state_size = 0
         self.state_edge: tuple[bytes, ...] = ()
@@ -229,6 +228,50 @@ class _Walk:
                 )
         return head
 
+    async def check_recorded(self, file: CheckpointFile, limit: int) -> None:
+        """Every tree head recorded in the first `limit` bytes of the checkpoint file must be
+        one the log still has: signed by an audit key, over no more entries than the log holds,
+        with the root the log has at that size. Run after `run`, which verified every stored
+        tree head and subtree hash, so those stand for the log here."""
+        with contextlib.closing(file.read(limit)) as lines:
+            await self._check_lines(file, lines)
+
+    async def _check_lines(self, file: CheckpointFile, lines: Iterator[RecordedHead]) -> None:
+        while batch := await asyncio.to_thread(_take, lines, HEAD_BATCH):
+            sizes = sorted({r.head.tree_size for r in batch if r.head is not None})
+            stored = await self.store.find_heads(sizes)
+            for recorded in batch:
+                head = recorded.head
+                if head is None:
+                    self.unreadable_lines += 1
+                    continue
+                size, n = head.tree_size, self.acc.size
+                name = f"tree head {size} recorded in {file.path} (line {recorded.line})"
+                check_head_signature(head, self.keys, name)
+                if size > n:
+                    raise LogProblem(
+                        f"entry {n} is missing: {name} covers {size} entries, the log has {n}", n
+                    )
+                known = stored.get(size)
+                root = known.root_hash if known is not None else await self._root_at(size, name)
+                if not hmac.compare_digest(root, head.root_hash):
+                    raise LogProblem(
+                        f"{name} does not match the log: entries before {size} were rewritten, "
+                        f"removed or inserted since (or the log was restored from an older copy)"
+                    )
+                self.recorded_heads += 1
+
+    async def _root_at(self, size: int, name: str) -> bytes:
+        """The log's root at `size`, from the stored subtree hashes (verified by `run`)."""
+        if size == 0:
+            return EMPTY_ROOT
+        if size > self.state_size:
+            raise LogProblem(f"{name}: the stored tree covers only {self.state_size} entries")
+        needed = proof_subtrees([(0, size)])
+        found = await self.store.subtrees([(s, (e - s).bit_length() - 1) for s, e in needed])
+        hashes = {(s, e): found.get((s, (e - s).bit_length() - 1), EMPTY_ROOT) for s, e in needed}
+        return range_hash(MappingSubtreeSource(hashes), 0, size)
+
     async def _check_consistency(self, head: TreeHead) -> None:
         previous = self.last_head
         if previous is None or previous.tree_size == 0:
@@ -247,14 +290,22 @@ class _Walk:
 
 
 async def verify_log(
-    db: Database, keys: Mapping[str, Ed25519PublicKey], since: TreeHead | None = None
+    db: Database,
+    keys: Mapping[str, Ed25519PublicKey],
+    since: TreeHead | None = None,
+    checkpoints: CheckpointFile | None = None,
 ) -> VerifyResult:
     """Check the whole audit log in one read snapshot; see the module docstring.
 
     Args:
         keys: every audit public key by kid (old ones included).
         since: a tree head saved earlier elsewhere: the log must still have its root at its size.
+        checkpoints: the data directory's checkpoint file: the log must still match every tree
+            head recorded there.
     """
+    # Measured before the snapshot: every head within it was committed before it was recorded,
+    # so the snapshot holds it; heads a live server records meanwhile are left for next time.
+    limit = await asyncio.to_thread(checkpoints.size) if checkpoints is not None else 0
     async with db.read() as session:
         if db.dialect == "postgresql":
             # One snapshot for the whole pass, so a live server appending meanwhile is harmless.
@@ -264,8 +315,26 @@ async def verify_log(
             if since is not None:
                 check_head_signature(since, keys)
             await walk.run()
+            if checkpoints is not None:
+                await walk.check_recorded(checkpoints, limit)
         except LogProblem as problem:
             return VerifyResult(
-                walk.acc.size, walk.heads_checked, walk.acc.root(), str(problem), problem.index
+                walk.acc.size,
+                walk.heads_checked,
+                walk.acc.root(),
+                str(problem),
+                problem.index,
+                walk.recorded_heads,
+                walk.unreadable_lines,
             )
-    return VerifyResult(walk.acc.size, walk.heads_checked, walk.acc.root())
+    return VerifyResult(
+        walk.acc.size,
+        walk.heads_checked,
+        walk.acc.root(),
+        recorded_heads=walk.recorded_heads,
+        unreadable_lines=walk.unreadable_lines,
+    )
+
+
+def _take(lines: Iterator[RecordedHead], count: int) -> list[RecordedHead]:
+    return list(itertools.islice(lines, count))

@@ -26,6 +26,7 @@ from cencomm.services.notifications import NotificationService
 from cencomm.services.scanner import make_scanner
 from cencomm.services.session_cache import SessionCache
 from cencomm.settings import Settings
+from cencomm.storage.checkpoints import CheckpointFile, checkpoint_path
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import ServerKeys, load_or_create_name_key
 
@@ -83,7 +84,14 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
             attachment_settings.scan_timeout,
         ),
     )
-    audit_log = AuditLogService(db, clock, audit, keys.audit, settings.audit.origin)
+    audit_log = AuditLogService(
+        db,
+        clock,
+        audit,
+        keys.audit,
+        settings.audit.origin,
+        CheckpointFile(checkpoint_path(settings.data.dir)),
+    )
     export = EvidenceExportService(
         db,
         clock,

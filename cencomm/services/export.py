@@ -43,7 +43,7 @@ from cencomm.domain.evidence_zip import ZipStreamWriter
 from cencomm.domain.groups import Group
 from cencomm.domain.ids import GroupId
 from cencomm.domain.keys import SigningKey
-from cencomm.domain.messages import withheld_codes
+from cencomm.domain.messages import AttachmentView, withheld_codes
 from cencomm.domain.users import Caller
 from cencomm.services.attachment_blobs import BlobVault
 from cencomm.services.audit import AuditTrail
@@ -333,8 +333,9 @@ async def _all_attachments(store: AttachmentStore, group_id: uuid.UUID) -> list[
     found: list[Attachment] = []
     before: tuple[datetime, uuid.UUID] | None = None
     while True:
+        # Everything: the bundle holds every message verbatim, hidden ones included.
         page = await store.list_page(
-            group_id, before=before, limit=ATTACHMENT_PAGE, withheld=frozenset(), with_infected=True
+            group_id, before=before, limit=ATTACHMENT_PAGE, view=AttachmentView.everything()
         )
         found.extend(page)
         if len(page) < ATTACHMENT_PAGE:

@@ -15,7 +15,7 @@ from cencomm.domain.audit import canonical_json
 from cencomm.domain.audit_tree import TreeHead
 from cencomm.domain.evidence import BundleInvalid
 from cencomm.domain.evidence_zip import ZipMember
-from cencomm.services.audit_verify import tree_head_from_json
+from cencomm.storage.checkpoints import tree_head_from_json
 
 READ_PIECE = 1 << 20
 MAX_JSON_FILE = 64 << 20  # keys.json, attachments.json and the like are read whole

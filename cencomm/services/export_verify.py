@@ -44,7 +44,7 @@ from cencomm.crypto.merkle import verify_consistency
 from cencomm.domain import evidence as ev
 from cencomm.domain.audit_tree import TreeHead
 from cencomm.domain.evidence_zip import ZipLayoutError, parse_strict
-from cencomm.services.audit_verify import LogProblem, check_head_signature, tree_head_from_json
+from cencomm.services.audit_verify import LogProblem, check_head_signature
 from cencomm.services.export_bundle import (
     AuditKey,
     Bundle,
@@ -52,6 +52,7 @@ from cencomm.services.export_bundle import (
     fail,
     proven_entry,
 )
+from cencomm.storage.checkpoints import tree_head_from_json
 
 
 @dataclass(frozen=True, slots=True)

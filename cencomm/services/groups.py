@@ -380,28 +380,34 @@ class GroupService:
             normalized = None
         now = self._clock.now()
         async with self._db.begin() as session:
+            # Every outcome runs the same statements in the same order (a missing group's
+            # lookups use the nil id, and the insert selects from no group), so neither the
+            # answer nor the work tells an existing code from an unknown one.
             store = GroupStore(session)
-            group = await store.find_by_code(normalized) if normalized else None
-            outcome = "unknown-code"
-            if group is not None:
-                role = await store.role_of(group.id, principal.user_id, principal.organization_id)
-                if role is not None:
-                    outcome = "already-member"
-                elif await store.has_pending_request(group.id, principal.user_id):
-                    outcome = "already-pending"
-                else:
-                    outcome = "created"
-                    await store.insert_join_request(
-                        JoinRequest(
-                            id=JoinRequestId(new_id()),
-                            group_id=group.id,
-                            user_id=principal.user_id,
-                            organization_id=principal.organization_id,
-                            reason=reason_text,
-                            status=JoinRequestStatus.PENDING,
-                            created_at=now,
-                        )
-                    )
+            group = await store.find_by_code(normalized or "")
+            group_id = group.id if group is not None else NO_GROUP
+            role = await store.role_of(group_id, principal.user_id, principal.organization_id)
+            pending = await store.has_pending_request(group_id, principal.user_id)
+            if group is None:
+                outcome = "unknown-code"
+            elif role is not None:
+                outcome = "already-member"
+            elif pending:
+                outcome = "already-pending"
+            else:
+                outcome = "created"
+            into = group.id if group is not None and outcome == "created" else GroupId(NO_GROUP)
+            await store.insert_join_request(
+                JoinRequest(
+                    id=JoinRequestId(new_id()),
+                    group_id=into,
+                    user_id=principal.user_id,
+                    organization_id=principal.organization_id,
+                    reason=reason_text,
+                    status=JoinRequestStatus.PENDING,
+                    created_at=now,
+                )
+            )
             await self._audit.append(
                 session,
                 AuditRecord.by(

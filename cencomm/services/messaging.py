@@ -24,6 +24,7 @@ from cencomm.domain.messages import (
     PostOutcome,
     SearchPosition,
     StoredMessage,
+    attachment_view,
     may_read,
     search_text,
     withheld_codes,
@@ -135,20 +136,24 @@ class MessagingService:
                 "jws.payload.reply_to",
                 "reply_to is not a message of this group",
             )
-        attachment_ids = await self._attachments_of(group_id, envelope)
+        attachment_ids = await self._attachments_of(access, envelope)
         region = Region(context.org_region) if context.org_region else None
         pending = self._pending(caller, principal, access, envelope, jws, parsed.kid, region)
         pending.attachment_ids = attachment_ids
         return await self.writer.submit(pending)
 
-    async def _attachments_of(self, group_id: uuid.UUID, envelope: Envelope) -> list[uuid.UUID]:
+    async def _attachments_of(self, access: GroupAccess, envelope: Envelope) -> list[uuid.UUID]:
         """Each `att` entry must name an attachment uploaded to this very group, by hash and
-        size (quarantined ones never match); returns their ids, to link them to the message."""
+        size, that the sender may see (quarantined ones never match, nor, but for moderators,
+        ones only hidden messages name: naming one again would undo the hiding); returns their
+        ids, to link them to the message."""
         if not envelope.attachments:
             return []
         async with self._db.read() as session:
             found = await AttachmentStore(session).in_group(
-                group_id, (ref.sha256 for ref in envelope.attachments)
+                access.group.id,
+                (ref.sha256 for ref in envelope.attachments),
+                attachment_view(access),
             )
         return [a.id for a in match_attachments(envelope.attachments, found, "this group")]
 

@@ -1,5 +1,5 @@
 """AttachmentStore: blob rows (one per content), attachment rows (one per group and content),
-and the message links whose handling codes decide who may download."""
+and the message links whose handling codes and hidden flags decide who may download."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cencomm.domain.attachments import Attachment, BlobStatus, StoredBlob
+from cencomm.domain.messages import AttachmentView
 from cencomm.storage.tables import AttachmentRow, BlobRow, MessageAttachmentRow, MessageRow
 
 _ATTACHMENT_COLUMNS = (
@@ -173,23 +174,48 @@ class AttachmentStore:
         )
         return int(total or 0)
 
-    def _readable(self, withheld: frozenset[str]) -> Any:
-        """Attachments named by at least one message whose handling code the reader gets."""
-        return exists(
-            select(MessageAttachmentRow.attachment_id)
-            .join(MessageRow, MessageRow.id == MessageAttachmentRow.message_id)
-            .where(
-                MessageAttachmentRow.attachment_id == AttachmentRow.id,
-                MessageRow.hc.not_in(sorted(withheld)),
-            )
-        )
+    @staticmethod
+    def _visible(view: AttachmentView) -> Any:
+        """The condition on an attachment row for the reader `view` describes.
 
-    async def readable(self, attachment_id: uuid.UUID, withheld: frozenset[str]) -> bool:
-        return bool(
-            await self._session.scalar(
-                select(self._readable(withheld)).where(AttachmentRow.id == attachment_id)
+        Decided by the messages that name it: a restricted reader needs one they may read and
+        are shown; any other reader but a moderator loses what only hidden messages name.
+        """
+        conditions = []
+        if not view.sees_infected:
+            conditions.append(BlobRow.status != BlobStatus.INFECTED.value)
+        if view.withheld or not view.sees_hidden:
+            naming = (
+                select(MessageAttachmentRow.attachment_id)
+                .join(MessageRow, MessageRow.id == MessageAttachmentRow.message_id)
+                .where(MessageAttachmentRow.attachment_id == AttachmentRow.id)
             )
-        )
+            shown = naming
+            if view.withheld:
+                shown = shown.where(MessageRow.hc.not_in(sorted(view.withheld)))
+            if not view.sees_hidden:
+                shown = shown.where(MessageRow.hidden.is_(False))
+            if view.withheld:
+                conditions.append(exists(shown))
+            else:
+                conditions.append(or_(~exists(naming), exists(shown)))
+        return and_(true(), *conditions)
+
+    async def find_visible(
+        self, group_id: uuid.UUID, sha256: str, view: AttachmentView
+    ) -> Attachment | None:
+        """The group's attachment of this content if this reader may see it: one statement
+        either way, so an attachment withheld from them costs what a missing one does."""
+        row = (
+            await self._session.execute(
+                self._select().where(
+                    AttachmentRow.group_id == group_id,
+                    AttachmentRow.sha256 == sha256,
+                    self._visible(view),
+                )
+            )
+        ).first()
+        return None if row is None else _attachment(row)
 
     async def list_page(
         self,
@@ -197,16 +223,10 @@ class AttachmentStore:
         *,
         before: tuple[datetime, uuid.UUID] | None,
         limit: int,
-        withheld: frozenset[str],
-        with_infected: bool,
+        view: AttachmentView,
     ) -> list[Attachment]:
-        """Newest first; restricted readers (`withheld` not empty) see only what messages they
-        may read name; infected ones only for moderators."""
-        query = self._select().where(AttachmentRow.group_id == group_id)
-        if withheld:
-            query = query.where(self._readable(withheld))
-        if not with_infected:
-            query = query.where(BlobRow.status != BlobStatus.INFECTED.value)
+        """Newest first, as the reader `view` describes may see them."""
+        query = self._select().where(AttachmentRow.group_id == group_id, self._visible(view))
         if before is not None:
             at, attachment_id = before
             query = query.where(
@@ -219,10 +239,15 @@ class AttachmentStore:
         rows = await self._session.execute(query.limit(limit))
         return [_attachment(row) for row in rows]
 
-    async def in_group(self, group_id: uuid.UUID, sha256s: Iterable[str]) -> list[Attachment]:
+    async def in_group(
+        self, group_id: uuid.UUID, sha256s: Iterable[str], view: AttachmentView
+    ) -> list[Attachment]:
+        """The group's attachments of these contents that the reader `view` describes sees."""
         rows = await self._session.execute(
             self._select().where(
-                AttachmentRow.group_id == group_id, AttachmentRow.sha256.in_(sorted(set(sha256s)))
+                AttachmentRow.group_id == group_id,
+                AttachmentRow.sha256.in_(sorted(set(sha256s))),
+                self._visible(view),
             )
         )
         return [_attachment(row) for row in rows]

@@ -164,6 +164,18 @@ class AuditTreeStore:
         row = await self._session.get(AuditTreeHeadRow, tree_size)
         return None if row is None else to_head(row)
 
+    async def find_heads(self, tree_sizes: Sequence[int]) -> dict[int, TreeHead]:
+        """The stored heads of these sizes, by size; sizes without one are left out."""
+        found: dict[int, TreeHead] = {}
+        for i in range(0, len(tree_sizes), 500):
+            rows = await self._session.scalars(
+                select(AuditTreeHeadRow).where(
+                    AuditTreeHeadRow.tree_size.in_(tree_sizes[i : i + 500])
+                )
+            )
+            found.update((row.tree_size, to_head(row)) for row in rows)
+        return found
+
     async def list_heads(self, after: int | None, limit: int) -> list[TreeHead]:
         """Tree heads in ascending size, those larger than `after` (all when None)."""
         query = select(AuditTreeHeadRow).order_by(AuditTreeHeadRow.tree_size).limit(limit)

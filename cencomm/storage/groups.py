@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -265,19 +265,33 @@ class GroupStore:
 
     # -- join requests ---------------------------------------------------------------------
 
-    async def insert_join_request(self, request: JoinRequest) -> None:
-        self._session.add(
-            JoinRequestRow(
-                id=request.id,
-                group_id=request.group_id,
-                user_id=request.user_id,
-                organization_id=request.organization_id,
-                reason=request.reason,
-                status=request.status.value,
-                created_at=request.created_at,
-            )
-        )
-        await self._session.flush()
+    async def insert_join_request(self, request: JoinRequest) -> bool:
+        """Insert the request if a group has its `group_id`; returns whether one was inserted.
+
+        One `INSERT ... SELECT` either way: a caller that must not create a request passes a
+        group id no group has (the nil UUID), so that path runs the very same statement.
+        """
+        row = JoinRequestRow
+        source = select(
+            literal(request.id, row.id.type),
+            GroupRow.id,  # from the group row: no group, nothing inserted
+            literal(request.user_id, row.user_id.type),
+            literal(request.organization_id, row.organization_id.type),
+            literal(request.reason, row.reason.type),
+            literal(request.status.value, row.status.type),
+            literal(request.created_at, row.created_at.type),
+        ).where(GroupRow.id == request.group_id)
+        columns = [
+            row.id,
+            row.group_id,
+            row.user_id,
+            row.organization_id,
+            row.reason,
+            row.status,
+            row.created_at,
+        ]
+        result = await self._session.execute(insert(JoinRequestRow).from_select(columns, source))
+        return bool(getattr(result, "rowcount", 0))
 
     async def has_pending_request(self, group_id: uuid.UUID, user_id: uuid.UUID) -> bool:
         found = await self._session.scalar(

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from cencomm.domain.users import Role
 from cencomm.settings import Settings
+from cencomm.storage.checkpoints import CHECKPOINT_FILE
 from tests.factories import Member, add_member, make_group, make_member
 
 TIMEOUT = 30.0
@@ -83,13 +84,13 @@ def attachment_settings(settings: Settings, **changes: Any) -> Settings:
 
 
 def unexpected_files(data_dir: Path) -> list[str]:
-    """Files in the data directory other than keys and final blobs: temporary leftovers or
-    anything named from user input."""
+    """Files in the data directory other than keys, final blobs and the audit checkpoint file:
+    temporary leftovers or anything named from user input."""
     found = []
     for path in data_dir.rglob("*"):
         if path.is_file():
             rel = path.relative_to(data_dir).as_posix()
-            if not (_BLOB_FILE.match(rel) or _KEY_FILE.match(rel)):
+            if not (_BLOB_FILE.match(rel) or _KEY_FILE.match(rel) or rel == CHECKPOINT_FILE):
                 found.append(rel)
     return found
 

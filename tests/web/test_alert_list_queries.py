@@ -14,7 +14,7 @@ from cencomm.domain.users import OrganizationKind, Region, Role
 from cencomm.settings import Settings
 from tests.factories import Member, add_member, make_group, make_member, make_organization
 from tests.web.live_helpers import live_settings, send_alert
-from tests.web.test_authorization_matrix import recorded_statements
+from tests.web.statements import recorded_statements
 
 
 @pytest.fixture

@@ -65,7 +65,7 @@ import contextlib
 import inspect
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -77,10 +77,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pytest_aiohttp import AiohttpClient
-from sqlalchemy import Engine, event
 
 from cencomm.app import create_app
-from cencomm.appkeys import DATABASE, SERVICES, SETTINGS
+from cencomm.appkeys import SERVICES, SETTINGS
 from cencomm.crypto.keys import b64url_encode, raw_public_key
 from cencomm.crypto.tokens import issue_access_token
 from cencomm.domain.audit import AuditFilter
@@ -89,7 +88,6 @@ from cencomm.domain.ids import OrganizationId, SessionId, UserId
 from cencomm.domain.users import Caller, OrganizationKind, Principal, Role, User
 from cencomm.services.background import finish_before_cancel
 from cencomm.settings import Settings
-from cencomm.web.middlewares import CURRENT_REQUEST_ID
 from cencomm.web.routes import ROUTES_TABLE
 from tests.conftest import with_settings
 from tests.factories import (
@@ -104,6 +102,7 @@ from tests.factories import (
     register_key,
     sign,
 )
+from tests.web.statements import recorded_statements
 
 API = "/api/v1"
 CELL_TIMEOUT = 30.0  # seconds; a cell is one or a few requests
@@ -1165,33 +1164,6 @@ async def test_hidden_and_missing_are_indistinguishable(
         assert answer.status == 403
         assert answer.content_type == hidden.content_type
         assert set(answer.json()) == set(hidden_problem), who
-
-
-@contextlib.contextmanager
-def recorded_statements(client: TestClient[Any, Any]) -> Iterator[list[str]]:
-    """The SQL statements (text, not parameters) run on behalf of requests while recording.
-
-    A statement belongs to a request when the request's context is current where it runs: in the
-    request's own tasks and, since the database copies the caller's context into its threads, in
-    the work those tasks hand to the database threads. Background work (tree-head signing,
-    senders, sweepers, the message writer) runs without a request context and is left out, even
-    when it runs on the same threads or in helper tasks during the recording."""
-    db = client.app[DATABASE]
-    engines = {db.engine.sync_engine, db.read_engine.sync_engine}
-    engines |= {e for e in vars(db).values() if isinstance(e, Engine)}  # thread engines
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if CURRENT_REQUEST_ID.get() is not None:
-            statements.append(statement)
-
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -1,0 +1,154 @@
+"""The checkpoint file: every signed audit tree head, appended outside the database.
+
+`<data dir>/audit-checkpoints.jsonl` holds one line per tree head, the JSON object of
+`GET /audit/tree-head`. It is only ever appended to (`O_APPEND`, one `write` per line, so several
+server processes sharing the data directory never interleave within a line), fsynced after every
+line, and created with mode 0600 (its directory fsynced then, so the new name survives a crash).
+A head may be recorded more than once (each process records the newest head it saw); readers
+take duplicates as they come. `cencomm audit verify` compares the database with it: a database
+truncated or rolled back behind the server's back no longer matches a head recorded here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Generator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cencomm.crypto.keys import b64url_decode, b64url_encode
+from cencomm.domain.audit_tree import TreeHead
+
+CHECKPOINT_FILE = "audit-checkpoints.jsonl"
+FILE_MODE = 0o600
+MAX_LINE_BYTES = 4096  # a tree head is a few hundred bytes; anything longer is not one
+READ_CHUNK = 1 << 16
+
+
+def checkpoint_path(data_dir: Path) -> Path:
+    return data_dir / CHECKPOINT_FILE
+
+
+def tree_head_json(head: TreeHead) -> dict[str, Any]:
+    """The public form of a tree head, as `GET /audit/tree-head` answers it."""
+    return head.as_json(b64url_encode(head.signature))
+
+
+def tree_head_from_json(document: Any) -> TreeHead:
+    """A tree head in the form `GET /audit/tree-head` answers (saved by hand, or a file line).
+
+    Raises:
+        ValueError: not that JSON shape.
+    """
+    try:
+        return TreeHead(
+            tree_size=int(document["tree_size"]),
+            root_hash=bytes.fromhex(document["root_hash"]),
+            timestamp=datetime.fromisoformat(document["timestamp"].replace("Z", "+00:00")),
+            checkpoint=str(document["checkpoint"]),
+            kid=str(document["kid"]),
+            signature=b64url_decode(str(document["signature"])),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"not a saved tree head ({exc})") from None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedHead:
+    """One line of the checkpoint file: its number (from 1) and the head, None if unreadable."""
+
+    line: int
+    head: TreeHead | None
+
+
+class CheckpointFile:
+    """Appends tree heads to, and reads them back from, one data directory's checkpoint file.
+
+    Blocking file I/O: call from a thread (`asyncio.to_thread`).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def append(self, head: TreeHead) -> None:
+        """Record `head` durably: one line in one `write`, then fsync.
+
+        Raises:
+            OSError: the file could not be created or written (also a short write).
+        """
+        line = json.dumps(tree_head_json(head), sort_keys=True, separators=(",", ":")) + "\n"
+        data = line.encode("utf-8")
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+        created = False
+        try:
+            fd = os.open(self.path, flags | os.O_CREAT | os.O_EXCL, FILE_MODE)
+            created = True
+        except FileExistsError:
+            fd = os.open(self.path, flags)
+        try:
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError(f"short write to {self.path} ({written} of {len(data)} bytes)")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            _fsync_directory(self.path.parent)
+
+    def size(self) -> int:
+        """Bytes in the file now (0 when there is none): a reader's bound, taken beforehand."""
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def read(self, limit: int) -> Generator[RecordedHead, None, None]:
+        """The heads in the first `limit` bytes, in file order, a line at a time.
+
+        A line that is not a tree head (say, a write torn by a crash, with the next line
+        appended to it) comes back with `head=None`. An unterminated last line is left out:
+        an append under way, or torn at the end.
+        """
+        if limit <= 0:
+            return
+        with self.path.open("rb") as handle:
+            number = 0
+            pending = bytearray()
+            junk = False  # inside a line too long to be a tree head
+            remaining = limit
+            while remaining > 0 and (chunk := handle.read(min(remaining, READ_CHUNK))):
+                remaining -= len(chunk)
+                start = 0
+                while (end := chunk.find(b"\n", start)) >= 0:
+                    number += 1
+                    if junk:
+                        yield RecordedHead(number, None)
+                    else:
+                        pending += chunk[start:end]
+                        yield RecordedHead(number, _parse_line(bytes(pending)))
+                    pending.clear()
+                    junk = False
+                    start = end + 1
+                if not junk:
+                    pending += chunk[start:]
+                    if len(pending) > MAX_LINE_BYTES:
+                        junk = True
+                        pending.clear()
+
+
+def _parse_line(raw: bytes) -> TreeHead | None:
+    try:
+        return tree_head_from_json(json.loads(raw))
+    except ValueError:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return None
+
+
+def _fsync_directory(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
