@@ -179,6 +179,22 @@ def parse_compact(jws: str, max_bytes: int = MAX_JWS_BYTES) -> ParsedJws:
     )
 
 
+def payload_claims(jws: str) -> dict[str, Any]:
+    """The payload claims of a JWS that was parsed and verified when it was stored, for reading.
+
+    Only the middle segment is decoded (no signature work): the server verified the JWS at
+    intake and stored it verbatim, so this is what was signed. Readers who need proof verify
+    the JWS itself.
+
+    Raises:
+        Invalid: slug `invalid-jws` if the string is not a compact JWS with a JSON object payload.
+    """
+    parts = jws.split(".")
+    if len(parts) != 3:
+        raise _invalid("the JWS must have exactly three non-empty parts", "jws")
+    return _decode_json_object(parts[1], "payload")
+
+
 def verify_signature(parsed: ParsedJws, public_key_raw: bytes) -> bool:
     """True when the signature verifies under the raw 32-byte Ed25519 public key."""
     if len(public_key_raw) != ED25519_KEY_BYTES:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 from pydantic import Field, model_validator
 
 from cencomm.appkeys import SERVICES
+from cencomm.crypto.jws import payload_claims
 from cencomm.domain.clock import rfc3339
 from cencomm.domain.errors import FieldError, Invalid
 from cencomm.domain.messages import SearchPosition
@@ -53,6 +55,10 @@ class MessageResponse(ResponseModel):
     sender: SenderResponse
     kid: str
     jws: str | None
+    content: dict[str, Any] | None = Field(
+        description="The decoded payload claims of `jws` (typ, hc, body, att, reply_to, …), for "
+        "reading; null whenever `jws` is null. Proof is the JWS."
+    )
     created_at: str
     reply_to: str | None
     hidden: bool
@@ -89,6 +95,9 @@ class SearchQuery(QueryModel):
 
 def message_json(readable: ReadableMessage) -> dict[str, object]:
     m = readable.message
+    # Decoded once per message per response (live frames: once per frame); the JWS was
+    # verified at intake and is stored verbatim, so its claims are what the sender signed.
+    jws = m.jws if readable.show_jws else None
     return {
         "id": str(m.id),
         "group_id": str(m.group_id),
@@ -101,7 +110,8 @@ def message_json(readable: ReadableMessage) -> dict[str, object]:
             "organization_id": str(m.sender.organization_id),
         },
         "kid": m.kid,
-        "jws": m.jws if readable.show_jws else None,
+        "jws": jws,
+        "content": payload_claims(jws) if jws is not None else None,
         "created_at": rfc3339(m.created_at),
         "reply_to": str(m.reply_to) if m.reply_to else None,
         "hidden": m.hidden,
