@@ -37,8 +37,8 @@ class _HashedOnce(Passwords):
     """Every demo account has the same, printed password: hash it once (a memory-hard hash
     per account would make 110 accounts take a minute), store that hash for each."""
 
-    def __init__(self, settings: Services) -> None:
-        auth = settings.settings.auth
+    def __init__(self, services: Services) -> None:
+        auth = services.settings.auth
         super().__init__(auth.argon2_time_cost, auth.argon2_memory_kib, auth.argon2_parallelism)
         self._hashes: dict[str, str] = {}
 
