@@ -72,20 +72,22 @@ def _device_key(directory: Path, username: str) -> Ed25519PrivateKey:
 
 
 def payload(
-    user: User, typ: str, hc: str, body: dict[str, Any], cid: str, group_id: uuid.UUID | None
+    user: User, typ: str, hc: str, body: dict[str, Any], client_id: str, group_id: uuid.UUID | None
 ) -> dict[str, Any]:
-    payload: dict[str, Any] = {
+    """The claims of a post (with `grp`) or an alert (`group_id` None: the caller adds `to`),
+    issued now."""
+    claims: dict[str, Any] = {
         "v": 1,
         "typ": typ,
-        "cid": cid,
+        "cid": client_id,
         "sub": str(user.id),
         "iat": int(time.time()),
         "hc": hc,
         "body": body,
     }
     if group_id is not None:
-        payload["grp"] = str(group_id)
-    return payload
+        claims["grp"] = str(group_id)
+    return claims
 
 
 def cid(name: str) -> str:
