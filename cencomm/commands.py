@@ -17,7 +17,7 @@ from cencomm.app import create_app
 from cencomm.cli import EXIT_OK, CommandError
 from cencomm.crypto.blobcrypt import BlobCorrupted
 from cencomm.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
-from cencomm.demo_operation import GROUP_CODE, seed_operation
+from cencomm.demo_operation import GROUP_CODE, IncompleteDemo, seed_operation
 from cencomm.domain.clock import SystemClock
 from cencomm.domain.errors import CencommError
 from cencomm.domain.users import Caller, OrganizationKind, Role
@@ -148,8 +148,14 @@ async def demo_seed(settings: Settings) -> int:
     """Load the demo Operation STOP once; a repeat changes nothing."""
     async with _services(settings) as services:
         created = await seed_demo(services)
-        operation = await seed_operation(services, settings.data.dir)
-        await services.messaging.writer.close()
+        try:
+            operation = await seed_operation(services, settings.data.dir)
+        except IncompleteDemo as exc:
+            raise CommandError(
+                f"{exc}: an earlier demo-seed was interrupted; run it on an empty database"
+            ) from None
+        finally:
+            await services.messaging.writer.close()
     if operation:
         sys.stdout.write(
             f"demo group {GROUP_CODE} created: 1,683 signed seizure reports from 99 "

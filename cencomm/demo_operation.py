@@ -52,12 +52,28 @@ async def _load_users(services: Services) -> dict[str, User] | None:
     return found
 
 
+class IncompleteDemo(Exception):
+    """STOP-2020 exists but an earlier demo-seed stopped before its end."""
+
+
 async def seed_operation(services: Services, data_dir: Path) -> bool:
-    """Create STOP-2020 with everything in it; False if it exists already (nothing changes)."""
-    async with services.db.read() as session:
-        if await GroupStore(session).find_by_code(GROUP_CODE) is not None:
-            return False
+    """Create STOP-2020 with everything in it; False if it exists already (nothing changes).
+
+    Raises:
+        IncompleteDemo: the group exists without the last step's join requests (an earlier
+            run was interrupted; the demo is meant for an empty database).
+    """
     users = await _load_users(services)
+    async with services.db.read() as session:
+        group = await GroupStore(session).find_by_code(GROUP_CODE)
+    if group is not None:
+        if users is not None:
+            staff = Senders(services, users, data_dir).caller("stop.moderator").principal
+            assert staff is not None  # noqa: S101 - made from a user above
+            requests = await services.groups.list_join_requests(staff, group.id, None, None, 2)
+            if len(requests) < len(_JOIN_REQUESTS):
+                raise IncompleteDemo(f"the demo group {GROUP_CODE} is incomplete")
+        return False
     if users is None:
         return False
     key_dir = data_dir / "demo-keys"
@@ -182,6 +198,13 @@ async def _post_everything(
     return dict(zip(names, ids, strict=True))
 
 
+# The last step of the demo: their presence says a run finished.
+_JOIN_REQUESTS = (
+    ("partner.interpol", "INTERPOL liaison for Operation Pangea follow-up on falsified medicines."),
+    ("wco.research", "Secretariat research unit: preparing the Operation STOP analysis report."),
+)
+
+
 async def _moderation(
     services: Services, senders: Senders, group_id: uuid.UUID, posted: dict[str, uuid.UUID]
 ) -> None:
@@ -195,16 +218,8 @@ async def _moderation(
         True,
         "personal data outside the report format; send it to RILO South America",
     )
-    await services.groups.request_to_join(
-        senders.caller("partner.interpol"),
-        GROUP_CODE,
-        "INTERPOL liaison for Operation Pangea follow-up on falsified medicines.",
-    )
-    await services.groups.request_to_join(
-        senders.caller("wco.research"),
-        GROUP_CODE,
-        "Secretariat research unit: preparing the Operation STOP analysis report.",
-    )
+    for username, reason in _JOIN_REQUESTS:
+        await services.groups.request_to_join(senders.caller(username), GROUP_CODE, reason)
     principal = moderator.principal
     assert principal is not None  # noqa: S101 - made from a user above
     pending = await services.groups.list_join_requests(principal, group_id, None, None, 10)

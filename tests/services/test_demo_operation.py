@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from cencomm.crypto.keys import b64url_encode
 from cencomm.demo import seed_demo
 from cencomm.demo_directory import ADMINISTRATIONS, REGION_OF
-from cencomm.demo_operation import GROUP_CODE, seed_operation
+from cencomm.demo_operation import GROUP_CODE, IncompleteDemo, seed_operation
 from cencomm.demo_reports import (
     ENDS_ON,
     MEDICAL_SUPPLIES_UNITS,
@@ -29,7 +29,10 @@ from cencomm.demo_reports import (
 )
 from cencomm.domain.clock import SystemClock
 from cencomm.domain.countries import is_country_code
+from cencomm.domain.ids import SessionId, new_id
+from cencomm.domain.users import Caller, Principal
 from cencomm.services.container import Services, build_services
+from cencomm.services.groups import NewGroup
 from cencomm.settings import Settings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import load_or_create_server_keys
@@ -47,6 +50,7 @@ from cencomm.storage.tables import (
     SigningKeyRow,
     UserRow,
 )
+from cencomm.storage.users import UserStore
 
 LOGINS = (
     "secretariat.admin",
@@ -217,3 +221,15 @@ async def test_demo_seed_is_the_full_operation_stop_and_idempotent(services: Ser
     assert await seed_demo(services) == []
     assert await seed_operation(services, services.settings.data.dir) is False
     assert await _counts(services) == before
+
+
+async def test_an_interrupted_demo_is_reported_not_taken_for_complete(services: Services) -> None:
+    await seed_demo(services)
+    async with services.db.read() as session:
+        credentials = await UserStore(session).find_credentials("stop.moderator")
+    assert credentials is not None
+    user = credentials.user
+    moderator = Caller(Principal(user.id, user.organization_id, user.role, SessionId(new_id())))
+    await services.groups.create_group(moderator, NewGroup(code=GROUP_CODE, name="STOP"))
+    with pytest.raises(IncompleteDemo, match=GROUP_CODE):
+        await seed_operation(services, services.settings.data.dir)
