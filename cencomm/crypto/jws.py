@@ -191,7 +191,10 @@ def payload_claims(jws: str) -> dict[str, Any]:
     Raises:
         ValueError: the string is not a compact JWS with a JSON object payload.
     """
-    segment = jws.split(".")[1]
+    parts = jws.split(".")
+    if len(parts) != 3:
+        raise ValueError("not a compact JWS")
+    segment = parts[1]
     claims = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
     if not isinstance(claims, dict):
         raise ValueError("the payload is not a JSON object")

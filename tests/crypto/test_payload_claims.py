@@ -19,3 +19,5 @@ def test_claims_are_the_signed_payload_whatever_its_padding() -> None:
 def test_a_payload_that_is_not_an_object_is_refused() -> None:
     with pytest.raises(ValueError, match="object"):
         payload_claims("e30.WzFd.c2ln")  # payload: [1]
+    with pytest.raises(ValueError, match="compact"):
+        payload_claims("e30")
