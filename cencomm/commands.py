@@ -16,9 +16,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from cencomm.app import create_app
 from cencomm.cli import EXIT_OK, CommandError
 from cencomm.crypto.blobcrypt import BlobCorrupted
-from cencomm.demo import DEMO_PASSWORD, seed_demo
-from cencomm.demo_alerts import seed_alerts
-from cencomm.demo_operation import GROUP_CODE, seed_operation
+from cencomm.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
+from cencomm.demo_operation import GROUP_CODE, IncompleteDemo, seed_operation
 from cencomm.domain.clock import SystemClock
 from cencomm.domain.errors import CencommError
 from cencomm.domain.users import Caller, OrganizationKind, Role
@@ -150,19 +149,24 @@ async def demo_seed(settings: Settings) -> int:
     """Load the demo Operation STOP once; a repeat changes nothing."""
     async with _services(settings) as services:
         created = await seed_demo(services)
-        operation = await seed_operation(services, settings.data.dir)
-        alerts = await seed_alerts(services, settings.data.dir)
-        await services.messaging.writer.close()
+        try:
+            operation = await seed_operation(services, settings.data.dir)
+        except IncompleteDemo as exc:
+            raise CommandError(
+                f"{exc}: an earlier demo-seed was interrupted; run it on an empty database"
+            ) from None
+        finally:
+            await services.messaging.writer.close()
     if operation:
-        sys.stdout.write(f"demo group {GROUP_CODE} created with example posts\n")
-    if alerts:
-        sys.stdout.write(f"{alerts} demo alerts sent, some of them answered\n")
-    if created:
         sys.stdout.write(
-            f"demo operation created; log in as {', '.join(created)} "
-            f"with the password {DEMO_PASSWORD!r}\n"
+            f"demo group {GROUP_CODE} created: 1,683 signed seizure reports from 99 "
+            "administrations, alerts with acknowledgements, hidden posts, join requests\n"
         )
-    elif not operation and not alerts:
+    if created:
+        sys.stdout.write(f"demo accounts created ({len(created)}), password {DEMO_PASSWORD!r}:\n")
+        for line in DEMO_LOGINS:
+            sys.stdout.write(f"  {line}\n")
+    elif not operation:
         sys.stdout.write("demo operation already present; nothing changed\n")
     return EXIT_OK
 

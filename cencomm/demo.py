@@ -1,103 +1,78 @@
-"""`cencomm demo-seed`: a small Operation STOP to explore, created once."""
+"""`cencomm demo-seed`: the full Operation STOP to explore, created once.
+
+This module creates the directory (organisations and users, through the directory service:
+audited like any admin's work); `demo_operation` creates the group, the keys and the signed
+posts and alerts; `demo_reports` generates the 1,683 seizure reports; `demo_directory` says
+who takes part.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
-from cencomm.domain.users import Caller, OrganizationKind, Region, Role
+from cencomm.crypto.passwords import Passwords
+from cencomm.demo_directory import DEMO_PASSWORD, demo_organizations
+from cencomm.domain.users import Caller
 from cencomm.services.container import Services
-from cencomm.services.directory import NewUser
+from cencomm.services.directory import DirectoryService, NewUser
 from cencomm.storage.users import OrganizationStore, UserStore
 
 logger = logging.getLogger(__name__)
 
-# Demo accounts only: printed by the command, never used outside a demo data directory.
-DEMO_PASSWORD = "operation-stop-2020"  # noqa: S105
+__all__ = ["DEMO_LOGINS", "DEMO_PASSWORD", "seed_demo"]
 
-
-@dataclass(frozen=True, slots=True)
-class DemoOrganization:
-    name: str
-    kind: OrganizationKind
-    country: str | None
-    region: Region | None
-    users: tuple[tuple[str, str, Role], ...]
-
-
-DEMO_ORGANIZATIONS = (
-    DemoOrganization(
-        "WCO Secretariat",
-        OrganizationKind.SECRETARIAT,
-        None,
-        None,
-        (
-            ("secretariat.admin", "Secretariat administrator", Role.ADMIN),
-            ("stop.moderator", "Operation STOP moderator", Role.MODERATOR),
-        ),
-    ),
-    DemoOrganization(
-        "RILO Western Europe",
-        OrganizationKind.RILO,
-        None,
-        Region.EUROPE,
-        (("rilo.weu", "RILO Western Europe analyst", Role.ANALYST),),
-    ),
-    DemoOrganization(
-        "RILO West Africa",
-        OrganizationKind.RILO,
-        None,
-        Region.WEST_CENTRAL_AFRICA,
-        (("rilo.wa", "RILO West Africa analyst", Role.ANALYST),),
-    ),
-    DemoOrganization(
-        "Douane française",
-        OrganizationKind.ADMINISTRATION,
-        "FR",
-        Region.EUROPE,
-        (("officer.fr", "Officier des douanes (FR)", Role.OFFICER),),
-    ),
-    DemoOrganization(
-        "Zoll Deutschland",
-        OrganizationKind.ADMINISTRATION,
-        "DE",
-        Region.EUROPE,
-        (("officer.de", "Zollbeamtin (DE)", Role.OFFICER),),
-    ),
-    DemoOrganization(
-        "Nigeria Customs Service",
-        OrganizationKind.ADMINISTRATION,
-        "NG",
-        Region.WEST_CENTRAL_AFRICA,
-        (("officer.ng", "Customs officer (NG)", Role.OFFICER),),
-    ),
-    DemoOrganization(
-        "Partner pharmaceutical security",
-        OrganizationKind.PARTNER,
-        None,
-        None,
-        (("partner.observer", "Partner analyst (read-only)", Role.OBSERVER),),
-    ),
+# What demo-seed prints: who to log in as, and what each sees.
+DEMO_LOGINS = (
+    "secretariat.admin   platform administrator (WCO Secretariat)",
+    "stop.moderator      Operation STOP moderator: every group, alerts, moderation",
+    "rilo.weu, rilo.wa, rilo.esa, rilo.mena, rilo.ap, rilo.sa   RILO analysts",
+    "officer.fr, officer.de, officer.ng, ... officer.<country code>   one officer per "
+    "administration (99), signing keys in <data dir>/demo-keys/",
+    "partner.observer, partner.interpol   partner observers (read-only)",
+    "wco.research        Secretariat analyst with a pending join request",
 )
 
 
+class _HashedOnce(Passwords):
+    """Every demo account has the same, printed password: hash it once (a memory-hard hash
+    per account would make 110 accounts take a minute), store that hash for each."""
+
+    def __init__(self, services: Services) -> None:
+        auth = services.settings.auth
+        super().__init__(auth.argon2_time_cost, auth.argon2_memory_kib, auth.argon2_parallelism)
+        self._hashes: dict[str, str] = {}
+
+    def hash(self, password: str) -> str:
+        if password not in self._hashes:
+            self._hashes[password] = super().hash(password)
+        return self._hashes[password]
+
+
 async def seed_demo(services: Services) -> list[str]:
-    """Create whatever of the demo operation is missing; returns the usernames created."""
+    """Create whatever of the demo directory is missing; returns the usernames created."""
     system = Caller.system()
+    directory = DirectoryService(services.db, services.clock, services.audit, _HashedOnce(services))
+    async with services.db.read() as session:
+        orgs = OrganizationStore(session)
+        users = UserStore(session)
+        existing_orgs = {}
+        existing_users = set()
+        for spec in demo_organizations():
+            existing_orgs[spec.name] = await orgs.find_by_name(spec.name)
+            for username, _, _ in spec.users:
+                if await users.find_credentials(username) is not None:
+                    existing_users.add(username)
     created: list[str] = []
-    for spec in DEMO_ORGANIZATIONS:
-        async with services.db.read() as session:
-            org = await OrganizationStore(session).find_by_name(spec.name)
+    for spec in demo_organizations():
+        org = existing_orgs[spec.name]
         if org is None:
-            org = await services.directory.create_organization(
+            org = await directory.create_organization(
                 system, spec.name, spec.kind, spec.country, spec.region
             )
         for username, display_name, role in spec.users:
-            async with services.db.read() as session:
-                exists = await UserStore(session).find_credentials(username) is not None
-            if exists:
+            if username in existing_users:
                 continue
-            await services.directory.create_user(
+            await directory.create_user(
                 system,
                 NewUser(
                     username=username,

@@ -1,176 +1,159 @@
-"""The demo operation's alerts and their answers (part of demo-seed).
-
-Each alert is signed with its sender's demo device key (`<data dir>/demo-keys/`), sent through
-the alert service like any other, and answered by some of its recipients. Every alert has a
-fixed `cid`: one that exists already is left as it is (with whatever answers it has since), so
-seeding twice, or seeding a demo made before alerts were seeded, adds each alert once.
-"""
+"""The demo's alerts: a new modus operandi, a flagged consignment, a regional warning that
+goes overdue and a routine warning, with acknowledgements and outcomes (the CENcomm warning
+and feedback cycle), signed by their senders' demo keys and raised through the alert service."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cencomm.crypto.jws import sign_compact
-from cencomm.demo_operation import GROUP_CODE, demo_caller, demo_key_dir, device_signer
+from cencomm.demo_directory import ADMINISTRATIONS, officer_username
+from cencomm.demo_reports import generate_reports
+from cencomm.demo_signing import Senders, cid, payload
 from cencomm.domain.alerts import Outcome
-from cencomm.domain.envelopes import MessageType
-from cencomm.domain.users import User
+from cencomm.domain.users import Region
 from cencomm.services.container import Services
-from cencomm.storage.alerts import AlertStore
-from cencomm.storage.groups import GroupStore
-from cencomm.storage.messages import MessageStore
-from cencomm.storage.users import OrganizationStore, UserStore
 
-# Demo alert cids are derived from this namespace and the alert's key.
-_CID_NAMESPACE = uuid.UUID("5f0c7a52-3b8e-4f7e-9d3a-6c2f1e0b9a41")
-DAY = 86_400
+# Officers who acknowledge the new modus operandi: the first 20 just read it, the next 10
+# report that they have controlled consignments since.
+_MODUS_READERS = 20
+_MODUS_CONTROLLERS = 10
 
 
-@dataclass(frozen=True, slots=True)
-class DemoAlert:
-    key: str  # stable name, the source of its cid
-    sender: str
-    hc: str
-    body: dict[str, Any]  # respond_by / expires_at in seconds from now
-    # (username, outcome, links that user's own seizure report)
-    answers: tuple[tuple[str, Outcome, bool], ...]
-    to_group: bool = False  # the demo operation's group
-    to_organizations: tuple[str, ...] = ()  # by name
-    to_regions: tuple[str, ...] = ()
+def _first_report(posted: dict[str, uuid.UUID], country: str) -> uuid.UUID:
+    """The id of `country`'s first report (the seizure an alert led to)."""
+    for n, report in enumerate(generate_reports()):
+        if report.country == country:
+            return posted[f"report:{n}"]
+    raise LookupError(country)
 
 
-DEMO_ALERTS: tuple[DemoAlert, ...] = (
-    DemoAlert(
-        "masks-cn-ae-eu",
-        "rilo.weu",
+async def _raise(
+    services: Services,
+    senders: Senders,
+    username: str,
+    name: str,
+    hc: str,
+    body: dict[str, Any],
+    to: dict[str, Any],
+) -> uuid.UUID:
+    claims = payload(senders.users[username], "alert", hc, body, cid(f"alert:{name}"), None)
+    claims["to"] = to
+    alert, _ = await services.alerts.raise_alert(
+        senders.caller(username), await senders.sign(username, claims)
+    )
+    return alert.id
+
+
+async def _ack(
+    services: Services,
+    senders: Senders,
+    username: str,
+    alert_id: uuid.UUID,
+    outcome: Outcome,
+    note: str | None = None,
+    seizure: uuid.UUID | None = None,
+) -> None:
+    await services.alerts.acknowledge(senders.caller(username), alert_id, outcome, note, seizure)
+
+
+async def raise_demo_alerts(
+    services: Services, senders: Senders, group_id: uuid.UUID, posted: dict[str, uuid.UUID]
+) -> None:
+    now = int(time.time())
+    # Raised first, so its short deadline passes while the others are raised.
+    warning = await _raise(
+        services,
+        senders,
+        "rilo.wa",
+        "chloroquine-wca",
         "TLP:AMBER",
         {
-            "title": "FFP2 masks without CE marking declared as cotton textiles",
-            "text": "Air cargo from CN via AE: consignees change every week. Target "
-            "consignments of HS 6307.90 and 5208 from new consignees and report every "
-            "control as the outcome of this alert.",
+            "title": "Falsified chloroquine through Cotonou and Lomé",
+            "text": "Consignments of chloroquine tablets without marketing authorisation are "
+            "moving by road from Cotonou and Lomé to Lagos. Control road freight from BJ and TG "
+            "and report your results.",
             "priority": "immediate",
             "ack_required": True,
-            "respond_by": 3 * DAY,
+            "respond_by": now + 2,
         },
-        (("officer.fr", Outcome.CONTROLLED, False), ("officer.de", Outcome.NIL_FIND, False)),
-        to_organizations=("Douane française", "Zoll Deutschland"),
-    ),
-    DemoAlert(
-        "chloroquine-online",
+        {"regions": [Region.WEST_CENTRAL_AFRICA.value]},
+    )
+    modus = await _raise(
+        services,
+        senders,
         "stop.moderator",
-        "TLP:GREEN",
+        "modus-operandi",
+        "TLP:AMBER",
         {
-            "title": "Chloroquine sold online as a COVID-19 cure",
-            "text": "Express parcels from IN declared as vitamins. Check postal and express "
-            "flows and link seizure reports to this alert.",
+            "title": "New modus operandi: medicines declared as food supplements",
+            "text": "Falsified medicines travel in small postal and express parcels declared as "
+            "food supplements or gifts, routed through HK, SG and AE. Target by weight and "
+            "sender, not by the declared description.",
+            "priority": "immediate",
+            "ack_required": True,
+        },
+        {"groups": [str(group_id)]},
+    )
+    flagged = await _raise(
+        services,
+        senders,
+        "rilo.weu",
+        "flagged-consignment",
+        "TLP:AMBER",
+        {
+            "title": "Flagged consignment: container MSKU7305512",
+            "text": "Container MSKU7305512 from Shanghai via Singapore, declared as cotton "
+            "textiles, 1.2 million FFP2 masks expected at Rotterdam or Antwerp this week. "
+            "Control on arrival and report the outcome.",
             "priority": "flash",
             "ack_required": True,
-            "respond_by": DAY,
+            "respond_by": now + 3 * 24 * 3600,
         },
-        (("officer.de", Outcome.SEIZED, True), ("officer.ng", Outcome.RECEIVED, False)),
-        to_group=True,
-    ),
-    DemoAlert(
-        "sanitizer-west-africa",
-        "rilo.wa",
+        {
+            "organizations": [
+                str(senders.users[officer_username(c)].organization_id)
+                for c in ("NL", "BE", "DE", "FR")
+            ]
+        },
+    )
+    await _raise(
+        services,
+        senders,
+        "officer.fr",
+        "methanol-gel",
         "TLP:GREEN",
         {
-            "title": "Hand sanitizer without alcohol at West African ports",
-            "text": "Sea containers from CN declared as disinfectant: lab tests found no "
-            "active ingredient. Sample consignments of HS 3808.94.",
+            "title": "Sanitizer gel with methanol",
+            "text": "Laboratory results: three brands of hand sanitizer gel seized at Le Havre "
+            "contain methanol. Photographs and lab reports follow in the group.",
             "priority": "routine",
             "ack_required": False,
-            "expires_at": 30 * DAY,
         },
-        (("officer.ng", Outcome.CONTROLLED, False),),
-        to_regions=("WEST_CENTRAL_AFRICA",),
-    ),
-)
+        {"groups": [str(group_id)]},
+    )
 
+    warning_outcomes = {"NG": Outcome.SEIZED, "GH": Outcome.CONTROLLED, "SN": Outcome.RECEIVED}
+    for country, outcome in warning_outcomes.items():
+        seizure = _first_report(posted, "NG") if country == "NG" else None
+        await _ack(services, senders, officer_username(country), warning, outcome, None, seizure)
+    officers = [c for pairs in ADMINISTRATIONS.values() for c, _ in pairs]
+    for n, country in enumerate(officers[: _MODUS_READERS + _MODUS_CONTROLLERS]):
+        outcome = Outcome.RECEIVED if n < _MODUS_READERS else Outcome.CONTROLLED
+        await _ack(services, senders, officer_username(country), modus, outcome)
+    await _ack(services, senders, "officer.fr", flagged, Outcome.RECEIVED)
+    await _ack(services, senders, "officer.de", flagged, Outcome.CONTROLLED,
+               "Not routed through Hamburg; risk profile set.")  # fmt: skip
+    await _ack(services, senders, "officer.be", flagged, Outcome.NIL_FIND,
+               "Controlled at Antwerp: the container held textiles only.")  # fmt: skip
+    await _ack(services, senders, "officer.nl", flagged, Outcome.SEIZED,
+               "Seized at Rotterdam.", _first_report(posted, "NL"))  # fmt: skip
 
-def demo_alert_cid(alert: DemoAlert) -> str:
-    return str(uuid.uuid5(_CID_NAMESPACE, alert.key))
-
-
-async def seed_alerts(services: Services, data_dir: Path) -> int:
-    """Send and answer the demo alerts not sent yet; returns how many were sent. Nothing
-    happens before the demo operation exists."""
-    async with services.db.read() as session:
-        group = await GroupStore(session).find_by_code(GROUP_CODE)
-        if group is None:
-            return 0
-        users = UserStore(session)
-        usernames = {a.sender for a in DEMO_ALERTS} | {
-            name for a in DEMO_ALERTS for name, _, _ in a.answers
-        }
-        by_name: dict[str, User] = {}
-        for username in sorted(usernames):
-            credentials = await users.find_credentials(username)
-            if credentials is None:
-                return 0
-            by_name[username] = credentials.user
-        organizations = OrganizationStore(session)
-        org_ids = {}
-        for name in {n for a in DEMO_ALERTS for n in a.to_organizations}:
-            org = await organizations.find_by_name(name)
-            if org is None:
-                return 0
-            org_ids[name] = str(org.id)
-        existing = AlertStore(session)
-        pending = [
-            a
-            for a in DEMO_ALERTS
-            if await existing.find_by_cid(by_name[a.sender].id, demo_alert_cid(a)) is None
-        ]
-    key_dir = demo_key_dir(data_dir)
-    for demo in pending:
-        to: dict[str, list[str]] = {}
-        if demo.to_group:
-            to["groups"] = [str(group.id)]
-        if demo.to_organizations:
-            to["organizations"] = [org_ids[name] for name in demo.to_organizations]
-        if demo.to_regions:
-            to["regions"] = list(demo.to_regions)
-        now = int(time.time())
-        body = {
-            k: now + v if k in ("respond_by", "expires_at") else v for k, v in demo.body.items()
-        }
-        sender = by_name[demo.sender]
-        key, kid = await device_signer(services, key_dir, sender)
-        payload = {
-            "v": 1,
-            "typ": MessageType.ALERT.value,
-            "cid": demo_alert_cid(demo),
-            "sub": str(sender.id),
-            "iat": now,
-            "hc": demo.hc,
-            "body": body,
-            "to": to,
-        }
-        alert, _ = await services.alerts.raise_alert(
-            demo_caller(sender), sign_compact(payload, key, kid)
-        )
-        for username, outcome, with_report in demo.answers:
-            user = by_name[username]
-            report = await _own_seizure_report(services, group.id, user) if with_report else None
-            await services.alerts.acknowledge(demo_caller(user), alert.id, outcome, None, report)
-    return len(pending)
-
-
-async def _own_seizure_report(
-    services: Services, group_id: uuid.UUID, user: User
-) -> uuid.UUID | None:
-    """The user's first seizure report in the demo group, to link to a `seized` outcome."""
-    async with services.db.read() as session:
-        page = await MessageStore(session).page(
-            group_id, after=0, before=None, limit=100, withheld=frozenset()
-        )
-    for message in page:
-        if message.typ == MessageType.SEIZURE.value and message.sender.id == user.id:
-            return message.id
-    return None
+    # The Cotonou warning's deadline has passed: the organisations that did not answer are
+    # overdue, and the sender, the RILO and the moderators are told (as the sweeper does).
+    deadline = datetime.fromtimestamp(now + 2, UTC)
+    await services.alert_deadlines.sweep_once(
+        max(datetime.now(UTC), deadline + timedelta(seconds=1))
+    )

@@ -46,52 +46,52 @@ async def _get(client: TestClient[Any, Any], headers: dict[str, str], path: str)
 async def test_demo_seed_seeds_signed_alerts_with_answers_once(
     tmp_path: Path, database_url: str
 ) -> None:
+    """Run as an operator would, twice: the alerts are there once, signed by their senders'
+    demo keys, with the whole feedback cycle of outcomes and a board that is partly answered."""
     env = _env(tmp_path, database_url)
     code, out, err = await run_cencomm(env, "demo-seed")
     assert code == 0, err
-    assert "3 demo alerts" in out
+    assert "alerts with acknowledgements" in out
     code, out, err = await run_cencomm(env, "demo-seed")
     assert code == 0, err
     assert "nothing changed" in out and "alerts" not in out
 
     settings = make_test_settings(database_url, tmp_path / "data")
     async with TestClient(TestServer(create_app(settings))) as client:
-        ng = await _as(client, "officer.ng")
-        de = await _as(client, "officer.de")
-        moderator = await _as(client, "stop.moderator")
-        ng_alerts = (await _get(client, ng, "/alerts"))["alerts"]
-        de_alerts = (await _get(client, de, "/alerts"))["alerts"]
-        fr_alerts = (await _get(client, await _as(client, "officer.fr"), "/alerts"))["alerts"]
-        every = {a["id"]: a for a in ng_alerts + de_alerts + fr_alerts}
-        assert len(every) == 3  # seeded once, although the command ran twice
+        headers = {u: await _as(client, u) for u in ("officer.nl", "officer.be", "officer.de")}
+        received = {u: (await _get(client, h, "/alerts"))["alerts"] for u, h in headers.items()}
+        flagged = [
+            next(a for a in alerts if a["content"]["body"]["title"].startswith("Flagged"))
+            for alerts in received.values()
+        ]
+        assert len({a["id"] for a in flagged}) == 1  # seeded once, though the command ran twice
 
-        # Each is signed by its sender's demo key, as any client can check.
-        senders = set()
-        for alert in every.values():
-            sender = alert["sender"]
-            senders.add(sender["display_name"])
-            keys = (await _get(client, ng, f"/users/{sender['id']}/keys"))["keys"]
-            parsed = parse_compact(alert["jws"])
-            key = next(k for k in keys if k["kid"] == parsed.kid)
-            assert verify_signature(parsed, b64url_decode(key["public_key"]))
-            assert parsed.payload["typ"] == "alert" and parsed.payload["sub"] == sender["id"]
-        assert senders == {
-            "RILO Western Europe analyst",
-            "RILO West Africa analyst",
-            "Operation STOP moderator",
+        # Signed by its sender's demo key, as any client can check.
+        alert = flagged[0]
+        sender = alert["sender"]
+        keys = (await _get(client, headers["officer.nl"], f"/users/{sender['id']}/keys"))["keys"]
+        parsed = parse_compact(alert["jws"])
+        key = next(k for k in keys if k["kid"] == parsed.kid)
+        assert verify_signature(parsed, b64url_decode(key["public_key"]))
+        assert parsed.payload["typ"] == "alert" and parsed.payload["sub"] == sender["id"]
+
+        # The feedback cycle: the Netherlands seized (linking its seizure report), Belgium
+        # found nothing, Germany controlled.
+        outcomes = {u: a["my_ack"]["outcome"] for u, a in zip(headers, flagged, strict=True)}
+        assert outcomes == {
+            "officer.nl": "seized",
+            "officer.be": "nil_find",
+            "officer.de": "controlled",
         }
-
-        # With answers: Nigeria received one and controlled another; Germany found nothing on
-        # one and seized on the other, linking its seizure report.
-        assert sorted(a["my_ack"]["outcome"] for a in ng_alerts) == ["controlled", "received"]
-        outcomes = {a["my_ack"]["outcome"]: a["my_ack"] for a in de_alerts}
-        assert sorted(outcomes) == ["nil_find", "seized"]
-        report = await _get(client, de, f"/messages/{outcomes['seized']['seizure_message_id']}")
+        seizure_id = flagged[0]["my_ack"]["seizure_message_id"]
+        report = await _get(client, headers["officer.nl"], f"/messages/{seizure_id}")
         assert report["typ"] == "seizure"
 
-        # The sender sees the board: some organisations answered, others have not yet.
-        sent = next(a for a in every.values() if a["sender"]["display_name"].startswith("Oper"))
-        board = (await _get(client, moderator, f"/alerts/{sent['id']}"))["ack_summary"]
+        # The moderators see the board of the group-wide alert: some answered, others not yet.
+        moderator = await _as(client, "stop.moderator")
+        sent = (await _get(client, moderator, "/alerts"))["alerts"]
+        modus = next(a for a in sent if a["content"]["body"]["title"].startswith("New modus"))
+        board = (await _get(client, moderator, f"/alerts/{modus['id']}"))["ack_summary"]
         answered = [o for o in board["organizations"] if o["acknowledged_at"]]
         assert 0 < len(answered) < len(board["organizations"])
 

@@ -118,10 +118,17 @@ def add_client_parser(commands: Any) -> None:
     post.add_argument("--reply-to", help="id of the message this answers")
     _key_options(post)
 
-    read = actions.add_parser("read", help="print a group's messages as JSON lines")
+    read = actions.add_parser(
+        "read", help="print a group's messages as JSON lines, with their readable content"
+    )
     read.add_argument("--group", required=True, help="the group's code (STOP-2020) or id")
     read.add_argument("--after", type=int, default=0, help="only messages after this seq")
     read.add_argument("--limit", type=int, default=100, help="page size (1-500)")
+    read.add_argument(
+        "--jws",
+        action="store_true",
+        help="also print each message's verbatim JWS (by default only its readable content)",
+    )
 
     verify = actions.add_parser(
         "verify", help="verify a message against its sender's published keys (exit 0 / 1)"

@@ -268,8 +268,14 @@ async def _read(api: CencommClient, ctx: Context) -> int:
         raise UsageError("--limit must be between 1 and 500")
     group_id = await api.resolve_group(args.group)
     async for message in api.timeline(group_id, after=args.after, limit=args.limit):
-        emit(message)
+        emit(message if args.jws else readable(message))
     return EXIT_OK
+
+
+def readable(message: dict[str, Any]) -> dict[str, Any]:
+    """A message for people: its decoded `content` (what was signed), without the JWS string
+    (`cencomm client verify` checks the proof; `read --jws` prints it)."""
+    return {name: value for name, value in message.items() if name != "jws"}
 
 
 async def _tree_head(api: CencommClient, ctx: Context) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from cencomm.domain.envelopes import OBSERVER_WITHHELD, HandlingCode
 from cencomm.domain.groups import GroupAccess
@@ -103,15 +103,61 @@ def attachment_view(access: GroupAccess) -> AttachmentView:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """Narrowing of a search besides its words (each None: no narrowing).
+
+    `from_date`/`to_date` are inclusive and apply to the date a message is about: a seizure
+    report's `occurred_on`, otherwise the UTC day it was posted. `country` is the sender
+    organisation's country (a seizure report's reporting country); `category` keeps seizure
+    reports with an item of that category.
+    """
+
+    typ: str | None = None
+    from_date: date | None = None
+    to_date: date | None = None
+    country: str | None = None
+    category: str | None = None
+    sender_org: uuid.UUID | None = None
+
+
+NO_FILTERS = SearchFilters()
+
+
+def _spaced(value: object) -> str | None:
+    """`hidden_in_cargo` → `hidden in cargo`: codes become the words officers type."""
+    return value.replace("_", " ") if isinstance(value, str) and value else None
+
+
+def _hs_words(value: object) -> list[str]:
+    """`3004.90` is found as typed, by its chapter (`3004`) and without dots (`300490`)."""
+    if not isinstance(value, str) or not value:
+        return []
+    return [value, value.replace(".", " "), value.replace(".", "")]
+
+
 def search_text(typ: str, body: dict[str, object]) -> str | None:
-    """What full-text search indexes: text and notice bodies, seizure notes."""
+    """What full-text search indexes: text and notice bodies; of a seizure report its notes,
+    location, concealment, transport mode, infringement, and every item's category,
+    description and hs_code."""
     parts: list[object] = []
     if typ == "text":
         parts = [body.get("text")]
     elif typ == "notice":
         parts = [body.get("title"), body.get("text")]
     elif typ == "seizure":
-        parts = [body.get("notes")]
+        parts = [
+            body.get("notes"),
+            body.get("location"),
+            _spaced(body.get("concealment")),
+            _spaced(body.get("transport_mode")),
+            _spaced(body.get("infringement")),
+        ]
+        items = body.get("items")
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict):
+                parts += [_spaced(item.get("category")), item.get("description")]
+                parts += _hs_words(item.get("hs_code"))
     words = " ".join(p for p in parts if isinstance(p, str) and p)
     return words or None
 

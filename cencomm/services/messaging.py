@@ -21,7 +21,9 @@ from cencomm.domain.groups import GroupAccess, access_for
 from cencomm.domain.ids import GroupId, MessageId, new_id
 from cencomm.domain.messages import (
     MAX_HIDE_REASON,
+    NO_FILTERS,
     PostOutcome,
+    SearchFilters,
     SearchPosition,
     StoredMessage,
     attachment_view,
@@ -50,7 +52,8 @@ MAX_SEARCH_WORDS = 10
 # Groups one search spans (a user is in a handful; the bound keeps the query finite).
 MAX_SEARCH_GROUPS = 10_000
 MAX_WORD_CHARS = 64
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Letters and digits; `_`, `.`, `-` and the rest separate words, as the index's tokenizers do.
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,8 +335,10 @@ class MessagingService:
         group_id: uuid.UUID | None,
         before: SearchPosition | None,
         limit: int,
+        filters: SearchFilters = NO_FILTERS,
     ) -> list[ReadableMessage]:
-        """Messages the caller may read that contain every word of `query`, newest first."""
+        """Messages the caller may read that contain every word of `query` (as typed or as the
+        start of a longer word, in any case) and pass `filters`, newest first."""
         words = [w.lower() for w in _WORD.findall(query)][:MAX_SEARCH_WORDS]
         if not words or any(len(w) > MAX_WORD_CHARS for w in words):
             raise invalid(
@@ -357,6 +362,7 @@ class MessagingService:
                 withheld=withheld,
                 before=before,
                 limit=limit,
+                filters=filters,
             )
         by_group = {a.group.id: a for a in accesses}
         readable = []

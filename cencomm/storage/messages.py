@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -28,12 +28,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cencomm.domain.groups import Group, GroupRole, GroupStatus
 from cencomm.domain.ids import GroupId, UserId
 from cencomm.domain.keys import SigningKey
-from cencomm.domain.messages import SearchPosition, Sender, StoredMessage
+from cencomm.domain.messages import (
+    NO_FILTERS,
+    SearchFilters,
+    SearchPosition,
+    Sender,
+    StoredMessage,
+)
 from cencomm.storage.group_roles import effective, role_columns
 from cencomm.storage.tables import (
     GroupRow,
     MessageRow,
     OrganizationRow,
+    SeizureItemRow,
+    SeizureReportRow,
     SigningKeyRow,
     UserRow,
 )
@@ -138,8 +146,10 @@ class MessageStore:
         withheld: frozenset[str],
         before: SearchPosition | None,
         limit: int,
+        filters: SearchFilters = NO_FILTERS,
     ) -> list[StoredMessage]:
-        """Messages matching every word, newest first, within what the reader may see.
+        """Messages matching every word (each as a prefix, case-insensitively) and `filters`,
+        newest first, within what the reader may see.
 
         Args:
             full_groups: groups read in full (None: every group, for staff).
@@ -162,19 +172,8 @@ class MessageStore:
                     MessageRow.group_id.in_(moderated_groups) if moderated_groups else false(),
                 )
             )
-        if self._is_sqlite:
-            match = " ".join(f'"{w}"' for w in words)
-            hits = text("SELECT message_id FROM message_search WHERE message_search MATCH :q")
-            query = query.where(MessageRow.id.in_(hits.bindparams(q=match)))
-        else:
-            vector = func.to_tsvector(
-                literal_column("'simple'::regconfig"), func.coalesce(MessageRow.search_text, "")
-            )
-            query = query.where(
-                vector.op("@@")(
-                    func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(words))
-                )
-            )
+        query = query.where(self._matching(words))
+        query = _filtered(query, filters)
         if before is not None:
             query = query.where(
                 or_(
@@ -192,6 +191,57 @@ class MessageStore:
             MessageRow.created_at.desc(), MessageRow.seq.desc(), MessageRow.id.desc()
         ).limit(limit)
         return [_to_message(r) for r in (await self._session.execute(query)).all()]
+
+    def _matching(self, words: Sequence[str]) -> Any:
+        """Every word as a prefix. Words reach the full-text syntax only quoted, so nothing a
+        user types is ever read as an operator (`OR`, `NEAR`, `*`, `:`, `&`, `!`, column names)."""
+        if self._is_sqlite:
+            # FTS5: "word"* is a prefix token; a double quote inside is doubled.
+            match = " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+            hits = text("SELECT message_id FROM message_search WHERE message_search MATCH :q")
+            return MessageRow.id.in_(hits.bindparams(q=match))
+        # to_tsquery: 'word':* is a prefix lexeme; quotes and backslashes inside are escaped.
+        terms = " & ".join("'" + w.replace("\\", "\\\\").replace("'", "''") + "':*" for w in words)
+        vector = func.to_tsvector(
+            literal_column("'simple'::regconfig"), func.coalesce(MessageRow.search_text, "")
+        )
+        return vector.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), terms))
+
+
+def _filtered(query: Select[Any], filters: SearchFilters) -> Select[Any]:
+    """The search's filters as conditions on the message (subqueries on indexed keys)."""
+    if filters.typ is not None:
+        query = query.where(MessageRow.typ == filters.typ)
+    if filters.sender_org is not None:
+        query = query.where(MessageRow.sender_organization_id == filters.sender_org)
+    if filters.country is not None:
+        query = query.where(
+            MessageRow.sender_organization_id.in_(
+                select(OrganizationRow.id).where(OrganizationRow.country == filters.country)
+            )
+        )
+    if filters.category is not None:
+        query = query.where(
+            MessageRow.id.in_(
+                select(SeizureItemRow.message_id).where(SeizureItemRow.category == filters.category)
+            )
+        )
+    if filters.from_date is None and filters.to_date is None:
+        return query
+    # A seizure report is dated by `occurred_on`, any other message by its UTC posting day.
+    occurred = select(SeizureReportRow.message_id)
+    posted = [MessageRow.typ != "seizure"]
+    if filters.from_date is not None:
+        occurred = occurred.where(SeizureReportRow.occurred_on >= filters.from_date)
+        posted.append(MessageRow.created_at >= _day_start(filters.from_date))
+    if filters.to_date is not None:
+        occurred = occurred.where(SeizureReportRow.occurred_on <= filters.to_date)
+        posted.append(MessageRow.created_at < _day_start(filters.to_date + timedelta(days=1)))
+    return query.where(or_(MessageRow.id.in_(occurred), and_(*posted)))
+
+
+def _day_start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,10 +187,16 @@ async def test_cli_login_keys_post_read_verify(server: Server, tmp_path: Path) -
     lines = [json.loads(line) for line in out.splitlines()]
     assert [(m["seq"], m["typ"]) for m in lines] == [(1, "text"), (2, "seizure"), (3, "notice")]
     assert lines[2]["reply_to"] == text["id"]
+    # People read the signed content, not the JWS string (`--jws` adds it for proof).
+    assert all("jws" not in m for m in lines)
+    assert lines[0]["content"]["body"] == {"text": "Masks at CDG"}
+    assert lines[1]["content"]["body"]["items"][0]["category"] == "masks"
+    assert lines[2]["content"]["reply_to"] == text["id"]
     code, out, _ = await _client(
-        env, "read", "--group", server.group_id, "--after", "2", "--limit", "1"
+        env, "read", "--group", server.group_id, "--after", "2", "--limit", "1", "--jws"
     )
-    assert [json.loads(line)["seq"] for line in out.splitlines()] == [3]
+    [last] = [json.loads(line) for line in out.splitlines()]
+    assert last["seq"] == 3 and last["jws"].count(".") == 2 and last["content"]["typ"] == "notice"
 
     code, out, err = await _client(env, "verify", "--message", text["id"])
     assert code == 0, err

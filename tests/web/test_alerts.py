@@ -239,6 +239,7 @@ async def test_reading_an_alert_and_who_sees_the_summary(client: TestClient[Any,
     assert set(mine) == {
         "id",
         "jws",
+        "content",
         "sender",
         "created_at",
         "hc",

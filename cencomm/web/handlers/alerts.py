@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 from pydantic import Field
 
 from cencomm.appkeys import SERVICES
+from cencomm.crypto.jws import payload_claims
 from cencomm.domain.alerts import MAX_NOTE, Acknowledgement, Alert, AlertView, Outcome
 from cencomm.domain.clock import rfc3339
 from cencomm.domain.errors import FieldError, Invalid
@@ -75,6 +77,10 @@ class AckSummaryResponse(ResponseModel):
 class AlertResponse(ResponseModel):
     id: str
     jws: str
+    content: dict[str, Any] = Field(
+        description="The decoded payload claims of `jws` (typ, hc, to, body, …), for reading; "
+        "proof is the JWS."
+    )
     sender: AlertSenderResponse
     created_at: str
     hc: str
@@ -140,6 +146,7 @@ def alert_json(alert: Alert, view: AlertView | None = None) -> dict[str, object]
     return {
         "id": str(alert.id),
         "jws": alert.jws,
+        "content": payload_claims(alert.jws),
         "sender": {
             "id": str(alert.sender.id),
             "display_name": alert.sender.display_name,

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from cencomm.appkeys import SERVICES
+from cencomm.crypto.jws import payload_claims
 from cencomm.domain.clock import rfc3339
+from cencomm.domain.countries import is_country_code
 from cencomm.domain.errors import FieldError, Invalid
-from cencomm.domain.messages import SearchPosition
+from cencomm.domain.messages import SearchFilters, SearchPosition
+from cencomm.domain.seizures import Category
 from cencomm.services.messaging import ReadableMessage
 from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import decode_cursor, encode_cursor
@@ -53,6 +58,10 @@ class MessageResponse(ResponseModel):
     sender: SenderResponse
     kid: str
     jws: str | None
+    content: dict[str, Any] | None = Field(
+        description="The decoded payload claims of `jws` (typ, hc, body, att, reply_to, …), for "
+        "reading; null whenever `jws` is null. Proof is the JWS."
+    )
     created_at: str
     reply_to: str | None
     hidden: bool
@@ -80,15 +89,68 @@ class HideRequest(RequestModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def _iso_day(value: object) -> object:
+    """Only `YYYY-MM-DD` (pydantic alone would also take Unix times and other spellings)."""
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+def _country(value: str) -> str:
+    if not is_country_code(value):
+        raise ValueError("must be an ISO 3166-1 alpha-2 code in capitals (FR, CN, ...)")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+CountryCode = Annotated[str, AfterValidator(_country)]
+
+
 class SearchQuery(QueryModel):
-    q: str = Field(min_length=1, max_length=500)
+    q: str = Field(min_length=1, max_length=500, description="words, each matched as a prefix")
     group_id: uuid.UUID | None = None
+    typ: Literal["text", "notice", "seizure"] | None = None
+    from_: Day | None = Field(
+        default=None,
+        alias="from",
+        description="inclusive; a seizure report's occurred_on, else the UTC posting day",
+    )
+    to: Day | None = Field(default=None, description="inclusive, like `from`")
+    country: CountryCode | None = Field(
+        default=None, description="the sender organisation's (a report's reporting) country"
+    )
+    category: Category | None = Field(
+        default=None, description="seizure reports with an item of this category"
+    )
+    sender_org: uuid.UUID | None = Field(default=None, description="the sender's organisation")
     after: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+    @model_validator(mode="after")
+    def ordered_dates(self) -> SearchQuery:
+        if self.from_ is not None and self.to is not None and self.from_ > self.to:
+            raise ValueError("from must not be after to")
+        return self
+
+    def filters(self) -> SearchFilters:
+        return SearchFilters(
+            typ=self.typ,
+            from_date=self.from_,
+            to_date=self.to,
+            country=self.country,
+            category=self.category.value if self.category else None,
+            sender_org=self.sender_org,
+        )
 
 
 def message_json(readable: ReadableMessage) -> dict[str, object]:
     m = readable.message
+    # Decoded once per message per response (live frames: once per frame); the JWS was
+    # verified at intake and is stored verbatim, so its claims are what the sender signed.
+    jws = m.jws if readable.show_jws else None
     return {
         "id": str(m.id),
         "group_id": str(m.group_id),
@@ -101,7 +163,8 @@ def message_json(readable: ReadableMessage) -> dict[str, object]:
             "organization_id": str(m.sender.organization_id),
         },
         "kid": m.kid,
-        "jws": m.jws if readable.show_jws else None,
+        "jws": jws,
+        "content": payload_claims(jws) if jws is not None else None,
         "created_at": rfc3339(m.created_at),
         "reply_to": str(m.reply_to) if m.reply_to else None,
         "hidden": m.hidden,
@@ -170,7 +233,12 @@ def _search_cursor(cursor: str | None) -> SearchPosition | None:
 
 async def search_messages(request: web.Request, query: SearchQuery) -> web.Response:
     found = await request.app[SERVICES].messaging.search(
-        principal(request), query.q, query.group_id, _search_cursor(query.after), query.limit
+        principal(request),
+        query.q,
+        query.group_id,
+        _search_cursor(query.after),
+        query.limit,
+        query.filters(),
     )
     next_cursor = None
     if len(found) == query.limit:
