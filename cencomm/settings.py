@@ -102,6 +102,12 @@ class AuthSettings:
     max_failures_per_account: int = 10
     # Failed logins per client address within the window before 429.
     max_failures_per_address: int = 100
+    # Failed logins with one device token within the window before that token is refused (429).
+    max_failures_per_device: int = 10
+    # Lifetime in seconds of the device token each login issues (renewed at every login).
+    device_token_ttl: int = 30 * 24 * 3600
+    # Send the device cookie only over HTTPS (`Secure`): set this behind TLS.
+    device_cookie_secure: bool = False
     # Length of the throttling window in seconds.
     failure_window: int = 15 * 60
     # Seconds a live session is cached per process (revocations there take effect at once;
@@ -405,7 +411,8 @@ def validate(settings: Settings) -> None:
     for role in s.auth.mfa_required_roles:
         if role not in known_roles:
             raise SettingsError(f"auth.mfa_required_roles: unknown role {role!r}")
-    for key in ("max_failures_per_account", "max_failures_per_address", "failure_window"):
+    budgets = ("max_failures_per_account", "max_failures_per_address", "max_failures_per_device")
+    for key in (*budgets, "failure_window", "device_token_ttl"):
         if getattr(s.auth, key) < 1:
             raise SettingsError(f"auth.{key}: must be at least 1")
     if not 0 <= s.auth.session_cache_seconds <= 10:

@@ -71,6 +71,8 @@ class CencommClient(BaseClient):
         retry: the retry policy for reads and posts (default `RetryPolicy()`).
         on_tokens: called with every new token pair (and None on logout), e.g. to save it.
         clock: Unix time source, for token expiry.
+        device_token: the `device_token` of an earlier login of the same user (see
+            `device_token`): sent with `login`, so other people's failures do not refuse it.
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class CencommClient(BaseClient):
         retry: RetryPolicy | None = None,
         on_tokens: TokenListener | None = None,
         clock: Callable[[], float] = time.time,
+        device_token: str | None = None,
     ) -> None:
         super().__init__(
             base_url,
@@ -93,6 +96,7 @@ class CencommClient(BaseClient):
             retry=retry,
             on_tokens=on_tokens,
             clock=clock,
+            device_token=device_token,
         )
         self._key = key
 

@@ -33,6 +33,9 @@ class ClientState:
         user_id: their id.
         tokens: the current token pair (rotated on every refresh), or None once logged out.
         key_file: the signing key file last created or used.
+        device_tokens: per "<username> <server>", the device token of that user's last login
+            there (sent with the next one, so other people's failed logins do not lock this
+            device out).
     """
 
     server: str | None = None
@@ -40,6 +43,7 @@ class ClientState:
     user_id: str | None = None
     tokens: TokenSet | None = field(default=None, repr=False)
     key_file: str | None = None
+    device_tokens: dict[str, str] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +52,7 @@ class ClientState:
             "user_id": self.user_id,
             "tokens": self.tokens.to_dict() if self.tokens is not None else None,
             "key_file": self.key_file,
+            "device_tokens": dict(self.device_tokens),
         }
 
 
@@ -90,6 +95,7 @@ class StateStore:
                 user_id=data.get("user_id"),
                 tokens=TokenSet.from_dict(tokens) if tokens else None,
                 key_file=data.get("key_file"),
+                device_tokens=_device_tokens(data.get("device_tokens")),
             )
         except (ValueError, AttributeError):
             raise StateError(f"{self.path} is not a cencomm client state file") from None
@@ -115,3 +121,14 @@ class StateStore:
                 os.close(fd)
             temporary.unlink(missing_ok=True)
             raise StateError(f"cannot write {self.path}: {exc.strerror}") from None
+
+
+def _device_tokens(raw: object) -> dict[str, str]:
+    """The saved device tokens; a file from before them has none."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+    ):
+        raise ValueError("device_tokens is not a map of strings")
+    return dict(raw)

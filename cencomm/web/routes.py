@@ -74,7 +74,7 @@ ROUTES_TABLE: tuple[Route, ...] = (
           auth=False, media_type="application/json"),
     # Authentication
     Route("POST", f"{API}/auth/login", auth.login, "Log in with password (and TOTP)", "auth",
-          auth=False, body=auth.LoginRequest, response=auth.TokenResponse, problems=(429,)),
+          auth=False, body=auth.LoginRequest, response=auth.LoginResponse, problems=(429,)),
     Route("POST", f"{API}/auth/refresh", auth.refresh_tokens, "Swap a refresh token for a new pair",
           "auth", auth=False, body=auth.RefreshRequest, response=auth.TokenResponse),
     Route("POST", f"{API}/auth/logout", auth.logout, "End this session", "auth", status=204),

@@ -33,7 +33,8 @@ from cencomm.storage.tables.groups import (
     JoinRequestRow,
 )
 from cencomm.storage.tables.identity import (
-    LoginFailureRow,
+    DeviceTokenRow,
+    LoginThrottleRow,
     OrganizationRow,
     RefreshTokenRow,
     SessionRow,
@@ -61,10 +62,11 @@ __all__ = [
     "AuditTreeStateRow",
     "Base",
     "BlobRow",
+    "DeviceTokenRow",
     "GroupMemberRow",
     "GroupRow",
     "JoinRequestRow",
-    "LoginFailureRow",
+    "LoginThrottleRow",
     "MessageAttachmentRow",
     "MessageRow",
     "NotificationPreferenceRow",
