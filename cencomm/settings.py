@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 import types
@@ -66,6 +67,10 @@ class HttpSettings:
     allowed_origins: tuple[str, ...] = ()
     # Number of reverse proxies in front of us whose X-Forwarded-For we trust (0: use the peer).
     trusted_proxy_hops: int = 0
+    # Client addresses or networks (CIDR) that may read /metrics besides loopback; others get 404.
+    metrics_allowed_addresses: tuple[str, ...] = ()
+    # A bearer token that opens /metrics from any address (CENCOMM_HTTP_METRICS_TOKEN only).
+    metrics_token: Secret | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +397,13 @@ def validate(settings: Settings) -> None:
         raise SettingsError("http.max_json_bytes: must be at least 1024")
     if s.http.trusted_proxy_hops < 0:
         raise SettingsError("http.trusted_proxy_hops: must not be negative")
+    for network in s.http.metrics_allowed_addresses:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"http.metrics_allowed_addresses: {network!r} is no address"
+            ) from None
     url = s.database.url
     if url and not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise SettingsError(

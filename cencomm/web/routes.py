@@ -68,8 +68,10 @@ ROUTES_TABLE: tuple[Route, ...] = (
           response=system.HealthResponse),
     Route("GET", "/ready", system.get_ready, "Readiness: database answers, schema at head",
           "system", auth=False, response=system.ReadyResponse, problems=(503,)),
-    Route("GET", "/metrics", system.get_metrics, "Prometheus metrics", "system", auth=False,
-          media_type="text/plain"),
+    Route("GET", "/metrics", system.get_metrics,
+          "Prometheus metrics: loopback, `http.metrics_allowed_addresses` or the metrics token "
+          "(`Authorization: Bearer`); 404 for anyone else", "system", auth=False,
+          media_type="text/plain", problems=(404,)),
     Route("GET", "/api/openapi.json", system.get_openapi, "This OpenAPI document", "system",
           auth=False, media_type="application/json"),
     # Authentication
