@@ -1,4 +1,4 @@
-"""Numeric inputs have bounds: out-of-range integers are a 422 problem, never a 500 or a traceback."""
+"""Numeric inputs have bounds: out-of-range integers are a 422 problem, never a 500 or traceback."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Any:
     ],
 )
 async def test_integers_past_64_bits_in_queries_are_422(
-    client: TestClient,
+    client: TestClient[Any, Any],
     no_errors_logged: None,
     path: str,
     param: str,
@@ -66,7 +66,7 @@ async def test_integers_past_64_bits_in_queries_are_422(
 
 
 async def test_the_largest_64_bit_value_is_an_ordinary_empty_page(
-    client: TestClient, no_errors_logged: None
+    client: TestClient[Any, Any], no_errors_logged: None
 ) -> None:
     admin = await make_member(client, Role.ADMIN)
     group = await make_group(client, admin)
@@ -83,7 +83,7 @@ async def test_the_largest_64_bit_value_is_an_ordinary_empty_page(
 
 @pytest.mark.parametrize("index", [str(2**63), "9999999999999999999"])
 async def test_audit_entry_index_past_64_bits_is_not_found(
-    client: TestClient, no_errors_logged: None, index: str
+    client: TestClient[Any, Any], no_errors_logged: None, index: str
 ) -> None:
     admin = await make_member(client, Role.ADMIN)
     resp = await client.get(f"/api/v1/audit/entries/{index}", headers=admin.auth)
@@ -95,7 +95,7 @@ async def test_audit_entry_index_past_64_bits_is_not_found(
     [f"2026-01-01T00:00:00+00:00|{2**64}", "2026-01-01T00:00:00+00:00|-1", "2026-01-01|1"],
 )
 async def test_a_forged_search_cursor_is_422(
-    client: TestClient, no_errors_logged: None, position: str
+    client: TestClient[Any, Any], no_errors_logged: None, position: str
 ) -> None:
     admin = await make_member(client, Role.ADMIN)
     cursor = encode_cursor(f"{position}|{admin.id}")
@@ -108,7 +108,7 @@ async def test_a_forged_search_cursor_is_422(
 
 @pytest.mark.parametrize("seq", [2**63, 2**70, -1])
 async def test_a_resume_seq_past_64_bits_is_an_invalid_frame_and_the_socket_stays(
-    client: TestClient, no_errors_logged: None, seq: int
+    client: TestClient[Any, Any], no_errors_logged: None, seq: int
 ) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod)
