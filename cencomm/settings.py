@@ -10,7 +10,6 @@ import dataclasses
 import ipaddress
 import os
 import tomllib
-import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from cencomm.domain.users import Role
+
+# Re-exported: the rest of the code imports these from here.
+from cencomm.settings_values import Secret as Secret
+from cencomm.settings_values import SettingsError as SettingsError
+from cencomm.settings_values import coerce
 
 DEFAULT_CONFIG_FILE = Path("config/cencomm.toml")
 MAX_ACCESS_TOKEN_TTL = 15 * 60
@@ -28,27 +32,6 @@ ENV_ALIASES: Mapping[str, tuple[str, str]] = {
     "CENCOMM_PORT": ("server", "port"),
     "CENCOMM_DATA_DIR": ("data", "dir"),
 }
-
-
-class SettingsError(ValueError):
-    """A setting is missing, malformed or out of range; the message names it."""
-
-
-class Secret:
-    """A secret string that never shows itself in logs, reprs or tracebacks."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,57 +256,6 @@ def _env_name(section: str, key: str) -> str:
     return f"CENCOMM_{section.upper()}_{key.upper()}"
 
 
-def _coerce(name: str, kind: Any, raw: object, from_env: bool) -> object:
-    """Turn a TOML or environment value into the field's type, or say which setting is bad."""
-    if isinstance(kind, types.UnionType) and Secret in typing.get_args(kind):
-        if not from_env:
-            raise SettingsError(f"{name}: secrets come only from the environment")
-        return Secret(str(raw)) if raw else None
-    origin = typing.get_origin(kind)
-    try:
-        if kind is bool:
-            if isinstance(raw, bool):
-                return raw
-            if from_env and isinstance(raw, str) and raw.lower() in {"1", "true", "yes", "on"}:
-                return True
-            if from_env and isinstance(raw, str) and raw.lower() in {"0", "false", "no", "off"}:
-                return False
-            raise ValueError("expected true or false")
-        if kind is int:
-            if isinstance(raw, bool):
-                raise ValueError("expected an integer")
-            if isinstance(raw, int):
-                return raw
-            if from_env and isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
-                return int(raw)
-            raise ValueError("expected an integer")
-        if kind is float:
-            if isinstance(raw, int | float) and not isinstance(raw, bool):
-                return float(raw)
-            if from_env and isinstance(raw, str):
-                return float(raw)
-            raise ValueError("expected a number")
-        if kind is str:
-            if isinstance(raw, str):
-                return raw
-            raise ValueError("expected a string")
-        if kind is Path:
-            if isinstance(raw, str) and raw:
-                return Path(raw)
-            raise ValueError("expected a path")
-        if origin is tuple:
-            if from_env and isinstance(raw, str):
-                return tuple(part.strip() for part in raw.split(",") if part.strip())
-            if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
-                return tuple(raw)
-            raise ValueError("expected a list of strings")
-    except ValueError as exc:
-        raise SettingsError(f"{name}: {exc} (got {raw!r})") from None
-    if isinstance(kind, types.UnionType):  # pragma: no cover - no optional settings yet
-        return raw
-    raise SettingsError(f"{name}: unsupported setting type")  # pragma: no cover
-
-
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Read the TOML file (if any) and the environment, validate, and return frozen settings.
 
@@ -366,10 +298,10 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         for key, kind in types_by_key.items():
             label = f"{section}.{key}"
             if key in table:
-                values[key] = _coerce(label, kind, table[key], from_env=False)
+                values[key] = coerce(label, kind, table[key], from_env=False)
             for env_name in (aliases_by_field.get((section, key)), _env_name(section, key)):
                 if env_name and env_name in env:
-                    values[key] = _coerce(f"{label} ({env_name})", kind, env[env_name], True)
+                    values[key] = coerce(f"{label} ({env_name})", kind, env[env_name], True)
         built[section] = section_cls(**values)
     settings = Settings(**built)  # type: ignore[arg-type]
     validate(settings)
