@@ -24,8 +24,13 @@ class LoginRequest(RequestModel):
     username: str = Field(min_length=1, max_length=256)
     password: str = Field(min_length=1, max_length=1024)
     otp: str | None = Field(default=None, max_length=16)
-    # The `device_token` of an earlier login of this user (else the `cencomm_device` cookie).
-    device_token: str | None = Field(default=None, min_length=1, max_length=MAX_DEVICE_TOKEN_CHARS)
+    device_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_DEVICE_TOKEN_CHARS,
+        description="The device_token of an earlier login of this user (else the "
+        "cencomm_device cookie): such a login is not refused for other people's failures",
+    )
 
 
 class RefreshRequest(RequestModel):
@@ -40,9 +45,10 @@ class TokenResponse(ResponseModel):
 
 
 class LoginResponse(TokenResponse):
-    # Keep it and send it with the next login (the browser gets it as an HttpOnly cookie too):
-    # a login with it is not refused because of other people's failed logins.
-    device_token: str
+    device_token: str = Field(
+        description="Keep it and send it with the next login (browsers get it as an HttpOnly "
+        "cookie); it replaces the one presented"
+    )
 
 
 class OtpSetupResponse(ResponseModel):
