@@ -24,16 +24,19 @@ class ThrottleScope(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Tally:
-    """A budget's state right after an attempt was counted in it (the count includes it)."""
+    """A budget right after an attempt was counted in it: the attempts within the window (this
+    one included) and the oldest of them."""
 
     scope: ThrottleScope
     key: str
     count: int
-    window_start: datetime
+    oldest: datetime
+    # The stored attempt, so that a success can take exactly it back out.
+    attempt_id: int
 
     def retry_after(self, window: timedelta, now: datetime) -> int:
-        """Whole seconds until this window has passed (at least 1)."""
-        return max(1, math.ceil((self.window_start + window - now).total_seconds()))
+        """Whole seconds until the oldest counted attempt leaves the window (at least 1)."""
+        return max(1, math.ceil((self.oldest + window - now).total_seconds()))
 
 
 @dataclass(frozen=True, slots=True)

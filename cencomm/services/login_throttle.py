@@ -1,9 +1,10 @@
 """Login throttling and device tokens: count each attempt before its check, trust known devices.
 
-Every login attempt is counted first, in a transaction of its own that commits before argon2 or
-TOTP runs, and refused from the count that increment returned: parallel attempts take turns on
-the budget's row, so they get no more tries than serial ones. An attempt that then succeeds is
-taken back out; a failure stays counted until its window passes.
+Every login attempt is recorded first, in a transaction of its own that commits before argon2 or
+TOTP runs, and refused from the count of the budget's attempts within the sliding window that
+this transaction sees: parallel attempts take turns on the budget's row, so they get no more
+tries than serial ones. An attempt that then succeeds is taken back out; a failure stays counted
+until it is older than the window.
 
 Device tokens follow OWASP's "device cookies": each successful login issues a random 256-bit
 token bound to the user (stored only as its SHA-256, with an expiry) that replaces the one it
@@ -80,15 +81,15 @@ class LoginThrottle:
         async with self._db.begin() as session:
             store = LoginThrottleStore(session)
             for scope, key, limit in budgets:
-                tally = await store.count_attempt(scope, key, now, self._window)
-                if tally.count > limit:
-                    # Raising rolls the transaction back: a refused attempt counts nowhere.
-                    raise RateLimited(
-                        "too many failed logins; try again later",
-                        retry_after=tally.retry_after(self._window, now),
-                    )
-                tallies.append(tally)
-        return Attempt(tuple(tallies), device)
+                tallies.append((await store.count_attempt(scope, key, now, self._window), limit))
+            over = [tally for tally, limit in tallies if tally.count > limit]
+            if over:
+                # Raising rolls the transaction back: a refused attempt counts nowhere.
+                raise RateLimited(
+                    "too many failed logins; try again later",
+                    retry_after=max(t.retry_after(self._window, now) for t in over),
+                )
+        return Attempt(tuple(tally for tally, _ in tallies), device)
 
     async def _recognise(self, token: str | None, username: str, now: datetime) -> bytes | None:
         """The token's hash if it is a valid device token of `username`; else None (untrusted:

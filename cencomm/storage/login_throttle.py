@@ -1,17 +1,17 @@
-"""LoginThrottleStore: attempts per budget and window, counted atomically before the check."""
+"""LoginThrottleStore: login attempts per budget within a sliding window, counted atomically."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, literal, select, tuple_, update
+from sqlalchemy import delete, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cencomm.domain.throttle import Tally, ThrottleScope
-from cencomm.storage.tables import LoginThrottleRow, UtcDateTime
+from cencomm.storage.tables import LoginAttemptRow, LoginThrottleRow
 
 
 class LoginThrottleStore:
@@ -21,58 +21,71 @@ class LoginThrottleStore:
     async def count_attempt(
         self, scope: ThrottleScope, key: str, now: datetime, window: timedelta
     ) -> Tally:
-        """Count one attempt in the budget's current window (a window that has passed starts
-        again at 1) and return the count including it.
+        """Record one attempt in the budget and count the budget's attempts within the window
+        that ends now, this one included.
 
-        One upsert: the row lock it takes (PostgreSQL) or SQLite's single writer makes
-        concurrent attempts on one budget take turns, so each sees the others' counts.
+        The budget's row is upserted first: its row lock (PostgreSQL; SQLite has one writer
+        anyway) is held until the transaction ends, so concurrent attempts on one budget take
+        turns, and each counts after the previous one committed: none can miss another.
         """
-        row = LoginThrottleRow.__table__.c
-        at = literal(now, UtcDateTime())
-        passed = row.window_start <= literal(now - window, UtcDateTime())
-        values = {"scope": scope.value, "key": key, "window_start": now, "count": 1}
-        changes = {
-            # SET expressions all read the row as it was, so both see the old window_start.
-            "count": case((passed, 1), else_=row.count + 1),
-            "window_start": case((passed, at), else_=row.window_start),
-        }
-        statement: Any
-        if self._session.get_bind().dialect.name == "sqlite":
-            statement = sqlite_insert(LoginThrottleRow).values(values)
-        else:
-            statement = pg_insert(LoginThrottleRow).values(values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["scope", "key"], set_=changes
-        ).returning(LoginThrottleRow.count, LoginThrottleRow.window_start)
-        count, window_start = (await self._session.execute(statement)).one()
-        return Tally(scope, key, int(count), window_start)
+        lock_values = {"scope": scope.value, "key": key, "last_attempt_at": now}
+        upsert: Any = (
+            sqlite_insert(LoginThrottleRow)
+            if self._session.get_bind().dialect.name == "sqlite"
+            else pg_insert(LoginThrottleRow)
+        )
+        await self._session.execute(
+            upsert.values(lock_values).on_conflict_do_update(
+                index_elements=["scope", "key"], set_={"last_attempt_at": now}
+            )
+        )
+        attempt_id = (
+            await self._session.execute(
+                insert(LoginAttemptRow)
+                .values(scope=scope.value, key=key, at=now)
+                .returning(LoginAttemptRow.id)
+            )
+        ).scalar_one()
+        count, oldest = (
+            await self._session.execute(
+                select(func.count(), func.min(LoginAttemptRow.at)).where(
+                    LoginAttemptRow.scope == scope.value,
+                    LoginAttemptRow.key == key,
+                    LoginAttemptRow.at > now - window,
+                )
+            )
+        ).one()
+        # `min` keeps the column's type (aware UTC); this attempt is in the window, so never None.
+        return Tally(scope, key, int(count), oldest or now, int(attempt_id))
 
     async def take_back(self, tally: Tally) -> None:
-        """Uncount an attempt that succeeded (unless its window has started again since)."""
+        """Uncount an attempt that succeeded."""
         await self._session.execute(
-            update(LoginThrottleRow)
-            .where(
-                LoginThrottleRow.scope == tally.scope.value,
-                LoginThrottleRow.key == tally.key,
-                LoginThrottleRow.window_start == tally.window_start,
-                LoginThrottleRow.count > 0,
-            )
-            .values(count=LoginThrottleRow.count - 1)
+            delete(LoginAttemptRow).where(LoginAttemptRow.id == tally.attempt_id)
         )
 
     async def forget_before(self, cutoff: datetime) -> None:
-        """Drop budgets whose window started at or before `cutoff` (they no longer count).
+        """Drop attempts (and idle budgets) at or before `cutoff`: they no longer count.
 
-        Rows another transaction holds are skipped (PostgreSQL `SKIP LOCKED`), so this never
-        waits on a login and can take no part in a deadlock.
+        Rows another transaction holds are skipped (PostgreSQL `SKIP LOCKED`; SQLite has one
+        writer and renders no clause), so this never waits on a login and takes no part in a
+        deadlock.
         """
-        stale = (
+        old_attempts = (
+            select(LoginAttemptRow.id)
+            .where(LoginAttemptRow.at <= cutoff)
+            .with_for_update(skip_locked=True)
+        )
+        await self._session.execute(
+            delete(LoginAttemptRow).where(LoginAttemptRow.id.in_(old_attempts))
+        )
+        idle = (
             select(LoginThrottleRow.scope, LoginThrottleRow.key)
-            .where(LoginThrottleRow.window_start <= cutoff)
-            .with_for_update(skip_locked=True)  # SQLite has one writer and renders no clause
+            .where(LoginThrottleRow.last_attempt_at <= cutoff)
+            .with_for_update(skip_locked=True)
         )
         await self._session.execute(
             delete(LoginThrottleRow).where(
-                tuple_(LoginThrottleRow.scope, LoginThrottleRow.key).in_(stale)
+                tuple_(LoginThrottleRow.scope, LoginThrottleRow.key).in_(idle)
             )
         )

@@ -1,12 +1,12 @@
-"""add login throttle counters and device tokens (replacing login_failure)
+"""add login attempts, their per-budget lock rows, and device tokens (replacing login_failure)
 
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-06
 
-Failed logins were rows counted after the password check, so parallel attempts all passed the
-check first. Attempts are now counted before the check in one row per budget (username, address,
-device token), incremented atomically. The old rows only matter for 15 minutes: they are dropped,
+Failed logins were recorded after the password check, so parallel attempts all passed the check
+first. Attempts are now recorded before the check, per budget (username, address or device
+token), under the budget's row lock. The old rows only matter for 15 minutes: they are dropped,
 not converted (an upgrade forgets at most one window of failures).
 """
 
@@ -31,14 +31,25 @@ def upgrade() -> None:
         "login_throttle",
         sa.Column("scope", sa.String(length=8), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("scope", "key", name=op.f("pk_login_throttle")),
     )
     with op.batch_alter_table("login_throttle", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_login_throttle_window_start"), ["window_start"], unique=False
+            batch_op.f("ix_login_throttle_last_attempt_at"), ["last_attempt_at"], unique=False
         )
+
+    op.create_table(
+        "login_attempt",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("scope", sa.String(length=8), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_attempt")),
+    )
+    with op.batch_alter_table("login_attempt", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_login_attempt_at"), ["at"], unique=False)
+        batch_op.create_index("ix_login_attempt_scope_key_at", ["scope", "key", "at"], unique=False)
 
     op.create_table(
         "device_token",
@@ -60,8 +71,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_device_token_user_id"))
     op.drop_table("device_token")
 
+    with op.batch_alter_table("login_attempt", schema=None) as batch_op:
+        batch_op.drop_index("ix_login_attempt_scope_key_at")
+        batch_op.drop_index(batch_op.f("ix_login_attempt_at"))
+    op.drop_table("login_attempt")
+
     with op.batch_alter_table("login_throttle", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_login_throttle_window_start"))
+        batch_op.drop_index(batch_op.f("ix_login_throttle_last_attempt_at"))
     op.drop_table("login_throttle")
 
     op.create_table(

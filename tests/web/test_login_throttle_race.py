@@ -2,7 +2,8 @@
 
 Every test fires a burst of concurrent logins on real sockets. A response of 401 or 200 means the
 server checked the password (or code); 429 means it refused without checking. Within a burst at
-most the limit may be checked, and once the limit is reached the right password is refused too.
+most the limit of failures is checked, and once the limit is reached the right password is
+refused too.
 """
 
 from __future__ import annotations
@@ -56,21 +57,22 @@ def _tally(responses: list[ClientResponse]) -> Counter[int]:
     return Counter(r.status for r in responses)
 
 
-def _check_burst(responses: list[ClientResponse], limit: int, refused: int) -> Counter[int]:
-    """Exactly `limit` attempts were checked and the rest refused; the right password (in the
-    middle) either was one of those checked, and let in, or was refused like the others."""
+def _check_burst(responses: list[ClientResponse], limit: int) -> Counter[int]:
+    """At most `limit` failures were checked and every other attempt was refused. The right
+    password (in the middle) was either refused or checked and let in; a success is taken back
+    out of the count, which may let one more attempt in, exactly as it would serially."""
     tally = _tally(responses)
     assert set(tally) <= {200, 401, 429}, tally
-    assert tally[401] + tally[200] == limit, tally
-    assert tally[429] == refused, tally
-    assert responses[BURST // 2].status in (200, 429)
     assert tally[200] <= 1, tally
+    assert limit - tally[200] <= tally[401] <= limit, tally
+    assert tally[429] == len(responses) - tally[401] - tally[200], tally
+    assert responses[BURST // 2].status in (200, 429)
     return tally
 
 
 async def _use_up(client: TestClient[Any, Any], body: dict[str, Any], left: int, slug: str) -> None:
-    """Fail `left` more times: a right password let in during a burst is taken back out of
-    the count (a success is no failure), which leaves that many tries before the limit."""
+    """Fail the `left` times still allowed (none, unless a success in the burst was taken back
+    out before all of the burst was counted)."""
     for _ in range(left):
         await assert_problem(await _post(client, body), 401, slug)
 
@@ -86,12 +88,12 @@ async def test_parallel_wrong_passwords_are_checked_at_most_the_account_limit(
     right = {"username": user.username, "password": PASSWORD}
     # The right password in the middle of the burst.
     responses = await _burst(client, [*wrong[: BURST // 2], right, *wrong[BURST // 2 :]])
-    tally = _check_burst(responses, limit, BURST + 1 - limit)
+    tally = _check_burst(responses, limit)
     for resp in responses:
         if resp.status == 429:
             await assert_problem(resp, 429, "rate-limited")
             assert int(resp.headers["Retry-After"]) > 0
-    await _use_up(client, wrong[0], tally[200], "invalid-credentials")
+    await _use_up(client, wrong[0], limit - tally[401], "invalid-credentials")
 
     # The limit is reached: the right password is refused now, alone or in a burst.
     again = await _burst(client, [right] * 5)
@@ -108,8 +110,8 @@ async def test_parallel_guesses_from_one_address_are_checked_at_most_the_address
     guesses = [{"username": f"guess{i:03d}", "password": "wrong password"} for i in range(BURST)]
     right = {"username": user.username, "password": PASSWORD}
     responses = await _burst(client, [*guesses[: BURST // 2], right, *guesses[BURST // 2 :]])
-    tally = _check_burst(responses, limit, BURST + 1 - limit)
-    await _use_up(client, guesses[0], tally[200], "invalid-credentials")
+    tally = _check_burst(responses, limit)
+    await _use_up(client, guesses[0], limit - tally[401], "invalid-credentials")
     resp = await _post(client, right)
     await assert_problem(resp, 429, "rate-limited")
 
@@ -135,11 +137,11 @@ async def test_parallel_totp_guesses_are_checked_at_most_the_account_limit(
     guesses = [{"username": username, "password": PASSWORD, "otp": c} for c in wrong_codes]
     right = {"username": username, "password": PASSWORD, "otp": code}
     responses = await _burst(client, [*guesses[: BURST // 2], right, *guesses[BURST // 2 :]])
-    tally = _check_burst(responses, limit, BURST + 1 - limit)
+    tally = _check_burst(responses, limit)
     for resp in responses:
         if resp.status == 401:
             await assert_problem(resp, 401, "invalid-otp")
-    await _use_up(client, guesses[0], tally[200], "invalid-otp")
+    await _use_up(client, guesses[0], limit - tally[401], "invalid-otp")
 
     clock.advance(30)
     fresh = totp.code_at(secret, clock.now().timestamp())

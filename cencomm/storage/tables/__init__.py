@@ -34,6 +34,7 @@ from cencomm.storage.tables.groups import (
 )
 from cencomm.storage.tables.identity import (
     DeviceTokenRow,
+    LoginAttemptRow,
     LoginThrottleRow,
     OrganizationRow,
     RefreshTokenRow,
@@ -66,6 +67,7 @@ __all__ = [
     "GroupMemberRow",
     "GroupRow",
     "JoinRequestRow",
+    "LoginAttemptRow",
     "LoginThrottleRow",
     "MessageAttachmentRow",
     "MessageRow",

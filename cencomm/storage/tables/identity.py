@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -84,16 +85,29 @@ class RefreshTokenRow(Base):
 
 
 class LoginThrottleRow(Base):
-    """Login attempts counted in one budget (a username, an address or a device token) within
-    the throttling window that started at `window_start`. Counted before the check, atomically:
-    the upsert's row lock makes parallel attempts take turns."""
+    """One row per login budget (a username, an address or a device token): an attempt takes
+    its row lock (an upsert) before it counts the budget's attempts, so parallel attempts on one
+    budget take turns and each sees all the others."""
 
     __tablename__ = "login_throttle"
 
     scope: Mapped[str] = mapped_column(String(8), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, index=True)
-    count: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, index=True)
+
+
+class LoginAttemptRow(Base):
+    """A login attempt counted in a budget before its check; a success deletes it again, so
+    what stays within the throttling window are failures (and attempts still being checked)."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8), nullable=False)
+    key: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, index=True)
+
+    __table_args__ = (Index("ix_login_attempt_scope_key_at", "scope", "key", "at"),)
 
 
 class DeviceTokenRow(Base):
