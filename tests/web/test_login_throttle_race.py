@@ -159,3 +159,22 @@ async def test_successful_logins_do_not_use_up_the_budget(client: TestClient[Any
         await assert_problem(await _post(client, wrong), 401, "invalid-credentials")
     resp = await _post(client, right)
     assert resp.status == 200
+
+
+async def test_the_window_slides_over_the_last_failures(
+    client: TestClient[Any, Any], clock: FakeClock, settings: Settings
+) -> None:
+    window = settings.auth.failure_window
+    user = await make_user(client)
+    wrong = {"username": user.username, "password": "wrong password"}
+    await assert_problem(await _post(client, wrong), 401, "invalid-credentials")
+    clock.advance(window - 60)
+    for _ in range(settings.auth.max_failures_per_account - 1):
+        await assert_problem(await _post(client, wrong), 401, "invalid-credentials")
+    resp = await _post(client, wrong)
+    await assert_problem(resp, 429, "rate-limited")
+    assert int(resp.headers["Retry-After"]) == 60  # when the first failure leaves the window
+
+    clock.advance(120)  # the first failure has left the window; the other nine have not
+    await assert_problem(await _post(client, wrong), 401, "invalid-credentials")
+    await assert_problem(await _post(client, wrong), 429, "rate-limited")
