@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 import typing
@@ -47,6 +48,10 @@ class HttpSettings:
     allowed_origins: tuple[str, ...] = ()
     # Number of reverse proxies in front of us whose X-Forwarded-For we trust (0: use the peer).
     trusted_proxy_hops: int = 0
+    # Client addresses or networks (CIDR) that may read /metrics besides loopback; others get 404.
+    metrics_allowed_addresses: tuple[str, ...] = ()
+    # A bearer token that opens /metrics from any address (CENCOMM_HTTP_METRICS_TOKEN only).
+    metrics_token: Secret | None = None
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -86,6 +91,12 @@ class AuthSettings:
     max_failures_per_account: int = 10
     # Failed logins per client address within the window before 429.
     max_failures_per_address: int = 100
+    # Failed logins with one device token within the window before that token is refused (429).
+    max_failures_per_device: int = 10
+    # Lifetime in seconds of the device token each login issues (renewed at every login).
+    device_token_ttl: int = 30 * 24 * 3600
+    # Send the device cookie only over HTTPS (`Secure`): set this behind TLS.
+    device_cookie_secure: bool = False
     # Length of the throttling window in seconds.
     failure_window: int = 15 * 60
     # Seconds a live session is cached per process (revocations there take effect at once;
@@ -341,6 +352,13 @@ def validate(settings: Settings) -> None:
         raise SettingsError("http.max_json_bytes: must be at least 1024")
     if s.http.trusted_proxy_hops < 0:
         raise SettingsError("http.trusted_proxy_hops: must not be negative")
+    for network in s.http.metrics_allowed_addresses:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"http.metrics_allowed_addresses: {network!r} is no address"
+            ) from None
     url = s.database.url
     if url and not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise SettingsError(
@@ -360,7 +378,8 @@ def validate(settings: Settings) -> None:
     for role in s.auth.mfa_required_roles:
         if role not in known_roles:
             raise SettingsError(f"auth.mfa_required_roles: unknown role {role!r}")
-    for key in ("max_failures_per_account", "max_failures_per_address", "failure_window"):
+    budgets = ("max_failures_per_account", "max_failures_per_address", "max_failures_per_device")
+    for key in (*budgets, "failure_window", "device_token_ttl"):
         if getattr(s.auth, key) < 1:
             raise SettingsError(f"auth.{key}: must be at least 1")
     if not 0 <= s.auth.session_cache_seconds <= 10:

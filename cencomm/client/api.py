@@ -81,6 +81,8 @@ class CencommClient(BaseClient):
         tree_head: the newest audit tree head seen before (saved from `on_tree_head`): every
             head `tree_head()` sees must extend it.
         on_tree_head: called with each newer audit tree head once it passed, e.g. to save it.
+        device_token: the `device_token` of an earlier login of the same user (see
+            `device_token`): sent with `login`, so other people's failures do not refuse it.
     """
 
     def __init__(
@@ -96,6 +98,7 @@ class CencommClient(BaseClient):
         clock: Callable[[], float] = time.time,
         tree_head: Mapping[str, Any] | None = None,
         on_tree_head: TreeHeadListener | None = None,
+        device_token: str | None = None,
     ) -> None:
         super().__init__(
             base_url,
@@ -105,6 +108,7 @@ class CencommClient(BaseClient):
             retry=retry,
             on_tokens=on_tokens,
             clock=clock,
+            device_token=device_token,
         )
         self._key = key
         self._audit_watch = TreeHeadWatch(tree_head, on_tree_head)

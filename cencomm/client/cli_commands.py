@@ -127,16 +127,24 @@ async def _login(ctx: Context) -> int:
     async with CencommClient(
         server, timeout=args.timeout, tree_head=state.tree_head, on_tree_head=_head_saver(ctx)
     ) as api:
+        # Only ever sent back to the server that issued it (usernames compare case-insensitively).
+        api.device_token = state.device_tokens.get(_device_key(api.base_url, args.username))
         tokens = await api.login(args.username, password, args.otp)
         me = await api.me()
         state.server = api.base_url
         state.username = str(me["username"])
         state.user_id = str(me["id"])
         state.tokens = tokens
+        if api.device_token is not None:
+            state.device_tokens[_device_key(api.base_url, state.username)] = api.device_token
         ctx.store.save(state)
         await _watch_audit_log(api)
     emit({"server": state.server, "user_id": state.user_id, "username": state.username})
     return EXIT_OK
+
+
+def _device_key(server: str, username: str) -> str:
+    return f"{username.strip().lower()} {server}"
 
 
 async def _logout(api: CencommClient, ctx: Context) -> int:

@@ -106,6 +106,7 @@ class BaseClient:
         retry: RetryPolicy | None = None,
         on_tokens: TokenListener | None = None,
         clock: Callable[[], float] = time.time,
+        device_token: str | None = None,
     ) -> None:
         self.base_url = server_root(base_url)
         self._session = session
@@ -117,6 +118,7 @@ class BaseClient:
         self._clock = clock
         self._refresh_lock = asyncio.Lock()
         self._me: dict[str, Any] | None = None
+        self._device_token = device_token
 
     async def __aenter__(self) -> BaseClient:
         self._http()
@@ -149,6 +151,19 @@ class BaseClient:
         """The current token pair (None when logged out)."""
         return self._tokens
 
+    @property
+    def device_token(self) -> str | None:
+        """The device token of the last login (sent with the next one), to keep between runs.
+
+        A login that presents the user's device token is not refused because of other
+        people's failed logins (per username or per address); only its own failures count.
+        """
+        return self._device_token
+
+    @device_token.setter
+    def device_token(self, token: str | None) -> None:
+        self._device_token = token
+
     def _set_tokens(self, tokens: TokenSet | None) -> None:
         self._tokens = tokens
         if self._on_tokens is not None:
@@ -160,7 +175,8 @@ class BaseClient:
         return self._tokens
 
     async def login(self, username: str, password: str, otp: str | None = None) -> TokenSet:
-        """Log in with password (and TOTP code when MFA is on) and keep the token pair.
+        """Log in with password (and TOTP code when MFA is on) and keep the token pair and the
+        new device token (the one held is sent along).
 
         Raises:
             ProblemError: 401 `invalid-credentials`, `mfa-required`, `invalid-otp`; 429.
@@ -169,9 +185,14 @@ class BaseClient:
         body: dict[str, Any] = {"username": username, "password": password}
         if otp is not None:
             body["otp"] = otp
+        if self._device_token is not None:
+            body["device_token"] = self._device_token
         reply = await self._request("POST", "/auth/login", json_body=body, auth=False)
         self._me = None
         self._set_tokens(TokenSet.from_response(reply.body, self._clock()))
+        device = reply.body.get("device_token") if isinstance(reply.body, Mapping) else None
+        if isinstance(device, str) and device:
+            self._device_token = device
         return self._require_tokens()
 
     async def refresh(self) -> TokenSet:

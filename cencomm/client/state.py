@@ -36,6 +36,9 @@ class ClientState:
         key_file: the signing key file last created or used.
         tree_head: the newest audit tree head seen on `server` (`GET /audit/tree-head`), which
             every later one must extend (`cencomm.client.audit`).
+        device_tokens: per "<username> <server>", the device token of that user's last login
+            there (sent with the next one, so other people's failed logins do not lock this
+            device out).
     """
 
     server: str | None = None
@@ -44,6 +47,7 @@ class ClientState:
     tokens: TokenSet | None = field(default=None, repr=False)
     key_file: str | None = None
     tree_head: dict[str, Any] | None = None
+    device_tokens: dict[str, str] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +57,7 @@ class ClientState:
             "tokens": self.tokens.to_dict() if self.tokens is not None else None,
             "key_file": self.key_file,
             "tree_head": self.tree_head,
+            "device_tokens": dict(self.device_tokens),
         }
 
 
@@ -97,6 +102,7 @@ class StateStore:
                 tokens=TokenSet.from_dict(tokens) if tokens else None,
                 key_file=data.get("key_file"),
                 tree_head=dict(tree_head) if isinstance(tree_head, dict) else None,
+                device_tokens=_device_tokens(data.get("device_tokens")),
             )
         except (ValueError, AttributeError):
             raise StateError(f"{self.path} is not a cencomm client state file") from None
@@ -122,3 +128,14 @@ class StateStore:
                 os.close(fd)
             temporary.unlink(missing_ok=True)
             raise StateError(f"cannot write {self.path}: {exc.strerror}") from None
+
+
+def _device_tokens(raw: object) -> dict[str, str]:
+    """The saved device tokens; a file from before them has none."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+    ):
+        raise ValueError("device_tokens is not a map of strings")
+    return dict(raw)

@@ -174,7 +174,8 @@ def check_claims(
             raise _claims_error(key, "claim is required")
 
     version = payload["v"]
-    if isinstance(version, bool) or version != ENVELOPE_VERSION:
+    # Exactly the integer: 1.0 and true equal 1 in Python but are another value in JSON.
+    if type(version) is not int or version != ENVELOPE_VERSION:
         raise _claims_error("v", f"must be {ENVELOPE_VERSION}")
 
     if not isinstance(typ_claim, str) or typ_claim not in _TYPE_VALUES:

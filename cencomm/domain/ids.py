@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import NewType
+from typing import Final, NewType
 
 UserId = NewType("UserId", uuid.UUID)
 OrganizationId = NewType("OrganizationId", uuid.UUID)
@@ -12,6 +12,10 @@ GroupId = NewType("GroupId", uuid.UUID)
 MessageId = NewType("MessageId", uuid.UUID)
 AlertId = NewType("AlertId", uuid.UUID)
 JoinRequestId = NewType("JoinRequestId", uuid.UUID)
+
+# The largest sequence number, audit index or tree size there can be: the database stores them as
+# signed 64-bit integers, so every such number a client sends is refused beyond this.
+MAX_SEQUENCE: Final = 2**63 - 1
 
 
 def new_id() -> uuid.UUID:

@@ -140,6 +140,28 @@ def clean_text(value: str, field: str, max_length: int) -> str:
     return text
 
 
+# Invisible or direction-changing characters: format characters (bidi embeddings, overrides,
+# isolates and marks; zero-width space, joiners and word joiner; BOM; soft hyphen), line and
+# paragraph separators, surrogates. In a name someone reads as a label they can make one name
+# look like another, or reorder what is shown around it.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Zl", "Zp", "Cs"})
+
+
+def clean_name(value: str, field: str, max_length: int) -> str:
+    """A name shown as a label (display names, group and organisation names): `clean_text`,
+    and no invisible or direction-changing characters (refused, not stripped, so what is
+    stored is what the sender typed)."""
+    text = clean_text(value, field, max_length)
+    if any(unicodedata.category(c) in _INVISIBLE_CATEGORIES for c in text):
+        raise Invalid(
+            f"{field} must not contain invisible or text-direction characters",
+            slug="validation-failed",
+            title="Validation failed",
+            errors=(FieldError(field, "no invisible or text-direction characters"),),
+        )
+    return text
+
+
 def check_organization(kind: OrganizationKind, country: str | None) -> None:
     """Administrations are national: they need a country."""
     if kind is OrganizationKind.ADMINISTRATION and country is None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import math
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cencomm.crypto import totp
@@ -15,13 +14,14 @@ from cencomm.crypto.sealing import seal, unseal
 from cencomm.crypto.tokens import TokenError, issue_access_token, verify_access_token
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
-from cencomm.domain.errors import Conflict, Invalid, RateLimited, Unauthenticated
+from cencomm.domain.errors import Conflict, Invalid, Unauthenticated
 from cencomm.domain.events import SessionRevoked
 from cencomm.domain.ids import SessionId, UserId, new_id
 from cencomm.domain.policy import Action, authorize
 from cencomm.domain.users import Caller, Principal, Role, normalize_username
 from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
+from cencomm.services.login_throttle import LoginThrottle
 from cencomm.services.session_cache import SessionCache, VerifiedTokens
 from cencomm.settings import AuthSettings
 from cencomm.storage.db import Database
@@ -41,6 +41,14 @@ class TokenPair:
 
 
 @dataclass(frozen=True, slots=True)
+class Login:
+    """A successful login: the session's tokens and the device token for the next login."""
+
+    tokens: TokenPair
+    device_token: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class OtpEnrolment:
     secret: str
     otpauth_uri: str
@@ -54,6 +62,12 @@ def hash_refresh_token(token: str) -> bytes:
 def _invalid_credentials() -> Unauthenticated:
     return Unauthenticated(
         "unknown user or wrong password", slug="invalid-credentials", title="Invalid credentials"
+    )
+
+
+def _invalid_otp() -> Unauthenticated:
+    return Unauthenticated(
+        "wrong or already used one-time code", slug="invalid-otp", title="Invalid one-time code"
     )
 
 
@@ -75,6 +89,7 @@ class AuthService:
         self._keys = keys
         self._settings = settings
         self._passwords = passwords
+        self._throttle = LoginThrottle(db, settings)
         # Revoked sessions close their live sockets (4401) through this, after commit.
         self._publisher = publisher
         self._mfa_roles = frozenset(Role(r) for r in settings.mfa_required_roles)
@@ -85,20 +100,28 @@ class AuthService:
     # -- login -----------------------------------------------------------------------------
 
     async def login(
-        self, caller: Caller, username: str, password: str, otp: str | None
-    ) -> TokenPair:
-        """Check password (and TOTP when enabled); open a session and issue a token pair.
+        self,
+        caller: Caller,
+        username: str,
+        password: str,
+        otp: str | None,
+        device_token: str | None = None,
+    ) -> Login:
+        """Check password (and TOTP when enabled); open a session and issue a token pair and
+        the next device token.
 
-        Unknown users and wrong passwords get the same answer after the same work.
+        The attempt is counted before anything is checked (see `LoginThrottle`). Unknown users
+        and wrong passwords get the same answer after the same work.
 
         Raises:
-            RateLimited: too many recent failures for this username or address.
+            RateLimited: too many recent failures for this username or address, or, with a
+                valid `device_token` of this user, for that device token.
             Unauthenticated: `invalid-credentials`, `mfa-required` or `invalid-otp`.
         """
         key = normalize_username(username)[:64]
         ip = caller.ip or "unknown"
         now = self._clock.now()
-        await self._check_throttle(key, ip, now)
+        attempt = await self._throttle.admit(key, ip, device_token, now)
 
         async with self._db.read() as session:
             credentials = await UserStore(session).find_credentials(key)
@@ -106,13 +129,16 @@ class AuthService:
             self._passwords.verify, credentials.password_hash if credentials else None, password
         )
         if credentials is None or not matches or credentials.user.disabled:
-            await self._record_failure(caller, key, ip, "credentials")
+            await self._failed(caller, key, "credentials")
             raise _invalid_credentials()
 
         user = credentials.user
         step: int | None = None
         if user.mfa_enabled:
             if not otp:
+                # The password was right: this attempt is no failure.
+                async with self._db.begin() as session:
+                    await self._throttle.take_back(session, attempt)
                 raise Unauthenticated(
                     "this account needs its one-time code",
                     slug="mfa-required",
@@ -120,23 +146,18 @@ class AuthService:
                 )
             step = totp.matching_step(self._mfa_secret(credentials), otp, now.timestamp())
             if step is None or step <= credentials.mfa_last_step:
-                await self._record_failure(caller, key, ip, "otp")
-                raise Unauthenticated(
-                    "wrong or already used one-time code",
-                    slug="invalid-otp",
-                    title="Invalid one-time code",
-                )
+                await self._failed(caller, key, "otp")
+                raise _invalid_otp()
 
         rehash = self._passwords.needs_rehash(credentials.password_hash)
         new_hash = await asyncio.to_thread(self._passwords.hash, password) if rehash else None
         session_id = SessionId(new_id())
         refresh = secrets.token_urlsafe(32)
+        device: str | None = None  # stays None when the code was replayed
         async with self._db.begin() as session:
             users = UserStore(session)
-            if step is not None and not await users.spend_totp_step(user.id, step):
-                replayed = True
-            else:
-                replayed = False
+            # False when a concurrent login used this code first.
+            if step is None or await users.spend_totp_step(user.id, step):
                 if new_hash is not None:
                     await users.update_password_hash(user.id, new_hash)
                 sessions = SessionStore(session)
@@ -149,6 +170,7 @@ class AuthService:
                     ip=caller.ip,
                 )
                 await sessions.add_refresh_token(hash_refresh_token(refresh), session_id, now)
+                device = await self._throttle.succeeded(session, attempt, user.id, now)
                 principal = Principal(user.id, user.organization_id, user.role, session_id)
                 await self._audit.append(
                     session,
@@ -157,43 +179,18 @@ class AuthService:
                         "auth.login",
                         target_type="session",
                         target_id=session_id,
-                        details={"mfa": step is not None},
+                        details={"mfa": step is not None, "device": attempt.device is not None},
                     ),
                 )
-        if replayed:  # a concurrent login used this code first
-            await self._record_failure(caller, key, ip, "otp")
-            raise Unauthenticated(
-                "wrong or already used one-time code",
-                slug="invalid-otp",
-                title="Invalid one-time code",
-            )
-        return self._pair(user.id, session_id, refresh, now)
+        if device is None:
+            await self._failed(caller, key, "otp")
+            raise _invalid_otp()
+        return Login(self._pair(user.id, session_id, refresh, now), device)
 
-    async def _check_throttle(self, username: str, ip: str, now: datetime) -> None:
-        window = timedelta(seconds=self._settings.failure_window)
-        async with self._db.read() as session:
-            per_user, per_ip, oldest_user, oldest_ip = await SessionStore(session).failures_since(
-                username=username, ip=ip, since=now - window
-            )
-        for count, limit, oldest in (
-            (per_user, self._settings.max_failures_per_account, oldest_user),
-            (per_ip, self._settings.max_failures_per_address, oldest_ip),
-        ):
-            if count >= limit:
-                wait = (oldest + window - now).total_seconds() if oldest else window.total_seconds()
-                raise RateLimited(
-                    "too many failed logins; try again later",
-                    retry_after=math.ceil(wait),
-                )
-
-    async def _record_failure(self, caller: Caller, username: str, ip: str, reason: str) -> None:
-        now = self._clock.now()
+    async def _failed(self, caller: Caller, username: str, reason: str) -> None:
+        """Audit a failed login. The attempt stays counted (it was counted before the check)."""
         async with self._db.begin() as session:
-            sessions = SessionStore(session)
-            await sessions.forget_failures_before(
-                now - timedelta(seconds=self._settings.failure_window)
-            )
-            await sessions.record_failure(username, ip, now)
+            await self._throttle.forget_passed(session, self._clock.now())
             await self._audit.append(
                 session,
                 AuditRecord.by(

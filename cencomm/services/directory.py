@@ -25,7 +25,7 @@ from cencomm.domain.users import (
     Role,
     User,
     check_organization,
-    clean_text,
+    clean_name,
     validate_password,
     validate_username,
 )
@@ -93,7 +93,7 @@ class DirectoryService:
         check_organization(kind, country)
         organization = Organization(
             id=OrganizationId(new_id()),
-            name=clean_text(name, "body.name", MAX_ORGANIZATION_NAME),
+            name=clean_name(name, "body.name", MAX_ORGANIZATION_NAME),
             kind=kind,
             country=country,
             region=region,
@@ -134,7 +134,7 @@ class DirectoryService:
             authorize(caller.principal, Action.MANAGE_DIRECTORY)
         username = validate_username(new.username)
         validate_password(new.password)
-        display_name = clean_text(new.display_name, "body.display_name", MAX_DISPLAY_NAME)
+        display_name = clean_name(new.display_name, "body.display_name", MAX_DISPLAY_NAME)
         password_hash = await asyncio.to_thread(self._passwords.hash, new.password)
         user = User(
             id=UserId(new_id()),
@@ -194,7 +194,7 @@ class DirectoryService:
             users = UserStore(session)
             current = await users.get(user_id)
             display_name = (
-                clean_text(changes.display_name, "body.display_name", MAX_DISPLAY_NAME)
+                clean_name(changes.display_name, "body.display_name", MAX_DISPLAY_NAME)
                 if changes.display_name is not None
                 else current.display_name
             )

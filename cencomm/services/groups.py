@@ -30,7 +30,7 @@ from cencomm.domain.groups import (
 )
 from cencomm.domain.ids import GroupId, JoinRequestId, UserId, new_id
 from cencomm.domain.policy import Action, authorize
-from cencomm.domain.users import Caller, Principal, Role, clean_text
+from cencomm.domain.users import Caller, Principal, Role, clean_name, clean_text
 from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
 from cencomm.storage.db import Database
@@ -116,7 +116,7 @@ class GroupService:
         group = Group(
             id=GroupId(new_id()),
             code=normalize_code(new.code),
-            name=clean_text(new.name, "body.name", MAX_NAME),
+            name=clean_name(new.name, "body.name", MAX_NAME),
             description=(
                 clean_text(new.description, "body.description", MAX_DESCRIPTION)
                 if new.description
@@ -181,7 +181,7 @@ class GroupService:
             check_transition(group.status, status)
             ends_at = changes.ends_at if changes.ends_at is not None else group.ends_at
             check_period(group.starts_at, ends_at)
-            name = clean_text(changes.name, "body.name", MAX_NAME) if changes.name else group.name
+            name = clean_name(changes.name, "body.name", MAX_NAME) if changes.name else group.name
             description = (
                 clean_text(changes.description, "body.description", MAX_DESCRIPTION)
                 if changes.description is not None

@@ -6,10 +6,12 @@ import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
+import os
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -31,6 +33,21 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def create_private_sqlite_file(url: str) -> None:
+    """Create the SQLite database file owner-only (0600), like the server's keys, before SQLite
+    would create it with the process umask (often 0644: readable by every local user). SQLite
+    gives its `-wal` and `-shm` files the database file's mode. An existing file is left as it is.
+    """
+    database = make_url(url).database
+    if not is_sqlite(url) or not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite will say what is wrong with the path
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str, settings: DatabaseSettings, *, immediate: bool = False) -> AsyncEngine:
     """An async engine; on SQLite with our pragmas and, for writers, `BEGIN IMMEDIATE`.
 
@@ -49,6 +66,7 @@ def make_engine(url: str, settings: DatabaseSettings, *, immediate: bool = False
                 "server_settings": {"idle_in_transaction_session_timeout": IDLE_IN_TRANSACTION_MS}
             },
         )
+    create_private_sqlite_file(url)
     engine = create_async_engine(
         url,
         connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},

@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from cencomm.storage.db import is_sqlite
+from cencomm.storage.db import create_private_sqlite_file, is_sqlite
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
@@ -67,6 +67,7 @@ async def current_revision(conn: AsyncConnection) -> str | None:
 
 async def upgrade(url: str, revision: str = "head") -> None:
     """Upgrade the database at `url`; concurrent callers on PostgreSQL take turns."""
+    create_private_sqlite_file(url)
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:

@@ -1,4 +1,4 @@
-"""SessionStore: login sessions, their refresh tokens (hashed), and failed-login counters."""
+"""SessionStore: login sessions and their refresh tokens (hashed)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cencomm.domain.ids import OrganizationId, SessionId, UserId
 from cencomm.domain.users import Role
-from cencomm.storage.tables import (
-    LoginFailureRow,
-    RefreshTokenRow,
-    SessionRow,
-    UserRow,
-)
+from cencomm.storage.tables import RefreshTokenRow, SessionRow, UserRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,31 +152,3 @@ class SessionStore:
                 .values(revoked_at=now, revoked_reason=reason)
             )
         return [SessionId(i) for i in ids]
-
-    async def record_failure(self, username: str, ip: str, now: datetime) -> None:
-        self._session.add(LoginFailureRow(username=username, ip=ip, at=now))
-        await self._session.flush()
-
-    async def failures_since(
-        self, *, username: str, ip: str, since: datetime
-    ) -> tuple[int, int, datetime | None, datetime | None]:
-        """(failures of the username, failures of the address, oldest of each) within the window."""
-        by_user = (
-            await self._session.execute(
-                select(func.count(), func.min(LoginFailureRow.at)).where(
-                    LoginFailureRow.username == username, LoginFailureRow.at > since
-                )
-            )
-        ).one()
-        by_ip = (
-            await self._session.execute(
-                select(func.count(), func.min(LoginFailureRow.at)).where(
-                    LoginFailureRow.ip == ip, LoginFailureRow.at > since
-                )
-            )
-        ).one()
-        return int(by_user[0]), int(by_ip[0]), by_user[1], by_ip[1]
-
-    async def forget_failures_before(self, cutoff: datetime) -> None:
-        """Counters outside the window no longer matter; keep the table small."""
-        await self._session.execute(delete(LoginFailureRow).where(LoginFailureRow.at <= cutoff))

@@ -69,8 +69,10 @@ ROUTES_TABLE: tuple[Route, ...] = (
           response=system.HealthResponse),
     Route("GET", "/ready", system.get_ready, "Readiness: database answers, schema at head",
           "system", auth=False, response=system.ReadyResponse, problems=(503,)),
-    Route("GET", "/metrics", system.get_metrics, "Prometheus metrics", "system", auth=False,
-          media_type="text/plain"),
+    Route("GET", "/metrics", system.get_metrics,
+          "Prometheus metrics: loopback, `http.metrics_allowed_addresses` or the metrics token "
+          "(`Authorization: Bearer`); 404 for anyone else", "system", auth=False,
+          media_type="text/plain", problems=(404,)),
     Route("GET", "/api/openapi.json", system.get_openapi, "This OpenAPI document", "system",
           auth=False, media_type="application/json"),
     Route("GET", "/", web_client.get_web_client,
@@ -78,7 +80,7 @@ ROUTES_TABLE: tuple[Route, ...] = (
           "system", auth=False, media_type="text/html"),
     # Authentication
     Route("POST", f"{API}/auth/login", auth.login, "Log in with password (and TOTP)", "auth",
-          auth=False, body=auth.LoginRequest, response=auth.TokenResponse, problems=(429,)),
+          auth=False, body=auth.LoginRequest, response=auth.LoginResponse, problems=(429,)),
     Route("POST", f"{API}/auth/refresh", auth.refresh_tokens, "Swap a refresh token for a new pair",
           "auth", auth=False, body=auth.RefreshRequest, response=auth.TokenResponse),
     Route("POST", f"{API}/auth/logout", auth.logout, "End this session", "auth", status=204),

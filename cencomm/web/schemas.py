@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from cencomm.domain.ids import MAX_SEQUENCE
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
+
+# A seq, audit index or tree size from a query string: past 64 bits is a 422, never a database
+# overflow (a 500).
+Sequence = Annotated[int, Field(ge=0, le=MAX_SEQUENCE)]
 
 
 class RequestModel(BaseModel):

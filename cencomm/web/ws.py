@@ -26,7 +26,7 @@ from aiohttp import WSMsgType, web
 from cencomm.appkeys import HUB, LIVE, SERVICES, SETTINGS, SOCKETS
 from cencomm.domain.errors import Forbidden, Unauthenticated
 from cencomm.domain.events import MessageFrame, ServerFrame
-from cencomm.domain.ids import GroupId
+from cencomm.domain.ids import MAX_SEQUENCE, GroupId
 from cencomm.domain.users import Principal
 from cencomm.realtime.hub import (
     CLOSE_GOING_AWAY,
@@ -286,7 +286,8 @@ class LiveSocket:
             return None
         positions: dict[GroupId, int] = {}
         for key, seq in groups.items():
-            if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+            # Past 64 bits the database cannot hold it: refused here, not a failed read later.
+            if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SEQUENCE:
                 return None
             try:
                 positions[GroupId(uuid.UUID(key))] = seq

@@ -232,8 +232,8 @@ async def test_upgrade_makes_existing_messages_searchable(fresh_url: str, tmp_pa
         chat = await post_message(client, officer, group, body={"text": "Masks seized"})
     finally:
         await client.close()
-    # Back to the index of 0007 (notes and texts only, whole words), as before this change.
-    await downgrade(fresh_url, "0007")
+    # Back to the index of 0005 to 0008 (notes and texts only, whole words), before this change.
+    await downgrade(fresh_url, "0008")
     client = await running()
     try:
         officer.access_token = (await _login(client, officer))["access_token"]

@@ -1,4 +1,4 @@
-"""Organisations, users, sessions, refresh tokens, login failures and signing keys."""
+"""Organisations, users, sessions, refresh tokens, login throttling, device tokens, signing keys."""
 
 from __future__ import annotations
 
@@ -84,20 +84,44 @@ class RefreshTokenRow(Base):
     spent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
-class LoginFailureRow(Base):
-    """A failed login, counted per username and per address within the throttling window."""
+class LoginThrottleRow(Base):
+    """One row per login budget (a username, an address or a device token): an attempt takes
+    its row lock (an upsert) before it counts the budget's attempts, so parallel attempts on one
+    budget take turns and each sees all the others."""
 
-    __tablename__ = "login_failure"
+    __tablename__ = "login_throttle"
+
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, index=True)
+
+
+class LoginAttemptRow(Base):
+    """A login attempt counted in a budget before its check; a success deletes it again, so
+    what stays within the throttling window are failures (and attempts still being checked)."""
+
+    __tablename__ = "login_attempt"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), nullable=False)
-    ip: Mapped[str] = mapped_column(String(64), nullable=False)
-    at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    scope: Mapped[str] = mapped_column(String(8), nullable=False)
+    key: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, index=True)
 
-    __table_args__ = (
-        Index("ix_login_failure_username_at", "username", "at"),
-        Index("ix_login_failure_ip_at", "ip", "at"),
+    __table_args__ = (Index("ix_login_attempt_scope_key_at", "scope", "key", "at"),)
+
+
+class DeviceTokenRow(Base):
+    """A device a user logged in from (OWASP device cookie), stored only as its SHA-256: its
+    logins are not refused for other people's failures. Replaced by a new one at each login."""
+
+    __tablename__ = "device_token"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("user_account.id"), nullable=False, index=True
     )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
 
 class SigningKeyRow(Base):

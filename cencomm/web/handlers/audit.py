@@ -14,8 +14,9 @@ from cencomm.crypto.keys import b64url_encode
 from cencomm.domain.audit import AuditFilter
 from cencomm.domain.audit_tree import TreeHead
 from cencomm.domain.errors import NotFound
+from cencomm.domain.ids import MAX_SEQUENCE
 from cencomm.web.auth import principal
-from cencomm.web.schemas import DEFAULT_LIMIT, MAX_LIMIT, QueryModel, ResponseModel
+from cencomm.web.schemas import DEFAULT_LIMIT, MAX_LIMIT, QueryModel, ResponseModel, Sequence
 
 
 class AuditQuery(QueryModel):
@@ -26,24 +27,24 @@ class AuditQuery(QueryModel):
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
     # The `next` of the previous page: the index after which to continue.
-    after: int | None = Field(default=None, ge=-1)
+    after: int | None = Field(default=None, ge=-1, le=MAX_SEQUENCE)
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 
 class TreeHeadsQuery(QueryModel):
     # Tree heads with a larger tree_size than this (the `next` of the previous page).
-    after: int | None = Field(default=None, ge=-1)
+    after: int | None = Field(default=None, ge=-1, le=MAX_SEQUENCE)
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 
 class InclusionQuery(QueryModel):
-    index: int = Field(ge=0)
-    tree_size: int = Field(ge=1)
+    index: Sequence
+    tree_size: int = Field(ge=1, le=MAX_SEQUENCE)
 
 
 class ConsistencyQuery(QueryModel):
-    first: int = Field(ge=0)
-    second: int = Field(ge=0)
+    first: Sequence
+    second: Sequence
 
 
 class AuditEntryResponse(ResponseModel):
@@ -123,7 +124,8 @@ async def list_audit_entries(request: web.Request, query: AuditQuery) -> web.Res
 
 async def get_audit_entry(request: web.Request) -> web.Response:
     raw = request.match_info["index"]
-    if not raw.isdigit() or len(raw) > 19:
+    # Past 64 bits there is no such entry: never hand the database a number it cannot hold.
+    if not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_SEQUENCE:
         raise NotFound("no such audit entry")
     entry = await request.app[SERVICES].audit_log.get_entry(principal(request), int(raw))
     return web.json_response({"entry": entry.as_json(), "leaf": entry.leaf()})

@@ -15,6 +15,7 @@ from cencomm.crypto.jws import payload_claims
 from cencomm.domain.clock import rfc3339
 from cencomm.domain.countries import is_country_code
 from cencomm.domain.errors import FieldError, Invalid
+from cencomm.domain.ids import MAX_SEQUENCE
 from cencomm.domain.messages import SearchFilters, SearchPosition
 from cencomm.domain.seizures import Category
 from cencomm.services.messaging import ReadableMessage
@@ -27,6 +28,7 @@ from cencomm.web.schemas import (
     QueryModel,
     RequestModel,
     ResponseModel,
+    Sequence,
 )
 
 # A JWS is at most 256 KiB; the JSON wrapper adds a few bytes. Larger ones get 413 from the parser.
@@ -74,8 +76,8 @@ class MessageList(ResponseModel):
 
 
 class TimelineQuery(QueryModel):
-    after: int | None = Field(default=None, ge=0)
-    before: int | None = Field(default=None, ge=1)
+    after: Sequence | None = None
+    before: int | None = Field(default=None, ge=1, le=MAX_SEQUENCE)
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
     @model_validator(mode="after")
@@ -221,7 +223,11 @@ def _search_cursor(cursor: str | None) -> SearchPosition | None:
         return None
     try:
         at, seq, message_id = raw.split("|")
-        return SearchPosition(datetime.fromisoformat(at), int(seq), uuid.UUID(message_id))
+        position = SearchPosition(datetime.fromisoformat(at), int(seq), uuid.UUID(message_id))
+        # Only a forged cursor fails these: the database holds 64 bits and aware times.
+        if not 0 <= position.seq <= MAX_SEQUENCE or position.created_at.tzinfo is None:
+            raise ValueError("not a cursor of ours")
+        return position
     except ValueError:
         raise Invalid(
             "not a cursor this server gave out",

@@ -1,7 +1,7 @@
 """rebuild message search: seizure fields indexed, prefix matching
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06
 
 Recomputes `message.search_text` of every stored message from its JWS (the source of truth):
@@ -21,8 +21,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -55,7 +55,7 @@ def _words(parts: list[object]) -> str | None:
 
 
 def _text_v2(typ: str, body: dict[str, Any]) -> str | None:
-    """What this revision indexes (cencomm.domain.messages.search_text as of 0008)."""
+    """What this revision indexes (cencomm.domain.messages.search_text as of 0009)."""
     if typ == "text":
         return _words([body.get("text")])
     if typ == "notice":
