@@ -106,6 +106,25 @@ async def test_a_forged_search_cursor_is_422(
     assert body["errors"][0]["field"] == "query.after"
 
 
+@pytest.mark.parametrize(
+    "raw",
+    ["2026-01-01T00:00:00|{id}", "not a time|{id}", "2026-01-01T00:00:00+00:00|not-an-id", "x"],
+)
+@pytest.mark.parametrize("path", ["/alerts", "/groups/{group}/attachments"])
+async def test_a_forged_keyset_cursor_is_422(
+    client: TestClient[Any, Any], no_errors_logged: None, raw: str, path: str
+) -> None:
+    """A timestamp without a timezone once reached the query and failed there (500)."""
+    admin = await make_member(client, Role.ADMIN)
+    group = await make_group(client, admin, code="CURSORS")
+    cursor = encode_cursor(raw.format(id=admin.id))
+    resp = await client.get(
+        f"/api/v1{path.format(group=group['id'])}", params={"after": cursor}, headers=admin.auth
+    )
+    body = await assert_problem(resp, 422, "validation-failed")
+    assert body["errors"][0]["field"] == "query.after"
+
+
 @pytest.mark.parametrize("seq", [2**63, 2**70, -1])
 async def test_a_resume_seq_past_64_bits_is_an_invalid_frame_and_the_socket_stays(
     client: TestClient[Any, Any], no_errors_logged: None, seq: int

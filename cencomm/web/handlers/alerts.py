@@ -14,10 +14,9 @@ from cencomm.appkeys import SERVICES
 from cencomm.crypto.jws import payload_claims
 from cencomm.domain.alerts import MAX_NOTE, Acknowledgement, Alert, AlertView, Outcome
 from cencomm.domain.clock import rfc3339
-from cencomm.domain.errors import FieldError, Invalid
 from cencomm.domain.users import Region
 from cencomm.web.auth import caller, principal
-from cencomm.web.cursors import decode_cursor, encode_cursor
+from cencomm.web.cursors import decode_time_cursor, encode_cursor
 from cencomm.web.handlers.directory import path_uuid
 from cencomm.web.handlers.messages import MAX_JWS_FIELD
 from cencomm.web.schemas import DEFAULT_LIMIT, MAX_LIMIT, QueryModel, RequestModel, ResponseModel
@@ -186,22 +185,6 @@ def alert_json(alert: Alert, view: AlertView | None = None) -> dict[str, object]
     }
 
 
-def _cursor(raw: str | None) -> tuple[datetime, uuid.UUID] | None:
-    value = decode_cursor(raw)
-    if value is None:
-        return None
-    try:
-        at, _, alert_id = value.partition("|")
-        return datetime.fromisoformat(at), uuid.UUID(alert_id)
-    except ValueError:
-        raise Invalid(
-            "not a cursor this server gave out",
-            slug="validation-failed",
-            title="Validation failed",
-            errors=(FieldError("query.after", "invalid cursor"),),
-        ) from None
-
-
 async def post_alert(request: web.Request, body: PostAlertRequest) -> web.Response:
     alert, created = await request.app[SERVICES].alerts.raise_alert(caller(request), body.jws)
     return web.json_response(
@@ -212,7 +195,10 @@ async def post_alert(request: web.Request, body: PostAlertRequest) -> web.Respon
 
 async def list_alerts(request: web.Request, query: AlertListQuery) -> web.Response:
     views = await request.app[SERVICES].alerts.list_alerts(
-        principal(request), active=query.active, before=_cursor(query.after), limit=query.limit
+        principal(request),
+        active=query.active,
+        before=decode_time_cursor(query.after),
+        limit=query.limit,
     )
     next_cursor = None
     if len(views) == query.limit:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, MultipartReader, hdrs, web
@@ -23,7 +21,7 @@ from cencomm.domain.attachments import Attachment, AttachmentCorrupted, RangeNot
 from cencomm.domain.clock import rfc3339
 from cencomm.domain.errors import BadRequest, NotFound, TooLarge
 from cencomm.web.auth import caller, principal
-from cencomm.web.cursors import decode_cursor, encode_cursor
+from cencomm.web.cursors import decode_time_cursor, encode_cursor
 from cencomm.web.handlers.directory import path_uuid
 from cencomm.web.problems import problem_body, problem_response
 from cencomm.web.schemas import DEFAULT_LIMIT, MAX_LIMIT, QueryModel, ResponseModel
@@ -144,14 +142,7 @@ def _too_large(limit: int) -> TooLarge:
 
 
 async def list_attachments(request: web.Request, query: AttachmentListQuery) -> web.Response:
-    before = None
-    raw = decode_cursor(query.after)
-    if raw is not None:
-        at, _, attachment_id = raw.partition("|")
-        try:
-            before = (datetime.fromisoformat(at), uuid.UUID(attachment_id))
-        except ValueError:
-            before = None
+    before = decode_time_cursor(query.after)
     items, _ = await request.app[SERVICES].attachments.list_attachments(
         principal(request), path_uuid(request), before, query.limit
     )

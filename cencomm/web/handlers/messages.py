@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
@@ -14,13 +14,12 @@ from cencomm.appkeys import SERVICES
 from cencomm.crypto.jws import payload_claims
 from cencomm.domain.clock import rfc3339
 from cencomm.domain.countries import is_country_code
-from cencomm.domain.errors import FieldError, Invalid
 from cencomm.domain.ids import MAX_SEQUENCE
 from cencomm.domain.messages import SearchFilters, SearchPosition
 from cencomm.domain.seizures import Category
 from cencomm.services.messaging import ReadableMessage
 from cencomm.web.auth import caller, principal
-from cencomm.web.cursors import decode_cursor, encode_cursor
+from cencomm.web.cursors import cursor_time, decode_cursor, encode_cursor, invalid_cursor
 from cencomm.web.handlers.directory import path_uuid
 from cencomm.web.schemas import (
     DEFAULT_LIMIT,
@@ -223,18 +222,13 @@ def _search_cursor(cursor: str | None) -> SearchPosition | None:
         return None
     try:
         at, seq, message_id = raw.split("|")
-        position = SearchPosition(datetime.fromisoformat(at), int(seq), uuid.UUID(message_id))
-        # Only a forged cursor fails these: the database holds 64 bits and aware times.
-        if not 0 <= position.seq <= MAX_SEQUENCE or position.created_at.tzinfo is None:
+        position = SearchPosition(cursor_time(at), int(seq), uuid.UUID(message_id))
+        # Only a forged cursor fails this: the database holds 64 bits.
+        if not 0 <= position.seq <= MAX_SEQUENCE:
             raise ValueError("not a cursor of ours")
         return position
     except ValueError:
-        raise Invalid(
-            "not a cursor this server gave out",
-            slug="validation-failed",
-            title="Validation failed",
-            errors=(FieldError("query.after", "invalid cursor"),),
-        ) from None
+        raise invalid_cursor() from None
 
 
 async def search_messages(request: web.Request, query: SearchQuery) -> web.Response:
