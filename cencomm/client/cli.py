@@ -98,7 +98,11 @@ def add_client_parser(commands: Any) -> None:
     register.add_argument("--label", help="a name for the key, e.g. the device")
     listing = key_actions.add_parser("list", help="list keys, revoked ones included")
     listing.add_argument("--user", help="user id (default: yourself)")
-    revoke = key_actions.add_parser("revoke", help="revoke a key by kid")
+    revoke = key_actions.add_parser(
+        "revoke",
+        help="revoke a key by kid",
+        description="A kid may start with '-' (base64url): then write `keys revoke -- KID`.",
+    )
     revoke.add_argument("kid")
 
     post = actions.add_parser("post", help="sign and post a text, notice or seizure report")

@@ -206,7 +206,8 @@ async def test_cli_login_keys_post_read_verify(server: Server, tmp_path: Path) -
     code, out, err = await _client(env, "keys", "list")
     assert code == 0, err
     (key,) = json.loads(out)["keys"]
-    code, _, err = await _client(env, "keys", "revoke", key["kid"])
+    # A kid is base64url and may start with "-": `--` ends the options, as for any command.
+    code, _, err = await _client(env, "keys", "revoke", "--", key["kid"])
     assert code == 0, err
     code, out, err = await _client(env, "verify", "--message", text["id"])
     assert code == 0, err  # a key revoked later still verifies older messages
