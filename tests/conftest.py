@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from cencomm.app import create_app
@@ -114,3 +116,21 @@ async def client(
 def with_settings(settings: Settings, **sections: Any) -> Settings:
     """`settings` with whole sections replaced (`export=ExportSettings(max_bytes=10)`)."""
     return replace(settings, **sections)
+
+
+@pytest.fixture
+async def fresh_url(tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of the kind under test (a scratch PostgreSQL database in CI)."""
+    if not PG_URL:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+        return
+    name = f"cencomm_mig_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()

@@ -8,6 +8,8 @@ import os
 import signal
 import socket
 import sys
+import uuid
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -114,3 +116,23 @@ class Api:
             data = await resp.json(content_type=None)
             assert resp.status < 300, (method, path, resp.status, data)
             return data
+
+
+def cluster_env(tmp_path: Path, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """The environment of server processes that share one database, data dir and Redis bus (a
+    channel of their own), with cheap argon2 and no background sweeps."""
+    (tmp_path / "none.toml").write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CENCOMM_")}
+    env.update(
+        CENCOMM_CONFIG=str(tmp_path / "none.toml"),
+        CENCOMM_DATA_DIR=str(tmp_path / "data"),  # shared: all verify the same token keys
+        CENCOMM_DATABASE_URL=database_url,
+        CENCOMM_BUS_URL=redis_url,
+        CENCOMM_BUS_CHANNEL=f"cencomm-test-{uuid.uuid4().hex}",
+        CENCOMM_AUTH_ARGON2_TIME_COST="1",
+        CENCOMM_AUTH_ARGON2_MEMORY_KIB="1024",
+        CENCOMM_ALERTS_SWEEP_INTERVAL="0",
+        CENCOMM_LOGGING_ACCESS_LOG="false",
+    )
+    env.update(extra)
+    return env

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from cencomm.crypto.jws import sign_compact
 from cencomm.crypto.keys import b64url_encode, jwk_thumbprint, raw_public_key
-from tests.processes import Api, free_port, require_redis, serve, stop, unavailable
+from tests.processes import Api, cluster_env, free_port, require_redis, serve, stop, unavailable
 
 PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
 LOCAL_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -61,20 +61,7 @@ async def redis_url() -> str:
 async def test_a_post_to_one_process_reaches_a_socket_on_another(
     tmp_path: Path, scratch_database: str, redis_url: str
 ) -> None:
-    (tmp_path / "none.toml").write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CENCOMM_")}
-    env.update(
-        CENCOMM_CONFIG=str(tmp_path / "none.toml"),
-        CENCOMM_DATA_DIR=str(tmp_path / "data"),  # shared: both verify the same token keys
-        CENCOMM_DATABASE_URL=scratch_database,
-        CENCOMM_BUS_URL=redis_url,
-        CENCOMM_BUS_CHANNEL=f"cencomm-test-{uuid.uuid4().hex}",
-        CENCOMM_AUTH_ARGON2_TIME_COST="1",
-        CENCOMM_AUTH_ARGON2_MEMORY_KIB="1024",
-        CENCOMM_ALERTS_SWEEP_INTERVAL="0",
-        CENCOMM_LOGGING_ACCESS_LOG="false",
-        CENCOMM_ADMIN_PASSWORD=PASSWORD,
-    )
+    env = cluster_env(tmp_path, scratch_database, redis_url, CENCOMM_ADMIN_PASSWORD=PASSWORD)
     port_a, port_b = free_port(), free_port()
     proc_a = await serve(env, port_a)  # first alone: it creates the schema and the keys
     processes = [proc_a]

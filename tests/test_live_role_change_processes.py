@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cencomm.crypto.jws import sign_compact
 from cencomm.crypto.keys import b64url_encode, jwk_thumbprint, raw_public_key
-from tests.processes import Api, free_port, require_redis, run_cencomm, serve, stop
+from tests.processes import Api, cluster_env, free_port, require_redis, run_cencomm, serve, stop
 
 REDIS_URL = os.environ.get("CENCOMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PASSWORD = "correct horse battery staple"
@@ -39,19 +39,11 @@ async def test_a_role_change_on_one_process_closes_the_socket_on_another(
     tmp_path: Path, shared_database: str
 ) -> None:
     redis_url = await require_redis(REDIS_URL)
-    (tmp_path / "none.toml").write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CENCOMM_")}
-    env.update(
-        CENCOMM_CONFIG=str(tmp_path / "none.toml"),
-        CENCOMM_DATA_DIR=str(tmp_path / "data"),  # shared: both verify the same token keys
-        CENCOMM_DATABASE_URL=shared_database,
-        CENCOMM_BUS_URL=redis_url,
-        CENCOMM_BUS_CHANNEL=f"cencomm-test-{uuid.uuid4().hex}",
-        CENCOMM_AUTH_ARGON2_TIME_COST="1",
-        CENCOMM_AUTH_ARGON2_MEMORY_KIB="1024",
+    env = cluster_env(
+        tmp_path,
+        shared_database,
+        redis_url,
         CENCOMM_AUTH_SESSION_CACHE_SECONDS="10",  # B keeps the session cached: the notice ends it
-        CENCOMM_ALERTS_SWEEP_INTERVAL="0",
-        CENCOMM_LOGGING_ACCESS_LOG="false",
         CENCOMM_ADMIN_PASSWORD=PASSWORD,
     )
     port_a, port_b = free_port(), free_port()

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import TypeVar
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from cencomm.storage.migrate import downgrade, head_revision, include_object, upgrade
@@ -21,24 +17,6 @@ from cencomm.storage.tables import Base
 PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
 
 T = TypeVar("T")
-
-
-@pytest.fixture
-async def fresh_url(tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database of the kind under test (a scratch PostgreSQL database in CI)."""
-    if not PG_URL:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
-        return
-    name = f"cencomm_mig_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 def _tables(connection: Connection) -> set[str]:

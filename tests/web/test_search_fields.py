@@ -4,15 +4,11 @@ full-text syntax injection, and a migration that makes existing messages searcha
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from cencomm.app import create_app
 from cencomm.domain.users import Role
@@ -195,25 +191,6 @@ async def test_bad_filters_are_all_reported_together(client: TestClient[Any, Any
 
 
 # -- the migration that rebuilds the index -----------------------------------------------------
-
-
-@pytest.fixture
-async def fresh_url(tmp_path: Path) -> AsyncIterator[str]:
-    """A database of its own (this test migrates down and up)."""
-    if not PG_URL:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
-        return
-    name = "cencomm_search_rebuild"
-    admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 async def test_upgrade_makes_existing_messages_searchable(fresh_url: str, tmp_path: Path) -> None:
