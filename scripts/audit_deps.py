@@ -49,7 +49,8 @@ def run_audit(lock: Path, service: str) -> dict[str, object] | None:
         )
         if not out.exists():
             reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            print(f"pip-audit ({service}) could not run on {lock}: {reason}", file=sys.stderr)
+            # The last line names the exception first; the rest is a long URL and host chatter.
+            print(f"pip-audit ({service}) could not run on {lock}: {reason[:120]}", file=sys.stderr)
             return None
         report: dict[str, object] = json.loads(out.read_text(encoding="utf-8"))
         return report
