@@ -78,8 +78,9 @@ def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
             "responses": {},
         }
         if route.query is not None:
+            properties = route.query.model_json_schema(ref_template=REF)["properties"]
             for name, field in route.query.model_fields.items():
-                schema = route.query.model_json_schema(ref_template=REF)["properties"][name]
+                schema = properties[field.alias or name]
                 operation["parameters"].append(
                     {
                         "name": field.alias or name,

@@ -44,6 +44,7 @@ from cencomm.storage.tables.messages import (
     MessageRow,
     SeizureItemRow,
     SeizureReportRow,
+    SeizureTransitRow,
 )
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "RefreshTokenRow",
     "SeizureItemRow",
     "SeizureReportRow",
+    "SeizureTransitRow",
     "SessionRow",
     "SigningKeyRow",
     "UserRow",

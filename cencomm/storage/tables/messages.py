@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -58,7 +59,12 @@ class MessageRow(Base):
 
 
 class SeizureReportRow(Base):
-    """The structured part of a seizure message, kept for analytics."""
+    """The structured part of a seizure message, kept for analytics.
+
+    `seq`, `sender_organization_id`, `reported_at` and `hidden` copy the message's, so every
+    report-level aggregate reads this table alone (`hidden` follows hide/unhide in the same
+    transaction). `week_start` is the Monday of `occurred_on`'s ISO week.
+    """
 
     __tablename__ = "seizure_report"
 
@@ -76,9 +82,21 @@ class SeizureReportRow(Base):
     detection: Mapped[str] = mapped_column(String(32), nullable=False)
     concealment: Mapped[str] = mapped_column(String(32), nullable=False)
     hc: Mapped[str] = mapped_column(String(20), nullable=False)
+    seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    sender_organization_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    week_start: Mapped[date] = mapped_column(Date, nullable=False)
+    hidden: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+    __table_args__ = (
+        Index("ix_seizure_report_analytics", "group_id", "hidden", "occurred_on"),
+        Index("ix_seizure_report_group_seq", "group_id", "seq", unique=True),
+    )
 
 
 class SeizureItemRow(Base):
+    """One item of a seizure report, with its report's filter columns copied beside it."""
+
     __tablename__ = "seizure_item"
 
     message_id: Mapped[uuid.UUID] = mapped_column(
@@ -91,3 +109,52 @@ class SeizureItemRow(Base):
     quantity: Mapped[float] = mapped_column(Float, nullable=False)
     description: Mapped[str | None] = mapped_column(String(500))
     hs_code: Mapped[str | None] = mapped_column(String(16))
+    group_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    occurred_on: Mapped[date] = mapped_column(Date, nullable=False)
+    country: Mapped[str] = mapped_column(String(2), nullable=False)
+    hc: Mapped[str] = mapped_column(String(20), nullable=False)
+    hidden: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+    __table_args__ = (
+        # Covering: the item aggregates read this index only, never the table.
+        Index(
+            "ix_seizure_item_analytics",
+            "group_id",
+            "hidden",
+            "occurred_on",
+            "hc",
+            "country",
+            "category",
+            "unit",
+            "quantity",
+            "message_id",
+        ),
+    )
+
+
+class SeizureTransitRow(Base):
+    """One transit country of a seizure report's route, for the transit ranking."""
+
+    __tablename__ = "seizure_transit"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("seizure_report.message_id"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    country: Mapped[str] = mapped_column(String(2), nullable=False)
+    group_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    occurred_on: Mapped[date] = mapped_column(Date, nullable=False)
+    hc: Mapped[str] = mapped_column(String(20), nullable=False)
+    hidden: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+    __table_args__ = (
+        Index(
+            "ix_seizure_transit_analytics",
+            "group_id",
+            "hidden",
+            "occurred_on",
+            "hc",
+            "country",
+            "message_id",
+        ),
+    )
