@@ -114,6 +114,7 @@ def reporters(connection: Connection, scope: Scope) -> list[Reporter]:
     n = func.count().label("n")
     rows = connection.execute(
         select(OrganizationRow.name, OrganizationRow.country, n)
+        .select_from(r)
         .join(OrganizationRow, OrganizationRow.id == r.sender_organization_id)
         .where(*_in_scope(r, scope))
         .group_by(OrganizationRow.name, OrganizationRow.country)
