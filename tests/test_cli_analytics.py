@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import delete
 
 from cencomm.appkeys import DATABASE
-from cencomm.storage.tables import SeizureItemRow, SeizureTransitRow
+from cencomm.storage.tables import SeizureCountRow, SeizureQuantityRow, SeizureTransitRow
 from tests.processes import run_cencomm
 from tests.web.analytics_helpers import build_dataset, get_json
 
@@ -32,7 +32,8 @@ async def test_rebuild_restores_damaged_analytic_tables(
     # Damage the derived rows: the JWS stays, and it is the source of truth.
     async with client.app[DATABASE].begin() as session:
         await session.execute(delete(SeizureTransitRow))
-        await session.execute(delete(SeizureItemRow))
+        await session.execute(delete(SeizureCountRow).where(SeizureCountRow.dimension == "transit"))
+        await session.execute(delete(SeizureQuantityRow))
     damaged = await get_json(client, f"{data.url}/analytics", data.owner)
     assert damaged["totals"]["medicines_units"] == 0 and damaged["transit"] == []
     code, out, err = await run_cencomm(_env(tmp_path, database_url), "analytics", "rebuild")

@@ -43,7 +43,7 @@ from cencomm.services.groups import GroupService
 from cencomm.storage import analytics as store
 from cencomm.storage.db import Database
 
-CSV_PAGE = 2_000  # items per query while streaming the CSV
+CSV_PAGE = 500  # reports (so at most 25,000 items) per query while streaming the CSV
 REBUILD_PAGE = 1_000  # messages per query while rebuilding
 
 
@@ -155,18 +155,16 @@ class AnalyticsService:
         )
 
     async def _pages(self, scope: Scope) -> AsyncGenerator[list[ItemLine], None]:
-        """Keyset pages: each query fetches at most CSV_PAGE items, whatever the group's size."""
-        after: tuple[int, int] | None = None
+        """Keyset pages of CSV_PAGE reports: memory stays bounded whatever the group's size."""
+        after: int | None = None
         while True:
             page = await self._db.run_read(
-                functools.partial(store.item_lines, scope=scope, after=after, limit=CSV_PAGE)
+                functools.partial(store.item_lines, scope=scope, after_seq=after, reports=CSV_PAGE)
             )
             if not page:
                 return
             yield page
-            if len(page) < CSV_PAGE:
-                return
-            after = (page[-1].seq, page[-1].position)
+            after = page[-1].seq
 
     async def operation_report(self, caller: Caller, group_id: uuid.UUID) -> OperationReport:
         """The printable report's figures (never TLP:RED), audited as `group.report`.

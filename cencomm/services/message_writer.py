@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from cencomm.domain.analytics import SeizureRows
+from cencomm.domain.analytics_rollup import RollupDelta
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.errors import CencommError, Conflict
@@ -32,6 +33,7 @@ from cencomm.domain.messages import PostOutcome
 from cencomm.services.audit import AuditTrail
 from cencomm.services.background import finish_before_cancel
 from cencomm.services.events import Publisher
+from cencomm.storage.analytics import add_to_rollups
 from cencomm.storage.audit import append_entries
 from cencomm.storage.db import Database
 from cencomm.storage.message_batch import (
@@ -192,6 +194,7 @@ class MessageWriter:
         reports: list[dict[str, Any]] = []
         items: list[dict[str, Any]] = []
         transit: list[dict[str, Any]] = []
+        seizures: list[SeizureRows] = []
         search: list[tuple[uuid.UUID, str]] = []
         records: list[AuditRecord] = []
         links: list[tuple[uuid.UUID, uuid.UUID]] = []
@@ -218,6 +221,7 @@ class MessageWriter:
                     reports.append({**post.seizure.report, "seq": seq, "reported_at": now})
                     items.extend(post.seizure.items)
                     transit.extend(post.seizure.transit)
+                    seizures.append(post.seizure)
                 if post.search_text:
                     search.append((message_id, post.search_text))
                 links.extend((message_id, attachment_id) for attachment_id in post.attachment_ids)
@@ -237,6 +241,7 @@ class MessageWriter:
                 outcomes[i] = PostOutcome(message_id, seq, now, created=True)
                 posted.append(MessagePosted(GroupId(group_id), seq, MessageId(message_id)))
         insert_messages(connection, rows, reports, items, links, transit)
+        add_to_rollups(connection, RollupDelta().add_all(seizures))
         index_for_search(connection, search)
         self._audit.check_details(records)
         append_entries(connection, records, now)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -26,14 +26,26 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cencomm.domain.analytics import ItemSum, Reporter, ReportFigures, Scope, SeizureRows
+from cencomm.domain.analytics import (
+    ItemSum,
+    Reporter,
+    ReportFigures,
+    Scope,
+    SeizureRows,
+    week_start,
+)
+from cencomm.domain.analytics_rollup import ALL, ROUTE, TRANSIT, RollupDelta, split_route
 from cencomm.domain.seizure_csv import ItemLine
 from cencomm.storage.tables import (
     MessageRow,
     OrganizationRow,
+    SeizureCountRow,
     SeizureItemRow,
+    SeizureQuantityRow,
     SeizureReportRow,
     SeizureTransitRow,
 )
@@ -55,56 +67,85 @@ def _in_scope(table: _Table, scope: Scope) -> list[ColumnElement[bool]]:
     return where
 
 
-def _counts(connection: Connection, column: Any, scope: Scope) -> dict[Any, int]:
-    rows = connection.execute(
-        select(column, func.count())
-        .where(*_in_scope(SeizureReportRow, scope), column.is_not(None))
-        .group_by(column)
-    )
-    return {key: n for key, n in rows.all()}
+def _sums(table: type[SeizureCountRow] | type[SeizureQuantityRow], scope: Scope) -> list[Any]:
+    """Rollup rows in scope: the groups, each without its withheld codes, in the period."""
+    groups = []
+    for codes, ids in scope.groups_by_withheld().items():
+        in_groups = table.group_id.in_(ids)
+        groups.append(and_(in_groups, table.hc.not_in(sorted(codes))) if codes else in_groups)
+    where: list[ColumnElement[bool]] = [or_(*groups)]
+    if scope.period.start is not None:
+        where.append(table.occurred_on >= scope.period.start)
+    if scope.period.end is not None:
+        where.append(table.occurred_on <= scope.period.end)
+    return where
+
+
+def _first_and_last(connection: Connection, scope: Scope) -> tuple[datetime | None, ...]:
+    """Walks `(group_id, hidden, reported_at)` from either end to the first report in scope."""
+    r = SeizureReportRow
+    ends: list[datetime | None] = []
+    for order, pick in ((r.reported_at.asc(), min), (r.reported_at.desc(), max)):
+        moments = [
+            connection.execute(
+                select(r.reported_at)
+                .where(*_in_scope(r, Scope({group_id: codes}, scope.period)))
+                .order_by(order)
+                .limit(1)
+            ).scalar_one_or_none()
+            for group_id, codes in scope.withheld.items()
+        ]
+        present = [m for m in moments if m is not None]
+        ends.append(pick(present) if present else None)
+    return tuple(ends)
 
 
 def report_figures(connection: Connection, scope: Scope) -> ReportFigures:
-    """Everything the analytics answer needs, counted over the reports in `scope`."""
-    r = SeizureReportRow
-    head = connection.execute(
-        select(func.count(), func.min(r.reported_at), func.max(r.reported_at)).where(
-            *_in_scope(r, scope)
-        )
-    ).one()
-    routes = connection.execute(
-        select(r.origin, r.destination, func.count())
-        .where(*_in_scope(r, scope))
-        .group_by(r.origin, r.destination)
+    """Everything the analytics answer needs, summed from the daily rollups in `scope`."""
+    c = SeizureCountRow
+    counts: dict[str, dict[str, int]] = {}
+    for dimension, name, n in connection.execute(
+        select(c.dimension, c.name, func.sum(c.interceptions))
+        .where(*_sums(c, scope), c.dimension != ALL)
+        .group_by(c.dimension, c.name)
+    ).all():
+        if n:
+            counts.setdefault(dimension, {})[name] = int(n)
+    days = connection.execute(
+        select(c.occurred_on, func.sum(c.interceptions))
+        .where(*_sums(c, scope), c.dimension == ALL)
+        .group_by(c.occurred_on)
     ).all()
-    i = SeizureItemRow
+    by_week: dict[date, int] = {}
+    for day, n in days:
+        if n:
+            monday = week_start(day)
+            by_week[monday] = by_week.get(monday, 0) + int(n)
+    q = SeizureQuantityRow
     items = connection.execute(
-        select(
-            i.country, i.category, i.unit, func.sum(i.quantity), func.count(i.message_id.distinct())
-        )
-        .where(*_in_scope(i, scope))
-        .group_by(i.country, i.category, i.unit)
+        select(q.country, q.category, q.unit, func.sum(q.quantity), func.sum(q.interceptions))
+        .where(*_sums(q, scope))
+        .group_by(q.country, q.category, q.unit)
     ).all()
-    t = SeizureTransitRow
-    transit = connection.execute(
-        select(t.country, func.count(t.message_id.distinct()))
-        .where(*_in_scope(t, scope))
-        .group_by(t.country)
-    ).all()
+    first, last = _first_and_last(connection, scope)
     return ReportFigures(
-        interceptions=head[0],
-        first_report_at=head[1],
-        last_report_at=head[2],
-        by_country=_counts(connection, r.country, scope),
-        routes={(o, d): n for o, d, n in routes},
-        transport_modes=_counts(connection, r.transport_mode, scope),
-        detection=_counts(connection, r.detection, scope),
-        concealment=_counts(connection, r.concealment, scope),
-        infringement=_counts(connection, r.infringement, scope),
-        by_week=_counts(connection, r.week_start, scope),
-        by_region=_counts(connection, r.region, scope),
-        transit={country: n for country, n in transit},
-        items=[ItemSum(c, cat, unit, float(q), n) for c, cat, unit, q, n in items],
+        interceptions=sum(by_week.values()),
+        first_report_at=first,
+        last_report_at=last,
+        by_country=counts.get("country", {}),
+        routes={split_route(key): n for key, n in counts.get(ROUTE, {}).items()},
+        transport_modes=counts.get("transport_mode", {}),
+        detection=counts.get("detection", {}),
+        concealment=counts.get("concealment", {}),
+        infringement=counts.get("infringement", {}),
+        by_week=by_week,
+        by_region=counts.get("region", {}),
+        transit=counts.get(TRANSIT, {}),
+        items=[
+            ItemSum(country, cat, unit, float(qty), int(n))
+            for country, cat, unit, qty, n in items
+            if n
+        ],
     )
 
 
@@ -127,10 +168,24 @@ def reporters(connection: Connection, scope: Scope) -> list[Reporter]:
 
 
 def item_lines(
-    connection: Connection, scope: Scope, after: tuple[int, int] | None, limit: int
+    connection: Connection, scope: Scope, after_seq: int | None, reports: int
 ) -> list[ItemLine]:
-    """A page of items in (seq, position) order, after the `(seq, position)` given (keyset)."""
+    """The items of the next `reports` reports after seq `after_seq`, in (seq, position) order.
+
+    Two range scans of `(group_id, seq)`: the page's last seq, then its items; a page never
+    splits a report, and no page re-reads the ones before it.
+    """
     r, i = SeizureReportRow, SeizureItemRow
+    where = _in_scope(r, scope)
+    if after_seq is not None:
+        where.append(r.seq > after_seq)
+    last = connection.execute(
+        select(func.max(r.seq)).where(
+            r.seq.in_(select(r.seq).where(*where).order_by(r.seq).limit(reports).scalar_subquery())
+        )
+    ).scalar_one_or_none()
+    if last is None:
+        return []
     query = (
         select(
             r.message_id,
@@ -153,25 +208,83 @@ def item_lines(
         )
         .join(i, i.message_id == r.message_id)
         .join(OrganizationRow, OrganizationRow.id == r.sender_organization_id)
-        .where(*_in_scope(r, scope))
+        .where(*where, r.seq <= last)
         .order_by(r.seq, i.position)
-        .limit(limit)
     )
-    if after is not None:
-        seq, position = after
-        query = query.where(or_(r.seq > seq, and_(r.seq == seq, i.position > position)))
     return [ItemLine(**row._asdict()) for row in connection.execute(query).all()]
 
 
 # -- keeping the rows in step -------------------------------------------------------------------
 
 
-async def set_seizure_hidden(session: AsyncSession, message_id: uuid.UUID, hidden: bool) -> None:
-    """Hide or show a report's analytic rows, in the transaction that hides the message."""
+def add_to_rollups(connection: Connection, delta: RollupDelta) -> None:
+    """Add the delta to the daily counters (an upsert each, in key order)."""
+    upsert = sqlite_insert if connection.dialect.name == "sqlite" else pg_insert
+    counts, quantities = delta.count_rows(), delta.quantity_rows()
+    if counts:
+        c = SeizureCountRow
+        statement: Any = upsert(c)
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["group_id", "occurred_on", "hc", "dimension", "name"],
+                set_={"interceptions": c.interceptions + statement.excluded.interceptions},
+            ),
+            counts,
+        )
+    if quantities:
+        q = SeizureQuantityRow
+        statement = upsert(q)
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["group_id", "occurred_on", "hc", "country", "category", "unit"],
+                set_={
+                    "quantity": q.quantity + statement.excluded.quantity,
+                    "interceptions": q.interceptions + statement.excluded.interceptions,
+                },
+            ),
+            quantities,
+        )
+
+
+def _stored_rows(connection: Connection, message_id: uuid.UUID) -> SeizureRows | None:
+    """A report's analytic rows as stored, in the shape the writer made them."""
+    r = SeizureReportRow
+    report = (
+        connection.execute(select(*r.__table__.columns).where(r.message_id == message_id))
+        .mappings()
+        .first()
+    )
+    if report is None:
+        return None
+    row = dict(report)
+    items = connection.execute(
+        select(SeizureItemRow.category, SeizureItemRow.unit, SeizureItemRow.quantity).where(
+            SeizureItemRow.message_id == message_id
+        )
+    ).mappings()
+    transit = connection.execute(
+        select(SeizureTransitRow.country).where(SeizureTransitRow.message_id == message_id)
+    ).mappings()
+    return SeizureRows(row, [dict(i) for i in items], [dict(t) for t in transit])
+
+
+def set_seizure_hidden_sync(connection: Connection, message_id: uuid.UUID, hidden: bool) -> None:
+    rows = _stored_rows(connection, message_id)
+    if rows is None or rows.report["hidden"] == hidden:
+        return
+    add_to_rollups(connection, RollupDelta().add_all([rows], sign=-1 if hidden else 1))
     for table in (SeizureReportRow, SeizureItemRow, SeizureTransitRow):
-        await session.execute(
+        connection.execute(
             update(table).where(table.message_id == message_id).values(hidden=hidden)
         )
+
+
+async def set_seizure_hidden(session: AsyncSession, message_id: uuid.UUID, hidden: bool) -> None:
+    """Hide or show a report's analytic rows, and take it out of (or put it back into) the
+    counters, in the transaction that hides the message."""
+    await session.run_sync(
+        lambda sync: set_seizure_hidden_sync(sync.connection(), message_id, hidden)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +303,13 @@ class StoredSeizure:
 
 
 def clear_analytic_rows(connection: Connection) -> None:
-    for table in (SeizureTransitRow, SeizureItemRow, SeizureReportRow):
+    for table in (
+        SeizureCountRow,
+        SeizureQuantityRow,
+        SeizureTransitRow,
+        SeizureItemRow,
+        SeizureReportRow,
+    ):
         connection.execute(delete(table))
 
 
@@ -237,6 +356,9 @@ def insert_seizure_rows(connection: Connection, batch: Sequence[SeizureRows]) ->
         connection.execute(insert(SeizureItemRow), items)
     if transit:
         connection.execute(insert(SeizureTransitRow), transit)
+    add_to_rollups(
+        connection, RollupDelta().add_all(rows for rows in batch if not rows.report["hidden"])
+    )
 
 
 def count_rows(connection: Connection) -> tuple[int, int, int]:

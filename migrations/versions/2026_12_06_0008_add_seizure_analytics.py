@@ -51,7 +51,61 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("message_id", "position", name=op.f("pk_seizure_transit")),
     )
+    op.create_table(
+        "seizure_count",
+        sa.Column("group_id", sa.Uuid(), nullable=False),
+        sa.Column("occurred_on", sa.Date(), nullable=False),
+        sa.Column("hc", sa.String(length=20), nullable=False),
+        sa.Column("dimension", sa.String(length=16), nullable=False),
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("interceptions", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "group_id", "occurred_on", "hc", "dimension", "name", name=op.f("pk_seizure_count")
+        ),
+    )
+    with op.batch_alter_table("seizure_count", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_seizure_count_scope",
+            ["group_id", "occurred_on", "hc", "dimension", "name", "interceptions"],
+            unique=False,
+        )
+    op.create_table(
+        "seizure_quantity",
+        sa.Column("group_id", sa.Uuid(), nullable=False),
+        sa.Column("occurred_on", sa.Date(), nullable=False),
+        sa.Column("hc", sa.String(length=20), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("unit", sa.String(length=16), nullable=False),
+        sa.Column("quantity", sa.Float(), nullable=False),
+        sa.Column("interceptions", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "group_id",
+            "occurred_on",
+            "hc",
+            "country",
+            "category",
+            "unit",
+            name=op.f("pk_seizure_quantity"),
+        ),
+    )
+    with op.batch_alter_table("seizure_quantity", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_seizure_quantity_scope",
+            [
+                "group_id",
+                "occurred_on",
+                "hc",
+                "country",
+                "category",
+                "unit",
+                "quantity",
+                "interceptions",
+            ],
+            unique=False,
+        )
     _fill_existing_rows()
+    _fill_rollups()
     with op.batch_alter_table("seizure_report", schema=None) as batch_op:
         for name in ("seq", "sender_organization_id", "reported_at", "week_start", "hidden"):
             batch_op.alter_column(name, nullable=False)
@@ -59,6 +113,9 @@ def upgrade() -> None:
             "ix_seizure_report_analytics", ["group_id", "hidden", "occurred_on"], unique=False
         )
         batch_op.create_index("ix_seizure_report_group_seq", ["group_id", "seq"], unique=True)
+        batch_op.create_index(
+            "ix_seizure_report_reported_at", ["group_id", "hidden", "reported_at"], unique=False
+        )
     with op.batch_alter_table("seizure_item", schema=None) as batch_op:
         for name in ("group_id", "occurred_on", "country", "hc", "hidden"):
             batch_op.alter_column(name, nullable=False)
@@ -182,7 +239,59 @@ def _fill_existing_rows() -> None:
             )
 
 
+_ROLLUP_COUNTS = """
+INSERT INTO seizure_count (group_id, occurred_on, hc, dimension, name, interceptions)
+SELECT group_id, occurred_on, hc, '{dimension}', {name}, count(DISTINCT message_id)
+FROM {table} WHERE hidden = :hidden AND {name} IS NOT NULL
+GROUP BY group_id, occurred_on, hc{extra}
+"""
+_ROLLUP_QUANTITIES = """
+INSERT INTO seizure_quantity
+    (group_id, occurred_on, hc, country, category, unit, quantity, interceptions)
+SELECT group_id, occurred_on, hc, country, category, unit, sum(quantity),
+    count(DISTINCT message_id)
+FROM seizure_item WHERE hidden = :hidden
+GROUP BY group_id, occurred_on, hc, country, category, unit
+"""
+_DIMENSIONS = {
+    "all": ("''", "seizure_report"),
+    "route": ("origin || ' ' || destination", "seizure_report"),
+    "transit": ("country", "seizure_transit"),
+    **{
+        name: (name, "seizure_report")
+        for name in (
+            "country",
+            "region",
+            "transport_mode",
+            "detection",
+            "concealment",
+            "infringement",
+        )
+    },
+}
+
+
+def _fill_rollups() -> None:
+    """The daily counters of every visible report (the same SQL as `analytics rebuild`)."""
+    bind = op.get_bind()
+    for dimension, (name, table) in _DIMENSIONS.items():
+        bind.execute(
+            sa.text(
+                _ROLLUP_COUNTS.format(
+                    dimension=dimension,
+                    name=name,
+                    table=table,
+                    extra="" if dimension == "all" else f", {name}",
+                )
+            ),
+            {"hidden": False},
+        )
+    bind.execute(sa.text(_ROLLUP_QUANTITIES), {"hidden": False})
+
+
 def downgrade() -> None:
+    op.drop_table("seizure_quantity")
+    op.drop_table("seizure_count")
     with op.batch_alter_table("seizure_transit", schema=None) as batch_op:
         batch_op.drop_index("ix_seizure_transit_analytics")
     op.drop_table("seizure_transit")
@@ -191,6 +300,7 @@ def downgrade() -> None:
         for name in ("hidden", "hc", "country", "occurred_on", "group_id"):
             batch_op.drop_column(name)
     with op.batch_alter_table("seizure_report", schema=None) as batch_op:
+        batch_op.drop_index("ix_seizure_report_reported_at")
         batch_op.drop_index("ix_seizure_report_group_seq")
         batch_op.drop_index("ix_seizure_report_analytics")
         for name in ("hidden", "week_start", "reported_at", "sender_organization_id", "seq"):

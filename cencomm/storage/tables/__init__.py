@@ -42,7 +42,9 @@ from cencomm.storage.tables.identity import (
 )
 from cencomm.storage.tables.messages import (
     MessageRow,
+    SeizureCountRow,
     SeizureItemRow,
+    SeizureQuantityRow,
     SeizureReportRow,
     SeizureTransitRow,
 )
@@ -72,7 +74,9 @@ __all__ = [
     "OrganizationRow",
     "OutboxRow",
     "RefreshTokenRow",
+    "SeizureCountRow",
     "SeizureItemRow",
+    "SeizureQuantityRow",
     "SeizureReportRow",
     "SeizureTransitRow",
     "SessionRow",

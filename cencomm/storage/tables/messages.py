@@ -91,6 +91,7 @@ class SeizureReportRow(Base):
     __table_args__ = (
         Index("ix_seizure_report_analytics", "group_id", "hidden", "occurred_on"),
         Index("ix_seizure_report_group_seq", "group_id", "seq", unique=True),
+        Index("ix_seizure_report_reported_at", "group_id", "hidden", "reported_at"),
     )
 
 
@@ -156,5 +157,61 @@ class SeizureTransitRow(Base):
             "hc",
             "country",
             "message_id",
+        ),
+    )
+
+
+class SeizureCountRow(Base):
+    """Daily counters of visible seizure reports per dimension (domain/analytics_rollup.py)."""
+
+    __tablename__ = "seizure_count"
+
+    group_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    occurred_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    hc: Mapped[str] = mapped_column(String(20), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    interceptions: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __table_args__ = (
+        # Covering: an answer reads this index only.
+        Index(
+            "ix_seizure_count_scope",
+            "group_id",
+            "occurred_on",
+            "hc",
+            "dimension",
+            "name",
+            "interceptions",
+        ),
+    )
+
+
+class SeizureQuantityRow(Base):
+    """Daily quantities of visible seizure reports per country, category and unit."""
+
+    __tablename__ = "seizure_quantity"
+
+    group_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    occurred_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    hc: Mapped[str] = mapped_column(String(20), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(16), primary_key=True)
+    quantity: Mapped[float] = mapped_column(Float, nullable=False)
+    # Reports with this product (each report counted once per category and unit).
+    interceptions: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __table_args__ = (
+        Index(
+            "ix_seizure_quantity_scope",
+            "group_id",
+            "occurred_on",
+            "hc",
+            "country",
+            "category",
+            "unit",
+            "quantity",
+            "interceptions",
         ),
     )
