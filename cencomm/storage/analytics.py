@@ -51,34 +51,31 @@ from cencomm.storage.tables import (
 )
 
 _Table = type[SeizureReportRow] | type[SeizureItemRow] | type[SeizureTransitRow]
+_Rollup = type[SeizureCountRow] | type[SeizureQuantityRow]
+
+
+def _in_period(table: _Table | _Rollup, scope: Scope) -> list[ColumnElement[bool]]:
+    """In one of the groups with none of that group's withheld codes, in the period."""
+    groups = []
+    for codes, ids in scope.groups_by_withheld().items():
+        in_groups = table.group_id.in_(ids)
+        groups.append(and_(in_groups, table.hc.not_in(sorted(codes))) if codes else in_groups)
+    where = [or_(*groups)]
+    if scope.period.start is not None:
+        where.append(table.occurred_on >= scope.period.start)
+    if scope.period.end is not None:
+        where.append(table.occurred_on <= scope.period.end)
+    return where
 
 
 def _in_scope(table: _Table, scope: Scope) -> list[ColumnElement[bool]]:
-    """Not hidden, in one of the groups with none of that group's withheld codes, in period."""
-    groups = []
-    for codes, ids in scope.groups_by_withheld().items():
-        in_groups = table.group_id.in_(ids)
-        groups.append(and_(in_groups, table.hc.not_in(sorted(codes))) if codes else in_groups)
-    where = [table.hidden == false(), or_(*groups)]
-    if scope.period.start is not None:
-        where.append(table.occurred_on >= scope.period.start)
-    if scope.period.end is not None:
-        where.append(table.occurred_on <= scope.period.end)
-    return where
+    """Analytic rows in scope: not hidden, and as `_in_period`."""
+    return [table.hidden == false(), *_in_period(table, scope)]
 
 
-def _sums(table: type[SeizureCountRow] | type[SeizureQuantityRow], scope: Scope) -> list[Any]:
-    """Rollup rows in scope: the groups, each without its withheld codes, in the period."""
-    groups = []
-    for codes, ids in scope.groups_by_withheld().items():
-        in_groups = table.group_id.in_(ids)
-        groups.append(and_(in_groups, table.hc.not_in(sorted(codes))) if codes else in_groups)
-    where: list[ColumnElement[bool]] = [or_(*groups)]
-    if scope.period.start is not None:
-        where.append(table.occurred_on >= scope.period.start)
-    if scope.period.end is not None:
-        where.append(table.occurred_on <= scope.period.end)
-    return where
+def _sums(table: _Rollup, scope: Scope) -> list[ColumnElement[bool]]:
+    """Counters in scope (they only ever hold visible reports)."""
+    return _in_period(table, scope)
 
 
 def _first_and_last(connection: Connection, scope: Scope) -> tuple[datetime | None, ...]:

@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import Field
 
 from cencomm.appkeys import SERVICES
-from cencomm.domain.analytics import MAX_GROUPS, Analytics, Totals, parse_period
+from cencomm.domain.analytics import MAX_GROUPS, Analytics, Count, Totals, parse_period
 from cencomm.domain.clock import rfc3339
 from cencomm.domain.seizure_csv import encode_lines, header
 from cencomm.web.auth import caller, principal
@@ -119,7 +119,7 @@ def _totals(totals: Totals) -> dict[str, float]:
 
 
 def analytics_json(a: Analytics) -> dict[str, object]:
-    def named(counts: list) -> list[dict[str, object]]:  # type: ignore[type-arg]
+    def named(counts: list[Count]) -> list[dict[str, object]]:
         return [{"name": c.name, "interceptions": c.interceptions} for c in counts]
 
     return {
