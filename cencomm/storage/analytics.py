@@ -1,9 +1,10 @@
-"""Seizure analytics in SQL: aggregates, CSV pages, hide/unhide and rebuild of the rows.
+"""Seizure analytics in SQL: answers, CSV pages, hide/unhide and rebuild of the rows.
 
-Every aggregate reads one analytic table through its `(group_id, hidden, occurred_on)` index
-(the item aggregate through a covering index), filtered by the `Scope` the service decided.
-These functions take a synchronous `Connection`: a whole answer is computed in one hop to the
-database (`Database.run_read`).
+An answer sums the daily counters (`seizure_count`, `seizure_quantity`) in the `Scope` the
+service decided, through their covering indexes; it never scans the reports. The analytic rows
+(`seizure_report`, `seizure_item`, `seizure_transit`) serve the CSV, the report's participants,
+the first and last report times, and hide/unhide. These functions take a synchronous
+`Connection`: a whole answer is computed in one hop to the database (`Database.run_read`).
 """
 
 from __future__ import annotations

@@ -4,10 +4,11 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-06
 
-The analytic tables (`seizure_report`, `seizure_item`, and the new `seizure_transit`) carry
-copies of what every aggregate filters on (group, hidden flag, handling code, date), so each
-aggregate reads one table through one index. Existing rows are filled from `message` and
-`seizure_report` here; `cencomm analytics rebuild` recomputes everything from the stored JWS.
+The analytic rows (`seizure_report`, `seizure_item`, and the new `seizure_transit`) carry copies
+of what every answer filters on (group, hidden flag, handling code, date), and the new daily
+counters (`seizure_count`, `seizure_quantity`) hold what answers sum. Existing rows and counters
+are filled from `message` and `seizure_report` here; `cencomm analytics rebuild` recomputes
+everything from the stored JWS.
 """
 
 from collections.abc import Sequence
@@ -119,28 +120,6 @@ def upgrade() -> None:
     with op.batch_alter_table("seizure_item", schema=None) as batch_op:
         for name in ("group_id", "occurred_on", "country", "hc", "hidden"):
             batch_op.alter_column(name, nullable=False)
-        # Covering: the item aggregates read this index only, never the table.
-        batch_op.create_index(
-            "ix_seizure_item_analytics",
-            [
-                "group_id",
-                "hidden",
-                "occurred_on",
-                "hc",
-                "country",
-                "category",
-                "unit",
-                "quantity",
-                "message_id",
-            ],
-            unique=False,
-        )
-    with op.batch_alter_table("seizure_transit", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_seizure_transit_analytics",
-            ["group_id", "hidden", "occurred_on", "hc", "country", "message_id"],
-            unique=False,
-        )
 
 
 def _fill_existing_rows() -> None:
@@ -292,11 +271,8 @@ def _fill_rollups() -> None:
 def downgrade() -> None:
     op.drop_table("seizure_quantity")
     op.drop_table("seizure_count")
-    with op.batch_alter_table("seizure_transit", schema=None) as batch_op:
-        batch_op.drop_index("ix_seizure_transit_analytics")
     op.drop_table("seizure_transit")
     with op.batch_alter_table("seizure_item", schema=None) as batch_op:
-        batch_op.drop_index("ix_seizure_item_analytics")
         for name in ("hidden", "hc", "country", "occurred_on", "group_id"):
             batch_op.drop_column(name)
     with op.batch_alter_table("seizure_report", schema=None) as batch_op:

@@ -116,22 +116,6 @@ class SeizureItemRow(Base):
     hc: Mapped[str] = mapped_column(String(20), nullable=False)
     hidden: Mapped[bool] = mapped_column(Boolean, nullable=False)
 
-    __table_args__ = (
-        # Covering: the item aggregates read this index only, never the table.
-        Index(
-            "ix_seizure_item_analytics",
-            "group_id",
-            "hidden",
-            "occurred_on",
-            "hc",
-            "country",
-            "category",
-            "unit",
-            "quantity",
-            "message_id",
-        ),
-    )
-
 
 class SeizureTransitRow(Base):
     """One transit country of a seizure report's route, for the transit ranking."""
@@ -147,18 +131,6 @@ class SeizureTransitRow(Base):
     occurred_on: Mapped[date] = mapped_column(Date, nullable=False)
     hc: Mapped[str] = mapped_column(String(20), nullable=False)
     hidden: Mapped[bool] = mapped_column(Boolean, nullable=False)
-
-    __table_args__ = (
-        Index(
-            "ix_seizure_transit_analytics",
-            "group_id",
-            "hidden",
-            "occurred_on",
-            "hc",
-            "country",
-            "message_id",
-        ),
-    )
 
 
 class SeizureCountRow(Base):
