@@ -267,11 +267,18 @@ def _stored_rows(connection: Connection, message_id: uuid.UUID) -> SeizureRows |
 
 
 def set_seizure_hidden_sync(connection: Connection, message_id: uuid.UUID, hidden: bool) -> None:
-    rows = _stored_rows(connection, message_id)
-    if rows is None or rows.report["hidden"] == hidden:
+    # The guarded UPDATE decides, under the report row's lock, which transaction changes the
+    # state: a concurrent hide of the same report (another process) then updates nothing and
+    # so never subtracts the report from the counters twice.
+    r = SeizureReportRow
+    changed = connection.execute(
+        update(r).where(r.message_id == message_id, r.hidden == (not hidden)).values(hidden=hidden)
+    ).rowcount
+    rows = _stored_rows(connection, message_id) if changed else None
+    if rows is None:
         return
     add_to_rollups(connection, RollupDelta().add_all([rows], sign=-1 if hidden else 1))
-    for table in (SeizureReportRow, SeizureItemRow, SeizureTransitRow):
+    for table in (SeizureItemRow, SeizureTransitRow):
         connection.execute(
             update(table).where(table.message_id == message_id).values(hidden=hidden)
         )

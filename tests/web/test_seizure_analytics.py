@@ -3,12 +3,18 @@ list, hidden reports, from/to, observers' narrowing, validation, and the rebuild
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import text
 
 from cencomm.appkeys import SERVICES
 from cencomm.domain.users import Role
+from cencomm.storage.analytics import set_seizure_hidden
+from tests.conftest import PG_URL
 from tests.factories import make_member
 from tests.problems import assert_problem
 from tests.web.analytics_helpers import API, build_dataset, get_json
@@ -234,3 +240,47 @@ async def test_rebuild_from_the_jws_gives_identical_answers(client: TestClient[A
     assert resp.status == 200
     shown = await get_json(client, f"{data.url}/analytics", data.owner)
     assert without_times(shown) == EXPECTED_MEMBER
+
+
+@pytest.mark.skipif(not PG_URL, reason="SQLite has one writer: two hides never overlap there")
+async def test_a_report_hidden_twice_at_once_is_subtracted_once(
+    client: TestClient[Any, Any],
+) -> None:
+    """Two processes hiding one report at the same moment both pass the message check: while
+    the first transaction is open, the second runs; only one may take it off the counters."""
+    data = await build_dataset(client)
+    message_id = uuid.UUID(data.messages[0]["id"])
+    db = client.app[SERVICES].db
+    first_done = asyncio.Event()
+    release = asyncio.Event()
+
+    async def first() -> None:
+        async with db.begin() as session:
+            await set_seizure_hidden(session, message_id, True)
+            first_done.set()
+            await asyncio.wait_for(release.wait(), 30)
+
+    async def second() -> None:
+        await asyncio.wait_for(first_done.wait(), 30)
+        async with db.begin() as session:
+            await set_seizure_hidden(session, message_id, True)
+
+    async def second_is_waiting_on_a_lock() -> None:
+        query = text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        while True:
+            async with db.read() as session:
+                if (await session.execute(query)).scalar_one():
+                    return
+            await asyncio.sleep(0.01)  # polls for the lock wait; nothing is timed
+
+    tasks = [asyncio.create_task(first()), asyncio.create_task(second())]
+    await asyncio.wait_for(first_done.wait(), 30)
+    await asyncio.wait_for(second_is_waiting_on_a_lock(), 30)
+    release.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), 30)
+    hidden = await get_json(client, f"{data.url}/analytics", data.owner)
+    assert hidden["interceptions"] == 4
+    assert hidden["routes"][0] == {"origin": "CN", "destination": "DE", "interceptions": 1}
