@@ -25,6 +25,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -308,6 +309,16 @@ class StoredSeizure:
 
 
 def clear_analytic_rows(connection: Connection) -> None:
+    """Empty the analytic tables for a rebuild. On PostgreSQL they stay locked against writes
+    until the rebuild commits, so a post that commits meanwhile waits and then adds its rows to
+    the rebuilt ones (SQLite has one writer anyway)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text(
+                "LOCK TABLE seizure_report, seizure_item, seizure_transit, seizure_count, "
+                "seizure_quantity IN EXCLUSIVE MODE"
+            )
+        )
     for table in (
         SeizureCountRow,
         SeizureQuantityRow,
