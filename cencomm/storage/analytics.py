@@ -210,7 +210,10 @@ def item_lines(
         .where(*where, r.seq <= last)
         .order_by(r.seq, i.position)
     )
-    return [ItemLine(**row._asdict()) for row in connection.execute(query).all()]
+    # Positional: the columns are selected in ItemLine's field order (`_asdict` per row costs
+    # more than the query).
+    rows: Sequence[Sequence[Any]] = connection.execute(query).all()
+    return [ItemLine(*row) for row in rows]
 
 
 # -- keeping the rows in step -------------------------------------------------------------------
