@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from cencomm.domain.users import Role
-from tests.factories import make_member
+from tests.factories import make_group, make_member
 from tests.problems import assert_problem
 from tests.web.analytics_helpers import build_dataset
 
@@ -64,3 +64,17 @@ async def test_a_non_member_gets_404(client: TestClient[Any, Any]) -> None:
     outsider = await make_member(client, Role.OFFICER)
     resp = await client.get(f"{data.url}/report", headers=outsider.auth)
     await assert_problem(resp, 404, "not-found")
+
+
+async def test_an_operation_without_reports_prints_zeroes_and_no_charts(
+    client: TestClient[Any, Any],
+) -> None:
+    admin = await make_member(client, Role.ADMIN)
+    group = await make_group(client, admin)
+    resp = await client.get(f"/api/v1/groups/{group['id']}/report", headers=admin.auth)
+    assert resp.status == 200
+    page = await resp.text()
+    assert "<strong>0</strong>Interceptions" in page
+    assert "<svg" not in page
+    for chart in CHARTS:
+        assert f'<p class="empty" data-chart="{chart}">No data.</p>' in page
