@@ -74,6 +74,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a tree head saved earlier (GET /audit/tree-head): the log must still contain it",
     )
+    analytics = commands.add_parser("analytics", help="seizure analytics tools")
+    analytics_commands = analytics.add_subparsers(
+        dest="analytics_command", required=True, metavar="ACTION"
+    )
+    analytics_commands.add_parser(
+        "rebuild",
+        help="recreate the analytic tables from the stored JWS (the source of truth)",
+    )
     keys = commands.add_parser("keys", help="server key tools")
     key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     key_commands.add_parser(
@@ -162,6 +170,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(commands.demo_seed(settings))
     if args.command == "audit" and args.audit_command == "verify":
         return asyncio.run(commands.audit_verify(settings, args.since_tree_head))
+    if args.command == "analytics" and args.analytics_command == "rebuild":
+        return asyncio.run(commands.analytics_rebuild(settings))
     if args.command == "keys" and args.keys_command == "rotate":
         return asyncio.run(commands.keys_rotate(settings))
     raise CommandError(f"unknown command {args.command}")  # argparse prevents this

@@ -171,6 +171,17 @@ async def demo_seed(settings: Settings) -> int:
     return EXIT_OK
 
 
+async def analytics_rebuild(settings: Settings) -> int:
+    """Recreate the analytic tables from every stored seizure JWS, in one transaction."""
+    async with _services(settings) as services:
+        counts = await services.analytics.rebuild()
+    sys.stdout.write(
+        f"analytic tables rebuilt: {counts.reports} reports, {counts.items} items, "
+        f"{counts.transit} transit countries\n"
+    )
+    return EXIT_OK
+
+
 async def audit_verify(settings: Settings, since_tree_head: Path | None = None) -> int:
     """Check the audit log; print a summary on stdout, or the first bad entry on stderr.
 

@@ -24,6 +24,7 @@ class Action(enum.StrEnum):
     CREATE_GROUP = "groups.create"
     AUDIT_QUERY = "audit.query"  # list and read audit entries (actors, addresses, details)
     AUDIT_PROOFS = "audit.proofs"  # tree heads, the audit key and Merkle proofs
+    COMPARE_GROUPS = "analytics.compare"  # analytics over several groups at once
 
 
 _ALL_ROLES = frozenset(Role)
@@ -45,6 +46,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.AUDIT_QUERY: _STAFF,
     # Anyone who can log in may check that the log they are shown is the one everybody sees.
     Action.AUDIT_PROOFS: _ALL_ROLES,
+    # The Secretariat and RILO analysts compare operations (each group still must be readable).
+    Action.COMPARE_GROUPS: _STAFF | {Role.ANALYST},
 }
 
 # What a principal who must enrol in MFA but has not may still do.

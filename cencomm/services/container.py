@@ -8,6 +8,7 @@ from cencomm.crypto.passwords import Passwords
 from cencomm.domain.clock import Clock
 from cencomm.services.alert_deadlines import AlertSweeper
 from cencomm.services.alerts import AlertService
+from cencomm.services.analytics import AnalyticsService
 from cencomm.services.attachment_blobs import BlobVault
 from cencomm.services.attachments import AttachmentService
 from cencomm.services.audit import AuditTrail
@@ -52,6 +53,7 @@ class Services:
     alert_deadlines: AlertSweeper
     attachments: AttachmentService
     export: EvidenceExportService
+    analytics: AnalyticsService
 
 
 def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerKeys) -> Services:
@@ -124,4 +126,5 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
         ),
         attachments=attachments,
         export=export,
+        analytics=AnalyticsService(db, clock, audit, groups),
     )

@@ -22,6 +22,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from cencomm.domain.analytics import SeizureRows
+from cencomm.domain.analytics_rollup import RollupDelta
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.errors import CencommError, Conflict
@@ -31,6 +33,7 @@ from cencomm.domain.messages import PostOutcome
 from cencomm.services.audit import AuditTrail
 from cencomm.services.background import finish_before_cancel
 from cencomm.services.events import Publisher
+from cencomm.storage.analytics import add_to_rollups
 from cencomm.storage.audit import append_entries
 from cencomm.storage.db import Database
 from cencomm.storage.message_batch import (
@@ -54,8 +57,8 @@ class PendingPost:
     cid: str
     jws: str
     row: dict[str, Any]
-    seizure: dict[str, Any] | None
-    seizure_items: list[dict[str, Any]]
+    # The analytic rows of a seizure report (seq and time are set on commit).
+    seizure: SeizureRows | None
     search_text: str | None
     audit: AuditRecord
     # Attachments the payload names (already checked to be the group's): linked on insert.
@@ -190,6 +193,8 @@ class MessageWriter:
         rows: list[dict[str, Any]] = []
         reports: list[dict[str, Any]] = []
         items: list[dict[str, Any]] = []
+        transit: list[dict[str, Any]] = []
+        seizures: list[SeizureRows] = []
         search: list[tuple[uuid.UUID, str]] = []
         records: list[AuditRecord] = []
         links: list[tuple[uuid.UUID, uuid.UUID]] = []
@@ -213,8 +218,10 @@ class MessageWriter:
                     }
                 )
                 if post.seizure is not None:
-                    reports.append(post.seizure)
-                    items.extend(post.seizure_items)
+                    reports.append({**post.seizure.report, "seq": seq, "reported_at": now})
+                    items.extend(post.seizure.items)
+                    transit.extend(post.seizure.transit)
+                    seizures.append(post.seizure)
                 if post.search_text:
                     search.append((message_id, post.search_text))
                 links.extend((message_id, attachment_id) for attachment_id in post.attachment_ids)
@@ -233,7 +240,8 @@ class MessageWriter:
                 )
                 outcomes[i] = PostOutcome(message_id, seq, now, created=True)
                 posted.append(MessagePosted(GroupId(group_id), seq, MessageId(message_id)))
-        insert_messages(connection, rows, reports, items, links)
+        insert_messages(connection, rows, reports, items, links, transit)
+        add_to_rollups(connection, RollupDelta().add_all(seizures))
         index_for_search(connection, search)
         self._audit.check_details(records)
         append_entries(connection, records, now)

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cencomm.crypto.jws import parse_compact
+from cencomm.domain.analytics import seizure_rows
 from cencomm.domain.attachment_refs import match_attachments
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
@@ -38,6 +39,7 @@ from cencomm.services.events import Publisher
 from cencomm.services.groups import NO_GROUP, GroupService
 from cencomm.services.message_writer import MessageWriter, PendingPost
 from cencomm.services.signed_envelopes import invalid, verify_sender
+from cencomm.storage.analytics import set_seizure_hidden
 from cencomm.storage.attachments import AttachmentStore
 from cencomm.storage.db import Database
 from cencomm.storage.groups import GroupStore
@@ -172,39 +174,16 @@ class MessagingService:
     ) -> PendingPost:
         message_id = MessageId(new_id())
         group_id = access.group.id
-        seizure = None
-        items: list[dict[str, object]] = []
+        rows = None
         if envelope.seizure is not None:
-            report = envelope.seizure
-            seizure = {
-                "message_id": message_id,
-                "group_id": group_id,
-                "occurred_on": report.occurred_on,
-                "country": report.country,
-                "region": region.value if region else None,
-                "location": report.location,
-                "transport_mode": report.transport_mode.value,
-                "origin": report.route.origin,
-                "transit": list(report.route.transit),
-                "destination": report.route.destination,
-                "infringement": report.infringement.value,
-                "detection": report.detection.value,
-                "concealment": report.concealment.value,
-                "hc": envelope.hc.value,
-            }
-            items = [
-                {
-                    "message_id": message_id,
-                    "position": n,
-                    "category": item.category.value,
-                    "family": item.family.value,
-                    "unit": item.unit.value,
-                    "quantity": float(item.quantity),
-                    "description": item.description,
-                    "hs_code": item.hs_code,
-                }
-                for n, item in enumerate(report.items)
-            ]
+            rows = seizure_rows(
+                message_id=message_id,
+                group_id=group_id,
+                hc=envelope.hc.value,
+                report=envelope.seizure,
+                region=region.value if region else None,
+                sender_organization_id=principal.organization_id,
+            )
         words = search_text(envelope.typ.value, envelope.body)
         return PendingPost(
             group_id=group_id,
@@ -224,8 +203,7 @@ class MessagingService:
                 "search_text": words,
                 "reply_to": uuid.UUID(envelope.reply_to) if envelope.reply_to else None,
             },
-            seizure=seizure,
-            seizure_items=items,
+            seizure=rows,
             search_text=words,
             audit=AuditRecord.by(
                 caller,
@@ -309,6 +287,8 @@ class MessagingService:
             changed = message.hidden != hidden
             if changed:
                 await store.set_hidden(message_id, hidden, reason_text, principal.user_id, now)
+                if message.typ == "seizure":  # its analytic rows drop out (or come back) too
+                    await set_seizure_hidden(session, message_id, hidden)
                 await self._audit.append(
                     session,
                     AuditRecord.by(

@@ -19,6 +19,7 @@ from cencomm.storage.tables import (
     MessageRow,
     SeizureItemRow,
     SeizureReportRow,
+    SeizureTransitRow,
 )
 
 
@@ -62,6 +63,7 @@ def insert_messages(
     reports: Sequence[dict[str, Any]],
     items: Sequence[dict[str, Any]],
     links: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    transit: Sequence[dict[str, Any]] = (),
 ) -> None:
     """Messages, their seizure rows and their attachment links, each in one executemany."""
     if rows:
@@ -70,6 +72,8 @@ def insert_messages(
         connection.execute(insert(SeizureReportRow), list(reports))
     if items:
         connection.execute(insert(SeizureItemRow), list(items))
+    if transit:
+        connection.execute(insert(SeizureTransitRow), list(transit))
     if links:
         connection.execute(
             insert(MessageAttachmentRow),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from typing import TypeVar
 
 from aiohttp import web
@@ -68,18 +69,30 @@ async def read_json(request: web.Request, model: type[M]) -> M:
         raise validation_problem(exc, "body") from None
 
 
+def _list_params(model: type[BaseModel]) -> frozenset[str]:
+    """Query parameters the model takes as a list (`?group_id=a&group_id=b`)."""
+    return frozenset(
+        field.alias or name
+        for name, field in model.model_fields.items()
+        if typing.get_origin(field.annotation) is list
+    )
+
+
 def read_query(request: web.Request, model: type[M]) -> M:
-    """Validate the query string; repeated parameters are refused rather than guessed at."""
+    """Validate the query string; a parameter repeated where the model takes one value is
+    refused rather than guessed at."""
     query = request.query
+    lists = _list_params(model)
     for key in query:
-        if len(query.getall(key)) > 1:
+        if key not in lists and len(query.getall(key)) > 1:
             raise Invalid(
                 f"query parameter {key} is repeated",
                 slug="validation-failed",
                 title="Validation failed",
                 errors=(FieldError(f"query.{key}", "given more than once"),),
             )
+    values = {key: query.getall(key) if key in lists else query[key] for key in query}
     try:
-        return model.model_validate(dict(query))
+        return model.model_validate(values)
     except ValidationError as exc:
         raise validation_problem(exc, "query") from None

@@ -20,6 +20,7 @@ from cencomm.web import ws
 from cencomm.web.auth import authenticate
 from cencomm.web.handlers import alerts as alert_handlers
 from cencomm.web.handlers import (
+    analytics,
     attachments,
     audit,
     auth,
@@ -191,6 +192,23 @@ ROUTES_TABLE: tuple[Route, ...] = (
           "?blobs=true adds the decrypted attachments; check it with `cencomm verify-export`",
           "groups", query=export.ExportQuery, media_type="application/zip",
           problems=(403, 404, 413)),
+    # Seizure analytics
+    Route("GET", f"{API}/groups/{{id}}/analytics", analytics.get_group_analytics,
+          "Seizure analytics of a group, as the caller may read it (hidden reports excluded); "
+          "?from=&to= narrow on occurred_on", "analytics", query=analytics.AnalyticsQuery,
+          response=analytics.AnalyticsResponse, problems=(404,)),
+    Route("GET", f"{API}/analytics", analytics.get_cross_group_analytics,
+          "The same analytics over several groups (admin, moderator, analyst): "
+          "?group_id=<id>&group_id=<id>...", "analytics",
+          query=analytics.CrossGroupAnalyticsQuery, response=analytics.AnalyticsResponse,
+          problems=(403, 404)),
+    Route("GET", f"{API}/groups/{{id}}/seizures.csv", analytics.export_seizures_csv,
+          "Seizure items as CSV (RFC 4180, one row per item, formulas neutralised, never "
+          "TLP:RED), streamed; audited", "analytics", query=analytics.AnalyticsQuery,
+          media_type="text/csv", problems=(404,)),
+    Route("GET", f"{API}/groups/{{id}}/report", analytics.get_operation_report,
+          "The printable operation report (HTML with SVG charts, never TLP:RED); audited",
+          "analytics", media_type="text/html", problems=(404,)),
     # Alerts
     Route("POST", f"{API}/alerts", alert_handlers.post_alert,
           "Send a signed alert (201; 200 for an identical repeat of its cid)", "alerts",

@@ -1,11 +1,11 @@
 """Issue 8's acceptance test: every state-changing route writes exactly one audit entry.
 
 Walks ROUTES_TABLE: every /api/v1 route that is not a GET, plus the GETs that are audited
-(attachment downloads, the evidence export). For each it sends one successful request (built
-by the authorisation matrix's builders, as a caller the matrix says succeeds) and asserts that
-exactly one new entry appeared, with the action ACTIONS names. A route missing from ACTIONS
-fails the build. REPEATS lists requests that, sent a second time, change nothing and so write
-no entry, each with the reason.
+(attachment downloads, the evidence export, the seizures CSV, the operation report). For each
+it sends one successful request (built by the authorisation matrix's builders, as a caller
+the matrix says succeeds) and asserts that exactly one new entry appeared, with the action
+ACTIONS names. A route missing from ACTIONS fails the build. REPEATS lists requests that,
+sent a second time, change nothing and so write no entry, each with the reason.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ API = "/api/v1"
 AUDITED_GETS = {
     ("GET", f"{API}/groups/{{id}}/attachments/{{sha256}}"),
     ("GET", f"{API}/groups/{{id}}/export"),
+    ("GET", f"{API}/groups/{{id}}/seizures.csv"),
+    ("GET", f"{API}/groups/{{id}}/report"),
 }
 AUDITED = sorted(
     {(r.method, r.path) for r in ROUTES_TABLE if r.path.startswith(f"{API}/") and r.method != "GET"}
@@ -83,6 +85,8 @@ ACTIONS: dict[tuple[str, str], tuple[str, str, str]] = {
         "attachment.download",
     ),
     ("GET", f"{API}/groups/{{id}}/export"): ("group_moderator", OWN, "group.export"),
+    ("GET", f"{API}/groups/{{id}}/seizures.csv"): ("observer", OWN, "group.seizures_export"),
+    ("GET", f"{API}/groups/{{id}}/report"): ("officer_in", OWN, "group.report"),
     ("POST", f"{API}/alerts"): ("officer_in", OWN, "alert.raise"),
     ("POST", f"{API}/alerts/{{id}}/ack"): ("officer_in", OWN, "alert.ack"),
     ("PATCH", f"{API}/me/notifications"): ("officer_in", SELF, "notifications.update"),

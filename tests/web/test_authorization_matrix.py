@@ -244,6 +244,14 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("GET", f"{API}/groups/{{id}}/attachments/{{sha256}}"): group_read(200),
     # Evidence export: group moderators and staff; other members 403; non-members 404.
     ("GET", f"{API}/groups/{{id}}/export"): group_moderation(200),
+    # Seizure analytics, the CSV and the report: exactly as reading the group's messages.
+    ("GET", f"{API}/groups/{{id}}/analytics"): group_read(200),
+    ("GET", f"{API}/groups/{{id}}/seizures.csv"): group_read(200),
+    ("GET", f"{API}/groups/{{id}}/report"): group_read(200),
+    # Cross-group analytics: admin, moderator, analyst (others 403), over groups they read.
+    ("GET", f"{API}/analytics"): everyone(403)
+    | {"analyst": "200 404 404"}
+    | dict.fromkeys(STAFF, "200 200 404"),
     # Alerts. Targets of POST: an alert to the own / other / a missing group. Observers never
     # send; officers target groups they post in (an invisible group is an unknown recipient,
     # 422, exactly like a missing one; a group they only observe is 403); staff target any.
@@ -936,6 +944,19 @@ BUILDERS: dict[tuple[str, str], Spec] = {
         _group_path("GET", "/export"),
         doc="the target group's evidence bundle (without blobs)",
         group_scoped=True,
+    ),
+    ("GET", f"{API}/groups/{{id}}/analytics"): Spec(
+        _group_path("GET", "/analytics"), group_scoped=True
+    ),
+    ("GET", f"{API}/groups/{{id}}/seizures.csv"): Spec(
+        _group_path("GET", "/seizures.csv"), group_scoped=True
+    ),
+    ("GET", f"{API}/groups/{{id}}/report"): Spec(_group_path("GET", "/report"), group_scoped=True),
+    ("GET", f"{API}/analytics"): Spec(
+        lambda w, who, t: Req("GET", f"{API}/analytics", params={"group_id": w.group_id(t)}),
+        # Not group-scoped: officers get 403 for their role before any group is looked at;
+        # an analyst's hidden-versus-missing 404 is in test_cross_group_analytics.py.
+        doc="analytics over the target group alone",
     ),
     ("POST", f"{API}/alerts"): Spec(
         _send_alert, doc="a signed TLP:GREEN alert from the caller to the target group"

@@ -44,8 +44,11 @@ from cencomm.storage.tables.identity import (
 )
 from cencomm.storage.tables.messages import (
     MessageRow,
+    SeizureCountRow,
     SeizureItemRow,
+    SeizureQuantityRow,
     SeizureReportRow,
+    SeizureTransitRow,
 )
 
 __all__ = [
@@ -75,8 +78,11 @@ __all__ = [
     "OrganizationRow",
     "OutboxRow",
     "RefreshTokenRow",
+    "SeizureCountRow",
     "SeizureItemRow",
+    "SeizureQuantityRow",
     "SeizureReportRow",
+    "SeizureTransitRow",
     "SessionRow",
     "SigningKeyRow",
     "UserRow",

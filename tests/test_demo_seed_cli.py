@@ -1,4 +1,5 @@
-"""`cencomm demo-seed` seeds signed alerts with answers, once (review issue 12, item 15)."""
+"""`cencomm demo-seed` as an operator runs it: the full Operation STOP once, with signed alerts and
+their answers (review issue 12, item 15), and analytics that give the published figures."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from cencomm.app import create_app
 from cencomm.crypto.jws import parse_compact, verify_signature
 from cencomm.crypto.keys import b64url_decode
 from cencomm.demo import DEMO_PASSWORD
+from cencomm.demo_reports import MEDICAL_SUPPLIES_UNITS, MEDICINES_UNITS, REPORTS, SANITIZER_LITRES
 from tests.conftest import make_test_settings
 from tests.factories import login
 from tests.processes import run_cencomm
@@ -94,6 +96,18 @@ async def test_demo_seed_seeds_signed_alerts_with_answers_once(
         board = (await _get(client, moderator, f"/alerts/{modus['id']}"))["ack_summary"]
         answered = [o for o in board["organizations"] if o["acknowledged_at"]]
         assert 0 < len(answered) < len(board["organizations"])
+
+        # The analysis is why administrations report: it gives the published figures.
+        groups = (await _get(client, moderator, "/groups"))["groups"]
+        stop = next(g for g in groups if g["code"] == "STOP-2020")
+        figures = await _get(client, moderator, f"/groups/{stop['id']}/analytics")
+        assert figures["interceptions"] == REPORTS == 1683
+        assert figures["totals"] == {
+            "medicines_units": MEDICINES_UNITS,
+            "medical_supplies_units": MEDICAL_SUPPLIES_UNITS,
+            "sanitizer_litres": SANITIZER_LITRES,
+        }
+        assert figures["reporting_countries"] == 99
 
     code, _, err = await run_cencomm(env, "audit", "verify")
     assert code == 0, err

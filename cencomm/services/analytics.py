@@ -1,0 +1,233 @@
+"""Read-only aggregates over seizure reports: analytics, the seizures CSV, the operation report,
+and the rebuild of the analytic tables from the stored JWS.
+
+Who sees what is decided exactly as for reading the group's messages: `GroupService.access`
+(a non-member gets the same NotFound as for a missing group), then `withheld_codes` (observers
+never count TLP:AMBER+STRICT or TLP:RED). Files and printed reports never carry TLP:RED.
+Hidden reports are never counted.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
+
+from cencomm.crypto.jws import parse_compact
+from cencomm.domain.analytics import (
+    Analytics,
+    Period,
+    Reporter,
+    Scope,
+    SeizureRows,
+    assemble,
+    check_group_ids,
+    seizure_rows,
+)
+from cencomm.domain.audit import AuditRecord
+from cencomm.domain.clock import Clock
+from cencomm.domain.errors import NotFound
+from cencomm.domain.groups import Group, GroupAccess
+from cencomm.domain.ids import GroupId
+from cencomm.domain.messages import withheld_codes
+from cencomm.domain.policy import Action, authorize
+from cencomm.domain.seizure_csv import ItemLine
+from cencomm.domain.seizures import parse_seizure_report
+from cencomm.domain.users import Caller, Principal
+from cencomm.services.audit import AuditTrail
+from cencomm.services.groups import GroupService
+from cencomm.storage import analytics as store
+from cencomm.storage.db import Database
+
+CSV_PAGE = 500  # reports (so at most 25,000 items) per query while streaming the CSV
+REBUILD_PAGE = 1_000  # messages per query while rebuilding
+
+
+@dataclass(frozen=True, slots=True)
+class SeizureExport:
+    """A CSV ready to stream: its file name and its item lines, page by page."""
+
+    filename: str
+    pages: AsyncGenerator[list[ItemLine], None]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationReport:
+    group: Group
+    analytics: Analytics
+    reporters: list[Reporter]
+    generated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildCounts:
+    reports: int
+    items: int
+    transit: int
+
+
+def _principal(caller: Caller) -> Principal:
+    if caller.principal is None:
+        raise NotFound("no such group")
+    return caller.principal
+
+
+class AnalyticsService:
+    def __init__(self, db: Database, clock: Clock, audit: AuditTrail, groups: GroupService) -> None:
+        self._db = db
+        self._clock = clock
+        self._audit = audit
+        self._groups = groups
+
+    async def _accesses(self, principal: Principal, group_ids: Sequence[uuid.UUID]) -> Scope:
+        async with self._db.read() as session:
+            accesses: list[GroupAccess] = [
+                await self._groups.access(session, principal, group_id) for group_id in group_ids
+            ]
+        return Scope({a.group.id: withheld_codes(a) for a in accesses})
+
+    async def _figures(self, scope: Scope) -> Analytics:
+        return assemble(await self._db.run_read(lambda c: store.report_figures(c, scope)))
+
+    async def group_analytics(
+        self, principal: Principal, group_id: uuid.UUID, period: Period
+    ) -> Analytics:
+        """Analytics of one group, as the caller may read it.
+
+        Raises:
+            NotFound: the caller cannot see the group (or it does not exist).
+        """
+        scope = await self._accesses(principal, [group_id])
+        return await self._figures(Scope(scope.withheld, period))
+
+    async def cross_group(
+        self, principal: Principal, group_ids: Sequence[uuid.UUID], period: Period
+    ) -> Analytics:
+        """The same answer over several groups (admin, moderator, analyst).
+
+        Raises:
+            Forbidden: the caller's role may not compare groups.
+            Invalid: no group, or more than `MAX_GROUPS`.
+            NotFound: one of the groups is not visible to the caller (or does not exist).
+        """
+        authorize(principal, Action.COMPARE_GROUPS)
+        ids = check_group_ids(group_ids)
+        scope = await self._accesses(principal, ids)
+        return await self._figures(Scope(scope.withheld, period))
+
+    # -- files -------------------------------------------------------------------------------
+
+    async def seizures_csv(
+        self, caller: Caller, group_id: uuid.UUID, period: Period
+    ) -> SeizureExport:
+        """Check access and audit the export (`group.seizures_export`) before any byte goes out.
+
+        Raises:
+            NotFound: the caller cannot see the group (or it does not exist).
+        """
+        principal = _principal(caller)
+        async with self._db.begin() as session:
+            access = await self._groups.access(session, principal, group_id)
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    caller,
+                    "group.seizures_export",
+                    target_type="group",
+                    target_id=group_id,
+                    group_id=GroupId(group_id),
+                    details={
+                        "format": "csv",
+                        "from": period.start.isoformat() if period.start else None,
+                        "to": period.end.isoformat() if period.end else None,
+                    },
+                ),
+            )
+        scope = Scope({access.group.id: withheld_codes(access)}, period).for_export()
+        stamp = self._clock.now().strftime("%Y%m%dT%H%M%SZ")
+        return SeizureExport(
+            filename=f"cencomm-seizures-{access.group.code}-{stamp}.csv",
+            pages=self._pages(scope),
+        )
+
+    async def _pages(self, scope: Scope) -> AsyncGenerator[list[ItemLine], None]:
+        """Keyset pages of CSV_PAGE reports: memory stays bounded whatever the group's size."""
+        after: int | None = None
+        while True:
+            page = await self._db.run_read(
+                functools.partial(store.item_lines, scope=scope, after_seq=after, reports=CSV_PAGE)
+            )
+            if not page:
+                return
+            yield page
+            after = page[-1].seq
+
+    async def operation_report(self, caller: Caller, group_id: uuid.UUID) -> OperationReport:
+        """The printable report's figures (never TLP:RED), audited as `group.report`.
+
+        Raises:
+            NotFound: the caller cannot see the group (or it does not exist).
+        """
+        principal = _principal(caller)
+        async with self._db.begin() as session:
+            access = await self._groups.access(session, principal, group_id)
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    caller,
+                    "group.report",
+                    target_type="group",
+                    target_id=group_id,
+                    group_id=GroupId(group_id),
+                ),
+            )
+        scope = Scope({access.group.id: withheld_codes(access)}).for_export()
+
+        def read(connection: Connection) -> tuple[Analytics, list[Reporter]]:
+            figures = assemble(store.report_figures(connection, scope))
+            return figures, store.reporters(connection, scope)
+
+        analytics, reporters = await self._db.run_read(read)
+        return OperationReport(access.group, analytics, reporters, self._clock.now())
+
+    # -- rebuild ------------------------------------------------------------------------------
+
+    async def rebuild(self) -> RebuildCounts:
+        """Recreate every analytic row from the stored JWS, in one transaction.
+
+        The JWS is the source of truth: each seizure message's payload is parsed again, and
+        its rows are made by the very function the writer uses. The region is the sender
+        organisation's, as at posting.
+        """
+
+        def work(connection: Connection) -> tuple[int, int, int]:
+            store.clear_analytic_rows(connection)
+            for page in store.stored_seizures(connection, REBUILD_PAGE):
+                store.insert_seizure_rows(connection, [_rows_of(m) for m in page])
+            return store.count_rows(connection)
+
+        reports, items, transit = await self._db.run_write(work)
+        return RebuildCounts(reports, items, transit)
+
+
+def _rows_of(message: store.StoredSeizure) -> SeizureRows:
+    payload = parse_compact(message.jws).payload
+    # Validated when posted; the day after posting bounds `occurred_on` whatever the time zone.
+    report = parse_seizure_report(
+        payload["body"], today=(message.created_at + timedelta(days=1)).date()
+    )
+    return seizure_rows(
+        message_id=message.id,
+        group_id=message.group_id,
+        hc=message.hc,
+        report=report,
+        region=message.region,
+        sender_organization_id=message.sender_organization_id,
+        seq=message.seq,
+        reported_at=message.created_at,
+        hidden=message.hidden,
+    )
