@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -121,6 +122,30 @@ class AnalyticsService:
 
     # -- files -------------------------------------------------------------------------------
 
+    async def _audited_access(
+        self,
+        caller: Caller,
+        group_id: uuid.UUID,
+        action: str,
+        details: dict[str, Any] | None = None,
+    ) -> GroupAccess:
+        """The caller's access to the group, with the audit entry of what they take out of it
+        committed before any byte goes out (raises NotFound as reading the group does)."""
+        async with self._db.begin() as session:
+            access = await self._groups.access(session, _principal(caller), group_id)
+            await self._audit.append(
+                session,
+                AuditRecord.by(
+                    caller,
+                    action,
+                    target_type="group",
+                    target_id=group_id,
+                    group_id=GroupId(group_id),
+                    details=details,
+                ),
+            )
+        return access
+
     async def seizures_csv(
         self, caller: Caller, group_id: uuid.UUID, period: Period
     ) -> SeizureExport:
@@ -129,24 +154,12 @@ class AnalyticsService:
         Raises:
             NotFound: the caller cannot see the group (or it does not exist).
         """
-        principal = _principal(caller)
-        async with self._db.begin() as session:
-            access = await self._groups.access(session, principal, group_id)
-            await self._audit.append(
-                session,
-                AuditRecord.by(
-                    caller,
-                    "group.seizures_export",
-                    target_type="group",
-                    target_id=group_id,
-                    group_id=GroupId(group_id),
-                    details={
-                        "format": "csv",
-                        "from": period.start.isoformat() if period.start else None,
-                        "to": period.end.isoformat() if period.end else None,
-                    },
-                ),
-            )
+        details = {
+            "format": "csv",
+            "from": period.start.isoformat() if period.start else None,
+            "to": period.end.isoformat() if period.end else None,
+        }
+        access = await self._audited_access(caller, group_id, "group.seizures_export", details)
         scope = Scope({access.group.id: withheld_codes(access)}, period).for_export()
         stamp = self._clock.now().strftime("%Y%m%dT%H%M%SZ")
         return SeizureExport(
@@ -172,19 +185,7 @@ class AnalyticsService:
         Raises:
             NotFound: the caller cannot see the group (or it does not exist).
         """
-        principal = _principal(caller)
-        async with self._db.begin() as session:
-            access = await self._groups.access(session, principal, group_id)
-            await self._audit.append(
-                session,
-                AuditRecord.by(
-                    caller,
-                    "group.report",
-                    target_type="group",
-                    target_id=group_id,
-                    group_id=GroupId(group_id),
-                ),
-            )
+        access = await self._audited_access(caller, group_id, "group.report")
         scope = Scope({access.group.id: withheld_codes(access)}).for_export()
 
         def read(connection: Connection) -> tuple[Analytics, list[Reporter]]:
