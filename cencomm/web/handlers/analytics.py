@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
+from collections.abc import AsyncGenerator
 
 from aiohttp import web
 from pydantic import Field
@@ -11,13 +11,12 @@ from pydantic import Field
 from cencomm.appkeys import SERVICES
 from cencomm.domain.analytics import MAX_GROUPS, Analytics, Count, Totals, parse_period
 from cencomm.domain.clock import rfc3339
-from cencomm.domain.seizure_csv import encode_lines, header
+from cencomm.domain.seizure_csv import ItemLine, encode_lines, header
 from cencomm.web.auth import caller, principal
 from cencomm.web.handlers.directory import path_uuid
 from cencomm.web.report import REPORT_CSP, render_report
 from cencomm.web.schemas import QueryModel, ResponseModel
-
-logger = logging.getLogger(__name__)
+from cencomm.web.streaming import stream_download
 
 _DATE_FIELD = Field(default=None, max_length=32, description="YYYY-MM-DD, inclusive")
 
@@ -195,25 +194,18 @@ async def export_seizures_csv(request: web.Request, query: AnalyticsQuery) -> we
             "Cache-Control": "no-store",
         }
     )
-    pages = export.pages
+    return await stream_download(request, response, _csv_bytes(export.pages), "seizures CSV")
+
+
+async def _csv_bytes(
+    pages: AsyncGenerator[list[ItemLine], None],
+) -> AsyncGenerator[bytes, None]:
     try:
-        await response.prepare(request)
-        await response.write(header())
+        yield header()
         async for page in pages:
-            await response.write(encode_lines(page))
-    except ConnectionError:
-        raise  # the client went away: nothing to report
-    except Exception:
-        # The status line is out: cutting the connection is the only honest signal left, so
-        # nobody holds a complete-looking file with rows missing.
-        logger.exception("seizures CSV of %s failed mid-stream", request.path)
-        if request.transport is not None:
-            request.transport.abort()
-        raise ConnectionResetError("seizures CSV failed") from None
+            yield encode_lines(page)
     finally:
         await pages.aclose()
-    await response.write_eof()
-    return response
 
 
 async def get_operation_report(request: web.Request) -> web.Response:
