@@ -127,6 +127,7 @@ class AlertSender:
     id: UserId
     display_name: str
     organization_id: OrganizationId
+    organization_name: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,8 @@ class Group:
     status: GroupStatus
     roster_visible: bool
     created_at: datetime
+    # The newest message's seq (0: none yet); clients count unread messages from it.
+    last_seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ class Sender:
     id: uuid.UUID
     display_name: str
     organization_id: uuid.UUID
+    organization_name: str
 
 
 @dataclass(frozen=True, slots=True)

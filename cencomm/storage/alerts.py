@@ -26,6 +26,7 @@ from cencomm.storage.tables import (
     AlertOrganizationRow,
     AlertRecipientRow,
     AlertRow,
+    OrganizationRow,
     UserRow,
 )
 
@@ -46,13 +47,14 @@ _ALERT_COLUMNS = (
     AlertRow.created_at,
     AlertRow.recipient_count,
     AlertRow.organization_count,
+    OrganizationRow.name,
 )
 
 
 def _to_alert(row: Any) -> Alert:
     return Alert(
         id=AlertId(row[0]),
-        sender=AlertSender(UserId(row[1]), row[2], OrganizationId(row[3])),
+        sender=AlertSender(UserId(row[1]), row[2], OrganizationId(row[3]), row[16]),
         kid=row[4],
         cid=row[5],
         jws=row[6],
@@ -133,6 +135,7 @@ class AlertStore:
             await self._session.execute(
                 select(*_ALERT_COLUMNS)
                 .join(UserRow, UserRow.id == AlertRow.sender_id)
+                .join(OrganizationRow, OrganizationRow.id == AlertRow.sender_organization_id)
                 .where(AlertRow.id == alert_id)
             )
         ).first()
@@ -157,6 +160,7 @@ class AlertStore:
         query = (
             select(*_ALERT_COLUMNS)
             .join(UserRow, UserRow.id == AlertRow.sender_id)
+            .join(OrganizationRow, OrganizationRow.id == AlertRow.sender_organization_id)
             .where(or_(*readable))
         )
         if active_at is not None:

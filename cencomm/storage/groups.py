@@ -34,6 +34,7 @@ def to_group(row: GroupRow) -> Group:
         status=GroupStatus(row.status),
         roster_visible=row.roster_visible,
         created_at=row.created_at,
+        last_seq=row.last_seq,
     )
 
 

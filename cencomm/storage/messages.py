@@ -61,11 +61,16 @@ _COLUMNS = (
     MessageRow.reply_to,
     MessageRow.hidden,
     MessageRow.hidden_reason,
+    OrganizationRow.name,
 )
 
 
 def _select() -> Select[Any]:
-    query = select(*_COLUMNS).join(UserRow, UserRow.id == MessageRow.sender_id)
+    query = (
+        select(*_COLUMNS)
+        .join(UserRow, UserRow.id == MessageRow.sender_id)
+        .join(OrganizationRow, OrganizationRow.id == UserRow.organization_id)
+    )
     return cast("Select[Any]", query)  # wider than mypy's Select generics spell
 
 
@@ -76,7 +81,9 @@ def _to_message(row: Any) -> StoredMessage:
         seq=row[2],
         typ=row[3],
         hc=row[4],
-        sender=Sender(id=row[5], display_name=row[6], organization_id=row[7]),
+        sender=Sender(
+            id=row[5], display_name=row[6], organization_id=row[7], organization_name=row[14]
+        ),
         kid=row[8],
         jws=row[9],
         created_at=row[10],

@@ -79,6 +79,10 @@ ROUTES_TABLE: tuple[Route, ...] = (
     Route("GET", "/", web_client.get_web_client,
           "The web client's page (strict Content-Security-Policy; ETag, 304 on If-None-Match)",
           "system", auth=False, media_type="text/html"),
+    Route("GET", "/static/{build}/{path:.+}", web_client.get_static_file,
+          "The web client's modules, styles and vendored libraries (immutable for a year: the "
+          "build id in the path changes with any file)", "system", auth=False,
+          media_type="application/octet-stream", problems=(404,)),
     # Authentication
     Route("POST", f"{API}/auth/login", auth.login, "Log in with password (and TOTP)", "auth",
           auth=False, body=auth.LoginRequest, response=auth.LoginResponse, problems=(429,)),

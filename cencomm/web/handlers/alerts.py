@@ -36,6 +36,7 @@ class AlertSenderResponse(ResponseModel):
     id: str
     display_name: str
     organization_id: str
+    organization_name: str = Field(description="The sender organisation's name, for reading")
 
 
 class MyAckResponse(ResponseModel):
@@ -150,6 +151,7 @@ def alert_json(alert: Alert, view: AlertView | None = None) -> dict[str, object]
             "id": str(alert.sender.id),
             "display_name": alert.sender.display_name,
             "organization_id": str(alert.sender.organization_id),
+            "organization_name": alert.sender.organization_name,
         },
         "created_at": rfc3339(alert.created_at),
         "hc": alert.hc,

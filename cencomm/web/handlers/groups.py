@@ -59,6 +59,9 @@ class GroupResponse(ResponseModel):
         description="The caller's group role: their own membership's when they have one, else "
         "their organisation's; null for staff who are not members"
     )
+    last_seq: int = Field(
+        description="The seq of the group's newest message (0: none yet), for unread counts"
+    )
 
 
 class GroupList(ResponseModel):
@@ -142,6 +145,7 @@ def group_json(group: Group, my_role: GroupRole | None) -> dict[str, object]:
         "roster_visible": group.roster_visible,
         "created_at": rfc3339(group.created_at),
         "my_role": my_role.value if my_role else None,
+        "last_seq": group.last_seq,
     }
 
 

@@ -48,6 +48,7 @@ class SenderResponse(ResponseModel):
     id: str
     display_name: str
     organization_id: str
+    organization_name: str = Field(description="The sender organisation's name, for reading")
 
 
 class MessageResponse(ResponseModel):
@@ -162,6 +163,7 @@ def message_json(readable: ReadableMessage) -> dict[str, object]:
             "id": str(m.sender.id),
             "display_name": m.sender.display_name,
             "organization_id": str(m.sender.organization_id),
+            "organization_name": m.sender.organization_name,
         },
         "kid": m.kid,
         "jws": jws,

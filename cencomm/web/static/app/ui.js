@@ -1,0 +1,64 @@
+// Small shared pieces: problems with every field error, TLP badges, the verified badge, times.
+import { useEffect, useRef } from "preact/hooks";
+import { html } from "./html.js";
+import { formatTime, t } from "./i18n.js";
+
+export const TLP_CODES = ["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"];
+
+export function tlpClass(code) {
+  return `tlp tlp-${(code || "").replace("TLP:", "").replace("+", "-").toLowerCase()}`;
+}
+
+export function TlpBadge({ code }) {
+  return html`<span class=${tlpClass(code)} title=${t(`tlp.${code}.help`)}>${code}</span>`;
+}
+
+// verification: undefined (checking), or {ok, reason}
+export function VerifiedBadge({ verification }) {
+  if (!verification) return html`<span class="badge badge-pending">${t("verify.checking")}</span>`;
+  if (verification.ok) {
+    return html`<span class="badge badge-verified" data-verified="true" title=${t("verify.ok.help")}
+      >✓ ${t("verify.ok")}</span
+    >`;
+  }
+  return html`<span class="badge badge-unverified" data-verified="false"
+    title=${t(`verify.reason.${verification.reason || "signature"}`)}
+    >✗ ${t("verify.bad")}</span
+  >`;
+}
+
+export function Time({ iso }) {
+  return html`<time datetime=${iso}>${formatTime(iso)}</time>`;
+}
+
+// A problem from the API: its title, detail and every field error, announced to screen readers.
+export function ProblemView({ problem, fieldLabels = {} }) {
+  if (!problem) return null;
+  const title = problem.slug === "network" ? t("problem.network") : problem.title;
+  return html`<div class="problem" role="alert" data-slug=${problem.slug}>
+    <strong>${title}</strong>
+    ${problem.detail && problem.slug !== "network" ? html`<span>: ${problem.detail}</span>` : null}
+    ${problem.errors.length
+      ? html`<ul class="field-errors">
+          ${problem.errors.map(
+            (e) => html`<li data-field=${e.field}>
+              <code>${fieldLabels[e.field] || e.field}</code>: ${e.message}
+            </li>`,
+          )}
+        </ul>`
+      : null}
+  </div>`;
+}
+
+// Move focus to a screen's heading when it opens, so keyboard and screen-reader users land there.
+export function useFocusHeading(deps) {
+  const ref = useRef(null);
+  useEffect(() => {
+    ref.current?.focus({ preventScroll: true });
+  }, deps);
+  return ref;
+}
+
+export function Spinner({ label }) {
+  return html`<p class="loading" role="status">${label || t("common.loading")}</p>`;
+}
