@@ -1,19 +1,61 @@
 // Every string a person reads comes from i18n/<lang>.json; screens call t("key", {name: …}).
-// Part 1 ships English; the catalogue is loaded before the first render.
+// The language is the one the user chose (remembered in this browser), else the browser's first
+// language we have, else English. Translators add a language by adding its catalogue and a line in
+// i18n/languages.json (with "dir": "rtl" for Arabic): no code changes.
+
+const CHOICE_KEY = "cencomm.lang";
 
 let catalogue = {};
+let fallback = {};
 let language = "en";
+let languages = [];
+let pseudo = [];
 
-export async function loadLanguage(base, lang = "en") {
-  const response = await fetch(`${base}i18n/${lang}.json`, { credentials: "same-origin" });
-  if (!response.ok) throw new Error(`language ${lang}: ${response.status}`);
-  catalogue = await response.json();
-  language = lang;
-  document.documentElement.lang = lang;
+async function fetchJson(url) {
+  const response = await fetch(url, { credentials: "same-origin" });
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return response.json();
+}
+
+function pick(available) {
+  const chosen = localStorage.getItem(CHOICE_KEY);
+  if (chosen && available.some((l) => l.code === chosen)) return chosen;
+  for (const wanted of navigator.languages || [navigator.language]) {
+    const base = (wanted || "").toLowerCase().split("-")[0];
+    const found = available.find((l) => l.code === base);
+    if (found) return found.code;
+  }
+  return "en";
+}
+
+export async function loadLanguage(base) {
+  const index = await fetchJson(`${base}i18n/languages.json`);
+  languages = index.languages;
+  pseudo = index.pseudo || [];
+  const code = pick([...languages, ...pseudo]);
+  const entry = [...languages, ...pseudo].find((l) => l.code === code);
+  fallback = await fetchJson(`${base}i18n/en.json`);
+  catalogue =
+    entry.catalogue === "en" || code === "en"
+      ? fallback
+      : await fetchJson(`${base}i18n/${code}.json`).catch(() => fallback);
+  language = code;
+  document.documentElement.lang = code;
+  document.documentElement.dir = entry.dir || "ltr";
+}
+
+export function availableLanguages() {
+  return languages;
+}
+
+// Remember the choice and reload: every screen, date and number then follows it.
+export function chooseLanguage(code) {
+  localStorage.setItem(CHOICE_KEY, code);
+  location.reload();
 }
 
 export function t(key, params = {}) {
-  const template = catalogue[key];
+  const template = catalogue[key] ?? fallback[key];
   if (template === undefined) {
     console.warn(`missing text: ${key}`);
     return key;
@@ -23,29 +65,33 @@ export function t(key, params = {}) {
   );
 }
 
+// A problem's title in the reader's language when the catalogue has its slug, else the server's.
+export function problemTitle(problem) {
+  return catalogue[`problem.${problem.slug}`] ?? problem.title;
+}
+
 export const lang = () => language;
+const locale = () => (language.includes("-x-") ? language.split("-x-")[0] : language);
 
 export function formatTime(iso) {
   if (!iso) return "";
-  const when = new Date(iso);
-  return new Intl.DateTimeFormat(language, {
-    dateStyle: "medium",
-    timeStyle: "short",
-  }).format(when);
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(
+    new Date(iso),
+  );
 }
 
 export function formatDate(iso) {
   if (!iso) return "";
-  return new Intl.DateTimeFormat(language, { dateStyle: "medium", timeZone: "UTC" }).format(
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeZone: "UTC" }).format(
     new Date(iso.length === 10 ? `${iso}T00:00:00Z` : iso),
   );
 }
 
-export const formatNumber = (value) => new Intl.NumberFormat(language).format(value);
+export const formatNumber = (value) => new Intl.NumberFormat(locale()).format(value);
 
 let regionNames;
 export function countryName(code) {
-  regionNames ??= new Intl.DisplayNames([language], { type: "region" });
+  regionNames ??= new Intl.DisplayNames([locale()], { type: "region" });
   try {
     return regionNames.of(code) || code;
   } catch {

@@ -45,7 +45,7 @@ function App({ supported }) {
 async function boot() {
   const root = document.getElementById("app");
   const base = root.dataset.base;
-  await loadLanguage(base, "en");
+  await loadLanguage(base);
   const supported = await ed25519Supported();
   if (supported) await session.resume();
   root.textContent = "";

@@ -3,6 +3,7 @@
 import { useEffect } from "preact/hooks";
 import { html } from "./html.js";
 import { t } from "./i18n.js";
+import { LanguageSwitch } from "./language.js";
 import { live } from "./live.js";
 import { session } from "./session.js";
 import { app, loadGroups, unreadCount } from "./state.js";
@@ -84,6 +85,7 @@ export function Shell({ me, device }) {
       <a class="brand" href="#/groups">cencomm</a>
       <span class=${`live live-${status}`} data-live=${status}>${t(`live.${status}`)}</span>
       <span class="who">${me.display_name} · ${me.organization?.name || ""}</span>
+      <${LanguageSwitch} />
       <button type="button" class="link" onClick=${() => session.logout()}>${t("nav.signOut")}</button>
     </header>
     <${Nav} me=${me} route=${route} />

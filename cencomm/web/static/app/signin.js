@@ -5,6 +5,7 @@ import { encode } from "uqr";
 import { post } from "./api.js";
 import { html } from "./html.js";
 import { t } from "./i18n.js";
+import { LanguageSwitch } from "./language.js";
 import { session } from "./session.js";
 import { ProblemView, useFocusHeading } from "./ui.js";
 
@@ -36,6 +37,7 @@ export function SignIn({ ended }) {
   }
 
   return html`<main id="main" class="centered signin">
+    <div class="signin-top"><${LanguageSwitch} /></div>
     <h1 tabindex="-1" ref=${heading}>${t("signin.title")}</h1>
     <p class="lead">${t("signin.lead")}</p>
     ${ended && ended !== "logged-out"

@@ -1,7 +1,7 @@
 // Small shared pieces: problems with every field error, TLP badges, the verified badge, times.
 import { useEffect, useRef } from "preact/hooks";
 import { html } from "./html.js";
-import { formatTime, t } from "./i18n.js";
+import { formatTime, problemTitle, t } from "./i18n.js";
 
 export const TLP_CODES = ["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"];
 
@@ -34,7 +34,7 @@ export function Time({ iso }) {
 // A problem from the API: its title, detail and every field error, announced to screen readers.
 export function ProblemView({ problem, fieldLabels = {} }) {
   if (!problem) return null;
-  const title = problem.slug === "network" ? t("problem.network") : problem.title;
+  const title = problem.slug === "network" ? t("problem.network") : problemTitle(problem);
   return html`<div class="problem" role="alert" data-slug=${problem.slug}>
     <strong>${title}</strong>
     ${problem.detail && problem.slug !== "network" ? html`<span>: ${problem.detail}</span>` : null}
