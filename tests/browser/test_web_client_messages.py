@@ -109,3 +109,53 @@ async def test_a_message_altered_on_the_server_shows_as_not_verified(
         await badge.wait_for()
         assert "Not verified" in await badge.inner_text()
         recorded.assert_clean()
+
+
+async def test_the_timeline_pages_back_threads_replies_and_shows_hidden_reasons(
+    client: TestClient[Any, Any],
+) -> None:
+    mod = await make_member(client, Role.MODERATOR, with_key=True)
+    group = await make_group(client, mod)
+    officer = await make_member(client, Role.OFFICER)
+    await add_member(client, mod, group, officer)
+    first = await post_message(client, mod, group, body={"text": "Oldest message of the group"})
+    for n in range(2, 61):
+        await post_message(client, mod, group, body={"text": f"Routine message {n}"})
+    root = await post_message(client, mod, group, body={"text": "Who saw the Lagos shipment?"})
+    await post_message(
+        client, mod, group, body={"text": "We did, two pallets"}, reply_to=root["id"]
+    )
+    hidden = await post_message(client, mod, group, body={"text": "Posted in the wrong group"})
+    resp = await client.post(
+        f"/api/v1/messages/{hidden['id']}/hide",
+        json={"reason": "wrong group"},
+        headers=mod.auth,
+    )
+    assert resp.status == 200
+    async with chromium() as browser:
+        recorded = await open_client(browser, client)
+        page = recorded.page
+        await sign_in(recorded, officer)
+        await page.goto(f"{recorded.origin}/#/groups/{group['id']}")
+        # The newest page first: the reply sits in its root's thread.
+        thread = page.locator("li.message", has_text="Who saw the Lagos shipment?")
+        await thread.locator("ul.thread li.message", has_text="We did, two pallets").wait_for()
+        shown = page.locator(f'li.message[data-id="{hidden["id"]}"]')
+        assert "wrong group" in await shown.locator('[data-hidden="true"]').inner_text()
+        assert await shown.locator("[data-verified]").count() == 0  # no JWS to verify
+        assert await page.locator(f'li.message[data-id="{first["id"]}"]').count() == 0
+        # Scrolling to the top brings the older messages, back to the first.
+        oldest = page.locator(f'li.message[data-id="{first["id"]}"]')
+        while await oldest.count() == 0:
+            count = await page.locator("li.message").count()
+            await page.locator(".timeline").evaluate("box => { box.scrollTop = 0; }")
+            await page.wait_for_function(
+                "n => document.querySelectorAll('li.message').length > n", arg=count
+            )
+        await page.get_by_text("This is the start of the group.").wait_for()
+        await oldest.locator('[data-verified="true"]').wait_for()
+        seqs = await page.locator("ol.messages > li.message").evaluate_all(
+            "items => items.map(item => Number(item.dataset.seq))"
+        )
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+        recorded.assert_clean()

@@ -117,9 +117,10 @@ export function MfaEnrolment({ required, onDone }) {
   }
 
   const Wrapper = required ? "main" : "section";
+  const Heading = required ? "h1" : "h2";
   return html`<${Wrapper} id=${required ? "main" : undefined} class=${required ? "centered" : "panel"}
     aria-labelledby="mfa-title">
-    <h1 id="mfa-title" tabindex="-1" ref=${heading}>${t("mfa.title")}</h1>
+    <${Heading} id="mfa-title" tabindex="-1" ref=${heading}>${t("mfa.title")}</${Heading}>
     <p>${required ? t("mfa.required") : t("mfa.optional")}</p>
     ${setup
       ? html`<ol class="steps">
