@@ -125,3 +125,11 @@ def test_vendored_libraries_are_the_recorded_files_with_their_licences() -> None
     for name, digest in recorded.items():
         assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == digest, name
         assert (vendor / name).parent.joinpath("LICENSE").is_file(), name
+
+
+def test_every_problem_slug_has_a_title_in_the_english_catalogue() -> None:
+    catalogue = json.loads((STATIC / "i18n" / "en.json").read_text())
+    problems = Path(__file__).parents[2] / "docs" / "problems.md"
+    slugs = re.findall(r"^\| ([a-z][a-z0-9-]*) \|", problems.read_text(), flags=re.MULTILINE)
+    assert len(slugs) > 50
+    assert [s for s in slugs if f"problem.{s}" not in catalogue] == []
