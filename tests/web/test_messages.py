@@ -90,6 +90,7 @@ async def test_post_and_read_back_verbatim(client: TestClient[Any, Any]) -> None
         "id": officer.id,
         "display_name": "Test officer",
         "organization_id": str(officer.organization.id),
+        "organization_name": officer.organization.name,
     }
     assert message["typ"] == "text" and message["hc"] == "TLP:AMBER"
     assert message["kid"] == officer.kid and message["hidden"] is False
