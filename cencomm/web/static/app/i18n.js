@@ -55,10 +55,11 @@ export function chooseLanguage(code) {
 }
 
 export function t(key, params = {}) {
-  const template = catalogue[key] ?? fallback[key];
+  let template = catalogue[key];
   if (template === undefined) {
-    console.warn(`missing text: ${key}`);
-    return key;
+    // Shown in English rather than as a key, but reported: every catalogue is complete.
+    console.warn(`missing text (${language}): ${key}`);
+    template = fallback[key] ?? key;
   }
   return template.replace(/\{(\w+)\}/g, (whole, name) =>
     params[name] === undefined ? whole : String(params[name]),
