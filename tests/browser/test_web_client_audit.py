@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from playwright.async_api import Page, Route
 
+from cencomm.appkeys import SERVICES
 from cencomm.crypto.merkle import (
     MemorySubtreeSource,
     consistency_proof,
@@ -21,8 +22,9 @@ from cencomm.crypto.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from cencomm.domain.audit import AuditRecord
 from cencomm.domain.users import Role
-from tests.browser.webclient import PHONE, RecordedPage, chromium, open_client, sign_in
+from tests.browser.webclient import PHONE, chromium, open_client, sign_in
 from tests.factories import add_member, make_group, make_member, post_message
 
 MAX_SIZE = 70
@@ -33,7 +35,16 @@ MAX_SIZE = 70
 # variants must agree with Python but are not all refused; every other variant is.
 SHAPE_ONLY = {"size", "first", "second"}
 INCLUSION_KINDS = ["valid", "flip", "drop", "extra", "index", "size", "root", "leaf"]
-CONSISTENCY_KINDS = ["valid", "flip", "drop", "extra", "first", "second", "first_root", "second_root"]
+CONSISTENCY_KINDS = [
+    "valid",
+    "flip",
+    "drop",
+    "extra",
+    "first",
+    "second",
+    "first_root",
+    "second_root",
+]
 
 
 def _flip(h: bytes) -> bytes:
@@ -113,7 +124,8 @@ async ({ data, inclusionKinds, consistencyKinds }) => {
       const kind = inclusionKinds[k];
       let leaf = leaves[i], index = i, size = n, proof = [...path], root = roots[n];
       if (kind === "flip") {
-        if (proof.length) { const j = i % proof.length; proof[j] = flip(proof[j]); } else leaf = flip(leaf);
+        if (proof.length) { const j = i % proof.length; proof[j] = flip(proof[j]); }
+        else leaf = flip(leaf);
       } else if (kind === "drop") proof = proof.length ? proof.slice(0, -1) : [roots[n]];
       else if (kind === "extra") proof = [...proof, roots[n]];
       else if (kind === "index") index = i + 1 < n ? i + 1 : i - 1;
@@ -129,7 +141,8 @@ async ({ data, inclusionKinds, consistencyKinds }) => {
     const path = hex(pathHex);
     for (let k = 0; k < consistencyKinds.length; k += 1) {
       const kind = consistencyKinds[k];
-      let first = first0, second = n, firstRoot = roots[first0], secondRoot = roots[n], proof = [...path];
+      let first = first0, second = n, proof = [...path];
+      let firstRoot = roots[first0], secondRoot = roots[n];
       if (kind === "flip") {
         if (proof.length) { const j = first0 % proof.length; proof[j] = flip(proof[j]); }
         else firstRoot = flip(firstRoot);
@@ -218,9 +231,174 @@ async def test_merkle_js_agrees_with_python_on_every_proof_up_to_70_leaves(
         await recorded.page.get_by_role("button", name="Sign in").wait_for()
         result = await recorded.page.evaluate(
             VERIFY_IN_PAGE,
-            {"data": data, "inclusionKinds": INCLUSION_KINDS, "consistencyKinds": CONSISTENCY_KINDS},
+            {
+                "data": data,
+                "inclusionKinds": INCLUSION_KINDS,
+                "consistencyKinds": CONSISTENCY_KINDS,
+            },
         )
         assert result["problems"] == []
         pairs = MAX_SIZE * (MAX_SIZE + 1) // 2
         assert result["checked"] == pairs * (len(INCLUSION_KINDS) + len(CONSISTENCY_KINDS))
+        recorded.assert_clean()
+
+
+async def _append(client: TestClient[Any, Any], count: int) -> None:
+    services = client.app[SERVICES]
+    async with services.db.begin() as session:
+        for i in range(count):
+            await services.audit.append(session, AuditRecord(action="test.event", details={"i": i}))
+
+
+async def _tamper_json(route: Route, change: Any) -> None:
+    """Answer with the server's own JSON, changed by `change` (a compromised server)."""
+    response = await route.fetch()
+    body = await response.json()
+    change(body)
+    await route.fulfill(response=response, body=json.dumps(body))
+
+
+def _flip_hex(value: str) -> str:
+    return ("1" if value[0] != "1" else "2") + value[1:]
+
+
+async def _remembered_size(page: Page) -> int:
+    head = await page.evaluate(
+        "() => JSON.parse(localStorage.getItem(`cencomm.treeHead.${location.origin}`))"
+    )
+    return int(head["tree_size"])
+
+
+async def test_the_audit_viewer_verifies_the_tree_head_and_inclusion_and_flags_tampering(
+    client: TestClient[Any, Any],
+) -> None:
+    admin = await make_member(client, Role.ADMIN)
+    await _append(client, 5)
+    async with chromium() as browser:
+        recorded = await open_client(browser, client)
+        page = recorded.page
+        await sign_in(recorded, admin)
+        await page.get_by_role("link", name="Audit log").click()
+        await page.get_by_role("heading", name="Audit log and evidence").wait_for()
+        await page.locator('[data-verified="true"]').wait_for()
+        await page.locator('[data-consistency="first"]').wait_for()
+        size = await _remembered_size(page)
+        shown = page.locator("[data-tree-size]")
+        assert await shown.get_attribute("data-tree-size") == str(size)
+
+        # An entry's inclusion proof, checked in the browser against the verified head.
+        first = page.locator('tr[data-index="1"]')
+        await first.get_by_role("button", name="Check inclusion").click()
+        await first.locator('[data-inclusion="included"]').wait_for()
+
+        # A proof altered on its way (or by a lying server) is flagged, not trusted.
+        await page.route(
+            "**/api/v1/audit/proof/inclusion?*",
+            lambda route: _tamper_json(
+                route,
+                lambda body: body["audit_path"].__setitem__(0, _flip_hex(body["audit_path"][0])),
+            ),
+        )
+        second = page.locator('tr[data-index="2"]')
+        await second.get_by_role("button", name="Check inclusion").click()
+        failed = second.locator('[data-inclusion="failed"]')
+        await failed.wait_for()
+        assert await failed.get_attribute("role") == "alert"
+        assert "NOT proven" in await failed.inner_text()
+        await page.unroute("**/api/v1/audit/proof/inclusion?*")
+        await second.get_by_role("button", name="Check inclusion").click()
+        await second.locator('[data-inclusion="included"]').wait_for()
+
+        # A tree head whose signature does not verify is shown as NOT verified, and not kept.
+        await page.route(
+            "**/api/v1/audit/tree-head",
+            lambda route: _tamper_json(
+                route,
+                lambda body: body.__setitem__(
+                    "signature",
+                    ("B" if body["signature"][0] != "B" else "C") + body["signature"][1:],
+                ),
+            ),
+        )
+        await page.get_by_role("button", name="Check again").click()
+        alarm = page.locator('[role="alert"][data-verified="false"]')
+        await alarm.wait_for()
+        assert "NOT verified" in await alarm.inner_text()
+        assert await page.locator("[data-consistency]").count() == 0
+        assert await _remembered_size(page) == size
+        await page.unroute("**/api/v1/audit/tree-head")
+        await page.get_by_role("button", name="Check again").click()
+        await page.locator('[data-verified="true"]').wait_for()
+        recorded.assert_clean()
+
+
+async def test_a_server_that_rolls_its_log_back_is_flagged(client: TestClient[Any, Any]) -> None:
+    officer = await make_member(client, Role.OFFICER)
+    await _append(client, 3)
+    await client.app[SERVICES].audit_log.sign_tree_head()
+    async with chromium() as browser:
+        recorded = await open_client(browser, client, viewport=PHONE)
+        page = recorded.page
+        await sign_in(recorded, officer)
+        await _append(client, 4)
+        await client.app[SERVICES].audit_log.sign_tree_head()
+        await page.goto(f"{recorded.origin}/#/audit")
+        await page.locator('[data-consistency="first"]').wait_for()
+        # Tree heads and proofs are for everyone; the entries only for staff.
+        assert await page.get_by_role("heading", name="Audit entries").count() == 0
+        seen = await _remembered_size(page)
+
+        # The log grows: the browser checks the consistency proof and remembers the new head.
+        await _append(client, 9)
+        await client.app[SERVICES].audit_log.sign_tree_head()
+        await page.get_by_role("button", name="Check again").click()
+        await page.locator('[data-consistency="extends"]').wait_for()
+        grown = await _remembered_size(page)
+        assert grown >= seen + 9
+
+        # Now the server answers with an older, smaller head it signed itself.
+        resp = await client.get("/api/v1/audit/tree-heads", headers=officer.auth)
+        older = next(h for h in (await resp.json())["tree_heads"] if h["tree_size"] < grown)
+        await page.route(
+            "**/api/v1/audit/tree-head",
+            lambda route: route.fulfill(
+                status=200, content_type="application/json", body=json.dumps(older)
+            ),
+        )
+        await page.get_by_role("button", name="Check again").click()
+        alarm = page.locator('[role="alert"][data-consistency="rolled-back"]')
+        await alarm.wait_for()
+        assert "went back" in await alarm.inner_text()
+        # Its signature is genuine: only the memory of this browser catches it.
+        assert await page.locator('[data-verified="true"]').count() == 1
+        assert await _remembered_size(page) == grown
+        await page.reload()
+        await page.locator('[role="alert"][data-consistency="rolled-back"]').wait_for()
+        recorded.assert_clean()
+
+
+async def test_the_evidence_export_downloads_a_zip_with_progress(
+    client: TestClient[Any, Any], tmp_path: Path
+) -> None:
+    mod = await make_member(client, Role.MODERATOR, with_key=True)
+    group = await make_group(client, mod)
+    lead = await make_member(client, Role.OFFICER)
+    await add_member(client, mod, group, lead, role="moderator")
+    await post_message(client, mod, group, body={"text": "Evidence in the bundle"})
+    async with chromium() as browser:
+        recorded = await open_client(browser, client)
+        page = recorded.page
+        await sign_in(recorded, lead)
+        await page.goto(f"{recorded.origin}/#/groups/{group['id']}")
+        await page.get_by_role("heading", name=group["name"]).wait_for()
+        async with page.expect_download() as info:
+            await page.get_by_role("button", name="Export evidence (zip)").click()
+        download = await info.value
+        assert download.suggested_filename.endswith(".zip")
+        saved = tmp_path / download.suggested_filename
+        await download.save_as(saved)
+        with zipfile.ZipFile(saved) as bundle:
+            assert bundle.testzip() is None
+            assert bundle.namelist()
+        await page.get_by_text(f"saved as {download.suggested_filename}").wait_for()
         recorded.assert_clean()
