@@ -343,6 +343,17 @@ async def test_the_audit_viewer_verifies_the_tree_head_and_inclusion_and_flags_t
         assert await page.locator("[data-consistency]").count() == 0
         assert await _remembered_size(page) == size
         await page.unroute("**/api/v1/audit/tree-head")
+
+        # A head whose fields say another root than the checkpoint it signed is not verified.
+        await page.route(
+            "**/api/v1/audit/tree-head",
+            lambda route: _tamper_json(
+                route, lambda body: body.__setitem__("root_hash", _flip_hex(body["root_hash"]))
+            ),
+        )
+        await page.get_by_role("button", name="Check again").click()
+        await alarm.get_by_text("does not state the size and root").wait_for()
+        await page.unroute("**/api/v1/audit/tree-head")
         await page.get_by_role("button", name="Check again").click()
         await page.locator('[data-verified="true"]').wait_for()
         recorded.assert_clean()
@@ -367,6 +378,17 @@ async def test_a_server_that_rolls_its_log_back_is_flagged(client: TestClient[An
         # The log grows: the browser checks the consistency proof and remembers the new head.
         await _append(client, 9)
         await client.app[SERVICES].audit_log.sign_tree_head()
+        # ...but not with a consistency proof that fails: that is a rewritten log.
+        await page.route(
+            "**/api/v1/audit/proof/consistency?*",
+            lambda route: _tamper_json(
+                route, lambda body: body["proof"].__setitem__(0, _flip_hex(body["proof"][0]))
+            ),
+        )
+        await page.get_by_role("button", name="Check again").click()
+        await page.locator('[role="alert"][data-consistency="inconsistent"]').wait_for()
+        assert await _remembered_size(page) == seen
+        await page.unroute("**/api/v1/audit/proof/consistency?*")
         await page.get_by_role("button", name="Check again").click()
         await page.locator('[data-consistency="extends"]').wait_for()
         grown = await _remembered_size(page)
