@@ -427,6 +427,8 @@ async def test_the_evidence_export_downloads_a_zip_with_progress(
     group = await make_group(client, mod)
     lead = await make_member(client, Role.OFFICER)
     await add_member(client, mod, group, lead, role="moderator")
+    member = await make_member(client, Role.OFFICER)
+    await add_member(client, mod, group, member)
     await post_message(client, mod, group, body={"text": "Evidence in the bundle"})
     async with chromium() as browser:
         recorded = await open_client(browser, client)
@@ -445,3 +447,12 @@ async def test_the_evidence_export_downloads_a_zip_with_progress(
             assert bundle.namelist()
         await page.get_by_text(f"saved as {download.suggested_filename}").wait_for()
         recorded.assert_clean()
+
+        # A plain member of the group has no export button.
+        other = await open_client(browser, client)
+        await sign_in(other, member)
+        await other.page.goto(f"{other.origin}/#/groups/{group['id']}")
+        await other.page.get_by_role("heading", name=group["name"]).wait_for()
+        await other.page.get_by_label("Message", exact=True).wait_for()
+        assert await other.page.get_by_role("button", name="Export evidence").count() == 0
+        other.assert_clean()

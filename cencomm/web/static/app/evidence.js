@@ -1,7 +1,8 @@
 // The evidence export of a group (`GET /groups/{id}/export`, a zip checked offline with
 // `cencomm verify-export`) for the group's moderators, admins and moderators: streamed with
 // progress (the size when the server says it, else the bytes so far) and saved from a blob: URL.
-import { useEffect, useRef, useState } from "preact/hooks";
+// Leaving the screen does not stop a download: the file is still saved when it is complete.
+import { useRef, useState } from "preact/hooks";
 import { Problem, query, request } from "./api.js";
 import { html } from "./html.js";
 import { formatNumber, t } from "./i18n.js";
@@ -41,7 +42,6 @@ export function ExportButton({ me, group }) {
   const [problem, setProblem] = useState(null);
   const reader = useRef(null);
   const cancelled = useRef(false);
-  useEffect(() => () => reader.current?.cancel().catch(() => {}), []);
   if (!canExport(me, group)) return null;
 
   async function download() {
