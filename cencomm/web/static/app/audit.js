@@ -8,7 +8,16 @@ import { get, query } from "./api.js";
 import { decodeBytes, utf8 } from "./b64.js";
 import { html } from "./html.js";
 import { formatNumber, formatTime, t } from "./i18n.js";
-import { equalBytes, fromHex, hashesFromHex, isHash, leafHash, toHex, verifyConsistency, verifyInclusion } from "./merkle.js";
+import {
+  equalBytes,
+  fromHex,
+  hashesFromHex,
+  isHash,
+  leafHash,
+  toHex,
+  verifyConsistency,
+  verifyInclusion,
+} from "./merkle.js";
 import { app } from "./state.js";
 import { useStore } from "./store.js";
 import { ProblemView, Spinner, Time, useFocusHeading } from "./ui.js";
@@ -61,8 +70,19 @@ export async function verifyTreeHead(head, key) {
     return { ok: false, reason: "checkpoint" };
   }
   try {
-    const publicKey = await crypto.subtle.importKey("raw", decodeBytes(key.public_key), { name: "Ed25519" }, false, ["verify"]);
-    const ok = await crypto.subtle.verify({ name: "Ed25519" }, publicKey, decodeBytes(head.signature), utf8(head.checkpoint));
+    const publicKey = await crypto.subtle.importKey(
+      "raw",
+      decodeBytes(key.public_key),
+      { name: "Ed25519" },
+      false,
+      ["verify"],
+    );
+    const ok = await crypto.subtle.verify(
+      { name: "Ed25519" },
+      publicKey,
+      decodeBytes(head.signature),
+      utf8(head.checkpoint),
+    );
     return ok ? { ok: true, reason: null } : { ok: false, reason: "signature" };
   } catch {
     return { ok: false, reason: "signature" };
@@ -90,7 +110,13 @@ export async function checkConsistency(head, previous = rememberedHead()) {
   const proof = hashesFromHex(answer?.proof);
   const ok =
     proof !== null &&
-    (await verifyConsistency(previous.tree_size, head.tree_size, fromHex(previous.root_hash), fromHex(head.root_hash), proof));
+    (await verifyConsistency(
+      previous.tree_size,
+      head.tree_size,
+      fromHex(previous.root_hash),
+      fromHex(head.root_hash),
+      proof,
+    ));
   return { state: ok ? "extends" : "inconsistent", previous };
 }
 
@@ -324,8 +350,13 @@ function EntriesPanel({ head }) {
                       : null}</td>
                   <td>${entry.actor_id ? html`<code class="hash">${entry.actor_id}</code>` : t("audit.entries.system")}
                     ${entry.ip ? html`<span class="hint"> · ${entry.ip}</span>` : null}</td>
-                  <td>${entry.target_type ? html`${entry.target_type} <code class="hash">${entry.target_id || ""}</code>` : ""}
-                    ${entry.group_id ? html`<span class="hint"> · ${t("audit.entries.group")} <code class="hash">${entry.group_id}</code></span>` : null}</td>
+                  <td>${entry.target_type
+                      ? html`${entry.target_type} <code class="hash">${entry.target_id || ""}</code>`
+                      : ""}
+                    ${entry.group_id
+                      ? html`<span class="hint"> · ${t("audit.entries.group")}
+                          <code class="hash">${entry.group_id}</code></span>`
+                      : null}</td>
                   <td class="proof-cell">
                     <button type="button" disabled=${!head || results[entry.index]?.checking}
                       aria-label=${t("audit.inclusion.checkEntry", { index: formatNumber(entry.index) })}
