@@ -11,6 +11,7 @@ const ROUTES = [
   ["new-alert", /^\/alerts\/new\/?$/],
   ["search", /^\/search\/?$/],
   ["devices", /^\/devices\/?$/],
+  ["audit", /^\/audit\/?$/],
 ];
 
 export function parseRoute(hash = location.hash) {

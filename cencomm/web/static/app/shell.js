@@ -14,6 +14,7 @@ import { TimelineScreen } from "./timeline.js";
 import { DevicesScreen } from "./devices.js";
 import { AlertsScreen, AlertScreen, NewAlertScreen, FlashBanner, startAlerts } from "./alerts.js";
 import { SearchScreen } from "./search.js";
+import { AuditScreen } from "./audit.js";
 
 const SCREENS = {
   groups: GroupsScreen,
@@ -23,6 +24,7 @@ const SCREENS = {
   "new-alert": NewAlertScreen,
   search: SearchScreen,
   devices: DevicesScreen,
+  audit: AuditScreen,
 };
 
 function LiveBanner() {
@@ -59,6 +61,7 @@ function Nav({ me, route }) {
       ${link("#/alerts", "alerts", t("nav.alerts"), alertsUnread)}
       ${link("#/search", "search", t("nav.search"))}
       ${link("#/devices", "devices", t("nav.devices"))}
+      ${link("#/audit", "audit", t("nav.audit"))}
     </ul>
   </nav>`;
 }

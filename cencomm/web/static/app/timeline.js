@@ -8,6 +8,7 @@ import { verifyEnvelope, decodePayload } from "./jws.js";
 import { app, groupById, knownSeq, markRead, mergeMessages } from "./state.js";
 import { useStore } from "./store.js";
 import { Composer } from "./compose.js";
+import { ExportButton } from "./evidence.js";
 import { MessageBody } from "./message_body.js";
 import { ProblemView, Spinner, Time, TlpBadge, VerifiedBadge, tlpClass, useFocusHeading } from "./ui.js";
 
@@ -196,6 +197,7 @@ export function TimelineScreen({ me, device, route }) {
         <span class="group-code">${group.code}</span> ${group.name}
       </h1>
       <span class=${`status status-${group.status}`}>${t(`group.status.${group.status}`)}</span>
+      <${ExportButton} me=${me} group=${group} />
     </header>
     <${ProblemView} problem=${problem} />
     <div class="timeline" ref=${scroller} tabindex="0" aria-label=${t("timeline.label")}
