@@ -13,6 +13,7 @@ import { TimelineScreen } from "./timeline.js";
 import { DevicesScreen } from "./devices.js";
 import { AlertsScreen, AlertScreen, NewAlertScreen, FlashBanner, startAlerts } from "./alerts.js";
 import { SearchScreen } from "./search.js";
+import { CrossGroupScreen, DashboardScreen, canSeeCrossGroup } from "./dashboard.js";
 
 const SCREENS = {
   groups: GroupsScreen,
@@ -22,6 +23,8 @@ const SCREENS = {
   "new-alert": NewAlertScreen,
   search: SearchScreen,
   devices: DevicesScreen,
+  dashboard: DashboardScreen,
+  analytics: CrossGroupScreen,
 };
 
 function LiveBanner() {
@@ -57,6 +60,7 @@ function Nav({ me, route }) {
       ${link("#/groups", "groups", t("nav.groups"), unread)}
       ${link("#/alerts", "alerts", t("nav.alerts"), alertsUnread)}
       ${link("#/search", "search", t("nav.search"))}
+      ${canSeeCrossGroup(me) ? link("#/analytics", "analytics", t("nav.analytics")) : null}
       ${link("#/devices", "devices", t("nav.devices"))}
     </ul>
   </nav>`;

@@ -196,6 +196,7 @@ export function TimelineScreen({ me, device, route }) {
         <span class="group-code">${group.code}</span> ${group.name}
       </h1>
       <span class=${`status status-${group.status}`}>${t(`group.status.${group.status}`)}</span>
+      <a class="dash-link" href=${`#/groups/${groupId}/dashboard`}>${t("dash.link")}</a>
     </header>
     <${ProblemView} problem=${problem} />
     <div class="timeline" ref=${scroller} tabindex="0" aria-label=${t("timeline.label")}
