@@ -5,6 +5,7 @@ groups for a RILO analyst on a phone, and the full demo operation's published to
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -33,13 +34,9 @@ CHARTS = (
     "transit",
     "countries",
 )
-FIGURES = {
-    "interceptions": lambda a: a["interceptions"],
-    "reporting_countries": lambda a: a["reporting_countries"],
-    "medicines_units": lambda a: a["totals"]["medicines_units"],
-    "medical_supplies_units": lambda a: a["totals"]["medical_supplies_units"],
-    "sanitizer_litres": lambda a: a["totals"]["sanitizer_litres"],
-}
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+COUNTS = ("interceptions", "reporting_countries")
+TOTALS = ("medicines_units", "medical_supplies_units", "sanitizer_litres")
 
 
 def shown(value: float) -> str:
@@ -74,8 +71,25 @@ async def assert_charts_drawn(page: Page) -> None:
 
 
 async def assert_figures(page: Page, analytics: dict[str, Any]) -> None:
-    for name, pick in FIGURES.items():
-        await exactly(page, name, shown(pick(analytics)))
+    for name in COUNTS:
+        await exactly(page, name, shown(analytics[name]))
+    for name in TOTALS:
+        await exactly(page, name, shown(analytics["totals"][name]))
+
+
+async def assert_accessible(page: Page) -> None:
+    """axe-core (vendored, run in the page) finds no serious or critical violation."""
+    await page.evaluate(await read_text(AXE))
+    found = await page.evaluate(
+        "axe.run(document).then(r => r.violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`))"
+    )
+    assert found == []
+
+
+async def read_text(path: Path) -> str:
+    return await asyncio.to_thread(path.read_text, encoding="utf-8")
 
 
 async def assert_fits(recorded: RecordedPage) -> None:
@@ -107,6 +121,7 @@ async def test_the_dashboard_draws_every_chart_counts_live_and_narrows_by_period
         assert whole["interceptions"] == 5
         await assert_figures(page, whole)
         await assert_charts_drawn(page)
+        await assert_accessible(page)
         routes = page.locator('table[data-table="routes"] tbody tr')
         assert await routes.count() == len(whole["routes"])
         countries = page.locator('table[data-table="countries"] tbody tr')
@@ -117,14 +132,14 @@ async def test_the_dashboard_draws_every_chart_counts_live_and_narrows_by_period
         async with page.expect_download() as csv_download:
             await page.locator('button[data-download="csv"]').click()
         csv_file = await (await csv_download.value).path()
-        lines = Path(csv_file).read_text(encoding="utf-8").splitlines()
+        lines = (await read_text(csv_file)).splitlines()
         assert lines[0].startswith("message_id,seq,occurred_on,country")
         assert len(lines) > 1
         async with page.expect_download() as report_download:
             await page.locator('button[data-download="report"]').click()
         report = await report_download.value
         assert report.suggested_filename.endswith("_report.html")
-        report_html = Path(await report.path()).read_text(encoding="utf-8")
+        report_html = await read_text(await report.path())
         assert "Operation report" in report_html and 'data-chart="weeks"' in report_html
 
         # A seizure report posted elsewhere is counted without a reload; a text is not.
@@ -148,7 +163,9 @@ async def test_the_dashboard_draws_every_chart_counts_live_and_narrows_by_period
         assert may["interceptions"] == 5 and may != now
         await assert_figures(page, may)
         await assert_charts_drawn(page)
-        assert await page.get_by_role("button", name="Download this period's seizures (CSV)").count()
+        assert await page.get_by_role(
+            "button", name="Download this period's seizures (CSV)"
+        ).count()
         # Reloading the address shows the same period.
         await page.reload()
         await exactly(page, "interceptions", "5")
@@ -173,7 +190,9 @@ async def test_an_analyst_counts_several_groups_together_on_a_phone(
         data.senders["ng"],
         other,
         "seizure",
-        body=seizure_body("NG", occurred_on="2020-06-01", route={"origin": "CN", "destination": "NG"}),
+        body=seizure_body(
+            "NG", occurred_on="2020-06-01", route={"origin": "CN", "destination": "NG"}
+        ),
     )
     async with chromium() as browser:
         recorded = await open_client(browser, client, viewport=PHONE)
@@ -195,6 +214,7 @@ async def test_an_analyst_counts_several_groups_together_on_a_phone(
         await assert_figures(page, both)
         await assert_charts_drawn(page)
         await assert_fits(recorded)
+        await assert_accessible(page)
         # Live across groups too.
         await post_message(client, data.senders["ng"], other, "seizure", body=seizure_body("NG"))
         await exactly(page, "interceptions", "7")

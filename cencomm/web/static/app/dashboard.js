@@ -334,13 +334,14 @@ function Results({ state }) {
 // a group they are not a member of).
 function useGroup(groupId) {
   const listed = useStore(app, (s) => s.groups.find((g) => g.id === groupId) || null);
+  const loaded = useStore(app, (s) => s.groupsLoaded);
   const [fetched, setFetched] = useState(null);
   const [problem, setProblem] = useState(null);
   useEffect(() => {
     setProblem(null);
-    if (listed || fetched?.id === groupId) return;
+    if (!loaded || listed || fetched?.id === groupId) return;
     get(`groups/${groupId}`).then(setFetched, setProblem);
-  }, [groupId, Boolean(listed)]);
+  }, [groupId, loaded, Boolean(listed)]);
   return { group: listed || (fetched?.id === groupId ? fetched : null), problem };
 }
 
