@@ -236,6 +236,24 @@ async def test_an_officer_is_not_offered_analytics_across_groups(
         await page.goto(f"{recorded.origin}/#/groups/{data.group['id']}/dashboard")
         mine = await get_json(client, f"{data.url}/analytics", data.senders["fr"])
         await assert_figures(page, mine)
+        # Right to left (as the Arabic catalogue will set it), bars grow from the right and their
+        # labels stay inside the chart.
+        await page.evaluate("document.documentElement.dir = 'rtl'")
+        await page.goto(f"{recorded.origin}/#/groups/{data.group['id']}/dashboard?from=2020-01-01")
+        await exactly(page, "interceptions", shown(mine["interceptions"]))
+        placed = await page.locator('svg.chart[data-chart="modes"]').evaluate(
+            """svg => {
+              const box = svg.getBoundingClientRect();
+              const inside = [...svg.querySelectorAll("rect.bar, text")].every(e => {
+                const b = e.getBoundingClientRect();
+                return b.left >= box.left - 1 && b.right <= box.right + 1;
+              });
+              const flush = [...svg.querySelectorAll("rect.bar")].every(
+                e => Math.abs(e.getBoundingClientRect().right - box.right) < 1);
+              return inside && flush;
+            }"""
+        )
+        assert placed
         recorded.assert_clean()
 
 

@@ -12,9 +12,9 @@ const BAR_SPAN = 78; // percent of the width the longest bar takes (its value fo
 
 const pct = (value) => `${value.toFixed(3)}%`;
 
-function Frame({ name, title, desc, height, children }) {
+function Frame({ name, title, desc, height, className = "", children }) {
   const id = `chart-${name}`;
-  return html`<svg class="chart" data-chart=${name} role="img" width="100%" height=${height}
+  return html`<svg class=${`chart ${className}`.trim()} data-chart=${name} role="img" width="100%" height=${height}
     aria-labelledby=${`${id}-title ${id}-desc`} focusable="false">
     <title id=${`${id}-title`}>${title}</title>
     <desc id=${`${id}-desc`}>${desc}</desc>
@@ -46,15 +46,20 @@ export function BarChart({ name, title, rows, unit }) {
     value: formatNumber(top.value),
     unit,
   });
+  // Right to left, bars grow from the right like the page around them (a text's start, where
+  // it is anchored, is then its right end: `direction` is inherited from the page).
+  const rtl = document.documentElement.dir === "rtl";
+  const at = (x) => pct(rtl ? 100 - x : x);
   return html`<figure class="chart-figure">
     <${Frame} name=${name} title=${title} desc=${desc} height=${rows.length * ROW + 4}>
       ${rows.map((row, i) => {
         const y = i * ROW;
         const width = (row.value / max) * BAR_SPAN;
         return html`<g class="bar-row">
-          <text class="chart-label" x="0" y=${y + 14}>${row.label}</text>
-          <rect class="bar" x="0" y=${y + 20} width=${pct(width)} height=${BAR} rx="2" />
-          <text class="chart-value" x=${pct(width + 1)} y=${y + 32}>${formatNumber(row.value)}</text>
+          <text class="chart-label" x=${at(0)} y=${y + 14}>${row.label}</text>
+          <rect class="bar" x=${rtl ? pct(100 - width) : "0"} y=${y + 20} width=${pct(width)}
+            height=${BAR} rx="2" />
+          <text class="chart-value" x=${at(width + 1)} y=${y + 32}>${formatNumber(row.value)}</text>
         </g>`;
       })}
     <//>
@@ -75,6 +80,7 @@ function shortDate(iso) {
 }
 
 // One column per ISO week (weeks = [{week_start, interceptions}], ascending, none missing).
+// Time runs left to right in every language (the chart is drawn with `direction: ltr`).
 export function WeekChart({ name, title, weeks, unit, formatWeek }) {
   if (!weeks.length) return html`<p class="empty" data-chart-empty=${name}>${t("dash.noData")}</p>`;
   const n = weeks.length;
@@ -90,7 +96,7 @@ export function WeekChart({ name, title, weeks, unit, formatWeek }) {
   const step = Math.max(1, Math.ceil(n / MAX_WEEK_LABELS));
   const baseline = PLOT_TOP + PLOT_HEIGHT;
   return html`<figure class="chart-figure">
-    <${Frame} name=${name} title=${title} desc=${desc} height=${WEEK_HEIGHT}>
+    <${Frame} name=${name} title=${title} desc=${desc} height=${WEEK_HEIGHT} className="chart-ltr">
       <text class="chart-value axis-max" x="0" y="12">${formatNumber(max)}</text>
       <line class="grid" x1="0" x2="100%" y1=${PLOT_TOP} y2=${PLOT_TOP} />
       <line class="axis" x1="0" x2="100%" y1=${baseline} y2=${baseline} />

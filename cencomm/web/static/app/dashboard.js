@@ -45,7 +45,8 @@ const formatShare = (share) =>
 const weekLabel = (iso) => t("dash.weekOf", { date: formatDate(iso) });
 
 // The analytics at `path` (null: nothing to ask yet), fetched again, debounced, when a seizure
-// report arrives in (or a message is hidden or shown again in) one of `groupIds`.
+// report arrives in (or a message is hidden or shown again in) one of `groupIds`; a newer
+// answer always wins over an older one still on its way.
 function useAnalytics(path, groupIds) {
   const [state, setState] = useState({ data: null, problem: null, loading: Boolean(path), at: null });
   const latest = useRef(0);
@@ -75,8 +76,11 @@ function useAnalytics(path, groupIds) {
     const changed = (frame) => {
       if (!ids.has(frame.group_id)) return;
       if (frame.type === "message" && frame.message?.typ !== "seizure") return;
-      clearTimeout(timer);
-      timer = setTimeout(() => load.current(), LIVE_DEBOUNCE_MS);
+      // At most one fetch per interval while reports pour in, and always one after the last.
+      timer ??= setTimeout(() => {
+        timer = null;
+        load.current();
+      }, LIVE_DEBOUNCE_MS);
     };
     const stops = [live.on("message", changed), live.on("message.hidden", changed)];
     return () => {
