@@ -88,6 +88,10 @@ async def assert_accessible(page: Page) -> None:
     assert found == []
 
 
+def analytics_requests(recorded: RecordedPage) -> int:
+    return sum(1 for url in recorded.requests if "/analytics" in url)
+
+
 async def read_text(path: Path) -> str:
     return await asyncio.to_thread(path.read_text, encoding="utf-8")
 
@@ -142,8 +146,11 @@ async def test_the_dashboard_draws_every_chart_counts_live_and_narrows_by_period
         report_html = await read_text(await report.path())
         assert "Operation report" in report_html and 'data-chart="weeks"' in report_html
 
-        # A seizure report posted elsewhere is counted without a reload; a text is not.
+        # A seizure report posted elsewhere is counted without a reload; a text asks nothing.
+        asked = analytics_requests(recorded)
         await post_message(client, data.senders["de"], data.group, "text", body={"text": "hi"})
+        await page.wait_for_timeout(1500)  # the frame arrived; nothing was asked again
+        assert analytics_requests(recorded) == asked
         await post_message(
             client, data.senders["fr"], data.group, "seizure", hc="TLP:GREEN", body=seizure_body()
         )
@@ -151,6 +158,16 @@ async def test_the_dashboard_draws_every_chart_counts_live_and_narrows_by_period
         assert now["interceptions"] == 6
         await exactly(page, "interceptions", "6")
         await assert_figures(page, now)
+        # Hiding a report (the `message.hidden` frame) takes it out live; unhiding brings it back.
+        first_report = data.messages[0]["id"]
+        resp = await client.post(
+            f"/api/v1/messages/{first_report}/hide", json={"reason": "dup"}, headers=data.owner.auth
+        )
+        assert resp.status in (200, 204), await resp.text()
+        await exactly(page, "interceptions", "5")
+        resp = await client.post(f"/api/v1/messages/{first_report}/unhide", headers=data.owner.auth)
+        assert resp.status in (200, 204), await resp.text()
+        await exactly(page, "interceptions", "6")
 
         # Narrowing to May 2020 leaves the June report out; the period is kept in the address.
         await page.get_by_label("From", exact=True).fill("2020-05-01")
