@@ -14,8 +14,8 @@ const pct = (value) => `${value.toFixed(3)}%`;
 
 function Frame({ name, title, desc, height, className = "", children }) {
   const id = `chart-${name}`;
-  return html`<svg class=${`chart ${className}`.trim()} data-chart=${name} role="img" width="100%" height=${height}
-    aria-labelledby=${`${id}-title ${id}-desc`} focusable="false">
+  return html`<svg class=${`chart ${className}`.trim()} data-chart=${name} role="img" width="100%"
+    height=${height} aria-labelledby=${`${id}-title ${id}-desc`} focusable="false">
     <title id=${`${id}-title`}>${title}</title>
     <desc id=${`${id}-desc`}>${desc}</desc>
     ${children}

@@ -16,7 +16,7 @@ import { ProblemView, Spinner, useFocusHeading } from "./ui.js";
 
 const CROSS_GROUP_ROLES = new Set(["admin", "moderator", "analyst"]);
 const MAX_GROUPS = 50;
-const LIVE_DEBOUNCE_MS = 700;
+const LIVE_THROTTLE_MS = 700;
 const COUNTRIES_CHARTED = 15;
 
 // The contract's closed vocabularies: each value has its text; anything else shows as sent.
@@ -39,19 +39,21 @@ function named(kind, value) {
 }
 
 const country = (code) => t("dash.country", { name: countryName(code), code });
-const product = (p) => t("dash.product", { category: named("category", p.category), unit: named("unit", p.unit) });
+const product = (p) =>
+  t("dash.product", { category: named("category", p.category), unit: named("unit", p.unit) });
 const formatShare = (share) =>
   new Intl.NumberFormat(lang(), { style: "percent", maximumFractionDigits: 1 }).format(share);
 const weekLabel = (iso) => t("dash.weekOf", { date: formatDate(iso) });
 
-// The analytics at `path` (null: nothing to ask yet), fetched again, debounced, when a seizure
+// The analytics at `path` (null: nothing to ask yet), fetched again (throttled) when a seizure
 // report arrives in (or a message is hidden or shown again in) one of `groupIds`; a newer
 // answer always wins over an older one still on its way.
 function useAnalytics(path, groupIds) {
   const [state, setState] = useState({ data: null, problem: null, loading: Boolean(path), at: null });
   const latest = useRef(0);
   const load = useRef(null);
-  load.current = async () => {
+  // `again`: a live re-count, which keeps the figures on screen if it fails.
+  load.current = async (again = false) => {
     if (!path) return;
     const ticket = ++latest.current;
     setState((s) => ({ ...s, loading: true }));
@@ -61,7 +63,10 @@ function useAnalytics(path, groupIds) {
         setState({ data, problem: null, loading: false, at: new Date().toISOString() });
       }
     } catch (problem) {
-      if (ticket === latest.current) setState({ data: null, problem, loading: false, at: null });
+      if (ticket === latest.current) {
+        const failed = { problem, loading: false };
+        setState((s) => (again ? { ...s, ...failed } : { ...failed, data: null, at: null }));
+      }
     }
   };
   useEffect(() => {
@@ -79,8 +84,8 @@ function useAnalytics(path, groupIds) {
       // At most one fetch per interval while reports pour in, and always one after the last.
       timer ??= setTimeout(() => {
         timer = null;
-        load.current();
-      }, LIVE_DEBOUNCE_MS);
+        load.current(true);
+      }, LIVE_THROTTLE_MS);
     };
     const stops = [live.on("message", changed), live.on("message.hidden", changed)];
     return () => {
@@ -277,8 +282,10 @@ function CountriesPanel({ countries }) {
             <th scope="row">${country(c.country)}</th>
             <td class="num" data-label=${t("dash.interceptions")}>${formatNumber(c.interceptions)}</td>
             <td class="num" data-label=${t("dash.medicinesUnits")}>${formatNumber(c.medicines_units)}</td>
-            <td class="num" data-label=${t("dash.suppliesUnits")}>${formatNumber(c.medical_supplies_units)}</td>
-            <td class="num" data-label=${t("dash.sanitizerLitres")}>${formatNumber(c.sanitizer_litres)}</td>
+            <td class="num" data-label=${t("dash.suppliesUnits")}>
+              ${formatNumber(c.medical_supplies_units)}</td>
+            <td class="num" data-label=${t("dash.sanitizerLitres")}>
+              ${formatNumber(c.sanitizer_litres)}</td>
           </tr>`)}</tbody>
         </table></div>`
       : null}
@@ -306,7 +313,8 @@ export function AnalyticsView({ data }) {
       <${ProductsPanel} products=${data.top_products} />
       <${RoutesPanel} routes=${data.routes} />
       <${CountsPanel} id="modes" title=${t("dash.modes")} rows=${data.transport_modes} kind="mode" />
-      <${CountsPanel} id="detection" title=${t("dash.detection")} rows=${data.detection} kind="detection" />
+      <${CountsPanel} id="detection" title=${t("dash.detection")} rows=${data.detection}
+        kind="detection" />
       <${CountsPanel} id="concealment" title=${t("dash.concealment")} rows=${data.concealment}
         kind="concealment" />
       <${CountsPanel} id="infringement" title=${t("dash.infringement")} rows=${data.infringement}
@@ -314,7 +322,10 @@ export function AnalyticsView({ data }) {
       <${Panel} id="regions" title=${t("dash.regions")}>
         <${BarChart} name="regions" title=${t("dash.chartTitle", { what: t("dash.regions") })}
           unit=${t("dash.interceptions")}
-          rows=${data.by_region.map((r) => ({ label: named("region", r.region), value: r.interceptions }))} />
+          rows=${data.by_region.map((r) => ({
+            label: named("region", r.region),
+            value: r.interceptions,
+          }))} />
       <//>
       <${Panel} id="transit" title=${t("dash.transit")}>
         <${BarChart} name="transit" title=${t("dash.chartTitle", { what: t("dash.transit") })}
@@ -397,7 +408,9 @@ function GroupChooser({ groups, chosen, from, to, onApply }) {
         </li>`)}
       </ul>
     </fieldset>
-    ${tooMany ? html`<p class="field-error" role="alert">${t("analytics.tooMany", { max: MAX_GROUPS })}</p>` : null}
+    ${tooMany
+      ? html`<p class="field-error" role="alert">${t("analytics.tooMany", { max: MAX_GROUPS })}</p>`
+      : null}
     <button type="submit" class="primary" disabled=${picked.length === 0 || tooMany}>
       ${t("analytics.show", { count: formatNumber(picked.length) })}
     </button>
@@ -414,7 +427,8 @@ export function CrossGroupScreen({ me, route }) {
   const to = route.query.get("to") || "";
   const path = allowed && chosen.length ? `analytics${query({ group_id: chosen, from, to })}` : null;
   const state = useAnalytics(path, chosen);
-  const show = (ids, start, end) => navigate(`/analytics${query({ group_id: ids, from: start, to: end })}`);
+  const show = (ids, start, end) =>
+    navigate(`/analytics${query({ group_id: ids, from: start, to: end })}`);
   return html`<section class="screen dashboard" aria-labelledby="analytics-title">
     <header class="screen-head">
       <h1 id="analytics-title" tabindex="-1" ref=${heading}>${t("analytics.title")}</h1>
