@@ -6,6 +6,8 @@ const ROUTES = [
   ["groups", /^\/?$/],
   ["groups", /^\/groups\/?$/],
   ["group", /^\/groups\/(?<groupId>[0-9a-f-]{36})\/?$/],
+  ["dashboard", /^\/groups\/(?<groupId>[0-9a-f-]{36})\/dashboard\/?$/],
+  ["analytics", /^\/analytics\/?$/],
   ["alerts", /^\/alerts\/?$/],
   ["alert", /^\/alerts\/(?<alertId>[0-9a-f-]{36})\/?$/],
   ["new-alert", /^\/alerts\/new\/?$/],

@@ -15,6 +15,7 @@ import { DevicesScreen } from "./devices.js";
 import { AlertsScreen, AlertScreen, NewAlertScreen, FlashBanner, startAlerts } from "./alerts.js";
 import { SearchScreen } from "./search.js";
 import { AuditScreen } from "./audit.js";
+import { CrossGroupScreen, DashboardScreen, canSeeCrossGroup } from "./dashboard.js";
 
 const SCREENS = {
   groups: GroupsScreen,
@@ -25,6 +26,8 @@ const SCREENS = {
   search: SearchScreen,
   devices: DevicesScreen,
   audit: AuditScreen,
+  dashboard: DashboardScreen,
+  analytics: CrossGroupScreen,
 };
 
 function LiveBanner() {
@@ -60,6 +63,7 @@ function Nav({ me, route }) {
       ${link("#/groups", "groups", t("nav.groups"), unread)}
       ${link("#/alerts", "alerts", t("nav.alerts"), alertsUnread)}
       ${link("#/search", "search", t("nav.search"))}
+      ${canSeeCrossGroup(me) ? link("#/analytics", "analytics", t("nav.analytics")) : null}
       ${link("#/devices", "devices", t("nav.devices"))}
       ${link("#/audit", "audit", t("nav.audit"))}
     </ul>

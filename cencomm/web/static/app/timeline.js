@@ -198,6 +198,7 @@ export function TimelineScreen({ me, device, route }) {
       </h1>
       <span class=${`status status-${group.status}`}>${t(`group.status.${group.status}`)}</span>
       <${ExportButton} me=${me} group=${group} />
+      <a class="dash-link" href=${`#/groups/${groupId}/dashboard`}>${t("dash.link")}</a>
     </header>
     <${ProblemView} problem=${problem} />
     <div class="timeline" ref=${scroller} tabindex="0" aria-label=${t("timeline.label")}
