@@ -1,0 +1,189 @@
+"""Alerts in Chromium: an analyst writes and signs an alert in the composer; an officer in another
+browser sees it arrive live (the flash banner), opens it from the inbox and acknowledges it, first
+received then seized with a link to their seizure report, while the analyst's board follows
+without a reload; the link of the notification e-mail (`/#/alerts/<id>`) opens the alert after
+sign-in; the composer shows every field error at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from playwright.async_api import expect
+
+from cencomm.crypto.jws import parse_compact, verify_signature
+from cencomm.crypto.keys import b64url_decode
+from cencomm.domain.users import Role
+from tests.browser.webclient import (
+    PHONE,
+    RecordedPage,
+    chromium,
+    new_page,
+    open_client,
+    origin_of,
+    sign_in,
+)
+from tests.factories import Member, add_member, make_group, make_member, post_message, seizure_body
+from tests.web.live_helpers import send_alert
+
+
+async def sign_in_on_link(recorded: RecordedPage, member: Member) -> None:
+    """Sign in on a page opened on a deep link: the screen of the link shows, not the groups."""
+    page = recorded.page
+    await page.get_by_label("Username").fill(member.user.username)
+    await page.get_by_label("Password").fill(member.password)
+    await page.get_by_role("button", name="Sign in").click()
+
+
+async def test_an_alert_composed_in_the_browser_is_acknowledged_live_in_another(
+    client: TestClient[Any, Any],
+) -> None:
+    mod = await make_member(client, Role.MODERATOR, with_key=True)
+    group = await make_group(client, mod)
+    analyst = await make_member(client, Role.ANALYST)
+    officer = await make_member(client, Role.OFFICER, with_key=True)
+    await add_member(client, mod, group, analyst)
+    await add_member(client, mod, group, officer)
+    report = await post_message(client, officer, group, "seizure", body=seizure_body())
+    title = "Falsified chloroquine via CN-AE"
+
+    async with chromium() as browser:
+        sender = await open_client(browser, client)
+        receiver = await open_client(browser, client, viewport=PHONE)
+        await sign_in(sender, analyst)
+        await sign_in(receiver, officer)
+
+        # The analyst writes the alert: a flash, TLP:AMBER, to the group, answer required.
+        page = sender.page
+        await page.get_by_role("link", name="Alerts").click()
+        await page.get_by_role("link", name="New alert").click()
+        await page.get_by_role("heading", name="New alert").wait_for()
+        await page.get_by_label("Title").fill(title)
+        await page.get_by_label("Text").fill("Check consignments of tablets declared as textiles.")
+        await page.get_by_label("Priority").select_option("flash")
+        await page.get_by_role("checkbox", name=group["code"]).check()
+        await page.get_by_role("button", name="Sign and send the alert").click()
+        # The analyst lands on the alert's board: the officer's organisation is waiting.
+        await page.get_by_role("heading", name=title).wait_for()
+        row = page.locator(f'tr[data-org="{officer.organization.id}"]')
+        await expect(row).to_have_attribute("data-state", "pending")
+        await page.evaluate("window.__notReloaded = true")
+
+        # The officer's page shows the flash banner live; the sound is off by default.
+        officer_page = receiver.page
+        banner = officer_page.get_by_role("alert").filter(has_text=title)
+        await banner.wait_for()
+        await officer_page.get_by_role("link", name="Alerts").click()
+        await expect(officer_page.get_by_label("Sound for flash alerts")).not_to_be_checked()
+        item = officer_page.locator("li.alert-item", has_text=title)
+        await expect(item).to_have_attribute("data-unread", "true")
+        await expect(item.locator('[data-priority="flash"]')).to_be_visible()
+        await item.get_by_role("link").click()
+
+        # Opened: verified in the browser, no longer unread, the banner gone.
+        await officer_page.get_by_role("heading", name=title).wait_for()
+        await officer_page.locator('.alert-detail [data-verified="true"]').wait_for()
+        await expect(banner).to_have_count(0)
+        assert analyst.user.display_name in await officer_page.locator("dd.sender").inner_text()
+
+        # Received: the analyst's board follows live.
+        await officer_page.get_by_role("button", name="Acknowledge receipt").click()
+        await expect(officer_page.locator(".ack-status")).to_have_attribute("data-outcome", "received")
+        await expect(row).to_have_attribute("data-outcome", "received")
+        await expect(row).to_have_attribute("data-state", "acknowledged")
+        # Only forward steps are offered.
+        await expect(officer_page.get_by_role("button", name="Acknowledge receipt")).to_have_count(0)
+
+        # Seized, linking the officer's own seizure report from the list.
+        await officer_page.get_by_role("button", name="Seized…").click()
+        await officer_page.get_by_label("Your seizure report").select_option(report["id"])
+        await officer_page.get_by_role("button", name="Record the seizure").click()
+        await expect(officer_page.locator(".ack-status")).to_have_attribute("data-outcome", "seized")
+        await expect(row).to_have_attribute("data-outcome", "seized")
+        await expect(page.locator(".board-summary")).to_have_attribute("data-acknowledged", "1")
+        assert await page.evaluate("window.__notReloaded") is True
+
+        # What the browser signed verifies in Python; the ack links the report.
+        resp = await client.get("/api/v1/alerts", headers=officer.auth)
+        [alert] = (await resp.json())["alerts"]
+        assert alert["my_ack"]["outcome"] == "seized"
+        assert alert["my_ack"]["seizure_message_id"] == report["id"]
+        resp = await client.get(f"/api/v1/users/{analyst.id}/keys", headers=officer.auth)
+        [key] = (await resp.json())["keys"]
+        parsed = parse_compact(alert["jws"])
+        assert verify_signature(parsed, b64url_decode(key["public_key"]))
+        assert "grp" not in parsed.payload
+        assert parsed.payload["to"] == {"groups": [group["id"]]}
+        assert parsed.payload["body"]["priority"] == "flash"
+        sender.assert_clean()
+        receiver.assert_clean()
+
+
+async def test_the_email_link_opens_the_alert_after_sign_in(client: TestClient[Any, Any]) -> None:
+    mod = await make_member(client, Role.MODERATOR, with_key=True)
+    group = await make_group(client, mod)
+    officer = await make_member(client, Role.OFFICER)
+    await add_member(client, mod, group, officer)
+    sent = await send_alert(
+        client, mod, {"groups": [group["id"]]}, priority="immediate", title="Masks lot 7 recalled"
+    )
+    async with chromium() as browser:
+        context = await browser.new_context()
+        recorded = await new_page(context, origin_of(client))
+        await recorded.page.goto(f"{recorded.origin}/#/alerts/{sent['id']}")
+        await sign_in_on_link(recorded, officer)
+        page = recorded.page
+        await page.get_by_role("heading", name="Masks lot 7 recalled").wait_for()
+        assert page.url.endswith(f"#/alerts/{sent['id']}")
+        await page.locator('.alert-detail [data-verified="true"]').wait_for()
+        await expect(page.get_by_role("button", name="Acknowledge receipt")).to_be_visible()
+        # Opened here, so not unread: the navigation shows no unread alert.
+        await expect(page.get_by_role("navigation").locator(".count")).to_have_count(0)
+        recorded.assert_clean()
+
+
+async def test_the_composer_shows_every_field_error_and_the_red_rule(
+    client: TestClient[Any, Any],
+) -> None:
+    mod = await make_member(client, Role.MODERATOR, with_key=True)
+    group = await make_group(client, mod)
+    analyst = await make_member(client, Role.ANALYST)
+    await add_member(client, mod, group, analyst)
+    async with chromium() as browser:
+        # The server's refusal (422) is expected: Chromium logs every failed request.
+        context = await browser.new_context()
+        recorded = await new_page(context, origin_of(client), allow=("status of 422",))
+        await recorded.page.goto(f"{recorded.origin}/#/alerts/new")
+        await sign_in_on_link(recorded, analyst)
+        page = recorded.page
+        await page.get_by_role("heading", name="New alert").wait_for()
+        # Analysts may not read the directory: the organisations offered are explained.
+        await page.get_by_text("cannot read the whole directory").wait_for()
+        await page.get_by_role("button", name="Sign and send the alert").click()
+        errors = page.locator(".problem li")
+        await expect(errors).to_have_count(3)  # title, text, no recipient
+        await page.get_by_label("Title").fill("Red alert")
+        await page.get_by_label("Text").fill("Named recipients only")
+        await page.get_by_label("Handling (TLP)").select_option("TLP:RED")
+        await page.get_by_role("checkbox", name="Europe").check()
+        await page.get_by_role("button", name="Sign and send the alert").click()
+        await expect(errors).to_have_count(1)
+        await expect(page.locator('.problem li[data-field="to.regions"]')).to_be_visible()
+        # The server's own problems are shown too: the analyst's own organisation reaches nobody
+        # but the analyst, which the server refuses.
+        await page.get_by_role("checkbox", name="Europe").uncheck()
+        await page.get_by_role("checkbox", name=analyst.organization.name).check()
+        await page.get_by_role("button", name="Sign and send the alert").click()
+        await page.locator('.problem[data-slug="no-recipients"]').wait_for()
+        await expect(page.locator("#err-to li")).to_have_count(1)
+        # To the group instead: sent, and the analyst sees the alert with its board.
+        await page.get_by_role("checkbox", name=analyst.organization.name).uncheck()
+        await page.get_by_role("checkbox", name=group["code"]).check()
+        await page.get_by_role("button", name="Sign and send the alert").click()
+        await page.get_by_role("heading", name="Red alert").wait_for()
+        await page.locator(f'tr[data-org="{mod.organization.id}"]').wait_for()
+        resp = await client.get("/api/v1/alerts", headers=mod.auth)
+        [alert] = (await resp.json())["alerts"]
+        assert alert["hc"] == "TLP:RED"
+        assert alert["content"]["to"] == {"groups": [group["id"]]}
+        recorded.assert_clean()
