@@ -6,6 +6,8 @@ sign-in; the composer shows every field error at once."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -87,18 +89,20 @@ async def test_an_alert_composed_in_the_browser_is_acknowledged_live_in_another(
         assert analyst.user.display_name in await officer_page.locator("dd.sender").inner_text()
 
         # Received: the analyst's board follows live.
+        my_answer = officer_page.locator(".ack-status")
         await officer_page.get_by_role("button", name="Acknowledge receipt").click()
-        await expect(officer_page.locator(".ack-status")).to_have_attribute("data-outcome", "received")
+        await expect(my_answer).to_have_attribute("data-outcome", "received")
         await expect(row).to_have_attribute("data-outcome", "received")
         await expect(row).to_have_attribute("data-state", "acknowledged")
         # Only forward steps are offered.
-        await expect(officer_page.get_by_role("button", name="Acknowledge receipt")).to_have_count(0)
+        received = officer_page.get_by_role("button", name="Acknowledge receipt")
+        await expect(received).to_have_count(0)
 
         # Seized, linking the officer's own seizure report from the list.
         await officer_page.get_by_role("button", name="Seized…").click()
         await officer_page.get_by_label("Your seizure report").select_option(report["id"])
         await officer_page.get_by_role("button", name="Record the seizure").click()
-        await expect(officer_page.locator(".ack-status")).to_have_attribute("data-outcome", "seized")
+        await expect(my_answer).to_have_attribute("data-outcome", "seized")
         await expect(row).to_have_attribute("data-outcome", "seized")
         await expect(page.locator(".board-summary")).to_have_attribute("data-acknowledged", "1")
         assert await page.evaluate("window.__notReloaded") is True
@@ -124,9 +128,12 @@ async def test_the_email_link_opens_the_alert_after_sign_in(client: TestClient[A
     group = await make_group(client, mod)
     officer = await make_member(client, Role.OFFICER)
     await add_member(client, mod, group, officer)
-    sent = await send_alert(
-        client, mod, {"groups": [group["id"]]}, priority="immediate", title="Masks lot 7 recalled"
+    to = {"groups": [group["id"]]}
+    respond_by = int(time.time()) + 2
+    late = await send_alert(
+        client, mod, to, priority="routine", title="Answer quickly", respond_by=respond_by
     )
+    sent = await send_alert(client, mod, to, priority="immediate", title="Masks lot 7 recalled")
     async with chromium() as browser:
         context = await browser.new_context()
         recorded = await new_page(context, origin_of(client))
@@ -137,8 +144,23 @@ async def test_the_email_link_opens_the_alert_after_sign_in(client: TestClient[A
         assert page.url.endswith(f"#/alerts/{sent['id']}")
         await page.locator('.alert-detail [data-verified="true"]').wait_for()
         await expect(page.get_by_role("button", name="Acknowledge receipt")).to_be_visible()
-        # Opened here, so not unread: the navigation shows no unread alert.
-        await expect(page.get_by_role("navigation").locator(".count")).to_have_count(0)
+
+        # In the inbox: that one opened, the other unread and, its deadline passed, overdue.
+        await asyncio.sleep(max(0.0, respond_by + 1 - time.time()))
+        await page.get_by_role("link", name="Back to alerts").click()
+        opened = page.locator(f'li.alert-item[data-id="{sent["id"]}"]')
+        await expect(opened).to_have_attribute("data-unread", "false")
+        overdue = page.locator(f'li.alert-item[data-id="{late["id"]}"]')
+        await expect(overdue).to_have_attribute("data-unread", "true")
+        await expect(overdue).to_have_attribute("data-overdue", "true")
+        await expect(page.get_by_role("navigation").locator(".count")).to_have_text("1")
+
+        # The flash sound: off until switched on, then remembered in this browser.
+        switch = page.get_by_label("Sound for flash alerts")
+        await expect(switch).not_to_be_checked()
+        await switch.check()
+        await page.reload()
+        await expect(page.get_by_label("Sound for flash alerts")).to_be_checked()
         recorded.assert_clean()
 
 

@@ -47,9 +47,9 @@ export function AckBoard({ alert }) {
               return html`<tr key=${org.id} data-org=${org.id} data-state=${state}
                   data-outcome=${org.outcome || ""} class=${`board-row board-${state}`}>
                 <th scope="row">${org.name}</th>
-                <td><span class=${`ack-state ack-${state}`}>${t(`board.state.${state}`)}</span></td>
-                <td>${org.outcome ? html`<${OutcomeTag} outcome=${org.outcome} />` : t("board.none")}</td>
-                <td>${org.acknowledged_at ? html`<${Time} iso=${org.acknowledged_at} />` : t("board.none")}</td>
+                <td data-label=${t("board.state")}><span class=${`ack-state ack-${state}`}>${t(`board.state.${state}`)}</span></td>
+                <td data-label=${t("board.outcome")}>${org.outcome ? html`<${OutcomeTag} outcome=${org.outcome} />` : t("board.none")}</td>
+                <td data-label=${t("board.when")}>${org.acknowledged_at ? html`<${Time} iso=${org.acknowledged_at} />` : t("board.none")}</td>
               </tr>`;
             })}
           </tbody>

@@ -10,7 +10,7 @@ import { navigate } from "./router.js";
 import { app, showNotice } from "./state.js";
 import { useStore } from "./store.js";
 import { ProblemView, Spinner, TLP_CODES, useFocusHeading } from "./ui.js";
-import { loadAlert, mergeAlerts } from "./alert_state.js";
+import { loadAlert } from "./alert_state.js";
 
 export const REGIONS = [
   "AMERICAS_CARIBBEAN",
@@ -245,8 +245,8 @@ export function NewAlertScreen({ me, device }) {
         buildPayload({ me, typ: "alert", hc: draft.hc, body, to }),
       );
       showNotice("ok", t("alertCompose.sent", { recipients: answer.recipients, organizations: answer.organizations }));
-      const alert = await loadAlert(answer.id).catch(() => null);
-      if (alert) mergeAlerts([alert]);
+      // The inbox gets it now (senders get no live frame of their own alert).
+      await loadAlert(answer.id).catch(() => null);
       setDraft(emptyDraft());
       navigate(`/alerts/${answer.id}`);
     } catch (error) {

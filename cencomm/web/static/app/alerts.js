@@ -9,7 +9,7 @@ import { verifyEnvelope } from "./jws.js";
 import { app, groupById, knownSeq, showNotice } from "./state.js";
 import { useStore } from "./store.js";
 import { AttachmentRefs } from "./attachments.js";
-import { ProblemView, Spinner, Time, TlpBadge, VerifiedBadge, tlpClass, useFocusHeading } from "./ui.js";
+import { ProblemView, Spinner, Time, TlpBadge, VerifiedBadge, useFocusHeading } from "./ui.js";
 import { AckBoard, OutcomeTag } from "./alert_board.js";
 import { canSendAlerts } from "./alert_compose.js";
 import { setSound, soundOn } from "./alert_sound.js";
@@ -70,8 +70,10 @@ const senderLine = (alert) =>
     ? `${alert.sender.display_name} · ${alert.sender.organization_name}`
     : alert.sender.display_name;
 
+// The time for overdue and expired marks: re-rendered by the store's clock tick.
 function useClock() {
-  return useStore(app, (s) => s.alertsClock || Date.now());
+  useStore(app, (s) => s.alertsClock);
+  return Date.now();
 }
 
 // -- the flash banner ------------------------------------------------------------------------
@@ -108,9 +110,9 @@ function AlertItem({ alert, now }) {
   const sent = isSent(alert);
   const overdue = isOverdue(alert, now);
   const expired = isExpired(alert, now);
-  const classes = ["alert-item", tlpClass(alert.hc), `priority-${alert.priority}`];
+  const classes = ["alert-item", `priority-${alert.priority}`];
   if (alert.unread) classes.push("unread");
-  return html`<li class=${classes.join(" ")} data-id=${alert.id} data-unread=${alert.unread ? "true" : "false"}
+  return html`<li class=${classes.join(" ")} data-id=${alert.id} data-tlp=${alert.hc} data-unread=${alert.unread ? "true" : "false"}
     data-overdue=${overdue ? "true" : "false"}>
     <a class="alert-link" href=${`#/alerts/${alert.id}`}>
       ${alert.unread ? html`<span class="tag tag-unread">${t("alerts.unread")}</span> ` : null}
@@ -405,8 +407,8 @@ export function AlertScreen({ me, route }) {
   const body = payload.body || {};
   const sent = isSent(alert);
   const readableGroup = (payload.to?.groups || []).find((id) => groupById(id));
-  return html`<section class=${`screen alert-screen ${tlpClass(alert.hc)} priority-${alert.priority}`}
-    aria-labelledby="alert-title" data-alert=${alert.id}>
+  return html`<section class=${`screen alert-screen priority-${alert.priority}`}
+    aria-labelledby="alert-title" data-alert=${alert.id} data-tlp=${alert.hc}>
     <p class="crumb"><a href="#/alerts">${t("alert.back")}</a></p>
     <article class="alert-detail">
       <header>
@@ -431,7 +433,9 @@ export function AlertScreen({ me, route }) {
         ? html`<${AttachmentRefs} groupId=${readableGroup} refs=${payload.att} />`
         : null}
     </article>
-    ${sent || alert.ack_summary?.region ? null : html`<${AckPanel} me=${me} alert=${alert} now=${now} />`}
+    ${sent || alert.ack_summary?.region
+      ? null
+      : html`<${AckPanel} key=${alert.id} me=${me} alert=${alert} now=${now} />`}
     ${alert.ack_summary ? html`<${AckBoard} alert=${alert} />` : null}
     <${ProblemView} problem=${problem} />
   </section>`;
