@@ -43,8 +43,8 @@ const mayTargetAll = (me) => STAFF.includes(me.role);
 
 // Organisations to choose from: the directory for admins and moderators (the only roles that
 // may read GET /organizations); for analysts, who would get 403, the organisations this page
-// already knows by name: their own, organisation members of their groups, and senders of the
-// alerts they received.
+// already knows by name: their own, organisation members of their groups, senders of the alerts
+// they received and the organisations on the boards of alerts they opened.
 async function loadOrganizations(me) {
   if (STAFF.includes(me.role)) {
     const organizations = [];
@@ -62,6 +62,9 @@ async function loadOrganizations(me) {
   };
   if (me.organization) add(me.organization.id, me.organization.name, me.organization);
   for (const alert of app.get().alerts) add(alert.sender.organization_id, alert.sender.organization_name);
+  for (const alert of Object.values(app.get().alertDetails || {})) {
+    for (const org of alert.ack_summary?.organizations || []) add(org.id, org.name);
+  }
   const groups = app.get().groups.slice(0, 30);
   const rosters = await Promise.all(
     groups.map((g) => get(`groups/${g.id}/members`).catch(() => ({ members: [] }))),

@@ -224,12 +224,14 @@ function Targets({ to }) {
   return html`<p class="targets"><span class="label">${t("alert.to")}</span> ${parts.join(" · ")}</p>`;
 }
 
-// The caller's own recent seizure reports in the alert's target groups they belong to.
+// The caller's own recent seizure reports in the alert's target groups they belong to (an alert
+// to organisations or regions only: in their active groups).
 async function mySeizureReports(me, to) {
   const reports = [];
-  for (const groupId of to?.groups || []) {
-    const group = groupById(groupId);
-    if (!group) continue;
+  let groups = (to?.groups || []).map(groupById).filter(Boolean);
+  if (!groups.length) groups = app.get().groups.filter((g) => g.status === "active").slice(0, 10);
+  for (const group of groups) {
+    const groupId = group.id;
     const newest = knownSeq(groupId);
     if (!newest) continue;
     const page = await get(`groups/${groupId}/messages${query({ before: newest + 1, limit: 200 })}`);
