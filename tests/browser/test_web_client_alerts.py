@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from cencomm.crypto.jws import parse_compact, verify_signature
 from cencomm.crypto.keys import b64url_decode
@@ -27,6 +28,21 @@ from tests.browser.webclient import (
 )
 from tests.factories import Member, add_member, make_group, make_member, post_message, seizure_body
 from tests.web.live_helpers import send_alert
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+async def serious_violations(page: Page) -> list[Any]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    if not await page.evaluate("typeof axe !== 'undefined'"):
+        await page.evaluate(AXE.read_text())
+    return list(
+        await page.evaluate(
+            """axe.run(document, {resultTypes: ["violations"]}).then((r) => r.violations
+              .filter((v) => ["serious", "critical"].includes(v.impact))
+              .map((v) => ({id: v.id, nodes: v.nodes.map((n) => n.target.join(" "))})))"""
+        )
+    )
 
 
 async def sign_in_on_link(recorded: RecordedPage, member: Member) -> None:
@@ -64,6 +80,7 @@ async def test_an_alert_composed_in_the_browser_is_acknowledged_live_in_another(
         await page.get_by_label("Text").fill("Check consignments of tablets declared as textiles.")
         await page.get_by_label("Priority").select_option("flash")
         await page.get_by_role("checkbox", name=group["code"]).check()
+        assert await serious_violations(page) == []
         await page.get_by_role("button", name="Sign and send the alert").click()
         # The analyst lands on the alert's board: the officer's organisation is waiting.
         await page.get_by_role("heading", name=title).wait_for()
@@ -80,6 +97,7 @@ async def test_an_alert_composed_in_the_browser_is_acknowledged_live_in_another(
         item = officer_page.locator("li.alert-item", has_text=title)
         await expect(item).to_have_attribute("data-unread", "true")
         await expect(item.locator('[data-priority="flash"]')).to_be_visible()
+        assert await serious_violations(officer_page) == []  # the inbox, with the flash banner
         await item.get_by_role("link").click()
 
         # Opened: verified in the browser, no longer unread, the banner gone.
@@ -101,11 +119,13 @@ async def test_an_alert_composed_in_the_browser_is_acknowledged_live_in_another(
         # Seized, linking the officer's own seizure report from the list.
         await officer_page.get_by_role("button", name="Seized…").click()
         await officer_page.get_by_label("Your seizure report").select_option(report["id"])
+        assert await serious_violations(officer_page) == []  # the alert, the seizure link
         await officer_page.get_by_role("button", name="Record the seizure").click()
         await expect(my_answer).to_have_attribute("data-outcome", "seized")
         await expect(row).to_have_attribute("data-outcome", "seized")
         await expect(page.locator(".board-summary")).to_have_attribute("data-acknowledged", "1")
         assert await page.evaluate("window.__notReloaded") is True
+        assert await serious_violations(page) == []  # the board
 
         # What the browser signed verifies in Python; the ack links the report.
         resp = await client.get("/api/v1/alerts", headers=officer.auth)
