@@ -198,9 +198,12 @@ function onOverdue(frame) {
 let readyCount = 0;
 
 function onReady() {
-  // Alerts sent while this page was offline are not replayed by `resume`: read the newest page.
+  // Alerts and acks sent while this page was offline are not replayed by `resume`: read the
+  // newest page of the inbox and the boards this page shows again.
   readyCount += 1;
-  if (readyCount > 1) loadAlerts().catch(() => {});
+  if (readyCount === 1) return;
+  loadAlerts().catch(() => {});
+  for (const alertId of Object.keys(app.get().alertDetails || {})) refreshSoon(alertId);
 }
 
 // Called by the shell once signed in: load the inbox, follow live frames; returns the stop.
