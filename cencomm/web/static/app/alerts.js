@@ -1,7 +1,7 @@
 // Alerts: the inbox (unread and overdue marks), the flash banner, one alert with its verified
 // content, the acknowledgement buttons and, for those who may read it, the live board. The
 // composer is in alert_compose.js, the board in alert_board.js, the store in alert_state.js.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { get, post, query } from "./api.js";
 import { html } from "./html.js";
 import { countryName, formatDate, t } from "./i18n.js";
@@ -259,6 +259,8 @@ function SeizureLink({ me, alert, value, onChange, invalid }) {
   const [reports, setReports] = useState(null);
   const [problem, setProblem] = useState(null);
   const [mode, setMode] = useState("list");
+  const box = useRef(null);
+  useEffect(() => box.current?.focus(), []); // opened by "Seized…": keyboard users land here
   useEffect(() => {
     mySeizureReports(me, signedPayload(alert).to)
       .then((found) => {
@@ -267,7 +269,7 @@ function SeizureLink({ me, alert, value, onChange, invalid }) {
       })
       .catch(setProblem);
   }, [alert.id]);
-  return html`<fieldset class="seizure-link">
+  return html`<fieldset class="seizure-link" ref=${box} tabindex="-1">
     <legend>${t("ack.link")}</legend>
     <p class="hint">${t("ack.linkHint")}</p>
     <${ProblemView} problem=${problem} />
@@ -307,6 +309,7 @@ function AckPanel({ me, alert, now }) {
   const [localError, setLocalError] = useState(null);
   const [busy, setBusy] = useState(false);
   const overdue = isOverdue(alert, now);
+  const status = useRef(null);
 
   async function acknowledge(outcome) {
     setProblem(null);
@@ -326,6 +329,7 @@ function AckPanel({ me, alert, now }) {
       setSeizureId("");
       showNotice("ok", t("ack.done", { outcome: t(`outcome.${outcome}`) }));
       await loadAlert(alert.id);
+      status.current?.focus(); // the buttons just pressed may be gone: say what was recorded
     } catch (error) {
       setProblem(error);
     } finally {
@@ -335,7 +339,7 @@ function AckPanel({ me, alert, now }) {
 
   return html`<section class="ack-panel" aria-labelledby="ack-title">
     <h2 id="ack-title">${t("ack.title")}</h2>
-    <p class="ack-status" data-outcome=${current || ""}>
+    <p class="ack-status" data-outcome=${current || ""} ref=${status} tabindex="-1">
       ${alert.my_ack
         ? html`${t("ack.yours")} <${OutcomeTag} outcome=${current} />
             ${" "}<${Time} iso=${alert.my_ack.acknowledged_at} />`
