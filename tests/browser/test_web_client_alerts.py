@@ -2,7 +2,8 @@
 browser sees it arrive live (the flash banner), opens it from the inbox and acknowledges it, first
 received then seized with a link to their seizure report, while the analyst's board follows
 without a reload; the link of the notification e-mail (`/#/alerts/<id>`) opens the alert after
-sign-in; the composer shows every field error at once."""
+sign-in; the composer shows every field error at once; an overdue organisation shows live on
+the board and the alert reaches its region's RILO."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from playwright.async_api import Page, expect
 
+from cencomm.appkeys import SERVICES
 from cencomm.crypto.jws import parse_compact, verify_signature
 from cencomm.crypto.keys import b64url_decode
-from cencomm.domain.users import Role
+from cencomm.domain.users import OrganizationKind, Region, Role
 from tests.browser.webclient import (
     PHONE,
     RecordedPage,
@@ -26,7 +28,15 @@ from tests.browser.webclient import (
     origin_of,
     sign_in,
 )
-from tests.factories import Member, add_member, make_group, make_member, post_message, seizure_body
+from tests.factories import (
+    Member,
+    add_member,
+    make_group,
+    make_member,
+    make_organization,
+    post_message,
+    seizure_body,
+)
 from tests.web.live_helpers import send_alert
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -229,3 +239,66 @@ async def test_the_composer_shows_every_field_error_and_the_red_rule(
         assert alert["hc"] == "TLP:RED"
         assert alert["content"]["to"] == {"groups": [group["id"]]}
         recorded.assert_clean()
+
+
+async def test_overdue_organisations_show_live_on_the_board_and_reach_the_regions_rilo(
+    client: TestClient[Any, Any],
+) -> None:
+    analyst = await make_member(client, Role.ANALYST, with_key=True)
+    fr_org = await make_organization(client, country="FR", region=Region.EUROPE)
+    jp_org = await make_organization(client, country="JP", region=Region.ASIA_PACIFIC)
+    fr = await make_member(client, Role.OFFICER, organization=fr_org)
+    jp = await make_member(client, Role.OFFICER, organization=jp_org)
+    rilo_eu = await make_organization(
+        client, kind=OrganizationKind.RILO, country=None, region=Region.EUROPE
+    )
+    rilo = await make_member(client, Role.ANALYST, organization=rilo_eu)
+    async with chromium() as browser:
+        board_page = await open_client(browser, client)
+        rilo_page = await open_client(browser, client, viewport=PHONE)
+        await sign_in(board_page, analyst)
+        await sign_in(rilo_page, rilo)
+        # Sent once both are signed in, answerable within a few seconds.
+        respond_by = int(time.time()) + 6
+        to = {"organizations": [str(fr_org.id), str(jp_org.id)]}
+        sent = await send_alert(client, analyst, to, title="Answer by noon", respond_by=respond_by)
+        page = board_page.page
+        await page.goto(f"{board_page.origin}/#/alerts/{sent['id']}")
+        fr_row = page.locator(f'tr[data-org="{fr_org.id}"]')
+        jp_row = page.locator(f'tr[data-org="{jp_org.id}"]')
+        await expect(fr_row).to_have_attribute("data-state", "pending")
+        await rilo_page.page.get_by_role("link", name="Alerts").click()
+        await rilo_page.page.get_by_text("No alerts yet.").wait_for()
+
+        resp = await client.post(f"/api/v1/alerts/{sent['id']}/ack", json={}, headers=jp.auth)
+        assert resp.status == 200  # Japan answers in time
+        await expect(jp_row).to_have_attribute("data-state", "acknowledged")
+        await asyncio.sleep(max(0.0, respond_by + 1 - time.time()))
+        # The server's background sweep may come first; either sweep tells once.
+        await client.app[SERVICES].alert_deadlines.sweep_once()
+
+        # France is overdue on the sender's board, and the alert reaches Europe's RILO live.
+        await expect(fr_row).to_have_attribute("data-state", "overdue")
+        await expect(page.locator(".board-summary")).to_contain_text("1 overdue")
+        escalated = rilo_page.page.locator(f'li.alert-item[data-id="{sent["id"]}"]')
+        await expect(escalated).to_have_attribute("data-unread", "true")
+        await escalated.get_by_role("link").click()
+        await rilo_page.page.get_by_text("Escalated to your RILO").wait_for()
+        await expect(rilo_page.page.locator(f'tr[data-org="{fr_org.id}"]')).to_have_attribute(
+            "data-state", "overdue"
+        )
+        await expect(
+            rilo_page.page.get_by_role("button", name="Acknowledge receipt")
+        ).to_have_count(0)
+
+        # France answers late: both boards follow.
+        resp = await client.post(
+            f"/api/v1/alerts/{sent['id']}/ack", json={"outcome": "controlled"}, headers=fr.auth
+        )
+        assert resp.status == 200
+        await expect(fr_row).to_have_attribute("data-outcome", "controlled")
+        await expect(rilo_page.page.locator(f'tr[data-org="{fr_org.id}"]')).to_have_attribute(
+            "data-outcome", "controlled"
+        )
+        board_page.assert_clean()
+        rilo_page.assert_clean()
