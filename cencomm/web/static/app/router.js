@@ -11,6 +11,11 @@ const ROUTES = [
   ["new-alert", /^\/alerts\/new\/?$/],
   ["search", /^\/search\/?$/],
   ["devices", /^\/devices\/?$/],
+  // Moderation and the directory (part 2).
+  ["moderation", /^\/moderation\/?$/],
+  ["moderation-group", /^\/groups\/(?<groupId>[0-9a-f-]{36})\/manage\/?$/],
+  ["join", /^\/join\/?$/],
+  ["directory", /^\/directory\/?$/],
 ];
 
 export function parseRoute(hash = location.hash) {

@@ -13,6 +13,9 @@ import { TimelineScreen } from "./timeline.js";
 import { DevicesScreen } from "./devices.js";
 import { AlertsScreen, AlertScreen, NewAlertScreen, FlashBanner, startAlerts } from "./alerts.js";
 import { SearchScreen } from "./search.js";
+import { GroupManageScreen, ModerationScreen, moderationNavLinks } from "./moderation.js";
+import { JoinScreen } from "./join_requests.js";
+import { DirectoryScreen } from "./directory.js";
 
 const SCREENS = {
   groups: GroupsScreen,
@@ -22,6 +25,11 @@ const SCREENS = {
   "new-alert": NewAlertScreen,
   search: SearchScreen,
   devices: DevicesScreen,
+  // Moderation and the directory (part 2).
+  moderation: ModerationScreen,
+  "moderation-group": GroupManageScreen,
+  join: JoinScreen,
+  directory: DirectoryScreen,
 };
 
 function LiveBanner() {
@@ -58,6 +66,7 @@ function Nav({ me, route }) {
       ${link("#/alerts", "alerts", t("nav.alerts"), alertsUnread)}
       ${link("#/search", "search", t("nav.search"))}
       ${link("#/devices", "devices", t("nav.devices"))}
+      ${moderationNavLinks(me, groups, link)}
     </ul>
   </nav>`;
 }

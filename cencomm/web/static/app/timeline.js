@@ -9,6 +9,7 @@ import { app, groupById, knownSeq, markRead, mergeMessages } from "./state.js";
 import { useStore } from "./store.js";
 import { Composer } from "./compose.js";
 import { MessageBody } from "./message_body.js";
+import { ManageLink, ModerationActions } from "./moderation.js";
 import { ProblemView, Spinner, Time, TlpBadge, VerifiedBadge, tlpClass, useFocusHeading } from "./ui.js";
 
 const PAGE = 50;
@@ -21,6 +22,8 @@ function useVerification(message) {
   const cacheKey = `${message.id}:${message.jws}`;
   const [result, setResult] = useState(() => verifications.get(cacheKey)?.result);
   useEffect(() => {
+    // A message hidden (jws now null) or shown again must not keep the result of its old JWS.
+    setResult(verifications.get(cacheKey)?.result);
     if (!message.jws) return;
     let entry = verifications.get(cacheKey);
     if (!entry) {
@@ -57,6 +60,7 @@ function Message({ message, group, organizations, replies, onReply, byId }) {
         <${Time} iso=${message.created_at} />
         <${TlpBadge} code=${message.hc} />
         ${message.jws ? html`<${VerifiedBadge} verification=${verification} />` : null}
+        <${ModerationActions} group=${group} message=${message} />
       </header>
       ${message.reply_to && !parent
         ? html`<p class="reply-note">${t("timeline.replyToEarlier")}</p>`
@@ -196,6 +200,7 @@ export function TimelineScreen({ me, device, route }) {
         <span class="group-code">${group.code}</span> ${group.name}
       </h1>
       <span class=${`status status-${group.status}`}>${t(`group.status.${group.status}`)}</span>
+      <${ManageLink} group=${group} />
     </header>
     <${ProblemView} problem=${problem} />
     <div class="timeline" ref=${scroller} tabindex="0" aria-label=${t("timeline.label")}
