@@ -48,8 +48,7 @@ export function JoinRequestsSection({ me, group, onApproved }) {
                 <p class="request-who">
                   <strong>${who}</strong>
                   ${user ? null : html` <code class="id">${request.user_id}</code>`}
-                  ${org ? html` · ${org}` : null}
-                  · <${Time} iso=${request.created_at} />
+                  ${org ? ` · ${org}` : null}${" · "}<${Time} iso=${request.created_at} />
                 </p>
                 <blockquote class="request-reason">
                   <span class="visually-hidden">${t("joinRequests.reason")}: </span>${request.reason}
