@@ -5,15 +5,13 @@ import { get, post } from "./api.js";
 import { html } from "./html.js";
 import { t } from "./i18n.js";
 import { ConfirmAction } from "./confirm.js";
-import { orgLabel, useDirectory } from "./members.js";
-import { FieldError, isStaff } from "./moderation_shared.js";
+import { FieldError } from "./moderation_shared.js";
 import { showNotice } from "./state.js";
 import { ProblemView, Spinner, Time, useFocusHeading } from "./ui.js";
 
-export function JoinRequestsSection({ me, group, onApproved }) {
+export function JoinRequestsSection({ group, onApproved }) {
   const [requests, setRequests] = useState(null);
   const [problem, setProblem] = useState(null);
-  const dir = useDirectory(me);
   const load = () =>
     get(`groups/${group.id}/join-requests?status=pending&limit=500`)
       .then((page) => setRequests(page.join_requests))
@@ -33,7 +31,6 @@ export function JoinRequestsSection({ me, group, onApproved }) {
   return html`<section aria-labelledby="requests-title" class="manage-part">
     <h2 id="requests-title">${t("joinRequests.title")}
       ${requests?.length ? html` <span class="count">${requests.length}</span>` : null}</h2>
-    ${isStaff(me) ? null : html`<p class="hint">${t("joinRequests.noDirectory")}</p>`}
     <${ProblemView} problem=${problem} />
     ${requests === null
       ? html`<${Spinner} />`
@@ -41,8 +38,11 @@ export function JoinRequestsSection({ me, group, onApproved }) {
         ? html`<p>${t("joinRequests.none")}</p>`
         : html`<ul class="request-list">
             ${requests.map((request) => {
-              const user = dir?.userById.get(request.user_id);
-              const org = orgLabel(me, dir, request.organization_id);
+              // The list names the requester (group moderators may not read the directory).
+              const user = request.display_name
+                ? { display_name: request.display_name, username: request.username }
+                : null;
+              const org = request.organization_name;
               const who = user ? `${user.display_name} (${user.username})` : t("joinRequests.user");
               return html`<li class="request" data-request=${request.id} data-user=${request.user_id}>
                 <p class="request-who">

@@ -265,7 +265,7 @@ export function GroupManageScreen({ me, route }) {
     ${group.description ? html`<p class="description">${group.description}</p>` : null}
     <${Lifecycle} group=${group} />
     <${GroupSettings} group=${group} />
-    <${JoinRequestsSection} me=${me} group=${group}
+    <${JoinRequestsSection} group=${group}
       onApproved=${() => setRosterVersion((n) => n + 1)} />
     <${MembersSection} me=${me} group=${group} version=${rosterVersion} />
   </section>`;
