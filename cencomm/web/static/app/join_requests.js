@@ -1,6 +1,6 @@
 // Joining a group: the request anyone can make with a group's code, and the queue of pending
 // requests a group's moderators approve or reject.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { get, post } from "./api.js";
 import { html } from "./html.js";
 import { t } from "./i18n.js";
@@ -12,6 +12,7 @@ import { ProblemView, Spinner, Time, useFocusHeading } from "./ui.js";
 export function JoinRequestsSection({ group, onApproved }) {
   const [requests, setRequests] = useState(null);
   const [problem, setProblem] = useState(null);
+  const title = useRef(null);
   const load = () =>
     get(`groups/${group.id}/join-requests?status=pending&limit=500`)
       .then((page) => setRequests(page.join_requests))
@@ -25,11 +26,13 @@ export function JoinRequestsSection({ group, onApproved }) {
     await post(`join-requests/${request.id}/${action}`);
     showNotice("ok", t(action === "approve" ? "joinRequests.approved" : "joinRequests.rejected"));
     await load();
+    // The request leaves the queue with its buttons: focus moves to the section's heading.
+    title.current?.focus();
     if (action === "approve") onApproved?.();
   }
 
   return html`<section aria-labelledby="requests-title" class="manage-part">
-    <h2 id="requests-title">${t("joinRequests.title")}
+    <h2 id="requests-title" tabindex="-1" ref=${title}>${t("joinRequests.title")}
       ${requests?.length ? html` <span class="count">${requests.length}</span>` : null}</h2>
     <${ProblemView} problem=${problem} />
     ${requests === null

@@ -5,12 +5,13 @@
 // staff (admins and moderators) only, so they choose from lists. A group moderator who is not
 // staff adds a person or an organisation by id (each user sees their own id on "Join a group"),
 // or approves the person's join request, which admits them as a member.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { del, get, post } from "./api.js";
 import { html } from "./html.js";
 import { formatDate, t } from "./i18n.js";
 import { ConfirmAction } from "./confirm.js";
 import { FieldError, isStaff, loadAll } from "./moderation_shared.js";
+import { loadGroups } from "./state.js";
 import { ProblemView, Spinner } from "./ui.js";
 
 export const GROUP_ROLES = ["member", "moderator", "observer"];
@@ -67,16 +68,23 @@ export function MembersSection({ me, group, version = 0 }) {
   const [members, setMembers] = useState(null);
   const [problem, setProblem] = useState(null);
   const dir = useDirectory(me);
+  const title = useRef(null);
   const load = () =>
     get(`groups/${group.id}/members`)
       .then((page) => setMembers(page.members))
       .catch(setProblem);
+  // After a change: the roster again, and the caller's groups (their own role may have changed).
+  const changed = async ({ focus = false } = {}) => {
+    await load();
+    loadGroups().catch(() => {});
+    if (focus) title.current?.focus();
+  };
   useEffect(() => {
     load();
   }, [group.id, version]);
 
   return html`<section aria-labelledby="members-title" class="manage-part">
-    <h2 id="members-title">${t("members.title")}</h2>
+    <h2 id="members-title" tabindex="-1" ref=${title}>${t("members.title")}</h2>
     <p class="hint">${t("members.lead")}</p>
     <${ProblemView} problem=${problem} />
     ${members === null
@@ -95,11 +103,11 @@ export function MembersSection({ me, group, version = 0 }) {
             <tbody>
               ${members.map(
                 (m) => html`<${MemberRow} key=${memberKey(m)} me=${me} group=${group} member=${m}
-                  dir=${dir} onChanged=${load} />`,
+                  dir=${dir} onChanged=${changed} />`,
               )}
             </tbody>
           </table>`}
-    <${AddMember} me=${me} group=${group} dir=${dir} onAdded=${load} />
+    <${AddMember} me=${me} group=${group} dir=${dir} onAdded=${changed} />
   </section>`;
 }
 
@@ -136,7 +144,8 @@ function MemberRow({ me, group, member, dir, onChanged }) {
         ? `groups/${group.id}/members/${member.user_id}`
         : `groups/${group.id}/organizations/${member.organization_id}`;
     await del(path);
-    await onChanged();
+    // The row goes away with its buttons: focus moves to the section's heading.
+    await onChanged({ focus: true });
   }
 
   return html`<tr data-member=${memberKey(member)}>
