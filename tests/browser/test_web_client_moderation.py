@@ -228,3 +228,64 @@ async def test_an_admin_creates_an_organisation_and_a_user_after_field_errors(
         [kofi] = [u for u in (await resp.json())["users"] if u["username"] == "k.mensah"]
         assert kofi["disabled"] is True and kofi["organization_id"] == lome["id"]
         recorded.assert_clean()
+
+
+async def test_members_are_added_changed_and_removed_by_staff_and_by_a_group_moderator(
+    client: TestClient[Any, Any],
+) -> None:
+    staff = await make_member(client, Role.MODERATOR)
+    group = await make_group(client, staff)
+    officer = await make_member(client, Role.OFFICER)
+    partner = await make_member(client, Role.OBSERVER)
+    deputy = await make_member(client, Role.OFFICER)
+    await add_member(client, staff, group, deputy, role="moderator")
+    newcomer = await make_member(client, Role.OFFICER)
+    async with chromium() as browser:
+        recorded = await open_client(browser, client, viewport=PHONE)
+        await sign_in(recorded, staff)
+        page = recorded.page
+        await page.goto(f"{recorded.origin}/#/groups/{group['id']}/manage")
+        add = page.locator("form.add-member")
+        # Staff pick from the directory; a partner observer can only be an observer.
+        await add.get_by_label("Filter by name").fill(partner.user.username)
+        await add.get_by_label("Choose a person").select_option(partner.id)
+        assert await add.get_by_label("Group role").input_value() == "observer"
+        await add.get_by_role("button", name="Add to the group").click()
+        await page.locator(f'tr[data-member="u:{partner.id}"]').wait_for()
+        # A whole organisation.
+        await add.get_by_role("radio", name="Organisation").check()
+        await add.get_by_label("Choose an organisation").select_option(str(officer.organization.id))
+        await add.get_by_role("button", name="Add to the group").click()
+        org_row = page.locator(f'tr[data-member="o:{officer.organization.id}"]')
+        await org_row.wait_for()
+        # Its role changes, then it is removed after a confirmation.
+        await org_row.get_by_label(f"Group role of {officer.organization.name}").select_option(
+            "observer"
+        )
+        await org_row.get_by_role("button", name="Save role").click()
+        await org_row.get_by_role("button", name="Save role").wait_for(state="detached")
+        resp = await client.get(f"/api/v1/groups/{group['id']}", headers=officer.auth)
+        assert (await resp.json())["my_role"] == "observer"
+        await org_row.get_by_role("button", name="Remove").click()
+        await org_row.get_by_role("button", name="Yes, remove").click()
+        await org_row.wait_for(state="detached")
+        assert await page.locator("#members-title").evaluate("el => el === document.activeElement")
+        resp = await client.get(f"/api/v1/groups/{group['id']}", headers=officer.auth)
+        assert resp.status == 404
+        recorded.assert_clean()
+
+        # A group moderator who is not staff adds by user id, checked before it is sent.
+        second = await open_client(browser, client)
+        await sign_in(second, deputy)
+        page = second.page
+        await page.goto(f"{second.origin}/#/groups/{group['id']}/manage")
+        add = page.locator("form.add-member")
+        await add.get_by_label("User id").fill("not an id")
+        await add.get_by_role("button", name="Add to the group").click()
+        assert "hexadecimal" in await page.locator("#add-target-error").inner_text()
+        await add.get_by_label("User id").fill(newcomer.id)
+        await add.get_by_role("button", name="Add to the group").click()
+        await page.locator(f'tr[data-member="u:{newcomer.id}"]').wait_for()
+        resp = await client.get(f"/api/v1/groups/{group['id']}", headers=newcomer.auth)
+        assert (await resp.json())["my_role"] == "member"
+        second.assert_clean()

@@ -213,6 +213,7 @@ function AddMember({ me, group, dir, onAdded }) {
       await post(`groups/${group.id}/members`, body);
       setTarget("");
       setFilter("");
+      setRole("member");
       await onAdded();
     } catch (e) {
       setProblem(e);
