@@ -64,6 +64,17 @@ class MemberView:
     organization_id: uuid.UUID  # the user's organisation, or the organisation itself
 
 
+@dataclass(frozen=True, slots=True)
+class JoinRequestView:
+    """A join request with who is asking, for the group's moderators (who may not read the
+    directory): the requester's username and display name and their organisation's name."""
+
+    request: JoinRequest
+    username: str
+    display_name: str
+    organization_name: str
+
+
 # The nil UUID is never a group's id (ids are random UUIDv4s). A lookup of a missing object
 # (message, join request) goes through `access` with it, so that it runs exactly the same
 # queries, and fails the same way, as a lookup of an object in a group the caller cannot see.
@@ -432,6 +443,37 @@ class GroupService:
             access = await self.access(session, principal, group_id)
             access.ensure_can_moderate()
             return await GroupStore(session).list_join_requests(group_id, status, after, limit)
+
+    async def list_join_request_views(
+        self,
+        principal: Principal,
+        group_id: uuid.UUID,
+        status: JoinRequestStatus | None,
+        after: str | None,
+        limit: int,
+    ) -> list[JoinRequestView]:
+        """`list_join_requests` with the requesters' names, read in the same transaction."""
+        async with self._db.read() as session:
+            access = await self.access(session, principal, group_id)
+            access.ensure_can_moderate()
+            requests = await GroupStore(session).list_join_requests(group_id, status, after, limit)
+            users, orgs = UserStore(session), OrganizationStore(session)
+            org_names: dict[uuid.UUID, str] = {}
+            views: list[JoinRequestView] = []
+            for request in requests:
+                user = await users.get(request.user_id)
+                if request.organization_id not in org_names:
+                    org = await orgs.get(request.organization_id)
+                    org_names[request.organization_id] = org.name
+                views.append(
+                    JoinRequestView(
+                        request,
+                        user.username,
+                        user.display_name,
+                        org_names[request.organization_id],
+                    )
+                )
+        return views
 
     async def decide_join_request(
         self, caller: Caller, request_id: uuid.UUID, approve: bool

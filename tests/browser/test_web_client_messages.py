@@ -57,7 +57,7 @@ async def test_a_post_signed_in_one_browser_arrives_live_and_verified_in_another
 
         arrived = second.page.locator("li.message", has_text="Container MSKU 123")
         await arrived.locator('[data-verified="true"]').wait_for()
-        assert "tlp-green" in (await arrived.get_attribute("class") or "")
+        assert "hc-green" in (await arrived.get_attribute("class") or "")
         assert alice.user.display_name in await arrived.locator(".sender").inner_text()
 
         # What the browser signed verifies in Python against the key it registered.

@@ -305,6 +305,36 @@ async def test_reject_does_not_admit(client: TestClient[Any, Any]) -> None:
     await assert_problem(await client.get(f"{GROUPS}/{group['id']}", headers=officer.auth), 404)
 
 
+async def test_join_requests_name_the_requester_for_group_moderators(
+    client: TestClient[Any, Any],
+) -> None:
+    # A group moderator who is not staff cannot read the directory: the list says who asks.
+    mod = await make_member(client, Role.MODERATOR)
+    group = await make_group(client, mod, code="NAME-OP")
+    deputy = await make_member(client, Role.OFFICER)
+    await add_member(client, mod, group, deputy, "moderator")
+    await assert_problem(await client.get(f"/api/v1/users/{mod.id}", headers=deputy.auth), 404)
+    officer = await make_member(client, Role.OFFICER)
+    await client.post(
+        "/api/v1/join-requests", json={"group_code": "NAME-OP", "reason": "r"}, headers=officer.auth
+    )
+    listed = await (
+        await client.get(f"{GROUPS}/{group['id']}/join-requests", headers=deputy.auth)
+    ).json()
+    [request] = listed["join_requests"]
+    assert request["user_id"] == officer.id
+    assert request["username"] == officer.user.username
+    assert request["display_name"] == officer.user.display_name
+    assert request["organization_name"] == officer.organization.name
+    assert request["organization_id"] == str(officer.organization.id)
+    # Members who do not moderate learn nothing of requests.
+    member = await make_member(client, Role.OFFICER)
+    await add_member(client, mod, group, member)
+    await assert_problem(
+        await client.get(f"{GROUPS}/{group['id']}/join-requests", headers=member.auth), 403
+    )
+
+
 async def test_staff_see_every_group(client: TestClient[Any, Any]) -> None:
     mod = await make_member(client, Role.MODERATOR)
     group = await make_group(client, mod)

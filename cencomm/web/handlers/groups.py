@@ -14,7 +14,7 @@ from cencomm.domain.clock import rfc3339
 from cencomm.domain.errors import FieldError, Invalid
 from cencomm.domain.groups import Group, GroupAccess, GroupRole, GroupStatus, JoinRequest
 from cencomm.domain.groups import JoinRequestStatus as RequestStatus
-from cencomm.services.groups import GroupChanges, MemberView, NewGroup
+from cencomm.services.groups import GroupChanges, JoinRequestView, MemberView, NewGroup
 from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import decode_cursor, encode_cursor
 from cencomm.web.handlers.directory import path_uuid
@@ -118,8 +118,14 @@ class JoinRequestResponse(ResponseModel):
     created_at: str
 
 
+class JoinRequestListItem(JoinRequestResponse):
+    username: str = Field(description="The requester's username")
+    display_name: str = Field(description="The requester's display name")
+    organization_name: str = Field(description="The name of the requester's organisation")
+
+
 class JoinRequestList(ResponseModel):
-    join_requests: list[JoinRequestResponse]
+    join_requests: list[JoinRequestListItem]
     next: str | None
 
 
@@ -174,6 +180,16 @@ def _join_request_json(request: JoinRequest) -> dict[str, object]:
         "reason": request.reason,
         "status": request.status.value,
         "created_at": rfc3339(request.created_at),
+    }
+
+
+def _join_request_view_json(view: JoinRequestView) -> dict[str, object]:
+    # Group moderators who are not staff cannot read the directory: the list says who asks.
+    return {
+        **_join_request_json(view.request),
+        "username": view.username,
+        "display_name": view.display_name,
+        "organization_name": view.organization_name,
     }
 
 
@@ -290,12 +306,12 @@ async def list_join_requests(request: web.Request, query: JoinRequestQuery) -> w
                 title="Validation failed",
                 errors=(FieldError("query.after", "invalid cursor"),),
             ) from None
-    requests = await request.app[SERVICES].groups.list_join_requests(
+    views = await request.app[SERVICES].groups.list_join_request_views(
         principal(request), path_uuid(request), query.status, after, query.limit
     )
-    next_cursor = encode_cursor(str(requests[-1].id)) if len(requests) == query.limit else None
+    next_cursor = encode_cursor(str(views[-1].request.id)) if len(views) == query.limit else None
     return web.json_response(
-        {"join_requests": [_join_request_json(r) for r in requests], "next": next_cursor}
+        {"join_requests": [_join_request_view_json(v) for v in views], "next": next_cursor}
     )
 
 

@@ -14,6 +14,11 @@ const ROUTES = [
   ["search", /^\/search\/?$/],
   ["devices", /^\/devices\/?$/],
   ["audit", /^\/audit\/?$/],
+  // Moderation and the directory (part 2).
+  ["moderation", /^\/moderation\/?$/],
+  ["moderation-group", /^\/groups\/(?<groupId>[0-9a-f-]{36})\/manage\/?$/],
+  ["join", /^\/join\/?$/],
+  ["directory", /^\/directory\/?$/],
 ];
 
 export function parseRoute(hash = location.hash) {

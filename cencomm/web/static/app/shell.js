@@ -16,6 +16,9 @@ import { AlertsScreen, AlertScreen, NewAlertScreen, FlashBanner, startAlerts } f
 import { SearchScreen } from "./search.js";
 import { AuditScreen } from "./audit.js";
 import { CrossGroupScreen, DashboardScreen, canSeeCrossGroup } from "./dashboard.js";
+import { GroupManageScreen, ModerationScreen, moderationNavLinks } from "./moderation.js";
+import { JoinScreen } from "./join_requests.js";
+import { DirectoryScreen } from "./directory.js";
 
 const SCREENS = {
   groups: GroupsScreen,
@@ -28,6 +31,11 @@ const SCREENS = {
   audit: AuditScreen,
   dashboard: DashboardScreen,
   analytics: CrossGroupScreen,
+  // Moderation and the directory (part 2).
+  moderation: ModerationScreen,
+  "moderation-group": GroupManageScreen,
+  join: JoinScreen,
+  directory: DirectoryScreen,
 };
 
 function LiveBanner() {
@@ -66,6 +74,7 @@ function Nav({ me, route }) {
       ${canSeeCrossGroup(me) ? link("#/analytics", "analytics", t("nav.analytics")) : null}
       ${link("#/devices", "devices", t("nav.devices"))}
       ${link("#/audit", "audit", t("nav.audit"))}
+      ${moderationNavLinks(me, groups, link)}
     </ul>
   </nav>`;
 }

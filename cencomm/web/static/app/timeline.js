@@ -10,7 +10,8 @@ import { useStore } from "./store.js";
 import { Composer } from "./compose.js";
 import { ExportButton } from "./evidence.js";
 import { MessageBody } from "./message_body.js";
-import { ProblemView, Spinner, Time, TlpBadge, VerifiedBadge, tlpClass, useFocusHeading } from "./ui.js";
+import { ManageLink, ModerationActions } from "./moderation.js";
+import { ProblemView, Spinner, Time, TlpBadge, VerifiedBadge, handlingClass, useFocusHeading } from "./ui.js";
 
 const PAGE = 50;
 const EMPTY = { messages: [], complete: false, loaded: false };
@@ -22,6 +23,8 @@ function useVerification(message) {
   const cacheKey = `${message.id}:${message.jws}`;
   const [result, setResult] = useState(() => verifications.get(cacheKey)?.result);
   useEffect(() => {
+    // A message hidden (jws now null) or shown again must not keep the result of its old JWS.
+    setResult(verifications.get(cacheKey)?.result);
     if (!message.jws) return;
     let entry = verifications.get(cacheKey);
     if (!entry) {
@@ -50,7 +53,7 @@ function Message({ message, group, organizations, replies, onReply, byId }) {
   // What is shown is what was signed: the JWS payload, never the server's copy of it.
   const payload = verification?.payload || (message.jws ? decodePayload(message.jws) : null);
   const parent = message.reply_to ? byId.get(message.reply_to) : null;
-  return html`<li class=${`message ${tlpClass(message.hc)}`} data-seq=${message.seq}
+  return html`<li class=${`message ${handlingClass(message.hc)}`} data-seq=${message.seq}
     data-id=${message.id} data-typ=${message.typ}>
     <article aria-labelledby=${`m-${message.id}`}>
       <header class="message-head">
@@ -58,6 +61,7 @@ function Message({ message, group, organizations, replies, onReply, byId }) {
         <${Time} iso=${message.created_at} />
         <${TlpBadge} code=${message.hc} />
         ${message.jws ? html`<${VerifiedBadge} verification=${verification} />` : null}
+        <${ModerationActions} group=${group} message=${message} />
       </header>
       ${message.reply_to && !parent
         ? html`<p class="reply-note">${t("timeline.replyToEarlier")}</p>`
@@ -199,6 +203,7 @@ export function TimelineScreen({ me, device, route }) {
       <span class=${`status status-${group.status}`}>${t(`group.status.${group.status}`)}</span>
       <${ExportButton} me=${me} group=${group} />
       <a class="dash-link" href=${`#/groups/${groupId}/dashboard`}>${t("dash.link")}</a>
+      <${ManageLink} group=${group} />
     </header>
     <${ProblemView} problem=${problem} />
     <div class="timeline" ref=${scroller} tabindex="0" aria-label=${t("timeline.label")}

@@ -5,8 +5,16 @@ import { formatTime, problemTitle, t } from "./i18n.js";
 
 export const TLP_CODES = ["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"];
 
+const tlpName = (code) => (code || "").replace("TLP:", "").replace("+", "-").toLowerCase();
+
+// The badge's class (black label, TLP colour text) and, apart, the class of a whole item marked
+// with that code (its colour bar): an item must not take the badge's look.
 export function tlpClass(code) {
-  return `tlp tlp-${(code || "").replace("TLP:", "").replace("+", "-").toLowerCase()}`;
+  return `tlp tlp-${tlpName(code)}`;
+}
+
+export function handlingClass(code) {
+  return `hc-${tlpName(code)}`;
 }
 
 export function TlpBadge({ code }) {
