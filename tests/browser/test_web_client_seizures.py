@@ -222,7 +222,8 @@ _DROP = """async ([name, type, b64]) => {
   transfer.items.add(new File([bytes], name, { type }));
   const zone = document.querySelector("form.composer");
   for (const kind of ["dragenter", "dragover", "drop"]) {
-    zone.dispatchEvent(new DragEvent(kind, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+    const init = { bubbles: true, cancelable: true, dataTransfer: transfer };
+    zone.dispatchEvent(new DragEvent(kind, init));
   }
 }"""
 
@@ -252,7 +253,9 @@ async def test_attachments_upload_with_progress_preview_post_and_download(
         await page.locator('.attachments-picker input[type="file"]').set_input_files(
             {"name": "pallets.png", "mimeType": "image/png", "buffer": png}
         )
-        uploaded = page.locator('.attachments-picker li[data-state="uploaded"]', has_text="pallets.png")
+        uploaded = page.locator(
+            '.attachments-picker li[data-state="uploaded"]', has_text="pallets.png"
+        )
         await uploaded.wait_for()
         assert await page.evaluate("window.__progressSeen") > 0
         assert await page.locator(".attachments-picker progress").count() == 0
