@@ -1,7 +1,8 @@
 """Seizure reports and attachments in Chromium: a report with several field errors, all shown at
 once (found by the browser, then one only the server can know), corrected, accepted and shown
 verified with its summary; files attached by picker and by drag and drop with their progress, a
-preview, posted with a message and downloaded again."""
+preview, posted with a message and downloaded again; a file waiting for its malware scan (no
+preview, no download) until the scan completes, and a refused type shown with its problem."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from PIL import Image
 from playwright.async_api import Browser, Page
+from pytest_aiohttp import AiohttpClient
 from sqlalchemy import update
 
+from cencomm.app import create_app
 from cencomm.appkeys import DATABASE
 from cencomm.domain.users import Role
-from cencomm.storage.tables import OrganizationRow
+from cencomm.settings import Settings
+from cencomm.storage.tables import BlobRow, OrganizationRow
 from tests.browser.webclient import (
     DESKTOP,
     PHONE,
@@ -29,6 +33,7 @@ from tests.browser.webclient import (
     sign_in,
 )
 from tests.factories import Member, add_member, make_group, make_member
+from tests.web.attachment_helpers import attachment_settings
 
 
 async def _set_org_country(client: TestClient[Any, Any], member: Member, country: str) -> None:
@@ -54,11 +59,13 @@ async def _messages(client: TestClient[Any, Any], member: Member, group: dict[st
     return (await resp.json())["messages"]
 
 
-async def _open_expecting_422(browser: Browser, client: TestClient[Any, Any]) -> RecordedPage:
-    """A page on which the server's one refusal (422) is expected: Chromium logs every answer
-    with an error status as a console error, that one is allowed, nothing else."""
+async def _open_expecting(
+    browser: Browser, client: TestClient[Any, Any], status: int
+) -> RecordedPage:
+    """A page on which one kind of refusal by the server is expected: Chromium logs every answer
+    with an error status as a console error; that status is allowed, nothing else."""
     context = await browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
-    recorded = await new_page(context, origin_of(client), allow=("status of 422",))
+    recorded = await new_page(context, origin_of(client), allow=(f"status of {status}",))
     await recorded.page.goto(str(client.make_url("/")))
     return recorded
 
@@ -76,7 +83,7 @@ async def test_a_seizure_report_shows_every_error_then_is_accepted_and_shown_ver
 ) -> None:
     officer, group = await _world(client)
     async with chromium() as browser:
-        recorded = await _open_expecting_422(browser, client)
+        recorded = await _open_expecting(browser, client, 422)
         page = recorded.page
         await sign_in(recorded, officer)
         await page.goto(f"{recorded.origin}/#/groups/{group['id']}")
@@ -308,3 +315,65 @@ async def test_attachments_upload_with_progress_preview_post_and_download(
             ("manifest.txt", "text/plain", len(manifest)),
         ]
         recorded.assert_clean()
+
+
+async def test_an_attachment_waiting_for_its_scan_and_a_refused_type(
+    aiohttp_client: AiohttpClient, settings: Settings, tmp_path: Path
+) -> None:
+    # A scanner that cannot be reached leaves every new upload pending (never served).
+    down = attachment_settings(settings, scanner="clamd", clamd_address=str(tmp_path / "gone"))
+    client = await aiohttp_client(create_app(down))
+    officer, group = await _world(client)
+    png = _png()
+    async with chromium() as browser:
+        recorded = await _open_expecting(browser, client, 415)
+        page = recorded.page
+        await sign_in(recorded, officer)
+        await page.goto(f"{recorded.origin}/#/groups/{group['id']}")
+        await page.get_by_role("heading", name=group["name"]).wait_for()
+        picker = page.locator(".attachments-picker")
+        file_input = picker.locator('input[type="file"]')
+
+        # A type off the server's allow-list: its 415 is shown with the file.
+        await file_input.set_input_files(
+            {"name": "anim.gif", "mimeType": "image/gif", "buffer": b"GIF89a" + bytes(20)}
+        )
+        failed = picker.locator('li[data-state="failed"]', has_text="anim.gif")
+        await failed.locator('.problem[data-slug="unsupported-attachment-type"]').wait_for()
+        assert "Unsupported attachment type" in await failed.inner_text()
+        await failed.get_by_role("button", name="Dismiss").click()
+        assert await failed.count() == 0
+
+        await file_input.set_input_files(
+            {"name": "seal.png", "mimeType": "image/png", "buffer": png}
+        )
+        uploaded = picker.locator('li[data-state="uploaded"]', has_text="seal.png")
+        await uploaded.locator('[data-scan="pending"]').wait_for()
+        assert "Preview after the scan" in await uploaded.inner_text()
+        assert await uploaded.locator("img").count() == 0
+        await page.get_by_label("Message", exact=True).fill("Seal photo, scan pending")
+        await page.get_by_role("button", name="Sign and send").click()
+
+        shown = page.locator("li.message", has_text="Seal photo")
+        await shown.locator('[data-verified="true"]').wait_for()
+        ref = shown.locator("li.attachment", has_text="seal.png")
+        await ref.locator('[data-scan="pending"]').wait_for()
+        download = ref.get_by_role("button", name="Download seal.png")
+        assert await download.is_disabled()
+
+        # The scan completes: the page notices, shows the preview and lets it be downloaded.
+        async with client.app[DATABASE].begin() as session:
+            await session.execute(update(BlobRow).values(status="clean"))
+        thumb = ref.locator("img.thumb")
+        await thumb.wait_for()
+        await page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=await thumb.element_handle()
+        )
+        assert await ref.locator("[data-scan]").count() == 0
+        async with page.expect_download() as info:
+            await download.click()
+        target = tmp_path / "seal.png"
+        await (await info.value).save_as(target)
+        assert target.read_bytes() == png
+        recorded.assert_clean()
+    await client.close()
