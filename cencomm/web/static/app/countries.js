@@ -24,6 +24,8 @@ export const COUNTRY_CODES = Object.freeze([
 ]);
 
 const KNOWN = new Set(COUNTRY_CODES);
+// The page's language as a locale (a pseudo-language such as en-x-long sorts as its base).
+const locale = () => lang().split("-x-")[0];
 
 export const isCountryCode = (value) => typeof value === "string" && KNOWN.has(value);
 
@@ -38,7 +40,7 @@ let sorted = null; // {lang, list: [{code, name, label}]} sorted by name in the 
 export function countryOptions() {
   if (!sorted || sorted.lang !== lang()) {
     const list = COUNTRY_CODES.map((code) => ({ code, name: countryName(code), label: countryLabel(code) }));
-    const collator = new Intl.Collator(lang());
+    const collator = new Intl.Collator(locale());
     list.sort((a, b) => collator.compare(a.name, b.name));
     sorted = { lang: lang(), list };
   }
@@ -53,7 +55,7 @@ export function resolveCountry(text) {
   const inParens = /\(([A-Za-z]{2})\)$/.exec(value);
   if (inParens && isCountryCode(inParens[1].toUpperCase())) return inParens[1].toUpperCase();
   if (value.length === 2 && isCountryCode(value.toUpperCase())) return value.toUpperCase();
-  const lowered = value.toLocaleLowerCase(lang());
-  const found = countryOptions().find((c) => c.name.toLocaleLowerCase(lang()) === lowered);
+  const lowered = value.toLocaleLowerCase(locale());
+  const found = countryOptions().find((c) => c.name.toLocaleLowerCase(locale()) === lowered);
   return found ? found.code : null;
 }
