@@ -43,7 +43,8 @@ const statusCache = new Map(); // groupId → {at, promise: Map sha256 → statu
 
 export function attachmentStatuses(groupId, { fresh = false } = {}) {
   const cached = statusCache.get(groupId);
-  if (cached && !fresh && Date.now() - cached.at < STATUS_TTL_MS) return cached.promise;
+  // `fresh`: not older than a second (every message polling at once shares one request).
+  if (cached && Date.now() - cached.at < (fresh ? 1000 : STATUS_TTL_MS)) return cached.promise;
   const promise = get(`groups/${groupId}/attachments${query({ limit: 500 })}`).then(
     (page) => new Map(page.attachments.map((a) => [a.sha256, a.status])),
   );
