@@ -105,7 +105,11 @@ export function Composer({ group, me, device, replyTo, onCancelReply, onPosted }
       : null}
     <div class="composer-row">
       <label>${t("compose.type")}
-        <select value=${typ} onChange=${(e) => setTyp(e.target.value)} name="typ">
+        <select value=${typ} name="typ" onChange=${(e) => {
+          setTyp(e.target.value);
+          setProblem(null);
+          setLocalErrors([]);
+        }}>
           <option value="text">${t("typ.text")}</option>
           <option value="notice">${t("typ.notice")}</option>
           <option value="seizure">${t("typ.seizure")}</option>
