@@ -76,11 +76,17 @@ function useScanStates(groupId, hashes) {
           const next = { ...known };
           for (const sha of hashes) next[sha] = found.get(sha) || known[sha] || "unknown";
           setStates(next);
-          if (hashes.some((sha) => next[sha] === "pending")) timer = setTimeout(() => look(true), SCAN_POLL_MS);
+          if (hashes.some((sha) => next[sha] === "pending")) {
+            timer = setTimeout(() => look(true), SCAN_POLL_MS);
+          }
         })
         .catch(() => {
           // Not listed (an older page, or not readable): downloads will tell.
-          if (live) setStates((old) => Object.fromEntries(hashes.map((sha) => [sha, old[sha] || "unknown"])));
+          if (!live) return;
+          setStates((old) => ({
+            ...old,
+            ...Object.fromEntries(hashes.map((sha) => [sha, old[sha] || "unknown"])),
+          }));
         });
     look(false);
     return () => {
@@ -164,7 +170,9 @@ function DownloadButton({ groupId, refItem, status }) {
   return html`<button type="button" class="download" disabled=${busy || blocked} onClick=${go}
       aria-label=${t("attach.downloadName", { name: refItem.name || refItem.sha256.slice(0, 12) })}>
       ${busy ? t("attach.downloading") : t("attach.download")}</button>
-    ${why ? html`<span class="field-error" role="alert">${why}</span>` : html`<${ProblemView} problem=${problem} />`}`;
+    ${why
+      ? html`<span class="field-error" role="alert">${why}</span>`
+      : html`<${ProblemView} problem=${problem} />`}`;
 }
 
 function Details({ refItem }) {
@@ -232,7 +240,13 @@ export function AttachmentPicker({ group, value, onChange, onBusy }) {
 
   function add(files) {
     if (!files.length) return;
-    const entries = files.map((file) => ({ key: nextKey++, name: file.name, size: file.size, progress: 0, problem: null }));
+    const entries = files.map((file) => ({
+      key: nextKey++,
+      name: file.name,
+      size: file.size,
+      progress: 0,
+      problem: null,
+    }));
     setUploads((list) => [...list, ...entries]);
     entries.forEach((entry, i) => {
       queue.current = queue.current.then(() => uploadOne(entry, files[i]));

@@ -289,7 +289,8 @@ export function SeizureForm({ value, onChange, me, problem }) {
 }
 
 // An enum value as words, or the value itself when it is not one this client knows.
-const word = (prefix, value, known) => (known.includes(value) ? t(`${prefix}.${value}`) : String(value ?? ""));
+const word = (prefix, value, known) =>
+  known.includes(value) ? t(`${prefix}.${value}`) : String(value ?? "");
 const place = (code) => (isCountryCode(code) ? countryLabel(code) : String(code ?? ""));
 
 export function SeizureSummary({ report }) {
@@ -328,13 +329,16 @@ export function SeizureSummary({ report }) {
       </tr></thead>
       <tbody>${items.map(
         (item) => html`<tr>
-          <td data-label=${t("seizure.field.category")}>${word("seizure.category", item.category, CATEGORIES)}</td>
+          <td data-label=${t("seizure.field.category")}>
+            ${word("seizure.category", item.category, CATEGORIES)}</td>
           <td data-label=${t("seizure.field.description")}>${item.description || "—"}</td>
           <td data-label=${t("seizure.field.quantity")} class="num">${t("seizure.quantity", {
-            quantity: typeof item.quantity === "number" ? formatNumber(item.quantity) : String(item.quantity ?? ""),
+            quantity:
+              typeof item.quantity === "number" ? formatNumber(item.quantity) : String(item.quantity ?? ""),
             unit: word("seizure.unit", item.unit, UNITS),
           })}</td>
-          <td data-label=${t("seizure.field.hs_code")}>${item.hs_code ? html`<code>${item.hs_code}</code>` : "—"}</td>
+          <td data-label=${t("seizure.field.hs_code")}>
+            ${item.hs_code ? html`<code>${item.hs_code}</code>` : "—"}</td>
         </tr>`,
       )}</tbody>
     </table>

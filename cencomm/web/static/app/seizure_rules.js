@@ -169,7 +169,9 @@ export function checkSeizure(form, me) {
   const orgCountry = me?.organization ? me.organization.country : undefined;
   if (me && isCountryCode(form.country)) {
     if (!orgCountry) add("body.country", t("seizure.error.noOrgCountry"));
-    else if (form.country !== orgCountry) add("body.country", t("seizure.error.orgCountry", { code: orgCountry }));
+    else if (form.country !== orgCountry) {
+      add("body.country", t("seizure.error.orgCountry", { code: orgCountry }));
+    }
   }
   text(form.location, MAX_LOCATION_CHARS, "body.location");
   choice(form.transport_mode, TRANSPORT_MODES, "body.transport_mode");
