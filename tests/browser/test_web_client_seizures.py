@@ -377,3 +377,52 @@ async def test_an_attachment_waiting_for_its_scan_and_a_refused_type(
         assert target.read_bytes() == png
         recorded.assert_clean()
     await client.close()
+
+
+async def test_the_report_form_keeps_to_the_limits_and_fits_a_phone(
+    client: TestClient[Any, Any],
+) -> None:
+    officer, group = await _world(client)
+    async with chromium() as browser:
+        recorded = await open_client(browser, client, viewport=PHONE)
+        page = recorded.page
+        await sign_in(recorded, officer)
+        await page.goto(f"{recorded.origin}/#/groups/{group['id']}")
+        await page.get_by_role("heading", name=group["name"]).wait_for()
+        await page.locator('.composer select[name="typ"]').select_option("seizure")
+
+        add_transit = page.get_by_role("button", name="Add a transit country")
+        for _ in range(10):
+            await add_transit.click()
+        assert await add_transit.is_disabled()  # at most 10 transit countries
+        await page.get_by_role("button", name="Remove transit country 3").click()
+        assert await page.locator(".transit-leg").count() == 9
+        assert await add_transit.is_enabled()
+
+        add_item = page.get_by_role("button", name="Add an item")
+        assert await page.get_by_role("button", name="Remove item 1").is_disabled()
+        for _ in range(49):
+            await add_item.click()
+        assert await page.locator("fieldset.seizure-item").count() == 50
+        assert await add_item.is_disabled()  # at most 50 items
+        assert "50 of at most 50 items" in await page.locator(".seizure-items").inner_text()
+
+        # Units follow the category both ways.
+        unit = _field(page, "body.items[49].unit")
+        await _field(page, "body.items[49].unit").select_option("kg")
+        await _field(page, "body.items[49].category").select_option("sanitizer")
+        assert await unit.input_value() == "litres"
+        await _field(page, "body.items[49].category").select_option("gloves")
+        assert await unit.input_value() == "units"
+        assert await unit.locator("option").all_inner_texts() == ["units", "kg"]
+
+        # The country suggestions are all there after every change: 249, by name with the code.
+        suggestions = page.locator("datalist#seizure-countries option")
+        assert await suggestions.count() == 249
+        values = await suggestions.evaluate_all("els => els.map(e => e.value)")
+        assert "France (FR)" in values and "United Arab Emirates (AE)" in values
+
+        # Nothing is wider than the phone's screen.
+        width = await page.evaluate("document.scrollingElement.scrollWidth")
+        assert width <= PHONE["width"], width
+        recorded.assert_clean()

@@ -2,7 +2,7 @@
 // (seizure_rules.js): countries by name with their ISO codes, units that fit the category, a route
 // with transit legs, up to 50 items; every error, found here or by the server, is shown next to its
 // field at once.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { formatDate, formatNumber, t } from "./i18n.js";
 import { countryLabel, countryOptions, isCountryCode, resolveCountry } from "./countries.js";
@@ -133,11 +133,16 @@ export function SeizureForm({ value, onChange, me, problem }) {
 
   const today = todayUtc();
   const m = messages;
+  // The 249 suggestions are built once (the same vnode is not diffed again on every keystroke).
+  const countryList = useMemo(
+    () => html`<datalist id=${DATALIST}>
+      ${countryOptions().map((c) => html`<option value=${c.label}></option>`)}
+    </datalist>`,
+    [],
+  );
   return html`<fieldset class="seizure-form">
     <legend>${t("typ.seizure")}</legend>
-    <datalist id=${DATALIST}>
-      ${countryOptions().map((c) => html`<option value=${c.label}></option>`)}
-    </datalist>
+    ${countryList}
     <div class="seizure-grid">
       <div class="field">
         <label for=${idOf("body.occurred_on")}>${t("seizure.field.occurred_on")}</label>
