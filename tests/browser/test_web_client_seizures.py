@@ -2,7 +2,8 @@
 once (found by the browser, then one only the server can know), corrected, accepted and shown
 verified with its summary; files attached by picker and by drag and drop with their progress, a
 preview, posted with a message and downloaded again; a file waiting for its malware scan (no
-preview, no download) until the scan completes, and a refused type shown with its problem."""
+preview, no download) until the scan completes, and a refused type shown with its problem; the
+form's limits (transit countries, items), units by category, and its fit on a phone."""
 
 from __future__ import annotations
 
