@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 from PIL import Image
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, expect
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import update
 
@@ -106,9 +106,8 @@ async def test_a_seizure_report_shows_every_error_then_is_accepted_and_shown_ver
         await page.get_by_role("button", name="Add an item").click()
         await _field(page, "body.items[1].category").select_option("sanitizer")
         # Sanitizer is counted in litres: changing the category fixed the unit.
-        assert await _field(page, "body.items[1].unit").input_value() == "litres"
-        unit_choices = await _field(page, "body.items[1].unit").locator("option").all_inner_texts()
-        assert unit_choices == ["litres"]
+        await expect(_field(page, "body.items[1].unit")).to_have_value("litres")
+        await expect(_field(page, "body.items[1].unit").locator("option")).to_have_text(["litres"])
         await _field(page, "body.items[1].quantity").fill("lots")
         await page.get_by_role("button", name="Sign and send").click()
 
@@ -155,7 +154,7 @@ async def test_a_seizure_report_shows_every_error_then_is_accepted_and_shown_ver
         await page.get_by_label("Infringement").select_option("counterfeit")
         await page.get_by_label("Notes").fill("Declared as textiles")
         # Each corrected field drops its error at once.
-        assert await page.locator('[data-error-for="body.items[0].quantity"]').count() == 0
+        await expect(page.locator('[data-error-for="body.items[0].quantity"]')).to_have_count(0)
         await page.get_by_role("button", name="Sign and send").click()
         await page.locator('.composer .problem li[data-field="body.country"]').wait_for()
         assert "must be your organisation's country (DE)" in await _error_text(page, "body.country")
@@ -266,7 +265,7 @@ async def test_attachments_upload_with_progress_preview_post_and_download(
         )
         await uploaded.wait_for()
         assert await page.evaluate("window.__progressSeen") > 0
-        assert await page.locator(".attachments-picker progress").count() == 0
+        await expect(page.locator(".attachments-picker progress")).to_have_count(0)
         assert "PNG" in await uploaded.inner_text()
         assert await uploaded.locator('[data-scan="clean"]').inner_text() == "Ready"
         preview = uploaded.locator("img.thumb")
@@ -291,10 +290,10 @@ async def test_attachments_upload_with_progress_preview_post_and_download(
         shown = page.locator("li.message", has_text="Photo of the pallets")
         await shown.locator('[data-verified="true"]').wait_for()
         # The composer is empty again.
-        assert await page.locator(".attachments-picker li").count() == 0
+        await expect(page.locator(".attachments-picker li")).to_have_count(0)
 
         refs = shown.locator(".attachment-refs li")
-        assert await refs.count() == 2
+        await expect(refs).to_have_count(2)
         picture = shown.locator("li.attachment", has_text="pallets.png")
         thumb = picture.locator("img.thumb")
         await thumb.wait_for()
@@ -343,7 +342,7 @@ async def test_an_attachment_waiting_for_its_scan_and_a_refused_type(
         await failed.locator('.problem[data-slug="unsupported-attachment-type"]').wait_for()
         assert "Unsupported attachment type" in await failed.inner_text()
         await failed.get_by_role("button", name="Dismiss").click()
-        assert await failed.count() == 0
+        await expect(failed).to_have_count(0)
 
         await file_input.set_input_files(
             {"name": "seal.png", "mimeType": "image/png", "buffer": png}
@@ -360,7 +359,7 @@ async def test_an_attachment_waiting_for_its_scan_and_a_refused_type(
         ref = shown.locator("li.attachment", has_text="seal.png")
         await ref.locator('[data-scan="pending"]').wait_for()
         download = ref.get_by_role("button", name="Download seal.png")
-        assert await download.is_disabled()
+        await expect(download).to_be_disabled()
 
         # The scan completes: the page notices, shows the preview and lets it be downloaded.
         async with client.app[DATABASE].begin() as session:
@@ -370,7 +369,7 @@ async def test_an_attachment_waiting_for_its_scan_and_a_refused_type(
         await page.wait_for_function(
             "img => img.complete && img.naturalWidth > 0", arg=await thumb.element_handle()
         )
-        assert await ref.locator("[data-scan]").count() == 0
+        await expect(ref.locator("[data-scan]")).to_have_count(0)
         async with page.expect_download() as info:
             await download.click()
         target = tmp_path / "seal.png"
@@ -395,27 +394,27 @@ async def test_the_report_form_keeps_to_the_limits_and_fits_a_phone(
         add_transit = page.get_by_role("button", name="Add a transit country")
         for _ in range(10):
             await add_transit.click()
-        assert await add_transit.is_disabled()  # at most 10 transit countries
+        await expect(add_transit).to_be_disabled()  # at most 10 transit countries
         await page.get_by_role("button", name="Remove transit country 3").click()
-        assert await page.locator(".transit-leg").count() == 9
-        assert await add_transit.is_enabled()
+        await expect(page.locator(".transit-leg")).to_have_count(9)
+        await expect(add_transit).to_be_enabled()
 
         add_item = page.get_by_role("button", name="Add an item")
-        assert await page.get_by_role("button", name="Remove item 1").is_disabled()
+        await expect(page.get_by_role("button", name="Remove item 1")).to_be_disabled()
         for _ in range(49):
             await add_item.click()
-        assert await page.locator("fieldset.seizure-item").count() == 50
-        assert await add_item.is_disabled()  # at most 50 items
+        await expect(page.locator("fieldset.seizure-item")).to_have_count(50)
+        await expect(add_item).to_be_disabled()  # at most 50 items
         assert "50 of at most 50 items" in await page.locator(".seizure-items").inner_text()
 
         # Units follow the category both ways.
         unit = _field(page, "body.items[49].unit")
         await _field(page, "body.items[49].unit").select_option("kg")
         await _field(page, "body.items[49].category").select_option("sanitizer")
-        assert await unit.input_value() == "litres"
+        await expect(unit).to_have_value("litres")
         await _field(page, "body.items[49].category").select_option("gloves")
-        assert await unit.input_value() == "units"
-        assert await unit.locator("option").all_inner_texts() == ["units", "kg"]
+        await expect(unit).to_have_value("units")
+        await expect(unit.locator("option")).to_have_text(["units", "kg"])
 
         # The country suggestions are all there after every change: 249, by name with the code.
         suggestions = page.locator("datalist#seizure-countries option")
