@@ -1,13 +1,19 @@
 // Writing in a group: text, notice or seizure report, a TLP handling code, attachments, replies.
 // Everything is signed here with this device's key before it leaves the browser.
 import { useMemo, useState } from "preact/hooks";
-import { get } from "./api.js";
+import { Problem, get } from "./api.js";
 import { html } from "./html.js";
 import { t } from "./i18n.js";
 import { buildPayload, createOutbox } from "./envelopes.js";
 import { mergeMessages, showNotice } from "./state.js";
 import { AttachmentPicker } from "./attachments.js";
-import { SeizureForm, emptySeizure, seizureBody } from "./seizure_form.js";
+import {
+  SeizureForm,
+  checkSeizure,
+  emptySeizure,
+  seizureBody,
+  seizureFieldLabels,
+} from "./seizure_form.js";
 import { ProblemView, TLP_CODES } from "./ui.js";
 
 const MAX_TEXT = 20_000;
@@ -36,6 +42,7 @@ export function Composer({ group, me, device, replyTo, onCancelReply, onPosted }
     const errors = [];
     if (typ === "notice" && !title.trim()) errors.push({ field: "body.title", message: t("compose.required") });
     if (typ !== "seizure" && !text.trim()) errors.push({ field: "body.text", message: t("compose.required") });
+    if (typ === "seizure") errors.push(...checkSeizure(seizure, me));
     return errors;
   }
 
@@ -44,7 +51,19 @@ export function Composer({ group, me, device, replyTo, onCancelReply, onPosted }
     setProblem(null);
     const errors = localCheck();
     setLocalErrors(errors);
-    if (errors.length) return;
+    if (errors.length) {
+      // A seizure report's errors are shown like the server's: every one, next to its field.
+      if (typ === "seizure") {
+        setProblem(
+          new Problem(422, {
+            type: "urn:cencomm:problem:invalid-body",
+            title: t("seizure.checkFields", { count: errors.length }),
+            errors,
+          }),
+        );
+      }
+      return;
+    }
     setBusy(true);
     const draft = { typ, hc, body: body(), att: attachments, replyTo: replyTo?.id || null };
     try {
@@ -86,7 +105,11 @@ export function Composer({ group, me, device, replyTo, onCancelReply, onPosted }
       : null}
     <div class="composer-row">
       <label>${t("compose.type")}
-        <select value=${typ} onChange=${(e) => setTyp(e.target.value)} name="typ">
+        <select value=${typ} name="typ" onChange=${(e) => {
+          setTyp(e.target.value);
+          setProblem(null);
+          setLocalErrors([]);
+        }}>
           <option value="text">${t("typ.text")}</option>
           <option value="notice">${t("typ.notice")}</option>
           <option value="seizure">${t("typ.seizure")}</option>
@@ -118,7 +141,8 @@ export function Composer({ group, me, device, replyTo, onCancelReply, onPosted }
           ${fieldError("body.text") ? html`<p class="field-error">${fieldError("body.text")}</p>` : null}`}
     <${AttachmentPicker} group=${group} value=${attachments} onChange=${setAttachments}
       onBusy=${setUploading} />
-    <${ProblemView} problem=${problem} />
+    <${ProblemView} problem=${problem}
+      fieldLabels=${typ === "seizure" ? seizureFieldLabels(problem) : undefined} />
     <div class="composer-actions">
       <button type="submit" class="primary" disabled=${busy || uploading}>
         ${busy ? t("compose.signing") : t("compose.send")}
