@@ -17,7 +17,8 @@ const EMPTY = { messages: [], complete: false, loaded: false };
 // Verification results by message id and JWS (a hidden message shown again verifies anew).
 const verifications = new Map();
 
-function useVerification(message) {
+// Also used by search results.
+export function useVerification(message) {
   const cacheKey = `${message.id}:${message.jws}`;
   const [result, setResult] = useState(() => verifications.get(cacheKey)?.result);
   useEffect(() => {
