@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from playwright.async_api import expect
 
 from cencomm.domain.users import Role
-from tests.browser.webclient import DESKTOP, chromium, new_page, origin_of, sign_in
+from tests.browser.webclient import DESKTOP, chromium, new_page, open_client, origin_of, sign_in
+from tests.browser.webclient import TIMEOUT_MS as WAIT_MS
 from tests.factories import add_member, make_group, make_member, post_message, seizure_body
 
 
@@ -73,6 +75,15 @@ async def test_search_across_groups_with_filters_paging_and_field_errors(
         assert await page.get_by_label("Words").input_value() == "lot 7"
         assert await results.locator(".text").all_inner_texts() == ["Pallets of masks, lot 7"]
 
+        # A result's link opens its group at that message; going back shows the search again.
+        await results.get_by_role("link", name="Open in OP-NORTH").click()
+        target = page.locator('li.message[aria-current="true"]')
+        await expect(target).to_contain_text("Pallets of masks, lot 7", timeout=WAIT_MS)
+        assert await target.get_attribute("data-seq") == "7"
+        await expect(target).to_be_in_viewport(timeout=WAIT_MS)
+        await page.go_back()
+        await page.locator(".search-count", has_text="1 messages found").wait_for()
+
         # A seizure report by category and the sender's country.
         await page.get_by_role("link", name="Start a new search").click()
         await page.get_by_label("Words").fill("textiles")
@@ -94,4 +105,26 @@ async def test_search_across_groups_with_filters_paging_and_field_errors(
         )
         assert set(fields) == {"query.q", "query.country"}
         assert await results.count() == 0
+        recorded.assert_clean()
+
+
+async def test_a_link_to_an_old_message_loads_the_history_up_to_it(
+    client: TestClient[Any, Any],
+) -> None:
+    mod = await make_member(client, Role.MODERATOR, with_key=True)
+    group = await make_group(client, mod)
+    officer = await make_member(client, Role.OFFICER)
+    await add_member(client, mod, group, officer)
+    for n in range(1, 71):
+        await post_message(client, mod, group, body={"text": f"Report number {n}"})
+    async with chromium() as browser:
+        recorded = await open_client(browser, client)
+        page = recorded.page
+        await sign_in(recorded, officer)
+        # Older than the newest page of 50: the timeline loads back to it and shows it.
+        await page.goto(f"{recorded.origin}/#/groups/{group['id']}?seq=3")
+        target = page.locator('li.message[aria-current="true"]')
+        await expect(target).to_contain_text("Report number 3", timeout=WAIT_MS)
+        await expect(target).to_be_in_viewport(timeout=WAIT_MS)
+        await expect(page.locator("li.message")).to_have_count(70, timeout=WAIT_MS)
         recorded.assert_clean()

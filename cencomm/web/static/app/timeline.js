@@ -12,6 +12,7 @@ import { MessageBody } from "./message_body.js";
 import { ProblemView, Spinner, Time, TlpBadge, VerifiedBadge, tlpClass, useFocusHeading } from "./ui.js";
 
 const PAGE = 50;
+const MAX_PAGE = 500;
 const EMPTY = { messages: [], complete: false, loaded: false };
 
 // Verification results by message id and JWS (a hidden message shown again verifies anew).
@@ -45,13 +46,14 @@ function senderLine(message, organizations) {
   return org ? `${message.sender.display_name} · ${org}` : message.sender.display_name;
 }
 
-function Message({ message, group, organizations, replies, onReply, byId }) {
+function Message({ message, group, organizations, replies, onReply, byId, target }) {
   const verification = useVerification(message);
   // What is shown is what was signed: the JWS payload, never the server's copy of it.
   const payload = verification?.payload || (message.jws ? decodePayload(message.jws) : null);
   const parent = message.reply_to ? byId.get(message.reply_to) : null;
   return html`<li class=${`message ${tlpClass(message.hc)}`} data-seq=${message.seq}
-    data-id=${message.id} data-typ=${message.typ}>
+    data-id=${message.id} data-typ=${message.typ}
+    aria-current=${message.seq === target ? "true" : undefined}>
     <article aria-labelledby=${`m-${message.id}`}>
       <header class="message-head">
         <span class="sender" id=${`m-${message.id}`}>${senderLine(message, organizations)}</span>
@@ -77,7 +79,7 @@ function Message({ message, group, organizations, replies, onReply, byId }) {
       ? html`<ul class="thread" aria-label=${t("timeline.replies", { count: replies.length })}>
           ${replies.map(
             (reply) => html`<${Message} key=${reply.id} message=${reply} group=${group}
-              organizations=${organizations} onReply=${onReply} byId=${byId} />`,
+              organizations=${organizations} onReply=${onReply} byId=${byId} target=${target} />`,
           )}
         </ul>`
       : null}
@@ -111,9 +113,9 @@ async function loadNewest(groupId) {
   mergeMessages(groupId, page.messages, { loaded: true, complete: page.messages.length < PAGE });
 }
 
-async function loadOlder(groupId, oldest) {
-  const page = await get(`groups/${groupId}/messages${query({ before: oldest, limit: PAGE })}`);
-  mergeMessages(groupId, page.messages, { complete: page.messages.length < PAGE || oldest <= 1 });
+async function loadOlder(groupId, oldest, limit = PAGE) {
+  const page = await get(`groups/${groupId}/messages${query({ before: oldest, limit })}`);
+  mergeMessages(groupId, page.messages, { complete: page.messages.length < limit || oldest <= 1 });
 }
 
 // Organisation names for sender lines: the directory is not readable by everyone, so names come
@@ -136,6 +138,8 @@ export function TimelineScreen({ me, device, route }) {
   const stickToBottom = useRef(true);
   const heading = useFocusHeading([groupId]);
   const organizations = useOrganizations(me);
+  // `#/groups/<id>?seq=<n>` (a search result's link): that message, loaded and scrolled to.
+  const target = Number(route.query.get("seq")) || null;
 
   useEffect(() => {
     setProblem(null);
@@ -159,13 +163,26 @@ export function TimelineScreen({ me, device, route }) {
     return () => observer.disconnect();
   }, [groupId, timeline.complete, timeline.loaded, timeline.messages[0]?.seq]);
 
-  async function older() {
+  useEffect(() => {
+    if (!target || !timeline.loaded) return;
+    const oldest = timeline.messages[0]?.seq;
+    if (oldest && target < oldest && !timeline.complete) {
+      older(Math.min(MAX_PAGE, oldest - target + PAGE));
+      return;
+    }
+    const element = scroller.current?.querySelector(`li[data-seq="${target}"]`);
+    if (!element) return;
+    stickToBottom.current = false;
+    element.scrollIntoView({ block: "center" });
+  }, [groupId, target, timeline.loaded, timeline.messages[0]?.seq]);
+
+  async function older(limit = PAGE) {
     if (loadingOlder || timeline.complete || !timeline.messages.length) return;
     setLoadingOlder(true);
     const box = scroller.current;
     anchor.current = box ? { height: box.scrollHeight, top: box.scrollTop } : null;
     try {
-      await loadOlder(groupId, timeline.messages[0].seq);
+      await loadOlder(groupId, timeline.messages[0].seq, limit);
     } catch (error) {
       setProblem(error);
     } finally {
@@ -207,7 +224,7 @@ export function TimelineScreen({ me, device, route }) {
       ${timeline.complete
         ? html`<p class="timeline-start">${t("timeline.start")}</p>`
         : html`<div ref=${sentinel} class="sentinel">
-            <button type="button" class="link" onClick=${older} disabled=${loadingOlder}>
+            <button type="button" class="link" onClick=${() => older()} disabled=${loadingOlder}>
               ${loadingOlder ? t("common.loading") : t("timeline.older")}</button>
           </div>`}
       ${!timeline.loaded
@@ -218,7 +235,7 @@ export function TimelineScreen({ me, device, route }) {
               ${roots.map(
                 (message) => html`<${Message} key=${message.id} message=${message} group=${group}
                   organizations=${organizations} replies=${replies.get(message.id)}
-                  onReply=${setReplyTo} byId=${byId} />`,
+                  onReply=${setReplyTo} byId=${byId} target=${target} />`,
               )}
             </ol>`}
     </div>
