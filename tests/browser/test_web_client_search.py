@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 from playwright.async_api import expect
 
 from cencomm.domain.users import Role
+from tests.browser.axe import serious_violations
 from tests.browser.webclient import DESKTOP, chromium, new_page, open_client, origin_of, sign_in
 from tests.browser.webclient import TIMEOUT_MS as WAIT_MS
 from tests.factories import add_member, make_group, make_member, post_message, seizure_body
@@ -53,6 +54,7 @@ async def test_search_across_groups_with_filters_paging_and_field_errors(
         assert await newest.locator(".organization").inner_text() == mod.organization.name
         assert "TLP:AMBER" in await newest.locator(".tlp").inner_text()
         await newest.locator('[data-verified="true"]').wait_for()
+        assert await serious_violations(page) == []
         link = newest.get_by_role("link", name="Open in OP-SOUTH")
         assert await link.get_attribute("href") == f"#/groups/{second['id']}?seq=1"
 

@@ -21,6 +21,7 @@ from cencomm.client.keystore import LocalKey
 from cencomm.crypto.totp import STEP_SECONDS, code_at
 from cencomm.domain.users import Role
 from cencomm.settings import Settings
+from tests.browser.axe import serious_violations
 from tests.browser.webclient import (
     DESKTOP,
     RecordedPage,
@@ -82,6 +83,7 @@ async def test_mfa_enrolment_then_sign_in_with_a_totp_code(
         assert await qr.evaluate("svg => svg.tagName") == "svg"
         assert await qr.locator("rect").count() > 100
         secret = (await page.get_by_test_id("otp-secret").inner_text()).strip()
+        assert await serious_violations(page) == []
         enrolled_at = time.time()
         await page.get_by_label("Six-digit code from your authenticator app").fill(
             code_at(secret, enrolled_at)
@@ -114,6 +116,7 @@ async def test_device_keys_made_registered_revoked_and_one_per_browser(
         page = first.page
         this_row = page.locator(f'tr[data-kid="{kid}"]')
         await expect(this_row).to_contain_text("this device", timeout=WAIT_MS)
+        assert await serious_violations(page) == []
 
         # A key registered elsewhere (a lost laptop) shows in the list and is revoked from here.
         lost = await register_key(client, officer)
@@ -153,6 +156,7 @@ async def test_a_disabled_user_is_sent_back_to_sign_in_with_the_reason(
         assert resp.status == 200, await resp.text()
         ended = page.locator('[data-slug="session-ended"]')
         await expect(ended).to_contain_text("Your session has ended", timeout=WAIT_MS)
+        assert await serious_violations(page) == []
         await page.get_by_role("heading", name="Sign in to cencomm").wait_for()
         await expect(page.get_by_label("Username")).to_be_visible(timeout=WAIT_MS)
         await expect(page.locator(".banner")).to_have_count(0, timeout=WAIT_MS)
