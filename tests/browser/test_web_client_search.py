@@ -70,10 +70,10 @@ async def test_search_across_groups_with_filters_paging_and_field_errors(
         await page.get_by_label("Group").select_option(first["id"])
         await page.get_by_label("Words").fill("lot 7")
         await page.get_by_role("button", name="Search", exact=True).click()
-        await page.locator(".search-count", has_text="1 messages found").wait_for()
+        await page.locator(".search-count", has_text="1 message found").wait_for()
         assert "q=lot+7" in page.url and f"group_id={first['id']}" in page.url
         await page.reload()
-        await page.locator(".search-count", has_text="1 messages found").wait_for()
+        await page.locator(".search-count", has_text="1 message found").wait_for()
         assert await page.get_by_label("Words").input_value() == "lot 7"
         assert await results.locator(".text").all_inner_texts() == ["Pallets of masks, lot 7"]
 
@@ -84,7 +84,7 @@ async def test_search_across_groups_with_filters_paging_and_field_errors(
         assert await target.get_attribute("data-seq") == "7"
         await expect(target).to_be_in_viewport(timeout=WAIT_MS)
         await page.go_back()
-        await page.locator(".search-count", has_text="1 messages found").wait_for()
+        await page.locator(".search-count", has_text="1 message found").wait_for()
 
         # A seizure report by category and the sender's country.
         await page.get_by_role("link", name="Start a new search").click()
@@ -93,7 +93,7 @@ async def test_search_across_groups_with_filters_paging_and_field_errors(
         await page.get_by_label("Seizure category").select_option("masks")
         await page.get_by_label("Country of the sender (ISO code)").fill("fr")
         await page.get_by_role("button", name="Search", exact=True).click()
-        await page.locator(".search-count", has_text="1 messages found").wait_for()
+        await page.locator(".search-count", has_text="1 message found").wait_for()
         assert await results.get_attribute("data-typ") == "seizure"
 
         # A refused search lists every field error at once.

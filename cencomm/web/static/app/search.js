@@ -240,7 +240,9 @@ export function SearchScreen({ me, route }) {
       ? html`<p class="search-count" role="status" data-count=${shown.length}>
           ${shown.length === 0
             ? t("search.none")
-            : t(results.next ? "search.countMore" : "search.count", { count: shown.length })}
+            : results.next
+              ? t("search.countMore", { count: shown.length })
+              : t(shown.length === 1 ? "search.countOne" : "search.count", { count: shown.length })}
         </p>`
       : null}
     ${shown.length
