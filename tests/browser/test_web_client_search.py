@@ -11,7 +11,15 @@ from playwright.async_api import expect
 
 from cencomm.domain.users import Role
 from tests.browser.axe import serious_violations
-from tests.browser.webclient import DESKTOP, chromium, new_page, open_client, origin_of, sign_in
+from tests.browser.webclient import (
+    DESKTOP,
+    PHONE,
+    chromium,
+    new_page,
+    open_client,
+    origin_of,
+    sign_in,
+)
 from tests.browser.webclient import TIMEOUT_MS as WAIT_MS
 from tests.factories import add_member, make_group, make_member, post_message, seizure_body
 
@@ -129,4 +137,26 @@ async def test_a_link_to_an_old_message_loads_the_history_up_to_it(
         await expect(target).to_contain_text("Report number 3", timeout=WAIT_MS)
         await expect(target).to_be_in_viewport(timeout=WAIT_MS)
         await expect(page.locator("li.message")).to_have_count(70, timeout=WAIT_MS)
+        recorded.assert_clean()
+
+
+async def test_the_search_screen_fits_a_phone(client: TestClient[Any, Any]) -> None:
+    mod = await make_member(client, Role.MODERATOR, with_key=True)
+    group = await make_group(client, mod)
+    officer = await make_member(client, Role.OFFICER)
+    await add_member(client, mod, group, officer)
+    await post_message(client, mod, group, "seizure", body=seizure_body())
+    async with chromium() as browser:
+        recorded = await open_client(browser, client, viewport=PHONE)
+        page = recorded.page
+        await sign_in(recorded, officer)
+        # The notice of sign-in shows this device's fingerprint, one long word: it must wrap.
+        await page.locator(".notice").wait_for()
+        await page.goto(f"{recorded.origin}/#/search?q=textiles&category=masks")
+        await page.locator(".search-count", has_text="1 message found").wait_for()
+        await page.locator('[data-verified="true"]').wait_for()
+        assert await page.get_by_label("Seizure category").input_value() == "masks"
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"]
+        assert await serious_violations(page) == []
         recorded.assert_clean()
