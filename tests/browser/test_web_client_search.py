@@ -96,6 +96,8 @@ async def test_search_across_groups_with_filters_paging_and_field_errors(
 
         # A seizure report by category and the sender's country.
         await page.get_by_role("link", name="Start a new search").click()
+        await expect(page.locator(".search-count")).to_have_count(0, timeout=WAIT_MS)
+        await expect(page.get_by_label("Words")).to_have_value("", timeout=WAIT_MS)
         await page.get_by_label("Words").fill("textiles")
         await page.get_by_label("Type").select_option("seizure")
         await page.get_by_label("Seizure category").select_option("masks")

@@ -121,7 +121,10 @@ function SearchForm({ initial, organizations, onSearch }) {
     id: `search-${name}`,
     name,
     value: form[name],
-    onInput: (e) => setForm({ ...form, [name]: e.target.value }),
+    onInput: (e) => {
+      const { value } = e.target;
+      setForm((current) => ({ ...current, [name]: value }));
+    },
   });
   const known = (list, value) => !value || list.some((x) => x === value || x.id === value);
   return html`<form role="search" class="search-form" aria-label=${t("search.label")}
