@@ -71,11 +71,15 @@ class Live {
     this.socket = null;
     app.set({ live: "offline" });
     if (code === 4401) {
-      // The token expired or the session ended: a refresh tells which (it ends the session).
+      // The token expired or the session ended: a refresh tells which (a 401 ends the session
+      // and the page returns to sign-in). A refresh that fails otherwise (the server is
+      // unreachable) is no answer: try again later.
       session
         .refreshNow()
         .then(() => this.schedule(0))
-        .catch(() => {});
+        .catch(() => {
+          if (session.signedIn) this.schedule(this.backoff());
+        });
       return;
     }
     // 4409: the role changed; reconnect at once and let the new role decide what comes.
@@ -104,8 +108,14 @@ class Live {
     switch (frame.type) {
       case "ready": {
         this.attempt = 0;
+        // From the newest message this page holds; only for a group whose timeline is not
+        // loaded, the list's last_seq (which may run ahead of the frames received so far).
+        const { groups: list, timelines } = app.get();
         const groups = {};
-        for (const group of app.get().groups) groups[group.id] = knownSeq(group.id);
+        for (const group of list) {
+          const timeline = timelines[group.id];
+          groups[group.id] = timeline?.loaded ? timeline.messages.at(-1)?.seq || 0 : knownSeq(group.id);
+        }
         socket.send(JSON.stringify({ type: "resume", groups }));
         app.set({ live: "online" });
         break;

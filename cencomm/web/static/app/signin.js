@@ -1,6 +1,6 @@
 // Sign-in (username, password, then the TOTP code when the account has one) and TOTP enrolment
 // with the otpauth QR code.
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { encode } from "uqr";
 import { post } from "./api.js";
 import { html } from "./html.js";
@@ -17,6 +17,11 @@ export function SignIn({ ended }) {
   const [problem, setProblem] = useState(null);
   const [busy, setBusy] = useState(false);
   const heading = useFocusHeading([]);
+  const otpInput = useRef(null);
+  // The code field appears once the password was right: the cursor goes there.
+  useEffect(() => {
+    if (needOtp) otpInput.current?.focus();
+  }, [needOtp]);
 
   async function submit(event) {
     event.preventDefault();
@@ -56,6 +61,7 @@ export function SignIn({ ended }) {
             <p class="hint" id="otp-hint">${t("signin.otpHint")}</p>
             <input id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code"
               pattern="[0-9]{6}" maxlength="6" aria-describedby="otp-hint" required value=${otp}
+              ref=${otpInput}
               onInput=${(e) => setOtp(e.target.value)} />`
         : null}
       <${ProblemView} problem=${problem} />

@@ -14,12 +14,14 @@ import { ManageLink, ModerationActions } from "./moderation.js";
 import { ProblemView, Spinner, Time, TlpBadge, VerifiedBadge, handlingClass, useFocusHeading } from "./ui.js";
 
 const PAGE = 50;
+const MAX_PAGE = 500;
 const EMPTY = { messages: [], complete: false, loaded: false };
 
 // Verification results by message id and JWS (a hidden message shown again verifies anew).
 const verifications = new Map();
 
-function useVerification(message) {
+// Also used by search results.
+export function useVerification(message) {
   const cacheKey = `${message.id}:${message.jws}`;
   const [result, setResult] = useState(() => verifications.get(cacheKey)?.result);
   useEffect(() => {
@@ -43,21 +45,22 @@ function useVerification(message) {
   return result;
 }
 
-function senderLine(message, organizations) {
-  const org = organizations?.get(message.sender.organization_id);
-  return org ? `${message.sender.display_name} · ${org}` : message.sender.display_name;
+function senderLine(message) {
+  const { display_name: name, organization_name: organization } = message.sender;
+  return organization ? `${name} · ${organization}` : name;
 }
 
-function Message({ message, group, organizations, replies, onReply, byId }) {
+function Message({ message, group, replies, onReply, byId, target }) {
   const verification = useVerification(message);
   // What is shown is what was signed: the JWS payload, never the server's copy of it.
   const payload = verification?.payload || (message.jws ? decodePayload(message.jws) : null);
   const parent = message.reply_to ? byId.get(message.reply_to) : null;
   return html`<li class=${`message ${handlingClass(message.hc)}`} data-seq=${message.seq}
-    data-id=${message.id} data-typ=${message.typ}>
+    data-id=${message.id} data-typ=${message.typ}
+    aria-current=${message.seq === target ? "true" : undefined}>
     <article aria-labelledby=${`m-${message.id}`}>
       <header class="message-head">
-        <span class="sender" id=${`m-${message.id}`}>${senderLine(message, organizations)}</span>
+        <span class="sender" id=${`m-${message.id}`}>${senderLine(message)}</span>
         <${Time} iso=${message.created_at} />
         <${TlpBadge} code=${message.hc} />
         ${message.jws ? html`<${VerifiedBadge} verification=${verification} />` : null}
@@ -81,7 +84,7 @@ function Message({ message, group, organizations, replies, onReply, byId }) {
       ? html`<ul class="thread" aria-label=${t("timeline.replies", { count: replies.length })}>
           ${replies.map(
             (reply) => html`<${Message} key=${reply.id} message=${reply} group=${group}
-              organizations=${organizations} onReply=${onReply} byId=${byId} />`,
+              onReply=${onReply} byId=${byId} target=${target} />`,
           )}
         </ul>`
       : null}
@@ -115,15 +118,9 @@ async function loadNewest(groupId) {
   mergeMessages(groupId, page.messages, { loaded: true, complete: page.messages.length < PAGE });
 }
 
-async function loadOlder(groupId, oldest) {
-  const page = await get(`groups/${groupId}/messages${query({ before: oldest, limit: PAGE })}`);
-  mergeMessages(groupId, page.messages, { complete: page.messages.length < PAGE || oldest <= 1 });
-}
-
-// Organisation names for sender lines: the directory is not readable by everyone, so names come
-// from what this page can see (its own organisation); others show the sender alone.
-function useOrganizations(me) {
-  return new Map(me.organization ? [[me.organization.id, me.organization.name]] : []);
+async function loadOlder(groupId, oldest, limit = PAGE) {
+  const page = await get(`groups/${groupId}/messages${query({ before: oldest, limit })}`);
+  mergeMessages(groupId, page.messages, { complete: page.messages.length < limit || oldest <= 1 });
 }
 
 export function TimelineScreen({ me, device, route }) {
@@ -139,7 +136,8 @@ export function TimelineScreen({ me, device, route }) {
   const anchor = useRef(null);
   const stickToBottom = useRef(true);
   const heading = useFocusHeading([groupId]);
-  const organizations = useOrganizations(me);
+  // `#/groups/<id>?seq=<n>` (a search result's link): that message, loaded and scrolled to.
+  const target = Number(route.query.get("seq")) || null;
 
   useEffect(() => {
     setProblem(null);
@@ -163,13 +161,26 @@ export function TimelineScreen({ me, device, route }) {
     return () => observer.disconnect();
   }, [groupId, timeline.complete, timeline.loaded, timeline.messages[0]?.seq]);
 
-  async function older() {
+  useEffect(() => {
+    if (!target || !timeline.loaded) return;
+    const oldest = timeline.messages[0]?.seq;
+    if (oldest && target < oldest && !timeline.complete) {
+      older(Math.min(MAX_PAGE, oldest - target + PAGE));
+      return;
+    }
+    const element = scroller.current?.querySelector(`li[data-seq="${target}"]`);
+    if (!element) return;
+    stickToBottom.current = false;
+    element.scrollIntoView({ block: "center" });
+  }, [groupId, target, timeline.loaded, timeline.messages[0]?.seq]);
+
+  async function older(limit = PAGE) {
     if (loadingOlder || timeline.complete || !timeline.messages.length) return;
     setLoadingOlder(true);
     const box = scroller.current;
     anchor.current = box ? { height: box.scrollHeight, top: box.scrollTop } : null;
     try {
-      await loadOlder(groupId, timeline.messages[0].seq);
+      await loadOlder(groupId, timeline.messages[0].seq, limit);
     } catch (error) {
       setProblem(error);
     } finally {
@@ -214,7 +225,7 @@ export function TimelineScreen({ me, device, route }) {
       ${timeline.complete
         ? html`<p class="timeline-start">${t("timeline.start")}</p>`
         : html`<div ref=${sentinel} class="sentinel">
-            <button type="button" class="link" onClick=${older} disabled=${loadingOlder}>
+            <button type="button" class="link" onClick=${() => older()} disabled=${loadingOlder}>
               ${loadingOlder ? t("common.loading") : t("timeline.older")}</button>
           </div>`}
       ${!timeline.loaded
@@ -224,8 +235,8 @@ export function TimelineScreen({ me, device, route }) {
           : html`<ol class="messages" aria-live="polite" aria-relevant="additions">
               ${roots.map(
                 (message) => html`<${Message} key=${message.id} message=${message} group=${group}
-                  organizations=${organizations} replies=${replies.get(message.id)}
-                  onReply=${setReplyTo} byId=${byId} />`,
+                  replies=${replies.get(message.id)}
+                  onReply=${setReplyTo} byId=${byId} target=${target} />`,
               )}
             </ol>`}
     </div>
