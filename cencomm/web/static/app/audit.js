@@ -226,7 +226,7 @@ function InclusionResult({ result }) {
       >${t("audit.inclusion.newer")}</span>`;
   }
   return html`<span class="badge badge-unverified" role="alert" data-inclusion="failed"
-    >✗ ${t("audit.inclusion.failed")}: ${t(`audit.inclusion.reason.${result.reason}`)}</span>`;
+    >✗ ${t("audit.inclusion.failed")}${t("common.colon")}${t(`audit.inclusion.reason.${result.reason}`)}</span>`;
 }
 
 const EMPTY_FILTERS = { actor_id: "", group_id: "", action: "", since: "", until: "" };
