@@ -64,16 +64,21 @@ async def _operation(client: TestClient[Any, Any]) -> Operation:
     group = await make_group(client, mod)
     admin = await make_member(client, Role.ADMIN)
     await add_member(client, mod, group, admin, role="moderator")
-    await post_message(
-        client, mod, group, body={"text": "Conteneur MSKU 123 dédouané, à surveiller"}
+    root = await post_message(client, mod, group, body={"text": "Conteneur MSKU 123 dédouané"})
+    await post_message(client, mod, group, body={"text": "Vu à Roissy"}, reply_to=root["id"])
+    hidden = await post_message(client, mod, group, body={"text": "Publié par erreur"})
+    resp = await client.post(
+        f"/api/v1/messages/{hidden['id']}/hide", json={"reason": "doublon"}, headers=mod.auth
     )
+    assert resp.status == 200
     await post_message(client, mod, group, "seizure", body=seizure_body("FR"), hc="TLP:GREEN")
     return Operation(admin, group)
 
 
 async def _timeline_ready(page: Page, op: Operation) -> None:
-    await page.locator('li.message[data-typ="text"] [data-verified="true"]').wait_for()
     await page.locator('li.message[data-typ="seizure"] [data-verified="true"]').wait_for()
+    await page.locator(".thread li.message [data-verified='true']").wait_for()
+    await page.wait_for_function("!document.querySelector('.badge-pending')")  # all checked
 
 
 async def _seizure_composer(page: Page, op: Operation) -> None:
@@ -156,7 +161,7 @@ def _fragments(template: str) -> list[str]:
 ENGLISH_LEFT = {
     key: _fragments(text)
     for key, text in ENGLISH.items()
-    if text != FRENCH[key] and key not in PROPER_NAMES and _fragments(text)
+    if text != FRENCH.get(key) and key not in PROPER_NAMES and _fragments(text)
 }
 
 
@@ -214,6 +219,8 @@ async def test_a_french_browser_gets_every_main_screen_in_french(
         # French dates (a month's French name) and numbers (a narrow no-break space in 12 000).
         assert FRENCH_MONTH.search(seen["timeline"]), seen["timeline"]
         assert "20 mai 2020" in seen["timeline"]  # the seizure's date
+        assert "1 réponse\n" in seen["timeline"]  # a plural form: not "1 réponses"
+        assert "Masqué par un modérateur : doublon" in seen["timeline"]
         assert "Chine" in seen["dashboard"] and "France" in seen["dashboard"]
         assert f"12{NARROW_NBSP}000" in seen["dashboard"]
         assert FRENCH_MONTH.search(seen["audit"])
