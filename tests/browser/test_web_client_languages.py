@@ -224,6 +224,7 @@ async def test_a_french_browser_gets_every_main_screen_in_french(
         assert "Chine" in seen["dashboard"] and "France" in seen["dashboard"]
         assert f"12{NARROW_NBSP}000" in seen["dashboard"]
         assert FRENCH_MONTH.search(seen["audit"])
+        assert "utilisateur " in seen["audit"]  # an entry's target type, named in French
         # The language's own punctuation: a space before a colon.
         assert "Tableau de bord : " in seen["dashboard"]
 
