@@ -23,6 +23,10 @@ import { useStore } from "./store.js";
 import { ProblemView, Spinner, Time, useFocusHeading } from "./ui.js";
 
 const STAFF = ["admin", "moderator"];
+// An entry's target type in the reader's language; a type not listed shows as the server sends it.
+const TARGET_TYPES = ["alert", "attachment", "group", "join_request", "key", "message", "organization",
+  "session", "user"]; // prettier-ignore
+const targetName = (type) => (TARGET_TYPES.includes(type) ? t(`audit.target.${type}`) : type);
 const PAGE = 50;
 
 // The newest verified tree head this browser saw from this server (trust on first use).
@@ -226,7 +230,7 @@ function InclusionResult({ result }) {
       >${t("audit.inclusion.newer")}</span>`;
   }
   return html`<span class="badge badge-unverified" role="alert" data-inclusion="failed"
-    >✗ ${t("audit.inclusion.failed")}: ${t(`audit.inclusion.reason.${result.reason}`)}</span>`;
+    >✗ ${t("audit.inclusion.failed")}${t("common.colon")}${t(`audit.inclusion.reason.${result.reason}`)}</span>`;
 }
 
 const EMPTY_FILTERS = { actor_id: "", group_id: "", action: "", since: "", until: "" };
@@ -351,7 +355,7 @@ function EntriesPanel({ head }) {
                   <td>${entry.actor_id ? html`<code class="hash">${entry.actor_id}</code>` : t("audit.entries.system")}
                     ${entry.ip ? html`<span class="hint"> · ${entry.ip}</span>` : null}</td>
                   <td>${entry.target_type
-                      ? html`${entry.target_type} <code class="hash">${entry.target_id || ""}</code>`
+                      ? html`${targetName(entry.target_type)} <code class="hash">${entry.target_id || ""}</code>`
                       : ""}
                     ${entry.group_id
                       ? html`<span class="hint"> · ${t("audit.entries.group")}

@@ -22,9 +22,11 @@ function Frame({ name, title, desc, height, className = "", children }) {
   </svg>`;
 }
 
-// The figures behind a chart, for screen readers (the chart itself is one image to them).
+// The figures behind a chart, for screen readers (the chart itself is one image to them). In a
+// hidden box, not a hidden table: a table is never narrower than its text, and a long one (French)
+// would widen a phone's page.
 function DataTable({ caption, headers, rows }) {
-  return html`<table class="visually-hidden">
+  return html`<div class="visually-hidden"><table>
     <caption>${caption}</caption>
     <thead><tr>${headers.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
     <tbody>
@@ -32,7 +34,7 @@ function DataTable({ caption, headers, rows }) {
         ([label, value]) => html`<tr><th scope="row">${label}</th><td>${value}</td></tr>`,
       )}
     </tbody>
-  </table>`;
+  </table></div>`;
 }
 
 // Horizontal bars, one per row: rows = [{label, value}], most first. `unit` names the values.

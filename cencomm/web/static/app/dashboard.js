@@ -372,7 +372,7 @@ export function DashboardScreen({ route }) {
     <header class="screen-head">
       <h1 id="dash-title" tabindex="-1" ref=${heading}>
         ${t("dash.title")}${group
-          ? html`: <span class="group-code">${group.code}</span> ${group.name}`
+          ? html`${t("common.colon")}<span class="group-code">${group.code}</span> ${group.name}`
           : null}
       </h1>
       <a href=${`#/groups/${groupId}`}>${t("dash.toTimeline")}</a>

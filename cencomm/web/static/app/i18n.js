@@ -1,7 +1,9 @@
 // Every string a person reads comes from i18n/<lang>.json; screens call t("key", {name: …}).
 // The language is the one the user chose (remembered in this browser), else the browser's first
 // language we have, else English. Translators add a language by adding its catalogue and a line in
-// i18n/languages.json (with "dir": "rtl" for Arabic): no code changes.
+// i18n/languages.json (with "dir": "rtl" for Arabic): no code changes. A text with a numeric
+// {count} may have plural forms: "key.one", "key.few", … (the language's Intl.PluralRules
+// categories) are used when the catalogue has them, else "key".
 
 const CHOICE_KEY = "cencomm.lang";
 
@@ -54,8 +56,15 @@ export function chooseLanguage(code) {
   location.reload();
 }
 
+let pluralRules;
+function pluralForm(key, count) {
+  pluralRules ??= new Intl.PluralRules(locale());
+  return catalogue[`${key}.${pluralRules.select(count)}`];
+}
+
 export function t(key, params = {}) {
-  let template = catalogue[key];
+  let template = typeof params.count === "number" ? pluralForm(key, params.count) : undefined;
+  template ??= catalogue[key];
   if (template === undefined) {
     // Shown in English rather than as a key, but reported: every catalogue is complete.
     console.warn(`missing text (${language}): ${key}`);

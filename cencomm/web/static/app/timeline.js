@@ -71,7 +71,9 @@ function Message({ message, group, replies, onReply, byId, target }) {
         : null}
       ${message.hidden
         ? html`<p class="hidden-note" data-hidden="true">
-            ${t("timeline.hidden")}${message.hidden_reason ? html`: <em>${message.hidden_reason}</em>` : null}
+            ${t("timeline.hidden")}${message.hidden_reason
+              ? html`${t("common.colon")}<em>${message.hidden_reason}</em>`
+              : null}
           </p>`
         : null}
       ${payload ? html`<${MessageBody} payload=${payload} groupId=${group.id} />` : null}

@@ -45,12 +45,12 @@ export function ProblemView({ problem, fieldLabels = {} }) {
   const title = problem.slug === "network" ? t("problem.network") : problemTitle(problem);
   return html`<div class="problem" role="alert" data-slug=${problem.slug}>
     <strong>${title}</strong>
-    ${problem.detail && problem.slug !== "network" ? html`<span>: ${problem.detail}</span>` : null}
+    ${problem.detail && problem.slug !== "network" ? html`<span>${t("common.colon")}${problem.detail}</span>` : null}
     ${problem.errors.length
       ? html`<ul class="field-errors">
           ${problem.errors.map(
             (e) => html`<li data-field=${e.field}>
-              <code>${fieldLabels[e.field] || e.field}</code>: ${e.message}
+              <code>${fieldLabels[e.field] || e.field}</code>${t("common.colon")}${e.message}
             </li>`,
           )}
         </ul>`
