@@ -34,6 +34,7 @@ from tests.browser.webclient import (
     sign_in,
 )
 from tests.factories import Member, add_member, make_group, make_member, post_message, seizure_body
+from tests.web.live_helpers import send_alert
 
 I18N = Path(str(resources.files("cencomm.web").joinpath("static"))) / "i18n"
 ENGLISH: dict[str, str] = json.loads((I18N / "en.json").read_text(encoding="utf-8"))
@@ -53,6 +54,7 @@ class Operation:
 
     user: Member
     group: dict[str, Any]
+    alert_id: str = ""
 
     @property
     def group_id(self) -> str:
@@ -72,7 +74,19 @@ async def _operation(client: TestClient[Any, Any]) -> Operation:
     )
     assert resp.status == 200
     await post_message(client, mod, group, "seizure", body=seizure_body("FR"), hc="TLP:GREEN")
-    return Operation(admin, group)
+    officer = await make_member(client, Role.OFFICER)
+    await add_member(client, mod, group, officer)
+    resp = await client.post(
+        "/api/v1/join-requests",
+        json={"group_code": group["code"], "reason": "Point de contact national"},
+        headers=(await make_member(client, Role.OFFICER)).auth,
+    )
+    assert resp.status == 202
+    # The admin's own flash alert: they see it and its acknowledgement board.
+    admin_key = await make_member(client, Role.ADMIN, with_key=True)
+    await add_member(client, mod, group, admin_key, role="moderator")
+    sent = await send_alert(client, admin_key, {"groups": [group["id"]]}, priority="flash")
+    return Operation(admin, group, sent["id"])
 
 
 async def _timeline_ready(page: Page, op: Operation) -> None:
@@ -122,7 +136,14 @@ SCREENS = [
     Screen("composer: seizure report", "#/groups/{group}", _seizure_composer),
     Screen("devices", "#/devices", _selector("table.devices tbody tr")),
     Screen("alerts", "#/alerts", _selector("main h1")),
+    Screen("alert", "#/alerts/{alert}", _selector("main h1")),
+    Screen("alert composer", "#/alerts/new", _selector("main form")),
     Screen("search", "#/search", _selector("main h1")),
+    Screen("search results", "#/search?q=conteneur", _selector("main li, main article")),
+    Screen("moderation", "#/moderation", _selector("main h1")),
+    Screen("group management", "#/groups/{group}/manage", _selector("main h1")),
+    Screen("join a group", "#/join", _selector("main form")),
+    Screen("directory", "#/directory", _selector("main table tbody tr")),
     Screen("audit", "#/audit", _audit_ready),
     Screen("dashboard", "#/groups/{group}/dashboard", _figures_ready),
     Screen("analytics", "#/analytics?group_id={group}", _figures_ready),
@@ -131,7 +152,9 @@ SCREENS = [
 
 async def _open(recorded: RecordedPage, screen: Screen, op: Operation) -> None:
     page = recorded.page
-    await page.goto(f"{recorded.origin}/{screen.route.format(group=op.group_id)}")
+    await page.goto(
+        f"{recorded.origin}/{screen.route.format(group=op.group_id, alert=op.alert_id)}"
+    )
     await screen.ready(page, op)
 
 
