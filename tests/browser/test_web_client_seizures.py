@@ -340,7 +340,7 @@ async def test_an_attachment_waiting_for_its_scan_and_a_refused_type(
         )
         failed = picker.locator('li[data-state="failed"]', has_text="anim.gif")
         await failed.locator('.problem[data-slug="unsupported-attachment-type"]').wait_for()
-        assert "Unsupported attachment type" in await failed.inner_text()
+        assert "This file type is not accepted" in await failed.inner_text()
         await failed.get_by_role("button", name="Dismiss").click()
         await expect(failed).to_have_count(0)
 
