@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from cencomm.appkeys import SERVICES
 from cencomm.crypto.jws import parse_compact, verify_signature
 from cencomm.crypto.keys import b64url_decode
 from cencomm.domain.users import OrganizationKind, Region, Role
+from tests.browser.axe import serious_violations
 from tests.browser.webclient import (
     PHONE,
     RecordedPage,
@@ -38,21 +38,6 @@ from tests.factories import (
     seizure_body,
 )
 from tests.web.live_helpers import send_alert
-
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-
-
-async def serious_violations(page: Page) -> list[Any]:
-    """axe-core's serious and critical violations on the page as it is now."""
-    if not await page.evaluate("typeof axe !== 'undefined'"):
-        await page.evaluate(AXE.read_text())
-    return list(
-        await page.evaluate(
-            """axe.run(document, {resultTypes: ["violations"]}).then((r) => r.violations
-              .filter((v) => ["serious", "critical"].includes(v.impact))
-              .map((v) => ({id: v.id, nodes: v.nodes.map((n) => n.target.join(" "))})))"""
-        )
-    )
 
 
 async def sign_in_on_link(recorded: RecordedPage, member: Member) -> None:

@@ -24,6 +24,7 @@ from cencomm.crypto.merkle import (
 )
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.users import Role
+from tests.browser.axe import serious_violations
 from tests.browser.webclient import PHONE, chromium, open_client, sign_in
 from tests.factories import add_member, make_group, make_member, post_message
 
@@ -243,21 +244,6 @@ async def test_merkle_js_agrees_with_python_on_every_proof_up_to_70_leaves(
         recorded.assert_clean()
 
 
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-
-
-async def _serious_violations(page: Page) -> list[str]:
-    """axe-core's serious and critical findings on the page as it is now."""
-    # Evaluated over the DevTools protocol, so the page's CSP (no inline script) stays as it is.
-    await page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
-    found: list[str] = await page.evaluate(
-        """async () => (await axe.run(document)).violations
-            .filter((v) => ["serious", "critical"].includes(v.impact))
-            .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)"""
-    )
-    return found
-
-
 async def _append(client: TestClient[Any, Any], count: int) -> None:
     services = client.app[SERVICES]
     async with services.db.begin() as session:
@@ -305,7 +291,7 @@ async def test_the_audit_viewer_verifies_the_tree_head_and_inclusion_and_flags_t
         first = page.locator('tr[data-index="1"]')
         await first.get_by_role("button", name="Check inclusion").click()
         await first.locator('[data-inclusion="included"]').wait_for()
-        assert await _serious_violations(page) == []
+        assert await serious_violations(page) == []
 
         # A proof altered on its way (or by a lying server) is flagged, not trusted.
         await page.route(
@@ -410,7 +396,7 @@ async def test_a_server_that_rolls_its_log_back_is_flagged(client: TestClient[An
         # Its signature is genuine: only the memory of this browser catches it.
         assert await page.locator('[data-verified="true"]').count() == 1
         assert await _remembered_size(page) == grown
-        assert await _serious_violations(page) == []
+        assert await serious_violations(page) == []
         await page.reload()
         await page.locator('[role="alert"][data-consistency="rolled-back"]').wait_for()
         # The reader may decide to trust the server's current head again.

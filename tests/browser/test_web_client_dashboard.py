@@ -18,6 +18,7 @@ from cencomm.demo import DEMO_PASSWORD, seed_demo
 from cencomm.demo_operation import GROUP_CODE, seed_operation
 from cencomm.demo_reports import MEDICAL_SUPPLIES_UNITS, MEDICINES_UNITS, REPORTS, SANITIZER_LITRES
 from cencomm.services.container import Services
+from tests.browser.axe import serious_violations
 from tests.browser.webclient import PHONE, RecordedPage, chromium, open_client, sign_in
 from tests.factories import add_member, make_group, post_message, seizure_body
 from tests.web.analytics_helpers import build_dataset, get_json
@@ -34,7 +35,6 @@ CHARTS = (
     "transit",
     "countries",
 )
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 COUNTS = ("interceptions", "reporting_countries")
 TOTALS = ("medicines_units", "medical_supplies_units", "sanitizer_litres")
 
@@ -78,14 +78,8 @@ async def assert_figures(page: Page, analytics: dict[str, Any]) -> None:
 
 
 async def assert_accessible(page: Page) -> None:
-    """axe-core (vendored, run in the page) finds no serious or critical violation."""
-    await page.evaluate(await read_text(AXE))
-    found = await page.evaluate(
-        "axe.run(document).then(r => r.violations"
-        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
-        ".map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`))"
-    )
-    assert found == []
+    """axe-core finds no serious or critical violation."""
+    assert await serious_violations(page) == []
 
 
 def analytics_requests(recorded: RecordedPage) -> int:
