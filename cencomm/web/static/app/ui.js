@@ -50,11 +50,18 @@ export function ProblemView({ problem, fieldLabels = {} }) {
   </div>`;
 }
 
+// Focus moves only in answer to something the person did (a key, a click or tap, a link or the
+// back button): on a fresh page load it stays at the top, so Tab reaches the skip link first.
+let acted = false;
+for (const type of ["keydown", "pointerdown", "hashchange"]) {
+  addEventListener(type, () => { acted = true; }, { capture: true, passive: true });
+}
+
 // Move focus to a screen's heading when it opens, so keyboard and screen-reader users land there.
 export function useFocusHeading(deps) {
   const ref = useRef(null);
   useEffect(() => {
-    ref.current?.focus({ preventScroll: true });
+    if (acted) ref.current?.focus({ preventScroll: true });
   }, deps);
   return ref;
 }
