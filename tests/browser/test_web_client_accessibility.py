@@ -97,8 +97,21 @@ async def test_the_main_screens_have_no_serious_accessibility_violation(
         await page.locator(".seizure-form").wait_for()
         await check("composer-seizure")
 
+        await _screen(recorded, "/devices")
+        await check("devices")
+        start = page.get_by_role("button", name="Set up two-factor authentication")
+        await start.click()  # opens the enrolment panel, whose own button asks for the key
+        await (
+            page.get_by_role("region", name="Two-factor authentication")
+            .get_by_role("button", name="Set up two-factor authentication")
+            .click()
+        )
+        await page.get_by_role(
+            "img", name="QR code of your two-factor authentication key"
+        ).wait_for()
+        await check("devices-mfa-setup")
+
         for name, route in [
-            ("devices", "/devices"),
             ("alerts", "/alerts"),
             ("alert", f"/alerts/{alert_id}"),
             ("search", "/search?q=masks"),

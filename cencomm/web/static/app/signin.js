@@ -114,10 +114,12 @@ export function MfaEnrolment({ required, onDone }) {
     }
   }
 
+  // A page of its own when required; otherwise a part of the devices screen, under its heading.
   const Wrapper = required ? "main" : "section";
+  const Heading = required ? "h1" : "h3";
   return html`<${Wrapper} id=${required ? "main" : undefined} class=${required ? "centered" : "panel"}
     aria-labelledby="mfa-title">
-    <h1 id="mfa-title" tabindex="-1" ref=${heading}>${t("mfa.title")}</h1>
+    <${Heading} id="mfa-title" tabindex="-1" ref=${heading}>${t("mfa.title")}</${Heading}>
     <p>${required ? t("mfa.required") : t("mfa.optional")}</p>
     ${setup
       ? html`<ol class="steps">
