@@ -50,8 +50,8 @@ function Nav({ me, route }) {
   const link = (href, name, label, count) => html`<li>
     <a href=${href} aria-current=${route.name === name || route.name.startsWith(name.slice(0, -1)) ? "page" : undefined}>
       ${label}${count
-        ? html` <span class="count"><span aria-hidden="true">${count}</span
-            ><span class="visually-hidden">${t("nav.unread", { count })}</span></span>`
+        ? html` <span class="count" aria-hidden="true">${count}</span
+            ><span class="visually-hidden">${t("nav.unread", { count })}</span>`
         : null}
     </a>
   </li>`;

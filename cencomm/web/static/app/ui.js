@@ -1,5 +1,5 @@
 // Small shared pieces: problems with every field error, TLP badges, the verified badge, times.
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import { html } from "./html.js";
 import { formatTime, t } from "./i18n.js";
 
@@ -58,9 +58,11 @@ for (const type of ["keydown", "pointerdown", "hashchange"]) {
 }
 
 // Move focus to a screen's heading when it opens, so keyboard and screen-reader users land there.
+// A layout effect: it runs as the screen is put in the page, so a key pressed once the screen
+// shows (the first Tab of a fresh load) cannot count as the reason to move focus afterwards.
 export function useFocusHeading(deps) {
   const ref = useRef(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (acted) ref.current?.focus({ preventScroll: true });
   }, deps);
   return ref;
