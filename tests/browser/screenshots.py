@@ -227,8 +227,12 @@ async def _open_seizure_form(page: Page) -> None:
         choice = choice.or_(composer.get_by_role("radio", name="Seizure report"))
         choice = choice.or_(composer.get_by_role("button", name="Seizure report"))
         await choice.first.click()
-    await page.locator(".seizure-form").first.wait_for(timeout=STEP_MS)
-    await page.locator(".seizure-form").first.scroll_into_view_if_needed()
+    form = page.locator(".seizure-form").first
+    await form.wait_for(timeout=STEP_MS)
+    # The form from its top, with the message type chosen just above it.
+    await form.evaluate(
+        "(el) => { el.scrollIntoView({ block: 'start' }); window.scrollBy(0, -90); }"
+    )
 
 
 async def _search(page: Page) -> None:
@@ -238,10 +242,13 @@ async def _search(page: Page) -> None:
     if await box.count() and not await box.first.input_value():
         await box.first.fill(SEARCH)
         await box.first.press("Enter")
-    await (
-        page.locator("main#main")
-        .get_by_text(re.compile(SEARCH, re.I))
-        .first.wait_for(timeout=STEP_MS)
+    # Results are verified in the page like timeline messages: wait for the first badge, and
+    # bring the first result into view, just below the line that counts them.
+    found = page.locator("main#main [data-verified]").first
+    await found.wait_for(timeout=STEP_MS)
+    await found.evaluate(
+        "(el) => { (el.closest('li, article') || el).scrollIntoView({ block: 'start' });"
+        " window.scrollBy(0, -120); }"
     )
 
 

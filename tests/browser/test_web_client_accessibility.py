@@ -77,6 +77,7 @@ async def test_the_main_screens_have_no_serious_accessibility_violation(
         await page.get_by_label("Username").wait_for()
         await check("sign-in")
         await sign_in(recorded, officer)
+        await page.locator(".group-card").first.wait_for()
         await check("groups")
 
         await _screen(recorded, f"/groups/{group['id']}")
@@ -93,6 +94,10 @@ async def test_the_main_screens_have_no_serious_accessibility_violation(
         )
         await page.get_by_role("combobox", name=re.compile("^Type")).select_option("notice")
         await check("composer-notice")
+        # Sent empty: every field error shown at once (checked in the page, nothing is sent).
+        await page.get_by_role("button", name="Sign and send").click()
+        await page.locator(".field-error").first.wait_for()
+        await check("composer-errors")
         await page.get_by_role("combobox", name=re.compile("^Type")).select_option("seizure")
         await page.locator(".seizure-form").wait_for()
         await check("composer-seizure")
