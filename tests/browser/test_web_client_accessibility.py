@@ -79,6 +79,13 @@ async def test_the_main_screens_have_no_serious_accessibility_violation(
         await sign_in(recorded, officer)
         await page.locator(".group-card").first.wait_for()
         await check("groups")
+        # Every navigation link is on screen, none pushed out of reach sideways.
+        links = page.get_by_role("navigation").get_by_role("link")
+        assert await links.count() >= 4
+        for link in await links.all():
+            box = await link.bounding_box()
+            assert box is not None and box["x"] >= 0, await link.inner_text()
+            assert box["x"] + box["width"] <= viewport["width"], await link.inner_text()
 
         await _screen(recorded, f"/groups/{group['id']}")
         timeline = page.locator("li.message")
