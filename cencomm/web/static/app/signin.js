@@ -114,9 +114,8 @@ export function MfaEnrolment({ required, onDone }) {
     }
   }
 
-  // A page of its own when required; otherwise a part of the devices screen, under its heading.
   const Wrapper = required ? "main" : "section";
-  const Heading = required ? "h1" : "h3";
+  const Heading = required ? "h1" : "h2";
   return html`<${Wrapper} id=${required ? "main" : undefined} class=${required ? "centered" : "panel"}
     aria-labelledby="mfa-title">
     <${Heading} id="mfa-title" tabindex="-1" ref=${heading}>${t("mfa.title")}</${Heading}>
