@@ -97,11 +97,11 @@ export function DevicesScreen({ me, device }) {
           <tbody>
             ${keys.map(
               (key) => html`<tr data-kid=${key.kid}>
-                <td>${key.label || t("devices.unnamed")}
+                <td data-label=${t("devices.label")}>${key.label || t("devices.unnamed")}
                   ${key.kid === device.kid ? html` <strong class="tag">${t("devices.this")}</strong>` : null}</td>
-                <td><${Fingerprint} kid=${key.kid} /></td>
-                <td><${Time} iso=${key.created_at} /></td>
-                <td>${key.revoked_at
+                <td data-label=${t("devices.fingerprint")}><${Fingerprint} kid=${key.kid} /></td>
+                <td data-label=${t("devices.created")}><${Time} iso=${key.created_at} /></td>
+                <td data-label=${t("devices.state")}>${key.revoked_at
                   ? html`${t("devices.revokedAt")} <${Time} iso=${key.revoked_at} />`
                   : t("devices.active")}</td>
                 <td>${key.revoked_at

@@ -8,7 +8,7 @@ export function MessageBody({ payload, groupId }) {
   const body = payload.body || {};
   let content;
   if (payload.typ === "notice") {
-    content = html`<h3 class="notice-title">${body.title}</h3><p class="text">${body.text}</p>`;
+    content = html`<h2 class="notice-title">${body.title}</h2><p class="text">${body.text}</p>`;
   } else if (payload.typ === "seizure") {
     content = html`<${SeizureSummary} report=${body} />`;
   } else if (payload.typ === "text") {

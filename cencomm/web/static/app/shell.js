@@ -63,7 +63,10 @@ function Nav({ me, route }) {
   const unread = groups.reduce((sum, g) => sum + unreadCount(me.id, g), 0);
   const link = (href, name, label, count) => html`<li>
     <a href=${href} aria-current=${route.name === name || route.name.startsWith(name.slice(0, -1)) ? "page" : undefined}>
-      ${label}${count ? html` <span class="count" aria-label=${t("nav.unread", { count })}>${count}</span>` : null}
+      ${label}${count
+        ? html` <span class="count" aria-hidden="true">${count}</span
+            ><span class="visually-hidden">${t("nav.unread", { count })}</span>`
+        : null}
     </a>
   </li>`;
   return html`<nav aria-label=${t("nav.label")}>

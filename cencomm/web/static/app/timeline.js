@@ -219,7 +219,7 @@ export function TimelineScreen({ me, device, route }) {
       <${ManageLink} group=${group} />
     </header>
     <${ProblemView} problem=${problem} />
-    <div class="timeline" ref=${scroller} tabindex="0" aria-label=${t("timeline.label")}
+    <div class="timeline" ref=${scroller} tabindex="0" role="region" aria-label=${t("timeline.label")}
       onScroll=${(e) => {
         const box = e.currentTarget;
         stickToBottom.current = box.scrollHeight - box.scrollTop - box.clientHeight < 80;

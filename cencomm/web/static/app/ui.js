@@ -1,5 +1,5 @@
 // Small shared pieces: problems with every field error, TLP badges, the verified badge, times.
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import { html } from "./html.js";
 import { formatTime, problemTitle, t } from "./i18n.js";
 
@@ -58,11 +58,20 @@ export function ProblemView({ problem, fieldLabels = {} }) {
   </div>`;
 }
 
+// Focus moves only in answer to something the person did (a key, a click or tap, a link or the
+// back button): on a fresh page load it stays at the top, so Tab reaches the skip link first.
+let acted = false;
+for (const type of ["keydown", "pointerdown", "hashchange"]) {
+  addEventListener(type, () => { acted = true; }, { capture: true, passive: true });
+}
+
 // Move focus to a screen's heading when it opens, so keyboard and screen-reader users land there.
+// A layout effect: it runs as the screen is put in the page, so a key pressed once the screen
+// shows (the first Tab of a fresh load) cannot count as the reason to move focus afterwards.
 export function useFocusHeading(deps) {
   const ref = useRef(null);
-  useEffect(() => {
-    ref.current?.focus({ preventScroll: true });
+  useLayoutEffect(() => {
+    if (acted) ref.current?.focus({ preventScroll: true });
   }, deps);
   return ref;
 }
