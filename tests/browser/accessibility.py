@@ -59,3 +59,11 @@ def describe(violations: list[dict[str, Any]]) -> str:
             lines.append(f"    {node['target']}  {node['html']}")
             lines.append(f"      {(node['summary'] or '').replace(chr(10), ' / ')}")
     return "\n".join(lines)
+
+
+async def serious_violations(page: Page) -> list[str]:
+    """The serious and critical findings as one line each (`rule: targets`), for `== []`."""
+    return [
+        f"{v['id']}: {', '.join(node['target'] for node in v['nodes'])}"
+        for v in await axe_violations(page)
+    ]

@@ -18,7 +18,7 @@ from cencomm.appkeys import SERVICES
 from cencomm.crypto.jws import parse_compact, verify_signature
 from cencomm.crypto.keys import b64url_decode
 from cencomm.domain.users import OrganizationKind, Region, Role
-from tests.browser.axe import serious_violations
+from tests.browser.accessibility import serious_violations
 from tests.browser.webclient import (
     PHONE,
     RecordedPage,

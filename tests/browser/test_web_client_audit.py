@@ -24,7 +24,7 @@ from cencomm.crypto.merkle import (
 )
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.users import Role
-from tests.browser.axe import serious_violations
+from tests.browser.accessibility import serious_violations
 from tests.browser.webclient import PHONE, chromium, open_client, sign_in
 from tests.factories import add_member, make_group, make_member, post_message
 

@@ -18,7 +18,7 @@ from cencomm.demo import DEMO_PASSWORD, seed_demo
 from cencomm.demo_operation import GROUP_CODE, seed_operation
 from cencomm.demo_reports import MEDICAL_SUPPLIES_UNITS, MEDICINES_UNITS, REPORTS, SANITIZER_LITRES
 from cencomm.services.container import Services
-from tests.browser.axe import serious_violations
+from tests.browser.accessibility import serious_violations
 from tests.browser.webclient import PHONE, RecordedPage, chromium, open_client, sign_in
 from tests.factories import add_member, make_group, post_message, seizure_body
 from tests.web.analytics_helpers import build_dataset, get_json

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from playwright.async_api import expect
 
 from cencomm.domain.users import Role
-from tests.browser.axe import serious_violations
+from tests.browser.accessibility import serious_violations
 from tests.browser.webclient import (
     DESKTOP,
     PHONE,

@@ -21,7 +21,7 @@ from cencomm.client.keystore import LocalKey
 from cencomm.crypto.totp import STEP_SECONDS, code_at
 from cencomm.domain.users import Role
 from cencomm.settings import Settings
-from tests.browser.axe import serious_violations
+from tests.browser.accessibility import serious_violations
 from tests.browser.webclient import (
     DESKTOP,
     RecordedPage,
