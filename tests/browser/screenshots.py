@@ -3,13 +3,14 @@
 Starts a real `cencomm serve` on a temporary data directory seeded with the demo Operation STOP
 (`cencomm demo-seed`), signs in through the page as demo users (the browser makes and registers
 its own device key, as for anyone), and saves viewport PNGs at desktop (1280x800) and phone
-(390x844) size into docs/screenshots/ as `<size>-<screen>.png`.
+(390x844) size, in English and in French, into docs/screenshots/ as `<size>-<screen>.png`
+(French: `fr-<size>-<screen>.png`).
 
 Each screen is captured as it shows, even when a step before it did not go as planned (a
 screen still in progress, a control that moved): the step is reported and the run goes on, so
 the script keeps working while the screens change; it exits 1 when any step failed.
 
-    python -m tests.browser.screenshots [--out docs/screenshots] [--only desktop|phone]
+    python -m tests.browser.screenshots [--out DIR] [--only desktop|phone] [--lang en|fr]
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "operation-stop-2020"
 OFFICER = "officer.fr"  # in STOP-2020, recipient of the flagged-container flash alert
 ANALYST = "rilo.weu"  # sent that alert: sees its acknowledgement board
+MODERATOR = "stop.moderator"  # runs STOP-2020: its dashboard, management and the audit log
+LANGUAGES = {"en": "en-GB", "fr": "fr-FR"}  # file name prefix ("" for English) → browser locale
 FLAGGED_ALERT = "MSKU7305512"
 SEARCH = "masks"
 STEP_MS = 15_000
@@ -180,10 +183,11 @@ async def _settle(page: Page) -> None:
     await page.wait_for_timeout(300)
 
 
-async def _shoot(run: Run, page: Page, size: str, screen: str) -> None:
+async def _shoot(run: Run, page: Page, size: str, screen: str, lang: str = "en") -> None:
     await _settle(page)
     raw = await page.screenshot(animations="disabled", caret="hide")
-    path = run.out / f"{size}-{screen}.png"
+    prefix = "" if lang == "en" else f"{lang}-"
+    path = run.out / f"{prefix}{size}-{screen}.png"
     _save_small(raw, path)
     run.saved.append(path)
     print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}", file=sys.stderr)
@@ -209,11 +213,20 @@ async def _go(page: Page, origin: str, route: str) -> None:
 
 
 async def _sign_in(page: Page, username: str) -> None:
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.get_by_role("heading", name="Your groups").wait_for(timeout=60_000)
+    # By the fields' ids, so it works in every language.
+    await page.locator("#username").fill(username)
+    await page.locator("#password").fill(PASSWORD)
+    await page.locator("main form button[type=submit]").click()
+    await page.locator(".group-card").first.wait_for(timeout=60_000)
     await _dismiss_notices(page)
+
+
+async def _stop_group_id(page: Page) -> str:
+    link = page.locator("main#main a[href^='#/groups/']", has_text="STOP-2020").first
+    href = await link.get_attribute("href", timeout=STEP_MS)
+    if not href:
+        raise LookupError("STOP-2020 is not in the groups list")
+    return href.removeprefix("#/groups/")
 
 
 async def _open_seizure_form(page: Page) -> None:
@@ -252,43 +265,46 @@ async def _search(page: Page) -> None:
     )
 
 
-async def capture(browser: Browser, run: Run, size: str, alert_id: str | None) -> None:
+async def capture(
+    browser: Browser, run: Run, size: str, alert_id: str | None, lang: str = "en"
+) -> None:
     viewport = SIZES[size]
     origin = run.origin
-    print(f"{size} ({viewport['width']}x{viewport['height']}):", file=sys.stderr)
+    print(f"{size} ({viewport['width']}x{viewport['height']}, {lang}):", file=sys.stderr)
+    shoot = functools.partial(_shoot, run, size=size, lang=lang)
 
-    context = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+    context = await browser.new_context(viewport=viewport, locale=LANGUAGES[lang])  # type: ignore[arg-type]
     page = await context.new_page()
     page.set_default_timeout(STEP_MS)
     await page.goto(f"{origin}/")
-    await _attempt(run, f"{size} sign-in", lambda: page.get_by_label("Username").wait_for())
-    await _shoot(run, page, size, "signin")
+    await _attempt(run, f"{size} sign-in", lambda: page.locator("#username").wait_for())
+    await shoot(page, screen="signin")
     await _attempt(run, f"{size} sign in as {OFFICER}", lambda: _sign_in(page, OFFICER))
-    await _shoot(run, page, size, "groups")
+    await shoot(page, screen="groups")
 
     async def open_timeline() -> None:
         await page.locator("main#main").get_by_role("link", name=re.compile("STOP-2020")).click()
         await page.locator("li.message").first.wait_for(timeout=STEP_MS)
 
     await _attempt(run, f"{size} timeline", open_timeline)
-    await _shoot(run, page, size, "timeline")
+    await shoot(page, screen="timeline")
     await _attempt(run, f"{size} composer", lambda: _open_seizure_form(page))
-    await _shoot(run, page, size, "composer")
+    await shoot(page, screen="composer")
 
     for screen, route in (("devices", "/devices"), ("alerts", "/alerts")):
         await _attempt(run, f"{size} {screen}", functools.partial(_go, page, origin, route))
-        await _shoot(run, page, size, screen)
+        await shoot(page, screen=screen)
 
     async def search() -> None:
         await _go(page, origin, f"/search?q={SEARCH}")
         await _search(page)
 
     await _attempt(run, f"{size} search", search)
-    await _shoot(run, page, size, "search")
+    await shoot(page, screen="search")
     await context.close()
 
     # The alert as its sender sees it: the acknowledgement board with the outcomes.
-    context = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+    context = await browser.new_context(viewport=viewport, locale=LANGUAGES[lang])  # type: ignore[arg-type]
     page = await context.new_page()
     page.set_default_timeout(STEP_MS)
     await page.goto(f"{origin}/")
@@ -301,17 +317,49 @@ async def capture(browser: Browser, run: Run, size: str, alert_id: str | None) -
         await page.locator("main#main").get_by_text(FLAGGED_ALERT).first.wait_for(timeout=STEP_MS)
 
     await _attempt(run, f"{size} alert", open_alert)
-    await _shoot(run, page, size, "alert")
+    await shoot(page, screen="alert")
+    await context.close()
+
+    # The Secretariat's screens: the operation's dashboard, its management and the audit log.
+    context = await browser.new_context(viewport=viewport, locale=LANGUAGES[lang])  # type: ignore[arg-type]
+    page = await context.new_page()
+    page.set_default_timeout(STEP_MS)
+    await page.goto(f"{origin}/")
+    await _attempt(run, f"{size} sign in as {MODERATOR}", lambda: _sign_in(page, MODERATOR))
+    group_id = ""
+
+    async def find_group() -> None:
+        nonlocal group_id
+        group_id = await _stop_group_id(page)
+
+    await _attempt(run, f"{size} STOP-2020", find_group)
+
+    async def dashboard() -> None:
+        await _go(page, origin, f"/groups/{group_id}/dashboard")
+        await page.locator('svg.chart[data-chart="weeks"]').wait_for(timeout=STEP_MS)
+
+    async def manage() -> None:
+        await _go(page, origin, f"/groups/{group_id}/manage")
+        await page.locator("main#main table, main#main ul").first.wait_for(timeout=STEP_MS)
+
+    async def audit() -> None:
+        await _go(page, origin, "/audit")
+        await page.locator('main#main [data-verified="true"]').first.wait_for(timeout=STEP_MS)
+
+    for screen, step in (("dashboard", dashboard), ("moderation", manage), ("audit", audit)):
+        await _attempt(run, f"{size} {screen}", step)
+        await shoot(page, screen=screen)
     await context.close()
 
 
-async def main(out: Path, sizes: list[str]) -> int:
+async def main(out: Path, sizes: list[str], languages: list[str]) -> int:
     async with demo_server() as origin:
         alert_id = await _flagged_alert_id(origin)
         run = Run(out, origin)
         async with chromium() as browser:
-            for size in sizes:
-                await capture(browser, run, size, alert_id)
+            for lang in languages:
+                for size in sizes:
+                    await capture(browser, run, size, alert_id, lang)
     print(f"{len(run.saved)} screenshots in {out}", file=sys.stderr)
     if run.failures:
         print("steps that did not go as planned (captured as shown):", file=sys.stderr)
@@ -325,10 +373,12 @@ def cli(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--only", choices=sorted(SIZES), help="one size only")
+    parser.add_argument("--lang", choices=sorted(LANGUAGES), help="one language only")
     args = parser.parse_args(argv)
     sizes = [args.only] if args.only else list(SIZES)
+    languages = [args.lang] if args.lang else list(LANGUAGES)
     args.out.mkdir(parents=True, exist_ok=True)
-    return asyncio.run(main(args.out.resolve(), sizes))
+    return asyncio.run(main(args.out.resolve(), sizes, languages))
 
 
 if __name__ == "__main__":
