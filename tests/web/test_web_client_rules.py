@@ -12,6 +12,7 @@ import pytest
 
 from cencomm.domain import seizures
 from cencomm.domain.countries import COUNTRY_CODES
+from cencomm.domain.users import Region
 
 APP = Path(seizures.__file__).parents[1] / "web" / "static" / "app"
 
@@ -37,6 +38,10 @@ def test_the_country_list_is_the_servers() -> None:
     assert len(codes) == len(set(codes)) == 249
     assert set(codes) == COUNTRY_CODES
     assert codes == sorted(codes)
+
+
+def test_the_regions_are_the_servers() -> None:
+    assert _array(_js("countries.js"), "REGIONS") == sorted(region.value for region in Region)
 
 
 @pytest.mark.parametrize(

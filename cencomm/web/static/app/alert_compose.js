@@ -11,15 +11,8 @@ import { app, showNotice } from "./state.js";
 import { useStore } from "./store.js";
 import { ProblemView, Spinner, TLP_CODES, useFocusHeading } from "./ui.js";
 import { loadAlert } from "./alert_state.js";
+import { REGIONS } from "./countries.js";
 
-export const REGIONS = [
-  "AMERICAS_CARIBBEAN",
-  "ASIA_PACIFIC",
-  "EAST_SOUTHERN_AFRICA",
-  "EUROPE",
-  "MENA",
-  "WEST_CENTRAL_AFRICA",
-];
 const PRIORITIES = ["flash", "immediate", "routine"];
 const MAX_TITLE = 200;
 const MAX_TEXT = 60_000;

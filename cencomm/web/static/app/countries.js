@@ -59,3 +59,13 @@ export function resolveCountry(text) {
   const found = countryOptions().find((c) => c.name.toLocaleLowerCase(locale()) === lowered);
   return found ? found.code : null;
 }
+
+// The six WCO regions (cencomm/domain/countries.py Region).
+export const REGIONS = [
+  "AMERICAS_CARIBBEAN",
+  "ASIA_PACIFIC",
+  "EAST_SOUTHERN_AFRICA",
+  "EUROPE",
+  "MENA",
+  "WEST_CENTRAL_AFRICA",
+];

@@ -13,16 +13,9 @@ import { forgetDirectory } from "./members.js";
 import { FieldError, loadAll, nameError } from "./moderation_shared.js";
 import { showNotice } from "./state.js";
 import { ProblemView, Spinner, useFocusHeading } from "./ui.js";
+import { REGIONS } from "./countries.js";
 
 export const ORG_KINDS = ["administration", "rilo", "secretariat", "partner"];
-export const REGIONS = [
-  "AMERICAS_CARIBBEAN",
-  "ASIA_PACIFIC",
-  "EAST_SOUTHERN_AFRICA",
-  "EUROPE",
-  "MENA",
-  "WEST_CENTRAL_AFRICA",
-];
 export const ROLES = ["admin", "moderator", "analyst", "officer", "observer"];
 const USERNAME = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 const MIN_PASSWORD = 12;
