@@ -180,3 +180,14 @@ def check_period(starts_at: datetime | None, ends_at: datetime | None) -> None:
             title="Validation failed",
             errors=(FieldError("body.ends_at", "must be after starts_at"),),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRequestView:
+    """A join request with who is asking, for the group's moderators (who may not read the
+    directory): the requester's username and display name and their organisation's name."""
+
+    request: JoinRequest
+    username: str
+    display_name: str
+    organization_name: str

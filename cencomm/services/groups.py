@@ -22,6 +22,7 @@ from cencomm.domain.groups import (
     GroupStatus,
     JoinRequest,
     JoinRequestStatus,
+    JoinRequestView,
     Membership,
     access_for,
     check_period,
@@ -62,17 +63,6 @@ class MemberView:
     membership: Membership
     name: str  # the user's display name or the organisation's name
     organization_id: uuid.UUID  # the user's organisation, or the organisation itself
-
-
-@dataclass(frozen=True, slots=True)
-class JoinRequestView:
-    """A join request with who is asking, for the group's moderators (who may not read the
-    directory): the requester's username and display name and their organisation's name."""
-
-    request: JoinRequest
-    username: str
-    display_name: str
-    organization_name: str
 
 
 # The nil UUID is never a group's id (ids are random UUIDv4s). A lookup of a missing object
@@ -456,24 +446,8 @@ class GroupService:
         async with self._db.read() as session:
             access = await self.access(session, principal, group_id)
             access.ensure_can_moderate()
-            requests = await GroupStore(session).list_join_requests(group_id, status, after, limit)
-            users, orgs = UserStore(session), OrganizationStore(session)
-            org_names: dict[uuid.UUID, str] = {}
-            views: list[JoinRequestView] = []
-            for request in requests:
-                user = await users.get(request.user_id)
-                if request.organization_id not in org_names:
-                    org = await orgs.get(request.organization_id)
-                    org_names[request.organization_id] = org.name
-                views.append(
-                    JoinRequestView(
-                        request,
-                        user.username,
-                        user.display_name,
-                        org_names[request.organization_id],
-                    )
-                )
-        return views
+            store = GroupStore(session)
+            return await store.list_join_request_views(group_id, status, after, limit)
 
     async def decide_join_request(
         self, caller: Caller, request_id: uuid.UUID, approve: bool

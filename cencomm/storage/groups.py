@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, literal, or_, select, update
+from sqlalchemy import Select, delete, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,11 +17,18 @@ from cencomm.domain.groups import (
     GroupStatus,
     JoinRequest,
     JoinRequestStatus,
+    JoinRequestView,
     Membership,
 )
 from cencomm.domain.ids import GroupId, JoinRequestId, OrganizationId, UserId, new_id
 from cencomm.storage.group_roles import effective, role_columns
-from cencomm.storage.tables import GroupMemberRow, GroupRow, JoinRequestRow
+from cencomm.storage.tables import (
+    GroupMemberRow,
+    GroupRow,
+    JoinRequestRow,
+    OrganizationRow,
+    UserRow,
+)
 
 
 def to_group(row: GroupRow) -> Group:
@@ -326,7 +334,40 @@ class GroupStore:
         self, group_id: uuid.UUID, status: JoinRequestStatus | None, after: str | None, limit: int
     ) -> list[JoinRequest]:
         """Oldest first; `after` is the id of the last request of the previous page."""
-        query = select(JoinRequestRow).where(JoinRequestRow.group_id == group_id)
+        query = await self._join_request_page(
+            select(JoinRequestRow), group_id, status, after, limit
+        )
+        return [to_join_request(r) for r in (await self._session.scalars(query)).all()]
+
+    async def list_join_request_views(
+        self, group_id: uuid.UUID, status: JoinRequestStatus | None, after: str | None, limit: int
+    ) -> list[JoinRequestView]:
+        """`list_join_requests` with each requester's names, in one query."""
+        columns = (
+            select(JoinRequestRow, UserRow.username, UserRow.display_name, OrganizationRow.name)
+            .join(UserRow, UserRow.id == JoinRequestRow.user_id)
+            .join(OrganizationRow, OrganizationRow.id == JoinRequestRow.organization_id)
+        )
+        # Wider than mypy's Select generics spell, as for the message queries.
+        query = await self._join_request_page(
+            cast("Select[Any]", columns), group_id, status, after, limit
+        )
+        return [
+            JoinRequestView(to_join_request(row), username, display_name, organization)
+            for row, username, display_name, organization in (
+                await self._session.execute(query)
+            ).all()
+        ]
+
+    async def _join_request_page(
+        self,
+        query: Select[Any],
+        group_id: uuid.UUID,
+        status: JoinRequestStatus | None,
+        after: str | None,
+        limit: int,
+    ) -> Select[Any]:
+        query = query.where(JoinRequestRow.group_id == group_id)
         if status is not None:
             query = query.where(JoinRequestRow.status == status.value)
         if after is not None:
@@ -339,5 +380,4 @@ class GroupStore:
                         & (JoinRequestRow.id > anchor.id),
                     )
                 )
-        query = query.order_by(JoinRequestRow.created_at, JoinRequestRow.id).limit(limit)
-        return [to_join_request(r) for r in (await self._session.scalars(query)).all()]
+        return query.order_by(JoinRequestRow.created_at, JoinRequestRow.id).limit(limit)

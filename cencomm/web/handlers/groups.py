@@ -12,9 +12,16 @@ from pydantic import AwareDatetime, Field, model_validator
 from cencomm.appkeys import SERVICES
 from cencomm.domain.clock import rfc3339
 from cencomm.domain.errors import FieldError, Invalid
-from cencomm.domain.groups import Group, GroupAccess, GroupRole, GroupStatus, JoinRequest
+from cencomm.domain.groups import (
+    Group,
+    GroupAccess,
+    GroupRole,
+    GroupStatus,
+    JoinRequest,
+    JoinRequestView,
+)
 from cencomm.domain.groups import JoinRequestStatus as RequestStatus
-from cencomm.services.groups import GroupChanges, JoinRequestView, MemberView, NewGroup
+from cencomm.services.groups import GroupChanges, MemberView, NewGroup
 from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import decode_cursor, encode_cursor
 from cencomm.web.handlers.directory import path_uuid
