@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from cencomm.domain.users import Role
+from tests.browser.accessibility import serious_violations
 from tests.browser.webclient import PHONE, chromium, open_client, sign_in
 from tests.factories import add_member, make_group, make_member, post_message
 
@@ -42,6 +43,7 @@ async def test_a_group_moderator_approves_a_join_request_and_the_new_member_sees
         sent = page.locator(".sent-note")
         await sent.wait_for()
         assert "same answer whether or not" in await sent.inner_text()
+        assert await serious_violations(page) == []  # joining, on a phone
         await page.get_by_role("link", name="Groups").click()
         await page.get_by_text("You are not a member of any group yet").wait_for()
 
@@ -54,6 +56,7 @@ async def test_a_group_moderator_approves_a_join_request_and_the_new_member_sees
         shown = await request.inner_text()
         assert "Port of Le Havre liaison officer" in shown
         assert requester.user.username in shown and requester.organization.name in shown
+        assert await serious_violations(mod_page) == []  # the group's management, its queue
         await request.get_by_role("button", name="Approve").click()
         confirm = request.get_by_role("button", name="Yes, admit")
         await confirm.wait_for()
@@ -169,6 +172,7 @@ async def test_a_group_is_created_and_moved_through_its_lifecycle_with_confirmat
             assert (await resp.json())["status"] == expected
         # Archived is final: no lifecycle button is left.
         assert await page.locator(".lifecycle-actions button").count() == 0
+        assert await serious_violations(page) == []
         recorded.assert_clean()
 
 
@@ -227,6 +231,7 @@ async def test_an_admin_creates_an_organisation_and_a_user_after_field_errors(
         resp = await client.get("/api/v1/users?limit=500", headers=admin.auth)
         [kofi] = [u for u in (await resp.json())["users"] if u["username"] == "k.mensah"]
         assert kofi["disabled"] is True and kofi["organization_id"] == lome["id"]
+        assert await serious_violations(page) == []  # the directory
         recorded.assert_clean()
 
 
