@@ -23,6 +23,7 @@ from tests.browser.webclient import (
     PHONE,
     RecordedPage,
     chromium,
+    group_with_officer,
     new_page,
     open_client,
     origin_of,
@@ -139,10 +140,7 @@ async def test_an_alert_composed_in_the_browser_is_acknowledged_live_in_another(
 
 
 async def test_the_email_link_opens_the_alert_after_sign_in(client: TestClient[Any, Any]) -> None:
-    mod = await make_member(client, Role.MODERATOR, with_key=True)
-    group = await make_group(client, mod)
-    officer = await make_member(client, Role.OFFICER)
-    await add_member(client, mod, group, officer)
+    mod, group, officer = await group_with_officer(client)
     to = {"groups": [group["id"]]}
     respond_by = int(time.time()) + 2
     late = await send_alert(

@@ -17,7 +17,7 @@ from cencomm.crypto.jws import parse_compact, verify_signature
 from cencomm.crypto.keys import b64url_decode, b64url_encode
 from cencomm.domain.users import Role
 from cencomm.storage.tables import MessageRow
-from tests.browser.webclient import chromium, device_kid, open_client, sign_in
+from tests.browser.webclient import chromium, device_kid, group_with_officer, open_client, sign_in
 from tests.client.helpers import server_url
 from tests.factories import PASSWORD, add_member, make_group, make_member, post_message
 
@@ -85,10 +85,7 @@ async def test_a_post_signed_in_one_browser_arrives_live_and_verified_in_another
 async def test_a_message_altered_on_the_server_shows_as_not_verified(
     client: TestClient[Any, Any],
 ) -> None:
-    mod = await make_member(client, Role.MODERATOR, with_key=True)
-    group = await make_group(client, mod)
-    officer = await make_member(client, Role.OFFICER)
-    await add_member(client, mod, group, officer)
+    mod, group, officer = await group_with_officer(client)
     posted = await post_message(client, mod, group, body={"text": "Ten pallets of masks, lot 7"})
     resp = await client.get(f"/api/v1/messages/{posted['id']}", headers=mod.auth)
     # A compromised server changes the stored text but cannot re-sign it.
@@ -114,10 +111,7 @@ async def test_a_message_altered_on_the_server_shows_as_not_verified(
 async def test_the_timeline_pages_back_threads_replies_and_shows_hidden_reasons(
     client: TestClient[Any, Any],
 ) -> None:
-    mod = await make_member(client, Role.MODERATOR, with_key=True)
-    group = await make_group(client, mod)
-    officer = await make_member(client, Role.OFFICER)
-    await add_member(client, mod, group, officer)
+    mod, group, officer = await group_with_officer(client)
     first = await post_message(client, mod, group, body={"text": "Oldest message of the group"})
     for n in range(2, 61):
         await post_message(client, mod, group, body={"text": f"Routine message {n}"})

@@ -15,6 +15,7 @@ from tests.browser.webclient import (
     DESKTOP,
     PHONE,
     chromium,
+    group_with_officer,
     new_page,
     open_client,
     origin_of,
@@ -123,10 +124,7 @@ async def test_search_across_groups_with_filters_paging_and_field_errors(
 async def test_a_link_to_an_old_message_loads_the_history_up_to_it(
     client: TestClient[Any, Any],
 ) -> None:
-    mod = await make_member(client, Role.MODERATOR, with_key=True)
-    group = await make_group(client, mod)
-    officer = await make_member(client, Role.OFFICER)
-    await add_member(client, mod, group, officer)
+    mod, group, officer = await group_with_officer(client)
     for n in range(1, 71):
         await post_message(client, mod, group, body={"text": f"Report number {n}"})
     async with chromium() as browser:
@@ -143,10 +141,7 @@ async def test_a_link_to_an_old_message_loads_the_history_up_to_it(
 
 
 async def test_the_search_screen_fits_a_phone(client: TestClient[Any, Any]) -> None:
-    mod = await make_member(client, Role.MODERATOR, with_key=True)
-    group = await make_group(client, mod)
-    officer = await make_member(client, Role.OFFICER)
-    await add_member(client, mod, group, officer)
+    mod, group, officer = await group_with_officer(client)
     await post_message(client, mod, group, "seizure", body=seizure_body())
     async with chromium() as browser:
         recorded = await open_client(browser, client, viewport=PHONE)

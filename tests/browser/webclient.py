@@ -18,8 +18,9 @@ from aiohttp.test_utils import TestClient
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 
 from cencomm.crypto.totp import code_at
+from cencomm.domain.users import Role
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.factories import Member
+from tests.factories import Member, add_member, make_group, make_member
 
 TIMEOUT_MS = 20_000
 DESKTOP = {"width": 1280, "height": 800}
@@ -115,3 +116,14 @@ async def device_kid(recorded: RecordedPage) -> str:
     kid = await fingerprint.get_attribute("data-kid")
     assert kid
     return kid
+
+
+async def group_with_officer(
+    client: TestClient[Any, Any],
+) -> tuple[Member, dict[str, Any], Member]:
+    """The usual cast: a moderator with a signing key, their active group, and an officer in it."""
+    mod = await make_member(client, Role.MODERATOR, with_key=True)
+    group = await make_group(client, mod)
+    officer = await make_member(client, Role.OFFICER)
+    await add_member(client, mod, group, officer)
+    return mod, group, officer
