@@ -6,16 +6,10 @@ import asyncio
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
-
 from cencomm.domain.audit import MAX_DETAILS_BYTES, AuditEntry, AuditRecord
 from cencomm.domain.audit_tree import MAX_HEAD_LAG_ENTRIES
 from cencomm.domain.clock import Clock
-from cencomm.storage.audit import AuditStore
-
-_PENDING = "cencomm.audit.pending"
+from cencomm.storage.unit import Unit
 
 
 class AppendSignal:
@@ -36,29 +30,11 @@ class AppendSignal:
         self._events.append(wake)
         return wake
 
-    def watch(self, session: AsyncSession) -> None:
-        """Count one entry appended in `session`; it counts once the transaction commits."""
-        sync = session.sync_session
-        if _PENDING not in sync.info:
-            # Listeners live as long as the session, which is one unit of work.
-            event.listen(sync, "after_commit", self._after_commit)
-            event.listen(sync, "after_rollback", self._after_rollback)
-            sync.info[_PENDING] = 0
-        sync.info[_PENDING] += 1
-
-    def _after_commit(self, sync: Session) -> None:
-        count = sync.info.get(_PENDING, 0)
-        sync.info[_PENDING] = 0
-        self.committed(count)
-
     def committed(self, count: int) -> None:
-        """`count` entries were committed outside a watched session (the batched writer)."""
+        """`count` entries have just been committed."""
         self._pending += count
         if self._pending >= self._threshold:
             self.notify()
-
-    def _after_rollback(self, sync: Session) -> None:
-        sync.info[_PENDING] = 0
 
     def notify(self) -> None:
         """Wake every subscriber now."""
@@ -68,19 +44,20 @@ class AppendSignal:
 
 
 class AuditTrail:
-    """Appends audit entries in the caller's session, so a change and its entry commit together."""
+    """Appends audit entries in the caller's unit of work, so a change and its entry commit
+    together."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self.signal = AppendSignal(MAX_HEAD_LAG_ENTRIES)
 
-    async def append(self, session: AsyncSession, record: AuditRecord) -> AuditEntry:
-        """Append one entry in the caller's open transaction.
+    def append(self, unit: Unit, record: AuditRecord) -> AuditEntry:
+        """Append one entry in the unit's open transaction.
 
         Raises:
             ValueError: the details are too large to be worth auditing (a programming error).
         """
-        return (await self.append_many(session, [record]))[0]
+        return self.append_many(unit, [record])[0]
 
     @staticmethod
     def check_details(records: Sequence[AuditRecord]) -> None:
@@ -91,12 +68,10 @@ class AuditTrail:
                     f"audit details of {record.action} exceed {MAX_DETAILS_BYTES} bytes"
                 )
 
-    async def append_many(
-        self, session: AsyncSession, records: Sequence[AuditRecord]
-    ) -> list[AuditEntry]:
+    def append_many(self, unit: Unit, records: Sequence[AuditRecord]) -> list[AuditEntry]:
         """Append several entries in one statement."""
         self.check_details(records)
-        entries = await AuditStore(session).append_many(records, at=self._clock.now())
-        for _ in entries:
-            self.signal.watch(session)
+        entries = unit.audit.append_many(records, at=self._clock.now())
+        if entries:
+            unit.after_commit(lambda: self.signal.committed(len(entries)))
         return entries

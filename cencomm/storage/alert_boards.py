@@ -8,8 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from cencomm.domain.alert_boards import BoardEntry, follows_up_escalations
 from cencomm.domain.alerts import OrganizationAck, Outcome
@@ -43,16 +42,16 @@ def escalated_alert_ids(organization_id: uuid.UUID) -> Select[uuid.UUID]:
 
 
 class AlertBoardStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
 
-    async def board(self, alert_id: uuid.UUID) -> tuple[list[BoardEntry], int, int]:
+    def board(self, alert_id: uuid.UUID) -> tuple[list[BoardEntry], int, int]:
         """Every organisation expected to answer (by name) with its counts; and how many users
         received and acknowledged the alert in all (observers' organisations answer nothing,
         so they count only in the totals)."""
         recipients = dict(
             (
-                await self._session.execute(
+                self._session.execute(
                     select(AlertRecipientRow.organization_id, func.count())
                     .where(AlertRecipientRow.alert_id == alert_id)
                     .group_by(AlertRecipientRow.organization_id)
@@ -61,14 +60,14 @@ class AlertBoardStore:
         )
         acknowledged = dict(
             (
-                await self._session.execute(
+                self._session.execute(
                     select(AlertAckRow.organization_id, func.count())
                     .where(AlertAckRow.alert_id == alert_id)
                     .group_by(AlertAckRow.organization_id)
                 )
             ).all()
         )
-        rows = await self._session.execute(
+        rows = self._session.execute(
             select(
                 AlertOrganizationRow.organization_id,
                 OrganizationRow.name,
@@ -98,9 +97,7 @@ class AlertBoardStore:
         ]
         return entries, sum(recipients.values()), sum(acknowledged.values())
 
-    async def escalated_region(
-        self, alert_id: uuid.UUID, organization_id: uuid.UUID
-    ) -> Region | None:
+    def escalated_region(self, alert_id: uuid.UUID, organization_id: uuid.UUID) -> Region | None:
         """The region of this organisation if it is a RILO and an organisation of its region
         is overdue on the alert; else None."""
         rilo, target = aliased(OrganizationRow), aliased(OrganizationRow)
@@ -114,7 +111,7 @@ class AlertBoardStore:
             )
             .exists()
         )
-        region = await self._session.scalar(
+        region = self._session.scalar(
             select(rilo.region).where(
                 rilo.id == organization_id,
                 rilo.kind == OrganizationKind.RILO.value,
@@ -124,13 +121,13 @@ class AlertBoardStore:
         )
         return Region(region) if region else None
 
-    async def regional_liaisons(
+    def regional_liaisons(
         self, organization_ids: Iterable[uuid.UUID]
     ) -> list[tuple[tuple[OrganizationId, ...], tuple[UserId, ...]]]:
         """For each region of these organisations that has a RILO: its organisations among
         them, and the users of its RILO(s) who follow up escalations."""
         by_region: dict[str, list[OrganizationId]] = defaultdict(list)
-        rows = await self._session.execute(
+        rows = self._session.execute(
             select(OrganizationRow.id, OrganizationRow.region).where(
                 OrganizationRow.id.in_(list(organization_ids)), OrganizationRow.region.is_not(None)
             )
@@ -140,7 +137,7 @@ class AlertBoardStore:
         if not by_region:
             return []
         users: dict[str, list[UserId]] = defaultdict(list)
-        rows = await self._session.execute(
+        rows = self._session.execute(
             select(UserRow.id, OrganizationRow.region)
             .join(OrganizationRow, OrganizationRow.id == UserRow.organization_id)
             .where(
@@ -158,12 +155,10 @@ class AlertBoardStore:
             if users[region]
         ]
 
-    async def escalation_watchers(
-        self, alert_id: uuid.UUID, organization_id: uuid.UUID
-    ) -> list[UserId]:
+    def escalation_watchers(self, alert_id: uuid.UUID, organization_id: uuid.UUID) -> list[UserId]:
         """The RILO users this organisation was escalated to on this alert (none unless it is
         overdue on it): they follow its acknowledgement too."""
-        overdue = await self._session.scalar(
+        overdue = self._session.scalar(
             select(AlertOrganizationRow.overdue_at).where(
                 AlertOrganizationRow.alert_id == alert_id,
                 AlertOrganizationRow.organization_id == organization_id,
@@ -171,4 +166,4 @@ class AlertBoardStore:
         )
         if overdue is None:
             return []
-        return [u for _, users in await self.regional_liaisons([organization_id]) for u in users]
+        return [u for _, users in self.regional_liaisons([organization_id]) for u in users]

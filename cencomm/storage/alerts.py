@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from cencomm.domain.alerts import (
     Acknowledgement,
@@ -84,14 +84,14 @@ def _to_ack(row: AlertAckRow) -> Acknowledgement:
 
 
 class AlertStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
 
     # -- alerts ----------------------------------------------------------------------------
 
-    async def find_by_cid(self, sender_id: uuid.UUID, cid: str) -> tuple[AlertId, bytes] | None:
+    def find_by_cid(self, sender_id: uuid.UUID, cid: str) -> tuple[AlertId, bytes] | None:
         row = (
-            await self._session.execute(
+            self._session.execute(
                 select(AlertRow.id, AlertRow.jws_sha256).where(
                     AlertRow.sender_id == sender_id, AlertRow.cid == cid
                 )
@@ -99,7 +99,7 @@ class AlertStore:
         ).first()
         return (AlertId(row[0]), row[1]) if row else None
 
-    async def insert(
+    def insert(
         self,
         row: dict[str, Any],
         recipients: Sequence[Recipient],
@@ -109,9 +109,9 @@ class AlertStore:
     ) -> None:
         """The alert, its recipients and the organisations expected to answer; `reminded_at`
         set from the start means no reminder is to come (see `reminder_waived`)."""
-        await self._session.execute(insert(AlertRow), [row])
+        self._session.execute(insert(AlertRow), [row])
         if recipients:
-            await self._session.execute(
+            self._session.execute(
                 insert(AlertRecipientRow),
                 [
                     {
@@ -128,11 +128,11 @@ class AlertStore:
             for o in organization_ids
         ]
         if orgs:
-            await self._session.execute(insert(AlertOrganizationRow), orgs)
+            self._session.execute(insert(AlertOrganizationRow), orgs)
 
-    async def find(self, alert_id: uuid.UUID) -> Alert | None:
+    def find(self, alert_id: uuid.UUID) -> Alert | None:
         row = (
-            await self._session.execute(
+            self._session.execute(
                 select(*_ALERT_COLUMNS)
                 .join(UserRow, UserRow.id == AlertRow.sender_id)
                 .join(OrganizationRow, OrganizationRow.id == AlertRow.sender_organization_id)
@@ -141,7 +141,7 @@ class AlertStore:
         ).first()
         return _to_alert(row) if row else None
 
-    async def list_for(
+    def list_for(
         self,
         user_id: uuid.UUID,
         *,
@@ -174,22 +174,22 @@ class AlertStore:
                 )
             )
         query = query.order_by(AlertRow.created_at.desc(), AlertRow.id.desc()).limit(limit)
-        return [_to_alert(r) for r in (await self._session.execute(query)).all()]
+        return [_to_alert(r) for r in (self._session.execute(query)).all()]
 
     # -- recipients and acks ---------------------------------------------------------------
 
-    async def find_recipient(self, alert_id: uuid.UUID, user_id: uuid.UUID) -> Recipient | None:
-        row = await self._session.get(AlertRecipientRow, (alert_id, user_id))
+    def find_recipient(self, alert_id: uuid.UUID, user_id: uuid.UUID) -> Recipient | None:
+        row = self._session.get(AlertRecipientRow, (alert_id, user_id))
         if row is None:
             return None
         return Recipient(UserId(row.user_id), OrganizationId(row.organization_id), row.answers)
 
-    async def mark_delivered(
+    def mark_delivered(
         self, alert_id: uuid.UUID, user_ids: Iterable[uuid.UUID], now: datetime
     ) -> None:
         ids = list(user_ids)
         if ids:
-            await self._session.execute(
+            self._session.execute(
                 update(AlertRecipientRow)
                 .where(
                     AlertRecipientRow.alert_id == alert_id,
@@ -199,27 +199,27 @@ class AlertStore:
                 .values(delivered_at=now)
             )
 
-    async def find_ack(
+    def find_ack(
         self, alert_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
     ) -> Acknowledgement | None:
-        row = await self._session.get(
+        row = self._session.get(
             AlertAckRow, (alert_id, user_id), with_for_update=for_update, populate_existing=True
         )
         return _to_ack(row) if row else None
 
-    async def acks_of(
+    def acks_of(
         self, alert_ids: Iterable[uuid.UUID], user_id: uuid.UUID
     ) -> dict[AlertId, Acknowledgement]:
         """The user's acknowledgements of these alerts, in one query (a page of a listing)."""
         ids = list(alert_ids)
         if not ids:
             return {}
-        rows = await self._session.scalars(
+        rows = self._session.scalars(
             select(AlertAckRow).where(AlertAckRow.alert_id.in_(ids), AlertAckRow.user_id == user_id)
         )
         return {AlertId(row.alert_id): _to_ack(row) for row in rows.all()}
 
-    async def insert_ack(self, ack: Acknowledgement) -> None:
+    def insert_ack(self, ack: Acknowledgement) -> None:
         self._session.add(
             AlertAckRow(
                 alert_id=ack.alert_id,
@@ -232,10 +232,10 @@ class AlertStore:
                 updated_at=ack.updated_at,
             )
         )
-        await self._session.flush()
+        self._session.flush()
 
-    async def update_ack(self, ack: Acknowledgement) -> None:
-        await self._session.execute(
+    def update_ack(self, ack: Acknowledgement) -> None:
+        self._session.execute(
             update(AlertAckRow)
             .where(AlertAckRow.alert_id == ack.alert_id, AlertAckRow.user_id == ack.user_id)
             .values(
@@ -246,16 +246,16 @@ class AlertStore:
             )
         )
 
-    async def record_organization_ack(
+    def record_organization_ack(
         self, alert_id: uuid.UUID, organization_id: uuid.UUID, at: datetime, outcome: Outcome
     ) -> None:
         """First ack time of the organisation, and its outcome (the caller passes the best)."""
-        row = await self._session.get(
+        row = self._session.get(
             AlertOrganizationRow, (alert_id, organization_id), with_for_update=True
         )
         if row is None:
             return
-        await self._session.execute(
+        self._session.execute(
             update(AlertOrganizationRow)
             .where(
                 AlertOrganizationRow.alert_id == alert_id,
@@ -264,10 +264,10 @@ class AlertStore:
             .values(acknowledged_at=row.acknowledged_at or at, outcome=outcome.value)
         )
 
-    async def organization_outcome(
+    def organization_outcome(
         self, alert_id: uuid.UUID, organization_id: uuid.UUID
     ) -> Outcome | None:
-        value = await self._session.scalar(
+        value = self._session.scalar(
             select(AlertOrganizationRow.outcome).where(
                 AlertOrganizationRow.alert_id == alert_id,
                 AlertOrganizationRow.organization_id == organization_id,
@@ -277,8 +277,8 @@ class AlertStore:
 
     # -- who hears about acks and deadlines --------------------------------------------------
 
-    async def staff_ids(self) -> list[UserId]:
-        rows = await self._session.scalars(
+    def staff_ids(self) -> list[UserId]:
+        rows = self._session.scalars(
             select(UserRow.id).where(
                 UserRow.role.in_((Role.ADMIN.value, Role.MODERATOR.value)),
                 UserRow.disabled.is_(False),
@@ -286,10 +286,10 @@ class AlertStore:
         )
         return [UserId(i) for i in rows.all()]
 
-    async def recipients_of_organizations(
+    def recipients_of_organizations(
         self, alert_id: uuid.UUID, organization_ids: Iterable[uuid.UUID]
     ) -> list[UserId]:
-        rows = await self._session.scalars(
+        rows = self._session.scalars(
             select(AlertRecipientRow.user_id).where(
                 AlertRecipientRow.alert_id == alert_id,
                 AlertRecipientRow.organization_id.in_(list(organization_ids)),
@@ -299,7 +299,7 @@ class AlertStore:
 
     # -- deadlines: found by any process, claimed by exactly one ------------------------------
 
-    async def due_deadlines(
+    def due_deadlines(
         self, *, overdue_at: datetime, remind_until: datetime | None, limit: int
     ) -> list[tuple[AlertId, OrganizationId, bool]]:
         """Unanswered (alert, organisation) pairs whose respond_by has passed (True) or, with
@@ -322,10 +322,10 @@ class AlertStore:
                 AlertOrganizationRow.reminded_at.is_(None),
             )
             condition = or_(overdue, remind)
-        rows = await self._session.execute(base.where(condition).limit(limit))
+        rows = self._session.execute(base.where(condition).limit(limit))
         return [(AlertId(r[0]), OrganizationId(r[1]), bool(r[2])) for r in rows.all()]
 
-    async def claim(
+    def claim(
         self,
         alert_id: uuid.UUID,
         organization_ids: Iterable[uuid.UUID],
@@ -337,7 +337,7 @@ class AlertStore:
         answered meanwhile; returns those this call marked. The conditional UPDATE is the
         claim: a concurrent sweeper's UPDATE finds the column set and matches nothing."""
         column = AlertOrganizationRow.overdue_at if overdue else AlertOrganizationRow.reminded_at
-        result = await self._session.execute(
+        result = self._session.execute(
             update(AlertOrganizationRow)
             .where(
                 AlertOrganizationRow.alert_id == alert_id,

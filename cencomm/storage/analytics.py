@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from cencomm.domain.analytics import (
     ItemSum,
@@ -288,14 +288,6 @@ def set_seizure_hidden_sync(connection: Connection, message_id: uuid.UUID, hidde
         )
 
 
-async def set_seizure_hidden(session: AsyncSession, message_id: uuid.UUID, hidden: bool) -> None:
-    """Hide or show a report's analytic rows, and take it out of (or put it back into) the
-    counters, in the transaction that hides the message."""
-    await session.run_sync(
-        lambda sync: set_seizure_hidden_sync(sync.connection(), message_id, hidden)
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class StoredSeizure:
     """A stored seizure message, as a rebuild needs it."""
@@ -387,3 +379,39 @@ def count_rows(connection: Connection) -> tuple[int, int, int]:
         connection.execute(select(func.count()).select_from(SeizureItemRow)).scalar_one(),
         connection.execute(select(func.count()).select_from(SeizureTransitRow)).scalar_one(),
     )
+
+
+class AnalyticsStore:
+    """The analytic rows and daily counters, inside one unit of work."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def report_figures(self, scope: Scope) -> ReportFigures:
+        return report_figures(self._session.connection(), scope)
+
+    def reporters(self, scope: Scope) -> list[Reporter]:
+        return reporters(self._session.connection(), scope)
+
+    def item_lines(self, scope: Scope, after_seq: int | None, reports: int) -> list[ItemLine]:
+        return item_lines(self._session.connection(), scope, after_seq, reports)
+
+    def add_to_rollups(self, delta: RollupDelta) -> None:
+        add_to_rollups(self._session.connection(), delta)
+
+    def set_seizure_hidden(self, message_id: uuid.UUID, hidden: bool) -> None:
+        """Hide or show a report's analytic rows, and take it out of (or put it back into) the
+        counters, in the transaction that hides the message."""
+        set_seizure_hidden_sync(self._session.connection(), message_id, hidden)
+
+    def clear_analytic_rows(self) -> None:
+        clear_analytic_rows(self._session.connection())
+
+    def stored_seizures(self, page: int) -> Iterator[list[StoredSeizure]]:
+        return stored_seizures(self._session.connection(), page)
+
+    def insert_seizure_rows(self, batch: Sequence[SeizureRows]) -> None:
+        insert_seizure_rows(self._session.connection(), batch)
+
+    def count_rows(self) -> tuple[int, int, int]:
+        return count_rows(self._session.connection())

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, or_, select, true, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from cencomm.domain.attachments import Attachment, BlobStatus, StoredBlob
 from cencomm.domain.messages import AttachmentView
@@ -54,16 +54,16 @@ def _blob(row: BlobRow) -> StoredBlob:
 
 
 class AttachmentStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
 
     # -- blobs ------------------------------------------------------------------------------
 
-    async def find_blob(self, sha256: str) -> StoredBlob | None:
-        row = await self._session.get(BlobRow, sha256)
+    def find_blob(self, sha256: str) -> StoredBlob | None:
+        row = self._session.get(BlobRow, sha256)
         return None if row is None else _blob(row)
 
-    async def insert_blob(self, blob: StoredBlob, at: datetime) -> None:
+    def insert_blob(self, blob: StoredBlob, at: datetime) -> None:
         """Insert and flush: a concurrent insert of the same content fails here (IntegrityError),
         so the caller that gets past this owns the blob's file until it commits."""
         self._session.add(
@@ -79,10 +79,10 @@ class AttachmentStore:
                 created_at=at,
             )
         )
-        await self._session.flush()
+        self._session.flush()
 
-    async def pending_blobs(self, limit: int) -> list[StoredBlob]:
-        rows = await self._session.scalars(
+    def pending_blobs(self, limit: int) -> list[StoredBlob]:
+        rows = self._session.scalars(
             select(BlobRow)
             .where(BlobRow.status == BlobStatus.PENDING.value)
             .order_by(BlobRow.scan_attempts, BlobRow.created_at)
@@ -90,11 +90,9 @@ class AttachmentStore:
         )
         return [_blob(row) for row in rows]
 
-    async def set_status(
-        self, sha256: str, status: BlobStatus, detail: str | None, at: datetime
-    ) -> bool:
+    def set_status(self, sha256: str, status: BlobStatus, detail: str | None, at: datetime) -> bool:
         """Record a scan outcome on a pending blob; False when it was settled already."""
-        result = await self._session.execute(
+        result = self._session.execute(
             update(BlobRow)
             .where(BlobRow.sha256 == sha256, BlobRow.status == BlobStatus.PENDING.value)
             .values(
@@ -106,21 +104,21 @@ class AttachmentStore:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def count_failed_scan(self, sha256: str, detail: str) -> None:
-        await self._session.execute(
+    def count_failed_scan(self, sha256: str, detail: str) -> None:
+        self._session.execute(
             update(BlobRow)
             .where(BlobRow.sha256 == sha256)
             .values(scan_detail=detail[:200], scan_attempts=BlobRow.scan_attempts + 1)
         )
 
-    async def blob_keys_page(self, after: str | None, limit: int) -> list[StoredBlob]:
+    def blob_keys_page(self, after: str | None, limit: int) -> list[StoredBlob]:
         query = select(BlobRow).order_by(BlobRow.sha256).limit(limit)
         if after is not None:
             query = query.where(BlobRow.sha256 > after)
-        return [_blob(row) for row in await self._session.scalars(query)]
+        return [_blob(row) for row in self._session.scalars(query)]
 
-    async def update_wrapped_key(self, sha256: str, wrapped_key: bytes, master_kid: str) -> None:
-        await self._session.execute(
+    def update_wrapped_key(self, sha256: str, wrapped_key: bytes, master_kid: str) -> None:
+        self._session.execute(
             update(BlobRow)
             .where(BlobRow.sha256 == sha256)
             .values(wrapped_key=wrapped_key, master_kid=master_kid)
@@ -131,9 +129,9 @@ class AttachmentStore:
     def _select(self) -> Any:
         return select(*_ATTACHMENT_COLUMNS).join(BlobRow, BlobRow.sha256 == AttachmentRow.sha256)
 
-    async def find(self, group_id: uuid.UUID, sha256: str) -> Attachment | None:
+    def find(self, group_id: uuid.UUID, sha256: str) -> Attachment | None:
         row = (
-            await self._session.execute(
+            self._session.execute(
                 self._select().where(
                     AttachmentRow.group_id == group_id, AttachmentRow.sha256 == sha256
                 )
@@ -141,7 +139,7 @@ class AttachmentStore:
         ).first()
         return None if row is None else _attachment(row)
 
-    async def insert(
+    def insert(
         self,
         *,
         attachment_id: uuid.UUID,
@@ -153,7 +151,7 @@ class AttachmentStore:
         uploader_id: uuid.UUID,
         at: datetime,
     ) -> None:
-        await self._session.execute(
+        self._session.execute(
             insert(AttachmentRow).values(
                 id=attachment_id,
                 group_id=group_id,
@@ -166,8 +164,8 @@ class AttachmentStore:
             )
         )
 
-    async def group_usage(self, group_id: uuid.UUID) -> int:
-        total = await self._session.scalar(
+    def group_usage(self, group_id: uuid.UUID) -> int:
+        total = self._session.scalar(
             select(func.coalesce(func.sum(AttachmentRow.size), 0)).where(
                 AttachmentRow.group_id == group_id
             )
@@ -201,13 +199,13 @@ class AttachmentStore:
                 conditions.append(or_(~exists(naming), exists(shown)))
         return and_(true(), *conditions)
 
-    async def find_visible(
+    def find_visible(
         self, group_id: uuid.UUID, sha256: str, view: AttachmentView
     ) -> Attachment | None:
         """The group's attachment of this content if this reader may see it: one statement
         either way, so an attachment withheld from them costs what a missing one does."""
         row = (
-            await self._session.execute(
+            self._session.execute(
                 self._select().where(
                     AttachmentRow.group_id == group_id,
                     AttachmentRow.sha256 == sha256,
@@ -217,7 +215,7 @@ class AttachmentStore:
         ).first()
         return None if row is None else _attachment(row)
 
-    async def list_page(
+    def list_page(
         self,
         group_id: uuid.UUID,
         *,
@@ -236,14 +234,14 @@ class AttachmentStore:
                 )
             )
         query = query.order_by(AttachmentRow.created_at.desc(), AttachmentRow.id.desc())
-        rows = await self._session.execute(query.limit(limit))
+        rows = self._session.execute(query.limit(limit))
         return [_attachment(row) for row in rows]
 
-    async def in_group(
+    def in_group(
         self, group_id: uuid.UUID, sha256s: Iterable[str], view: AttachmentView
     ) -> list[Attachment]:
         """The group's attachments of these contents that the reader `view` describes sees."""
-        rows = await self._session.execute(
+        rows = self._session.execute(
             self._select().where(
                 AttachmentRow.group_id == group_id,
                 AttachmentRow.sha256.in_(sorted(set(sha256s))),
@@ -252,7 +250,7 @@ class AttachmentStore:
         )
         return [_attachment(row) for row in rows]
 
-    async def holders(self, sha256: str) -> list[Attachment]:
+    def holders(self, sha256: str) -> list[Attachment]:
         """Every group's attachment of this content (to report an infection to each group)."""
-        rows = await self._session.execute(self._select().where(AttachmentRow.sha256 == sha256))
+        rows = self._session.execute(self._select().where(AttachmentRow.sha256 == sha256))
         return [_attachment(row) for row in rows]

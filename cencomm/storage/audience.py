@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from cencomm.domain.groups import GroupRole
 from cencomm.domain.ids import GroupId, OrganizationId, UserId
@@ -29,11 +29,11 @@ class AudienceMember:
 
 
 class AudienceStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
 
-    async def _users(self, *conditions: object) -> list[AudienceMember]:
-        rows = await self._session.execute(
+    def _users(self, *conditions: object) -> list[AudienceMember]:
+        rows = self._session.execute(
             select(UserRow.id, UserRow.organization_id, UserRow.role).where(
                 UserRow.disabled.is_(False),
                 *conditions,  # type: ignore[arg-type]
@@ -41,11 +41,11 @@ class AudienceStore:
         )
         return [AudienceMember(UserId(r[0]), OrganizationId(r[1]), Role(r[2])) for r in rows.all()]
 
-    async def group_members(self, group_id: uuid.UUID) -> list[AudienceMember]:
+    def group_members(self, group_id: uuid.UUID) -> list[AudienceMember]:
         """Users in the group directly or through their organisation, with their effective
         role (`domain.groups.effective_role`)."""
         in_group = GroupMemberRow.group_id == group_id
-        return await self._with_group_roles(
+        return self._with_group_roles(
             group_id,
             or_(
                 UserRow.id.in_(select(GroupMemberRow.user_id).where(in_group)),
@@ -53,12 +53,12 @@ class AudienceStore:
             ),
         )
 
-    async def _with_group_roles(
+    def _with_group_roles(
         self, group_id: uuid.UUID, *conditions: ColumnElement[bool]
     ) -> list[AudienceMember]:
         """Enabled users matching `conditions`, each with their effective role in the group
         (None when they are not in it)."""
-        rows = await self._session.execute(
+        rows = self._session.execute(
             select(
                 UserRow.id,
                 UserRow.organization_id,
@@ -71,25 +71,23 @@ class AudienceStore:
             for r in rows.all()
         ]
 
-    async def organization_users(
-        self, organization_ids: Iterable[uuid.UUID]
-    ) -> list[AudienceMember]:
-        return await self._users(UserRow.organization_id.in_(list(organization_ids)))
+    def organization_users(self, organization_ids: Iterable[uuid.UUID]) -> list[AudienceMember]:
+        return self._users(UserRow.organization_id.in_(list(organization_ids)))
 
-    async def region_users(self, regions: Iterable[str]) -> list[AudienceMember]:
+    def region_users(self, regions: Iterable[str]) -> list[AudienceMember]:
         in_regions = select(OrganizationRow.id).where(OrganizationRow.region.in_(list(regions)))
-        return await self._users(UserRow.organization_id.in_(in_regions))
+        return self._users(UserRow.organization_id.in_(in_regions))
 
-    async def everyone(self) -> list[AudienceMember]:
-        return await self._users()
+    def everyone(self) -> list[AudienceMember]:
+        return self._users()
 
-    async def existing_organizations(self, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
-        rows = await self._session.scalars(
+    def existing_organizations(self, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        rows = self._session.scalars(
             select(OrganizationRow.id).where(OrganizationRow.id.in_(list(ids)))
         )
         return set(rows.all())
 
-    async def readers(
+    def readers(
         self, group_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
     ) -> dict[UserId, AudienceMember]:
         """Of `user_ids`, the enabled ones with their current global role and effective group
@@ -98,18 +96,16 @@ class AudienceStore:
         ids = list(user_ids)
         if not ids:
             return {}
-        members = await self._with_group_roles(group_id, UserRow.id.in_(ids))
+        members = self._with_group_roles(group_id, UserRow.id.in_(ids))
         return {m.user_id: m for m in members}
 
-    async def member_group_ids(
+    def member_group_ids(
         self, user_id: uuid.UUID, organization_id: uuid.UUID, *, everything: bool
     ) -> list[GroupId]:
         """Groups the user is in (directly or through their organisation); all with `everything`."""
-        return list(
-            await self.member_group_positions(user_id, organization_id, everything=everything)
-        )
+        return list(self.member_group_positions(user_id, organization_id, everything=everything))
 
-    async def member_group_positions(
+    def member_group_positions(
         self, user_id: uuid.UUID, organization_id: uuid.UUID, *, everything: bool
     ) -> dict[GroupId, int]:
         """The same groups, each with its latest seq."""
@@ -122,4 +118,4 @@ class AudienceStore:
                 )
             )
             query = query.where(GroupRow.id.in_(member_of))
-        return {GroupId(row[0]): int(row[1]) for row in (await self._session.execute(query)).all()}
+        return {GroupId(row[0]): int(row[1]) for row in (self._session.execute(query)).all()}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from cencomm.domain.audit import AuditEntry, AuditFilter, AuditRecord
 from cencomm.storage.tables import AuditEntryRow, AuditSequence
@@ -15,31 +15,27 @@ SEQUENCE_ROW_ID = 1
 
 
 class AuditStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
 
-    async def append(self, record: AuditRecord, at: datetime) -> AuditEntry:
+    def append(self, record: AuditRecord, at: datetime) -> AuditEntry:
         """Take the next index and insert the entry, inside the caller's transaction."""
-        return (await self.append_many([record], at))[0]
+        return (self.append_many([record], at))[0]
 
-    async def append_many(self, records: Sequence[AuditRecord], at: datetime) -> list[AuditEntry]:
+    def append_many(self, records: Sequence[AuditRecord], at: datetime) -> list[AuditEntry]:
         """Take the next `len(records)` indexes at once and insert the entries in one statement."""
-        return await self._session.run_sync(
-            lambda sync: append_entries(sync.connection(), records, at)
-        )
+        return append_entries(self._session.connection(), records, at)
 
-    async def count(self) -> int:
+    def count(self) -> int:
         """How many entries there are: the last index plus one (indexes are dense)."""
-        last = await self._session.scalar(select(func.max(AuditEntryRow.index)))
+        last = self._session.scalar(select(func.max(AuditEntryRow.index)))
         return 0 if last is None else int(last) + 1
 
-    async def find(self, index: int) -> AuditEntry | None:
-        row = await self._session.get(AuditEntryRow, index)
+    def find(self, index: int) -> AuditEntry | None:
+        row = self._session.get(AuditEntryRow, index)
         return None if row is None else to_entry(row)
 
-    async def list_entries(
-        self, where: AuditFilter, after: int | None, limit: int
-    ) -> list[AuditEntry]:
+    def list_entries(self, where: AuditFilter, after: int | None, limit: int) -> list[AuditEntry]:
         """Matching entries in index order, those after index `after` (from the first if None)."""
         query = select(AuditEntryRow).order_by(AuditEntryRow.index).limit(limit)
         if after is not None:
@@ -54,7 +50,7 @@ class AuditStore:
             query = query.where(AuditEntryRow.at >= where.since)
         if where.until is not None:
             query = query.where(AuditEntryRow.at < where.until)
-        return [to_entry(row) for row in (await self._session.scalars(query)).all()]
+        return [to_entry(row) for row in (self._session.scalars(query)).all()]
 
 
 def to_entry(row: AuditEntryRow) -> AuditEntry:
@@ -75,8 +71,7 @@ def to_entry(row: AuditEntryRow) -> AuditEntry:
 def append_entries(
     connection: Connection, records: Sequence[AuditRecord], at: datetime
 ) -> list[AuditEntry]:
-    """Append entries in the connection's open transaction (sync: the batched message writer
-    runs whole transactions in one hop to the database thread).
+    """Append entries in the connection's open transaction.
 
     The UPDATE ... RETURNING locks the sequence row until commit (PostgreSQL row lock;
     SQLite's single writer), so indexes are dense and follow commit order.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, insert, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from cencomm.domain.audit import AuditEntry
 from cencomm.domain.audit_tree import TreeHead
@@ -41,40 +41,40 @@ def to_head(row: AuditTreeHeadRow) -> TreeHead:
 
 
 class AuditTreeStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
 
-    async def lock(self, key: int = TREE_LOCK_KEY) -> None:
+    def lock(self, key: int = TREE_LOCK_KEY) -> None:
         """Serialise a job across processes until the transaction ends.
 
         SQLite needs nothing more: writers already hold its single write lock (BEGIN IMMEDIATE).
         On PostgreSQL an advisory lock works even before the state row exists.
         """
         if self._session.get_bind().dialect.name == "postgresql":
-            await self._session.execute(select(func.pg_advisory_xact_lock(key)))
+            self._session.execute(select(func.pg_advisory_xact_lock(key)))
 
-    async def load_state(self) -> tuple[int, tuple[bytes, ...]]:
+    def load_state(self) -> tuple[int, tuple[bytes, ...]]:
         """(size, right edge) of the stored tree; (0, ()) before the first extension."""
-        row = await self._session.get(AuditTreeStateRow, STATE_ROW_ID)
+        row = self._session.get(AuditTreeStateRow, STATE_ROW_ID)
         if row is None:
             return 0, ()
         edge = row.right_edge
         return row.size, tuple(edge[i : i + HASH_SIZE] for i in range(0, len(edge), HASH_SIZE))
 
-    async def save_state(self, size: int, right_edge: Sequence[bytes]) -> None:
+    def save_state(self, size: int, right_edge: Sequence[bytes]) -> None:
         edge = b"".join(right_edge)
-        row = await self._session.get(AuditTreeStateRow, STATE_ROW_ID)
+        row = self._session.get(AuditTreeStateRow, STATE_ROW_ID)
         if row is None:
             self._session.add(AuditTreeStateRow(id=STATE_ROW_ID, size=size, right_edge=edge))
         else:
             row.size = size
             row.right_edge = edge
-        await self._session.flush()
+        self._session.flush()
 
-    async def entries_from(self, start: int, limit: int) -> list[tuple[AuditEntry, bytes]]:
+    def entries_from(self, start: int, limit: int) -> list[tuple[AuditEntry, bytes]]:
         """Entries from index `start` on, in index order, with their stored leaf hashes."""
         rows = (
-            await self._session.scalars(
+            self._session.scalars(
                 select(AuditEntryRow)
                 .where(AuditEntryRow.index >= start)
                 .order_by(AuditEntryRow.index)
@@ -83,10 +83,10 @@ class AuditTreeStore:
         ).all()
         return [(to_entry(row), row.leaf_hash) for row in rows]
 
-    async def entry_batch(self, start: int, limit: int) -> list[tuple[AuditEntry, bytes]]:
+    def entry_batch(self, start: int, limit: int) -> list[tuple[AuditEntry, bytes]]:
         """Like `entries_from` but through Core, not ORM objects: for streaming the whole log."""
         t = AuditEntryRow.__table__.c
-        rows = await self._session.execute(
+        rows = self._session.execute(
             select(
                 t.index,
                 t.at,
@@ -109,19 +109,19 @@ class AuditTreeStore:
             for i, at, action, actor, org, ttype, tid, group, ip, details, leaf in rows
         ]
 
-    async def insert_subtrees(self, subtrees: Iterable[tuple[int, int, bytes]]) -> None:
+    def insert_subtrees(self, subtrees: Iterable[tuple[int, int, bytes]]) -> None:
         """Insert (start, level, hash) rows in one executemany."""
         values = [{"start": s, "level": lv, "hash": h} for s, lv, h in subtrees]
         if values:
-            await self._session.execute(insert(AuditSubtreeRow), values)
+            self._session.execute(insert(AuditSubtreeRow), values)
 
-    async def subtrees(self, wanted: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    def subtrees(self, wanted: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         """Stored hashes for (start, level) pairs; absent pairs are left out."""
         found: dict[tuple[int, int], bytes] = {}
         # Bounded IN lists: a proof needs O(log^2 n) subtrees at most.
         for i in range(0, len(wanted), 200):
             chunk = wanted[i : i + 200]
-            rows = await self._session.execute(
+            rows = self._session.execute(
                 select(AuditSubtreeRow.start, AuditSubtreeRow.level, AuditSubtreeRow.hash).where(
                     tuple_(AuditSubtreeRow.start, AuditSubtreeRow.level).in_(chunk)
                 )
@@ -130,9 +130,9 @@ class AuditTreeStore:
                 found[(start, level)] = digest
         return found
 
-    async def subtrees_starting_in(self, start: int, end: int) -> dict[tuple[int, int], bytes]:
+    def subtrees_starting_in(self, start: int, end: int) -> dict[tuple[int, int], bytes]:
         """Every stored subtree whose first leaf is in [start, end): one primary-key range scan."""
-        rows = await self._session.execute(
+        rows = self._session.execute(
             select(AuditSubtreeRow.start, AuditSubtreeRow.level, AuditSubtreeRow.hash).where(
                 AuditSubtreeRow.start >= start, AuditSubtreeRow.start < end
             )
@@ -141,7 +141,7 @@ class AuditTreeStore:
 
     # -- tree heads ----------------------------------------------------------------------------
 
-    async def insert_head(self, head: TreeHead) -> None:
+    def insert_head(self, head: TreeHead) -> None:
         self._session.add(
             AuditTreeHeadRow(
                 tree_size=head.tree_size,
@@ -152,23 +152,23 @@ class AuditTreeStore:
                 signature=head.signature,
             )
         )
-        await self._session.flush()
+        self._session.flush()
 
-    async def latest_head(self) -> TreeHead | None:
-        row = await self._session.scalar(
+    def latest_head(self) -> TreeHead | None:
+        row = self._session.scalar(
             select(AuditTreeHeadRow).order_by(AuditTreeHeadRow.tree_size.desc()).limit(1)
         )
         return None if row is None else to_head(row)
 
-    async def find_head(self, tree_size: int) -> TreeHead | None:
-        row = await self._session.get(AuditTreeHeadRow, tree_size)
+    def find_head(self, tree_size: int) -> TreeHead | None:
+        row = self._session.get(AuditTreeHeadRow, tree_size)
         return None if row is None else to_head(row)
 
-    async def find_heads(self, tree_sizes: Sequence[int]) -> dict[int, TreeHead]:
+    def find_heads(self, tree_sizes: Sequence[int]) -> dict[int, TreeHead]:
         """The stored heads of these sizes, by size; sizes without one are left out."""
         found: dict[int, TreeHead] = {}
         for i in range(0, len(tree_sizes), 500):
-            rows = await self._session.scalars(
+            rows = self._session.scalars(
                 select(AuditTreeHeadRow).where(
                     AuditTreeHeadRow.tree_size.in_(tree_sizes[i : i + 500])
                 )
@@ -176,28 +176,28 @@ class AuditTreeStore:
             found.update((row.tree_size, to_head(row)) for row in rows)
         return found
 
-    async def list_heads(self, after: int | None, limit: int) -> list[TreeHead]:
+    def list_heads(self, after: int | None, limit: int) -> list[TreeHead]:
         """Tree heads in ascending size, those larger than `after` (all when None)."""
         query = select(AuditTreeHeadRow).order_by(AuditTreeHeadRow.tree_size).limit(limit)
         if after is not None:
             query = query.where(AuditTreeHeadRow.tree_size > after)
-        return [to_head(row) for row in (await self._session.scalars(query)).all()]
+        return [to_head(row) for row in (self._session.scalars(query)).all()]
 
     # -- forwarding ----------------------------------------------------------------------------
 
-    async def forward_position(self, target: str) -> int:
+    def forward_position(self, target: str) -> int:
         """The next entry index to forward to `target` (0 for a new target)."""
-        position = await self._session.scalar(
+        position = self._session.scalar(
             select(AuditForwardCursorRow.next_index).where(AuditForwardCursorRow.target == target)
         )
         return 0 if position is None else int(position)
 
-    async def set_forward_position(self, target: str, next_index: int) -> None:
-        result = await self._session.execute(
+    def set_forward_position(self, target: str, next_index: int) -> None:
+        result = self._session.execute(
             update(AuditForwardCursorRow)
             .where(AuditForwardCursorRow.target == target)
             .values(next_index=next_index)
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             self._session.add(AuditForwardCursorRow(target=target, next_index=next_index))
-            await self._session.flush()
+            self._session.flush()

@@ -1,4 +1,4 @@
-"""The database: async engines, sessions, SQLite pragmas, write and read units of work."""
+"""The database: engines, SQLite pragmas, and the one way in (`Database.write` / `read`)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import concurrent.futures
 import contextlib
 import contextvars
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,14 +19,16 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from cencomm.settings import DatabaseSettings
+from cencomm.storage.unit import Unit
 
 T = TypeVar("T")
 IDLE_IN_TRANSACTION_MS = "60000"
-# Threads (and connections) for synchronous SQLite reads on hot paths.
-READER_THREADS = 2
+# Threads (and connections) for SQLite reads.
+READER_THREADS = 4
 
 
 def is_sqlite(url: str) -> bool:
@@ -48,37 +50,26 @@ def create_private_sqlite_file(url: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-def make_engine(url: str, settings: DatabaseSettings, *, immediate: bool = False) -> AsyncEngine:
-    """An async engine; on SQLite with our pragmas and, for writers, `BEGIN IMMEDIATE`.
+def _postgres_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_pre_ping=True,
+        # A transaction left open (a server killed mid-query) must not hold its locks for ever:
+        # PostgreSQL ends such sessions after this long.
+        connect_args={
+            "server_settings": {"idle_in_transaction_session_timeout": IDLE_IN_TRANSACTION_MS}
+        },
+    )
+
+
+def _configure_sqlite(engine: Engine, settings: DatabaseSettings, *, immediate: bool) -> None:
+    """Our pragmas on every new connection and, for the writer, `BEGIN IMMEDIATE`.
 
     `BEGIN IMMEDIATE` takes SQLite's write lock when the transaction starts, so a writer never
     reads first and then fails to upgrade its lock (SQLITE_BUSY without waiting).
     """
-    if not is_sqlite(url):
-        return create_async_engine(
-            url,
-            pool_size=settings.pool_size,
-            max_overflow=settings.pool_size,
-            pool_pre_ping=True,
-            # A transaction left open (a cancelled request mid-query) must not hold its locks
-            # for ever: PostgreSQL ends such sessions after this long.
-            connect_args={
-                "server_settings": {"idle_in_transaction_session_timeout": IDLE_IN_TRANSACTION_MS}
-            },
-        )
-    create_private_sqlite_file(url)
-    engine = create_async_engine(
-        url,
-        connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
-        # Readers are in autocommit (no BEGIN): nothing to roll back when they are returned.
-        pool_reset_on_return="rollback" if immediate else None,
-    )
-    _configure_sqlite(engine.sync_engine, settings, immediate=immediate)
-    return engine
-
-
-def _configure_sqlite(engine: Engine, settings: DatabaseSettings, *, immediate: bool) -> None:
-    """Our pragmas on every new connection and, for writers, `BEGIN IMMEDIATE`."""
     synchronous = settings.sqlite_synchronous.upper()
     busy_timeout = int(settings.sqlite_busy_timeout_ms)
 
@@ -112,120 +103,135 @@ async def _in_thread(threads: concurrent.futures.ThreadPoolExecutor, work: Calla
     return await asyncio.get_running_loop().run_in_executor(threads, context.run, work)
 
 
+def _sync_sqlite_engine(url: str, settings: DatabaseSettings, **pool: Any) -> Engine:
+    """A synchronous `sqlite3` engine on the same file (for the worker threads)."""
+    return create_engine(
+        url.replace("sqlite+aiosqlite", "sqlite", 1),
+        connect_args={
+            "timeout": settings.sqlite_busy_timeout_ms / 1000,
+            "check_same_thread": False,
+        },
+        **pool,
+    )
+
+
 class Database:
-    """Engines and session factories; `begin()` for a write unit of work, `read()` for reads."""
+    """The one way in: `write(work)` and `read(work)` run a synchronous unit of work to completion.
+
+    `work` receives a `Unit` (the typed stores of one transaction) and runs start to finish
+    without yielding to the event loop: on SQLite in a worker thread on a `sqlite3` connection
+    (one writer thread under an asyncio lock, so writers queue here and not in SQLite's busy
+    handler; a few reader threads); on PostgreSQL through `run_sync` on a pooled asyncpg
+    connection. Each unit runs in a task of its own that a cancelled caller does not cancel:
+    a transaction is never abandoned half-way, and its `after_commit` callbacks always run.
+    See docs/design.md for why this model and what it costs.
+    """
 
     def __init__(self, url: str, settings: DatabaseSettings) -> None:
         self.url = url
         self.dialect = "sqlite" if is_sqlite(url) else "postgresql"
-        self.engine = make_engine(url, settings, immediate=True)
-        # SQLite has one writer: readers get their own pool so they never queue behind it.
-        self.read_engine = make_engine(url, settings) if is_sqlite(url) else self.engine
-        self._writer_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._reader_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
-        # In one process, queue SQLite writers on an asyncio lock instead of the busy handler,
-        # which polls with growing sleeps; the busy timeout then only covers other processes.
-        self._write_lock: asyncio.Lock | None = asyncio.Lock() if is_sqlite(url) else None
-        # Batched writers hand a whole synchronous transaction to one thread in one hop,
-        # instead of one hop per statement through aiosqlite (see `run_write`).
-        self._sync_writer: Engine | None = None
+        self._running: set[asyncio.Task[Any]] = set()
+        self._write_lock: asyncio.Lock | None = None
         self._writer_thread: concurrent.futures.ThreadPoolExecutor | None = None
-        self._sync_reader: Engine | None = None
         self._reader_threads: concurrent.futures.ThreadPoolExecutor | None = None
-        if is_sqlite(url):
-            self._sync_reader = create_engine(
-                url.replace("sqlite+aiosqlite", "sqlite", 1),
-                connect_args={
-                    "timeout": settings.sqlite_busy_timeout_ms / 1000,
-                    "check_same_thread": False,
-                },
-                pool_size=READER_THREADS,
-                max_overflow=0,
-                pool_reset_on_return=None,
-            )
-            _configure_sqlite(self._sync_reader, settings, immediate=False)
-            self._reader_threads = concurrent.futures.ThreadPoolExecutor(
-                max_workers=READER_THREADS, thread_name_prefix="cencomm-sqlite-reader"
-            )
-            self._sync_writer = create_engine(
-                url.replace("sqlite+aiosqlite", "sqlite", 1),
-                connect_args={
-                    "timeout": settings.sqlite_busy_timeout_ms / 1000,
-                    "check_same_thread": False,
-                },
-                poolclass=StaticPool,
-            )
-            _configure_sqlite(self._sync_writer, settings, immediate=True)
-            self._writer_thread = concurrent.futures.ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="cencomm-sqlite-writer"
-            )
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        if not is_sqlite(url):
+            self.engine: AsyncEngine | None = _postgres_engine(url, settings)
+            self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+            self.sync_engines: tuple[Engine, ...] = (self.engine.sync_engine,)
+            return
+        self.engine = None
+        create_private_sqlite_file(url)
+        # One writer connection (SQLite has one writer) and its own thread.
+        self._writer = _sync_sqlite_engine(url, settings, poolclass=StaticPool)
+        _configure_sqlite(self._writer, settings, immediate=True)
+        self._writer_thread = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="cencomm-sqlite-writer"
+        )
+        self._write_lock = asyncio.Lock()
+        # Readers in autocommit, each statement on its own WAL snapshot, never behind the writer.
+        self._reader = _sync_sqlite_engine(
+            url,
+            settings,
+            pool_size=READER_THREADS,
+            max_overflow=0,
+            pool_reset_on_return=None,
+        )
+        _configure_sqlite(self._reader, settings, immediate=False)
+        self._reader_threads = concurrent.futures.ThreadPoolExecutor(
+            max_workers=READER_THREADS, thread_name_prefix="cencomm-sqlite-reader"
+        )
+        self.sync_engines = (self._writer, self._reader)
 
-    @contextlib.asynccontextmanager
-    async def begin(self) -> AsyncIterator[AsyncSession]:
-        """A session inside a write transaction: committed on success, rolled back on error."""
-        async with contextlib.AsyncExitStack() as stack:
-            if self._write_lock is not None:
-                await stack.enter_async_context(self._write_lock)
-            session = await stack.enter_async_context(self._writer_sessions())
-            await stack.enter_async_context(session.begin())
-            yield session
+    async def write(self, work: Callable[[Unit], T]) -> T:
+        """Run `work` in one write transaction: committed when it returns, rolled back if it
+        raises. Then its `after_commit` callbacks run, on the event loop."""
+        return await self._finish(self._write(work))
 
-    async def run_write(self, work: Callable[[Connection], T]) -> T:
-        """Run `work` inside one write transaction, committed when it returns.
+    async def read(self, work: Callable[[Unit], T]) -> T:
+        """Run read-only `work`. On PostgreSQL one snapshot for all of it; SQLite readers run in
+        autocommit, so each statement sees a consistent snapshot of its own."""
+        return await self._finish(self._read(work))
 
-        On SQLite the whole transaction runs on the writer thread in one hop (under the same
-        in-process write lock as `begin()`); on PostgreSQL through `run_sync` on a pooled
-        connection.
-        """
-        if self._sync_writer is None or self._writer_thread is None:
-            async with self.engine.begin() as connection:
-                return await connection.run_sync(work)
-        engine = self._sync_writer
+    async def _finish(self, unit_of_work: Coroutine[Any, Any, T]) -> T:
+        # The unit runs in its own task: cancelling the caller leaves it to finish (and `dispose`
+        # waits for it), so a driver connection is never left half-way through a transaction.
+        task = asyncio.get_running_loop().create_task(unit_of_work)
+        self._running.add(task)
+        task.add_done_callback(self._done)
+        return await asyncio.shield(task)
 
-        def transaction() -> T:
-            with engine.begin() as connection:
-                return work(connection)
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._running.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved, so that a cancelled caller leaves no warning behind
 
-        assert self._write_lock is not None  # noqa: S101 - set together with the writer
-        async with self._write_lock:
-            return await _in_thread(self._writer_thread, transaction)
+    async def _write(self, work: Callable[[Unit], T]) -> T:
+        if self._sessions is not None:
+            async with self._sessions() as session, session.begin():
+                unit = Unit(session.sync_session, writable=True)
+                result = await session.run_sync(lambda _sync: work(unit))
+        else:
+            assert self._write_lock is not None and self._writer_thread is not None  # noqa: S101
+            writer = self._writer
+            unit_holder: list[Unit] = []
 
-    async def run_read(self, work: Callable[[Connection], T]) -> T:
-        """Run read-only `work` on a connection in one hop (hot paths: a handful of queries).
+            def transaction() -> T:
+                with Session(writer, expire_on_commit=False) as session, session.begin():
+                    unit = Unit(session, writable=True)
+                    unit_holder.append(unit)
+                    return work(unit)
 
-        On SQLite a reader thread runs it on a synchronous connection in autocommit; on
-        PostgreSQL `run_sync` on a pooled connection.
-        """
-        if self._sync_reader is None or self._reader_threads is None:
-            async with self.read_engine.connect() as connection:
-                return await connection.run_sync(work)
-        engine = self._sync_reader
+            async with self._write_lock:
+                result = await _in_thread(self._writer_thread, transaction)
+            unit = unit_holder[0]
+        unit.committed()
+        return result
+
+    async def _read(self, work: Callable[[Unit], T]) -> T:
+        if self._sessions is not None:
+            async with self._sessions() as session, session.begin():
+                unit = Unit(session.sync_session, writable=False)
+                return await session.run_sync(lambda _sync: work(unit))
+        assert self._reader_threads is not None  # noqa: S101
+        reader = self._reader
 
         def read() -> T:
-            with engine.connect() as connection:
-                return work(connection)
+            with Session(reader, expire_on_commit=False) as session:
+                return work(Unit(session, writable=False))
 
         return await _in_thread(self._reader_threads, read)
 
-    @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads only. On PostgreSQL one snapshot for its lifetime; SQLite readers
-        run in autocommit, so each statement sees its own consistent snapshot."""
-        async with self._reader_sessions() as session, session.begin():
-            yield session
-
     async def dispose(self) -> None:
-        # Idempotent: finish what the threads are doing, then close their connections.
-        for threads, engine in (
-            (self._reader_threads, self._sync_reader),
-            (self._writer_thread, self._sync_writer),
-        ):
+        """Wait for running units, then close every connection. Idempotent."""
+        while self._running:
+            await asyncio.wait(set(self._running))
+        for threads in (self._reader_threads, self._writer_thread):
             if threads is not None:
                 threads.shutdown(wait=True)
-            if engine is not None:
-                engine.dispose()
         self._reader_threads = self._writer_thread = None
-        self._sync_reader = self._sync_writer = None
-        await self.engine.dispose()
-        if self.read_engine is not self.engine:
-            await self.read_engine.dispose()
+        if self.engine is not None:
+            await self.engine.dispose()
+        else:
+            self._reader.dispose()
+            self._writer.dispose()

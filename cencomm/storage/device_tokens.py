@@ -6,18 +6,18 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from cencomm.storage.tables import DeviceTokenRow, UserRow
 
 
 class DeviceTokenStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
 
-    async def is_valid_for(self, token_hash: bytes, username: str, now: datetime) -> bool:
+    def is_valid_for(self, token_hash: bytes, username: str, now: datetime) -> bool:
         """True when the token is unexpired and was issued to the user called `username`."""
-        found = await self._session.scalar(
+        found = self._session.scalar(
             select(DeviceTokenRow.token_hash)
             .join(UserRow, UserRow.id == DeviceTokenRow.user_id)
             .where(
@@ -28,7 +28,7 @@ class DeviceTokenStore:
         )
         return found is not None
 
-    async def replace(
+    def replace(
         self,
         user_id: uuid.UUID,
         token_hash: bytes,
@@ -41,7 +41,7 @@ class DeviceTokenStore:
         """Store a new token for the user; drop the one it replaces, expired ones, and all but
         the user's `keep` newest (so logins that never present theirs cannot pile up rows)."""
         if previous is not None:
-            await self._session.execute(
+            self._session.execute(
                 delete(DeviceTokenRow).where(
                     DeviceTokenRow.token_hash == previous, DeviceTokenRow.user_id == user_id
                 )
@@ -51,14 +51,14 @@ class DeviceTokenStore:
                 token_hash=token_hash, user_id=user_id, created_at=now, expires_at=expires_at
             )
         )
-        await self._session.flush()
+        self._session.flush()
         newest = (
             select(DeviceTokenRow.token_hash)
             .where(DeviceTokenRow.user_id == user_id, DeviceTokenRow.expires_at > now)
             .order_by(DeviceTokenRow.created_at.desc(), DeviceTokenRow.token_hash)
             .limit(keep)
         )
-        await self._session.execute(
+        self._session.execute(
             delete(DeviceTokenRow).where(
                 DeviceTokenRow.user_id == user_id, DeviceTokenRow.token_hash.not_in(newest)
             )

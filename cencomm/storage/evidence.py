@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from cencomm.domain.audit import AuditEntry
 from cencomm.domain.keys import SigningKey
@@ -19,32 +19,32 @@ _IN_CHUNK = 200
 
 
 class EvidenceStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
 
-    async def last_seq(self, group_id: uuid.UUID) -> int:
+    def last_seq(self, group_id: uuid.UUID) -> int:
         """The group's highest message seq (0 when it has none)."""
-        last = await self._session.scalar(
+        last = self._session.scalar(
             select(func.max(MessageRow.seq)).where(MessageRow.group_id == group_id)
         )
         return int(last or 0)
 
-    async def sender_keys(self, group_id: uuid.UUID, up_to_seq: int) -> list[SigningKey]:
+    def sender_keys(self, group_id: uuid.UUID, up_to_seq: int) -> list[SigningKey]:
         """Every key that signed one of the group's messages up to `up_to_seq`, by kid."""
         used = select(MessageRow.kid).where(
             MessageRow.group_id == group_id, MessageRow.seq <= up_to_seq
         )
-        rows = await self._session.scalars(
+        rows = self._session.scalars(
             select(SigningKeyRow).where(SigningKeyRow.kid.in_(used)).order_by(SigningKeyRow.kid)
         )
         return [to_key(row) for row in rows]
 
-    async def key_entries(self, kids: Sequence[str], tree_size: int) -> list[AuditEntry]:
+    def key_entries(self, kids: Sequence[str], tree_size: int) -> list[AuditEntry]:
         """The registrations and revocations of these keys among the first `tree_size` entries
         (key transparency), in index order."""
         found: list[AuditEntry] = []
         for i in range(0, len(kids), _IN_CHUNK):
-            rows = await self._session.scalars(
+            rows = self._session.scalars(
                 select(AuditEntryRow).where(
                     AuditEntryRow.action.in_(KEY_ACTIONS),
                     AuditEntryRow.target_id.in_(list(kids[i : i + _IN_CHUNK])),
@@ -54,11 +54,11 @@ class EvidenceStore:
             found.extend(to_entry(row) for row in rows)
         return sorted(found, key=lambda entry: entry.index)
 
-    async def group_entries(
+    def group_entries(
         self, group_id: uuid.UUID, after: int, tree_size: int, limit: int
     ) -> list[AuditEntry]:
         """The group's entries with `after` < index < `tree_size`, in index order."""
-        rows = await self._session.scalars(
+        rows = self._session.scalars(
             select(AuditEntryRow)
             .where(
                 AuditEntryRow.group_id == group_id,

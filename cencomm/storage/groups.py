@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import Select, delete, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from cencomm.domain.errors import Conflict
 from cencomm.domain.groups import (
@@ -69,12 +69,12 @@ def to_join_request(row: JoinRequestRow) -> JoinRequest:
 
 
 class GroupStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
 
     # -- groups ----------------------------------------------------------------------------
 
-    async def insert(self, group: Group) -> None:
+    def insert(self, group: Group) -> None:
         self._session.add(
             GroupRow(
                 id=group.id,
@@ -90,19 +90,19 @@ class GroupStore:
             )
         )
         try:
-            await self._session.flush()
+            self._session.flush()
         except IntegrityError:
             raise Conflict("a group with this code exists", slug="duplicate-group-code") from None
 
-    async def find(self, group_id: uuid.UUID, *, for_update: bool = False) -> Group | None:
-        row = await self._session.get(GroupRow, group_id, with_for_update=for_update)
+    def find(self, group_id: uuid.UUID, *, for_update: bool = False) -> Group | None:
+        row = self._session.get(GroupRow, group_id, with_for_update=for_update)
         return to_group(row) if row else None
 
-    async def find_by_code(self, code: str) -> Group | None:
-        row = await self._session.scalar(select(GroupRow).where(GroupRow.code == code))
+    def find_by_code(self, code: str) -> Group | None:
+        row = self._session.scalar(select(GroupRow).where(GroupRow.code == code))
         return to_group(row) if row else None
 
-    async def update(
+    def update(
         self,
         group_id: uuid.UUID,
         *,
@@ -111,13 +111,13 @@ class GroupStore:
         ends_at: datetime | None,
         status: GroupStatus,
     ) -> None:
-        await self._session.execute(
+        self._session.execute(
             update(GroupRow)
             .where(GroupRow.id == group_id)
             .values(name=name, description=description, ends_at=ends_at, status=status.value)
         )
 
-    async def list_page(
+    def list_page(
         self,
         *,
         user_id: uuid.UUID | None,
@@ -137,26 +137,26 @@ class GroupStore:
             query = query.where(GroupRow.id.in_(member_of))
         if after is not None:
             query = query.where(GroupRow.code > after)
-        return [to_group(r) for r in (await self._session.scalars(query)).all()]
+        return [to_group(r) for r in (self._session.scalars(query)).all()]
 
     # -- membership ------------------------------------------------------------------------
 
-    async def role_of(
+    def role_of(
         self, group_id: uuid.UUID, user_id: uuid.UUID, organization_id: uuid.UUID
     ) -> GroupRole | None:
         """The user's effective role in the group (`domain.groups.effective_role`)."""
         row = (
-            await self._session.execute(select(*role_columns(group_id, user_id, organization_id)))
+            self._session.execute(select(*role_columns(group_id, user_id, organization_id)))
         ).one()
         return effective(row[0], row[1])
 
-    async def roles_of(
+    def roles_of(
         self, group_ids: list[GroupId], user_id: uuid.UUID, organization_id: uuid.UUID
     ) -> dict[GroupId, GroupRole]:
         """The user's effective role in each of these groups they are in (one query)."""
         if not group_ids:
             return {}
-        rows = await self._session.execute(
+        rows = self._session.execute(
             select(GroupRow.id, *role_columns(GroupRow.id, user_id, organization_id)).where(
                 GroupRow.id.in_(group_ids)
             )
@@ -168,7 +168,7 @@ class GroupStore:
                 roles[GroupId(group_id)] = role
         return roles
 
-    async def find_membership(
+    def find_membership(
         self,
         group_id: uuid.UUID,
         *,
@@ -180,10 +180,10 @@ class GroupStore:
             query = query.where(GroupMemberRow.user_id == user_id)
         else:
             query = query.where(GroupMemberRow.organization_id == organization_id)
-        row = await self._session.scalar(query)
+        row = self._session.scalar(query)
         return to_membership(row) if row else None
 
-    async def upsert_membership(
+    def upsert_membership(
         self,
         group_id: uuid.UUID,
         role: GroupRole,
@@ -193,12 +193,10 @@ class GroupStore:
         organization_id: uuid.UUID | None = None,
     ) -> tuple[Membership, bool]:
         """Add the member, or change their role; returns the membership and whether it is new."""
-        existing = await self.find_membership(
-            group_id, user_id=user_id, organization_id=organization_id
-        )
+        existing = self.find_membership(group_id, user_id=user_id, organization_id=organization_id)
         if existing is not None:
             if existing.role is not role:
-                await self._session.execute(
+                self._session.execute(
                     update(GroupMemberRow)
                     .where(
                         GroupMemberRow.group_id == group_id,
@@ -226,7 +224,7 @@ class GroupStore:
             )
         )
         try:
-            await self._session.flush()
+            self._session.flush()
         except IntegrityError:  # a concurrent add of the same member won
             raise Conflict("this member was just added", slug="already-member") from None
         membership = Membership(
@@ -238,7 +236,7 @@ class GroupStore:
         )
         return membership, True
 
-    async def delete_membership(
+    def delete_membership(
         self,
         group_id: uuid.UUID,
         *,
@@ -250,11 +248,11 @@ class GroupStore:
             query = query.where(GroupMemberRow.user_id == user_id)
         else:
             query = query.where(GroupMemberRow.organization_id == organization_id)
-        result = await self._session.execute(query)
+        result = self._session.execute(query)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def count_moderators(self, group_id: uuid.UUID) -> int:
-        count = await self._session.scalar(
+    def count_moderators(self, group_id: uuid.UUID) -> int:
+        count = self._session.scalar(
             select(func.count())
             .select_from(GroupMemberRow)
             .where(
@@ -264,8 +262,8 @@ class GroupStore:
         )
         return int(count or 0)
 
-    async def list_members(self, group_id: uuid.UUID) -> list[Membership]:
-        rows = await self._session.scalars(
+    def list_members(self, group_id: uuid.UUID) -> list[Membership]:
+        rows = self._session.scalars(
             select(GroupMemberRow)
             .where(GroupMemberRow.group_id == group_id)
             .order_by(GroupMemberRow.added_at, GroupMemberRow.id)
@@ -274,7 +272,7 @@ class GroupStore:
 
     # -- join requests ---------------------------------------------------------------------
 
-    async def insert_join_request(self, request: JoinRequest) -> bool:
+    def insert_join_request(self, request: JoinRequest) -> bool:
         """Insert the request if a group has its `group_id`; returns whether one was inserted.
 
         One `INSERT ... SELECT` either way: a caller that must not create a request passes a
@@ -299,11 +297,11 @@ class GroupStore:
             row.status,
             row.created_at,
         ]
-        result = await self._session.execute(insert(JoinRequestRow).from_select(columns, source))
+        result = self._session.execute(insert(JoinRequestRow).from_select(columns, source))
         return bool(getattr(result, "rowcount", 0))
 
-    async def has_pending_request(self, group_id: uuid.UUID, user_id: uuid.UUID) -> bool:
-        found = await self._session.scalar(
+    def has_pending_request(self, group_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        found = self._session.scalar(
             select(JoinRequestRow.id).where(
                 JoinRequestRow.group_id == group_id,
                 JoinRequestRow.user_id == user_id,
@@ -312,15 +310,15 @@ class GroupStore:
         )
         return found is not None
 
-    async def find_join_request(self, request_id: uuid.UUID) -> JoinRequest | None:
-        row = await self._session.get(JoinRequestRow, request_id)
+    def find_join_request(self, request_id: uuid.UUID) -> JoinRequest | None:
+        row = self._session.get(JoinRequestRow, request_id)
         return to_join_request(row) if row else None
 
-    async def decide_join_request(
+    def decide_join_request(
         self, request_id: uuid.UUID, status: JoinRequestStatus, by: uuid.UUID, now: datetime
     ) -> bool:
         """Move a pending request to `status`; False when it was decided already (a race lost)."""
-        result = await self._session.execute(
+        result = self._session.execute(
             update(JoinRequestRow)
             .where(
                 JoinRequestRow.id == request_id,
@@ -330,16 +328,14 @@ class GroupStore:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def list_join_requests(
+    def list_join_requests(
         self, group_id: uuid.UUID, status: JoinRequestStatus | None, after: str | None, limit: int
     ) -> list[JoinRequest]:
         """Oldest first; `after` is the id of the last request of the previous page."""
-        query = await self._join_request_page(
-            select(JoinRequestRow), group_id, status, after, limit
-        )
-        return [to_join_request(r) for r in (await self._session.scalars(query)).all()]
+        query = self._join_request_page(select(JoinRequestRow), group_id, status, after, limit)
+        return [to_join_request(r) for r in (self._session.scalars(query)).all()]
 
-    async def list_join_request_views(
+    def list_join_request_views(
         self, group_id: uuid.UUID, status: JoinRequestStatus | None, after: str | None, limit: int
     ) -> list[JoinRequestView]:
         """`list_join_requests` with each requester's names, in one query."""
@@ -349,17 +345,15 @@ class GroupStore:
             .join(OrganizationRow, OrganizationRow.id == JoinRequestRow.organization_id)
         )
         # Wider than mypy's Select generics spell, as for the message queries.
-        query = await self._join_request_page(
+        query = self._join_request_page(
             cast("Select[Any]", columns), group_id, status, after, limit
         )
         return [
             JoinRequestView(to_join_request(row), username, display_name, organization)
-            for row, username, display_name, organization in (
-                await self._session.execute(query)
-            ).all()
+            for row, username, display_name, organization in (self._session.execute(query)).all()
         ]
 
-    async def _join_request_page(
+    def _join_request_page(
         self,
         query: Select[Any],
         group_id: uuid.UUID,
@@ -371,7 +365,7 @@ class GroupStore:
         if status is not None:
             query = query.where(JoinRequestRow.status == status.value)
         if after is not None:
-            anchor = await self._session.get(JoinRequestRow, uuid.UUID(after))
+            anchor = self._session.get(JoinRequestRow, uuid.UUID(after))
             if anchor is not None:
                 query = query.where(
                     or_(

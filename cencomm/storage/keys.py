@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from cencomm.domain.errors import Conflict
 from cencomm.domain.ids import UserId
@@ -27,10 +27,10 @@ def to_key(row: SigningKeyRow) -> SigningKey:
 
 
 class SigningKeyStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
 
-    async def insert(self, key: SigningKey) -> None:
+    def insert(self, key: SigningKey) -> None:
         self._session.add(
             SigningKeyRow(
                 kid=key.kid,
@@ -41,24 +41,24 @@ class SigningKeyStore:
             )
         )
         try:
-            await self._session.flush()
+            self._session.flush()
         except IntegrityError:
             raise Conflict("this key is already registered", slug="duplicate-key") from None
 
-    async def find(self, kid: str) -> SigningKey | None:
-        row = await self._session.get(SigningKeyRow, kid)
+    def find(self, kid: str) -> SigningKey | None:
+        row = self._session.get(SigningKeyRow, kid)
         return to_key(row) if row else None
 
-    async def list_of_user(self, user_id: uuid.UUID) -> list[SigningKey]:
-        rows = await self._session.scalars(
+    def list_of_user(self, user_id: uuid.UUID) -> list[SigningKey]:
+        rows = self._session.scalars(
             select(SigningKeyRow)
             .where(SigningKeyRow.user_id == user_id)
             .order_by(SigningKeyRow.created_at, SigningKeyRow.kid)
         )
         return [to_key(r) for r in rows.all()]
 
-    async def revoke(self, kid: str, now: datetime) -> bool:
-        result = await self._session.execute(
+    def revoke(self, kid: str, now: datetime) -> bool:
+        result = self._session.execute(
             update(SigningKeyRow)
             .where(SigningKeyRow.kid == kid, SigningKeyRow.revoked_at.is_(None))
             .values(revoked_at=now)

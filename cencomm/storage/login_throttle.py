@@ -8,17 +8,17 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from cencomm.domain.throttle import Tally, ThrottleScope
 from cencomm.storage.tables import LoginAttemptRow, LoginThrottleRow
 
 
 class LoginThrottleStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
 
-    async def count_attempt(
+    def count_attempt(
         self, scope: ThrottleScope, key: str, now: datetime, window: timedelta
     ) -> Tally:
         """Record one attempt in the budget and count the budget's attempts within the window
@@ -34,20 +34,20 @@ class LoginThrottleStore:
             if self._session.get_bind().dialect.name == "sqlite"
             else pg_insert(LoginThrottleRow)
         )
-        await self._session.execute(
+        self._session.execute(
             upsert.values(lock_values).on_conflict_do_update(
                 index_elements=["scope", "key"], set_={"last_attempt_at": now}
             )
         )
         attempt_id = (
-            await self._session.execute(
+            self._session.execute(
                 insert(LoginAttemptRow)
                 .values(scope=scope.value, key=key, at=now)
                 .returning(LoginAttemptRow.id)
             )
         ).scalar_one()
         count, oldest = (
-            await self._session.execute(
+            self._session.execute(
                 select(func.count(), func.min(LoginAttemptRow.at)).where(
                     LoginAttemptRow.scope == scope.value,
                     LoginAttemptRow.key == key,
@@ -58,13 +58,11 @@ class LoginThrottleStore:
         # `min` keeps the column's type (aware UTC); this attempt is in the window, so never None.
         return Tally(scope, key, int(count), oldest or now, int(attempt_id))
 
-    async def take_back(self, tally: Tally) -> None:
+    def take_back(self, tally: Tally) -> None:
         """Uncount an attempt that succeeded."""
-        await self._session.execute(
-            delete(LoginAttemptRow).where(LoginAttemptRow.id == tally.attempt_id)
-        )
+        self._session.execute(delete(LoginAttemptRow).where(LoginAttemptRow.id == tally.attempt_id))
 
-    async def forget_before(self, cutoff: datetime) -> None:
+    def forget_before(self, cutoff: datetime) -> None:
         """Drop attempts (and idle budgets) at or before `cutoff`: they no longer count.
 
         Rows another transaction holds are skipped (PostgreSQL `SKIP LOCKED`; SQLite has one
@@ -76,15 +74,13 @@ class LoginThrottleStore:
             .where(LoginAttemptRow.at <= cutoff)
             .with_for_update(skip_locked=True)
         )
-        await self._session.execute(
-            delete(LoginAttemptRow).where(LoginAttemptRow.id.in_(old_attempts))
-        )
+        self._session.execute(delete(LoginAttemptRow).where(LoginAttemptRow.id.in_(old_attempts)))
         idle = (
             select(LoginThrottleRow.scope, LoginThrottleRow.key)
             .where(LoginThrottleRow.last_attempt_at <= cutoff)
             .with_for_update(skip_locked=True)
         )
-        await self._session.execute(
+        self._session.execute(
             delete(LoginThrottleRow).where(
                 tuple_(LoginThrottleRow.scope, LoginThrottleRow.key).in_(idle)
             )

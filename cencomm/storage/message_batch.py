@@ -1,8 +1,4 @@
-"""The statements of one batched message write, run synchronously inside one transaction.
-
-The batched writer hands the whole transaction to the database in one hop (a thread for SQLite,
-`run_sync` on PostgreSQL), so these take a plain `Connection`.
-"""
+"""MessageBatchStore: the statements of one batched message write (the group-commit writer)."""
 
 from __future__ import annotations
 
@@ -12,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, text, tuple_, update
+from sqlalchemy.orm import Session
 
 from cencomm.storage.tables import (
     GroupRow,
@@ -88,3 +85,31 @@ def index_for_search(connection: Connection, entries: Sequence[tuple[uuid.UUID, 
             text("INSERT INTO message_search (search_text, message_id) VALUES (:t, :m)"),
             [{"t": words, "m": message_id.hex} for message_id, words in entries],
         )
+
+
+class MessageBatchStore:
+    """Many posts at once: each statement is one `executemany` for the whole batch."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def find_by_cids(
+        self, pairs: Iterable[tuple[uuid.UUID, str]]
+    ) -> dict[tuple[uuid.UUID, str], tuple[uuid.UUID, int, datetime, bytes]]:
+        return find_by_cids(self._session.connection(), pairs)
+
+    def take_seqs(self, group_id: uuid.UUID, count: int) -> int | None:
+        return take_seqs(self._session.connection(), group_id, count)
+
+    def insert_messages(
+        self,
+        rows: Sequence[dict[str, Any]],
+        reports: Sequence[dict[str, Any]],
+        items: Sequence[dict[str, Any]],
+        links: Sequence[tuple[uuid.UUID, uuid.UUID]],
+        transit: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        insert_messages(self._session.connection(), rows, reports, items, links, transit)
+
+    def index_for_search(self, entries: Sequence[tuple[uuid.UUID, str]]) -> None:
+        index_for_search(self._session.connection(), entries)

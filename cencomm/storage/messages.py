@@ -23,7 +23,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from cencomm.domain.groups import Group, GroupRole, GroupStatus
 from cencomm.domain.ids import GroupId, UserId
@@ -94,17 +94,28 @@ def _to_message(row: Any) -> StoredMessage:
 
 
 class MessageStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
         self._is_sqlite = session.get_bind().dialect.name == "sqlite"
 
+    def post_context(
+        self, group_id: uuid.UUID, user_id: uuid.UUID, organization_id: uuid.UUID, kid: str
+    ) -> PostContext:
+        """Everything posting reads, in one statement (see `load_post_context`)."""
+        return load_post_context(
+            self._session.connection(), group_id, user_id, organization_id, kid
+        )
+
+    def in_group(self, message_id: uuid.UUID, group_id: uuid.UUID) -> bool:
+        return message_in_group(self._session.connection(), message_id, group_id)
+
     # -- reading ---------------------------------------------------------------------------
 
-    async def find(self, message_id: uuid.UUID) -> StoredMessage | None:
-        row = (await self._session.execute(_select().where(MessageRow.id == message_id))).first()
+    def find(self, message_id: uuid.UUID) -> StoredMessage | None:
+        row = (self._session.execute(_select().where(MessageRow.id == message_id))).first()
         return _to_message(row) if row else None
 
-    async def page(
+    def page(
         self,
         group_id: uuid.UUID,
         *,
@@ -119,12 +130,12 @@ class MessageStore:
             query = query.where(MessageRow.hc.not_in(withheld))
         if before is not None:
             query = query.where(MessageRow.seq < before).order_by(MessageRow.seq.desc())
-            rows = (await self._session.execute(query.limit(limit))).all()
+            rows = (self._session.execute(query.limit(limit))).all()
             return [_to_message(r) for r in reversed(rows)]
         query = query.where(MessageRow.seq > (after or 0)).order_by(MessageRow.seq)
-        return [_to_message(r) for r in (await self._session.execute(query.limit(limit))).all()]
+        return [_to_message(r) for r in (self._session.execute(query.limit(limit))).all()]
 
-    async def set_hidden(
+    def set_hidden(
         self,
         message_id: uuid.UUID,
         hidden: bool,
@@ -132,7 +143,7 @@ class MessageStore:
         by: uuid.UUID,
         now: datetime,
     ) -> None:
-        await self._session.execute(
+        self._session.execute(
             update(MessageRow)
             .where(MessageRow.id == message_id)
             .values(
@@ -143,7 +154,7 @@ class MessageStore:
             )
         )
 
-    async def search(
+    def search(
         self,
         words: Sequence[str],
         *,
@@ -197,7 +208,7 @@ class MessageStore:
         query = query.order_by(
             MessageRow.created_at.desc(), MessageRow.seq.desc(), MessageRow.id.desc()
         ).limit(limit)
-        return [_to_message(r) for r in (await self._session.execute(query)).all()]
+        return [_to_message(r) for r in (self._session.execute(query)).all()]
 
     def _matching(self, words: Sequence[str]) -> Any:
         """Every word as a prefix. Words reach the full-text syntax only quoted, so nothing a

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from cencomm.domain.ids import UserId
 from cencomm.domain.notifications import MailKind, Preferences
@@ -42,33 +42,33 @@ class OutboxMail:
 
 
 class OutboxStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
 
     # -- preferences -----------------------------------------------------------------------
 
-    async def preferences(self, user_id: uuid.UUID) -> Preferences:
-        email = await self._session.scalar(select(UserRow.email).where(UserRow.id == user_id))
-        row = await self._session.get(NotificationPreferenceRow, user_id)
+    def preferences(self, user_id: uuid.UUID) -> Preferences:
+        email = self._session.scalar(select(UserRow.email).where(UserRow.id == user_id))
+        row = self._session.get(NotificationPreferenceRow, user_id)
         if row is None:
             return Preferences(email=email)
         return Preferences(email=email, alerts=row.alerts, reminders=row.reminders)
 
-    async def set_preferences(self, user_id: uuid.UUID, *, alerts: bool, reminders: bool) -> None:
-        row = await self._session.get(NotificationPreferenceRow, user_id, with_for_update=True)
+    def set_preferences(self, user_id: uuid.UUID, *, alerts: bool, reminders: bool) -> None:
+        row = self._session.get(NotificationPreferenceRow, user_id, with_for_update=True)
         if row is None:
             self._session.add(
                 NotificationPreferenceRow(user_id=user_id, alerts=alerts, reminders=reminders)
             )
-            await self._session.flush()
+            self._session.flush()
         else:
-            await self._session.execute(
+            self._session.execute(
                 update(NotificationPreferenceRow)
                 .where(NotificationPreferenceRow.user_id == user_id)
                 .values(alerts=alerts, reminders=reminders)
             )
 
-    async def mail_targets(
+    def mail_targets(
         self, user_ids: Iterable[uuid.UUID], kind: MailKind
     ) -> list[tuple[UserId, str]]:
         """Of these users, the enabled ones with an address who want this kind of e-mail."""
@@ -80,7 +80,7 @@ class OutboxStore:
             if kind is MailKind.ALERT
             else NotificationPreferenceRow.reminders
         )
-        rows = await self._session.execute(
+        rows = self._session.execute(
             select(UserRow.id, UserRow.email)
             .outerjoin(NotificationPreferenceRow, NotificationPreferenceRow.user_id == UserRow.id)
             .where(
@@ -94,7 +94,7 @@ class OutboxStore:
 
     # -- the outbox ------------------------------------------------------------------------
 
-    async def enqueue(self, rows: Sequence[dict[str, Any]]) -> None:
+    def enqueue(self, rows: Sequence[dict[str, Any]]) -> None:
         """Queue e-mails; one whose `dedupe_key` is queued already is left as it is."""
         if not rows:
             return
@@ -104,10 +104,10 @@ class OutboxStore:
             )
         else:
             statement = pg_insert(OutboxRow).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        await self._session.execute(statement, list(rows))
+        self._session.execute(statement, list(rows))
 
-    async def due(self, now: datetime, limit: int) -> list[uuid.UUID]:
-        rows = await self._session.scalars(
+    def due(self, now: datetime, limit: int) -> list[uuid.UUID]:
+        rows = self._session.scalars(
             select(OutboxRow.id)
             .where(
                 OutboxRow.status == PENDING,
@@ -119,12 +119,12 @@ class OutboxStore:
         )
         return list(rows.all())
 
-    async def claim(
+    def claim(
         self, mail_id: uuid.UUID, token: uuid.UUID, now: datetime, lease_until: datetime
     ) -> OutboxMail | None:
         """Reserve one due e-mail for `token` until `lease_until`; None if another process holds
         it or it is no longer pending. The conditional UPDATE is the lock."""
-        result = await self._session.execute(
+        result = self._session.execute(
             update(OutboxRow)
             .where(
                 OutboxRow.id == mail_id,
@@ -149,7 +149,7 @@ class OutboxStore:
             return None
         return OutboxMail(row[0], MailKind(row[1]), row[2], row[3], row[4], row[5], row[6], row[7])
 
-    async def finish(
+    def finish(
         self,
         mail_id: uuid.UUID,
         token: uuid.UUID,
@@ -166,7 +166,7 @@ class OutboxStore:
             values["sent_at"] = now
         if retry_at is not None:
             values["next_attempt_at"] = retry_at
-        result = await self._session.execute(
+        result = self._session.execute(
             update(OutboxRow)
             .where(
                 OutboxRow.id == mail_id,
@@ -177,24 +177,24 @@ class OutboxStore:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def already_seen(self, mail: OutboxMail) -> bool:
+    def already_seen(self, mail: OutboxMail) -> bool:
         """Whether the e-mail is no longer needed: the alert reached one of the user's live
         sockets or was acknowledged (alerts), or the organisation answered (reminders)."""
         if mail.alert_id is None or mail.user_id is None:
             return False
-        acked = await self._session.scalar(
+        acked = self._session.scalar(
             select(AlertAckRow.user_id).where(
                 AlertAckRow.alert_id == mail.alert_id, AlertAckRow.user_id == mail.user_id
             )
         )
         if acked is not None:
             return True
-        recipient = await self._session.get(AlertRecipientRow, (mail.alert_id, mail.user_id))
+        recipient = self._session.get(AlertRecipientRow, (mail.alert_id, mail.user_id))
         if recipient is None:
             return True
         if mail.kind is MailKind.ALERT:
             return recipient.delivered_at is not None
-        answered = await self._session.scalar(
+        answered = self._session.scalar(
             select(AlertOrganizationRow.acknowledged_at).where(
                 AlertOrganizationRow.alert_id == mail.alert_id,
                 AlertOrganizationRow.organization_id == recipient.organization_id,
@@ -202,8 +202,8 @@ class OutboxStore:
         )
         return answered is not None
 
-    async def statuses(self) -> dict[str, int]:
-        rows = await self._session.execute(select(OutboxRow.status, OutboxRow.id))
+    def statuses(self) -> dict[str, int]:
+        rows = self._session.execute(select(OutboxRow.status, OutboxRow.id))
         counts: dict[str, int] = {}
         for status, _ in rows.all():
             counts[status] = counts.get(status, 0) + 1

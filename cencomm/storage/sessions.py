@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from cencomm.domain.ids import OrganizationId, SessionId, UserId
 from cencomm.domain.users import Role
@@ -36,10 +36,10 @@ class RefreshOutcome:
 
 
 class SessionStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
 
-    async def insert(
+    def insert(
         self,
         session_id: uuid.UUID,
         user_id: uuid.UUID,
@@ -59,22 +59,20 @@ class SessionStore:
                 ip=ip,
             )
         )
-        await self._session.flush()
+        self._session.flush()
 
-    async def add_refresh_token(
-        self, token_hash: bytes, session_id: uuid.UUID, now: datetime
-    ) -> None:
+    def add_refresh_token(self, token_hash: bytes, session_id: uuid.UUID, now: datetime) -> None:
         self._session.add(
             RefreshTokenRow(token_hash=token_hash, session_id=session_id, created_at=now)
         )
-        await self._session.flush()
+        self._session.flush()
 
-    async def spend_refresh_token(self, token_hash: bytes, now: datetime) -> RefreshOutcome | None:
+    def spend_refresh_token(self, token_hash: bytes, now: datetime) -> RefreshOutcome | None:
         """Mark the token spent. Exactly one of any number of concurrent callers wins.
 
         Returns None for an unknown token; `already_spent` for a token spent before (reuse).
         """
-        won = await self._session.execute(
+        won = self._session.execute(
             update(RefreshTokenRow)
             .where(RefreshTokenRow.token_hash == token_hash, RefreshTokenRow.spent_at.is_(None))
             .values(spent_at=now)
@@ -83,22 +81,22 @@ class SessionStore:
         session_id: uuid.UUID | None = won.scalar_one_or_none()
         spent = session_id is None
         if session_id is None:
-            session_id = await self._session.scalar(
+            session_id = self._session.scalar(
                 select(RefreshTokenRow.session_id).where(RefreshTokenRow.token_hash == token_hash)
             )
         if session_id is None:
             return None
-        user_id = await self._session.scalar(
+        user_id = self._session.scalar(
             select(SessionRow.user_id).where(SessionRow.id == session_id)
         )
         if user_id is None:  # impossible while the foreign key holds
             return None
         return RefreshOutcome(SessionId(session_id), UserId(user_id), already_spent=spent)
 
-    async def find_live(self, session_id: uuid.UUID, now: datetime) -> LiveSession | None:
+    def find_live(self, session_id: uuid.UUID, now: datetime) -> LiveSession | None:
         """The session if it is neither revoked nor expired and its user is enabled."""
         row = (
-            await self._session.execute(
+            self._session.execute(
                 select(
                     SessionRow.id,
                     UserRow.id,
@@ -127,26 +125,24 @@ class SessionStore:
             mfa_satisfied=bool(row[5]),
         )
 
-    async def revoke(self, session_id: uuid.UUID, now: datetime, reason: str) -> bool:
-        result = await self._session.execute(
+    def revoke(self, session_id: uuid.UUID, now: datetime, reason: str) -> bool:
+        result = self._session.execute(
             update(SessionRow)
             .where(SessionRow.id == session_id, SessionRow.revoked_at.is_(None))
             .values(revoked_at=now, revoked_reason=reason)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def revoke_all_of_user(
-        self, user_id: uuid.UUID, now: datetime, reason: str
-    ) -> list[SessionId]:
+    def revoke_all_of_user(self, user_id: uuid.UUID, now: datetime, reason: str) -> list[SessionId]:
         ids = (
-            await self._session.scalars(
+            self._session.scalars(
                 select(SessionRow.id).where(
                     SessionRow.user_id == user_id, SessionRow.revoked_at.is_(None)
                 )
             )
         ).all()
         if ids:
-            await self._session.execute(
+            self._session.execute(
                 update(SessionRow)
                 .where(SessionRow.id.in_(ids))
                 .values(revoked_at=now, revoked_reason=reason)

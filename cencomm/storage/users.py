@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from cencomm.domain.errors import Conflict, NotFound
 from cencomm.domain.ids import OrganizationId, UserId
@@ -52,10 +52,10 @@ class Credentials:
 
 
 class OrganizationStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
 
-    async def insert(self, organization: Organization) -> None:
+    def insert(self, organization: Organization) -> None:
         self._session.add(
             OrganizationRow(
                 id=organization.id,
@@ -67,41 +67,39 @@ class OrganizationStore:
             )
         )
         try:
-            await self._session.flush()
+            self._session.flush()
         except IntegrityError:
             raise Conflict(
                 "an organisation with this name exists", slug="duplicate-organization"
             ) from None
 
-    async def find(self, organization_id: uuid.UUID) -> Organization | None:
-        row = await self._session.get(OrganizationRow, organization_id)
+    def find(self, organization_id: uuid.UUID) -> Organization | None:
+        row = self._session.get(OrganizationRow, organization_id)
         return to_organization(row) if row else None
 
-    async def get(self, organization_id: uuid.UUID) -> Organization:
-        organization = await self.find(organization_id)
+    def get(self, organization_id: uuid.UUID) -> Organization:
+        organization = self.find(organization_id)
         if organization is None:
             raise NotFound("no such organisation")
         return organization
 
-    async def find_by_name(self, name: str) -> Organization | None:
-        row = await self._session.scalar(
-            select(OrganizationRow).where(OrganizationRow.name == name)
-        )
+    def find_by_name(self, name: str) -> Organization | None:
+        row = self._session.scalar(select(OrganizationRow).where(OrganizationRow.name == name))
         return to_organization(row) if row else None
 
-    async def list_page(self, after: str | None, limit: int) -> list[Organization]:
+    def list_page(self, after: str | None, limit: int) -> list[Organization]:
         """Ordered by name; `after` is the last name of the previous page."""
         query = select(OrganizationRow).order_by(OrganizationRow.name).limit(limit)
         if after is not None:
             query = query.where(OrganizationRow.name > after)
-        return [to_organization(r) for r in (await self._session.scalars(query)).all()]
+        return [to_organization(r) for r in (self._session.scalars(query)).all()]
 
 
 class UserStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
 
-    async def insert(self, user: User, password_hash: str) -> None:
+    def insert(self, user: User, password_hash: str) -> None:
         self._session.add(
             UserRow(
                 id=user.id,
@@ -118,44 +116,44 @@ class UserStore:
             )
         )
         try:
-            await self._session.flush()
+            self._session.flush()
         except IntegrityError:
             raise Conflict("this username is taken", slug="duplicate-username") from None
 
-    async def find(self, user_id: uuid.UUID) -> User | None:
-        row = await self._session.get(UserRow, user_id)
+    def find(self, user_id: uuid.UUID) -> User | None:
+        row = self._session.get(UserRow, user_id)
         return to_user(row) if row else None
 
-    async def get(self, user_id: uuid.UUID) -> User:
-        user = await self.find(user_id)
+    def get(self, user_id: uuid.UUID) -> User:
+        user = self.find(user_id)
         if user is None:
             raise NotFound("no such user")
         return user
 
-    async def ids_of_organization(self, organization_id: uuid.UUID) -> list[UserId]:
-        rows = await self._session.scalars(
+    def ids_of_organization(self, organization_id: uuid.UUID) -> list[UserId]:
+        rows = self._session.scalars(
             select(UserRow.id).where(UserRow.organization_id == organization_id)
         )
         return [UserId(i) for i in rows.all()]
 
-    async def find_credentials(self, username: str) -> Credentials | None:
-        row = await self._session.scalar(select(UserRow).where(UserRow.username == username))
+    def find_credentials(self, username: str) -> Credentials | None:
+        row = self._session.scalar(select(UserRow).where(UserRow.username == username))
         return _credentials(row) if row else None
 
-    async def get_credentials(self, user_id: uuid.UUID) -> Credentials:
-        row = await self._session.get(UserRow, user_id, with_for_update=True)
+    def get_credentials(self, user_id: uuid.UUID) -> Credentials:
+        row = self._session.get(UserRow, user_id, with_for_update=True)
         if row is None:
             raise NotFound("no such user")
         return _credentials(row)
 
-    async def list_page(self, after: str | None, limit: int) -> list[User]:
+    def list_page(self, after: str | None, limit: int) -> list[User]:
         """Ordered by username; `after` is the last username of the previous page."""
         query = select(UserRow).order_by(UserRow.username).limit(limit)
         if after is not None:
             query = query.where(UserRow.username > after)
-        return [to_user(r) for r in (await self._session.scalars(query)).all()]
+        return [to_user(r) for r in (self._session.scalars(query)).all()]
 
-    async def update_profile(
+    def update_profile(
         self,
         user_id: uuid.UUID,
         *,
@@ -164,24 +162,24 @@ class UserStore:
         disabled: bool,
         email: str | None = None,
     ) -> None:
-        await self._session.execute(
+        self._session.execute(
             update(UserRow)
             .where(UserRow.id == user_id)
             .values(display_name=display_name, role=role.value, disabled=disabled, email=email)
         )
 
-    async def update_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:
-        await self._session.execute(
+    def update_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:
+        self._session.execute(
             update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash)
         )
 
-    async def set_pending_mfa(self, user_id: uuid.UUID, sealed_secret: bytes) -> None:
-        await self._session.execute(
+    def set_pending_mfa(self, user_id: uuid.UUID, sealed_secret: bytes) -> None:
+        self._session.execute(
             update(UserRow).where(UserRow.id == user_id).values(mfa_pending_secret=sealed_secret)
         )
 
-    async def enable_mfa(self, user_id: uuid.UUID, sealed_secret: bytes, step: int) -> None:
-        await self._session.execute(
+    def enable_mfa(self, user_id: uuid.UUID, sealed_secret: bytes, step: int) -> None:
+        self._session.execute(
             update(UserRow)
             .where(UserRow.id == user_id)
             .values(
@@ -192,9 +190,9 @@ class UserStore:
             )
         )
 
-    async def spend_totp_step(self, user_id: uuid.UUID, step: int) -> bool:
+    def spend_totp_step(self, user_id: uuid.UUID, step: int) -> bool:
         """Record `step` as used; False when it (or a later one) was used already (a replay)."""
-        result = await self._session.execute(
+        result = self._session.execute(
             update(UserRow)
             .where(UserRow.id == user_id, UserRow.mfa_last_step < step)
             .values(mfa_last_step=step)
