@@ -12,18 +12,11 @@ from pathlib import Path
 
 from cencomm import __version__
 from cencomm.client.cli import add_client_parser, run_client
+from cencomm.exits import EXIT_FAILURE, EXIT_USAGE, CommandError
 from cencomm.logs import configure_logging
 from cencomm.settings import Settings, SettingsError, load_settings
 
 logger = logging.getLogger("cencomm.cli")
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-
-
-class CommandError(Exception):
-    """A command failed for a reason the operator can act on; the message says which."""
 
 
 def _parser() -> argparse.ArgumentParser:
