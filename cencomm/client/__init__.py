@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from cencomm.client.keystore import LocalKey, create_key_file, load_key_file
     from cencomm.client.session import RetryPolicy
     from cencomm.client.tokens import TokenSet
-    from cencomm.client.verify import VerifiedMessage, verify_message
+    from cencomm.verification.messages import VerifiedMessage, verify_message
 
 _HOMES = {
     "CencommClient": "api",

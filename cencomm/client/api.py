@@ -25,7 +25,7 @@ from cencomm.client.errors import ClientError
 from cencomm.client.keystore import LocalKey
 from cencomm.client.session import DEFAULT_TIMEOUT, BaseClient, RetryPolicy, TokenListener
 from cencomm.client.tokens import TokenSet
-from cencomm.client.verify import VerifiedMessage, verify_message
+from cencomm.verification.messages import VerifiedMessage, verify_message
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 500

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+# Offline checks (shared with `cencomm verify-export`) raise this one; it is not a ClientError.
+from cencomm.verification.errors import VerificationError as VerificationError
+
 PROBLEM_PREFIX = "urn:cencomm:problem:"
 
 
@@ -96,17 +99,3 @@ class ProblemError(ClientError):
 class AuditLogError(ClientError):
     """The server's audit log contradicts a tree head this client saw before (a rollback or a
     rewrite), or a tree head is not validly signed."""
-
-
-class VerificationError(ClientError):
-    """A message failed offline verification; `check` names the check that failed.
-
-    Checks: `hidden`, `jws`, `kid`, `unknown-key`, `key-owner`, `key-thumbprint`,
-    `key-not-yet-valid`, `key-revoked`, `signature`, `version`, `sender`, `group`, `cid`,
-    `typ`, `hc`, `reply-to`, `iat`.
-    """
-
-    def __init__(self, check: str, detail: str) -> None:
-        self.check = check
-        self.detail = detail
-        super().__init__(f"{check}: {detail}")

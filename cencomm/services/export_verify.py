@@ -37,8 +37,6 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from cencomm.client.errors import VerificationError
-from cencomm.client.verify import parse_time, verify_message
 from cencomm.crypto.keys import b64url_decode, jwk_thumbprint
 from cencomm.crypto.merkle import verify_consistency
 from cencomm.domain import evidence as ev
@@ -53,6 +51,8 @@ from cencomm.services.export_bundle import (
     proven_entry,
 )
 from cencomm.storage.checkpoints import tree_head_from_json
+from cencomm.verification.errors import VerificationError
+from cencomm.verification.messages import parse_time, verify_message
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cencomm.client.errors import VerificationError
 from cencomm.crypto.jws import parse_compact, verify_signature
 from cencomm.crypto.keys import b64url_decode, jwk_thumbprint
 from cencomm.domain.envelopes import ENVELOPE_VERSION, MAX_SKEW_SECONDS
 from cencomm.domain.errors import CencommError
+from cencomm.verification.errors import VerificationError
 
 # Between the server's `iat` check and the commit that stamps `created_at`.
 COMMIT_GRACE_SECONDS = 60
