@@ -1,33 +1,149 @@
-"""Background rounds that finish their database work even when their task is cancelled.
+"""One runner for every background job: start, wait for work, run a pass, stop between passes.
 
-Shutdown cancels background tasks. A cancellation landing in the middle of a database call
-leaves the driver's connection mid-transaction (an idle-in-transaction PostgreSQL session that
-blocks others, or an aiosqlite thread that later reports into a closed event loop). Wrapping each
-round in `finish_before_cancel` moves the cancellation to the end of the round.
+A job is two coroutines: `wait()` returns when there is work (a timer, a wake-up event, a
+queue) and may be cancelled; `run_once()` does one pass and is never cancelled, so a pass is
+never cut off in the middle of a transaction, an SMTP conversation or a batch of posts. At stop
+the runner lets each job finish the pass it is in, then ends it; a pass still running after
+`grace` seconds is abandoned (logged). A failing pass is logged and the job goes on: a database
+or a SIEM that is away must not stop the server.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+import contextlib
+import contextvars
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
 
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# A round still running after this long at shutdown is abandoned (and cancelled).
-ROUND_GRACE_SECONDS = 10.0
+# A pass still running this long after stop was asked is abandoned.
+STOP_GRACE_SECONDS = 10.0
 
 
-async def finish_before_cancel(round_: Coroutine[Any, Any, T]) -> T:
-    """Await `round_`; if we are cancelled meanwhile, let it finish first, then re-raise."""
-    # Named after the task it serves, so that logs and tools attribute the round to its job.
-    current = asyncio.current_task()
-    name = f"{current.get_name()}-round" if current is not None else "background-round"
-    task = asyncio.get_running_loop().create_task(round_, name=name)
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A background job: `wait` until there is work, then `run_once`.
+
+    Attributes:
+        name: for logs and task names.
+        wait: returns when a pass is due; cancelled when the runner stops.
+        run_once: one pass; runs to its end even when the runner stops meanwhile.
+        on_stop: called once the job has ended (e.g. to refuse work still queued).
+    """
+
+    name: str
+    wait: Callable[[], Awaitable[object]]
+    run_once: Callable[[], Awaitable[object]]
+    on_stop: Callable[[], None] | None = None
+
+
+@dataclass(slots=True)
+class Every:
+    """`wait` for periodic jobs: `interval` seconds, or sooner when `wake` is set."""
+
+    interval: float
+    wake: asyncio.Event | None = None
+    # The first pass runs at once (False: after one interval, like a sweeper).
+    immediately: bool = False
+    _started: bool = field(default=False, init=False)
+
+    async def __call__(self) -> None:
+        if not self._started:
+            self._started = True
+            if self.immediately:
+                return
+        if self.wake is None:
+            await asyncio.sleep(self.interval)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wake.wait(), timeout=self.interval)
+        self.wake.clear()
+
+
+class BackgroundJobs:
+    """Runs jobs from `start()` to `stop()`; one instance per application."""
+
+    def __init__(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        self._grace = grace
+        self._jobs: list[Job] = []
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._stopping = asyncio.Event()
+
+    def add(self, job: Job) -> None:
+        if self._tasks:
+            raise RuntimeError("add every job before start()")
+        self._jobs.append(job)
+
+    @property
+    def names(self) -> list[str]:
+        return [job.name for job in self._jobs]
+
+    def start(self) -> None:
+        for job in self._jobs:
+            # A fresh context: a job works for every request, and must not carry the request
+            # id (or anything else) of whoever happened to start the application.
+            self._tasks[job.name] = asyncio.get_running_loop().create_task(
+                self._run(job), name=f"cencomm-{job.name}", context=contextvars.Context()
+            )
+
+    async def stop(self) -> None:
+        """Let every job finish its pass, then end it. Idempotent."""
+        self._stopping.set()
+        tasks = list(self._tasks.values())
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=self._grace)
+            for task in late:
+                logger.error("background job %s did not stop in time", task.get_name())
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for job in self._jobs:
+            if job.on_stop is not None:
+                job.on_stop()
+        self._tasks.clear()
+
+    async def _run(self, job: Job) -> None:
+        while not self._stopping.is_set():
+            if not await self._work_is_due(job):
+                return
+            try:
+                await job.run_once()
+            except Exception:
+                # Task boundary: one failing pass must not end the job.
+                logger.exception("background job %s: pass failed", job.name)
+
+    async def _work_is_due(self, job: Job) -> bool:
+        """Wait for the job's work or for stop, whichever comes first; True if work."""
+        waiting = asyncio.ensure_future(job.wait())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (waiting, stopping):
+                task.cancel()
+            await asyncio.gather(waiting, stopping, return_exceptions=True)
+        if self._stopping.is_set():
+            return False
+        if waiting.exception() is not None:
+            logger.error(
+                "background job %s: waiting failed", job.name, exc_info=waiting.exception()
+            )
+            return False
+        return True
+
+
+async def finish_before_cancel(round_: Awaitable[T]) -> T:
+    """Transitional (removed once every loop is a `Job`): await `round_`; if cancelled meanwhile,
+    let it finish first, then re-raise."""
+    task = asyncio.ensure_future(round_)
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
-        done, _ = await asyncio.wait({task}, timeout=ROUND_GRACE_SECONDS)
+        done, _ = await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS)
         if not done:
             task.cancel()
         raise
