@@ -11,7 +11,7 @@ from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.errors import Forbidden, Invalid, NotFound
 from cencomm.domain.events import RoleChanged, SessionRevoked
-from cencomm.domain.ids import OrganizationId, UserId, new_id
+from cencomm.domain.ids import OrganizationId, SessionId, UserId, new_id
 from cencomm.domain.notifications import validate_email
 from cencomm.domain.policy import Action, authorize, is_allowed
 from cencomm.domain.users import (
@@ -33,8 +33,7 @@ from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
 from cencomm.services.session_cache import SessionCache
 from cencomm.storage.db import Database
-from cencomm.storage.sessions import SessionStore
-from cencomm.storage.users import OrganizationStore, UserStore
+from cencomm.storage.unit import Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +98,11 @@ class DirectoryService:
             region=region,
             created_at=self._clock.now(),
         )
-        async with self._db.begin() as session:
-            await OrganizationStore(session).insert(organization)
-            await self._audit.append(
-                session,
+
+        def work(unit: Unit) -> None:
+            unit.organizations.insert(organization)
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller,
                     "organization.create",
@@ -111,14 +111,15 @@ class DirectoryService:
                     details={"name": organization.name, "kind": kind.value},
                 ),
             )
+
+        await self._db.write(work)
         return organization
 
     async def list_organizations(
         self, principal: Principal, after: str | None, limit: int
     ) -> list[Organization]:
         authorize(principal, Action.READ_DIRECTORY)
-        async with self._db.read() as session:
-            return await OrganizationStore(session).list_page(after, limit)
+        return await self._db.read(lambda unit: unit.organizations.list_page(after, limit))
 
     async def get_organization(
         self, principal: Principal, organization_id: uuid.UUID
@@ -126,8 +127,7 @@ class DirectoryService:
         # Everyone may read their own organisation; the directory is for staff.
         if principal.organization_id != organization_id:
             authorize(principal, Action.READ_DIRECTORY)
-        async with self._db.read() as session:
-            return await OrganizationStore(session).get(organization_id)
+        return await self._db.read(lambda unit: unit.organizations.get(organization_id))
 
     async def create_user(self, caller: Caller, new: NewUser) -> User:
         if caller.principal is not None:
@@ -147,16 +147,17 @@ class DirectoryService:
             created_at=self._clock.now(),
             email=validate_email(new.email) if new.email else None,
         )
-        async with self._db.begin() as session:
-            if await OrganizationStore(session).find(new.organization_id) is None:
+
+        def work(unit: Unit) -> None:
+            if unit.organizations.find(new.organization_id) is None:
                 raise Invalid(
                     "no such organisation",
                     slug="unknown-organization",
                     title="Unknown organisation",
                 )
-            await UserStore(session).insert(user, password_hash)
-            await self._audit.append(
-                session,
+            unit.users.insert(user, password_hash)
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller,
                     "user.create",
@@ -169,19 +170,19 @@ class DirectoryService:
                     },
                 ),
             )
+
+        await self._db.write(work)
         return user
 
     async def list_users(self, principal: Principal, after: str | None, limit: int) -> list[User]:
         authorize(principal, Action.READ_DIRECTORY)
-        async with self._db.read() as session:
-            return await UserStore(session).list_page(after, limit)
+        return await self._db.read(lambda unit: unit.users.list_page(after, limit))
 
     async def get_user(self, principal: Principal, user_id: uuid.UUID) -> User:
         if principal.user_id != user_id and not is_allowed(principal, Action.READ_DIRECTORY):
             # Not "forbidden": the directory does not confirm who exists.
             raise NotFound("no such user")
-        async with self._db.read() as session:
-            return await UserStore(session).get(user_id)
+        return await self._db.read(lambda unit: unit.users.get(user_id))
 
     async def update_user(self, caller: Caller, user_id: uuid.UUID, changes: UserChanges) -> User:
         """Change a user; disabling revokes every session of theirs at once, and a new role
@@ -190,9 +191,10 @@ class DirectoryService:
             raise Forbidden("authentication required")
         authorize(caller.principal, Action.MANAGE_DIRECTORY)
         now = self._clock.now()
-        async with self._db.begin() as session:
-            users = UserStore(session)
-            current = await users.get(user_id)
+
+        def work(unit: Unit) -> tuple[User, User, list[SessionId]]:
+            users = unit.users
+            current = users.get(user_id)
             display_name = (
                 clean_name(changes.display_name, "body.display_name", MAX_DISPLAY_NAME)
                 if changes.display_name is not None
@@ -203,12 +205,12 @@ class DirectoryService:
             email = current.email
             if changes.email is not None:
                 email = validate_email(changes.email) if changes.email else None
-            await users.update_profile(
+            users.update_profile(
                 user_id, display_name=display_name, role=role, disabled=disabled, email=email
             )
-            revoked = []
+            revoked: list[SessionId] = []
             if disabled and not current.disabled:
-                revoked = await SessionStore(session).revoke_all_of_user(user_id, now, "disabled")
+                revoked = unit.sessions.revoke_all_of_user(user_id, now, "disabled")
             details: dict[str, object] = {
                 k: v
                 for k, v in (
@@ -220,13 +222,15 @@ class DirectoryService:
                 if v is not None
             }
             details["sessions_revoked"] = len(revoked)
-            await self._audit.append(
-                session,
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller, "user.update", target_type="user", target_id=user_id, details=details
                 ),
             )
-            updated = await users.get(user_id)
+            return current, users.get(user_id), revoked
+
+        current, updated, revoked = await self._db.write(work)
         if revoked and self._publisher is not None:
             self._publisher.publish(SessionRevoked(tuple(revoked), UserId(user_id)))
         if updated.role is not current.role:
@@ -238,7 +242,9 @@ class DirectoryService:
         return updated
 
     async def me(self, principal: Principal) -> Me:
-        async with self._db.read() as session:
-            user = await UserStore(session).get(principal.user_id)
-            organization = await OrganizationStore(session).get(user.organization_id)
-        return Me(user=user, organization=organization)
+
+        def work(unit: Unit) -> Me:
+            user = unit.users.get(principal.user_id)
+            return Me(user=user, organization=unit.organizations.get(user.organization_id))
+
+        return await self._db.read(work)

@@ -6,8 +6,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
@@ -36,7 +34,7 @@ from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
 from cencomm.storage.db import Database
 from cencomm.storage.groups import GroupStore
-from cencomm.storage.users import OrganizationStore, UserStore
+from cencomm.storage.unit import Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +86,9 @@ class GroupService:
         self._audit = audit
         self._publisher = publisher
 
-    async def access(
+    def access(
         self,
-        session: AsyncSession,
+        unit: Unit,
         principal: Principal,
         group_id: uuid.UUID,
         *,
@@ -101,9 +99,9 @@ class GroupService:
         The role is looked up even for a missing group: a missing group and a hidden one run
         the same queries and raise the same error, so not even timing tells them apart.
         """
-        store = GroupStore(session)
-        group = await store.find(group_id, for_update=for_update)
-        role = await store.role_of(group_id, principal.user_id, principal.organization_id)
+        store = unit.groups
+        group = store.find(group_id, for_update=for_update)
+        role = store.role_of(group_id, principal.user_id, principal.organization_id)
         return access_for(principal, group, role)
 
     # -- groups ----------------------------------------------------------------------------
@@ -129,14 +127,13 @@ class GroupService:
             roster_visible=new.roster_visible,
             created_at=now,
         )
-        async with self._db.begin() as session:
-            store = GroupStore(session)
-            await store.insert(group)
-            await store.upsert_membership(
-                group.id, GroupRole.MODERATOR, now, user_id=principal.user_id
-            )
-            await self._audit.append(
-                session,
+
+        def work(unit: Unit) -> None:
+            store = unit.groups
+            store.insert(group)
+            store.upsert_membership(group.id, GroupRole.MODERATOR, now, user_id=principal.user_id)
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller,
                     "group.create",
@@ -146,36 +143,41 @@ class GroupService:
                     details={"code": group.code},
                 ),
             )
+
+        await self._db.write(work)
         return group
 
     async def list_groups(
         self, principal: Principal, after: str | None, limit: int
     ) -> list[GroupAccess]:
         """The caller's groups (staff: every group), each with the caller's access, by code."""
-        async with self._db.read() as session:
-            store = GroupStore(session)
+
+        def work(unit: Unit) -> list[GroupAccess]:
+            store = unit.groups
             member_filter = None if principal.is_staff else principal
-            groups = await store.list_page(
+            groups = store.list_page(
                 user_id=member_filter.user_id if member_filter else None,
                 organization_id=member_filter.organization_id if member_filter else None,
                 after=after,
                 limit=limit,
             )
-            roles = await store.roles_of(
+            roles = store.roles_of(
                 [g.id for g in groups], principal.user_id, principal.organization_id
             )
-        return [access_for(principal, g, roles.get(g.id)) for g in groups]
+            return [access_for(principal, g, roles.get(g.id)) for g in groups]
+
+        return await self._db.read(work)
 
     async def get_group(self, principal: Principal, group_id: uuid.UUID) -> GroupAccess:
-        async with self._db.read() as session:
-            return await self.access(session, principal, group_id)
+        return await self._db.read(lambda unit: self.access(unit, principal, group_id))
 
     async def update_group(
         self, caller: Caller, group_id: uuid.UUID, changes: GroupChanges
     ) -> Group:
         principal = _principal(caller)
-        async with self._db.begin() as session:
-            access = await self.access(session, principal, group_id, for_update=True)
+
+        def work(unit: Unit) -> Group:
+            access = self.access(unit, principal, group_id, for_update=True)
             access.ensure_can_moderate()
             group = access.group
             status = changes.status or group.status
@@ -188,7 +190,7 @@ class GroupService:
                 if changes.description is not None
                 else group.description
             )
-            await GroupStore(session).update(
+            unit.groups.update(
                 group_id, name=name, description=description, ends_at=ends_at, status=status
             )
             details: dict[str, object] = {"reason": _reason(changes.reason)}
@@ -199,8 +201,8 @@ class GroupService:
                     details[key] = "changed"
             if changes.ends_at is not None:
                 details["ends_at"] = "changed"
-            await self._audit.append(
-                session,
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller,
                     "group.update",
@@ -210,27 +212,29 @@ class GroupService:
                     details=details,
                 ),
             )
-            updated = await GroupStore(session).find(group_id)
-        assert updated is not None  # noqa: S101 - read back inside the same transaction
-        return updated
+            updated = unit.groups.find(group_id)
+            assert updated is not None  # noqa: S101 - read back inside the same transaction
+            return updated
+
+        return await self._db.write(work)
 
     # -- members ---------------------------------------------------------------------------
 
     async def list_members(self, principal: Principal, group_id: uuid.UUID) -> list[MemberView]:
         """Members with names; with the roster hidden, non-moderators see only the moderators
         and their own organisation."""
-        async with self._db.read() as session:
-            access = await self.access(session, principal, group_id)
-            memberships = await GroupStore(session).list_members(group_id)
-            users, orgs = UserStore(session), OrganizationStore(session)
+
+        def work(unit: Unit) -> list[MemberView]:
+            access = self.access(unit, principal, group_id)
+            memberships = unit.groups.list_members(group_id)
             views: list[MemberView] = []
             for m in memberships:
                 if m.user_id is not None:
-                    user = await users.get(m.user_id)
+                    user = unit.users.get(m.user_id)
                     view = MemberView(m, user.display_name, user.organization_id)
                 else:
                     assert m.organization_id is not None  # noqa: S101 - check constraint
-                    org = await orgs.get(m.organization_id)
+                    org = unit.organizations.get(m.organization_id)
                     view = MemberView(m, org.name, org.id)
                 if (
                     access.sees_full_roster
@@ -238,7 +242,9 @@ class GroupService:
                     or view.organization_id == principal.organization_id
                 ):
                     views.append(view)
-        return views
+            return views
+
+        return await self._db.read(work)
 
     async def add_member(
         self,
@@ -252,12 +258,13 @@ class GroupService:
         """Admit a user or an organisation, or change their role. Returns (membership, created)."""
         principal = _principal(caller)
         now = self._clock.now()
-        async with self._db.begin() as session:
-            access = await self.access(session, principal, group_id, for_update=True)
+
+        def work(unit: Unit) -> tuple[Membership, bool, GroupId, tuple[UserId, ...]]:
+            access = self.access(unit, principal, group_id, for_update=True)
             access.ensure_can_moderate()
-            store = GroupStore(session)
+            store = unit.groups
             if user_id is not None:
-                user = await UserStore(session).find(user_id)
+                user = unit.users.find(user_id)
                 if user is None:
                     raise Invalid(
                         "no such user",
@@ -272,14 +279,14 @@ class GroupService:
                         title="Observers are read-only",
                         errors=(FieldError("body.role", "must be observer"),),
                     )
-            elif await OrganizationStore(session).find(organization_id) is None:  # type: ignore[arg-type]
+            elif unit.organizations.find(organization_id) is None:  # type: ignore[arg-type]
                 raise Invalid(
                     "no such organisation",
                     slug="unknown-organization",
                     title="Unknown organisation",
                     errors=(FieldError("body.organization_id", "no such organisation"),),
                 )
-            before = await store.find_membership(
+            before = store.find_membership(
                 group_id, user_id=user_id, organization_id=organization_id
             )
             if (
@@ -287,14 +294,14 @@ class GroupService:
                 and before.role is GroupRole.MODERATOR
                 and role is not GroupRole.MODERATOR
             ):
-                await self._keep_a_moderator(store, group_id)
-            membership, created = await store.upsert_membership(
+                self._keep_a_moderator(store, group_id)
+            membership, created = store.upsert_membership(
                 group_id, role, now, user_id=user_id, organization_id=organization_id
             )
-            affected = await self._affected_users(session, user_id, organization_id)
+            affected = self._affected_users(unit, user_id, organization_id)
             if created or before is None or before.role is not role:
-                await self._audit.append(
-                    session,
+                self._audit.append(
+                    unit,
                     AuditRecord.by(
                         caller,
                         "group.member_add" if created else "group.member_role",
@@ -304,10 +311,11 @@ class GroupService:
                         details={"role": role.value},
                     ),
                 )
+            return membership, created, access.group.id, affected
+
+        membership, created, in_group, affected = await self._db.write(work)
         if created:
-            self._publisher.publish(
-                MembershipChanged(access.group.id, affected, MembershipChange.ADDED)
-            )
+            self._publisher.publish(MembershipChanged(in_group, affected, MembershipChange.ADDED))
         return membership, created
 
     async def remove_member(
@@ -322,23 +330,22 @@ class GroupService:
         """Remove at once (open sockets included); the last moderator cannot be removed."""
         principal = _principal(caller)
         reason = _reason(reason, "query.reason")
-        async with self._db.begin() as session:
-            access = await self.access(session, principal, group_id, for_update=True)
+
+        def work(unit: Unit) -> tuple[GroupId, tuple[UserId, ...]]:
+            access = self.access(unit, principal, group_id, for_update=True)
             access.ensure_can_moderate()
-            store = GroupStore(session)
-            existing = await store.find_membership(
+            store = unit.groups
+            existing = store.find_membership(
                 group_id, user_id=user_id, organization_id=organization_id
             )
             if existing is None:
                 raise NotFound("no such member")
             if existing.role is GroupRole.MODERATOR:
-                await self._keep_a_moderator(store, group_id)
-            await store.delete_membership(
-                group_id, user_id=user_id, organization_id=organization_id
-            )
-            affected = await self._affected_users(session, user_id, organization_id)
-            await self._audit.append(
-                session,
+                self._keep_a_moderator(store, group_id)
+            store.delete_membership(group_id, user_id=user_id, organization_id=organization_id)
+            affected = self._affected_users(unit, user_id, organization_id)
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller,
                     "group.member_remove",
@@ -348,25 +355,26 @@ class GroupService:
                     details={"reason": reason},
                 ),
             )
-        self._publisher.publish(
-            MembershipChanged(access.group.id, affected, MembershipChange.REMOVED)
-        )
+            return access.group.id, affected
 
-    async def _keep_a_moderator(self, store: GroupStore, group_id: uuid.UUID) -> None:
+        in_group, affected = await self._db.write(work)
+        self._publisher.publish(MembershipChanged(in_group, affected, MembershipChange.REMOVED))
+
+    def _keep_a_moderator(self, store: GroupStore, group_id: uuid.UUID) -> None:
         # The group row is locked (for_update), so two removals cannot both pass this check.
-        if await store.count_moderators(group_id) <= 1:
+        if store.count_moderators(group_id) <= 1:
             raise Conflict("a group always keeps one moderator", slug="last-moderator")
 
-    async def _affected_users(
+    def _affected_users(
         self,
-        session: AsyncSession,
+        unit: Unit,
         user_id: uuid.UUID | None,
         organization_id: uuid.UUID | None,
     ) -> tuple[UserId, ...]:
         if user_id is not None:
             return (UserId(user_id),)
         assert organization_id is not None  # noqa: S101 - one of the two is always given
-        return tuple(await UserStore(session).ids_of_organization(organization_id))
+        return tuple(unit.users.ids_of_organization(organization_id))
 
     # -- join requests ---------------------------------------------------------------------
 
@@ -380,15 +388,16 @@ class GroupService:
         except Invalid:
             normalized = None
         now = self._clock.now()
-        async with self._db.begin() as session:
+
+        def work(unit: Unit) -> None:
             # Every outcome runs the same statements in the same order (a missing group's
             # lookups use the nil id, and the insert selects from no group), so neither the
             # answer nor the work tells an existing code from an unknown one.
-            store = GroupStore(session)
-            group = await store.find_by_code(normalized or "")
+            store = unit.groups
+            group = store.find_by_code(normalized or "")
             group_id = group.id if group is not None else NO_GROUP
-            role = await store.role_of(group_id, principal.user_id, principal.organization_id)
-            pending = await store.has_pending_request(group_id, principal.user_id)
+            role = store.role_of(group_id, principal.user_id, principal.organization_id)
+            pending = store.has_pending_request(group_id, principal.user_id)
             if group is None:
                 outcome = "unknown-code"
             elif role is not None:
@@ -398,7 +407,7 @@ class GroupService:
             else:
                 outcome = "created"
             into = group.id if group is not None and outcome == "created" else GroupId(NO_GROUP)
-            await store.insert_join_request(
+            store.insert_join_request(
                 JoinRequest(
                     id=JoinRequestId(new_id()),
                     group_id=into,
@@ -409,8 +418,8 @@ class GroupService:
                     created_at=now,
                 )
             )
-            await self._audit.append(
-                session,
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller,
                     "join_request.create",
@@ -421,6 +430,8 @@ class GroupService:
                 ),
             )
 
+        await self._db.write(work)
+
     async def list_join_requests(
         self,
         principal: Principal,
@@ -429,10 +440,12 @@ class GroupService:
         after: str | None,
         limit: int,
     ) -> list[JoinRequest]:
-        async with self._db.read() as session:
-            access = await self.access(session, principal, group_id)
+        def work(unit: Unit) -> list[JoinRequest]:
+            access = self.access(unit, principal, group_id)
             access.ensure_can_moderate()
-            return await GroupStore(session).list_join_requests(group_id, status, after, limit)
+            return unit.groups.list_join_requests(group_id, status, after, limit)
+
+        return await self._db.read(work)
 
     async def list_join_request_views(
         self,
@@ -443,11 +456,13 @@ class GroupService:
         limit: int,
     ) -> list[JoinRequestView]:
         """`list_join_requests` with the requesters' names, read in the same transaction."""
-        async with self._db.read() as session:
-            access = await self.access(session, principal, group_id)
+
+        def work(unit: Unit) -> list[JoinRequestView]:
+            access = self.access(unit, principal, group_id)
             access.ensure_can_moderate()
-            store = GroupStore(session)
-            return await store.list_join_request_views(group_id, status, after, limit)
+            return unit.groups.list_join_request_views(group_id, status, after, limit)
+
+        return await self._db.read(work)
 
     async def decide_join_request(
         self, caller: Caller, request_id: uuid.UUID, approve: bool
@@ -455,25 +470,26 @@ class GroupService:
         """Approve (admitting the user) or reject; exactly one of concurrent decisions wins."""
         principal = _principal(caller)
         now = self._clock.now()
-        async with self._db.begin() as session:
-            store = GroupStore(session)
-            request = await store.find_join_request(request_id)
+        status = JoinRequestStatus.APPROVED if approve else JoinRequestStatus.REJECTED
+
+        def work(unit: Unit) -> JoinRequest:
+            store = unit.groups
+            request = store.find_join_request(request_id)
             group_id = request.group_id if request is not None else NO_GROUP  # same path
             try:
-                access = await self.access(session, principal, group_id, for_update=True)
+                access = self.access(unit, principal, group_id, for_update=True)
             except NotFound:
                 raise NotFound("no such join request") from None
             if request is None or not access.can_moderate:
                 raise NotFound("no such join request")  # members do not learn of requests
-            status = JoinRequestStatus.APPROVED if approve else JoinRequestStatus.REJECTED
-            if not await store.decide_join_request(request_id, status, principal.user_id, now):
+            if not store.decide_join_request(request_id, status, principal.user_id, now):
                 raise Conflict("this request was already decided", slug="already-decided")
             if approve:
-                user = await UserStore(session).get(request.user_id)
+                user = unit.users.get(request.user_id)
                 role = GroupRole.OBSERVER if user.role is Role.OBSERVER else GroupRole.MEMBER
-                await store.upsert_membership(request.group_id, role, now, user_id=request.user_id)
-            await self._audit.append(
-                session,
+                store.upsert_membership(request.group_id, role, now, user_id=request.user_id)
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller,
                     "join_request.approve" if approve else "join_request.reject",
@@ -483,6 +499,9 @@ class GroupService:
                     details={"user_id": str(request.user_id)},
                 ),
             )
+            return request
+
+        request = await self._db.write(work)
         if approve:
             self._publisher.publish(
                 MembershipChanged(request.group_id, (request.user_id,), MembershipChange.ADDED)

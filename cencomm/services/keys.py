@@ -13,8 +13,7 @@ from cencomm.domain.policy import Action, authorize, is_allowed
 from cencomm.domain.users import Caller, Principal
 from cencomm.services.audit import AuditTrail
 from cencomm.storage.db import Database
-from cencomm.storage.keys import SigningKeyStore
-from cencomm.storage.users import UserStore
+from cencomm.storage.unit import Unit
 
 MAX_LABEL = 100
 
@@ -66,11 +65,12 @@ class KeyService:
             created_at=self._clock.now(),
             revoked_at=None,
         )
-        async with self._db.begin() as session:
-            await SigningKeyStore(session).insert(key)
+
+        def work(unit: Unit) -> None:
+            unit.keys.insert(key)
             # Key transparency: the registration is in the audit log for anyone to prove later.
-            await self._audit.append(
-                session,
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller,
                     "key.register",
@@ -79,22 +79,28 @@ class KeyService:
                     details={"public_key": public_key},
                 ),
             )
+
+        await self._db.write(work)
         return key
 
     async def list_of_user(self, principal: Principal, user_id: uuid.UUID) -> list[SigningKey]:
         authorize(principal, Action.READ_PUBLIC_KEYS)
-        async with self._db.read() as session:
-            if await UserStore(session).find(user_id) is None:
+
+        def work(unit: Unit) -> list[SigningKey]:
+            if unit.users.find(user_id) is None:
                 raise NotFound("no such user")
-            return await SigningKeyStore(session).list_of_user(user_id)
+            return unit.keys.list_of_user(user_id)
+
+        return await self._db.read(work)
 
     async def revoke(self, caller: Caller, kid: str) -> None:
         """Revoke a key (one's own; an admin any). Revoking twice is a no-op answer."""
         principal = _principal(caller)
         now = self._clock.now()
-        async with self._db.begin() as session:
-            keys = SigningKeyStore(session)
-            key = await keys.find(kid)
+
+        def work(unit: Unit) -> None:
+            keys = unit.keys
+            key = keys.find(kid)
             if key is None:
                 raise NotFound("no such key")
             if key.user_id != principal.user_id:
@@ -103,10 +109,10 @@ class KeyService:
                     raise Forbidden("only the key's owner or an admin may revoke it")
             else:
                 authorize(principal, Action.REVOKE_OWN_KEY)
-            if not await keys.revoke(kid, now):
+            if not keys.revoke(kid, now):
                 return  # already revoked: nothing changes, nothing to audit
-            await self._audit.append(
-                session,
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller,
                     "key.revoke",
@@ -115,6 +121,8 @@ class KeyService:
                     details={"owner_id": str(key.user_id)},
                 ),
             )
+
+        await self._db.write(work)
 
 
 def _principal(caller: Caller) -> Principal:
