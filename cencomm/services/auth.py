@@ -26,8 +26,9 @@ from cencomm.services.session_cache import SessionCache, VerifiedTokens
 from cencomm.settings import AuthSettings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import ServerKeys
-from cencomm.storage.sessions import LiveSession, SessionStore
-from cencomm.storage.users import Credentials, UserStore
+from cencomm.storage.sessions import LiveSession, RefreshOutcome
+from cencomm.storage.unit import Unit
+from cencomm.storage.users import Credentials
 
 MAX_REFRESH_TOKEN_CHARS = 128
 TOTP_ISSUER = "cencomm"
@@ -123,8 +124,7 @@ class AuthService:
         now = self._clock.now()
         attempt = await self._throttle.admit(key, ip, device_token, now)
 
-        async with self._db.read() as session:
-            credentials = await UserStore(session).find_credentials(key)
+        credentials = await self._db.read(lambda unit: unit.users.find_credentials(key))
         matches = await asyncio.to_thread(
             self._passwords.verify, credentials.password_hash if credentials else None, password
         )
@@ -137,8 +137,7 @@ class AuthService:
         if user.mfa_enabled:
             if not otp:
                 # The password was right: this attempt is no failure.
-                async with self._db.begin() as session:
-                    await self._throttle.take_back(session, attempt)
+                await self._db.write(lambda unit: self._throttle.take_back(unit, attempt))
                 raise Unauthenticated(
                     "this account needs its one-time code",
                     slug="mfa-required",
@@ -153,35 +152,40 @@ class AuthService:
         new_hash = await asyncio.to_thread(self._passwords.hash, password) if rehash else None
         session_id = SessionId(new_id())
         refresh = secrets.token_urlsafe(32)
-        device: str | None = None  # stays None when the code was replayed
-        async with self._db.begin() as session:
-            users = UserStore(session)
+
+        def open_session(unit: Unit) -> str | None:
+            """The next device token; None when the code was replayed (nothing written)."""
+            users = unit.users
             # False when a concurrent login used this code first.
-            if step is None or await users.spend_totp_step(user.id, step):
-                if new_hash is not None:
-                    await users.update_password_hash(user.id, new_hash)
-                sessions = SessionStore(session)
-                await sessions.insert(
-                    session_id,
-                    user.id,
-                    now=now,
-                    expires_at=now + timedelta(seconds=self._settings.refresh_token_ttl),
-                    mfa_satisfied=step is not None,
-                    ip=caller.ip,
-                )
-                await sessions.add_refresh_token(hash_refresh_token(refresh), session_id, now)
-                device = await self._throttle.succeeded(session, attempt, user.id, now)
-                principal = Principal(user.id, user.organization_id, user.role, session_id)
-                await self._audit.append(
-                    session,
-                    AuditRecord.by(
-                        Caller(principal, caller.ip),
-                        "auth.login",
-                        target_type="session",
-                        target_id=session_id,
-                        details={"mfa": step is not None, "device": attempt.device is not None},
-                    ),
-                )
+            if step is not None and not users.spend_totp_step(user.id, step):
+                return None
+            if new_hash is not None:
+                users.update_password_hash(user.id, new_hash)
+            sessions = unit.sessions
+            sessions.insert(
+                session_id,
+                user.id,
+                now=now,
+                expires_at=now + timedelta(seconds=self._settings.refresh_token_ttl),
+                mfa_satisfied=step is not None,
+                ip=caller.ip,
+            )
+            sessions.add_refresh_token(hash_refresh_token(refresh), session_id, now)
+            device = self._throttle.succeeded(unit, attempt, user.id, now)
+            principal = Principal(user.id, user.organization_id, user.role, session_id)
+            self._audit.append(
+                unit,
+                AuditRecord.by(
+                    Caller(principal, caller.ip),
+                    "auth.login",
+                    target_type="session",
+                    target_id=session_id,
+                    details={"mfa": step is not None, "device": attempt.device is not None},
+                ),
+            )
+            return device
+
+        device = await self._db.write(open_session)
         if device is None:
             await self._failed(caller, key, "otp")
             raise _invalid_otp()
@@ -189,10 +193,12 @@ class AuthService:
 
     async def _failed(self, caller: Caller, username: str, reason: str) -> None:
         """Audit a failed login. The attempt stays counted (it was counted before the check)."""
-        async with self._db.begin() as session:
-            await self._throttle.forget_passed(session, self._clock.now())
-            await self._audit.append(
-                session,
+        now = self._clock.now()
+
+        def record(unit: Unit) -> None:
+            self._throttle.forget_passed(unit, now)
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller,
                     "auth.login_failed",
@@ -200,6 +206,8 @@ class AuthService:
                     details={"username": username, "reason": reason},
                 ),
             )
+
+        await self._db.write(record)
 
     def _pair(
         self, user_id: UserId, session_id: SessionId, refresh: str, now: datetime
@@ -228,18 +236,17 @@ class AuthService:
             raise Unauthenticated("invalid refresh token", slug="invalid-refresh-token")
         now = self._clock.now()
         new_refresh = secrets.token_urlsafe(32)
-        reused = False
-        async with self._db.begin() as session:
-            sessions = SessionStore(session)
-            outcome = await sessions.spend_refresh_token(hash_refresh_token(refresh_token), now)
+
+        def spend(unit: Unit) -> RefreshOutcome:
+            sessions = unit.sessions
+            outcome = sessions.spend_refresh_token(hash_refresh_token(refresh_token), now)
             if outcome is None:
                 raise Unauthenticated("invalid refresh token", slug="invalid-refresh-token")
             if outcome.already_spent:
                 # Someone holds a copy of a used token: assume theft and end the session.
-                await sessions.revoke(outcome.session_id, now, "refresh-reuse")
-                reused = True
-                await self._audit.append(
-                    session,
+                sessions.revoke(outcome.session_id, now, "refresh-reuse")
+                self._audit.append(
+                    unit,
                     AuditRecord(
                         action="auth.refresh_reused",
                         actor_id=outcome.user_id,
@@ -248,26 +255,25 @@ class AuthService:
                         ip=caller.ip,
                     ),
                 )
-            else:
-                live = await sessions.find_live(outcome.session_id, now)
-                if live is None:
-                    raise Unauthenticated("the session has ended", slug="invalid-refresh-token")
-                await sessions.add_refresh_token(
-                    hash_refresh_token(new_refresh), live.session_id, now
-                )
-                principal = Principal(
-                    live.user_id, live.organization_id, live.role, live.session_id
-                )
-                await self._audit.append(
-                    session,
-                    AuditRecord.by(
-                        Caller(principal, caller.ip),
-                        "auth.refresh",
-                        target_type="session",
-                        target_id=live.session_id,
-                    ),
-                )
-        if reused:
+                return outcome
+            live = sessions.find_live(outcome.session_id, now)
+            if live is None:
+                raise Unauthenticated("the session has ended", slug="invalid-refresh-token")
+            sessions.add_refresh_token(hash_refresh_token(new_refresh), live.session_id, now)
+            principal = Principal(live.user_id, live.organization_id, live.role, live.session_id)
+            self._audit.append(
+                unit,
+                AuditRecord.by(
+                    Caller(principal, caller.ip),
+                    "auth.refresh",
+                    target_type="session",
+                    target_id=live.session_id,
+                ),
+            )
+            return outcome
+
+        outcome = await self._db.write(spend)
+        if outcome.already_spent:
             self._revoked(outcome.session_id, outcome.user_id)
             raise Unauthenticated(
                 "this refresh token was already used; the session is revoked",
@@ -278,14 +284,17 @@ class AuthService:
     async def logout(self, caller: Caller) -> None:
         principal = _require(caller)
         now = self._clock.now()
-        async with self._db.begin() as session:
-            await SessionStore(session).revoke(principal.session_id, now, "logout")
-            await self._audit.append(
-                session,
+
+        def revoke(unit: Unit) -> None:
+            unit.sessions.revoke(principal.session_id, now, "logout")
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller, "auth.logout", target_type="session", target_id=principal.session_id
                 ),
             )
+
+        await self._db.write(revoke)
         self._revoked(principal.session_id, principal.user_id)
 
     def _revoked(self, session_id: SessionId, user_id: UserId) -> None:
@@ -314,8 +323,8 @@ class AuthService:
             self._verified.put(token, claims)
         live = self._sessions.get(claims.session_id)
         if live is None:
-            async with self._db.read() as session:
-                live = await SessionStore(session).find_live(claims.session_id, now)
+            session_id = claims.session_id
+            live = await self._db.read(lambda unit: unit.sessions.find_live(session_id, now))
             if live is not None:
                 self._sessions.put(live)
         if live is None or live.user_id != claims.user_id:
@@ -330,8 +339,8 @@ class AuthService:
         Raises:
             Unauthenticated: the session ended (revoked, expired) or the user was disabled.
         """
-        async with self._db.read() as session:
-            live = await SessionStore(session).find_live(principal.session_id, self._clock.now())
+        now = self._clock.now()
+        live = await self._db.read(lambda unit: unit.sessions.find_live(principal.session_id, now))
         if live is None or live.user_id != principal.user_id:
             raise Unauthenticated("the session has ended", slug="invalid-token")
         return self._principal(live)
@@ -351,20 +360,24 @@ class AuthService:
         principal = _require(caller)
         authorize(principal, Action.MANAGE_OWN_MFA)
         secret = totp.new_secret()
-        async with self._db.begin() as session:
-            users = UserStore(session)
-            credentials = await users.get_credentials(principal.user_id)
+
+        def stage(unit: Unit) -> Credentials:
+            users = unit.users
+            credentials = users.get_credentials(principal.user_id)
             if credentials.user.mfa_enabled:
                 raise Conflict(
                     "two-factor authentication is already on", slug="mfa-already-enabled"
                 )
-            await users.set_pending_mfa(principal.user_id, self._seal(principal.user_id, secret))
-            await self._audit.append(
-                session,
+            users.set_pending_mfa(principal.user_id, self._seal(principal.user_id, secret))
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller, "auth.otp_setup", target_type="user", target_id=principal.user_id
                 ),
             )
+            return credentials
+
+        credentials = await self._db.write(stage)
         uri = totp.provisioning_uri(secret, credentials.user.username, TOTP_ISSUER)
         return OtpEnrolment(secret=secret, otpauth_uri=uri)
 
@@ -372,9 +385,10 @@ class AuthService:
         principal = _require(caller)
         authorize(principal, Action.MANAGE_OWN_MFA)
         now = self._clock.now()
-        async with self._db.begin() as session:
-            users = UserStore(session)
-            credentials = await users.get_credentials(principal.user_id)
+
+        def enable(unit: Unit) -> None:
+            users = unit.users
+            credentials = users.get_credentials(principal.user_id)
             if credentials.user.mfa_enabled:
                 raise Conflict(
                     "two-factor authentication is already on", slug="mfa-already-enabled"
@@ -388,13 +402,15 @@ class AuthService:
                     "wrong one-time code", slug="invalid-otp", title="Invalid one-time code"
                 )
             # The code that enabled MFA is spent: it cannot also log in.
-            await users.enable_mfa(principal.user_id, credentials.mfa_pending_secret, step)
-            await self._audit.append(
-                session,
+            users.enable_mfa(principal.user_id, credentials.mfa_pending_secret, step)
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller, "auth.otp_enable", target_type="user", target_id=principal.user_id
                 ),
             )
+
+        await self._db.write(enable)
         self._sessions.forget_user(principal.user_id)  # no longer "needs MFA enrolment"
 
     def _mfa_secret(self, credentials: Credentials) -> str:

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from cencomm.storage.db import Database
-from cencomm.storage.migrate import current_revision, head_revision
+from cencomm.storage.migrate import head_revision
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +26,7 @@ class HealthService:
 
     async def readiness(self) -> Readiness:
         try:
-            async with self._db.read_engine.connect() as conn:
-                revision = await current_revision(conn)
+            revision = await self._db.read(lambda unit: unit.schema.revision())
         except Exception:  # any driver failure means "not ready", never a 500
             logger.warning("readiness check: database unreachable", exc_info=True)
             return Readiness(False, None, "database-unavailable", "the database does not answer")

@@ -19,15 +19,12 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cencomm.domain.errors import RateLimited
 from cencomm.domain.ids import UserId
-from cencomm.domain.throttle import Attempt, ThrottleScope
+from cencomm.domain.throttle import Attempt, Tally, ThrottleScope
 from cencomm.settings import AuthSettings
 from cencomm.storage.db import Database
-from cencomm.storage.device_tokens import DeviceTokenStore
-from cencomm.storage.login_throttle import LoginThrottleStore
+from cencomm.storage.unit import Unit
 
 # Longer strings are no token of ours: not even looked up.
 MAX_DEVICE_TOKEN_CHARS = 128
@@ -75,13 +72,15 @@ class LoginThrottle:
                 (ThrottleScope.ACCOUNT, username, self._settings.max_failures_per_account),
                 (ThrottleScope.ADDRESS, ip, self._settings.max_failures_per_address),
             ]
-        tallies = []
-        # Budgets are always counted in this order (account before address), so two attempts
-        # never wait on each other's rows crosswise.
-        async with self._db.begin() as session:
-            store = LoginThrottleStore(session)
-            for scope, key, limit in budgets:
-                tallies.append((await store.count_attempt(scope, key, now, self._window), limit))
+
+        def count(unit: Unit) -> list[tuple[Tally, int]]:
+            store = unit.login_throttle
+            # Budgets are always counted in this order (account before address), so two
+            # attempts never wait on each other's rows crosswise.
+            tallies = [
+                (store.count_attempt(scope, key, now, self._window), limit)
+                for scope, key, limit in budgets
+            ]
             over = [tally for tally, limit in tallies if tally.count > limit]
             if over:
                 # Raising rolls the transaction back: a refused attempt counts nowhere.
@@ -89,6 +88,9 @@ class LoginThrottle:
                     "too many failed logins; try again later",
                     retry_after=max(t.retry_after(self._window, now) for t in over),
                 )
+            return tallies
+
+        tallies = await self._db.write(count)
         return Attempt(tuple(tally for tally, _ in tallies), device)
 
     async def _recognise(self, token: str | None, username: str, now: datetime) -> bytes | None:
@@ -97,18 +99,17 @@ class LoginThrottle:
         if not token or len(token) > MAX_DEVICE_TOKEN_CHARS:
             return None
         token_hash = hash_device_token(token)
-        async with self._db.read() as session:
-            valid = await DeviceTokenStore(session).is_valid_for(token_hash, username, now)
+        valid = await self._db.read(
+            lambda unit: unit.device_tokens.is_valid_for(token_hash, username, now)
+        )
         return token_hash if valid else None
 
-    async def succeeded(
-        self, session: AsyncSession, attempt: Attempt, user_id: UserId, now: datetime
-    ) -> str:
+    def succeeded(self, unit: Unit, attempt: Attempt, user_id: UserId, now: datetime) -> str:
         """In the login's transaction: uncount the attempt and issue the next device token
         (replacing the one presented). Returns the token for the client."""
-        await self.take_back(session, attempt)
+        self.take_back(unit, attempt)
         token, token_hash = new_device_token()
-        await DeviceTokenStore(session).replace(
+        unit.device_tokens.replace(
             user_id,
             token_hash,
             now=now,
@@ -118,12 +119,11 @@ class LoginThrottle:
         )
         return token
 
-    async def take_back(self, session: AsyncSession, attempt: Attempt) -> None:
+    def take_back(self, unit: Unit, attempt: Attempt) -> None:
         """Uncount an attempt whose password was right (in the caller's transaction)."""
-        store = LoginThrottleStore(session)
         for tally in attempt.tallies:
-            await store.take_back(tally)
+            unit.login_throttle.take_back(tally)
 
-    async def forget_passed(self, session: AsyncSession, now: datetime) -> None:
+    def forget_passed(self, unit: Unit, now: datetime) -> None:
         """Drop budgets whose window has passed (they no longer refuse anything)."""
-        await LoginThrottleStore(session).forget_before(now - self._window)
+        unit.login_throttle.forget_before(now - self._window)

@@ -16,13 +16,12 @@ import contextlib
 import logging
 import ssl
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 import aiosmtplib
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from cencomm.domain.alerts import Alert
 from cencomm.domain.audit import AuditRecord
@@ -33,7 +32,8 @@ from cencomm.domain.users import Caller, Principal
 from cencomm.services.audit import AuditTrail
 from cencomm.settings import NotificationsSettings, SmtpSettings
 from cencomm.storage.db import Database
-from cencomm.storage.outbox import FAILED, PENDING, SENT, SKIPPED, OutboxMail, OutboxStore
+from cencomm.storage.outbox import FAILED, PENDING, SENT, SKIPPED, OutboxMail
+from cencomm.storage.unit import Unit
 
 logger = logging.getLogger(__name__)
 
@@ -66,24 +66,22 @@ class NotificationService:
     # -- preferences -----------------------------------------------------------------------
 
     async def preferences(self, principal: Principal) -> Preferences:
-        async with self._db.read() as session:
-            return await OutboxStore(session).preferences(principal.user_id)
+        return await self._db.read(lambda unit: unit.outbox.preferences(principal.user_id))
 
     async def update_preferences(
         self, caller: Caller, *, alerts: bool | None, reminders: bool | None
     ) -> Preferences:
         principal = caller.principal
         assert principal is not None  # noqa: S101 - the route authenticates
-        async with self._db.begin() as session:
-            store = OutboxStore(session)
-            current = await store.preferences(principal.user_id)
+
+        def update(unit: Unit) -> Preferences:
+            store = unit.outbox
+            current = store.preferences(principal.user_id)
             new_alerts = current.alerts if alerts is None else alerts
             new_reminders = current.reminders if reminders is None else reminders
-            await store.set_preferences(
-                principal.user_id, alerts=new_alerts, reminders=new_reminders
-            )
-            await self._audit.append(
-                session,
+            store.set_preferences(principal.user_id, alerts=new_alerts, reminders=new_reminders)
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller,
                     "notifications.update",
@@ -92,13 +90,15 @@ class NotificationService:
                     details={"alerts": new_alerts, "reminders": new_reminders},
                 ),
             )
-            return await store.preferences(principal.user_id)
+            return store.preferences(principal.user_id)
+
+        return await self._db.write(update)
 
     # -- queueing (inside the caller's transaction) ------------------------------------------
 
-    async def enqueue_alert_mail(
+    def enqueue_alert_mail(
         self,
-        session: AsyncSession,
+        unit: Unit,
         alert: Alert,
         text: str,
         user_ids: Iterable[uuid.UUID],
@@ -108,8 +108,8 @@ class NotificationService:
         """Queue one e-mail per user who wants it; returns how many were queued."""
         if not self.enabled:
             return 0
-        store = OutboxStore(session)
-        targets = await store.mail_targets(user_ids, kind)
+        store = unit.outbox
+        targets = store.mail_targets(user_ids, kind)
         mail = alert_mail(
             kind,
             priority=alert.priority.value,
@@ -120,7 +120,7 @@ class NotificationService:
             respond_by=rfc3339(alert.respond_by) if alert.respond_by else None,
         )
         due = now + timedelta(seconds=self._settings.delay if kind is MailKind.ALERT else 0)
-        await store.enqueue(
+        store.enqueue(
             [
                 {
                     "id": new_id(),
@@ -145,13 +145,16 @@ class NotificationService:
 
     async def claim_due(self, now: datetime, token: uuid.UUID) -> list[OutboxMail]:
         """Claim the due e-mails for `token` until `now + lease`."""
-        async with self._db.read() as session:
-            ids = await OutboxStore(session).due(now, BATCH)
+        ids = await self._db.read(lambda unit: unit.outbox.due(now, BATCH))
         lease_until = now + timedelta(seconds=self._settings.lease)
         claimed = []
+
+        def claim(mail_id: uuid.UUID) -> Callable[[Unit], OutboxMail | None]:
+            return lambda unit: unit.outbox.claim(mail_id, token, now, lease_until)
+
         for mail_id in ids:
-            async with self._db.begin() as session:
-                mail = await OutboxStore(session).claim(mail_id, token, now, lease_until)
+            # One short transaction per e-mail, as before: a claim never waits on the others.
+            mail = await self._db.write(claim(mail_id))
             if mail is not None:
                 claimed.append(mail)
         return claimed
@@ -169,8 +172,7 @@ class NotificationService:
         return sent
 
     async def _deliver(self, mail: OutboxMail, token: uuid.UUID, now: datetime) -> int:
-        async with self._db.read() as session:
-            seen = await OutboxStore(session).already_seen(mail)
+        seen = await self._db.read(lambda unit: unit.outbox.already_seen(mail))
         if seen:
             await self._finish(mail, token, SKIPPED, now)
             return 0
@@ -202,10 +204,11 @@ class NotificationService:
         error: str | None = None,
         retry_at: datetime | None = None,
     ) -> None:
-        async with self._db.begin() as session:
-            kept = await OutboxStore(session).finish(
+        kept = await self._db.write(
+            lambda unit: unit.outbox.finish(
                 mail.id, token, status, now, error=error, retry_at=retry_at
             )
+        )
         if not kept:
             logger.warning("e-mail %s: the lease ran out before it was marked %s", mail.id, status)
 
@@ -252,5 +255,4 @@ class NotificationService:
                 logger.exception("outbox pass failed")
 
     async def counts(self) -> dict[str, int]:
-        async with self._db.read() as session:
-            return await OutboxStore(session).statuses()
+        return await self._db.read(lambda unit: unit.outbox.statuses())

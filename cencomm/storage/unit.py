@@ -22,6 +22,7 @@ from cencomm.storage.login_throttle import LoginThrottleStore
 from cencomm.storage.message_batch import MessageBatchStore
 from cencomm.storage.messages import MessageStore
 from cencomm.storage.outbox import OutboxStore
+from cencomm.storage.schema import SchemaStore
 from cencomm.storage.sessions import SessionStore
 from cencomm.storage.users import OrganizationStore, UserStore
 
@@ -110,6 +111,10 @@ class Unit:
     @cached_property
     def outbox(self) -> OutboxStore:
         return OutboxStore(self._session)
+
+    @cached_property
+    def schema(self) -> SchemaStore:
+        return SchemaStore(self._session)
 
     @cached_property
     def sessions(self) -> SessionStore:

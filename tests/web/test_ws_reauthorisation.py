@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 from cencomm.appkeys import DATABASE
 from cencomm.domain.users import Role
 from cencomm.settings import Settings
-from cencomm.storage.users import UserStore
+from cencomm.storage.unit import Unit
 from tests.factories import Member, add_member, make_group, make_member, post_message
 from tests.web.live_helpers import WAIT, close_code, connect, frame, live_settings
 
@@ -115,16 +115,19 @@ async def test_a_resume_rereads_the_role_even_when_no_notice_arrived(
     _, group, _ = await _red_group(client)
     moderator = await make_member(client, Role.MODERATOR)
     ws = await connect(client, moderator)
-    async with client.app[DATABASE].begin() as session:
-        users = UserStore(session)
-        user = await users.get(moderator.user.id)
-        await users.update_profile(
+
+    def change(unit: Unit) -> None:
+        users = unit.users
+        user = users.get(moderator.user.id)
+        users.update_profile(
             user.id,
             display_name=user.display_name,
             role=Role.OFFICER,
             disabled=False,
             email=user.email,
         )
+
+    await client.app[DATABASE].write(change)
     await ws.send_json({"type": "resume", "groups": {group["id"]: 0}})
     code, _ = await _until_closed(ws)
     assert code == CLOSE_ROLE_CHANGED
@@ -170,16 +173,19 @@ async def test_a_socket_of_a_user_disabled_behind_the_servers_back_closes_with_4
     _, group, _ = await _red_group(client)
     moderator = await make_member(client, Role.MODERATOR)
     ws = await connect(client, moderator)
-    async with client.app[DATABASE].begin() as session:
-        users = UserStore(session)
-        user = await users.get(moderator.user.id)
-        await users.update_profile(
+
+    def change(unit: Unit) -> None:
+        users = unit.users
+        user = users.get(moderator.user.id)
+        users.update_profile(
             user.id,
             display_name=user.display_name,
             role=user.role,
             disabled=True,
             email=user.email,
         )
+
+    await client.app[DATABASE].write(change)
     await ws.send_json({"type": "resume", "groups": {group["id"]: 0}})
     code, _ = await _until_closed(ws)
     assert code == 4401
