@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cencomm.crypto.jws import parse_compact
 from cencomm.domain.alert_boards import AlertReading, Board, KnownToSender, board_summary
 from cencomm.domain.alerts import AckSummary, Alert
@@ -15,12 +13,11 @@ from cencomm.domain.errors import NotFound
 from cencomm.domain.ids import OrganizationId
 from cencomm.domain.users import Principal, Region
 from cencomm.services.groups import GroupService
-from cencomm.storage.alert_boards import AlertBoardStore
-from cencomm.storage.audience import AudienceStore
+from cencomm.storage.unit import Unit
 
 
-async def ack_summary(
-    session: AsyncSession,
+def ack_summary(
+    unit: Unit,
     groups: GroupService,
     principal: Principal,
     alert: Alert,
@@ -29,17 +26,17 @@ async def ack_summary(
     """The board `reading` allows this reader, or None."""
     if reading.board is Board.NONE:
         return None
-    entries, recipients, acknowledged = await AlertBoardStore(session).board(alert.id)
+    entries, recipients, acknowledged = unit.alert_boards.board(alert.id)
     known = None
     if reading.board is Board.SENDER:
-        known = await known_to_sender(session, groups, principal, alert)
+        known = known_to_sender(unit, groups, principal, alert)
     return board_summary(
         reading, entries, recipients=recipients, acknowledged=acknowledged, known=known
     )
 
 
-async def known_to_sender(
-    session: AsyncSession, groups: GroupService, principal: Principal, alert: Alert
+def known_to_sender(
+    unit: Unit, groups: GroupService, principal: Principal, alert: Alert
 ) -> KnownToSender | None:
     """The organisations the sender may see named on the board, or None when no hidden roster
     keeps anything from them.
@@ -52,17 +49,17 @@ async def known_to_sender(
     targets = alert_targets(parse_compact(alert.jws).payload)
     known: set[OrganizationId] = {principal.organization_id}
     hidden = False
-    audience = AudienceStore(session)
+    audience = unit.audience
     for raw in targets.groups:
         try:
-            access = await groups.access(session, principal, uuid.UUID(raw))
+            access = groups.access(unit, principal, uuid.UUID(raw))
         except NotFound:
             hidden = True
             continue
         if not access.sees_full_roster:
             hidden = True
             continue
-        known.update(m.organization_id for m in await audience.group_members(access.group.id))
+        known.update(m.organization_id for m in audience.group_members(access.group.id))
     if not hidden:
         return None
     known.update(OrganizationId(uuid.UUID(o)) for o in targets.organizations)

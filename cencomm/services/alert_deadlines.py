@@ -19,21 +19,22 @@ from cencomm.crypto.jws import parse_compact
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.events import AlertOverdue
-from cencomm.domain.ids import AlertId, OrganizationId
+from cencomm.domain.ids import AlertId, OrganizationId, UserId
 from cencomm.domain.notifications import MailKind
 from cencomm.domain.users import Caller
 from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
 from cencomm.services.notifications import NotificationService
 from cencomm.settings import AlertsSettings
-from cencomm.storage.alert_boards import AlertBoardStore
-from cencomm.storage.alerts import AlertStore
 from cencomm.storage.db import Database
+from cencomm.storage.unit import Unit
 
 logger = logging.getLogger(__name__)
 
 BATCH = 1000
 MAX_AUDITED_IDS = 100
+# Per region: its overdue organisations, and the RILO users told of them.
+_Liaisons = list[tuple[tuple[OrganizationId, ...], tuple[UserId, ...]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +69,11 @@ class AlertSweeper:
             if self._notifications.enabled and self._settings.reminder_before > 0
             else None
         )
-        async with self._db.read() as session:
-            due = await AlertStore(session).due_deadlines(
+        due = await self._db.read(
+            lambda unit: unit.alerts.due_deadlines(
                 overdue_at=moment, remind_until=remind_until, limit=BATCH
             )
+        )
         batches: dict[tuple[AlertId, bool], list[OrganizationId]] = defaultdict(list)
         for alert_id, organization_id, overdue in due:
             batches[(alert_id, overdue)].append(organization_id)
@@ -95,17 +97,18 @@ class AlertSweeper:
         """Mark the organisations overdue and say who is told: the sender, moderators and
         admins of all of them (the first event), and each regional RILO of its own region's
         organisations only (one event per region). Nothing when another sweeper fired them."""
-        async with self._db.begin() as session:
-            store = AlertStore(session)
-            claimed = await store.claim(alert_id, organizations, now, overdue=True)
+
+        def work(unit: Unit) -> tuple[list[OrganizationId], set[UserId], _Liaisons]:
+            store = unit.alerts
+            claimed = store.claim(alert_id, organizations, now, overdue=True)
             if not claimed:
-                return []  # another sweeper fired them, or they answered meanwhile
-            alert = await store.find(alert_id)
+                return [], set(), []  # another sweeper fired them, or they answered meanwhile
+            alert = store.find(alert_id)
             assert alert is not None  # noqa: S101 - the deadline row references it
-            watchers = {alert.sender.id, *await store.staff_ids()}
-            regional = await AlertBoardStore(session).regional_liaisons(claimed)
-            await self._audit.append(
-                session,
+            watchers = {alert.sender.id, *store.staff_ids()}
+            regional = unit.alert_boards.regional_liaisons(claimed)
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     Caller.system(),
                     "alert.overdue",
@@ -117,6 +120,11 @@ class AlertSweeper:
                     },
                 ),
             )
+            return claimed, watchers, regional
+
+        claimed, watchers, regional = await self._db.write(work)
+        if not claimed:
+            return []
         events = [AlertOverdue(alert_id, tuple(claimed), tuple(sorted(watchers, key=str)))]
         for region_organizations, liaisons in regional:
             # Whoever hears of every organisation already (a sender at a RILO) hears it once.
@@ -128,21 +136,21 @@ class AlertSweeper:
     async def _remind(
         self, alert_id: AlertId, organizations: list[OrganizationId], now: datetime
     ) -> int:
-        async with self._db.begin() as session:
-            store = AlertStore(session)
-            claimed = await store.claim(alert_id, organizations, now, overdue=False)
+        def work(unit: Unit) -> int:
+            store = unit.alerts
+            claimed = store.claim(alert_id, organizations, now, overdue=False)
             if not claimed:
                 return 0
-            alert = await store.find(alert_id)
+            alert = store.find(alert_id)
             assert alert is not None  # noqa: S101 - the deadline row references it
-            users = await store.recipients_of_organizations(alert_id, claimed)
+            users = store.recipients_of_organizations(alert_id, claimed)
             body = parse_compact(alert.jws).payload.get("body", {})
             text = body.get("text", "") if isinstance(body, dict) else ""
-            queued = await self._notifications.enqueue_alert_mail(
-                session, alert, str(text), users, MailKind.REMINDER, now
+            queued = self._notifications.enqueue_alert_mail(
+                unit, alert, str(text), users, MailKind.REMINDER, now
             )
-            await self._audit.append(
-                session,
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     Caller.system(),
                     "alert.remind",
@@ -151,7 +159,9 @@ class AlertSweeper:
                     details={"organizations": len(claimed), "emails": queued},
                 ),
             )
-        return len(claimed)
+            return len(claimed)
+
+        return await self._db.write(work)
 
     async def keep_sweeping(self, stop: asyncio.Event) -> None:
         """The background loop: one sweep every `alerts.sweep_interval` seconds (the first one

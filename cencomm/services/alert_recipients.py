@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cencomm.domain.alerts import Recipient, unknown_recipient
 from cencomm.domain.envelopes import OBSERVER_WITHHELD, Envelope
 from cencomm.domain.errors import FieldError, Invalid, NotFound
@@ -14,20 +12,21 @@ from cencomm.domain.groups import GroupRole
 from cencomm.domain.ids import UserId
 from cencomm.domain.users import Principal, Role
 from cencomm.services.groups import GroupService
-from cencomm.storage.audience import AudienceMember, AudienceStore
+from cencomm.storage.audience import AudienceMember
+from cencomm.storage.unit import Unit
 
 
 def _invalid(slug: str, title: str, field: str, message: str) -> Invalid:
     return Invalid(message, slug=slug, title=title, errors=(FieldError(field, message),))
 
 
-async def resolve_recipients(
-    session: AsyncSession, groups: GroupService, principal: Principal, envelope: Envelope
+def resolve_recipients(
+    unit: Unit, groups: GroupService, principal: Principal, envelope: Envelope
 ) -> list[Recipient]:
     """The users the targets reach now, within the sender's rights and the handling code."""
     to = envelope.to
     assert to is not None  # noqa: S101 - alerts always have targets
-    audience = AudienceStore(session)
+    audience = unit.audience
     reached: dict[UserId, AudienceMember] = {}
     group_observer: dict[UserId, bool] = {}
 
@@ -39,26 +38,26 @@ async def resolve_recipients(
 
     for index, raw in enumerate(to.groups):
         try:
-            access = await groups.access(session, principal, uuid.UUID(raw))
+            access = groups.access(unit, principal, uuid.UUID(raw))
         except NotFound:
             raise unknown_recipient(f"to.groups[{index}]", "no such group") from None
         if not principal.is_staff:
             access.ensure_can_post()  # officers and analysts: groups they post in
-        for member in await audience.group_members(access.group.id):
+        for member in audience.group_members(access.group.id):
             add(member, member.group_role is GroupRole.OBSERVER)
     if to.organizations:
         wanted = [uuid.UUID(o) for o in to.organizations]
-        found = await audience.existing_organizations(wanted)
+        found = audience.existing_organizations(wanted)
         for index, org in enumerate(wanted):
             if org not in found:
                 raise unknown_recipient(f"to.organizations[{index}]", "no such organisation")
-        for member in await audience.organization_users(wanted):
+        for member in audience.organization_users(wanted):
             add(member, False)
     if to.regions:
-        for member in await audience.region_users(to.regions):
+        for member in audience.region_users(to.regions):
             add(member, False)
     if to.all:
-        for member in await audience.everyone():
+        for member in audience.everyone():
             add(member, False)
     withheld = envelope.hc in OBSERVER_WITHHELD
     recipients = []

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cencomm.domain.attachment_refs import match_attachments
 from cencomm.domain.attachments import Attachment
 from cencomm.domain.envelopes import Envelope
@@ -22,21 +20,20 @@ from cencomm.domain.messages import attachment_view, may_read
 from cencomm.domain.users import Principal
 from cencomm.services.groups import NO_GROUP, GroupService
 from cencomm.services.signed_envelopes import invalid
-from cencomm.storage.attachments import AttachmentStore
-from cencomm.storage.messages import MessageStore
+from cencomm.storage.unit import Unit
 
 
-async def check_reply_to(
-    session: AsyncSession, groups: GroupService, principal: Principal, envelope: Envelope
+def check_reply_to(
+    unit: Unit, groups: GroupService, principal: Principal, envelope: Envelope
 ) -> None:
     """Raises Invalid `invalid-reply` unless `reply_to` (when given) is a message the sender
     may read."""
     if envelope.reply_to is None:
         return
-    message = await MessageStore(session).find(uuid.UUID(envelope.reply_to))
+    message = unit.messages.find(uuid.UUID(envelope.reply_to))
     group_id = message.group_id if message is not None else NO_GROUP  # same path
     try:
-        access = await groups.access(session, principal, group_id)
+        access = groups.access(unit, principal, group_id)
     except NotFound:
         access = None
     if message is None or access is None or not may_read(access, message):
@@ -48,8 +45,8 @@ async def check_reply_to(
         )
 
 
-async def check_attachments(
-    session: AsyncSession, groups: GroupService, principal: Principal, envelope: Envelope
+def check_attachments(
+    unit: Unit, groups: GroupService, principal: Principal, envelope: Envelope
 ) -> None:
     """Raises Invalid `unknown-attachment` for the first `att` entry that names no attachment
     of a target group the sender may post in."""
@@ -58,16 +55,16 @@ async def check_attachments(
         return
     assert envelope.to is not None  # noqa: S101 - alerts always have targets
     hashes = sorted({ref.sha256 for ref in refs})
-    store = AttachmentStore(session)
+    store = unit.attachments
     candidates: list[Attachment] = []
     for raw in dict.fromkeys(envelope.to.groups):
         try:
-            access = await groups.access(session, principal, uuid.UUID(raw))
+            access = groups.access(unit, principal, uuid.UUID(raw))
             access.ensure_can_post()
         except (NotFound, Forbidden, Conflict):
             continue
         # As for messages: quarantined ones never match, nor (but for moderators) ones only
         # hidden messages name.
         view = attachment_view(access)
-        candidates.extend(await store.in_group(access.group.id, hashes, view))
+        candidates.extend(store.in_group(access.group.id, hashes, view))
     match_attachments(refs, candidates, "a target group you post in")

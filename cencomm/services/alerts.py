@@ -7,8 +7,6 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cencomm.crypto.jws import parse_compact
 from cencomm.domain.alert_boards import alert_reading, follows_up_escalations
 from cencomm.domain.alerts import (
@@ -41,11 +39,8 @@ from cencomm.services.events import Publisher
 from cencomm.services.groups import GroupService
 from cencomm.services.notifications import NotificationService
 from cencomm.services.signed_envelopes import invalid, verify_sender
-from cencomm.storage.alert_boards import AlertBoardStore
-from cencomm.storage.alerts import AlertStore
 from cencomm.storage.db import Database
-from cencomm.storage.keys import SigningKeyStore
-from cencomm.storage.messages import MessageStore
+from cencomm.storage.unit import Unit
 
 MAX_NOTE = 2000
 EMAILED = frozenset({Priority.FLASH, Priority.IMMEDIATE})
@@ -100,8 +95,7 @@ class AlertService:
         if principal.role is Role.OBSERVER:
             raise Forbidden("observers never send alerts", slug="read-only")
         parsed = parse_compact(jws)
-        async with self._db.read() as session:
-            key = await SigningKeyStore(session).find(parsed.kid)
+        key = await self._db.read(lambda unit: unit.keys.find(parsed.kid))
         verify_sender(parsed, key, principal)
         now = self._clock.now()
         if parsed.payload.get("typ") not in (None, MessageType.ALERT.value):
@@ -117,29 +111,36 @@ class AlertService:
         assert envelope.to is not None and envelope.alert is not None  # noqa: S101 - typ alert
         check_targets_allowed(principal.role, envelope.to)
         digest = hashlib.sha256(jws.encode()).digest()
-        async with self._db.begin() as session:
-            store = AlertStore(session)
-            existing = await store.find_by_cid(principal.user_id, envelope.cid)
+
+        def work(unit: Unit) -> tuple[Alert, list[Recipient] | None]:
+            """The alert and its recipients; None for them when it repeats a stored one."""
+            store = unit.alerts
+            existing = store.find_by_cid(principal.user_id, envelope.cid)
             if existing is not None:
                 if existing[1] != digest:
                     raise Conflict("this cid was used with a different JWS", slug="duplicate-cid")
-                original = await store.find(existing[0])
+                original = store.find(existing[0])
                 assert original is not None  # noqa: S101 - just found by cid
-                return original, False
-            recipients = await resolve_recipients(session, self._groups, principal, envelope)
-            await check_reply_to(session, self._groups, principal, envelope)
-            await check_attachments(session, self._groups, principal, envelope)
-            alert = await self._store(
-                session, caller, principal, envelope, jws, parsed.kid, digest, recipients, now
+                return original, None
+            recipients = resolve_recipients(unit, self._groups, principal, envelope)
+            check_reply_to(unit, self._groups, principal, envelope)
+            check_attachments(unit, self._groups, principal, envelope)
+            alert = self._store(
+                unit, caller, principal, envelope, jws, parsed.kid, digest, recipients, now
             )
+            return alert, recipients
+
+        alert, recipients = await self._db.write(work)
+        if recipients is None:
+            return alert, False
         ids = [r.user_id for r in recipients]
         for start in range(0, len(ids), NOTICE_CHUNK):
             self._publisher.publish(AlertRaised(alert.id, tuple(ids[start : start + NOTICE_CHUNK])))
         return alert, True
 
-    async def _store(
+    def _store(
         self,
-        session: AsyncSession,
+        unit: Unit,
         caller: Caller,
         principal: Principal,
         envelope: Envelope,
@@ -171,13 +172,13 @@ class AlertService:
             "recipient_count": len(recipients),
             "organization_count": len(organizations),
         }
-        store = AlertStore(session)
+        store = unit.alerts
         waived = reminder_waived(now, _time(body.respond_by), self._reminder_before)
-        await store.insert(row, recipients, organizations, reminded_at=now if waived else None)
-        alert = await store.find(alert_id)
+        store.insert(row, recipients, organizations, reminded_at=now if waived else None)
+        alert = store.find(alert_id)
         assert alert is not None  # noqa: S101 - inserted above
-        await self._audit.append(
-            session,
+        self._audit.append(
+            unit,
             AuditRecord.by(
                 caller,
                 "alert.raise",
@@ -193,8 +194,8 @@ class AlertService:
             ),
         )
         if alert.priority in EMAILED:
-            await self.notifications.enqueue_alert_mail(
-                session, alert, body.text, [r.user_id for r in recipients], MailKind.ALERT, now
+            self.notifications.enqueue_alert_mail(
+                unit, alert, body.text, [r.user_id for r in recipients], MailKind.ALERT, now
             )
         return alert
 
@@ -203,14 +204,13 @@ class AlertService:
     async def get_alert(self, principal: Principal, alert_id: uuid.UUID) -> AlertView:
         """An alert with the board its reader may see (`domain/alert_boards.py`): for a
         recipient, its sender, staff, or a RILO it was escalated to; anyone else NotFound."""
-        async with self._db.read() as session:
-            store = AlertStore(session)
-            alert = await store.find(alert_id)
+
+        def work(unit: Unit) -> AlertView:
+            store = unit.alerts
+            alert = store.find(alert_id)
             # The same queries run for a missing alert and a hidden one: not even timing tells.
-            recipient = await store.find_recipient(alert_id, principal.user_id)
-            escalated = await AlertBoardStore(session).escalated_region(
-                alert_id, principal.organization_id
-            )
+            recipient = store.find_recipient(alert_id, principal.user_id)
+            escalated = unit.alert_boards.escalated_region(alert_id, principal.organization_id)
             reading = alert_reading(
                 principal,
                 exists=alert is not None,
@@ -219,9 +219,11 @@ class AlertService:
                 escalated_region=escalated,
             )
             assert alert is not None  # noqa: S101 - alert_reading raised NotFound otherwise
-            my_ack = await store.find_ack(alert_id, principal.user_id)
-            summary = await ack_summary(session, self._groups, principal, alert, reading)
-        return AlertView(alert, my_ack, summary)
+            my_ack = store.find_ack(alert_id, principal.user_id)
+            summary = ack_summary(unit, self._groups, principal, alert, reading)
+            return AlertView(alert, my_ack, summary)
+
+        return await self._db.read(work)
 
     async def list_alerts(
         self,
@@ -235,43 +237,46 @@ class AlertService:
         first."""
         now = self._clock.now()
         escalated_to = principal.organization_id if follows_up_escalations(principal.role) else None
-        async with self._db.read() as session:
-            store = AlertStore(session)
-            alerts = await store.list_for(
+
+        def work(unit: Unit) -> list[AlertView]:
+            store = unit.alerts
+            alerts = store.list_for(
                 principal.user_id,
                 active_at=now if active else None,
                 before=before,
                 limit=limit,
                 escalated_to=escalated_to,
             )
-            acks = await store.acks_of([a.id for a in alerts], principal.user_id)
-        return [AlertView(a, acks.get(a.id), None) for a in alerts]
+            acks = store.acks_of([a.id for a in alerts], principal.user_id)
+            return [AlertView(a, acks.get(a.id), None) for a in alerts]
+
+        return await self._db.read(work)
 
     async def alert_for_delivery(self, alert_id: uuid.UUID) -> Alert | None:
         """The alert as live frames carry it (the same for every recipient)."""
-        async with self._db.read() as session:
-            return await AlertStore(session).find(alert_id)
+        return await self._db.read(lambda unit: unit.alerts.find(alert_id))
 
     async def mark_delivered(self, alert_id: uuid.UUID, user_ids: list[UserId]) -> None:
         """These recipients had a live socket when the alert arrived: no e-mail for them."""
-        async with self._db.begin() as session:
-            await AlertStore(session).mark_delivered(alert_id, user_ids, self._clock.now())
+        now = self._clock.now()
+        await self._db.write(lambda unit: unit.alerts.mark_delivered(alert_id, user_ids, now))
 
     async def ack_watchers(self, alert_id: uuid.UUID, organization_id: uuid.UUID) -> list[UserId]:
         """Who is told of an ack: the sender, moderators and admins, the recipients of the
         acknowledging organisation (so colleagues see it was answered) and, once it was
         escalated as overdue, the RILO of its region."""
-        async with self._db.read() as session:
-            store = AlertStore(session)
-            alert = await store.find(alert_id)
+
+        def work(unit: Unit) -> list[UserId]:
+            store = unit.alerts
+            alert = store.find(alert_id)
             if alert is None:
                 return []
-            watchers = {alert.sender.id, *await store.staff_ids()}
-            watchers.update(await store.recipients_of_organizations(alert_id, [organization_id]))
-            watchers.update(
-                await AlertBoardStore(session).escalation_watchers(alert_id, organization_id)
-            )
-        return sorted(watchers, key=str)
+            watchers = {alert.sender.id, *store.staff_ids()}
+            watchers.update(store.recipients_of_organizations(alert_id, [organization_id]))
+            watchers.update(unit.alert_boards.escalation_watchers(alert_id, organization_id))
+            return sorted(watchers, key=str)
+
+        return await self._db.read(work)
 
     # -- acknowledging ---------------------------------------------------------------------
 
@@ -294,23 +299,25 @@ class AlertService:
         principal = _principal(caller)
         note_text = clean_text(note, "body.note", MAX_NOTE) if note else None
         now = self._clock.now()
-        async with self._db.begin() as session:
-            store = AlertStore(session)
-            if await store.find(alert_id) is None:
+
+        def work(unit: Unit) -> tuple[Acknowledgement, bool]:
+            """The acknowledgement, and whether it is new or moved (False: a repeat)."""
+            store = unit.alerts
+            if store.find(alert_id) is None:
                 raise NotFound("no such alert")
-            recipient = await store.find_recipient(alert_id, principal.user_id)
+            recipient = store.find_recipient(alert_id, principal.user_id)
             if recipient is None:
                 raise NotFound("no such alert")
             if not recipient.answers:
                 raise Forbidden("observers do not answer alerts", slug="read-only")
-            existing = await store.find_ack(alert_id, principal.user_id, for_update=True)
+            existing = store.find_ack(alert_id, principal.user_id, for_update=True)
             if existing is not None and (
                 outcome is None or not check_outcome_move(existing.outcome, outcome)
             ):
-                return existing  # a repeat: no new entry, no event
+                return existing, False
             target = outcome or Outcome.RECEIVED
             if seizure_message_id is not None:
-                await self._check_seizure(session, principal, seizure_message_id, target)
+                self._check_seizure(unit, principal, seizure_message_id, target)
             if existing is None:
                 ack = Acknowledgement(
                     AlertId(alert_id),
@@ -322,7 +329,7 @@ class AlertService:
                     seizure_message_id,
                     now,
                 )
-                await store.insert_ack(ack)
+                store.insert_ack(ack)
             else:
                 ack = replace(
                     existing,
@@ -331,15 +338,13 @@ class AlertService:
                     seizure_message_id=seizure_message_id or existing.seizure_message_id,
                     updated_at=now,
                 )
-                await store.update_ack(ack)
+                store.update_ack(ack)
             org_outcome = best_outcome(
-                await store.organization_outcome(alert_id, recipient.organization_id), target
+                store.organization_outcome(alert_id, recipient.organization_id), target
             )
-            await store.record_organization_ack(
-                alert_id, recipient.organization_id, now, org_outcome
-            )
-            await self._audit.append(
-                session,
+            store.record_organization_ack(alert_id, recipient.organization_id, now, org_outcome)
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller,
                     "alert.ack" if existing is None else "alert.ack_update",
@@ -353,6 +358,11 @@ class AlertService:
                     },
                 ),
             )
+            return ack, True
+
+        ack, changed = await self._db.write(work)
+        if not changed:
+            return ack  # a repeat: no new entry, no event
         self._publisher.publish(
             AlertAcknowledged(
                 ack.alert_id, ack.user_id, ack.organization_id, ack.acknowledged_at, ack.outcome
@@ -360,8 +370,8 @@ class AlertService:
         )
         return ack
 
-    async def _check_seizure(
-        self, session: AsyncSession, principal: Principal, message_id: uuid.UUID, outcome: Outcome
+    def _check_seizure(
+        self, unit: Unit, principal: Principal, message_id: uuid.UUID, outcome: Outcome
     ) -> None:
         def refuse(message: str) -> Invalid:
             return invalid(
@@ -370,11 +380,11 @@ class AlertService:
 
         if outcome is not Outcome.SEIZED:
             raise refuse("only a seized outcome links a seizure report")
-        message = await MessageStore(session).find(message_id)
+        message = unit.messages.find(message_id)
         if message is None or message.typ != MessageType.SEIZURE.value:
             raise refuse("not a seizure report you may read")
         try:
-            access = await self._groups.access(session, principal, message.group_id)
+            access = self._groups.access(unit, principal, message.group_id)
         except NotFound:
             raise refuse("not a seizure report you may read") from None
         if not may_read(access, message):

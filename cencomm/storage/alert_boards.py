@@ -50,21 +50,17 @@ class AlertBoardStore:
         received and acknowledged the alert in all (observers' organisations answer nothing,
         so they count only in the totals)."""
         recipients = dict(
-            (
-                self._session.execute(
-                    select(AlertRecipientRow.organization_id, func.count())
-                    .where(AlertRecipientRow.alert_id == alert_id)
-                    .group_by(AlertRecipientRow.organization_id)
-                )
+            self._session.execute(
+                select(AlertRecipientRow.organization_id, func.count())
+                .where(AlertRecipientRow.alert_id == alert_id)
+                .group_by(AlertRecipientRow.organization_id)
             ).all()
         )
         acknowledged = dict(
-            (
-                self._session.execute(
-                    select(AlertAckRow.organization_id, func.count())
-                    .where(AlertAckRow.alert_id == alert_id)
-                    .group_by(AlertAckRow.organization_id)
-                )
+            self._session.execute(
+                select(AlertAckRow.organization_id, func.count())
+                .where(AlertAckRow.alert_id == alert_id)
+                .group_by(AlertAckRow.organization_id)
             ).all()
         )
         rows = self._session.execute(

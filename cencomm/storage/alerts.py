@@ -90,11 +90,10 @@ class AlertStore:
     # -- alerts ----------------------------------------------------------------------------
 
     def find_by_cid(self, sender_id: uuid.UUID, cid: str) -> tuple[AlertId, bytes] | None:
-        row = (
-            self._session.execute(
-                select(AlertRow.id, AlertRow.jws_sha256).where(
-                    AlertRow.sender_id == sender_id, AlertRow.cid == cid
-                )
+        # Plain equality on both columns: the (sender_id, cid) unique index answers it.
+        row = self._session.execute(
+            select(AlertRow.id, AlertRow.jws_sha256).where(
+                AlertRow.sender_id == sender_id, AlertRow.cid == cid
             )
         ).first()
         return (AlertId(row[0]), row[1]) if row else None
@@ -131,13 +130,11 @@ class AlertStore:
             self._session.execute(insert(AlertOrganizationRow), orgs)
 
     def find(self, alert_id: uuid.UUID) -> Alert | None:
-        row = (
-            self._session.execute(
-                select(*_ALERT_COLUMNS)
-                .join(UserRow, UserRow.id == AlertRow.sender_id)
-                .join(OrganizationRow, OrganizationRow.id == AlertRow.sender_organization_id)
-                .where(AlertRow.id == alert_id)
-            )
+        row = self._session.execute(
+            select(*_ALERT_COLUMNS)
+            .join(UserRow, UserRow.id == AlertRow.sender_id)
+            .join(OrganizationRow, OrganizationRow.id == AlertRow.sender_organization_id)
+            .where(AlertRow.id == alert_id)
         ).first()
         return _to_alert(row) if row else None
 
@@ -174,7 +171,7 @@ class AlertStore:
                 )
             )
         query = query.order_by(AlertRow.created_at.desc(), AlertRow.id.desc()).limit(limit)
-        return [_to_alert(r) for r in (self._session.execute(query)).all()]
+        return [_to_alert(r) for r in self._session.execute(query).all()]
 
     # -- recipients and acks ---------------------------------------------------------------
 

@@ -118,4 +118,4 @@ class AudienceStore:
                 )
             )
             query = query.where(GroupRow.id.in_(member_of))
-        return {GroupId(row[0]): int(row[1]) for row in (self._session.execute(query)).all()}
+        return {GroupId(row[0]): int(row[1]) for row in self._session.execute(query).all()}
