@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from cencomm.crypto.blobcrypt import BlobCorrupted, unwrap_key, wrap_key
-from cencomm.domain.attachments import AttachmentCorrupted, BlobStatus
+from cencomm.domain.attachments import AttachmentCorrupted, BlobStatus, StoredBlob
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.ids import GroupId
@@ -20,8 +21,8 @@ from cencomm.services.attachment_blobs import BlobVault
 from cencomm.services.audit import AuditTrail
 from cencomm.services.background import finish_before_cancel
 from cencomm.services.scanner import Scanner, ScannerUnavailable
-from cencomm.storage.attachments import AttachmentStore
 from cencomm.storage.db import Database
+from cencomm.storage.unit import Unit
 
 logger = logging.getLogger(__name__)
 
@@ -41,25 +42,25 @@ async def scan_blob(
 
     A scanner that gives no verdict leaves the blob pending (fail closed).
     """
-    async with db.read() as session:
-        blob = await AttachmentStore(session).find_blob(sha256)
+    blob = await db.read(lambda unit: unit.attachments.find_blob(sha256))
     if blob is None or blob.status is not BlobStatus.PENDING:
         return blob.status if blob is not None else BlobStatus.PENDING
     try:
         verdict = await scanner.scan(vault.plaintext(blob))
     except (ScannerUnavailable, AttachmentCorrupted, BlobCorrupted) as exc:
         logger.warning("attachment scan failed; the blob stays pending", extra={"reason": str(exc)})
-        async with db.begin() as session:
-            await AttachmentStore(session).count_failed_scan(sha256, str(exc))
+        reason = str(exc)
+        await db.write(lambda unit: unit.attachments.count_failed_scan(sha256, reason))
         return BlobStatus.PENDING
     status = BlobStatus.CLEAN if verdict.clean else BlobStatus.INFECTED
-    async with db.begin() as session:
-        store = AttachmentStore(session)
-        changed = await store.set_status(sha256, status, verdict.signature, clock.now())
+
+    def record(unit: Unit) -> None:
+        store = unit.attachments
+        changed = store.set_status(sha256, status, verdict.signature, clock.now())
         if changed and status is BlobStatus.INFECTED:
             logger.warning("attachment quarantined", extra={"signature": verdict.signature})
-            await audit.append_many(
-                session,
+            audit.append_many(
+                unit,
                 [
                     AuditRecord(
                         action="attachment.infected",
@@ -68,9 +69,11 @@ async def scan_blob(
                         group_id=GroupId(holder.group_id),
                         details={"sha256": sha256, "signature": verdict.signature},
                     )
-                    for holder in await store.holders(sha256)
+                    for holder in store.holders(sha256)
                 ],
             )
+
+    await db.write(record)
     return status
 
 
@@ -80,8 +83,7 @@ async def scan_pending(
     """One pass over the pending blobs; returns how many are still pending after it."""
     if not scanner.enabled:
         return 0
-    async with db.read() as session:
-        pending = await AttachmentStore(session).pending_blobs(SCAN_BATCH)
+    pending = await db.read(lambda unit: unit.attachments.pending_blobs(SCAN_BATCH))
     left = 0
     for blob in pending:
         status = await scan_blob(db, clock, audit, vault, scanner, blob.sha256)
@@ -125,22 +127,29 @@ async def rewrap_blob_keys(db: Database, vault: BlobVault) -> RewrapReport:
     current, by_kid = await asyncio.to_thread(vault.masters)
     rewrapped = total = 0
     after: str | None = None
+
+    def rewrap_page(after: str | None, unit: Unit) -> tuple[list[StoredBlob], int]:
+        """One page in one transaction; returns the page and how many of it were re-wrapped."""
+        store = unit.attachments
+        page = store.blob_keys_page(after, REWRAP_BATCH)
+        done = 0
+        for blob in page:
+            if blob.master_kid == current.kid:
+                continue
+            old = by_kid.get(blob.master_kid)
+            if old is None:
+                raise BlobCorrupted(f"master key {blob.master_kid} is missing")
+            context = vault.context(blob.sha256)
+            key = unwrap_key(old.key, old.kid, blob.wrapped_key, context)
+            wrapped = wrap_key(current.key, current.kid, key, context)
+            store.update_wrapped_key(blob.sha256, wrapped, current.kid)
+            done += 1
+        return page, done
+
     while True:
-        async with db.begin() as session:
-            store = AttachmentStore(session)
-            page = await store.blob_keys_page(after, REWRAP_BATCH)
-            for blob in page:
-                total += 1
-                if blob.master_kid == current.kid:
-                    continue
-                old = by_kid.get(blob.master_kid)
-                if old is None:
-                    raise BlobCorrupted(f"master key {blob.master_kid} is missing")
-                context = vault.context(blob.sha256)
-                key = unwrap_key(old.key, old.kid, blob.wrapped_key, context)
-                wrapped = wrap_key(current.key, current.kid, key, context)
-                await store.update_wrapped_key(blob.sha256, wrapped, current.kid)
-                rewrapped += 1
+        page, done = await db.write(partial(rewrap_page, after))
+        total += len(page)
+        rewrapped += done
         if len(page) < REWRAP_BATCH:
             return RewrapReport(current.kid, rewrapped, total)
         after = page[-1].sha256

@@ -22,8 +22,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from cencomm.crypto.blobcrypt import generate_key, wrap_key
 from cencomm.domain.attachments import (
     Attachment,
@@ -53,9 +51,10 @@ from cencomm.services.groups import GroupService
 from cencomm.services.images import check_image
 from cencomm.services.scanner import Scanner
 from cencomm.settings import AttachmentsSettings
-from cencomm.storage.attachments import AttachmentStore
+from cencomm.storage.attachments import ContentRace
 from cencomm.storage.blobs import BlobReader, BlobWriter
 from cencomm.storage.db import Database
+from cencomm.storage.unit import Unit
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +113,13 @@ class AttachmentService:
         file_type = declared_type(content_type)
         name = safe_name(raw_name)
         check_extension(name, file_type)
-        async with self._db.read() as session:
-            access = await self._groups.access(session, principal, group_id)
+
+        def can_post(unit: Unit) -> GroupAccess:
+            access = self._groups.access(unit, principal, group_id)
             access.ensure_can_post()
+            return access
+
+        access = await self._db.read(can_post)
         key = generate_key()
         writer = await asyncio.to_thread(self.vault.files.new_writer, key)
         try:
@@ -130,8 +133,7 @@ class AttachmentService:
             await asyncio.to_thread(writer.discard)
         if new_blob and self.scanner.enabled:
             await self.scan(sha256)
-            async with self._db.read() as session:
-                found = await AttachmentStore(session).find(group_id, sha256)
+            found = await self._db.read(lambda unit: unit.attachments.find(group_id, sha256))
             assert found is not None  # noqa: S101 - committed above, never deleted
             result = UploadResult(found, result.created)
         if result.attachment.status is BlobStatus.INFECTED:
@@ -186,8 +188,9 @@ class AttachmentService:
     ) -> tuple[UploadResult, bool]:
         """Attach the content to the group; store the blob unless the content is known.
 
-        Two uploads of the same new content race on the blob row: the loser's insert fails
-        (IntegrityError) and its retry finds the winner's blob.
+        Two uploads of the same new content race on the blob row (or, to one group, on the
+        attachment row): the loser's insert fails (`ContentRace`) and its retry finds the
+        winner's.
         """
         group_id = access.group.id
         master = await asyncio.to_thread(self.vault.current_master)
@@ -196,7 +199,7 @@ class AttachmentService:
                 return await self._record_once(
                     caller, group_id, file_type, name, sha256, writer, key, master
                 )
-            except IntegrityError:
+            except ContentRace:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
@@ -213,30 +216,32 @@ class AttachmentService:
         master: tuple[str, bytes],
     ) -> tuple[UploadResult, bool]:
         now = self._clock.now()
-        new_blob = False
-        async with self._db.begin() as session:
-            store = AttachmentStore(session)
-            existing = await store.find(group_id, sha256)
+
+        def record(unit: Unit) -> tuple[UploadResult, bool]:
+            store = unit.attachments
+            existing = store.find(group_id, sha256)
             if existing is not None:  # the same content again: the first upload stands
                 return UploadResult(existing, created=False), False
             quota = self._settings.group_quota_bytes
-            if quota and await store.group_usage(group_id) + writer.size > quota:
+            new_blob = False
+            if quota and store.group_usage(group_id) + writer.size > quota:
                 raise TooLarge(
                     f"the group's attachments may use at most {quota} bytes",
                     slug="group-quota-exceeded",
                     title="Group storage quota exceeded",
                 )
-            if await store.find_blob(sha256) is None:
+            if store.find_blob(sha256) is None:
                 kid, master_key = master
                 status = BlobStatus.PENDING if self.scanner.enabled else BlobStatus.CLEAN
                 wrapped = wrap_key(master_key, kid, key, self.vault.context(sha256))
                 blob = StoredBlob(sha256, writer.size, wrapped, kid, status, None)
-                await store.insert_blob(blob, now)
+                store.insert_blob(blob, now)
                 # Holding the new row (not yet committed), no one else installs this content.
-                await asyncio.to_thread(self.vault.files.install, writer, sha256)
+                # So the install happens inside the unit: a rename, not bulk I/O.
+                self.vault.files.install(writer, sha256)
                 new_blob = True
             attachment_id = uuid.uuid4()
-            await store.insert(
+            store.insert(
                 attachment_id=attachment_id,
                 group_id=group_id,
                 sha256=sha256,
@@ -246,8 +251,8 @@ class AttachmentService:
                 uploader_id=caller.principal.user_id if caller.principal else uuid.UUID(int=0),
                 at=now,
             )
-            await self._audit.append(
-                session,
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller,
                     "attachment.upload",
@@ -257,9 +262,11 @@ class AttachmentService:
                     details={"sha256": sha256, "size": writer.size, "type": file_type.media_type},
                 ),
             )
-            created = await store.find(group_id, sha256)
-        assert created is not None  # noqa: S101 - inserted in this transaction
-        return UploadResult(created, created=True), new_blob
+            created = store.find(group_id, sha256)
+            assert created is not None  # noqa: S101 - inserted in this transaction
+            return UploadResult(created, created=True), new_blob
+
+        return await self._db.write(record)
 
     async def scan(self, sha256: str) -> BlobStatus:
         """Scan one pending blob now (the upkeep task retries the ones left pending)."""
@@ -285,15 +292,18 @@ class AttachmentService:
     async def _visible(
         self, principal: Principal, group_id: uuid.UUID, sha256: str
     ) -> tuple[GroupAccess, Attachment, StoredBlob]:
-        async with self._db.read() as session:
-            access = await self._groups.access(session, principal, group_id)
-            store = AttachmentStore(session)
-            attachment = await store.find_visible(group_id, sha256.lower(), attachment_view(access))
+
+        def visible(unit: Unit) -> tuple[GroupAccess, Attachment, StoredBlob]:
+            access = self._groups.access(unit, principal, group_id)
+            store = unit.attachments
+            attachment = store.find_visible(group_id, sha256.lower(), attachment_view(access))
             if attachment is None:
                 raise NotFound("no such attachment")
-            blob = await store.find_blob(attachment.sha256)
-        assert blob is not None  # noqa: S101 - foreign key
-        return access, attachment, blob
+            blob = store.find_blob(attachment.sha256)
+            assert blob is not None  # noqa: S101 - foreign key
+            return access, attachment, blob
+
+        return await self._db.read(visible)
 
     async def list_attachments(
         self,
@@ -303,12 +313,15 @@ class AttachmentService:
         limit: int,
     ) -> tuple[list[Attachment], bool]:
         """The group's attachments, newest first, as this reader may see them."""
-        async with self._db.read() as session:
-            access = await self._groups.access(session, principal, group_id)
-            items = await AttachmentStore(session).list_page(
+
+        def listing(unit: Unit) -> tuple[list[Attachment], bool]:
+            access = self._groups.access(unit, principal, group_id)
+            items = unit.attachments.list_page(
                 group_id, before=before, limit=limit, view=attachment_view(access)
             )
-        return items, access.can_moderate
+            return items, access.can_moderate
+
+        return await self._db.read(listing)
 
     async def download(
         self,
@@ -352,22 +365,19 @@ class AttachmentService:
         span = None if preview else parse_range(range_header, attachment.size)
         reader = await asyncio.to_thread(self.vault.open_reader, blob)
         try:
-            async with self._db.begin() as session:
-                await self._audit.append(
-                    session,
-                    AuditRecord.by(
-                        caller,
-                        "attachment.download",
-                        target_type="attachment",
-                        target_id=attachment.sha256,
-                        group_id=GroupId(group_id),
-                        details={
-                            "sha256": attachment.sha256,
-                            "range": list(span) if span else None,
-                            "preview": preview,
-                        },
-                    ),
-                )
+            record = AuditRecord.by(
+                caller,
+                "attachment.download",
+                target_type="attachment",
+                target_id=attachment.sha256,
+                group_id=GroupId(group_id),
+                details={
+                    "sha256": attachment.sha256,
+                    "range": list(span) if span else None,
+                    "preview": preview,
+                },
+            )
+            await self._db.write(lambda unit: self._audit.append(unit, record))
             return await self.vault.open_body(
                 attachment, reader, span, preview, self._settings.max_image_pixels
             )

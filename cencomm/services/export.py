@@ -25,6 +25,7 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from cencomm.crypto.keys import b64url_encode, raw_public_key
 from cencomm.crypto.merkle import (
@@ -40,21 +41,19 @@ from cencomm.domain.audit_tree import TreeHead
 from cencomm.domain.clock import Clock, rfc3339
 from cencomm.domain.errors import NotFound, TooLarge
 from cencomm.domain.evidence_zip import ZipStreamWriter
-from cencomm.domain.groups import Group
+from cencomm.domain.groups import Group, GroupAccess
 from cencomm.domain.ids import GroupId
 from cencomm.domain.keys import SigningKey
-from cencomm.domain.messages import AttachmentView, withheld_codes
+from cencomm.domain.messages import AttachmentView, StoredMessage, withheld_codes
 from cencomm.domain.users import Caller
 from cencomm.services.attachment_blobs import BlobVault
 from cencomm.services.audit import AuditTrail
 from cencomm.services.audit_log import AuditLogDamaged, AuditLogService
 from cencomm.services.groups import GroupService
 from cencomm.storage.attachments import AttachmentStore
-from cencomm.storage.audit_tree import AuditTreeStore
 from cencomm.storage.db import Database
-from cencomm.storage.evidence import EvidenceStore
 from cencomm.storage.keyring import ServerSigningKey
-from cencomm.storage.messages import MessageStore
+from cencomm.storage.unit import Unit
 
 MESSAGE_PAGE = 500
 AUDIT_BATCH = 256
@@ -123,13 +122,16 @@ class EvidenceExportService:
         principal = caller.principal
         if principal is None:
             raise NotFound("no such group")
-        async with self._db.read() as session:
-            access = await self._groups.access(session, principal, group_id)
+
+        def contents(unit: Unit) -> tuple[GroupAccess, int, list[SigningKey], list[Attachment]]:
+            """Step 2: one read fixes what is exported."""
+            access = self._groups.access(unit, principal, group_id)
             access.ensure_can_moderate()
-            evidence = EvidenceStore(session)
-            last_seq = await evidence.last_seq(group_id)
-            keys = await evidence.sender_keys(group_id, last_seq)
-            attachments = await _all_attachments(AttachmentStore(session), group_id)
+            last_seq = unit.evidence.last_seq(group_id)
+            keys = unit.evidence.sender_keys(group_id, last_seq)
+            return access, last_seq, keys, _all_attachments(unit.attachments, group_id)
+
+        access, last_seq, keys, attachments = await self._db.read(contents)
         # Quarantined and not yet scanned blobs are listed but never copied into a bundle.
         included = [a for a in attachments if a.status is BlobStatus.CLEAN] if blobs else []
         total = sum(a.size for a in included)
@@ -138,23 +140,20 @@ class EvidenceExportService:
                 f"the attachments come to {total} bytes; exports carry at most "
                 f"{self._max_bytes} (setting export.max_bytes): export without ?blobs=true",
             )
-        async with self._db.begin() as session:
-            entry = await self._audit.append(
-                session,
-                AuditRecord.by(
-                    caller,
-                    "group.export",
-                    target_type="group",
-                    target_id=group_id,
-                    group_id=GroupId(group_id),
-                    details={
-                        "blobs": blobs,
-                        "last_seq": last_seq,
-                        "attachments": len(attachments),
-                        "blob_bytes": total,
-                    },
-                ),
-            )
+        record = AuditRecord.by(
+            caller,
+            "group.export",
+            target_type="group",
+            target_id=group_id,
+            group_id=GroupId(group_id),
+            details={
+                "blobs": blobs,
+                "last_seq": last_seq,
+                "attachments": len(attachments),
+                "blob_bytes": total,
+            },
+        )
+        entry = await self._db.write(lambda unit: self._audit.append(unit, record))
         head = await self._head_covering(entry.index)
         plan = _Plan(
             caller=caller,
@@ -178,8 +177,7 @@ class EvidenceExportService:
 
     async def _head_covering(self, index: int) -> TreeHead:
         await self._audit_log.sign_tree_head()
-        async with self._db.read() as session:
-            head = await AuditTreeStore(session).latest_head()
+        head = await self._db.read(lambda unit: unit.audit_tree.latest_head())
         if head is None or head.tree_size <= index:
             raise AuditLogDamaged("no tree head covers the export's audit entry")
         return head
@@ -247,14 +245,8 @@ class EvidenceExportService:
     async def _message_lines(self, plan: _Plan, codes: set[str]) -> AsyncIterator[bytes]:
         after = 0
         while after < plan.last_seq:
-            async with self._db.read() as session:
-                page = await MessageStore(session).page(
-                    plan.group.id,
-                    after=after,
-                    before=None,
-                    limit=MESSAGE_PAGE,
-                    withheld=plan.withheld,
-                )
+            # Each page its own read: no unit is held while the client takes the bytes.
+            page = await self._db.read(partial(_message_page, plan, after))
             page = [m for m in page if m.seq <= plan.last_seq]
             if not page:
                 return
@@ -263,8 +255,7 @@ class EvidenceExportService:
             after = page[-1].seq
 
     async def _blob(self, attachment: Attachment) -> AsyncIterator[bytes]:
-        async with self._db.read() as session:
-            blob = await AttachmentStore(session).find_blob(attachment.sha256)
+        blob = await self._db.read(lambda unit: unit.attachments.find_blob(attachment.sha256))
         if blob is None:  # pragma: no cover - a foreign key
             raise AttachmentCorrupted(f"attachment {attachment.sha256} has no blob")
         reader = await asyncio.to_thread(self._vault.open_reader, blob)
@@ -279,14 +270,11 @@ class EvidenceExportService:
         """The group's entries and its keys' registrations and revocations, in index order,
         each with its inclusion proof, a batch at a time."""
         size = plan.head.tree_size
-        async with self._db.read() as session:
-            pending = await EvidenceStore(session).key_entries([k.kid for k in plan.keys], size)
+        kids = [k.kid for k in plan.keys]
+        pending = await self._db.read(lambda unit: unit.evidence.key_entries(kids, size))
         after = -1
         while True:
-            async with self._db.read() as session:
-                batch = await EvidenceStore(session).group_entries(
-                    plan.group.id, after, size, AUDIT_BATCH
-                )
+            batch = await self._db.read(partial(_audit_batch, plan.group.id, after, size))
             limit = batch[-1].index if len(batch) == AUDIT_BATCH else size
             merged = [e for e in pending if e.index <= limit]
             pending = [e for e in pending if e.index > limit]
@@ -301,10 +289,8 @@ class EvidenceExportService:
         paths = {e.index: inclusion_proof_ranges(e.index, size) for e in entries}
         leaves = [(e.index, e.index + 1) for e in entries]
         needed = proof_subtrees([*leaves, *(r for ranges in paths.values() for r in ranges)])
-        async with self._db.read() as session:
-            found = await AuditTreeStore(session).subtrees(
-                [(s, (e - s).bit_length() - 1) for s, e in needed]
-            )
+        wanted = [(s, (e - s).bit_length() - 1) for s, e in needed]
+        found = await self._db.read(lambda unit: unit.audit_tree.subtrees(wanted))
         hashes: dict[tuple[int, int], bytes] = {}
         for start, end in needed:
             digest = found.get((start, (end - start).bit_length() - 1))
@@ -325,16 +311,26 @@ class EvidenceExportService:
         return b"".join(lines)
 
 
+def _message_page(plan: _Plan, after: int, unit: Unit) -> list[StoredMessage]:
+    return unit.messages.page(
+        plan.group.id, after=after, before=None, limit=MESSAGE_PAGE, withheld=plan.withheld
+    )
+
+
+def _audit_batch(group_id: uuid.UUID, after: int, size: int, unit: Unit) -> list[AuditEntry]:
+    return unit.evidence.group_entries(group_id, after, size, AUDIT_BATCH)
+
+
 def _index(entry: AuditEntry) -> int:
     return entry.index
 
 
-async def _all_attachments(store: AttachmentStore, group_id: uuid.UUID) -> list[Attachment]:
+def _all_attachments(store: AttachmentStore, group_id: uuid.UUID) -> list[Attachment]:
     found: list[Attachment] = []
     before: tuple[datetime, uuid.UUID] | None = None
     while True:
         # Everything: the bundle holds every message verbatim, hidden ones included.
-        page = await store.list_page(
+        page = store.list_page(
             group_id, before=before, limit=ATTACHMENT_PAGE, view=AttachmentView.everything()
         )
         found.extend(page)

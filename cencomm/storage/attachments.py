@@ -9,9 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, or_, select, true, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cencomm.domain.attachments import Attachment, BlobStatus, StoredBlob
+from cencomm.domain.errors import Conflict
 from cencomm.domain.messages import AttachmentView
 from cencomm.storage.tables import AttachmentRow, BlobRow, MessageAttachmentRow, MessageRow
 
@@ -26,6 +28,14 @@ _ATTACHMENT_COLUMNS = (
     AttachmentRow.created_at,
     BlobRow.status,
 )
+
+
+class ContentRace(Conflict):
+    """Another transaction stored the same content (its blob row, or its attachment to the
+    same group) first. The unit rolls back; a retry finds what the other one stored."""
+
+    slug = "attachment-race"
+    title = "The same content was uploaded at the same moment"
 
 
 def _attachment(row: Any) -> Attachment:
@@ -64,22 +74,24 @@ class AttachmentStore:
         return None if row is None else _blob(row)
 
     def insert_blob(self, blob: StoredBlob, at: datetime) -> None:
-        """Insert and flush: a concurrent insert of the same content fails here (IntegrityError),
+        """Insert and flush: a concurrent insert of the same content fails here (`ContentRace`),
         so the caller that gets past this owns the blob's file until it commits."""
-        self._session.add(
-            BlobRow(
-                sha256=blob.sha256,
-                size=blob.size,
-                wrapped_key=blob.wrapped_key,
-                master_kid=blob.master_kid,
-                status=blob.status.value,
-                scan_detail=blob.scan_detail,
-                scan_attempts=0,
-                scanned_at=at if blob.status is not BlobStatus.PENDING else None,
-                created_at=at,
-            )
+        row = BlobRow(
+            sha256=blob.sha256,
+            size=blob.size,
+            wrapped_key=blob.wrapped_key,
+            master_kid=blob.master_kid,
+            status=blob.status.value,
+            scan_detail=blob.scan_detail,
+            scan_attempts=0,
+            scanned_at=at if blob.status is not BlobStatus.PENDING else None,
+            created_at=at,
         )
-        self._session.flush()
+        self._session.add(row)
+        try:
+            self._session.flush()
+        except IntegrityError as exc:
+            raise ContentRace(f"blob {blob.sha256} was stored concurrently") from exc
 
     def pending_blobs(self, limit: int) -> list[StoredBlob]:
         rows = self._session.scalars(
@@ -151,18 +163,22 @@ class AttachmentStore:
         uploader_id: uuid.UUID,
         at: datetime,
     ) -> None:
-        self._session.execute(
-            insert(AttachmentRow).values(
-                id=attachment_id,
-                group_id=group_id,
-                sha256=sha256,
-                size=size,
-                name=name,
-                content_type=content_type,
-                uploader_id=uploader_id,
-                created_at=at,
+        """Raises `ContentRace` when a concurrent upload attached this content to the group."""
+        try:
+            self._session.execute(
+                insert(AttachmentRow).values(
+                    id=attachment_id,
+                    group_id=group_id,
+                    sha256=sha256,
+                    size=size,
+                    name=name,
+                    content_type=content_type,
+                    uploader_id=uploader_id,
+                    created_at=at,
+                )
             )
-        )
+        except IntegrityError as exc:
+            raise ContentRace(f"attachment {sha256} was attached concurrently") from exc
 
     def group_usage(self, group_id: uuid.UUID) -> int:
         total = self._session.scalar(
