@@ -263,7 +263,9 @@ async def test_a_report_hidden_twice_at_once_is_subtracted_once(
         # Stay open until the second transaction waits on our locks. Each statement yields
         # to the event loop (the async driver), so the second one runs meanwhile.
         session = unit._session  # raw SQL: no store asks PostgreSQL about lock waits
-        for _ in range(3000):  # polls; nothing is timed (the bound only ends a failing run)
+        for _ in range(2000):  # polls; nothing is timed (the bound only ends a failing run)
+            # Within a transaction pg_stat_activity is a snapshot: take a fresh one each time.
+            session.execute(text("SELECT pg_stat_clear_snapshot()"))
             if session.execute(lock_wait).scalar_one():
                 return
             session.execute(text("SELECT pg_sleep(0.01)"))
