@@ -48,7 +48,8 @@ def _message_row(entry: SequencedMessage, at: datetime) -> dict[str, Any]:
 
 
 class MessageBatchStore:
-    """Many posts at once: each statement is one `executemany` for the whole batch."""
+    """Many posts at once: each statement is one `executemany` for the whole batch, on the
+    Core connection (plain statements: no ORM step on the hot path)."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -65,7 +66,7 @@ class MessageBatchStore:
         keys = set(pairs)
         if not keys:
             return {}
-        rows = self._session.execute(
+        rows = self._session.connection().execute(
             select(
                 MessageRow.sender_id,
                 MessageRow.cid,
@@ -89,7 +90,7 @@ class MessageBatchStore:
 
         The UPDATE locks the group row until commit, so seqs follow commit order with no gap.
         """
-        result = self._session.execute(
+        result = self._session.connection().execute(
             update(GroupRow)
             .where(GroupRow.id == group_id, GroupRow.status == "active")
             .values(last_seq=GroupRow.last_seq + count)
@@ -131,7 +132,7 @@ class MessageBatchStore:
     def _index_for_search(self, messages: Sequence[NewMessage]) -> None:
         """SQLite keeps an FTS5 table beside; PostgreSQL indexes `search_text` itself."""
         if messages and self._session.get_bind().dialect.name == "sqlite":
-            self._session.execute(
+            self._session.connection().execute(
                 text("INSERT INTO message_search (search_text, message_id) VALUES (:t, :m)"),
                 [{"t": m.search_text, "m": m.id.hex} for m in messages],
             )
