@@ -11,6 +11,7 @@ from sqlalchemy import delete
 
 from cencomm.appkeys import DATABASE
 from cencomm.storage.tables import SeizureCountRow, SeizureQuantityRow, SeizureTransitRow
+from cencomm.storage.unit import Unit
 from tests.processes import run_cencomm
 from tests.web.analytics_helpers import build_dataset, get_json
 
@@ -24,16 +25,20 @@ def _env(tmp_path: Path, database_url: str) -> dict[str, str]:
     return env
 
 
+def _damage(unit: Unit) -> None:
+    session = unit._session  # raw deletes: no store damages its own tables
+    session.execute(delete(SeizureTransitRow))
+    session.execute(delete(SeizureCountRow).where(SeizureCountRow.dimension == "transit"))
+    session.execute(delete(SeizureQuantityRow))
+
+
 async def test_rebuild_restores_damaged_analytic_tables(
     client: TestClient[Any, Any], tmp_path: Path, database_url: str
 ) -> None:
     data = await build_dataset(client)
     before = await get_json(client, f"{data.url}/analytics", data.owner)
     # Damage the derived rows: the JWS stays, and it is the source of truth.
-    async with client.app[DATABASE].begin() as session:
-        await session.execute(delete(SeizureTransitRow))
-        await session.execute(delete(SeizureCountRow).where(SeizureCountRow.dimension == "transit"))
-        await session.execute(delete(SeizureQuantityRow))
+    await client.app[DATABASE].write(_damage)
     damaged = await get_json(client, f"{data.url}/analytics", data.owner)
     assert damaged["totals"]["medicines_units"] == 0 and damaged["transit"] == []
     code, out, err = await run_cencomm(_env(tmp_path, database_url), "analytics", "rebuild")

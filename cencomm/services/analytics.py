@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection
-
 from cencomm.crypto.jws import parse_compact
 from cencomm.domain.analytics import (
     Analytics,
@@ -41,8 +39,9 @@ from cencomm.domain.seizures import parse_seizure_report
 from cencomm.domain.users import Caller, Principal
 from cencomm.services.audit import AuditTrail
 from cencomm.services.groups import GroupService
-from cencomm.storage import analytics as store
+from cencomm.storage.analytics import StoredSeizure
 from cencomm.storage.db import Database
+from cencomm.storage.unit import Unit
 
 CSV_PAGE = 500  # reports (so at most 25,000 items) per query while streaming the CSV
 REBUILD_PAGE = 1_000  # messages per query while rebuilding
@@ -85,14 +84,13 @@ class AnalyticsService:
         self._groups = groups
 
     async def _accesses(self, principal: Principal, group_ids: Sequence[uuid.UUID]) -> Scope:
-        async with self._db.read() as session:
-            accesses: list[GroupAccess] = [
-                await self._groups.access(session, principal, group_id) for group_id in group_ids
-            ]
+        accesses: list[GroupAccess] = await self._db.read(
+            lambda unit: [self._groups.access(unit, principal, group_id) for group_id in group_ids]
+        )
         return Scope({a.group.id: withheld_codes(a) for a in accesses})
 
     async def _figures(self, scope: Scope) -> Analytics:
-        return assemble(await self._db.run_read(lambda c: store.report_figures(c, scope)))
+        return assemble(await self._db.read(lambda unit: unit.analytics.report_figures(scope)))
 
     async def group_analytics(
         self, principal: Principal, group_id: uuid.UUID, period: Period
@@ -131,10 +129,12 @@ class AnalyticsService:
     ) -> GroupAccess:
         """The caller's access to the group, with the audit entry of what they take out of it
         committed before any byte goes out (raises NotFound as reading the group does)."""
-        async with self._db.begin() as session:
-            access = await self._groups.access(session, _principal(caller), group_id)
-            await self._audit.append(
-                session,
+        principal = _principal(caller)
+
+        def work(unit: Unit) -> GroupAccess:
+            access = self._groups.access(unit, principal, group_id)
+            self._audit.append(
+                unit,
                 AuditRecord.by(
                     caller,
                     action,
@@ -144,7 +144,9 @@ class AnalyticsService:
                     details=details,
                 ),
             )
-        return access
+            return access
+
+        return await self._db.write(work)
 
     async def seizures_csv(
         self, caller: Caller, group_id: uuid.UUID, period: Period
@@ -171,9 +173,7 @@ class AnalyticsService:
         """Keyset pages of CSV_PAGE reports: memory stays bounded whatever the group's size."""
         after: int | None = None
         while True:
-            page = await self._db.run_read(
-                functools.partial(store.item_lines, scope=scope, after_seq=after, reports=CSV_PAGE)
-            )
+            page = await self._db.read(functools.partial(_item_lines, scope=scope, after=after))
             if not page:
                 return
             yield page
@@ -188,11 +188,11 @@ class AnalyticsService:
         access = await self._audited_access(caller, group_id, "group.report")
         scope = Scope({access.group.id: withheld_codes(access)}).for_export()
 
-        def read(connection: Connection) -> tuple[Analytics, list[Reporter]]:
-            figures = assemble(store.report_figures(connection, scope))
-            return figures, store.reporters(connection, scope)
+        def read(unit: Unit) -> tuple[Analytics, list[Reporter]]:
+            figures = assemble(unit.analytics.report_figures(scope))
+            return figures, unit.analytics.reporters(scope)
 
-        analytics, reporters = await self._db.run_read(read)
+        analytics, reporters = await self._db.read(read)
         return OperationReport(access.group, analytics, reporters, self._clock.now())
 
     # -- rebuild ------------------------------------------------------------------------------
@@ -205,17 +205,21 @@ class AnalyticsService:
         organisation's, as at posting.
         """
 
-        def work(connection: Connection) -> tuple[int, int, int]:
-            store.clear_analytic_rows(connection)
-            for page in store.stored_seizures(connection, REBUILD_PAGE):
-                store.insert_seizure_rows(connection, [_rows_of(m) for m in page])
-            return store.count_rows(connection)
+        def work(unit: Unit) -> tuple[int, int, int]:
+            unit.analytics.clear_analytic_rows()
+            for page in unit.analytics.stored_seizures(REBUILD_PAGE):
+                unit.analytics.insert_seizure_rows([_rows_of(m) for m in page])
+            return unit.analytics.count_rows()
 
-        reports, items, transit = await self._db.run_write(work)
+        reports, items, transit = await self._db.write(work)
         return RebuildCounts(reports, items, transit)
 
 
-def _rows_of(message: store.StoredSeizure) -> SeizureRows:
+def _item_lines(unit: Unit, *, scope: Scope, after: int | None) -> list[ItemLine]:
+    return unit.analytics.item_lines(scope, after, CSV_PAGE)
+
+
+def _rows_of(message: StoredSeizure) -> SeizureRows:
     payload = parse_compact(message.jws).payload
     # Validated when posted; the day after posting bounds `occurred_on` whatever the time zone.
     report = parse_seizure_report(

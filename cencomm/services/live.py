@@ -13,17 +13,16 @@ import uuid
 from collections.abc import Mapping
 
 from cencomm.domain.errors import NotFound, Unauthenticated
-from cencomm.domain.groups import GroupAccess, access_for
+from cencomm.domain.groups import Group, GroupAccess, access_for
 from cencomm.domain.ids import GroupId, SessionId, UserId
 from cencomm.domain.messages import StoredMessage, may_read, shows_jws
 from cencomm.domain.users import Principal
 from cencomm.services.auth import AuthService
 from cencomm.services.groups import GroupService
 from cencomm.services.messaging import MessagingService, ReadableMessage
-from cencomm.storage.audience import AudienceStore
+from cencomm.storage.audience import AudienceMember
 from cencomm.storage.db import Database
-from cencomm.storage.groups import GroupStore
-from cencomm.storage.messages import MessageStore
+from cencomm.storage.unit import Unit
 
 PAGE = 200
 
@@ -47,18 +46,20 @@ class LiveService:
 
     async def readable_group_ids(self, principal: Principal) -> list[GroupId]:
         """The groups whose messages a new socket follows (staff: every group)."""
-        async with self._db.read() as session:
-            return await AudienceStore(session).member_group_ids(
+        return await self._db.read(
+            lambda unit: unit.audience.member_group_ids(
                 principal.user_id, principal.organization_id, everything=principal.is_staff
             )
+        )
 
     async def positions(self, principal: Principal) -> dict[GroupId, int]:
         """Each group a new socket follows, with its latest seq: the socket is owed every
         message after these, whether or not it resumes."""
-        async with self._db.read() as session:
-            return await AudienceStore(session).member_group_positions(
+        return await self._db.read(
+            lambda unit: unit.audience.member_group_positions(
                 principal.user_id, principal.organization_id, everything=principal.is_staff
             )
+        )
 
     async def load_messages(
         self, principal: Principal, group_id: uuid.UUID, after: int, up_to: int | None
@@ -76,10 +77,15 @@ class LiveService:
     async def _accesses(
         self, group_id: uuid.UUID, readers: Mapping[UserId, SessionId], message_id: uuid.UUID | None
     ) -> tuple[StoredMessage | None, dict[UserId, GroupAccess]]:
-        async with self._db.read() as session:
-            message = await MessageStore(session).find(message_id) if message_id else None
-            group = await GroupStore(session).find(group_id)
-            members = await AudienceStore(session).readers(group_id, readers)
+
+        def read(
+            unit: Unit,
+        ) -> tuple[StoredMessage | None, Group | None, dict[UserId, AudienceMember]]:
+            message = unit.messages.find(message_id) if message_id else None
+            group = unit.groups.find(group_id)
+            return message, group, unit.audience.readers(group_id, readers)
+
+        message, group, members = await self._db.read(read)
         accesses: dict[UserId, GroupAccess] = {}
         for user_id, member in members.items():
             principal = Principal(user_id, member.organization_id, member.role, readers[user_id])

@@ -12,15 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import hashlib
 import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Connection
 
 from cencomm.domain.analytics import SeizureRows
 from cencomm.domain.analytics_rollup import RollupDelta
@@ -28,20 +24,13 @@ from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.errors import CencommError, Conflict
 from cencomm.domain.events import MessagePosted
-from cencomm.domain.ids import GroupId, MessageId
 from cencomm.domain.messages import PostOutcome
+from cencomm.domain.posts import NewMessage, SequencedMessage
 from cencomm.services.audit import AuditTrail
 from cencomm.services.background import finish_before_cancel
 from cencomm.services.events import Publisher
-from cencomm.storage.analytics import add_to_rollups
-from cencomm.storage.audit import append_entries
 from cencomm.storage.db import Database
-from cencomm.storage.message_batch import (
-    find_by_cids,
-    index_for_search,
-    insert_messages,
-    take_seqs,
-)
+from cencomm.storage.unit import Unit
 
 logger = logging.getLogger(__name__)
 
@@ -50,26 +39,18 @@ MAX_BATCH = 512
 
 @dataclass
 class PendingPost:
-    """A verified post waiting for the writer. `row` holds every column but seq and times."""
+    """A verified post waiting for the writer, and the request waiting for its outcome."""
 
-    group_id: uuid.UUID
-    sender_id: uuid.UUID
-    cid: str
-    jws: str
-    row: dict[str, Any]
-    # The analytic rows of a seizure report (seq and time are set on commit).
-    seizure: SeizureRows | None
-    search_text: str | None
+    message: NewMessage
+    # Its audit entry (the seq is added to the details once known).
     audit: AuditRecord
-    # Attachments the payload names (already checked to be the group's): linked on insert.
-    attachment_ids: list[uuid.UUID] = field(default_factory=list)
     future: asyncio.Future[PostOutcome] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
     @property
-    def jws_hash(self) -> bytes:
-        return hashlib.sha256(self.jws.encode("ascii")).digest()
+    def key(self) -> tuple[uuid.UUID, str]:
+        return (self.message.sender_id, self.message.cid)
 
 
 def _duplicate_cid() -> Conflict:
@@ -145,10 +126,8 @@ class MessageWriter:
         now = self._clock.now()
         outcomes: dict[int, PostOutcome | CencommError] = {}
         posted: list[MessagePosted] = []
-        audited = await self._db.run_write(
-            lambda connection: self._write(connection, batch, now, outcomes, posted)
-        )
-        self._audit.signal.committed(audited)
+        await self._db.write(lambda unit: self._write(unit, batch, now, outcomes, posted))
+        # Committed: only now is each request answered and each event published.
         for i, post in enumerate(batch):
             if post.future.done():
                 continue
@@ -162,100 +141,75 @@ class MessageWriter:
 
     def _write(
         self,
-        connection: Connection,
+        unit: Unit,
         batch: list[PendingPost],
         now: datetime,
         outcomes: dict[int, PostOutcome | CencommError],
         posted: list[MessagePosted],
-    ) -> int:
-        """The whole transaction, synchronous: one hop to the database for the batch.
-
-        Returns the number of audit entries written.
-        """
-        existing = find_by_cids(connection, {(p.sender_id, p.cid) for p in batch})
+    ) -> None:
+        """The whole transaction, synchronous: one hop to the database for the batch."""
+        existing = unit.message_batch.find_by_cids({p.key for p in batch})
         fresh: dict[tuple[uuid.UUID, str], int] = {}  # first new post of each (sender, cid)
         by_group: dict[uuid.UUID, list[int]] = defaultdict(list)
         for i, post in enumerate(batch):
-            key = (post.sender_id, post.cid)
-            if key in existing:
-                message_id, seq, created_at, jws_hash = existing[key]
+            found = existing.get(post.key)
+            if found is not None:
                 outcomes[i] = (
-                    PostOutcome(message_id, seq, created_at, created=False)
-                    if jws_hash == post.jws_hash
+                    PostOutcome(found.id, found.seq, found.created_at, created=False)
+                    if found.jws_sha256 == post.message.jws_sha256
                     else _duplicate_cid()
                 )
-            elif key in fresh:
+            elif post.key in fresh:
                 continue  # settled once the first one has its seq
             else:
-                fresh[key] = i
-                by_group[post.group_id].append(i)
+                fresh[post.key] = i
+                by_group[post.message.group_id].append(i)
 
-        rows: list[dict[str, Any]] = []
-        reports: list[dict[str, Any]] = []
-        items: list[dict[str, Any]] = []
-        transit: list[dict[str, Any]] = []
+        entries: list[SequencedMessage] = []
         seizures: list[SeizureRows] = []
-        search: list[tuple[uuid.UUID, str]] = []
         records: list[AuditRecord] = []
-        links: list[tuple[uuid.UUID, uuid.UUID]] = []
         for group_id, indexes in by_group.items():
-            last = take_seqs(connection, group_id, len(indexes))
+            last = unit.message_batch.take_seqs(group_id, len(indexes))
             if last is None:
                 for i in indexes:
                     outcomes[i] = Conflict("the group is not active", slug="group-not-active")
                 continue
             for offset, i in enumerate(indexes):
                 post = batch[i]
+                message = post.message
                 seq = last - len(indexes) + 1 + offset
-                message_id = post.row["id"]
-                rows.append(
-                    {
-                        **post.row,
-                        "seq": seq,
-                        "created_at": now,
-                        "jws_sha256": post.jws_hash,
-                        "hidden": False,
-                    }
-                )
-                if post.seizure is not None:
-                    reports.append({**post.seizure.report, "seq": seq, "reported_at": now})
-                    items.extend(post.seizure.items)
-                    transit.extend(post.seizure.transit)
-                    seizures.append(post.seizure)
-                if post.search_text:
-                    search.append((message_id, post.search_text))
-                links.extend((message_id, attachment_id) for attachment_id in post.attachment_ids)
-                details = {**post.audit.details, "seq": seq}
+                entries.append(SequencedMessage(message, seq))
+                if message.seizure is not None:
+                    seizures.append(message.seizure)
                 records.append(
                     AuditRecord(
                         action=post.audit.action,
                         actor_id=post.audit.actor_id,
                         organization_id=post.audit.organization_id,
                         target_type="message",
-                        target_id=str(message_id),
+                        target_id=str(message.id),
                         group_id=post.audit.group_id,
                         ip=post.audit.ip,
-                        details=details,
+                        details={**post.audit.details, "seq": seq},
                     )
                 )
-                outcomes[i] = PostOutcome(message_id, seq, now, created=True)
-                posted.append(MessagePosted(GroupId(group_id), seq, MessageId(message_id)))
-        insert_messages(connection, rows, reports, items, links, transit)
-        add_to_rollups(connection, RollupDelta().add_all(seizures))
-        index_for_search(connection, search)
-        self._audit.check_details(records)
-        append_entries(connection, records, now)
+                outcomes[i] = PostOutcome(message.id, seq, now, created=True)
+                posted.append(MessagePosted(message.group_id, seq, message.id))
+        unit.message_batch.insert_messages(entries, now)
+        unit.analytics.add_to_rollups(RollupDelta().add_all(seizures))
+        # Wakes the audit jobs itself once the batch has committed.
+        self._audit.append_many(unit, records)
 
         # Repeats of a post that is new in this very batch: same JWS → its outcome.
         for i, post in enumerate(batch):
             if i in outcomes:
                 continue
-            first = fresh[(post.sender_id, post.cid)]
+            first = fresh[post.key]
             original = outcomes[first]
-            if isinstance(original, PostOutcome) and batch[first].jws_hash == post.jws_hash:
+            same_jws = batch[first].message.jws_sha256 == post.message.jws_sha256
+            if isinstance(original, PostOutcome) and same_jws:
                 outcomes[i] = PostOutcome(original.id, original.seq, original.created_at, False)
             elif isinstance(original, PostOutcome):
                 outcomes[i] = _duplicate_cid()
             else:
                 outcomes[i] = original
-        return len(records)

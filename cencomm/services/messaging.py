@@ -7,9 +7,6 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cencomm.crypto.jws import parse_compact
 from cencomm.domain.analytics import seizure_rows
 from cencomm.domain.attachment_refs import match_attachments
@@ -32,6 +29,7 @@ from cencomm.domain.messages import (
     search_text,
     withheld_codes,
 )
+from cencomm.domain.posts import NewMessage
 from cencomm.domain.seizures import check_reporting_country
 from cencomm.domain.users import Caller, Principal, Region, clean_text
 from cencomm.services.audit import AuditTrail
@@ -39,16 +37,9 @@ from cencomm.services.events import Publisher
 from cencomm.services.groups import NO_GROUP, GroupService
 from cencomm.services.message_writer import MessageWriter, PendingPost
 from cencomm.services.signed_envelopes import invalid, verify_sender
-from cencomm.storage.analytics import set_seizure_hidden
-from cencomm.storage.attachments import AttachmentStore
 from cencomm.storage.db import Database
-from cencomm.storage.groups import GroupStore
-from cencomm.storage.messages import (
-    MessageStore,
-    PostContext,
-    load_post_context,
-    message_in_group,
-)
+from cencomm.storage.messages import PostContext
+from cencomm.storage.unit import Unit
 
 MAX_SEARCH_WORDS = 10
 # Groups one search spans (a user is in a handful; the bound keeps the query finite).
@@ -108,15 +99,15 @@ class MessagingService:
             with contextlib.suppress(ValueError):  # malformed: check_claims names it
                 reply_id = uuid.UUID(reply_to)
 
-        def read(connection: Connection) -> tuple[PostContext, bool]:
-            context = load_post_context(
-                connection, group_id, principal.user_id, principal.organization_id, parsed.kid
+        def read(unit: Unit) -> tuple[PostContext, bool]:
+            context = unit.messages.post_context(
+                group_id, principal.user_id, principal.organization_id, parsed.kid
             )
-            in_group = reply_id is None or message_in_group(connection, reply_id, group_id)
+            in_group = reply_id is None or unit.messages.in_group(reply_id, group_id)
             return context, in_group
 
         # One hop to the database for everything posting reads (the hot path).
-        context, reply_ok = await self._db.run_read(read)
+        context, reply_ok = await self._db.read(read)
         access = access_for(principal, context.group, context.role)
         access.ensure_can_post()
         key = context.key
@@ -143,24 +134,26 @@ class MessagingService:
             )
         attachment_ids = await self._attachments_of(access, envelope)
         region = Region(context.org_region) if context.org_region else None
-        pending = self._pending(caller, principal, access, envelope, jws, parsed.kid, region)
-        pending.attachment_ids = attachment_ids
+        pending = self._pending(
+            caller, principal, access, envelope, jws, parsed.kid, region, attachment_ids
+        )
         return await self.writer.submit(pending)
 
-    async def _attachments_of(self, access: GroupAccess, envelope: Envelope) -> list[uuid.UUID]:
+    async def _attachments_of(
+        self, access: GroupAccess, envelope: Envelope
+    ) -> tuple[uuid.UUID, ...]:
         """Each `att` entry must name an attachment uploaded to this very group, by hash and
         size, that the sender may see (quarantined ones never match, nor, but for moderators,
         ones only hidden messages name: naming one again would undo the hiding); returns their
         ids, to link them to the message."""
         if not envelope.attachments:
-            return []
-        async with self._db.read() as session:
-            found = await AttachmentStore(session).in_group(
-                access.group.id,
-                (ref.sha256 for ref in envelope.attachments),
-                attachment_view(access),
-            )
-        return [a.id for a in match_attachments(envelope.attachments, found, "this group")]
+            return ()
+        hashes = [ref.sha256 for ref in envelope.attachments]
+        view = attachment_view(access)
+        found = await self._db.read(
+            lambda unit: unit.attachments.in_group(access.group.id, hashes, view)
+        )
+        return tuple(a.id for a in match_attachments(envelope.attachments, found, "this group"))
 
     def _pending(
         self,
@@ -171,6 +164,7 @@ class MessagingService:
         jws: str,
         kid: str,
         region: Region | None,
+        attachment_ids: tuple[uuid.UUID, ...],
     ) -> PendingPost:
         message_id = MessageId(new_id())
         group_id = access.group.id
@@ -186,25 +180,21 @@ class MessagingService:
             )
         words = search_text(envelope.typ.value, envelope.body)
         return PendingPost(
-            group_id=group_id,
-            sender_id=principal.user_id,
-            cid=envelope.cid,
-            jws=jws,
-            row={
-                "id": message_id,
-                "group_id": group_id,
-                "sender_id": principal.user_id,
-                "sender_organization_id": principal.organization_id,
-                "kid": kid,
-                "cid": envelope.cid,
-                "typ": envelope.typ.value,
-                "hc": envelope.hc.value,
-                "jws": jws,
-                "search_text": words,
-                "reply_to": uuid.UUID(envelope.reply_to) if envelope.reply_to else None,
-            },
-            seizure=rows,
-            search_text=words,
+            message=NewMessage(
+                id=message_id,
+                group_id=group_id,
+                sender_id=principal.user_id,
+                sender_organization_id=principal.organization_id,
+                kid=kid,
+                cid=envelope.cid,
+                typ=envelope.typ.value,
+                hc=envelope.hc.value,
+                jws=jws,
+                reply_to=uuid.UUID(envelope.reply_to) if envelope.reply_to else None,
+                search_text=words,
+                seizure=rows,
+                attachment_ids=attachment_ids,
+            ),
             audit=AuditRecord.by(
                 caller,
                 "message.post",
@@ -225,15 +215,19 @@ class MessagingService:
         limit: int,
     ) -> tuple[list[ReadableMessage], bool]:
         """A page of the group's timeline (ascending seq) and whether more follow it."""
-        async with self._db.read() as session:
-            access = await self._groups.access(session, principal, group_id)
-            page = await MessageStore(session).page(
+
+        def read(unit: Unit) -> tuple[GroupAccess, list[StoredMessage]]:
+            access = self._groups.access(unit, principal, group_id)
+            page = unit.messages.page(
                 group_id,
                 after=after,
                 before=before,
                 limit=limit + 1,
                 withheld=withheld_codes(access),
             )
+            return access, page
+
+        access, page = await self._db.read(read)
         if before is not None:
             more_after = True  # the message at `before` (or later ones) may follow
             page = page[-limit:] if len(page) > limit else page
@@ -243,16 +237,26 @@ class MessagingService:
         return [self._readable(access, m) for m in page], more_after and bool(page)
 
     async def get_message(self, principal: Principal, message_id: uuid.UUID) -> ReadableMessage:
-        async with self._db.read() as session:
-            message = await MessageStore(session).find(message_id)
-            group_id = message.group_id if message is not None else NO_GROUP  # same path
-            try:
-                access = await self._groups.access(session, principal, group_id)
-            except NotFound:
-                raise NotFound("no such message") from None
+        access, message = await self._db.read(
+            lambda unit: self._message_access(unit, principal, message_id)
+        )
         if message is None or not may_read(access, message):
             raise NotFound("no such message")
         return self._readable(access, message)
+
+    def _message_access(
+        self, unit: Unit, principal: Principal, message_id: uuid.UUID
+    ) -> tuple[GroupAccess, StoredMessage | None]:
+        """The message (None if absent) and the caller's access to its group; NotFound as
+        for a missing message when they cannot see the group. A missing message takes the
+        same path, so the two cannot be told apart."""
+        message = unit.messages.find(message_id)
+        group_id = message.group_id if message is not None else NO_GROUP
+        try:
+            access = self._groups.access(unit, principal, group_id)
+        except NotFound:
+            raise NotFound("no such message") from None
+        return access, message
 
     @staticmethod
     def _readable(access: GroupAccess, message: StoredMessage) -> ReadableMessage:
@@ -273,24 +277,18 @@ class MessagingService:
                 "validation-failed", "Validation failed", "body.reason", "hiding needs a reason"
             )
         now = self._clock.now()
-        async with self._db.begin() as session:
-            store = MessageStore(session)
-            message = await store.find(message_id)
-            group_id = message.group_id if message is not None else NO_GROUP  # same path
-            try:
-                access = await self._groups.access(session, principal, group_id)
-            except NotFound:
-                raise NotFound("no such message") from None
+
+        def work(unit: Unit) -> tuple[GroupAccess, StoredMessage]:
+            access, message = self._message_access(unit, principal, message_id)
             if message is None or not may_read(access, message):
                 raise NotFound("no such message")
             access.ensure_can_moderate()
-            changed = message.hidden != hidden
-            if changed:
-                await store.set_hidden(message_id, hidden, reason_text, principal.user_id, now)
+            if message.hidden != hidden:
+                unit.messages.set_hidden(message_id, hidden, reason_text, principal.user_id, now)
                 if message.typ == "seizure":  # its analytic rows drop out (or come back) too
-                    await set_seizure_hidden(session, message_id, hidden)
-                await self._audit.append(
-                    session,
+                    unit.analytics.set_seizure_hidden(message_id, hidden)
+                self._audit.append(
+                    unit,
                     AuditRecord.by(
                         caller,
                         "message.hide" if hidden else "message.unhide",
@@ -300,10 +298,13 @@ class MessagingService:
                         details={"reason": reason_text, "seq": message.seq},
                     ),
                 )
-            updated = await store.find(message_id)
-        assert updated is not None  # noqa: S101 - read back in the same transaction
-        if changed:
-            self._publisher.publish(MessageHidden(GroupId(message.group_id), MessageId(message_id)))
+                event = MessageHidden(GroupId(message.group_id), MessageId(message_id))
+                unit.after_commit(lambda: self._publisher.publish(event))
+            updated = unit.messages.find(message_id)
+            assert updated is not None  # noqa: S101 - read back in the same transaction
+            return access, updated
+
+        access, updated = await self._db.write(work)
         return self._readable(access, updated)
 
     # -- search ----------------------------------------------------------------------------
@@ -327,14 +328,15 @@ class MessagingService:
                 "query.q",
                 f"give 1 to {MAX_SEARCH_WORDS} words of at most {MAX_WORD_CHARS} letters",
             )
-        async with self._db.read() as session:
-            accesses = await self._readable_groups(session, principal, group_id)
+        staff_everywhere = principal.is_staff and group_id is None
+
+        def read(unit: Unit) -> tuple[list[GroupAccess], list[StoredMessage]]:
+            accesses = self._readable_groups(unit, principal, group_id)
             full = [a.group.id for a in accesses if not withheld_codes(a)]
             restricted = [a.group.id for a in accesses if withheld_codes(a)]
             moderated = [a.group.id for a in accesses if a.can_moderate]
             withheld = frozenset().union(*(withheld_codes(a) for a in accesses))
-            staff_everywhere = principal.is_staff and group_id is None
-            messages = await MessageStore(session).search(
+            messages = unit.messages.search(
                 words,
                 full_groups=None if staff_everywhere else full,
                 restricted_groups=restricted,
@@ -344,6 +346,9 @@ class MessagingService:
                 limit=limit,
                 filters=filters,
             )
+            return accesses, messages
+
+        accesses, messages = await self._db.read(read)
         by_group = {a.group.id: a for a in accesses}
         readable = []
         for message in messages:
@@ -353,22 +358,20 @@ class MessagingService:
             readable.append(self._readable(access, message))
         return readable
 
-    async def _readable_groups(
-        self, session: AsyncSession, principal: Principal, group_id: uuid.UUID | None
+    def _readable_groups(
+        self, unit: Unit, principal: Principal, group_id: uuid.UUID | None
     ) -> list[GroupAccess]:
         """The caller's groups with their access (staff searching everywhere: none needed)."""
         if group_id is not None:
-            return [await self._groups.access(session, principal, group_id)]
+            return [self._groups.access(unit, principal, group_id)]
         if principal.is_staff:
             return []
-        store = GroupStore(session)
-        groups = await store.list_page(
+        store = unit.groups
+        groups = store.list_page(
             user_id=principal.user_id,
             organization_id=principal.organization_id,
             after=None,
             limit=MAX_SEARCH_GROUPS,
         )
-        roles = await store.roles_of(
-            [g.id for g in groups], principal.user_id, principal.organization_id
-        )
+        roles = store.roles_of([g.id for g in groups], principal.user_id, principal.organization_id)
         return [access_for(principal, g, roles.get(g.id)) for g in groups]

@@ -3,8 +3,9 @@
 An answer sums the daily counters (`seizure_count`, `seizure_quantity`) in the `Scope` the
 service decided, through their covering indexes; it never scans the reports. The analytic rows
 (`seizure_report`, `seizure_item`, `seizure_transit`) serve the CSV, the report's participants,
-the first and last report times, and hide/unhide. These functions take a synchronous
-`Connection`: a whole answer is computed in one hop to the database (`Database.run_read`).
+the first and last report times, and hide/unhide. Services reach them through
+`AnalyticsStore` (`unit.analytics`); the functions take a `Connection`, so a benchmark can
+call them without a unit of work.
 """
 
 from __future__ import annotations
@@ -270,7 +271,7 @@ def _stored_rows(connection: Connection, message_id: uuid.UUID) -> SeizureRows |
     return SeizureRows(row, [dict(i) for i in items], [dict(t) for t in transit])
 
 
-def set_seizure_hidden_sync(connection: Connection, message_id: uuid.UUID, hidden: bool) -> None:
+def set_seizure_hidden(connection: Connection, message_id: uuid.UUID, hidden: bool) -> None:
     # The guarded UPDATE decides, under the report row's lock, which transaction changes the
     # state: a concurrent hide of the same report (another process) then updates nothing and
     # so never subtracts the report from the counters twice.
@@ -402,7 +403,7 @@ class AnalyticsStore:
     def set_seizure_hidden(self, message_id: uuid.UUID, hidden: bool) -> None:
         """Hide or show a report's analytic rows, and take it out of (or put it back into) the
         counters, in the transaction that hides the message."""
-        set_seizure_hidden_sync(self._session.connection(), message_id, hidden)
+        set_seizure_hidden(self._session.connection(), message_id, hidden)
 
     def clear_analytic_rows(self) -> None:
         clear_analytic_rows(self._session.connection())

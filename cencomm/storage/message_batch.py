@@ -1,4 +1,8 @@
-"""MessageBatchStore: the statements of one batched message write (the group-commit writer)."""
+"""MessageBatchStore: the statements of one batched message write (the group-commit writer).
+
+The writer hands over typed `NewMessage` values; the rows of every table a post touches are
+made here, and each table gets one `executemany` for the whole batch.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text, tuple_, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
+from cencomm.domain.ids import MessageId
+from cencomm.domain.posts import ExistingPost, NewMessage, SequencedMessage
 from cencomm.storage.tables import (
     GroupRow,
     MessageAttachmentRow,
@@ -20,96 +26,113 @@ from cencomm.storage.tables import (
 )
 
 
-def find_by_cids(
-    connection: Connection, pairs: Iterable[tuple[uuid.UUID, str]]
-) -> dict[tuple[uuid.UUID, str], tuple[uuid.UUID, int, datetime, bytes]]:
-    """Existing messages by (sender, cid): id, seq, created_at, JWS hash."""
-    keys = list(pairs)
-    if not keys:
-        return {}
-    rows = connection.execute(
-        select(
-            MessageRow.sender_id,
-            MessageRow.cid,
-            MessageRow.id,
-            MessageRow.seq,
-            MessageRow.created_at,
-            MessageRow.jws_sha256,
-        ).where(tuple_(MessageRow.sender_id, MessageRow.cid).in_(keys))
-    )
-    return {(r[0], r[1]): (r[2], r[3], r[4], r[5]) for r in rows.all()}
-
-
-def take_seqs(connection: Connection, group_id: uuid.UUID, count: int) -> int | None:
-    """Reserve `count` seqs of an active group; returns the last one, None if not active.
-
-    The UPDATE locks the group row until commit, so seqs follow commit order with no gap.
-    """
-    result = connection.execute(
-        update(GroupRow)
-        .where(GroupRow.id == group_id, GroupRow.status == "active")
-        .values(last_seq=GroupRow.last_seq + count)
-        .returning(GroupRow.last_seq)
-    )
-    return result.scalar_one_or_none()
-
-
-def insert_messages(
-    connection: Connection,
-    rows: Sequence[dict[str, Any]],
-    reports: Sequence[dict[str, Any]],
-    items: Sequence[dict[str, Any]],
-    links: Sequence[tuple[uuid.UUID, uuid.UUID]],
-    transit: Sequence[dict[str, Any]] = (),
-) -> None:
-    """Messages, their seizure rows and their attachment links, each in one executemany."""
-    if rows:
-        connection.execute(insert(MessageRow), list(rows))
-    if reports:
-        connection.execute(insert(SeizureReportRow), list(reports))
-    if items:
-        connection.execute(insert(SeizureItemRow), list(items))
-    if transit:
-        connection.execute(insert(SeizureTransitRow), list(transit))
-    if links:
-        connection.execute(
-            insert(MessageAttachmentRow),
-            [{"message_id": m, "attachment_id": a} for m, a in links],
-        )
-
-
-def index_for_search(connection: Connection, entries: Sequence[tuple[uuid.UUID, str]]) -> None:
-    """SQLite keeps an FTS5 table beside; PostgreSQL indexes `search_text` itself."""
-    if entries and connection.dialect.name == "sqlite":
-        connection.execute(
-            text("INSERT INTO message_search (search_text, message_id) VALUES (:t, :m)"),
-            [{"t": words, "m": message_id.hex} for message_id, words in entries],
-        )
+def _message_row(entry: SequencedMessage, at: datetime) -> dict[str, Any]:
+    message = entry.message
+    return {
+        "id": message.id,
+        "group_id": message.group_id,
+        "seq": entry.seq,
+        "sender_id": message.sender_id,
+        "sender_organization_id": message.sender_organization_id,
+        "kid": message.kid,
+        "cid": message.cid,
+        "typ": message.typ,
+        "hc": message.hc,
+        "jws": message.jws,
+        "jws_sha256": message.jws_sha256,
+        "search_text": message.search_text,
+        "reply_to": message.reply_to,
+        "created_at": at,
+        "hidden": False,
+    }
 
 
 class MessageBatchStore:
-    """Many posts at once: each statement is one `executemany` for the whole batch."""
+    """Many posts at once: each statement is one `executemany` for the whole batch, on the
+    Core connection (plain statements: no ORM step on the hot path)."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
 
     def find_by_cids(
         self, pairs: Iterable[tuple[uuid.UUID, str]]
-    ) -> dict[tuple[uuid.UUID, str], tuple[uuid.UUID, int, datetime, bytes]]:
-        return find_by_cids(self._session.connection(), pairs)
+    ) -> dict[tuple[uuid.UUID, str], ExistingPost]:
+        """Messages already stored under these (sender, cid) pairs.
+
+        `sender_id IN (...) AND cid IN (...)` lets SQLite use the unique (sender_id, cid)
+        index; a row-value `(sender_id, cid) IN (...)` made it scan the whole message table.
+        The cross product this selects is narrowed to the asked pairs here.
+        """
+        keys = set(pairs)
+        if not keys:
+            return {}
+        rows = self._session.connection().execute(
+            select(
+                MessageRow.sender_id,
+                MessageRow.cid,
+                MessageRow.id,
+                MessageRow.seq,
+                MessageRow.created_at,
+                MessageRow.jws_sha256,
+            ).where(
+                MessageRow.sender_id.in_(list({sender for sender, _ in keys})),
+                MessageRow.cid.in_(list({cid for _, cid in keys})),
+            )
+        )
+        return {
+            (r[0], r[1]): ExistingPost(MessageId(r[2]), r[3], r[4], r[5])
+            for r in rows.all()
+            if (r[0], r[1]) in keys
+        }
 
     def take_seqs(self, group_id: uuid.UUID, count: int) -> int | None:
-        return take_seqs(self._session.connection(), group_id, count)
+        """Reserve `count` seqs of an active group; returns the last one, None if not active.
 
-    def insert_messages(
-        self,
-        rows: Sequence[dict[str, Any]],
-        reports: Sequence[dict[str, Any]],
-        items: Sequence[dict[str, Any]],
-        links: Sequence[tuple[uuid.UUID, uuid.UUID]],
-        transit: Sequence[dict[str, Any]] = (),
-    ) -> None:
-        insert_messages(self._session.connection(), rows, reports, items, links, transit)
+        The UPDATE locks the group row until commit, so seqs follow commit order with no gap.
+        """
+        result = self._session.connection().execute(
+            update(GroupRow)
+            .where(GroupRow.id == group_id, GroupRow.status == "active")
+            .values(last_seq=GroupRow.last_seq + count)
+            .returning(GroupRow.last_seq)
+        )
+        return result.scalar_one_or_none()
 
-    def index_for_search(self, entries: Sequence[tuple[uuid.UUID, str]]) -> None:
-        index_for_search(self._session.connection(), entries)
+    def insert_messages(self, entries: Sequence[SequencedMessage], at: datetime) -> None:
+        """The messages, their seizure rows, attachment links and search entries, each table
+        in one executemany; `at` is every message's (and seizure report's) time."""
+        if not entries:
+            return
+        connection = self._session.connection()
+        connection.execute(insert(MessageRow), [_message_row(e, at) for e in entries])
+        reports: list[dict[str, Any]] = []
+        items: list[dict[str, Any]] = []
+        transit: list[dict[str, Any]] = []
+        for entry in entries:
+            seizure = entry.message.seizure
+            if seizure is not None:
+                reports.append({**seizure.report, "seq": entry.seq, "reported_at": at})
+                items.extend(seizure.items)
+                transit.extend(seizure.transit)
+        if reports:
+            connection.execute(insert(SeizureReportRow), reports)
+        if items:
+            connection.execute(insert(SeizureItemRow), items)
+        if transit:
+            connection.execute(insert(SeizureTransitRow), transit)
+        links = [
+            {"message_id": e.message.id, "attachment_id": attachment_id}
+            for e in entries
+            for attachment_id in e.message.attachment_ids
+        ]
+        if links:
+            connection.execute(insert(MessageAttachmentRow), links)
+        self._index_for_search([e.message for e in entries if e.message.search_text])
+
+    def _index_for_search(self, messages: Sequence[NewMessage]) -> None:
+        """SQLite keeps an FTS5 table beside; PostgreSQL indexes `search_text` itself."""
+        if messages and self._session.get_bind().dialect.name == "sqlite":
+            self._session.connection().execute(
+                text("INSERT INTO message_search (search_text, message_id) VALUES (:t, :m)"),
+                [{"t": m.search_text, "m": m.id.hex} for m in messages],
+            )

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
-    Connection,
     Select,
     String,
     Uuid,
@@ -101,18 +100,66 @@ class MessageStore:
     def post_context(
         self, group_id: uuid.UUID, user_id: uuid.UUID, organization_id: uuid.UUID, kid: str
     ) -> PostContext:
-        """Everything posting reads, in one statement (see `load_post_context`)."""
-        return load_post_context(
-            self._session.connection(), group_id, user_id, organization_id, kid
+        """The group, the caller's effective role in it, the signing key and the caller's
+        organisation, in one round trip instead of four."""
+        # On the Core connection: no ORM execution step on the hot path.
+        parameters = {
+            "group_id": group_id,
+            "user_id": user_id,
+            "organization_id": organization_id,
+            "kid": kid,
+        }
+        row = self._session.connection().execute(_POST_CONTEXT, parameters).first()
+        if row is None:
+            return PostContext(None, None, None, None, None)
+        group = Group(
+            id=GroupId(row[0]),
+            code=row[1],
+            name=row[2],
+            description=row[3],
+            starts_at=row[4],
+            ends_at=row[5],
+            status=GroupStatus(row[6]),
+            roster_visible=row[7],
+            created_at=row[8],
+        )
+        own_role, organization_role = row[9:11]
+        key_user, key_public, key_label, key_created, key_revoked = row[11:16]
+        key = None
+        if key_user is not None:
+            key = SigningKey(
+                kid=kid,
+                user_id=UserId(_uuid(key_user)),
+                public_key=key_public,
+                label=key_label,
+                created_at=_utc(key_created),
+                revoked_at=_utc(key_revoked) if key_revoked else None,
+            )
+        return PostContext(
+            group=group,
+            role=effective(own_role, organization_role),
+            key=key,
+            org_country=row[16],
+            org_region=row[17],
         )
 
     def in_group(self, message_id: uuid.UUID, group_id: uuid.UUID) -> bool:
-        return message_in_group(self._session.connection(), message_id, group_id)
+        """Whether the message exists and belongs to the group (a reply's `reply_to`)."""
+        found = (
+            self._session.connection()
+            .execute(
+                select(MessageRow.id).where(
+                    MessageRow.id == message_id, MessageRow.group_id == group_id
+                )
+            )
+            .first()
+        )
+        return found is not None
 
     # -- reading ---------------------------------------------------------------------------
 
     def find(self, message_id: uuid.UUID) -> StoredMessage | None:
-        row = (self._session.execute(_select().where(MessageRow.id == message_id))).first()
+        row = self._session.execute(_select().where(MessageRow.id == message_id)).first()
         return _to_message(row) if row else None
 
     def page(
@@ -130,10 +177,10 @@ class MessageStore:
             query = query.where(MessageRow.hc.not_in(withheld))
         if before is not None:
             query = query.where(MessageRow.seq < before).order_by(MessageRow.seq.desc())
-            rows = (self._session.execute(query.limit(limit))).all()
+            rows = self._session.execute(query.limit(limit)).all()
             return [_to_message(r) for r in reversed(rows)]
         query = query.where(MessageRow.seq > (after or 0)).order_by(MessageRow.seq)
-        return [_to_message(r) for r in (self._session.execute(query.limit(limit))).all()]
+        return [_to_message(r) for r in self._session.execute(query.limit(limit)).all()]
 
     def set_hidden(
         self,
@@ -208,7 +255,7 @@ class MessageStore:
         query = query.order_by(
             MessageRow.created_at.desc(), MessageRow.seq.desc(), MessageRow.id.desc()
         ).limit(limit)
-        return [_to_message(r) for r in (self._session.execute(query)).all()]
+        return [_to_message(r) for r in self._session.execute(query).all()]
 
     def _matching(self, words: Sequence[str]) -> Any:
         """Every word as a prefix. Words reach the full-text syntax only quoted, so nothing a
@@ -310,67 +357,6 @@ def _post_context_query() -> Select[Any]:
 
 
 _POST_CONTEXT = _post_context_query()
-
-
-def load_post_context(
-    connection: Connection,
-    group_id: uuid.UUID,
-    user_id: uuid.UUID,
-    organization_id: uuid.UUID,
-    kid: str,
-) -> PostContext:
-    """The group, the caller's effective role in it, the signing key and the caller's
-    organisation, in one round trip instead of four."""
-    row = (
-        connection.execute(
-            _POST_CONTEXT,
-            {
-                "group_id": group_id,
-                "user_id": user_id,
-                "organization_id": organization_id,
-                "kid": kid,
-            },
-        )
-    ).first()
-    if row is None:
-        return PostContext(None, None, None, None, None)
-    group = Group(
-        id=GroupId(row[0]),
-        code=row[1],
-        name=row[2],
-        description=row[3],
-        starts_at=row[4],
-        ends_at=row[5],
-        status=GroupStatus(row[6]),
-        roster_visible=row[7],
-        created_at=row[8],
-    )
-    own_role, organization_role = row[9:11]
-    key_user, key_public, key_label, key_created, key_revoked = row[11:16]
-    key = None
-    if key_user is not None:
-        key = SigningKey(
-            kid=kid,
-            user_id=UserId(_uuid(key_user)),
-            public_key=key_public,
-            label=key_label,
-            created_at=_utc(key_created),
-            revoked_at=_utc(key_revoked) if key_revoked else None,
-        )
-    return PostContext(
-        group=group,
-        role=effective(own_role, organization_role),
-        key=key,
-        org_country=row[16],
-        org_region=row[17],
-    )
-
-
-def message_in_group(connection: Connection, message_id: uuid.UUID, group_id: uuid.UUID) -> bool:
-    found = connection.execute(
-        select(MessageRow.id).where(MessageRow.id == message_id, MessageRow.group_id == group_id)
-    ).first()
-    return found is not None
 
 
 def _uuid(value: Any) -> uuid.UUID:

@@ -11,13 +11,11 @@ sockets (4401), a changed role every socket of that user (4409).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import weakref
 from collections import OrderedDict
-from collections.abc import Coroutine, Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable
 
 from cencomm.domain.events import (
     AlertAcknowledged,
@@ -43,11 +41,13 @@ from cencomm.web.handlers.messages import message_json
 logger = logging.getLogger(__name__)
 
 ENCODED_CACHE = 256  # frames; one frame object goes to many sockets
-T = TypeVar("T")
 
 
 class LiveDispatcher:
-    """Turns events into frames for the local sockets; `handle` is the bus handler."""
+    """Turns events into frames for the local sockets; `handle` is the bus handler.
+
+    A handler or socket cancelled mid-read (a socket closing, the bus stopping) needs no care
+    here: `Database` runs each unit of work to its end whatever happens to its caller."""
 
     def __init__(self, hub: Hub, live: LiveService, alerts: AlertService) -> None:
         self.hub = hub
@@ -58,21 +58,6 @@ class LiveDispatcher:
         # Frame identity → its JSON text, so a frame queued for N sockets is encoded once. The
         # frame is kept with its text, so its id cannot be reused while it is cached.
         self._encoded: OrderedDict[int, tuple[ServerFrame, str]] = OrderedDict()
-        self._pending: set[asyncio.Task[Any]] = set()
-
-    async def shielded(self, work: Coroutine[Any, Any, T]) -> T:
-        """Run a database read or write to its end even if the caller is cancelled (a socket
-        closing, the bus stopping): a query cut in the middle would leave its connection busy
-        and unreturned. `drain` waits for what is still running at shutdown."""
-        task = asyncio.ensure_future(work)
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-        return await asyncio.shield(task)
-
-    async def drain(self) -> None:
-        """Wait for shielded work still running (before the database goes away)."""
-        while self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
 
     def encode(self, frame: ServerFrame) -> str:
         cached = self._encoded.get(id(frame))
@@ -104,9 +89,7 @@ class LiveDispatcher:
             await self._alert_raised(event)
         elif isinstance(event, AlertAcknowledged):
             if self.hub.connected:
-                watchers = await self.shielded(
-                    self.alerts.ack_watchers(event.alert_id, event.organization_id)
-                )
+                watchers = await self.alerts.ack_watchers(event.alert_id, event.organization_id)
                 self.hub.deliver(watchers, event.to_frame())
         elif isinstance(event, AlertOverdue):
             self.hub.deliver(event.notify_ids, event.to_frame())
@@ -115,8 +98,8 @@ class LiveDispatcher:
         subs = self.hub.subscriptions_for_group(event.group_id)
         if not subs:
             return
-        views = await self.shielded(
-            self.live.message_for_readers(event.group_id, event.message_id, self._readers(subs))
+        views = await self.live.message_for_readers(
+            event.group_id, event.message_id, self._readers(subs)
         )
         frames: dict[bool, MessageFrame] = {}
         # Sockets that followed the group during the read get it from their own catch-up.
@@ -133,8 +116,8 @@ class LiveDispatcher:
         subs = self.hub.subscriptions_for_group(event.group_id)
         if not subs:
             return
-        views = await self.shielded(
-            self.live.message_for_readers(event.group_id, event.message_id, self._readers(subs))
+        views = await self.live.message_for_readers(
+            event.group_id, event.message_id, self._readers(subs)
         )
         frame = event.to_frame()
         for sub in self.hub.subscriptions_for_group(event.group_id):
@@ -150,7 +133,7 @@ class LiveDispatcher:
             self.hub.deliver(connected, event.to_frame())
             return
         subs = [s for u in connected for s in self.hub.subscriptions_for_user(u)]
-        still = await self.shielded(self.live.still_reading(event.group_id, self._readers(subs)))
+        still = await self.live.still_reading(event.group_id, self._readers(subs))
         lost = connected - still  # e.g. still a member through their organisation: unchanged
         self.hub.unfollow_group(lost, event.group_id)  # frames already queued are skipped too
         self.hub.deliver(lost, event.to_frame())
@@ -159,9 +142,9 @@ class LiveDispatcher:
         connected = self.hub.connected_users(event.recipient_ids)
         if not connected:
             return
-        alert = await self.shielded(self.alerts.alert_for_delivery(event.alert_id))
+        alert = await self.alerts.alert_for_delivery(event.alert_id)
         if alert is None:
             return
         self.hub.deliver(connected, event.to_frame(alert_json(alert)))
         # They were connected when it arrived: no e-mail for them (services/notifications.py).
-        await self.shielded(self.alerts.mark_delivered(event.alert_id, sorted(connected, key=str)))
+        await self.alerts.mark_delivered(event.alert_id, sorted(connected, key=str))

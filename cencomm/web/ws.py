@@ -183,7 +183,7 @@ class LiveSocket:
         """Whether the socket may go on reading with `principal`: its session is live and its
         user's role unchanged, read from the database now. Otherwise the subscription closes:
         4401 (session ended, user disabled) or 4409 (role changed), and False is returned."""
-        current = await self.dispatcher.shielded(self.dispatcher.live.current(self.principal))
+        current = await self.dispatcher.live.current(self.principal)
         if current is None:
             self.sub.close(CLOSE_UNAUTHENTICATED)
         elif current != self.principal:
@@ -197,15 +197,11 @@ class LiveSocket:
         if not await self.recheck():
             return []
         live = self.dispatcher.live
-        messages = await self.dispatcher.shielded(
-            live.load_messages(self.principal, group_id, after, up_to)
-        )
+        messages = await live.load_messages(self.principal, group_id, after, up_to)
         return [MessageFrame(group_id, m.message.seq, message_json(m)) for m in messages]
 
     async def run(self) -> None:
-        self.ready_positions = await self.dispatcher.shielded(
-            self.dispatcher.live.positions(self.principal)
-        )
+        self.ready_positions = await self.dispatcher.live.positions(self.principal)
         await self.ws.send_json({"type": "ready", "user_id": str(self.principal.user_id)})
         writer = asyncio.create_task(run_writer(self.sub, self.send, self.load))
         reader = asyncio.create_task(self.read())
@@ -302,7 +298,7 @@ class LiveSocket:
         if not await self.recheck():
             return
         live = self.dispatcher.live
-        readable = await self.dispatcher.shielded(live.readable_group_ids(self.principal))
+        readable = await live.readable_group_ids(self.principal)
         may_read = set(readable)
         unknown = []
         for group_id, seq in positions.items():

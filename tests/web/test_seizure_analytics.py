@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from cencomm.appkeys import SERVICES
 from cencomm.domain.users import Role
-from cencomm.storage.analytics import set_seizure_hidden
+from cencomm.storage.unit import Unit
 from tests.conftest import PG_URL
 from tests.factories import make_member
 from tests.problems import assert_problem
@@ -252,34 +252,30 @@ async def test_a_report_hidden_twice_at_once_is_subtracted_once(
     message_id = uuid.UUID(data.messages[0]["id"])
     db = client.app[SERVICES].db
     first_done = asyncio.Event()
-    release = asyncio.Event()
+    lock_wait = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
 
-    async def first() -> None:
-        async with db.begin() as session:
-            await set_seizure_hidden(session, message_id, True)
-            first_done.set()
-            await asyncio.wait_for(release.wait(), 30)
+    def first(unit: Unit) -> None:
+        unit.analytics.set_seizure_hidden(message_id, True)
+        first_done.set()  # PostgreSQL units run on the event loop's thread (run_sync)
+        # Stay open until the second transaction waits on our locks. Each statement yields
+        # to the event loop (the async driver), so the second one runs meanwhile.
+        session = unit._session  # raw SQL: no store asks PostgreSQL about lock waits
+        for _ in range(2000):  # polls; nothing is timed (the bound only ends a failing run)
+            # Within a transaction pg_stat_activity is a snapshot: take a fresh one each time.
+            session.execute(text("SELECT pg_stat_clear_snapshot()"))
+            if session.execute(lock_wait).scalar_one():
+                return
+            session.execute(text("SELECT pg_sleep(0.01)"))
+        raise AssertionError("the second hide never waited on the first one's locks")
 
     async def second() -> None:
         await asyncio.wait_for(first_done.wait(), 30)
-        async with db.begin() as session:
-            await set_seizure_hidden(session, message_id, True)
+        await db.write(lambda unit: unit.analytics.set_seizure_hidden(message_id, True))
 
-    async def second_is_waiting_on_a_lock() -> None:
-        query = text(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        while True:
-            async with db.read() as session:
-                if (await session.execute(query)).scalar_one():
-                    return
-            await asyncio.sleep(0.01)  # polls for the lock wait; nothing is timed
-
-    tasks = [asyncio.create_task(first()), asyncio.create_task(second())]
-    await asyncio.wait_for(first_done.wait(), 30)
-    await asyncio.wait_for(second_is_waiting_on_a_lock(), 30)
-    release.set()
+    tasks = [asyncio.create_task(db.write(first)), asyncio.create_task(second())]
     await asyncio.wait_for(asyncio.gather(*tasks), 30)
     hidden = await get_json(client, f"{data.url}/analytics", data.owner)
     assert hidden["interceptions"] == 4

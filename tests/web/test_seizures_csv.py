@@ -14,7 +14,6 @@ from cencomm.appkeys import SERVICES
 from cencomm.domain.audit import AuditFilter
 from cencomm.domain.users import Region, Role
 from cencomm.services.analytics import CSV_PAGE
-from cencomm.storage.audit import AuditStore
 from tests.factories import add_member, make_group, make_member, make_organization, post_message
 from tests.problems import assert_problem
 from tests.web.analytics_helpers import API, build_dataset, report
@@ -141,10 +140,11 @@ async def test_each_export_is_audited_and_non_members_get_404(
         resp = await client.get(f"{data.url}/seizures.csv", headers=data.observer.auth)
         assert resp.status == 200
         await resp.read()
-    async with client.app[SERVICES].db.read() as session:
-        entries = await AuditStore(session).list_entries(
+    entries = await client.app[SERVICES].db.read(
+        lambda unit: unit.audit.list_entries(
             AuditFilter(action="group.seizures_export"), after=None, limit=10
         )
+    )
     assert [(e.actor_id, e.group_id) for e in entries] == [
         (data.observer.user.id, uuid.UUID(data.group["id"]))
     ] * 2
