@@ -37,7 +37,6 @@ from cencomm.storage.keyring import (
     rotate_master_key,
 )
 from cencomm.storage.migrate import upgrade
-from cencomm.storage.users import OrganizationStore
 
 logger = logging.getLogger("cencomm.cli")
 
@@ -121,8 +120,7 @@ async def create_admin(
     password = _read_password()
     async with _services(settings) as services:
         try:
-            async with services.db.read() as session:
-                org = await OrganizationStore(session).find_by_name(organization)
+            org = await services.db.read(lambda unit: unit.organizations.find_by_name(organization))
             if org is None:
                 org = await services.directory.create_organization(
                     Caller.system(), organization, OrganizationKind.SECRETARIAT, None, None
