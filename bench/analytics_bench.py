@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import Connection, insert, text, update
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from cencomm.app import create_app
@@ -51,9 +51,9 @@ from cencomm.settings import (
     LoggingSettings,
     Settings,
 )
-from cencomm.storage.analytics import insert_seizure_rows
 from cencomm.storage.migrate import upgrade
-from cencomm.storage.tables import Base, GroupRow, MessageRow
+from cencomm.storage.tables import Base
+from cencomm.storage.unit import Unit
 
 PASSWORD = "benchmark password 2026"  # noqa: S105
 BATCH = 5_000  # reports per insert batch
@@ -191,12 +191,10 @@ def _batch(
     return messages, seizures
 
 
-def _insert(
-    connection: Connection, messages: list[dict[str, Any]], seizures: list[SeizureRows]
-) -> None:
+def _insert(unit: Unit, messages: list[dict[str, Any]], seizures: list[SeizureRows]) -> None:
     """As the writer does: messages, analytic rows, and the daily counters of visible ones."""
-    connection.execute(insert(MessageRow), messages)
-    insert_seizure_rows(connection, seizures)
+    unit.message_batch.insert_messages(messages, (), (), ())
+    unit.analytics.insert_seizure_rows(seizures)
 
 
 async def _load(
@@ -208,22 +206,18 @@ async def _load(
     done = reports = seq = 0
     while done < n:
         messages, seizures = _batch(rng, uuid.UUID(group_id), admin.id, orgs, seq, n - done)
-        await db.run_write(lambda c, m=messages, s=seizures: _insert(c, m, s))
+        await db.write(lambda unit, m=messages, s=seizures: _insert(unit, m, s))
         seq += len(seizures)
         reports += len(seizures)
         done += sum(len(rows.items) for rows in seizures)
-    await db.run_write(
-        lambda c: c.execute(
-            update(GroupRow).where(GroupRow.id == uuid.UUID(group_id)).values(last_seq=seq)
-        )
-    )
-    if db.dialect == "postgresql":
-        engine = create_async_engine(db.url, isolation_level="AUTOCOMMIT")
-        async with engine.connect() as connection:
-            await connection.execute(text("VACUUM ANALYZE"))
-        await engine.dispose()
-    else:
-        await db.run_write(lambda c: c.execute(text("ANALYZE")))
+    # The group was created empty (last_seq 0): reserving `seq` seqs makes the last one `seq`.
+    await db.write(lambda unit: unit.message_batch.take_seqs(uuid.UUID(group_id), seq))
+    # Statistics as autovacuum would gather them, on a connection of the bench's own.
+    engine = create_async_engine(db.url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        analyze = "VACUUM ANALYZE" if db.dialect == "postgresql" else "ANALYZE"
+        await connection.execute(text(analyze))
+    await engine.dispose()
     return reports
 
 
