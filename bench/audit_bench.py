@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import platform
 import tempfile
 import time
@@ -46,18 +47,16 @@ async def audited_actions(tmp: Path, actions: int, concurrency: int) -> None:
 
     async def worker() -> None:
         for i in queue:
-            async with db.begin() as session:  # one unit of work = one audited change
-                await trail.append(
-                    session,
-                    AuditRecord(
-                        action="message.post",
-                        actor_id=actor,
-                        target_type="message",
-                        target_id=str(uuid.uuid4()),
-                        ip="192.0.2.1",
-                        details={"seq": i, "hc": "TLP:AMBER"},
-                    ),
-                )
+            record = AuditRecord(
+                action="message.post",
+                actor_id=actor,
+                target_type="message",
+                target_id=str(uuid.uuid4()),
+                ip="192.0.2.1",
+                details={"seq": i, "hc": "TLP:AMBER"},
+            )
+            # One unit of work = one audited change.
+            await db.write(functools.partial(trail.append, record=record))
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -69,8 +68,7 @@ async def audited_actions(tmp: Path, actions: int, concurrency: int) -> None:
     sign_started = time.perf_counter()
     signed = 0
     for _ in range(20):
-        async with db.begin() as session:
-            await trail.append(session, AuditRecord(action="bench.sign"))
+        await db.write(lambda unit: trail.append(unit, AuditRecord(action="bench.sign")))
         signed += (await service.sign_tree_head()) is not None
     per_head = (time.perf_counter() - sign_started) / 20
     await db.dispose()

@@ -11,16 +11,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cencomm.app import create_app
-from cencomm.cli import EXIT_OK, CommandError
 from cencomm.crypto.blobcrypt import BlobCorrupted
 from cencomm.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
 from cencomm.demo_operation import GROUP_CODE, IncompleteDemo, seed_operation
 from cencomm.domain.clock import SystemClock
 from cencomm.domain.errors import CencommError
 from cencomm.domain.users import Caller, OrganizationKind, Role
+from cencomm.exits import EXIT_OK, CommandError
 from cencomm.services.attachment_blobs import BlobVault
 from cencomm.services.attachment_upkeep import rewrap_blob_keys
 from cencomm.services.audit_verify import load_tree_head, verify_log
@@ -30,6 +29,7 @@ from cencomm.settings import Settings, admin_password_from_environment
 from cencomm.settings_sources import redact_url
 from cencomm.storage.checkpoints import CheckpointFile, checkpoint_path
 from cencomm.storage.db import Database
+from cencomm.storage.failures import DatabaseFailure
 from cencomm.storage.keyring import (
     load_audit_public_keys,
     load_or_create_name_key,
@@ -37,7 +37,6 @@ from cencomm.storage.keyring import (
     rotate_master_key,
 )
 from cencomm.storage.migrate import upgrade
-from cencomm.storage.users import OrganizationStore
 
 logger = logging.getLogger("cencomm.cli")
 
@@ -56,7 +55,7 @@ async def migrate(settings: Settings) -> int:
     url = settings.database_url
     try:
         await upgrade(url)
-    except (OSError, OperationalError, DBAPIError) as exc:
+    except (OSError, DatabaseFailure) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise CommandError(f"database {redact_url(url)} is unreachable: {reason}") from None
     except Exception as exc:
@@ -95,7 +94,7 @@ async def _services(settings: Settings) -> AsyncIterator[Services]:
     try:
         keys = load_or_create_server_keys(settings.data.dir)
         yield build_services(settings, db, SystemClock(), keys)
-    except (OSError, OperationalError, DBAPIError) as exc:
+    except (OSError, DatabaseFailure) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise CommandError(f"database {redact_url(settings.database_url)}: {reason}") from None
     finally:
@@ -121,8 +120,7 @@ async def create_admin(
     password = _read_password()
     async with _services(settings) as services:
         try:
-            async with services.db.read() as session:
-                org = await OrganizationStore(session).find_by_name(organization)
+            org = await services.db.read(lambda unit: unit.organizations.find_by_name(organization))
             if org is None:
                 org = await services.directory.create_organization(
                     Caller.system(), organization, OrganizationKind.SECRETARIAT, None, None
@@ -202,7 +200,7 @@ async def audit_verify(settings: Settings, since_tree_head: Path | None = None) 
     db = Database(settings.database_url, settings.database)
     try:
         report = await verify_log(db, keys, since, checkpoints)
-    except (OSError, OperationalError, DBAPIError) as exc:
+    except (OSError, DatabaseFailure) as exc:
         raise CommandError(f"cannot read the audit log: {exc}") from None
     finally:
         await db.dispose()
@@ -273,7 +271,7 @@ async def keys_rotate(settings: Settings) -> int:
     db = Database(settings.database_url, settings.database)
     try:
         report = await rewrap_blob_keys(db, vault)
-    except (OSError, OperationalError, DBAPIError) as exc:
+    except (OSError, DatabaseFailure) as exc:
         raise CommandError(f"database {redact_url(settings.database_url)}: {exc}") from None
     except BlobCorrupted as exc:
         raise CommandError(f"cannot re-wrap a blob key: {exc}") from None

@@ -12,10 +12,10 @@ import logging
 
 from cencomm.crypto.passwords import Passwords
 from cencomm.demo_directory import DEMO_PASSWORD, demo_organizations
-from cencomm.domain.users import Caller
+from cencomm.domain.users import Caller, Organization
 from cencomm.services.container import Services
 from cencomm.services.directory import DirectoryService, NewUser
-from cencomm.storage.users import OrganizationStore, UserStore
+from cencomm.storage.unit import Unit
 
 logger = logging.getLogger(__name__)
 
@@ -52,16 +52,18 @@ async def seed_demo(services: Services) -> list[str]:
     """Create whatever of the demo directory is missing; returns the usernames created."""
     system = Caller.system()
     directory = DirectoryService(services.db, services.clock, services.audit, _HashedOnce(services))
-    async with services.db.read() as session:
-        orgs = OrganizationStore(session)
-        users = UserStore(session)
-        existing_orgs = {}
-        existing_users = set()
+
+    def existing(unit: Unit) -> tuple[dict[str, Organization | None], set[str]]:
+        orgs: dict[str, Organization | None] = {}
+        users: set[str] = set()
         for spec in demo_organizations():
-            existing_orgs[spec.name] = await orgs.find_by_name(spec.name)
+            orgs[spec.name] = unit.organizations.find_by_name(spec.name)
             for username, _, _ in spec.users:
-                if await users.find_credentials(username) is not None:
-                    existing_users.add(username)
+                if unit.users.find_credentials(username) is not None:
+                    users.add(username)
+        return orgs, users
+
+    existing_orgs, existing_users = await services.db.read(existing)
     created: list[str] = []
     for spec in demo_organizations():
         org = existing_orgs[spec.name]

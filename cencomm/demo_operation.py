@@ -24,8 +24,7 @@ from cencomm.domain.groups import GroupRole, GroupStatus
 from cencomm.domain.users import User
 from cencomm.services.container import Services
 from cencomm.services.groups import GroupChanges, NewGroup
-from cencomm.storage.groups import GroupStore
-from cencomm.storage.users import UserStore
+from cencomm.storage.unit import Unit
 
 GROUP_CODE = "STOP-2020"
 # Posts handed to the writer at once: it commits them in batches (group commit).
@@ -41,15 +40,17 @@ async def _load_users(services: Services) -> dict[str, User] | None:
         + [officer_username(c) for c in COUNTRIES]
         + [user for _, user, _ in PARTNERS]
     )
-    found = {}
-    async with services.db.read() as session:
-        users = UserStore(session)
+
+    def find(unit: Unit) -> dict[str, User] | None:
+        found = {}
         for username in names:
-            credentials = await users.find_credentials(username)
+            credentials = unit.users.find_credentials(username)
             if credentials is None:
                 return None
             found[username] = credentials.user
-    return found
+        return found
+
+    return await services.db.read(find)
 
 
 class IncompleteDemo(Exception):
@@ -64,8 +65,7 @@ async def seed_operation(services: Services, data_dir: Path) -> bool:
             run was interrupted; the demo is meant for an empty database).
     """
     users = await _load_users(services)
-    async with services.db.read() as session:
-        group = await GroupStore(session).find_by_code(GROUP_CODE)
+    group = await services.db.read(lambda unit: unit.groups.find_by_code(GROUP_CODE))
     if group is not None:
         if users is not None:
             staff = Senders(services, users, data_dir).caller("stop.moderator").principal

@@ -48,16 +48,24 @@ class Log:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.db = Database(settings.database_url, settings.database)
-        keys = load_or_create_server_keys(settings.data.dir)
         self.trail = AuditTrail(SystemClock())
+        self._open()
+
+    def _open(self) -> None:
+        self.db = Database(self.settings.database_url, self.settings.database)
+        keys = load_or_create_server_keys(self.settings.data.dir)
         self.service = AuditLogService(self.db, SystemClock(), self.trail, keys.audit, "cencomm")
 
+    async def reopen(self) -> None:
+        """Close every connection (on SQLite that checkpoints the WAL, so the file is the whole
+        database), then open the database anew: a disposed Database is not used again."""
+        await self.db.dispose()
+        self._open()
+
     async def append(self, count: int) -> None:
-        async with self.db.begin() as session:
-            for _ in range(count):
-                n = await self.trail.append(session, AuditRecord(action="test.event"))
-                assert n.index >= 0
+        records = [AuditRecord(action="test.event") for _ in range(count)]
+        entries = await self.db.write(lambda unit: [self.trail.append(unit, r) for r in records])
+        assert all(n.index >= 0 for n in entries)
 
     async def grow(self, *steps: int) -> TreeHead:
         """Append `steps[0]` entries and sign, then `steps[1]`, ...; returns the last head."""
@@ -261,7 +269,7 @@ async def test_restoring_an_older_copy_is_caught_by_a_saved_tree_head(
     snapshot = tmp_path / "older.db"
     rows: dict[type, list[dict[str, Any]]] = {}
     if log.db.dialect == "sqlite":
-        await log.db.dispose()  # checkpoint the WAL so the file is the whole database
+        await log.reopen()  # checkpoint the WAL so the file is the whole database
         shutil.copyfile(_sqlite_path(log.settings.database_url), snapshot)
     else:
         rows = await _snapshot(log.settings.database_url)

@@ -23,8 +23,9 @@ from cencomm.domain.clock import rfc3339
 from cencomm.services.audit import AuditTrail
 from cencomm.services.background import finish_before_cancel
 from cencomm.settings import AuditSettings
-from cencomm.storage.audit_tree import FORWARD_LOCK_KEY, AuditTreeStore
+from cencomm.storage.audit_tree import FORWARD_LOCK_KEY
 from cencomm.storage.db import Database
+from cencomm.storage.unit import Unit
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ class Sink(Protocol):
         ...
 
     def send(self, entries: Sequence[AuditEntry]) -> None:
-        """Deliver the entries (blocking; run in a thread); raise if they may not have arrived."""
+        """Deliver the entries (blocking, inside the forwarding unit); raise if they may not have
+        arrived."""
         ...
 
 
@@ -133,24 +135,9 @@ class AuditForwarder:
     async def _forward_to(self, sink: Sink) -> int:
         sent = 0
         while True:
-            async with self._db.begin() as session:
-                store = AuditTreeStore(session)
-                # One forwarder at a time per database, so two processes never interleave lines.
-                await store.lock(FORWARD_LOCK_KEY)
-                position = await store.forward_position(sink.target)
-                rows = await store.entries_from(position, FORWARD_BATCH)
-                batch: list[AuditEntry] = []
-                for entry, _ in rows:
-                    if entry.index != position + len(batch):
-                        break  # a gap is for `audit verify` to report; never skip past it
-                    batch.append(entry)
-                if not batch:
-                    return sent
-                await asyncio.to_thread(sink.send, batch)
-                # Only after the lines are out: a crash before this commit repeats them.
-                await store.set_forward_position(sink.target, position + len(batch))
-            sent += len(batch)
-            if len(rows) < FORWARD_BATCH:
+            count, more = await self._db.write(lambda unit: _forward_batch(unit, sink))
+            sent += count
+            if not more:
                 return sent
 
     async def keep_forwarding(self) -> None:
@@ -165,3 +152,29 @@ class AuditForwarder:
             except Exception:
                 # A SIEM outage must not stop the server; the position waits for it.
                 logger.exception("audit forwarding failed; will retry")
+
+
+def _forward_batch(unit: Unit, sink: Sink) -> tuple[int, bool]:
+    """Send the next batch to `sink` and move its position; returns (lines sent, more to come).
+
+    The lines go out inside the unit, under the forwarding lock, as they always did: two
+    processes never interleave lines, and the position moves in the same transaction only once
+    `send` returned. `send` blocks (an fsync, a datagram): on SQLite the unit runs on the writer
+    thread; on PostgreSQL it holds the event loop for that long.
+    """
+    store = unit.audit_tree
+    # One forwarder at a time per database, so two processes never interleave lines.
+    store.lock(FORWARD_LOCK_KEY)
+    position = store.forward_position(sink.target)
+    rows = store.entries_from(position, FORWARD_BATCH)
+    batch: list[AuditEntry] = []
+    for entry, _ in rows:
+        if entry.index != position + len(batch):
+            break  # a gap is for `audit verify` to report; never skip past it
+        batch.append(entry)
+    if not batch:
+        return 0, False
+    sink.send(batch)
+    # Only after the lines are out: a crash before this commit repeats them.
+    store.set_forward_position(sink.target, position + len(batch))
+    return len(batch), len(rows) == FORWARD_BATCH

@@ -28,11 +28,11 @@ from cencomm.domain.policy import Action, authorize
 from cencomm.domain.users import Principal
 from cencomm.services.audit import AuditTrail
 from cencomm.services.background import finish_before_cancel
-from cencomm.storage.audit import AuditStore
 from cencomm.storage.audit_tree import AuditTreeStore
 from cencomm.storage.checkpoints import CheckpointFile
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import ServerSigningKey
+from cencomm.storage.unit import Unit
 
 logger = logging.getLogger(__name__)
 
@@ -87,11 +87,14 @@ class AuditLogService:
         Raises:
             AuditLogDamaged: an entry is missing or its stored leaf hash does not match it.
         """
+
+        def work(unit: Unit) -> tuple[MerkleAccumulator, bool]:
+            store = unit.audit_tree
+            store.lock()
+            return self._extend(store)
+
         while True:
-            async with self._db.begin() as session:
-                store = AuditTreeStore(session)
-                await store.lock()
-                acc, more = await self._extend(store)
+            acc, more = await self._db.write(work)
             if not more:
                 return acc.size
 
@@ -107,24 +110,30 @@ class AuditLogService:
         Raises:
             AuditLogDamaged: the log contradicts itself; nothing is signed.
         """
-        async with self._db.read() as session:
-            store = AuditTreeStore(session)
-            latest = await store.latest_head()
-            pending = await AuditStore(session).count()
+
+        def look(unit: Unit) -> tuple[TreeHead | None, int]:
+            return unit.audit_tree.latest_head(), unit.audit.count()
+
+        latest, pending = await self._db.read(look)
         if latest is not None and latest.tree_size >= pending:
             # The common idle case, no write lock taken; the newest head may be another
             # process's, or older than this process: record it here too.
             await self._record(latest)
             return None
+
+        def extend_and_sign(unit: Unit) -> tuple[bool, TreeHead | None]:
+            """One chunk of extension; the head too once the tree has caught up."""
+            store = unit.audit_tree
+            store.lock()
+            acc, more = self._extend(store)
+            if more:
+                return True, None  # commit this chunk, then carry on in a new transaction
+            return False, self._sign(store, acc)
+
         while True:
-            async with self._db.begin() as session:
-                store = AuditTreeStore(session)
-                await store.lock()
-                acc, more = await self._extend(store)
-                if more:
-                    continue  # commit this chunk, then carry on in a new transaction
-                head = await self._sign(store, acc)
-            break
+            more, head = await self._db.write(extend_and_sign)
+            if not more:
+                break
         if head is not None:
             await self._record(head)  # committed: the file never names a head the log lacks
         return head
@@ -149,10 +158,10 @@ class AuditLogService:
                 exc,
             )
 
-    async def _extend(self, store: AuditTreeStore) -> tuple[MerkleAccumulator, bool]:
-        size, edge = await store.load_state()
+    def _extend(self, store: AuditTreeStore) -> tuple[MerkleAccumulator, bool]:
+        size, edge = store.load_state()
         acc = MerkleAccumulator(size, edge)
-        rows = await store.entry_batch(size, EXTEND_CHUNK)
+        rows = store.entry_batch(size, EXTEND_CHUNK)
         done: list[tuple[int, int, bytes]] = []
         for entry, stored_hash in rows:
             if entry.index != acc.size:
@@ -162,12 +171,12 @@ class AuditLogService:
                 raise AuditLogDamaged(f"audit entry {entry.index} does not match its leaf hash")
             done.extend((s.start, s.level, s.hash) for s in acc.append(stored_hash))
         if rows:
-            await store.insert_subtrees(done)
-            await store.save_state(acc.size, acc.right_edge)
+            store.insert_subtrees(done)
+            store.save_state(acc.size, acc.right_edge)
         return acc, len(rows) == EXTEND_CHUNK
 
-    async def _sign(self, store: AuditTreeStore, acc: MerkleAccumulator) -> TreeHead | None:
-        latest = await store.latest_head()
+    def _sign(self, store: AuditTreeStore, acc: MerkleAccumulator) -> TreeHead | None:
+        latest = store.latest_head()
         if latest is not None and latest.tree_size >= acc.size:
             return None
         timestamp = whole_seconds(self._clock.now())
@@ -183,7 +192,7 @@ class AuditLogService:
             kid=self._key.kid,
             signature=self._key.private_key.sign(checkpoint.encode("utf-8")),
         )
-        await store.insert_head(head)
+        store.insert_head(head)
         return head
 
     async def keep_tree_heads(self) -> None:
@@ -210,13 +219,11 @@ class AuditLogService:
         self, principal: Principal, where: AuditFilter, after: int | None, limit: int
     ) -> list[AuditEntry]:
         authorize(principal, Action.AUDIT_QUERY)
-        async with self._db.read() as session:
-            return await AuditStore(session).list_entries(where, after, limit)
+        return await self._db.read(lambda unit: unit.audit.list_entries(where, after, limit))
 
     async def get_entry(self, principal: Principal, index: int) -> AuditEntry:
         authorize(principal, Action.AUDIT_QUERY)
-        async with self._db.read() as session:
-            entry = await AuditStore(session).find(index)
+        entry = await self._db.read(lambda unit: unit.audit.find(index))
         if entry is None:
             raise NotFound(f"no audit entry {index}")
         return entry
@@ -224,12 +231,10 @@ class AuditLogService:
     async def latest_tree_head(self, principal: Principal) -> TreeHead:
         """The newest signed head; the first one is signed on demand."""
         authorize(principal, Action.AUDIT_PROOFS)
-        async with self._db.read() as session:
-            head = await AuditTreeStore(session).latest_head()
+        head = await self._db.read(_latest_head)
         if head is None:
             await self.sign_tree_head()
-            async with self._db.read() as session:
-                head = await AuditTreeStore(session).latest_head()
+            head = await self._db.read(_latest_head)
         if head is None:  # pragma: no cover - sign_tree_head always leaves a head behind
             raise AuditLogDamaged("no tree head could be signed")
         return head
@@ -238,8 +243,7 @@ class AuditLogService:
         self, principal: Principal, after: int | None, limit: int
     ) -> list[TreeHead]:
         authorize(principal, Action.AUDIT_PROOFS)
-        async with self._db.read() as session:
-            return await AuditTreeStore(session).list_heads(after, limit)
+        return await self._db.read(lambda unit: unit.audit_tree.list_heads(after, limit))
 
     def audit_key(self, principal: Principal) -> ServerSigningKey:
         authorize(principal, Action.AUDIT_PROOFS)
@@ -255,9 +259,10 @@ class AuditLogService:
             Invalid: `index` is not below `tree_size`.
         """
         authorize(principal, Action.AUDIT_PROOFS)
-        async with self._db.read() as session:
-            store = AuditTreeStore(session)
-            await _signed_size(store, tree_size, "tree_size")
+
+        def work(unit: Unit) -> tuple[list[tuple[int, int]], MappingSubtreeSource]:
+            store = unit.audit_tree
+            _signed_size(store, tree_size, "tree_size")
             if not 0 <= index < tree_size:
                 raise Invalid(
                     f"entry {index} is not in the tree of size {tree_size}",
@@ -266,7 +271,9 @@ class AuditLogService:
                     errors=(FieldError("query.index", f"must be below tree_size {tree_size}"),),
                 )
             ranges = inclusion_proof_ranges(index, tree_size)
-            source = await _fetch(store, [*ranges, (index, index + 1)])
+            return ranges, _fetch(store, [*ranges, (index, index + 1)])
+
+        ranges, source = await self._db.read(work)
         return InclusionProof(
             leaf_hash=source.subtree(index, index + 1),
             audit_path=[range_hash(source, s, e) for s, e in ranges],
@@ -280,10 +287,11 @@ class AuditLogService:
             Invalid: first > second.
         """
         authorize(principal, Action.AUDIT_PROOFS)
-        async with self._db.read() as session:
-            store = AuditTreeStore(session)
-            await _signed_size(store, first, "first")
-            await _signed_size(store, second, "second")
+
+        def work(unit: Unit) -> tuple[list[tuple[int, int]], MappingSubtreeSource]:
+            store = unit.audit_tree
+            _signed_size(store, first, "first")
+            _signed_size(store, second, "second")
             if first > second:
                 raise Invalid(
                     "first must not be larger than second",
@@ -292,12 +300,18 @@ class AuditLogService:
                     errors=(FieldError("query.first", "larger than second"),),
                 )
             ranges = consistency_proof_ranges(first, second)
-            source = await _fetch(store, ranges)
+            return ranges, _fetch(store, ranges)
+
+        ranges, source = await self._db.read(work)
         return [range_hash(source, s, e) for s, e in ranges]
 
 
-async def _signed_size(store: AuditTreeStore, tree_size: int, name: str) -> None:
-    if tree_size < 0 or await store.find_head(tree_size) is None:
+def _latest_head(unit: Unit) -> TreeHead | None:
+    return unit.audit_tree.latest_head()
+
+
+def _signed_size(store: AuditTreeStore, tree_size: int, name: str) -> None:
+    if tree_size < 0 or store.find_head(tree_size) is None:
         raise NotFound(
             f"no tree head was signed for {name}={tree_size}; see /audit/tree-heads",
             slug="unknown-tree-head",
@@ -305,10 +319,10 @@ async def _signed_size(store: AuditTreeStore, tree_size: int, name: str) -> None
         )
 
 
-async def _fetch(store: AuditTreeStore, ranges: list[tuple[int, int]]) -> MappingSubtreeSource:
+def _fetch(store: AuditTreeStore, ranges: list[tuple[int, int]]) -> MappingSubtreeSource:
     """Prefetch the stored subtree hashes that hashing `ranges` needs, in one or two queries."""
     needed = proof_subtrees(ranges)
-    found = await store.subtrees([(s, _level(s, e)) for s, e in needed])
+    found = store.subtrees([(s, _level(s, e)) for s, e in needed])
     hashes: dict[tuple[int, int], bytes] = {}
     for start, end in needed:
         digest = found.get((start, _level(start, end)))

@@ -18,7 +18,7 @@ import contextlib
 import hmac
 import itertools
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -37,6 +37,7 @@ from cencomm.domain.audit_tree import TreeHead, parse_checkpoint
 from cencomm.storage.audit_tree import AuditTreeStore
 from cencomm.storage.checkpoints import CheckpointFile, RecordedHead, tree_head_from_json
 from cencomm.storage.db import Database
+from cencomm.storage.unit import Unit
 
 # A power of two, so every batch starts on a subtree boundary of this size.
 BATCH = 1 << 13
@@ -106,12 +107,11 @@ def load_tree_head(text: str) -> TreeHead:
         raise ValueError(f"not JSON ({exc.msg})") from None
 
 
-async def _heads(store: AuditTreeStore) -> AsyncIterator[TreeHead]:
+def _heads(store: AuditTreeStore) -> Iterator[TreeHead]:
     after: int | None = None
     while True:
-        page = await store.list_heads(after, HEAD_BATCH)
-        for head in page:
-            yield head
+        page = store.list_heads(after, HEAD_BATCH)
+        yield from page
         if len(page) < HEAD_BATCH:
             return
         after = page[-1].tree_size
@@ -136,15 +136,15 @@ class _Walk:
         # Stored subtrees fetched in an earlier batch that complete in a later one.
         self.carry: dict[tuple[int, int], bytes] = {}
 
-    async def run(self) -> None:
-        self.state_size, self.state_edge = await self.store.load_state()
+    def run(self) -> None:
+        self.state_size, self.state_edge = self.store.load_state()
         heads = _heads(self.store)
-        next_head = await anext(heads, None)
-        next_head = await self._at_size(next_head, heads)
+        next_head = next(heads, None)
+        next_head = self._at_size(next_head, heads)
         while True:
             start = self.acc.size
-            rows = await self.store.entry_batch(start, BATCH)
-            stored = await self.store.subtrees_starting_in(start, start + BATCH)
+            rows = self.store.entry_batch(start, BATCH)
+            stored = self.store.subtrees_starting_in(start, start + BATCH)
             for entry, leaf_hash in rows:
                 index = self.acc.size
                 if entry.index != index:
@@ -156,7 +156,7 @@ class _Walk:
                 for sub in self.acc.append(leaf_hash):
                     if sub.end <= self.state_size:
                         self._check_subtree(sub.start, sub.level, sub.hash, stored)
-                next_head = await self._at_size(next_head, heads)
+                next_head = self._at_size(next_head, heads)
             self.carry.update(stored)
             if len(rows) < BATCH:
                 break
@@ -192,9 +192,7 @@ class _Walk:
                 )
             raise LogProblem(f"entry {start}: stored subtree hash of {start}..{end} altered", start)
 
-    async def _at_size(
-        self, head: TreeHead | None, heads: AsyncIterator[TreeHead]
-    ) -> TreeHead | None:
+    def _at_size(self, head: TreeHead | None, heads: Iterator[TreeHead]) -> TreeHead | None:
         """Check everything anchored at the current size; return the next head still ahead."""
         size = self.acc.size
         root: bytes | None = None
@@ -212,10 +210,10 @@ class _Walk:
                     f"match tree head {size}",
                     good,
                 )
-            await self._check_consistency(head)
+            self._check_consistency(head)
             self.last_head = head
             self.heads_checked += 1
-            head = await anext(heads, None)
+            head = next(heads, None)
         if self.since is not None and self.since.tree_size == size:
             root = root or self.acc.root()
             if not hmac.compare_digest(root, self.since.root_hash):
@@ -228,18 +226,21 @@ class _Walk:
                 )
         return head
 
-    async def check_recorded(self, file: CheckpointFile, limit: int) -> None:
+    def check_recorded(self, file: CheckpointFile, limit: int) -> None:
         """Every tree head recorded in the first `limit` bytes of the checkpoint file must be
         one the log still has: signed by an audit key, over no more entries than the log holds,
         with the root the log has at that size. Run after `run`, which verified every stored
-        tree head and subtree hash, so those stand for the log here."""
-        with contextlib.closing(file.read(limit)) as lines:
-            await self._check_lines(file, lines)
+        tree head and subtree hash, so those stand for the log here.
 
-    async def _check_lines(self, file: CheckpointFile, lines: Iterator[RecordedHead]) -> None:
-        while batch := await asyncio.to_thread(_take, lines, HEAD_BATCH):
+        The file is read here, inside the read unit, a batch of lines at a time: the heads it
+        names are compared with the snapshot the pass verified, and memory stays bounded."""
+        with contextlib.closing(file.read(limit)) as lines:
+            self._check_lines(file, lines)
+
+    def _check_lines(self, file: CheckpointFile, lines: Iterator[RecordedHead]) -> None:
+        while batch := list(itertools.islice(lines, HEAD_BATCH)):
             sizes = sorted({r.head.tree_size for r in batch if r.head is not None})
-            stored = await self.store.find_heads(sizes)
+            stored = self.store.find_heads(sizes)
             for recorded in batch:
                 head = recorded.head
                 if head is None:
@@ -253,7 +254,7 @@ class _Walk:
                         f"entry {n} is missing: {name} covers {size} entries, the log has {n}", n
                     )
                 known = stored.get(size)
-                root = known.root_hash if known is not None else await self._root_at(size, name)
+                root = known.root_hash if known is not None else self._root_at(size, name)
                 if not hmac.compare_digest(root, head.root_hash):
                     raise LogProblem(
                         f"{name} does not match the log: entries before {size} were rewritten, "
@@ -261,24 +262,24 @@ class _Walk:
                     )
                 self.recorded_heads += 1
 
-    async def _root_at(self, size: int, name: str) -> bytes:
+    def _root_at(self, size: int, name: str) -> bytes:
         """The log's root at `size`, from the stored subtree hashes (verified by `run`)."""
         if size == 0:
             return EMPTY_ROOT
         if size > self.state_size:
             raise LogProblem(f"{name}: the stored tree covers only {self.state_size} entries")
         needed = proof_subtrees([(0, size)])
-        found = await self.store.subtrees([(s, (e - s).bit_length() - 1) for s, e in needed])
+        found = self.store.subtrees([(s, (e - s).bit_length() - 1) for s, e in needed])
         hashes = {(s, e): found.get((s, (e - s).bit_length() - 1), EMPTY_ROOT) for s, e in needed}
         return range_hash(MappingSubtreeSource(hashes), 0, size)
 
-    async def _check_consistency(self, head: TreeHead) -> None:
+    def _check_consistency(self, head: TreeHead) -> None:
         previous = self.last_head
         if previous is None or previous.tree_size == 0:
             return
         ranges = consistency_proof_ranges(previous.tree_size, head.tree_size)
         needed = proof_subtrees(ranges)
-        found = await self.store.subtrees([(s, (e - s).bit_length() - 1) for s, e in needed])
+        found = self.store.subtrees([(s, (e - s).bit_length() - 1) for s, e in needed])
         hashes = {(s, e): found.get((s, (e - s).bit_length() - 1), EMPTY_ROOT) for s, e in needed}
         proof = [range_hash(MappingSubtreeSource(hashes), s, e) for s, e in ranges]
         if not verify_consistency(
@@ -306,17 +307,19 @@ async def verify_log(
     # Measured before the snapshot: every head within it was committed before it was recorded,
     # so the snapshot holds it; heads a live server records meanwhile are left for next time.
     limit = await asyncio.to_thread(checkpoints.size) if checkpoints is not None else 0
-    async with db.read() as session:
+
+    def work(unit: Unit) -> VerifyResult:
+        store = unit.audit_tree
         if db.dialect == "postgresql":
             # One snapshot for the whole pass, so a live server appending meanwhile is harmless.
-            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        walk = _Walk(AuditTreeStore(session), keys, since)
+            store.repeatable_read()
+        walk = _Walk(store, keys, since)
         try:
             if since is not None:
                 check_head_signature(since, keys)
-            await walk.run()
+            walk.run()
             if checkpoints is not None:
-                await walk.check_recorded(checkpoints, limit)
+                walk.check_recorded(checkpoints, limit)
         except LogProblem as problem:
             return VerifyResult(
                 walk.acc.size,
@@ -327,14 +330,12 @@ async def verify_log(
                 walk.recorded_heads,
                 walk.unreadable_lines,
             )
-    return VerifyResult(
-        walk.acc.size,
-        walk.heads_checked,
-        walk.acc.root(),
-        recorded_heads=walk.recorded_heads,
-        unreadable_lines=walk.unreadable_lines,
-    )
+        return VerifyResult(
+            walk.acc.size,
+            walk.heads_checked,
+            walk.acc.root(),
+            recorded_heads=walk.recorded_heads,
+            unreadable_lines=walk.unreadable_lines,
+        )
 
-
-def _take(lines: Iterator[RecordedHead], count: int) -> list[RecordedHead]:
-    return list(itertools.islice(lines, count))
+    return await db.read(work)

@@ -53,6 +53,11 @@ class AuditTreeStore:
         if self._session.get_bind().dialect.name == "postgresql":
             self._session.execute(select(func.pg_advisory_xact_lock(key)))
 
+    def repeatable_read(self) -> None:
+        """Read one snapshot for the rest of the transaction (PostgreSQL): call it first, before
+        any statement, because the isolation level is chosen when the connection is taken."""
+        self._session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
     def load_state(self) -> tuple[int, tuple[bytes, ...]]:
         """(size, right edge) of the stored tree; (0, ()) before the first extension."""
         row = self._session.get(AuditTreeStateRow, STATE_ROW_ID)

@@ -246,9 +246,8 @@ async def test_merkle_js_agrees_with_python_on_every_proof_up_to_70_leaves(
 
 async def _append(client: TestClient[Any, Any], count: int) -> None:
     services = client.app[SERVICES]
-    async with services.db.begin() as session:
-        for i in range(count):
-            await services.audit.append(session, AuditRecord(action="test.event", details={"i": i}))
+    records = [AuditRecord(action="test.event", details={"i": i}) for i in range(count)]
+    await services.db.write(lambda unit: [services.audit.append(unit, r) for r in records])
 
 
 async def _tamper_json(route: Route, change: Any) -> None:

@@ -21,7 +21,6 @@ from cencomm.client import AuditLogError, CencommClient
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.users import Role
 from cencomm.services.container import Services
-from cencomm.storage.audit_tree import AuditTreeStore
 from tests.audit_tampering import cut_tail
 from tests.client.helpers import logged_in, server_url
 from tests.factories import PASSWORD, make_member
@@ -32,13 +31,11 @@ from tests.test_audit_verify import tamper
 async def _signed_size(client: TestClient[Any, Any], count: int) -> int:
     """Append `count` audit entries, make sure a head covers them; returns the newest size."""
     services: Services = client.app[SERVICES]
-    async with services.db.begin() as session:
-        for _ in range(count):
-            await services.audit.append(session, AuditRecord(action="test.event"))
+    records = [AuditRecord(action="test.event") for _ in range(count)]
+    await services.db.write(lambda unit: [services.audit.append(unit, r) for r in records])
     head = await services.audit_log.sign_tree_head()
     if head is None:  # the server's own background round signed it first
-        async with services.db.read() as session:
-            head = await AuditTreeStore(session).latest_head()
+        head = await services.db.read(lambda unit: unit.audit_tree.latest_head())
     assert head is not None
     return head.tree_size
 

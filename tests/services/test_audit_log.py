@@ -9,19 +9,20 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import update
 
 from cencomm.crypto.merkle import MemorySubtreeSource, root_from_leaf_hashes
-from cencomm.domain.audit import AuditRecord
+from cencomm.domain.audit import AuditFilter, AuditRecord
 from cencomm.domain.clock import SystemClock
 from cencomm.services.audit import AppendSignal, AuditTrail
 from cencomm.services.audit_forward import AuditForwarder, FileSink, SyslogSink
 from cencomm.services.audit_log import AuditLogDamaged, AuditLogService
 from cencomm.settings import Settings
-from cencomm.storage.audit import to_entry
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import load_or_create_server_keys
-from cencomm.storage.tables import AuditEntryRow, AuditSubtreeRow, AuditTreeHeadRow
+from cencomm.storage.tables import AuditEntryRow
+from cencomm.storage.unit import Unit
+from tests.test_audit_verify import tamper
 
 
 @pytest.fixture
@@ -42,18 +43,13 @@ def _service(db: Database, trail: AuditTrail, settings: Settings) -> AuditLogSer
 
 
 async def _append(db: Database, trail: AuditTrail, count: int) -> None:
-    async with db.begin() as session:
-        for i in range(count):
-            await trail.append(session, AuditRecord(action="test.event", details={"i": i}))
+    records = [AuditRecord(action="test.event", details={"i": i}) for i in range(count)]
+    await db.write(lambda unit: [trail.append(unit, record) for record in records])
 
 
 async def _leaf_hashes(db: Database) -> list[bytes]:
-    async with db.read() as session:
-        return list(
-            (
-                await session.scalars(select(AuditEntryRow.leaf_hash).order_by(AuditEntryRow.index))
-            ).all()
-        )
+    rows = await db.read(lambda unit: unit.audit_tree.entry_batch(0, 1_000_000))
+    return [leaf_hash for _, leaf_hash in rows]
 
 
 async def test_heads_are_signed_only_when_the_log_grew(
@@ -80,9 +76,7 @@ async def test_stored_subtrees_are_every_complete_subtree(
         await service.extend_tree()
     leaves = await _leaf_hashes(db)
     memory = MemorySubtreeSource(leaves)
-    async with db.read() as session:
-        rows = (await session.scalars(select(AuditSubtreeRow))).all()
-    stored = {(r.start, r.level): r.hash for r in rows}
+    stored = await db.read(lambda unit: unit.audit_tree.subtrees_starting_in(0, 1_000_000))
     expected = {}
     for level in range(len(leaves).bit_length()):
         size = 1 << level
@@ -105,9 +99,8 @@ async def test_concurrent_signers_never_sign_one_size_twice(
             assert len(signed) == 1
     finally:
         await other_db.dispose()
-    async with db.read() as session:
-        sizes = (await session.scalars(select(AuditTreeHeadRow.tree_size))).all()
-    assert sorted(sizes) == [7, 14, 21]
+    stored = await db.read(lambda unit: unit.audit_tree.list_heads(None, 1000))
+    assert sorted(h.tree_size for h in stored) == [7, 14, 21]
 
 
 async def test_a_tampered_entry_is_never_signed_over(
@@ -117,12 +110,10 @@ async def test_a_tampered_entry_is_never_signed_over(
     await _append(db, trail, 4)
     await service.sign_tree_head()
     await _append(db, trail, 4)
-    async with db.begin() as session:
-        if db.dialect == "postgresql":
-            await session.execute(text("SET LOCAL session_replication_role = replica"))
-        await session.execute(
-            update(AuditEntryRow).where(AuditEntryRow.index == 5).values(details={"i": "forged"})
-        )
+    await tamper(
+        db.url,
+        update(AuditEntryRow).where(AuditEntryRow.index == 5).values(details={"i": "forged"}),
+    )
     with pytest.raises(AuditLogDamaged, match="entry 5"):
         await service.sign_tree_head()
 
@@ -134,10 +125,13 @@ async def test_the_signal_wakes_subscribers_after_enough_commits(
     wake = trail.signal.subscribe()
     await _append(db, trail, 4)
     assert not wake.is_set()
+
+    def rolled_back(unit: Unit) -> None:  # does not count
+        trail.append(unit, AuditRecord(action="test.event"))
+        raise RuntimeError
+
     with pytest.raises(RuntimeError):
-        async with db.begin() as session:  # rolled back: does not count
-            await trail.append(session, AuditRecord(action="test.event"))
-            raise RuntimeError
+        await db.write(rolled_back)
     assert not wake.is_set()
     await _append(db, trail, 1)
     assert wake.is_set()
@@ -157,9 +151,8 @@ async def test_forwarding_to_a_file_resumes_without_loss(
     assert await restarted.forward() == 0
     lines = target.read_text().splitlines()
     assert [json.loads(line)["index"] for line in lines] == list(range(8))
-    async with db.read() as session:
-        rows = (await session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.index))).all()
-    assert lines == [to_entry(row).leaf() for row in rows]
+    entries = await db.read(lambda unit: unit.audit.list_entries(AuditFilter(), None, 100))
+    assert lines == [entry.leaf() for entry in entries]
     assert target.stat().st_mode & 0o077 == 0
 
 

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import update
 
-from cencomm.domain.audit import AuditRecord
+from cencomm.domain.audit import AuditFilter, AuditRecord
 from cencomm.domain.clock import SystemClock
 from cencomm.services.audit import AuditTrail
 from cencomm.services.audit_verify import verify_log
 from cencomm.settings import Settings
 from cencomm.storage.db import Database
 from cencomm.storage.tables import AuditEntryRow
+from cencomm.storage.unit import Unit
+from tests.test_audit_verify import tamper
 
 
 @pytest.fixture
@@ -28,9 +31,9 @@ async def test_concurrent_appends_are_dense(db: Database) -> None:
     trail = AuditTrail(SystemClock())
 
     async def one(i: int) -> int:
-        async with db.begin() as session:
-            entry = await trail.append(session, AuditRecord(action="test.append", details={"i": i}))
-            return entry.index
+        record = AuditRecord(action="test.append", details={"i": i})
+        entry = await db.write(lambda unit: trail.append(unit, record))
+        return entry.index
 
     indexes = await asyncio.gather(*(one(i) for i in range(50)))
     assert sorted(indexes) == list(range(50))
@@ -40,40 +43,36 @@ async def test_concurrent_appends_are_dense(db: Database) -> None:
 
 async def test_a_failed_change_leaves_no_entry(db: Database) -> None:
     trail = AuditTrail(SystemClock())
+
+    def failing_change(unit: Unit) -> None:
+        trail.append(unit, AuditRecord(action="test.rolled_back"))
+        raise RuntimeError("the change failed after auditing")
+
     with pytest.raises(RuntimeError):
-        async with db.begin() as session:
-            await trail.append(session, AuditRecord(action="test.rolled_back"))
-            raise RuntimeError("the change failed after auditing")
-    async with db.begin() as session:
-        entry = await trail.append(session, AuditRecord(action="test.kept"))
+        await db.write(failing_change)
+    entry = await db.write(lambda unit: trail.append(unit, AuditRecord(action="test.kept")))
     assert entry.index == 0
-    async with db.read() as session:
-        actions = (await session.scalars(select(AuditEntryRow.action))).all()
-    assert actions == ["test.kept"]
+    entries = await db.read(lambda unit: unit.audit.list_entries(AuditFilter(), None, 10))
+    assert [e.action for e in entries] == ["test.kept"]
 
 
 async def test_verify_names_an_altered_entry(db: Database) -> None:
     trail = AuditTrail(SystemClock())
     for i in range(3):
-        async with db.begin() as session:
-            await trail.append(session, AuditRecord(action="test.append", details={"i": i}))
-    async with db.begin() as session:
-        if db.dialect == "postgresql":  # a rogue superuser switches the append-only trigger off
-            await session.execute(text("SET LOCAL session_replication_role = replica"))
-        row = await session.get(AuditEntryRow, 1)
-        assert row is not None
-        row.details = {"i": 99}
+        record = AuditRecord(action="test.append", details={"i": i})
+        await db.write(functools.partial(trail.append, record=record))
+    # A rogue superuser (on PostgreSQL switching the append-only trigger off) edits an entry.
+    await tamper(
+        db.url, update(AuditEntryRow).where(AuditEntryRow.index == 1).values(details={"i": 99})
+    )
     report = await verify_log(db, {})
     assert not report.ok and report.first_bad_index == 1
 
 
 async def test_leaf_is_sorted_compact_json(db: Database) -> None:
     trail = AuditTrail(SystemClock())
-    async with db.begin() as session:
-        entry = await trail.append(
-            session,
-            AuditRecord(action="test.leaf", target_type="thing", details={"b": 1, "a": "é"}),
-        )
+    record = AuditRecord(action="test.leaf", target_type="thing", details={"b": 1, "a": "é"})
+    entry = await db.write(lambda unit: trail.append(unit, record))
     leaf = entry.leaf()
     assert leaf.startswith('{"action":"test.leaf","actor_id":null,"at":"')
     assert '"details":{"a":"é","b":1}' in leaf

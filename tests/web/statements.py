@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import event
 
 from cencomm.appkeys import DATABASE
 from cencomm.web.middlewares import CURRENT_REQUEST_ID
@@ -23,8 +23,7 @@ def recorded_statements(client: TestClient[Any, Any]) -> Iterator[list[str]]:
     senders, sweepers, the message writer) runs without a request context and is left out, even
     when it runs on the same threads or in helper tasks during the recording."""
     db = client.app[DATABASE]
-    engines = {db.engine.sync_engine, db.read_engine.sync_engine}
-    engines |= {e for e in vars(db).values() if isinstance(e, Engine)}  # thread engines
+    engines = set(db.sync_engines)
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:

@@ -23,9 +23,8 @@ from tests.problems import assert_problem
 
 async def _append(client: TestClient[Any, Any], count: int, action: str = "test.event") -> None:
     services = client.app[SERVICES]
-    async with services.db.begin() as session:
-        for i in range(count):
-            await services.audit.append(session, AuditRecord(action=action, details={"i": i}))
+    records = [AuditRecord(action=action, details={"i": i}) for i in range(count)]
+    await services.db.write(lambda unit: [services.audit.append(unit, r) for r in records])
 
 
 async def _get(client: TestClient[Any, Any], path: str, member: Member, **params: Any) -> Any:

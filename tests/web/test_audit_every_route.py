@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 
 from cencomm.appkeys import SERVICES
 from cencomm.domain.audit import AuditEntry, AuditFilter
-from cencomm.storage.audit import AuditStore
+from cencomm.storage.db import Database
 from cencomm.web.routes import ROUTES_TABLE
 from tests.web.test_authorization_matrix import (  # the matrix's request builders
     BUILDERS,
@@ -105,13 +105,13 @@ REPEATS: dict[tuple[str, str], str] = {
 
 
 async def entries_after(world: World, count: int) -> list[AuditEntry]:
-    async with world.services.db.read() as session:
-        return await AuditStore(session).list_entries(AuditFilter(), count - 1, 100)
+    db: Database = world.services.db
+    return await db.read(lambda unit: unit.audit.list_entries(AuditFilter(), count - 1, 100))
 
 
 async def entry_count(world: World) -> int:
-    async with world.services.db.read() as session:
-        return await AuditStore(session).count()
+    db: Database = world.services.db
+    return await db.read(lambda unit: unit.audit.count())
 
 
 async def send_counted(world: World, who: str, req: Req) -> tuple[Answer, list[AuditEntry]]:
