@@ -88,7 +88,6 @@ def _invalid(detail: str, field: str) -> Invalid:
     return Invalid(
         detail,
         slug="invalid-jws",
-        title="Invalid JWS",
         errors=(FieldError(field, detail),),
     )
 
@@ -153,9 +152,7 @@ def parse_compact(jws: str, max_bytes: int = MAX_JWS_BYTES) -> ParsedJws:
     if not isinstance(jws, str):
         raise _invalid("the JWS must be a string", "jws")
     if len(jws) > max_bytes:
-        raise TooLarge(
-            f"the JWS exceeds {max_bytes} bytes", slug="jws-too-large", title="JWS too large"
-        )
+        raise TooLarge(f"the JWS exceeds {max_bytes} bytes", slug="jws-too-large")
     if not jws.isascii():
         raise _invalid("the JWS must be ASCII", "jws")
     parts = jws.split(".")

@@ -65,7 +65,7 @@ def check_outcome_move(current: Outcome, new: Outcome) -> bool:
         detail = f"the outcome is seized, which is final: it cannot become {new.value}"
     else:
         detail = f"the outcome is {current.value}; it cannot go back to {new.value} ({_CYCLE})"
-    raise Conflict(detail, slug="outcome-step-back", title="Outcome cannot move back")
+    raise Conflict(detail, slug="outcome-step-back")
 
 
 def best_outcome(a: Outcome | None, b: Outcome) -> Outcome:
@@ -107,7 +107,6 @@ def check_targets_allowed(role: Role, targets: AlertTargets) -> None:
         raise Forbidden(
             f"your role may not target {', '.join(refused)}",
             slug="alert-target-not-allowed",
-            title="Alert target not allowed",
         )
 
 
@@ -117,7 +116,6 @@ def unknown_recipient(field: str, message: str) -> Invalid:
     return Invalid(
         f"{field}: {message}",
         slug="unknown-recipient",
-        title="Unknown recipient",
         errors=(FieldError(field, message),),
     )
 

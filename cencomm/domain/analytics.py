@@ -150,7 +150,6 @@ def parse_period(start: str | None, end: str | None) -> Period:
         raise Invalid(
             f"{errors[0].field}: {errors[0].message}",
             slug="validation-failed",
-            title="Validation failed",
             errors=tuple(errors),
         )
     return Period(first, last)
@@ -405,7 +404,6 @@ def check_group_ids(raw: Iterable[uuid.UUID]) -> list[uuid.UUID]:
         raise Invalid(
             f"query.group_id: give 1 to {MAX_GROUPS} groups",
             slug="validation-failed",
-            title="Validation failed",
             errors=(FieldError("query.group_id", f"give 1 to {MAX_GROUPS} groups"),),
         )
     return ids

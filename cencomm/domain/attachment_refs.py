@@ -36,7 +36,6 @@ def match_attachments(
             raise Invalid(
                 message,
                 slug="unknown-attachment",
-                title="Unknown attachment",
                 errors=(FieldError(f"jws.payload.att[{index}]", message),),
             )
         matched.append(attachment)

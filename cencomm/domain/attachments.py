@@ -87,13 +87,11 @@ class StoredBlob:
 
 
 def type_mismatch(detail: str) -> UnsupportedMediaType:
-    return UnsupportedMediaType(
-        detail, slug="attachment-type-mismatch", title="Attachment type mismatch"
-    )
+    return UnsupportedMediaType(detail, slug="attachment-type-mismatch")
 
 
 def unsafe(detail: str) -> Invalid:
-    return Invalid(detail, slug="unsafe-attachment", title="Unsafe attachment")
+    return Invalid(detail, slug="unsafe-attachment")
 
 
 def declared_type(content_type: str | None) -> FileType:
@@ -111,7 +109,6 @@ def declared_type(content_type: str | None) -> FileType:
         raise UnsupportedMediaType(
             f"attachments of type {media or '(none)'!r} are not accepted; allowed: {allowed}",
             slug="unsupported-attachment-type",
-            title="Unsupported attachment type",
         )
     for param in params.split(";"):
         key, _, value = param.partition("=")
@@ -152,7 +149,6 @@ def safe_name(raw: str | None) -> str:
         raise Invalid(
             "the file name is empty once reduced to a safe base name",
             slug="invalid-attachment-name",
-            title="Invalid attachment name",
         )
     return _truncate_utf8(text, MAX_NAME_BYTES)
 
@@ -306,7 +302,7 @@ class ContentInspector:
 
     def finish(self) -> None:
         if self.size == 0:
-            raise Invalid("the attachment is empty", slug="empty-attachment", title="Empty file")
+            raise Invalid("the attachment is empty", slug="empty-attachment")
         if not self._sniffed:
             self._check_head()
         if self.file_type.kind is Kind.TEXT:
@@ -345,12 +341,10 @@ class AttachmentCorrupted(CencommError):
     """The stored blob failed authentication: tampered with or damaged on disk (a 500)."""
 
     slug = "attachment-corrupted"
-    title = "Attachment corrupted"
 
 
 class RangeNotSatisfiable(CencommError):
     slug = "range-not-satisfiable"
-    title = "Range not satisfiable"
 
     def __init__(self, size: int) -> None:
         super().__init__(f"the attachment has {size} bytes")

@@ -125,14 +125,12 @@ def is_canonical_uuid(value: object) -> bool:
         return False
 
 
-def _invalid(slug: str, title: str, field: str, message: str) -> Invalid:
-    return Invalid(
-        f"{field}: {message}", slug=slug, title=title, errors=(FieldError(field, message),)
-    )
+def _invalid(slug: str, field: str, message: str) -> Invalid:
+    return Invalid(f"{field}: {message}", slug=slug, errors=(FieldError(field, message),))
 
 
 def _claims_error(field: str, message: str) -> Invalid:
-    return _invalid("invalid-claims", "Invalid envelope claims", field, message)
+    return _invalid("invalid-claims", field, message)
 
 
 def check_claims(
@@ -179,7 +177,7 @@ def check_claims(
         raise _claims_error("v", f"must be {ENVELOPE_VERSION}")
 
     if not isinstance(typ_claim, str) or typ_claim not in _TYPE_VALUES:
-        raise _invalid("unknown-typ", "Unknown message type", "typ", "must be one of " + _TYPES)
+        raise _invalid("unknown-typ", "typ", "must be one of " + _TYPES)
     typ = MessageType(typ_claim)
 
     cid = payload["cid"]
@@ -188,15 +186,13 @@ def check_claims(
 
     sub = payload["sub"]
     if not isinstance(sub, str) or sub != expected_sub:
-        raise _invalid(
-            "sender-mismatch", "Sender mismatch", "sub", "must be the authenticated user"
-        )
+        raise _invalid("sender-mismatch", "sub", "must be the authenticated user")
 
     iat = payload["iat"]
     if isinstance(iat, bool) or not isinstance(iat, int):
-        raise _invalid("stale-iat", "Stale or invalid iat", "iat", "must be integer Unix seconds")
+        raise _invalid("stale-iat", "iat", "must be integer Unix seconds")
     if abs(now - iat) > max_skew:
-        raise _invalid("stale-iat", "Stale or invalid iat", "iat", f"must be within {max_skew} s")
+        raise _invalid("stale-iat", "iat", f"must be within {max_skew} s")
 
     grp = _check_grp(payload, typ, expected_grp)
 
@@ -241,7 +237,7 @@ def check_claims(
 
 def _check_grp(payload: dict[str, Any], typ: MessageType, expected_grp: str | None) -> str | None:
     def mismatch(message: str) -> Invalid:
-        return _invalid("group-mismatch", "Group mismatch", "grp", message)
+        return _invalid("group-mismatch", "grp", message)
 
     if typ is MessageType.ALERT:
         if "grp" in payload:
@@ -261,12 +257,11 @@ def _check_body_size(body: Any) -> None:
     try:
         encoded = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):
-        raise _invalid("invalid-body", "Invalid body", "body", "must be JSON") from None
+        raise _invalid("invalid-body", "body", "must be JSON") from None
     if len(encoded.encode("utf-8", errors="surrogatepass")) > MAX_BODY_BYTES:
         raise TooLarge(
             f"the body exceeds {MAX_BODY_BYTES} bytes",
             slug="body-too-large",
-            title="Body too large",
         )
 
 
@@ -300,7 +295,7 @@ def _timestamp(body: dict[str, Any], key: str, iat: int, errors: list[FieldError
 def _check_simple_body(body: Any, typ: MessageType, iat: int) -> AlertBody | None:
     """Validate a text, notice or alert body; return the parsed alert body for alerts."""
     if not isinstance(body, dict):
-        raise _invalid("invalid-body", "Invalid body", "body", "must be an object")
+        raise _invalid("invalid-body", "body", "must be an object")
     allowed = {
         MessageType.TEXT: _TEXT_BODY,
         MessageType.NOTICE: _NOTICE_BODY,
@@ -334,7 +329,6 @@ def _check_simple_body(body: Any, typ: MessageType, iat: int) -> AlertBody | Non
         raise Invalid(
             f"{errors[0].field} {errors[0].message}",
             slug="invalid-body",
-            title="Invalid body",
             errors=tuple(errors),
         )
     return alert
@@ -382,18 +376,17 @@ def _check_attachments(value: Any) -> tuple[AttachmentRef, ...]:
         raise Invalid(
             f"{errors[0].field} {errors[0].message}",
             slug="invalid-attachments",
-            title="Invalid attachments",
             errors=tuple(errors),
         )
     return tuple(refs)
 
 
 def _attachments_error(field: str, message: str) -> Invalid:
-    return _invalid("invalid-attachments", "Invalid attachments", field, message)
+    return _invalid("invalid-attachments", field, message)
 
 
 def _recipients_error(field: str, message: str) -> Invalid:
-    return _invalid("invalid-recipients", "Invalid recipients", field, message)
+    return _invalid("invalid-recipients", field, message)
 
 
 def _id_list(to: dict[str, Any], key: str, region: bool) -> tuple[str, ...]:

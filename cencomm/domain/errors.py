@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from cencomm.domain.problems import title_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,10 +17,22 @@ class FieldError:
 
 
 class CencommError(Exception):
-    """Base of every expected failure: a problem slug and a message safe to show a user."""
+    """Base of every expected failure: a problem slug and a message safe to show a user.
+
+    The title comes from the problem catalogue (domain/problems.py), for a subclass's own slug
+    and for one given at the raise site: `Conflict("...", slug="duplicate-cid")` needs no title.
+    """
 
     slug = "error"
     title = "Error"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "slug" in vars(cls) and "title" not in vars(cls):
+            title = title_of(cls.slug)
+            if title is None:
+                raise TypeError(f"{cls.__name__}: add {cls.slug!r} to cencomm/domain/problems.py")
+            cls.title = title
 
     def __init__(
         self,
@@ -27,58 +42,50 @@ class CencommError(Exception):
         title: str | None = None,
         errors: tuple[FieldError, ...] = (),
     ) -> None:
-        super().__init__(detail or self.title)
-        self.detail = detail
         if slug is not None:
             self.slug = slug
+            title = title or title_of(slug)
         if title is not None:
             self.title = title
+        super().__init__(detail or self.title)
+        self.detail = detail
         self.errors = errors
 
 
 class BadRequest(CencommError):
     slug = "bad-request"
-    title = "Malformed request"
 
 
 class Unauthenticated(CencommError):
     slug = "unauthenticated"
-    title = "Not authenticated"
 
 
 class Forbidden(CencommError):
     slug = "forbidden"
-    title = "Not allowed"
 
 
 class NotFound(CencommError):
     slug = "not-found"
-    title = "Not found"
 
 
 class Conflict(CencommError):
     slug = "conflict"
-    title = "Conflict with the current state"
 
 
 class TooLarge(CencommError):
     slug = "too-large"
-    title = "Too large"
 
 
 class UnsupportedMediaType(CencommError):
     slug = "unsupported-media-type"
-    title = "Unsupported media type"
 
 
 class Invalid(CencommError):
     slug = "invalid"
-    title = "Invalid input"
 
 
 class RateLimited(CencommError):
     slug = "rate-limited"
-    title = "Too many requests"
 
     def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
         super().__init__(detail)
@@ -87,4 +94,3 @@ class RateLimited(CencommError):
 
 class Unavailable(CencommError):
     slug = "unavailable"
-    title = "Service unavailable"

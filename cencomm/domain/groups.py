@@ -166,7 +166,6 @@ def normalize_code(raw: str, field: str = "body.code") -> str:
         raise Invalid(
             "group codes are 3 to 32 of A-Z, 0-9 and '-'",
             slug="validation-failed",
-            title="Validation failed",
             errors=(FieldError(field, "3-32 of A-Z 0-9 -, starting alphanumeric"),),
         )
     return code
@@ -177,7 +176,6 @@ def check_period(starts_at: datetime | None, ends_at: datetime | None) -> None:
         raise Invalid(
             "an operation ends after it starts",
             slug="validation-failed",
-            title="Validation failed",
             errors=(FieldError("body.ends_at", "must be after starts_at"),),
         )
 

@@ -35,7 +35,6 @@ def validate_email(raw: str, field: str = "body.email") -> str:
         raise Invalid(
             "not an e-mail address",
             slug="validation-failed",
-            title="Validation failed",
             errors=(FieldError(field, "must be a plain e-mail address"),),
         )
     local, _, domain = value.rpartition("@")

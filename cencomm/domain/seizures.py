@@ -426,7 +426,6 @@ def _error(c: _Collector) -> Invalid:
     return Invalid(
         f"{first.field} {first.message}",
         slug="invalid-body",
-        title="Invalid seizure report",
         errors=tuple(c.errors) or (first,),
     )
 
@@ -449,6 +448,5 @@ def check_reporting_country(
         raise Invalid(
             f"{prefix}.country {message}",
             slug="invalid-body",
-            title="Invalid seizure report",
             errors=(FieldError(f"{prefix}.country", message),),
         )

@@ -111,7 +111,6 @@ def validate_username(raw: str) -> str:
         raise Invalid(
             "usernames are 3 to 64 characters: letters, digits, '.', '_' or '-'",
             slug="validation-failed",
-            title="Validation failed",
             errors=(FieldError("body.username", "3-64 of a-z 0-9 . _ -, starting alphanumeric"),),
         )
     return username
@@ -122,7 +121,6 @@ def validate_password(password: str) -> None:
         raise Invalid(
             f"passwords have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
             slug="weak-password",
-            title="Password too weak",
             errors=(FieldError("body.password", f"at least {MIN_PASSWORD_LENGTH} characters"),),
         )
 
@@ -134,7 +132,6 @@ def clean_text(value: str, field: str, max_length: int) -> str:
         raise Invalid(
             f"{field} must be 1 to {max_length} printable characters",
             slug="validation-failed",
-            title="Validation failed",
             errors=(FieldError(field, f"1 to {max_length} printable characters"),),
         )
     return text
@@ -156,7 +153,6 @@ def clean_name(value: str, field: str, max_length: int) -> str:
         raise Invalid(
             f"{field} must not contain invisible or text-direction characters",
             slug="validation-failed",
-            title="Validation failed",
             errors=(FieldError(field, "no invisible or text-direction characters"),),
         )
     return text
@@ -168,6 +164,5 @@ def check_organization(kind: OrganizationKind, country: str | None) -> None:
         raise Invalid(
             "an administration needs its ISO 3166-1 country",
             slug="validation-failed",
-            title="Validation failed",
             errors=(FieldError("body.country", "required for administrations"),),
         )

@@ -18,7 +18,6 @@ def invalid_cursor() -> Invalid:
     return Invalid(
         "not a cursor this server gave out",
         slug="validation-failed",
-        title="Validation failed",
         errors=(FieldError("query.after", "invalid cursor"),),
     )
 

@@ -30,7 +30,6 @@ def validation_problem(exc: ValidationError, prefix: str) -> Invalid:
     return Invalid(
         f"{first.field}: {first.message}",
         slug="validation-failed",
-        title="Validation failed",
         errors=errors,
     )
 
@@ -88,7 +87,6 @@ def read_query(request: web.Request, model: type[M]) -> M:
             raise Invalid(
                 f"query parameter {key} is repeated",
                 slug="validation-failed",
-                title="Validation failed",
                 errors=(FieldError(f"query.{key}", "given more than once"),),
             )
     values = {key: query.getall(key) if key in lists else query[key] for key in query}

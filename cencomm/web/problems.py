@@ -10,6 +10,7 @@ from aiohttp import web
 
 from cencomm.appkeys import REQUEST_ID
 from cencomm.domain import errors
+from cencomm.domain.problems import title_of
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_PREFIX = "urn:cencomm:problem:"
@@ -27,7 +28,10 @@ STATUS_BY_ERROR: dict[type[errors.CencommError], int] = {
     errors.Unavailable: 503,
 }
 
-# aiohttp's own HTTP errors (unknown route, wrong method, oversize body) get these slugs.
+# aiohttp's own HTTP errors (unknown route, wrong method, oversize body) get these slugs, titled
+# with the HTTP reason phrase as they always were. For method-not-allowed, request-timeout and
+# internal-error that is the catalogue's title; the generic slugs (bad-request, not-found, ...)
+# raised as CencommError carry the catalogue's instead ("Not found", not "Not Found").
 SLUG_BY_STATUS = {
     400: "bad-request",
     401: "unauthenticated",
@@ -131,6 +135,7 @@ def internal_error(request: web.Request) -> web.Response:
     body = problem_body(
         500,
         "internal-error",
+        title=title_of("internal-error"),
         detail="The server failed; quote the request id when reporting it.",
         instance=request.path,
         request_id=request.get(REQUEST_ID),

@@ -89,7 +89,6 @@ async def create_organization(
         raise Invalid(
             "not an ISO 3166-1 alpha-2 code",
             slug="validation-failed",
-            title="Validation failed",
             errors=(FieldError("body.country", "not an ISO 3166-1 alpha-2 code"),),
         )
     org = await request.app[SERVICES].directory.create_organization(

@@ -310,7 +310,6 @@ async def list_join_requests(request: web.Request, query: JoinRequestQuery) -> w
             raise Invalid(
                 "not a cursor this server gave out",
                 slug="validation-failed",
-                title="Validation failed",
                 errors=(FieldError("query.after", "invalid cursor"),),
             ) from None
     views = await request.app[SERVICES].groups.list_join_request_views(
