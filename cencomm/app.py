@@ -129,7 +129,6 @@ async def _live_ctx(app: web.Application) -> AsyncIterator[None]:
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     await bus.close()
-    await dispatcher.drain()  # database work of closing sockets and of the last event
 
 
 async def _attachment_scans_ctx(app: web.Application) -> AsyncIterator[None]:

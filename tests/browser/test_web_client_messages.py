@@ -91,12 +91,12 @@ async def test_a_message_altered_on_the_server_shows_as_not_verified(
     # A compromised server changes the stored text but cannot re-sign it.
     header, payload, signature = (await resp.json())["jws"].split(".")
     tampered_payload = b64url_encode(b64url_decode(payload).replace(b"Ten pallets", b"Two pallets"))
-    async with client.app[DATABASE].begin() as session:
-        await session.execute(
-            update(MessageRow)
-            .where(MessageRow.id == uuid.UUID(posted["id"]))
-            .values(jws=f"{header}.{tampered_payload}.{signature}")
-        )
+    tamper = (
+        update(MessageRow)
+        .where(MessageRow.id == uuid.UUID(posted["id"]))
+        .values(jws=f"{header}.{tampered_payload}.{signature}")
+    )
+    await client.app[DATABASE].write(lambda unit: unit._session.execute(tamper))
     async with chromium() as browser:
         recorded = await open_client(browser, client)
         await sign_in(recorded, officer)

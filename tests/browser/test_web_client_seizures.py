@@ -8,7 +8,9 @@ form's limits (transit countries, items), units by category, and its fit on a ph
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,10 @@ from sqlalchemy import update
 
 from cencomm.app import create_app
 from cencomm.appkeys import DATABASE
+from cencomm.domain.attachments import BlobStatus
 from cencomm.domain.users import Role
 from cencomm.settings import Settings
-from cencomm.storage.tables import BlobRow, OrganizationRow
+from cencomm.storage.tables import OrganizationRow
 from tests.browser.webclient import (
     DESKTOP,
     PHONE,
@@ -38,12 +41,13 @@ from tests.web.attachment_helpers import attachment_settings
 
 
 async def _set_org_country(client: TestClient[Any, Any], member: Member, country: str) -> None:
-    async with client.app[DATABASE].begin() as session:
-        await session.execute(
-            update(OrganizationRow)
-            .where(OrganizationRow.id == member.organization.id)
-            .values(country=country)
-        )
+    change = (
+        update(OrganizationRow)
+        .where(OrganizationRow.id == member.organization.id)
+        .values(country=country)
+    )
+    # Raw SQL: no store changes an organisation's country.
+    await client.app[DATABASE].write(lambda unit: unit._session.execute(change))
 
 
 def _field(page: Page, name: str) -> Any:
@@ -362,8 +366,12 @@ async def test_an_attachment_waiting_for_its_scan_and_a_refused_type(
         await expect(download).to_be_disabled()
 
         # The scan completes: the page notices, shows the preview and lets it be downloaded.
-        async with client.app[DATABASE].begin() as session:
-            await session.execute(update(BlobRow).values(status="clean"))
+        sha256 = hashlib.sha256(png).hexdigest()
+        await client.app[DATABASE].write(
+            lambda unit: unit.attachments.set_status(
+                sha256, BlobStatus.CLEAN, None, datetime.now(UTC)
+            )
+        )
         thumb = ref.locator("img.thumb")
         await thumb.wait_for()
         await page.wait_for_function(
