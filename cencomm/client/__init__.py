@@ -44,8 +44,8 @@ _HOMES = {
     "load_key_file": "keystore",
     "RetryPolicy": "session",
     "TokenSet": "tokens",
-    "VerifiedMessage": "verify",
-    "verify_message": "verify",
+    "VerifiedMessage": "api",  # re-exported there from cencomm.verification.messages
+    "verify_message": "api",
 }
 
 __all__ = [

@@ -100,7 +100,10 @@ class AlertService:
         now = self._clock.now()
         if parsed.payload.get("typ") not in (None, MessageType.ALERT.value):
             raise invalid(
-                "unknown-typ", "Unknown type", "jws.payload.typ", "messages are posted to a group"
+                "unknown-typ",
+                "Unknown message type",
+                "jws.payload.typ",
+                "messages are posted to a group",
             )
         envelope = check_claims(
             parsed.payload,

@@ -141,7 +141,6 @@ class AttachmentService:
                 "the scanner found malware in this file; it is quarantined and reported to the "
                 "group's moderators",
                 slug="attachment-infected",
-                title="Attachment infected",
             )
         return result
 
@@ -228,7 +227,6 @@ class AttachmentService:
                 raise TooLarge(
                     f"the group's attachments may use at most {quota} bytes",
                     slug="group-quota-exceeded",
-                    title="Group storage quota exceeded",
                 )
             if store.find_blob(sha256) is None:
                 kid, master_key = master
@@ -348,19 +346,16 @@ class AttachmentService:
             raise Conflict(
                 "the attachment has not been scanned yet; try again shortly",
                 slug="attachment-pending",
-                title="Attachment not scanned yet",
             )
         if blob.status is BlobStatus.INFECTED:
             raise Conflict(
                 f"the attachment is quarantined: {blob.scan_detail or 'malware found'}",
                 slug="attachment-quarantined",
-                title="Attachment quarantined",
             )
         if preview and not attachment.content_type.startswith("image/"):
             raise Invalid(
                 "previews exist for images only",
                 slug="preview-unavailable",
-                title="No preview",
             )
         span = None if preview else parse_range(range_header, attachment.size)
         reader = await asyncio.to_thread(self.vault.open_reader, blob)
@@ -390,5 +385,4 @@ def _too_large(limit: int) -> TooLarge:
     return TooLarge(
         f"attachments are limited to {limit} bytes",
         slug="attachment-too-large",
-        title="Attachment too large",
     )

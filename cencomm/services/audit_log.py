@@ -44,7 +44,6 @@ class AuditLogDamaged(Unavailable):
     """The stored log contradicts itself: the tree is not extended and nothing is signed."""
 
     slug = "audit-log-damaged"
-    title = "Audit log damaged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +266,6 @@ class AuditLogService:
                 raise Invalid(
                     f"entry {index} is not in the tree of size {tree_size}",
                     slug="index-out-of-range",
-                    title="Index out of range",
                     errors=(FieldError("query.index", f"must be below tree_size {tree_size}"),),
                 )
             ranges = inclusion_proof_ranges(index, tree_size)
@@ -296,7 +294,6 @@ class AuditLogService:
                 raise Invalid(
                     "first must not be larger than second",
                     slug="validation-failed",
-                    title="Validation failed",
                     errors=(FieldError("query.first", "larger than second"),),
                 )
             ranges = consistency_proof_ranges(first, second)
@@ -315,7 +312,6 @@ def _signed_size(store: AuditTreeStore, tree_size: int, name: str) -> None:
         raise NotFound(
             f"no tree head was signed for {name}={tree_size}; see /audit/tree-heads",
             slug="unknown-tree-head",
-            title="Unknown tree head",
         )
 
 

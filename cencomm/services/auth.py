@@ -61,15 +61,11 @@ def hash_refresh_token(token: str) -> bytes:
 
 
 def _invalid_credentials() -> Unauthenticated:
-    return Unauthenticated(
-        "unknown user or wrong password", slug="invalid-credentials", title="Invalid credentials"
-    )
+    return Unauthenticated("unknown user or wrong password", slug="invalid-credentials")
 
 
 def _invalid_otp() -> Unauthenticated:
-    return Unauthenticated(
-        "wrong or already used one-time code", slug="invalid-otp", title="Invalid one-time code"
-    )
+    return Unauthenticated("wrong or already used one-time code", slug="invalid-otp")
 
 
 class AuthService:
@@ -141,7 +137,6 @@ class AuthService:
                 raise Unauthenticated(
                     "this account needs its one-time code",
                     slug="mfa-required",
-                    title="One-time code required",
                 )
             step = totp.matching_step(self._mfa_secret(credentials), otp, now.timestamp())
             if step is None or step <= credentials.mfa_last_step:
@@ -398,9 +393,7 @@ class AuthService:
             secret = self._unseal(principal.user_id, credentials.mfa_pending_secret)
             step = totp.matching_step(secret, code, now.timestamp())
             if step is None:
-                raise Invalid(
-                    "wrong one-time code", slug="invalid-otp", title="Invalid one-time code"
-                )
+                raise Invalid("wrong one-time code", slug="invalid-otp")
             # The code that enabled MFA is spent: it cannot also log in.
             users.enable_mfa(principal.user_id, credentials.mfa_pending_secret, step)
             self._audit.append(

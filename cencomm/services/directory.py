@@ -153,7 +153,6 @@ class DirectoryService:
                 raise Invalid(
                     "no such organisation",
                     slug="unknown-organization",
-                    title="Unknown organisation",
                 )
             unit.users.insert(user, password_hash)
             self._audit.append(

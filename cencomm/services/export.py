@@ -62,7 +62,6 @@ ATTACHMENT_PAGE = 1000
 
 class ExportTooLarge(TooLarge):
     slug = "export-too-large"
-    title = "Export too large"
 
 
 @dataclass(frozen=True, slots=True)

@@ -269,21 +269,18 @@ class GroupService:
                     raise Invalid(
                         "no such user",
                         slug="unknown-user",
-                        title="Unknown user",
                         errors=(FieldError("body.user_id", "no such user"),),
                     )
                 if user.role is Role.OBSERVER and role is not GroupRole.OBSERVER:
                     raise Invalid(
                         "partner observers join groups as observers",
                         slug="observer-only",
-                        title="Observers are read-only",
                         errors=(FieldError("body.role", "must be observer"),),
                     )
             elif unit.organizations.find(organization_id) is None:  # type: ignore[arg-type]
                 raise Invalid(
                     "no such organisation",
                     slug="unknown-organization",
-                    title="Unknown organisation",
                     errors=(FieldError("body.organization_id", "no such organisation"),),
                 )
             before = store.find_membership(

@@ -22,7 +22,6 @@ def _invalid_key(message: str) -> Invalid:
     return Invalid(
         message,
         slug="invalid-public-key",
-        title="Invalid public key",
         errors=(FieldError("body.public_key", message),),
     )
 
@@ -54,7 +53,6 @@ class KeyService:
             raise Invalid(
                 f"labels are at most {MAX_LABEL} printable characters",
                 slug="validation-failed",
-                title="Validation failed",
                 errors=(FieldError("body.label", "too long or not printable"),),
             )
         key = SigningKey(

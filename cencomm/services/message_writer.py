@@ -57,7 +57,6 @@ def _duplicate_cid() -> Conflict:
     return Conflict(
         "this cid was already used with a different JWS",
         slug="duplicate-cid",
-        title="Duplicate client id",
     )
 
 

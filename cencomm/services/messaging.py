@@ -121,7 +121,10 @@ class MessagingService:
         )
         if envelope.typ is MessageType.ALERT:
             raise invalid(
-                "unknown-typ", "Unknown type", "jws.payload.typ", "alerts are posted to /alerts"
+                "unknown-typ",
+                "Unknown message type",
+                "jws.payload.typ",
+                "alerts are posted to /alerts",
             )
         if envelope.seizure is not None:
             check_reporting_country(envelope.seizure, context.org_country)

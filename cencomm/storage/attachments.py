@@ -32,10 +32,8 @@ _ATTACHMENT_COLUMNS = (
 
 class ContentRace(Conflict):
     """Another transaction stored the same content (its blob row, or its attachment to the
-    same group) first. The unit rolls back; a retry finds what the other one stored."""
-
-    slug = "attachment-race"
-    title = "The same content was uploaded at the same moment"
+    same group) first. The unit rolls back; a retry finds what the other one stored (a second
+    race in a row answers a plain 409 `conflict`)."""
 
 
 def _attachment(row: Any) -> Attachment:

@@ -72,7 +72,6 @@ def check_origin(request: web.Request) -> None:
     raise Forbidden(
         "this origin may not open live connections",
         slug="origin-not-allowed",
-        title="Origin not allowed",
     )
 
 

@@ -190,11 +190,6 @@ def test_error_classes_give_no_other_title_than_the_catalogues() -> None:
     assert not _wrong_titles([u for u in USES if u.in_class])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/ still says 'Unknown type' for unknown-typ: run problems_drop_titles.py "
-    "(issue 16) once the services layer is merged, then remove this mark",
-)
 def test_raise_sites_give_no_other_title_than_the_catalogues() -> None:
     assert not _wrong_titles([u for u in USES if not u.in_class])
 

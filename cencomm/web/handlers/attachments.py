@@ -80,7 +80,7 @@ def _truncated() -> BadRequest:
 
 
 def _multipart_invalid(detail: str) -> BadRequest:
-    return BadRequest(detail, slug="multipart-invalid", title="Invalid multipart upload")
+    return BadRequest(detail, slug="multipart-invalid")
 
 
 async def _raw_chunks(request: web.Request) -> AsyncIterator[bytes]:
@@ -137,7 +137,6 @@ def _too_large(limit: int) -> TooLarge:
     return TooLarge(
         f"attachments are limited to {limit} bytes",
         slug="attachment-too-large",
-        title="Attachment too large",
     )
 
 
