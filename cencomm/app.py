@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from cencomm.appkeys import DATABASE, HUB, LIVE, METRICS, SERVICES, SETTINGS, SOCKETS
+from cencomm.appkeys import DATABASE, HUB, SERVICES, SETTINGS, SOCKETS
 from cencomm.domain.clock import Clock, SystemClock
 from cencomm.domain.events import LiveEvent, RoleChanged, SessionRevoked
 from cencomm.realtime.bus import EventPublisher, make_bus
@@ -18,8 +18,8 @@ from cencomm.services.live import LiveService
 from cencomm.settings import Settings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import load_or_create_server_keys
-from cencomm.web.live import LiveDispatcher
-from cencomm.web.metrics import HttpMetrics
+from cencomm.web.live import LIVE, LiveDispatcher
+from cencomm.web.metrics import METRICS, HttpMetrics
 from cencomm.web.middlewares import (
     add_security_headers,
     observe_middleware,

@@ -1,4 +1,4 @@
-"""Every typed key of the aiohttp application state."""
+"""The typed keys of the aiohttp application state that the layers below `web` provide."""
 
 from __future__ import annotations
 
@@ -14,18 +14,13 @@ if TYPE_CHECKING:
     from cencomm.services.container import Services
     from cencomm.settings import Settings
     from cencomm.storage.db import Database
-    from cencomm.web.live import LiveDispatcher
-    from cencomm.web.metrics import HttpMetrics
-    from cencomm.web.routes import Route
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 DATABASE: web.AppKey[Database] = web.AppKey("database")
 SERVICES: web.AppKey[Services] = web.AppKey("services")
-METRICS: web.AppKey[HttpMetrics] = web.AppKey("metrics")
-ROUTES: web.AppKey[tuple[Route, ...]] = web.AppKey("routes")
-# Live delivery: this process's hub, its dispatcher, and every open WebSocket.
+# Live delivery: this process's hub and every open WebSocket. Keys whose values are web types
+# (the dispatcher, the metrics, the route table) live beside those types in `cencomm.web`.
 HUB: web.AppKey[Hub] = web.AppKey("hub")
-LIVE: web.AppKey[LiveDispatcher] = web.AppKey("live")
 SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets")
 
 # Per-request state.

@@ -189,7 +189,7 @@ class Database:
     async def _write(self, work: Callable[[Unit], T]) -> T:
         if self._sessions is not None:
             async with self._sessions() as session, session.begin():
-                unit = Unit(session.sync_session, writable=True)
+                unit = Unit(session.sync_session, writable=True, on_event_loop=True)
                 result = await session.run_sync(lambda _sync: work(unit))
         else:
             assert self._write_lock is not None and self._writer_thread is not None  # noqa: S101
@@ -211,7 +211,7 @@ class Database:
     async def _read(self, work: Callable[[Unit], T]) -> T:
         if self._sessions is not None:
             async with self._sessions() as session, session.begin():
-                unit = Unit(session.sync_session, writable=False)
+                unit = Unit(session.sync_session, writable=False, on_event_loop=True)
                 return await session.run_sync(lambda _sync: work(unit))
         assert self._reader_threads is not None  # noqa: S101
         reader = self._reader

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from functools import cached_property
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
+from sqlalchemy.util import await_
 
 from cencomm.storage.alert_boards import AlertBoardStore
 from cencomm.storage.alerts import AlertStore
@@ -26,14 +29,17 @@ from cencomm.storage.schema import SchemaStore
 from cencomm.storage.sessions import SessionStore
 from cencomm.storage.users import OrganizationStore, UserStore
 
+T = TypeVar("T")
+
 
 class Unit:
     """One transaction, seen through its stores. Made by `Database.write` and `Database.read`
     only; a unit is used by one thread from start to finish and never kept after it."""
 
-    def __init__(self, session: Session, *, writable: bool) -> None:
+    def __init__(self, session: Session, *, writable: bool, on_event_loop: bool = False) -> None:
         self._session = session
         self.writable = writable
+        self._on_event_loop = on_event_loop
         self.dialect = session.get_bind().dialect.name
         self._after_commit: list[Callable[[], None]] = []
 
@@ -41,6 +47,14 @@ class Unit:
         """Call `callback` on the event loop once this unit has committed (never if it rolls
         back): publishing events, waking background jobs."""
         self._after_commit.append(callback)
+
+    def run_blocking(self, call: Callable[[], T]) -> T:
+        """Blocking I/O that belongs inside the unit (under its locks, before its commit), kept
+        off the event loop: SQLite units already run in a worker thread; PostgreSQL units run on
+        the loop (`run_sync`), so the call goes to a thread while the unit waits for it."""
+        if self._on_event_loop:
+            return await_(asyncio.to_thread(call))
+        return call()
 
     def committed(self) -> None:
         """Called by `Database` after the commit, on the event loop."""

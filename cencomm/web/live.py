@@ -17,6 +17,8 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
 
+from aiohttp import web
+
 from cencomm.domain.events import (
     AlertAcknowledged,
     AlertOverdue,
@@ -148,3 +150,6 @@ class LiveDispatcher:
         self.hub.deliver(connected, event.to_frame(alert_json(alert)))
         # They were connected when it arrived: no e-mail for them (services/notifications.py).
         await self.alerts.mark_delivered(event.alert_id, sorted(connected, key=str))
+
+
+LIVE: web.AppKey[LiveDispatcher] = web.AppKey("live")

@@ -11,9 +11,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from cencomm.appkeys import METRICS, REQUEST_ID, SETTINGS
+from cencomm.appkeys import REQUEST_ID, SETTINGS
 from cencomm.domain.errors import CencommError
 from cencomm.web import problems
+from cencomm.web.metrics import METRICS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -11,7 +11,6 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from cencomm import __version__
-from cencomm.appkeys import ROUTES
 
 if TYPE_CHECKING:
     from cencomm.web.routes import Route
@@ -134,9 +133,9 @@ def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
     }
 
 
-def install_openapi(app: web.Application) -> None:
+def install_openapi(app: web.Application, routes: tuple[Route, ...]) -> None:
     """Build the document once, when the routes are set up; it is then served from memory."""
-    app[_CACHE] = build_openapi(app[ROUTES])
+    app[_CACHE] = build_openapi(routes)
 
 
 def openapi_document(app: web.Application) -> dict[str, Any]:

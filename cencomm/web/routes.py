@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from cencomm.appkeys import PRINCIPAL, ROUTES
+from cencomm.appkeys import PRINCIPAL
 from cencomm.domain.errors import Forbidden
 from cencomm.web import ws
 from cencomm.web.auth import authenticate
@@ -62,6 +62,9 @@ class Route:
     @property
     def name(self) -> str:
         return self.handler.__name__
+
+
+ROUTES: web.AppKey[tuple[Route, ...]] = web.AppKey("routes")
 
 
 # fmt: off
@@ -300,4 +303,4 @@ def setup_routes(app: web.Application, routes: tuple[Route, ...] = ROUTES_TABLE)
     app[ROUTES] = routes
     for route in routes:
         app.router.add_route(route.method, route.path, _endpoint(route), name=route.name)
-    install_openapi(app)
+    install_openapi(app, routes)

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from aiohttp import WSMsgType, web
 
-from cencomm.appkeys import HUB, LIVE, SERVICES, SETTINGS, SOCKETS
+from cencomm.appkeys import HUB, SERVICES, SETTINGS, SOCKETS
 from cencomm.domain.errors import Forbidden, Unauthenticated
 from cencomm.domain.events import MessageFrame, ServerFrame
 from cencomm.domain.ids import MAX_SEQUENCE, GroupId
@@ -40,6 +40,7 @@ from cencomm.realtime.hub import (
 )
 from cencomm.realtime.writer import run_writer
 from cencomm.web.handlers.messages import message_json
+from cencomm.web.live import LIVE
 from cencomm.web.problems import problem_body
 
 logger = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ import ipaddress
 from aiohttp import web
 from pydantic import BaseModel
 
-from cencomm.appkeys import METRICS, SERVICES, SETTINGS
+from cencomm.appkeys import SERVICES, SETTINGS
 from cencomm.web.auth import client_ip
-from cencomm.web.metrics import CONTENT_TYPE
+from cencomm.web.metrics import CONTENT_TYPE, METRICS
 from cencomm.web.openapi import openapi_document
 from cencomm.web.problems import problem_body, problem_response
 

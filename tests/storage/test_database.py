@@ -1,0 +1,112 @@
+"""Database.write / read: units run to completion, commit or roll back whole, and say when."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from cencomm.domain.ids import OrganizationId
+from cencomm.domain.users import Organization, OrganizationKind
+from cencomm.settings import Settings
+from cencomm.storage.db import Database
+from cencomm.storage.unit import Unit
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings.database_url, settings.database)
+    yield database
+    await database.dispose()
+
+
+def _organization(name: str) -> Organization:
+    return Organization(
+        id=OrganizationId(uuid.uuid4()),
+        name=name,
+        kind=OrganizationKind.ADMINISTRATION,
+        country="FR",
+        region=None,
+        created_at=datetime.now(UTC),
+    )
+
+
+async def test_a_unit_commits_what_it_wrote_and_returns_its_result(db: Database) -> None:
+    org = _organization("Douane française")
+
+    def work(unit: Unit) -> str:
+        unit.organizations.insert(org)
+        return "done"
+
+    assert await db.write(work) == "done"
+    found = await db.read(lambda unit: unit.organizations.find(org.id))
+    assert found is not None and found.name == "Douane française"
+
+
+async def test_a_unit_that_raises_leaves_nothing_behind(db: Database) -> None:
+    org = _organization("Rolled back")
+    called: list[str] = []
+
+    def work(unit: Unit) -> None:
+        unit.organizations.insert(org)
+        unit.after_commit(lambda: called.append("after commit"))
+        raise RuntimeError("half-way")
+
+    with pytest.raises(RuntimeError, match="half-way"):
+        await db.write(work)
+    assert await db.read(lambda unit: unit.organizations.find(org.id)) is None
+    assert called == []  # no commit, no callback
+
+
+async def test_after_commit_callbacks_run_on_the_event_loop_after_the_commit(
+    db: Database,
+) -> None:
+    org = _organization("After commit")
+    loop_thread = threading.get_ident()
+    seen: list[int] = []
+
+    def work(unit: Unit) -> None:
+        unit.organizations.insert(org)
+        unit.after_commit(lambda: seen.append(threading.get_ident()))
+        assert seen == []  # not before the commit
+
+    await db.write(work)
+    assert seen == [loop_thread]
+
+
+async def test_a_cancelled_caller_does_not_cut_its_unit_short(
+    db: Database, settings: Settings
+) -> None:
+    org = _organization("Finished anyway")
+    started, release = threading.Event(), threading.Event()
+
+    def work(unit: Unit) -> None:
+        unit.organizations.insert(org)
+        started.set()
+        # Hold the unit open until the caller has been cancelled (a thread-side wait: on
+        # PostgreSQL run_blocking hands it to a thread so the loop can deliver the cancel).
+        unit.run_blocking(lambda: release.wait(10))
+
+    caller = asyncio.ensure_future(db.write(work))
+    await asyncio.to_thread(started.wait, 10)
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    release.set()
+    await db.dispose()  # waits for the unit still running
+    reopened = Database(settings.database_url, settings.database)
+    try:
+        found = await reopened.read(lambda unit: unit.organizations.find(org.id))
+    finally:
+        await reopened.dispose()
+    assert found is not None
+
+
+async def test_blocking_calls_inside_a_unit_run_off_the_event_loop(db: Database) -> None:
+    loop_thread = threading.get_ident()
+    ran_in = await db.read(lambda unit: unit.run_blocking(threading.get_ident))
+    assert ran_in != loop_thread
