@@ -231,8 +231,8 @@ def verify_export(
     consistency_proof: Path | None = None,
 ) -> int:
     """Check an evidence bundle offline; a summary on stdout, or the first failure raised."""
-    from cencomm.services.export_bundle import load_pins
-    from cencomm.services.export_verify import verify_bundle
+    from cencomm.verification.bundle import verify_bundle
+    from cencomm.verification.bundle_files import load_pins
 
     try:
         key, head, proof = load_pins(audit_key, tree_head, consistency_proof)

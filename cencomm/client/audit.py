@@ -11,16 +11,20 @@ stays as it was. The first head seen is trusted as it comes (trust on first use)
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from cencomm.client.errors import AuditLogError, ProblemError
-from cencomm.crypto.keys import b64url_decode
-from cencomm.crypto.merkle import verify_consistency
-from cencomm.domain.audit_tree import parse_checkpoint
+from cencomm.domain.audit_tree import TreeHead
+from cencomm.verification.errors import NotExtended, TreeHeadError
+from cencomm.verification.tree_heads import (
+    AuditKey,
+    audit_key_from_json,
+    check_checkpoint,
+    check_extends,
+    check_head_signature,
+    needs_proof,
+    tree_head_from_json,
+)
 
 TreeHeadListener = Callable[[dict[str, Any]], None]
 
@@ -31,29 +35,14 @@ class _Api(Protocol):
     ) -> Any: ...
 
 
-@dataclass(frozen=True, slots=True)
-class _Head:
-    tree_size: int
-    root_hash: bytes
-    checkpoint: str
-    kid: str
-    signature: bytes
-
-
-def _parse(document: Any, what: str) -> _Head:
+def _parse(document: Any, what: str) -> TreeHead:
     try:
-        head = _Head(
-            tree_size=int(document["tree_size"]),
-            root_hash=bytes.fromhex(str(document["root_hash"])),
-            checkpoint=str(document["checkpoint"]),
-            kid=str(document["kid"]),
-            signature=b64url_decode(str(document["signature"])),
-        )
-        body = parse_checkpoint(head.checkpoint)
-    except (KeyError, TypeError, ValueError) as exc:
+        head = tree_head_from_json(document)
+        check_checkpoint(head, what)
+    except TreeHeadError as exc:
+        raise AuditLogError(str(exc)) from None
+    except ValueError as exc:
         raise AuditLogError(f"{what} is not a tree head ({exc})") from None
-    if (body.tree_size, body.root_hash) != (head.tree_size, head.root_hash):
-        raise AuditLogError(f"{what}: its checkpoint does not say its size and root")
     return head
 
 
@@ -70,7 +59,7 @@ class TreeHeadWatch:
     ) -> None:
         self._newest = dict(newest) if newest is not None else None
         self._on_change = on_change
-        self._key: Mapping[str, Any] | None = None
+        self._key: AuditKey | None = None
 
     @property
     def newest(self) -> dict[str, Any] | None:
@@ -95,54 +84,51 @@ class TreeHeadWatch:
             self._on_change(dict(document))
         return dict(document)
 
-    async def _check_signature(self, api: _Api, head: _Head) -> None:
-        if self._key is None or self._key.get("kid") != head.kid:
-            self._key = await api.request_json("GET", "/audit/key")  # once, or after a rotation
-        if self._key.get("kid") != head.kid:
-            raise AuditLogError(f"tree head {head.tree_size} is signed by unknown key {head.kid}")
+    async def _check_signature(self, api: _Api, head: TreeHead) -> None:
+        if self._key is None or self._key.kid != head.kid:
+            document = await api.request_json("GET", "/audit/key")  # once, or after a rotation
+            try:
+                self._key = audit_key_from_json(document)
+            except ValueError as exc:
+                raise AuditLogError(f"the server's audit key is not valid ({exc})") from None
         try:
-            key = Ed25519PublicKey.from_public_bytes(b64url_decode(str(self._key["public_key"])))
-            key.verify(head.signature, head.checkpoint.encode("utf-8"))
-        except (KeyError, ValueError, InvalidSignature):
-            raise AuditLogError(
-                f"tree head {head.tree_size}: the signature does not verify with the audit key"
-            ) from None
+            check_head_signature(head, self._key.verifier())
+        except TreeHeadError as exc:
+            raise AuditLogError(str(exc)) from None
 
-    async def _check_extends(self, api: _Api, old: _Head, new: _Head) -> None:
+    async def _check_extends(self, api: _Api, old: TreeHead, new: TreeHead) -> None:
         seen = f"the tree head of size {old.tree_size} this client saw before"
-        if new.tree_size < old.tree_size:
-            raise AuditLogError(
-                f"the server's audit log was rolled back: its newest tree head covers "
-                f"{new.tree_size} entries, fewer than {seen}"
-            )
-        if new.tree_size == old.tree_size:
-            if new.root_hash != old.root_hash:
+        proof: list[bytes] = []
+        if needs_proof(old, new):
+            try:
+                answer = await api.request_json(
+                    "GET",
+                    "/audit/proof/consistency",
+                    params={"first": old.tree_size, "second": new.tree_size},
+                )
+            except ProblemError as exc:
+                if exc.status == 404:
+                    raise AuditLogError(
+                        f"the server's audit log was rolled back: it no longer has {seen} ({exc})"
+                    ) from None
+                raise
+            try:
+                proof = [bytes.fromhex(str(h)) for h in answer["proof"]]
+            except (KeyError, TypeError, ValueError):
+                proof = []
+        try:
+            check_extends(old, new, proof)
+        except NotExtended as exc:
+            if exc.reason == "smaller":
+                raise AuditLogError(
+                    f"the server's audit log was rolled back: its newest tree head covers "
+                    f"{new.tree_size} entries, fewer than {seen}"
+                ) from None
+            if exc.reason == "root":
                 raise AuditLogError(
                     f"the server's audit log was rewritten: its root differs from {seen}"
-                )
-            return
-        if old.tree_size == 0:
-            return  # the empty log is a prefix of every log
-        try:
-            answer = await api.request_json(
-                "GET",
-                "/audit/proof/consistency",
-                params={"first": old.tree_size, "second": new.tree_size},
-            )
-        except ProblemError as exc:
-            if exc.status == 404:
-                raise AuditLogError(
-                    f"the server's audit log was rolled back: it no longer has {seen} ({exc})"
                 ) from None
-            raise
-        try:
-            proof = [bytes.fromhex(str(h)) for h in answer["proof"]]
-        except (KeyError, TypeError, ValueError):
-            proof = []
-        if not verify_consistency(
-            old.tree_size, new.tree_size, old.root_hash, new.root_hash, proof
-        ):
             raise AuditLogError(
                 f"the server's audit log was rewritten: tree head {new.tree_size} is not "
                 f"consistent with {seen}"
-            )
+            ) from None

@@ -21,7 +21,6 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from cencomm.crypto.merkle import (
@@ -33,11 +32,13 @@ from cencomm.crypto.merkle import (
     range_hash,
     verify_consistency,
 )
-from cencomm.domain.audit_tree import TreeHead, parse_checkpoint
+from cencomm.domain.audit_tree import TreeHead
 from cencomm.storage.audit_tree import AuditTreeStore
-from cencomm.storage.checkpoints import CheckpointFile, RecordedHead, tree_head_from_json
+from cencomm.storage.checkpoints import CheckpointFile, RecordedLine
 from cencomm.storage.db import Database
 from cencomm.storage.unit import Unit
+from cencomm.verification.errors import TreeHeadError
+from cencomm.verification.tree_heads import check_head_signature, tree_head_from_json
 
 # A power of two, so every batch starts on a subtree boundary of this size.
 BATCH = 1 << 13
@@ -74,30 +75,14 @@ class VerifyResult:
         return self.problem is None
 
 
-def check_head_signature(
+def _check_signed(
     head: TreeHead, keys: Mapping[str, Ed25519PublicKey], name: str | None = None
 ) -> None:
-    """The checkpoint says what the row says, and a known audit key signed it.
-
-    Raises:
-        LogProblem: naming the tree head (as `name`, when given).
-    """
-    name = name or f"tree head {head.tree_size}"
+    """`check_head_signature`, failing the pass with a `LogProblem`."""
     try:
-        body = parse_checkpoint(head.checkpoint)
-    except ValueError as exc:
-        raise LogProblem(f"{name}: malformed checkpoint ({exc})") from None
-    if (body.tree_size, body.root_hash) != (head.tree_size, head.root_hash):
-        raise LogProblem(f"{name}: checkpoint does not match its size and root")
-    if body.timestamp != int(head.timestamp.timestamp()):
-        raise LogProblem(f"{name}: checkpoint does not match its timestamp")
-    key = keys.get(head.kid)
-    if key is None:
-        raise LogProblem(f"{name}: signed by unknown audit key {head.kid}")
-    try:
-        key.verify(head.signature, head.checkpoint.encode("utf-8"))
-    except InvalidSignature:
-        raise LogProblem(f"{name}: signature does not verify") from None
+        check_head_signature(head, keys, name)
+    except TreeHeadError as exc:
+        raise LogProblem(str(exc)) from None
 
 
 def load_tree_head(text: str) -> TreeHead:
@@ -105,6 +90,14 @@ def load_tree_head(text: str) -> TreeHead:
         return tree_head_from_json(json.loads(text))
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON ({exc.msg})") from None
+
+
+def _recorded_head(recorded: RecordedLine) -> TreeHead | None:
+    """The tree head of a checkpoint-file line; None for a line that is not one (torn write)."""
+    try:
+        return tree_head_from_json(recorded.document)
+    except ValueError:
+        return None
 
 
 def _heads(store: AuditTreeStore) -> Iterator[TreeHead]:
@@ -201,7 +194,7 @@ class _Walk:
         while head is not None and head.tree_size <= size:
             if head.tree_size < size:  # pragma: no cover - heads come in ascending size
                 raise LogProblem(f"tree head {head.tree_size} is out of order")
-            check_head_signature(head, self.keys)
+            _check_signed(head, self.keys)
             root = root or self.acc.root()
             if not hmac.compare_digest(root, head.root_hash):
                 good = self.last_head.tree_size if self.last_head else 0
@@ -237,18 +230,18 @@ class _Walk:
         with contextlib.closing(file.read(limit)) as lines:
             self._check_lines(file, lines)
 
-    def _check_lines(self, file: CheckpointFile, lines: Iterator[RecordedHead]) -> None:
+    def _check_lines(self, file: CheckpointFile, lines: Iterator[RecordedLine]) -> None:
         while batch := list(itertools.islice(lines, HEAD_BATCH)):
-            sizes = sorted({r.head.tree_size for r in batch if r.head is not None})
+            heads = [(r.line, _recorded_head(r)) for r in batch]
+            sizes = sorted({head.tree_size for _, head in heads if head is not None})
             stored = self.store.find_heads(sizes)
-            for recorded in batch:
-                head = recorded.head
+            for line, head in heads:
                 if head is None:
                     self.unreadable_lines += 1
                     continue
                 size, n = head.tree_size, self.acc.size
-                name = f"tree head {size} recorded in {file.path} (line {recorded.line})"
-                check_head_signature(head, self.keys, name)
+                name = f"tree head {size} recorded in {file.path} (line {line})"
+                _check_signed(head, self.keys, name)
                 if size > n:
                     raise LogProblem(
                         f"entry {n} is missing: {name} covers {size} entries, the log has {n}", n
@@ -316,7 +309,7 @@ async def verify_log(
         walk = _Walk(store, keys, since)
         try:
             if since is not None:
-                check_head_signature(since, keys)
+                _check_signed(since, keys)
             walk.run()
             if checkpoints is not None:
                 walk.check_recorded(checkpoints, limit)

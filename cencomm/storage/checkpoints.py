@@ -15,11 +15,10 @@ import json
 import os
 from collections.abc import Generator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cencomm.crypto.keys import b64url_decode, b64url_encode
+from cencomm.crypto.keys import b64url_encode
 from cencomm.domain.audit_tree import TreeHead
 
 CHECKPOINT_FILE = "audit-checkpoints.jsonl"
@@ -37,31 +36,14 @@ def tree_head_json(head: TreeHead) -> dict[str, Any]:
     return head.as_json(b64url_encode(head.signature))
 
 
-def tree_head_from_json(document: Any) -> TreeHead:
-    """A tree head in the form `GET /audit/tree-head` answers (saved by hand, or a file line).
-
-    Raises:
-        ValueError: not that JSON shape.
-    """
-    try:
-        return TreeHead(
-            tree_size=int(document["tree_size"]),
-            root_hash=bytes.fromhex(document["root_hash"]),
-            timestamp=datetime.fromisoformat(document["timestamp"].replace("Z", "+00:00")),
-            checkpoint=str(document["checkpoint"]),
-            kid=str(document["kid"]),
-            signature=b64url_decode(str(document["signature"])),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(f"not a saved tree head ({exc})") from None
-
-
 @dataclass(frozen=True, slots=True)
-class RecordedHead:
-    """One line of the checkpoint file: its number (from 1) and the head, None if unreadable."""
+class RecordedLine:
+    """One line of the checkpoint file: its number (from 1) and its JSON value, None if it is
+    not JSON or too long to be a tree head (`verification.tree_heads.tree_head_from_json` reads
+    the head)."""
 
     line: int
-    head: TreeHead | None
+    document: Any
 
 
 class CheckpointFile:
@@ -105,11 +87,11 @@ class CheckpointFile:
         except FileNotFoundError:
             return 0
 
-    def read(self, limit: int) -> Generator[RecordedHead, None, None]:
-        """The heads in the first `limit` bytes, in file order, a line at a time.
+    def read(self, limit: int) -> Generator[RecordedLine, None, None]:
+        """The lines in the first `limit` bytes, in file order, one at a time.
 
-        A line that is not a tree head (say, a write torn by a crash, with the next line
-        appended to it) comes back with `head=None`. An unterminated last line is left out:
+        A line that is not JSON (say, a write torn by a crash, with the next line appended to
+        it) comes back with `document=None`. An unterminated last line is left out:
         an append under way, or torn at the end.
         """
         if limit <= 0:
@@ -125,10 +107,10 @@ class CheckpointFile:
                 while (end := chunk.find(b"\n", start)) >= 0:
                     number += 1
                     if junk:
-                        yield RecordedHead(number, None)
+                        yield RecordedLine(number, None)
                     else:
                         pending += chunk[start:end]
-                        yield RecordedHead(number, _parse_line(bytes(pending)))
+                        yield RecordedLine(number, _parse_line(bytes(pending)))
                     pending.clear()
                     junk = False
                     start = end + 1
@@ -139,9 +121,9 @@ class CheckpointFile:
                         pending.clear()
 
 
-def _parse_line(raw: bytes) -> TreeHead | None:
+def _parse_line(raw: bytes) -> Any:
     try:
-        return tree_head_from_json(json.loads(raw))
+        return json.loads(raw)
     except ValueError:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None
 

@@ -1,6 +1,8 @@
-"""The error offline verification raises."""
+"""The errors offline verification raises."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 
 class VerificationError(Exception):
@@ -15,3 +17,21 @@ class VerificationError(Exception):
         self.check = check
         self.detail = detail
         super().__init__(f"{check}: {detail}")
+
+
+class TreeHeadError(ValueError):
+    """A signed tree head is malformed, says another thing than its checkpoint, or its
+    signature does not verify; the message names the head."""
+
+
+class NotExtended(TreeHeadError):
+    """A tree head does not extend an earlier one.
+
+    Attributes:
+        reason: `smaller` (it covers fewer entries), `root` (another root at the same size),
+            `unproven` (the consistency proof is missing or does not lead from one to the other).
+    """
+
+    def __init__(self, reason: Literal["smaller", "root", "unproven"], message: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -24,9 +24,9 @@ from cencomm.crypto.jws import parse_compact
 from cencomm.domain.evidence import BundleInvalid
 from cencomm.domain.evidence_zip import parse_strict
 from cencomm.domain.users import Role
-from cencomm.services.export_bundle import audit_key_from_json
-from cencomm.services.export_verify import verify_bundle
 from cencomm.settings import ExportSettings, Settings
+from cencomm.verification.bundle import verify_bundle
+from cencomm.verification.tree_heads import audit_key_from_json
 from tests.conftest import with_settings
 from tests.factories import (
     Member,

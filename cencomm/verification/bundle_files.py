@@ -1,44 +1,22 @@
-"""Reading an evidence bundle for `export_verify`: members by name, canonical JSON lines, and
-audit entries proven included in the bundle's tree head."""
+"""Reading an evidence bundle for `verification.bundle`: members by name, canonical JSON lines,
+audit entries proven included in the bundle's tree head, and the pins given beside it."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from cencomm.crypto.keys import b64url_decode, jwk_thumbprint
 from cencomm.crypto.merkle import leaf_hash, verify_inclusion
 from cencomm.domain.audit import canonical_json
 from cencomm.domain.audit_tree import TreeHead
 from cencomm.domain.evidence import BundleInvalid
 from cencomm.domain.evidence_zip import ZipMember
-from cencomm.storage.checkpoints import tree_head_from_json
+from cencomm.verification.tree_heads import AuditKey, audit_key_from_json, tree_head_from_json
 
 READ_PIECE = 1 << 20
 MAX_JSON_FILE = 64 << 20  # keys.json, attachments.json and the like are read whole
-
-
-@dataclass(frozen=True, slots=True)
-class AuditKey:
-    kid: str
-    public_key: bytes
-
-
-def audit_key_from_json(document: Any) -> AuditKey:
-    """`{kid, public_key}` as `GET /audit/key` answers; the key must hash to the kid.
-
-    Raises:
-        ValueError: any other shape.
-    """
-    if not isinstance(document, dict) or not isinstance(document.get("kid"), str):
-        raise ValueError("not {kid, public_key}")
-    raw = b64url_decode(str(document.get("public_key", "")))
-    if len(raw) != 32 or jwk_thumbprint(raw) != document["kid"]:
-        raise ValueError("the public key does not hash to its kid")
-    return AuditKey(document["kid"], raw)
 
 
 def fail(message: str) -> BundleInvalid:

@@ -38,21 +38,19 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from cencomm.crypto.keys import b64url_decode, jwk_thumbprint
-from cencomm.crypto.merkle import verify_consistency
 from cencomm.domain import evidence as ev
 from cencomm.domain.audit_tree import TreeHead
 from cencomm.domain.evidence_zip import ZipLayoutError, parse_strict
-from cencomm.services.audit_verify import LogProblem, check_head_signature
-from cencomm.services.export_bundle import (
-    AuditKey,
-    Bundle,
-    audit_key_from_json,
-    fail,
-    proven_entry,
-)
-from cencomm.storage.checkpoints import tree_head_from_json
-from cencomm.verification.errors import VerificationError
+from cencomm.verification.bundle_files import Bundle, fail, proven_entry
+from cencomm.verification.errors import NotExtended, VerificationError
 from cencomm.verification.messages import parse_time, verify_message
+from cencomm.verification.tree_heads import (
+    AuditKey,
+    audit_key_from_json,
+    check_extends,
+    check_head_signature,
+    tree_head_from_json,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,31 +206,26 @@ class _Check:
         return key
 
     def _tree_head(self, key: AuditKey) -> TreeHead:
-        public = {key.kid: Ed25519PublicKey.from_public_bytes(key.public_key)}
         try:
             head = tree_head_from_json(self.b.json(ev.TREE_HEAD))
-            check_head_signature(head, public)
+            check_head_signature(head, key.verifier())
             if self.pinned_head is not None:
-                check_head_signature(self.pinned_head, public)
-        except (ValueError, LogProblem) as exc:
+                check_head_signature(self.pinned_head, key.verifier())
+        except ValueError as exc:  # TreeHeadError too
             raise fail(f"{ev.TREE_HEAD}: {exc}") from None
         saved = self.pinned_head
         if saved is not None:
             first, second = sorted((saved, head), key=lambda h: h.tree_size)
-            if first.tree_size == second.tree_size:
-                if first.root_hash != second.root_hash:
-                    raise fail("the pinned tree head has another root at the bundle's size")
-            elif not verify_consistency(
-                first.tree_size,
-                second.tree_size,
-                first.root_hash,
-                second.root_hash,
-                self.consistency_proof or [],
-            ):
+            try:
+                check_extends(first, second, self.consistency_proof or [])
+            except NotExtended as exc:
+                if exc.reason == "root":
+                    message = "the pinned tree head has another root at the bundle's size"
+                    raise fail(message) from None
                 raise fail(
                     f"the pinned tree head ({saved.tree_size}) is not proven consistent with "
                     f"the bundle's ({head.tree_size}): give --consistency-proof"
-                )
+                ) from None
         return head
 
     def _export(self, head: TreeHead) -> dict[str, Any]:
