@@ -85,7 +85,7 @@ class MessagingService:
             Forbidden: the caller only observes this group.
             Conflict: the group is not active, or the cid was used with another JWS.
             Invalid: the named check failed (`invalid-jws`, `unknown-key`, `revoked-key`,
-                `sender-mismatch`, `bad-signature`, `stale-iat`, `group-mismatch`,
+                `sender-mismatch`, `bad-signature`, `unknown-typ`, `stale-iat`, `group-mismatch`,
                 `invalid-body`, `unknown-attachment`, ...).
             TooLarge: the JWS or its body is over its limit.
         """
