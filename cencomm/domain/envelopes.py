@@ -51,9 +51,9 @@ OBSERVER_WITHHELD: frozenset[HandlingCode] = frozenset(
 
 ALERT_PRIORITIES: frozenset[str] = frozenset({"flash", "immediate", "routine"})
 
+ALL_TYPES: frozenset[MessageType] = frozenset(MessageType)
 _TYPE_VALUES = frozenset(member.value for member in MessageType)
 _CODE_VALUES = frozenset(member.value for member in HandlingCode)
-_TYPES = " | ".join(MessageType)
 _CODES = " | ".join(HandlingCode)
 
 _COMMON_CLAIMS = frozenset(
@@ -176,9 +176,7 @@ def check_claims(
     if type(version) is not int or version != ENVELOPE_VERSION:
         raise _claims_error("v", f"must be {ENVELOPE_VERSION}")
 
-    if not isinstance(typ_claim, str) or typ_claim not in _TYPE_VALUES:
-        raise _invalid("unknown-typ", "typ", "must be one of " + _TYPES)
-    typ = MessageType(typ_claim)
+    typ = check_typ(typ_claim)
 
     cid = payload["cid"]
     if not is_canonical_uuid(cid):
@@ -233,6 +231,18 @@ def check_claims(
         seizure=seizure,
         alert=alert,
     )
+
+
+def check_typ(typ: object, accepts: frozenset[MessageType] = ALL_TYPES) -> MessageType:
+    """The envelope's `typ`, when it is one that `accepts` (an endpoint's types) holds.
+
+    Raises:
+        Invalid: `unknown-typ`, listing the types accepted.
+    """
+    if not isinstance(typ, str) or typ not in _TYPE_VALUES or MessageType(typ) not in accepts:
+        listed = " | ".join(member.value for member in MessageType if member in accepts)
+        raise _invalid("unknown-typ", "typ", f"must be {listed}")
+    return MessageType(typ)
 
 
 def _check_grp(payload: dict[str, Any], typ: MessageType, expected_grp: str | None) -> str | None:

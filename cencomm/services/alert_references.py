@@ -11,15 +11,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
-from cencomm.domain.attachment_refs import match_attachments
 from cencomm.domain.attachments import Attachment
 from cencomm.domain.envelopes import Envelope
 from cencomm.domain.errors import Conflict, Forbidden, NotFound
 from cencomm.domain.messages import attachment_view, may_read
 from cencomm.domain.users import Principal
 from cencomm.services.groups import NO_GROUP, GroupService
-from cencomm.services.signed_envelopes import invalid
+from cencomm.services.signed_envelopes import ALERTS, invalid
 from cencomm.storage.unit import Unit
 
 
@@ -50,21 +50,20 @@ def check_attachments(
 ) -> None:
     """Raises Invalid `unknown-attachment` for the first `att` entry that names no attachment
     of a target group the sender may post in."""
-    refs = envelope.attachments
-    if not refs:
-        return
-    assert envelope.to is not None  # noqa: S101 - alerts always have targets
-    hashes = sorted({ref.sha256 for ref in refs})
-    store = unit.attachments
-    candidates: list[Attachment] = []
-    for raw in dict.fromkeys(envelope.to.groups):
-        try:
-            access = groups.access(unit, principal, uuid.UUID(raw))
-            access.ensure_can_post()
-        except (NotFound, Forbidden, Conflict):
-            continue
-        # As for messages: quarantined ones never match, nor (but for moderators) ones only
-        # hidden messages name.
-        view = attachment_view(access)
-        candidates.extend(store.in_group(access.group.id, hashes, view))
-    match_attachments(refs, candidates, "a target group you post in")
+
+    def resolve(unit: Unit, hashes: Sequence[str]) -> list[Attachment]:
+        assert envelope.to is not None  # noqa: S101 - alerts always have targets
+        candidates: list[Attachment] = []
+        for raw in dict.fromkeys(envelope.to.groups):
+            try:
+                access = groups.access(unit, principal, uuid.UUID(raw))
+                access.ensure_can_post()
+            except (NotFound, Forbidden, Conflict):
+                continue
+            # As for messages: quarantined ones never match, nor (but for moderators) ones
+            # only hidden messages name.
+            view = attachment_view(access)
+            candidates.extend(unit.attachments.in_group(access.group.id, hashes, view))
+        return candidates
+
+    ALERTS.attachments(unit, envelope, resolve)

@@ -7,7 +7,6 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from cencomm.crypto.jws import parse_compact
 from cencomm.domain.alert_boards import alert_reading, follows_up_escalations
 from cencomm.domain.alerts import (
     NOTICE_CHUNK,
@@ -24,10 +23,11 @@ from cencomm.domain.alerts import (
 )
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
-from cencomm.domain.envelopes import Envelope, MessageType, check_claims
-from cencomm.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from cencomm.domain.envelopes import Envelope, MessageType
+from cencomm.domain.errors import Forbidden, Invalid, NotFound
 from cencomm.domain.events import AlertAcknowledged, AlertRaised
 from cencomm.domain.ids import AlertId, UserId, new_id
+from cencomm.domain.keys import SigningKey
 from cencomm.domain.messages import may_read
 from cencomm.domain.notifications import MailKind
 from cencomm.domain.users import Caller, Principal, Role, clean_text
@@ -38,7 +38,7 @@ from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
 from cencomm.services.groups import GroupService
 from cencomm.services.notifications import NotificationService
-from cencomm.services.signed_envelopes import invalid, verify_sender
+from cencomm.services.signed_envelopes import ALERTS, duplicate_cid, invalid
 from cencomm.storage.db import Database
 from cencomm.storage.unit import Unit
 
@@ -94,23 +94,9 @@ class AlertService:
         principal = _principal(caller)
         if principal.role is Role.OBSERVER:
             raise Forbidden("observers never send alerts", slug="read-only")
-        parsed = parse_compact(jws)
-        key = await self._db.read(lambda unit: unit.keys.find(parsed.kid))
-        verify_sender(parsed, key, principal)
+        parsed = ALERTS.parse(jws)
         now = self._clock.now()
-        if parsed.payload.get("typ") not in (None, MessageType.ALERT.value):
-            raise invalid(
-                "unknown-typ",
-                "Unknown message type",
-                "jws.payload.typ",
-                "messages are posted to a group",
-            )
-        envelope = check_claims(
-            parsed.payload,
-            expected_sub=str(principal.user_id),
-            expected_grp=None,
-            now=int(now.timestamp()),
-        )
+        envelope = await ALERTS.load(parsed, self._read_key, principal, grp=None, now=now)
         assert envelope.to is not None and envelope.alert is not None  # noqa: S101 - typ alert
         check_targets_allowed(principal.role, envelope.to)
         digest = hashlib.sha256(jws.encode()).digest()
@@ -121,7 +107,7 @@ class AlertService:
             existing = store.find_by_cid(principal.user_id, envelope.cid)
             if existing is not None:
                 if existing[1] != digest:
-                    raise Conflict("this cid was used with a different JWS", slug="duplicate-cid")
+                    raise duplicate_cid()
                 original = store.find(existing[0])
                 assert original is not None  # noqa: S101 - just found by cid
                 return original, None
@@ -140,6 +126,9 @@ class AlertService:
         for start in range(0, len(ids), NOTICE_CHUNK):
             self._publisher.publish(AlertRaised(alert.id, tuple(ids[start : start + NOTICE_CHUNK])))
         return alert, True
+
+    async def _read_key(self, kid: str) -> SigningKey | None:
+        return await self._db.read(lambda unit: unit.keys.find(kid))
 
     def _store(
         self,

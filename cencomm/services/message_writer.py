@@ -29,6 +29,7 @@ from cencomm.domain.posts import NewMessage, SequencedMessage
 from cencomm.services.audit import AuditTrail
 from cencomm.services.background import finish_before_cancel
 from cencomm.services.events import Publisher
+from cencomm.services.signed_envelopes import duplicate_cid as _duplicate_cid
 from cencomm.storage.db import Database
 from cencomm.storage.unit import Unit
 
@@ -51,13 +52,6 @@ class PendingPost:
     @property
     def key(self) -> tuple[uuid.UUID, str]:
         return (self.message.sender_id, self.message.cid)
-
-
-def _duplicate_cid() -> Conflict:
-    return Conflict(
-        "this cid was already used with a different JWS",
-        slug="duplicate-cid",
-    )
 
 
 class MessageWriter:

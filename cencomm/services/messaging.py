@@ -5,14 +5,14 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cencomm.crypto.jws import parse_compact
 from cencomm.domain.analytics import seizure_rows
-from cencomm.domain.attachment_refs import match_attachments
+from cencomm.domain.attachments import Attachment
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
-from cencomm.domain.envelopes import Envelope, MessageType, check_claims
+from cencomm.domain.envelopes import Envelope
 from cencomm.domain.errors import NotFound
 from cencomm.domain.events import MessageHidden
 from cencomm.domain.groups import GroupAccess, access_for
@@ -36,7 +36,7 @@ from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
 from cencomm.services.groups import NO_GROUP, GroupService
 from cencomm.services.message_writer import MessageWriter, PendingPost
-from cencomm.services.signed_envelopes import invalid, verify_sender
+from cencomm.services.signed_envelopes import MESSAGES, invalid
 from cencomm.storage.db import Database
 from cencomm.storage.messages import PostContext
 from cencomm.storage.unit import Unit
@@ -85,14 +85,14 @@ class MessagingService:
             Forbidden: the caller only observes this group.
             Conflict: the group is not active, or the cid was used with another JWS.
             Invalid: the named check failed (`invalid-jws`, `unknown-key`, `revoked-key`,
-                `sender-mismatch`, `bad-signature`, `stale-iat`, `group-mismatch`,
+                `sender-mismatch`, `bad-signature`, `unknown-typ`, `stale-iat`, `group-mismatch`,
                 `invalid-body`, `unknown-attachment`, ...).
             TooLarge: the JWS or its body is over its limit.
         """
         principal = caller.principal
         if principal is None:
             raise NotFound("no such group")
-        parsed = parse_compact(jws)
+        parsed = MESSAGES.parse(jws)
         reply_to = parsed.payload.get("reply_to")
         reply_id: uuid.UUID | None = None
         if isinstance(reply_to, str):
@@ -106,26 +106,14 @@ class MessagingService:
             in_group = reply_id is None or unit.messages.in_group(reply_id, group_id)
             return context, in_group
 
-        # One hop to the database for everything posting reads (the hot path).
+        # One hop to the database for everything posting reads (the hot path), the key of the
+        # header's kid included: the intake checks the key it is given.
         context, reply_ok = await self._db.read(read)
         access = access_for(principal, context.group, context.role)
-        access.ensure_can_post()
-        key = context.key
-        verify_sender(parsed, key, principal)
-        now = self._clock.now()
-        envelope = check_claims(
-            parsed.payload,
-            expected_sub=str(principal.user_id),
-            expected_grp=str(group_id),
-            now=int(now.timestamp()),
+        access.ensure_can_post()  # a group the caller cannot see is 404 whatever the envelope
+        envelope = MESSAGES.check(
+            parsed, context.key, principal, grp=str(group_id), now=self._clock.now()
         )
-        if envelope.typ is MessageType.ALERT:
-            raise invalid(
-                "unknown-typ",
-                "Unknown message type",
-                "jws.payload.typ",
-                "alerts are posted to /alerts",
-            )
         if envelope.seizure is not None:
             check_reporting_country(envelope.seizure, context.org_country)
         if not reply_ok:
@@ -150,13 +138,14 @@ class MessagingService:
         ones only hidden messages name: naming one again would undo the hiding); returns their
         ids, to link them to the message."""
         if not envelope.attachments:
-            return ()
-        hashes = [ref.sha256 for ref in envelope.attachments]
+            return ()  # no second hop to the database
         view = attachment_view(access)
-        found = await self._db.read(
-            lambda unit: unit.attachments.in_group(access.group.id, hashes, view)
-        )
-        return tuple(a.id for a in match_attachments(envelope.attachments, found, "this group"))
+
+        def resolve(unit: Unit, hashes: Sequence[str]) -> list[Attachment]:
+            return unit.attachments.in_group(access.group.id, hashes, view)
+
+        found = await self._db.read(lambda unit: MESSAGES.attachments(unit, envelope, resolve))
+        return tuple(a.id for a in found)
 
     def _pending(
         self,
