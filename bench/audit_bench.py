@@ -27,6 +27,7 @@ from cencomm.domain.ids import UserId
 from cencomm.services.audit import AuditTrail
 from cencomm.services.audit_log import AuditLogService
 from cencomm.services.audit_verify import verify_log
+from cencomm.services.background import BackgroundJobs
 from cencomm.settings import DatabaseSettings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import load_or_create_server_keys
@@ -41,7 +42,9 @@ async def audited_actions(tmp: Path, actions: int, concurrency: int) -> None:
     keys = load_or_create_server_keys(tmp / "data")
     trail = AuditTrail(SystemClock())
     service = AuditLogService(db, SystemClock(), trail, keys.audit, "bench")
-    signer = asyncio.create_task(service.keep_tree_heads())
+    signer = BackgroundJobs()
+    signer.add(service.job())
+    signer.start()
     queue = iter(range(actions))
     actor = UserId(uuid.uuid4())
 
@@ -61,8 +64,7 @@ async def audited_actions(tmp: Path, actions: int, concurrency: int) -> None:
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
-    signer.cancel()
-    await asyncio.gather(signer, return_exceptions=True)
+    await signer.stop()
 
     await trail_tail(service)
     sign_started = time.perf_counter()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from collections.abc import AsyncIterator, Callable
 
@@ -13,6 +12,7 @@ from cencomm.domain.clock import Clock, SystemClock
 from cencomm.domain.events import LiveEvent, RoleChanged, SessionRevoked
 from cencomm.realtime.bus import EventPublisher, make_bus
 from cencomm.realtime.hub import Hub
+from cencomm.services.background import BackgroundJobs
 from cencomm.services.container import build_services
 from cencomm.services.live import LiveService
 from cencomm.settings import Settings
@@ -48,10 +48,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.on_response_prepare.append(add_security_headers)
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_services_ctx(clock or SystemClock()))
-    app.cleanup_ctx.append(_audit_tasks_ctx)
     app.cleanup_ctx.append(_live_ctx)
     app.on_shutdown.append(close_sockets)  # 1001 to every live socket
-    app.cleanup_ctx.append(_attachment_scans_ctx)
+    app.cleanup_ctx.append(_background_ctx)
     setup_routes(app)
     return app
 
@@ -71,29 +70,12 @@ def _services_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[Non
         keys = load_or_create_server_keys(settings.data.dir)
         app[SERVICES] = build_services(settings, app[DATABASE], clock, keys)
         yield
-        # Answer posts already queued before the database goes away.
-        await app[SERVICES].messaging.writer.close()
 
     return services_ctx
 
 
-async def _audit_tasks_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Tree-head signing and SIEM forwarding run beside the server; stopped before the database."""
-    services = app[SERVICES]
-    tasks = [asyncio.create_task(services.audit_log.keep_tree_heads(), name="audit-tree-heads")]
-    if services.audit_forwarder.enabled:
-        tasks.append(
-            asyncio.create_task(services.audit_forwarder.keep_forwarding(), name="audit-forward")
-        )
-    yield
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-
-
 async def _live_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Live delivery (hub, bus, dispatcher), the alert deadline sweeper and the e-mail outbox
-    sender; stopped before the database."""
+    """Live delivery: hub, bus, dispatcher."""
     settings = app[SETTINGS]
     services = app[SERVICES]
     hub = Hub(
@@ -116,28 +98,29 @@ async def _live_ctx(app: web.Application) -> AsyncIterator[None]:
     services.events.subscribe(EventPublisher(bus))
     app[HUB] = hub
     app[LIVE] = dispatcher
-    stop = asyncio.Event()  # the loops finish their pass and end: never cut mid-transaction
-    tasks = []
-    if settings.alerts.sweep_interval > 0:
-        sweeper = services.alert_deadlines.keep_sweeping(stop)
-        tasks.append(asyncio.create_task(sweeper, name="alert-deadlines"))
-    if services.alerts.notifications.enabled and settings.notifications.poll_interval > 0:
-        sender = services.alerts.notifications.keep_delivering(stop)
-        tasks.append(asyncio.create_task(sender, name="notification-outbox"))
     yield
     hub.close_all()
-    stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
     await bus.close()
 
 
-async def _attachment_scans_ctx(app: web.Application) -> AsyncIterator[None]:
-    """With a scanner, retry blobs left pending (scanner down or slow); stopped before the DB."""
+async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Every background job, started once the services and the live delivery they publish to
+    are up, and stopped before them: each finishes its pass, and the message writer answers
+    every post it holds, while the bus and the database are still there."""
+    settings = app[SETTINGS]
     services = app[SERVICES]
-    task = None
+    jobs = BackgroundJobs()
+    jobs.add(services.messaging.writer.job())
+    jobs.add(services.audit_log.job())
+    if services.audit_forwarder.enabled:
+        jobs.add(services.audit_forwarder.job())
+    if settings.alerts.sweep_interval > 0:
+        jobs.add(services.alert_deadlines.job())
+    notifications = services.alerts.notifications
+    if notifications.enabled and settings.notifications.poll_interval > 0:
+        jobs.add(notifications.job())
     if services.attachments.scanner.enabled:
-        task = asyncio.create_task(services.attachments.keep_scanning(), name="attachment-scans")
+        jobs.add(services.attachments.scan_job())
+    jobs.start()
     yield
-    if task is not None:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    await jobs.stop()

@@ -23,6 +23,7 @@ from cencomm.exits import EXIT_OK, CommandError
 from cencomm.services.attachment_blobs import BlobVault
 from cencomm.services.attachment_upkeep import rewrap_blob_keys
 from cencomm.services.audit_verify import load_tree_head, verify_log
+from cencomm.services.background import running
 from cencomm.services.container import Services, build_services
 from cencomm.services.directory import NewUser
 from cencomm.settings import Settings, admin_password_from_environment
@@ -145,7 +146,7 @@ async def create_admin(
 
 async def demo_seed(settings: Settings) -> int:
     """Load the demo Operation STOP once; a repeat changes nothing."""
-    async with _services(settings) as services:
+    async with _services(settings) as services, running(services.messaging.writer.job()):
         created = await seed_demo(services)
         try:
             operation = await seed_operation(services, settings.data.dir)
@@ -153,8 +154,6 @@ async def demo_seed(settings: Settings) -> int:
             raise CommandError(
                 f"{exc}: an earlier demo-seed was interrupted; run it on an empty database"
             ) from None
-        finally:
-            await services.messaging.writer.close()
     if operation:
         sys.stdout.write(
             f"demo group {GROUP_CODE} created: 1,683 signed seizure reports from 99 "

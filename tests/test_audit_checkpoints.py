@@ -42,7 +42,6 @@ async def log(settings: Settings) -> AsyncIterator[Log]:
     services = _wire(settings, the_log.db)
     the_log.trail, the_log.service = services.audit, services.audit_log
     yield the_log
-    await services.messaging.writer.close()
     await the_log.db.dispose()
 
 
@@ -96,7 +95,6 @@ async def test_the_checkpoint_file_is_private_append_only_and_shared(
         assert await other.audit_log.sign_tree_head() is not None  # signs and records 7
         await log.grow(2)  # the first process signs 9
     finally:
-        await other.messaging.writer.close()
         await other_db.dispose()
     path = settings.data.dir / CHECKPOINTS
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -8,8 +8,6 @@ both fire it. The live `alert.overdue` event is published after that commit.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from cencomm.domain.ids import AlertId, OrganizationId, UserId
 from cencomm.domain.notifications import MailKind
 from cencomm.domain.users import Caller
 from cencomm.services.audit import AuditTrail
+from cencomm.services.background import Every, Job
 from cencomm.services.events import Publisher
 from cencomm.services.notifications import NotificationService
 from cencomm.settings import AlertsSettings
@@ -163,17 +162,7 @@ class AlertSweeper:
 
         return await self._db.write(work)
 
-    async def keep_sweeping(self, stop: asyncio.Event) -> None:
-        """The background loop: one sweep every `alerts.sweep_interval` seconds (the first one
-        an interval after start) until `stop` is set. It is stopped this way rather than
-        cancelled, so a sweep is never cut off in the middle of a database round trip."""
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._settings.sweep_interval)
-            if stop.is_set():
-                return
-            try:
-                await self.sweep_once()
-            except Exception:
-                # Task boundary: a failing sweep (database away) must not stop the sweeper.
-                logger.exception("alert deadline sweep failed")
+    def job(self) -> Job:
+        """The sweeper: one sweep every `alerts.sweep_interval` seconds, the first one an
+        interval after start."""
+        return Job("alert-deadlines", Every(self._settings.sweep_interval), self.sweep_once)

@@ -19,7 +19,7 @@ from cencomm.domain.clock import Clock
 from cencomm.domain.ids import GroupId
 from cencomm.services.attachment_blobs import BlobVault
 from cencomm.services.audit import AuditTrail
-from cencomm.services.background import finish_before_cancel
+from cencomm.services.background import Every, Job
 from cencomm.services.scanner import Scanner, ScannerUnavailable
 from cencomm.storage.db import Database
 from cencomm.storage.unit import Unit
@@ -91,24 +91,26 @@ async def scan_pending(
     return left
 
 
-async def keep_scanning(
+def scan_job(
     db: Database,
     clock: Clock,
     audit: AuditTrail,
     vault: BlobVault,
     scanner: Scanner,
     interval: float,
-) -> None:
-    """Background task: retry pending blobs every `interval` seconds (cancel to stop)."""
-    await asyncio.to_thread(vault.files.sweep_temp, 3600.0)
-    while True:
-        try:
-            await finish_before_cancel(scan_pending(db, clock, audit, vault, scanner))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("attachment scan pass failed")
-        await asyncio.sleep(interval)
+) -> Job:
+    """Retry pending blobs every `interval` seconds; the first pass, at start, also removes the
+    temporary files an interrupted upload left behind."""
+    swept = False
+
+    async def scan_round() -> None:
+        nonlocal swept
+        if not swept:
+            swept = True
+            await asyncio.to_thread(vault.files.sweep_temp, 3600.0)
+        await scan_pending(db, clock, audit, vault, scanner)
+
+    return Job("attachment-scans", Every(interval, immediately=True), scan_round)
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,8 +45,9 @@ from cencomm.domain.messages import attachment_view
 from cencomm.domain.ooxml import inspect_ooxml
 from cencomm.domain.users import Caller, Principal
 from cencomm.services.attachment_blobs import BlobVault, Download
-from cencomm.services.attachment_upkeep import keep_scanning, scan_blob, scan_pending
+from cencomm.services.attachment_upkeep import scan_blob, scan_job, scan_pending
 from cencomm.services.audit import AuditTrail
+from cencomm.services.background import Job
 from cencomm.services.groups import GroupService
 from cencomm.services.images import check_image
 from cencomm.services.scanner import Scanner
@@ -274,9 +275,9 @@ class AttachmentService:
         """One pass over pending blobs; returns how many are still pending."""
         return await scan_pending(self._db, self._clock, self._audit, self.vault, self.scanner)
 
-    async def keep_scanning(self) -> None:
-        """The background retry loop (app.py starts it when a scanner is configured)."""
-        await keep_scanning(
+    def scan_job(self) -> Job:
+        """The background retry of pending blobs (app.py runs it when a scanner is enabled)."""
+        return scan_job(
             self._db,
             self._clock,
             self._audit,

@@ -8,8 +8,6 @@ each entry goes to a target once overall, by whichever process holds the forward
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -21,7 +19,7 @@ from cencomm.domain.audit import AuditEntry
 from cencomm.domain.audit_tree import MAX_HEAD_LAG_SECONDS
 from cencomm.domain.clock import rfc3339
 from cencomm.services.audit import AuditTrail
-from cencomm.services.background import finish_before_cancel
+from cencomm.services.background import Every, Job
 from cencomm.settings import AuditSettings
 from cencomm.storage.audit_tree import FORWARD_LOCK_KEY
 from cencomm.storage.db import Database
@@ -140,18 +138,11 @@ class AuditForwarder:
             if not more:
                 return sent
 
-    async def keep_forwarding(self) -> None:
-        """Run until cancelled: forward new entries within about a second."""
-        wake = self._trail.signal.subscribe()
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=MAX_HEAD_LAG_SECONDS)
-            wake.clear()
-            try:
-                await finish_before_cancel(self.forward())
-            except Exception:
-                # A SIEM outage must not stop the server; the position waits for it.
-                logger.exception("audit forwarding failed; will retry")
+    def job(self) -> Job:
+        """Forwarding: new entries go out within about a second. A failing pass (a SIEM
+        outage) is logged and retried; the position waits for it."""
+        wake = Every(MAX_HEAD_LAG_SECONDS, self._trail.signal.subscribe())
+        return Job("audit-forward", wake, self.forward)
 
 
 def _forward_batch(unit: Unit, sink: Sink) -> tuple[int, bool]:

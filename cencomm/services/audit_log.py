@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -27,7 +26,7 @@ from cencomm.domain.errors import FieldError, Invalid, NotFound, Unavailable
 from cencomm.domain.policy import Action, authorize
 from cencomm.domain.users import Principal
 from cencomm.services.audit import AuditTrail
-from cencomm.services.background import finish_before_cancel
+from cencomm.services.background import Every, Job
 from cencomm.storage.audit_tree import AuditTreeStore
 from cencomm.storage.checkpoints import CheckpointFile
 from cencomm.storage.db import Database
@@ -194,23 +193,19 @@ class AuditLogService:
         store.insert_head(head)
         return head
 
-    async def keep_tree_heads(self) -> None:
-        """Run until cancelled: a new head at most a second or 1,000 entries after an entry."""
-        wake = self._trail.signal.subscribe()
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=MAX_HEAD_LAG_SECONDS)
-            wake.clear()
-            try:
-                head = await finish_before_cancel(self.sign_tree_head())
-            except AuditLogDamaged as exc:
-                logger.error("audit tree head not signed: %s", exc.detail)
-            except Exception:
-                # The loop must outlive any one failure (a dropped connection, a busy database).
-                logger.exception("audit tree head signing failed")
-            else:
-                if head is not None:
-                    logger.debug("signed audit tree head %d", head.tree_size)
+    def job(self) -> Job:
+        """Tree-head signing: a new head at most a second or 1,000 entries after an entry."""
+        wake = Every(MAX_HEAD_LAG_SECONDS, self._trail.signal.subscribe())
+        return Job("audit-tree-heads", wake, self._sign_round)
+
+    async def _sign_round(self) -> None:
+        try:
+            head = await self.sign_tree_head()
+        except AuditLogDamaged as exc:
+            logger.error("audit tree head not signed: %s", exc.detail)
+            return
+        if head is not None:
+            logger.debug("signed audit tree head %d", head.tree_size)
 
     # -- reading -----------------------------------------------------------------------------
 

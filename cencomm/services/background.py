@@ -14,12 +14,10 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 # A pass still running this long after stop was asked is abandoned.
 STOP_GRACE_SECONDS = 10.0
@@ -136,14 +134,14 @@ class BackgroundJobs:
         return True
 
 
-async def finish_before_cancel(round_: Awaitable[T]) -> T:
-    """Transitional (removed once every loop is a `Job`): await `round_`; if cancelled meanwhile,
-    let it finish first, then re-raise."""
-    task = asyncio.ensure_future(round_)
+@contextlib.asynccontextmanager
+async def running(*jobs: Job) -> AsyncIterator[BackgroundJobs]:
+    """Run `jobs` for the body of a `with` (commands and tests that work without the app)."""
+    runner = BackgroundJobs()
+    for job in jobs:
+        runner.add(job)
+    runner.start()
     try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        done, _ = await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS)
-        if not done:
-            task.cancel()
-        raise
+        yield runner
+    finally:
+        await runner.stop()

@@ -10,11 +10,10 @@ the waiting requests answered, so a 201 always means "durable, with its audit en
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import contextvars
 import logging
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,7 +26,7 @@ from cencomm.domain.events import MessagePosted
 from cencomm.domain.messages import PostOutcome
 from cencomm.domain.posts import NewMessage, SequencedMessage
 from cencomm.services.audit import AuditTrail
-from cencomm.services.background import finish_before_cancel
+from cencomm.services.background import Job
 from cencomm.services.events import Publisher
 from cencomm.services.signed_envelopes import duplicate_cid as _duplicate_cid
 from cencomm.storage.db import Database
@@ -68,52 +67,61 @@ class MessageWriter:
         self._audit = audit
         self._publisher = publisher
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[PendingPost] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        self._queue: deque[PendingPost] = deque()
+        self._queued = asyncio.Event()  # set while the queue holds a post
+        self._stopped = False
 
     async def submit(self, post: PendingPost) -> PostOutcome:
         """Queue a verified post and wait until it is committed (or refused)."""
-        if self._task is None or self._task.done():
-            # Started by whichever request posts first, but it works for every request: it
-            # must not carry that request's context (request id) into all later batches.
-            self._task = asyncio.create_task(
-                self._run(), name="cencomm-message-writer", context=contextvars.Context()
-            )
-        self._queue.put_nowait(post)
+        if self._stopped:
+            raise ConnectionAbortedError("server shutting down")
+        self._queue.append(post)
+        self._queued.set()
         return await post.future
 
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        while not self._queue.empty():
-            pending = self._queue.get_nowait()
-            if not pending.future.done():
-                pending.future.set_exception(ConnectionAbortedError("server shutting down"))
+    def job(self) -> Job:
+        """The writer, started with the application: one batch per pass."""
+        return Job("message-writer", self._queued.wait, self._write_next, self._refuse_queued)
 
-    async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                await finish_before_cancel(self._write_batch(batch))
-            except Exception:
-                if len(batch) == 1:
+    async def _write_next(self) -> None:
+        """Write what is queued (up to `max_batch`) in one transaction; if that fails, each
+        post on its own, so one bad post does not fail its neighbours."""
+        # The wait above only looks at the queue: a post is taken here, never lost to a stop.
+        batch = [self._queue.popleft() for _ in range(min(len(self._queue), self._max_batch))]
+        if not self._queue:
+            self._queued.clear()
+        try:
+            await self._write_with_retry(batch)
+        except asyncio.CancelledError:
+            _refuse(batch)  # abandoned at stop after the grace period
+            raise
+
+    async def _write_with_retry(self, batch: list[PendingPost]) -> None:
+        if not batch:
+            return
+        try:
+            await self._write_batch(batch)
+        except Exception:
+            if len(batch) == 1:
+                logger.exception("message write failed")
+                if not batch[0].future.done():
+                    batch[0].future.set_exception(RuntimeError("message write failed"))
+                return
+            # One bad post must not fail its neighbours: retry each on its own.
+            for post in batch:
+                try:
+                    await self._write_batch([post])
+                except Exception as exc:
                     logger.exception("message write failed")
-                    if not batch[0].future.done():
-                        batch[0].future.set_exception(RuntimeError("message write failed"))
-                    continue
-                # One bad post must not fail its neighbours: retry each on its own.
-                for post in batch:
-                    try:
-                        await self._write_batch([post])
-                    except Exception as exc:
-                        logger.exception("message write failed")
-                        if not post.future.done():
-                            post.future.set_exception(exc)
+                    if not post.future.done():
+                        post.future.set_exception(exc)
+
+    def _refuse_queued(self) -> None:
+        """At stop: refuse what is still queued, and whatever comes later."""
+        self._stopped = True
+        self._queued.clear()
+        _refuse(self._queue)
+        self._queue.clear()
 
     async def _write_batch(self, batch: list[PendingPost]) -> None:
         now = self._clock.now()
@@ -206,3 +214,9 @@ class MessageWriter:
                 outcomes[i] = _duplicate_cid()
             else:
                 outcomes[i] = original
+
+
+def _refuse(posts: Iterable[PendingPost]) -> None:
+    for post in posts:
+        if not post.future.done():
+            post.future.set_exception(ConnectionAbortedError("server shutting down"))

@@ -11,8 +11,6 @@ sends it once, later.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import ssl
 import uuid
@@ -30,6 +28,7 @@ from cencomm.domain.ids import new_id
 from cencomm.domain.notifications import MailKind, Preferences, alert_mail
 from cencomm.domain.users import Caller, Principal
 from cencomm.services.audit import AuditTrail
+from cencomm.services.background import Every, Job
 from cencomm.settings import NotificationsSettings, SmtpSettings
 from cencomm.storage.db import Database
 from cencomm.storage.outbox import FAILED, PENDING, SENT, SKIPPED, OutboxMail
@@ -239,20 +238,11 @@ class NotificationService:
             timeout=smtp.timeout,
         )
 
-    async def keep_delivering(self, stop: asyncio.Event) -> None:
-        """The background sender: one pass every `notifications.poll_interval` seconds until
-        `stop` is set (never cancelled mid-transaction: an SMTP conversation or a claim is
-        finished, then the loop ends)."""
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._settings.poll_interval)
-            if stop.is_set():
-                return
-            try:
-                await self.deliver_once()
-            except Exception:
-                # Task boundary: a failing pass (database away) must not stop the sender.
-                logger.exception("outbox pass failed")
+    def job(self) -> Job:
+        """The sender: one pass every `notifications.poll_interval` seconds, the first one an
+        interval after start (a pass, and so an SMTP conversation or a claim, is never cut off
+        at stop)."""
+        return Job("notification-outbox", Every(self._settings.poll_interval), self.deliver_once)
 
     async def counts(self) -> dict[str, int]:
         return await self._db.read(lambda unit: unit.outbox.statuses())

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
-from cencomm.services.background import BackgroundJobs, Every, Job
+from cencomm.domain.audit import AuditRecord
+from cencomm.domain.clock import Clock, SystemClock
+from cencomm.domain.messages import PostOutcome
+from cencomm.domain.posts import NewMessage
+from cencomm.services.attachment_blobs import BlobVault
+from cencomm.services.attachment_upkeep import scan_job
+from cencomm.services.audit import AuditTrail
+from cencomm.services.background import BackgroundJobs, Every, Job, running
+from cencomm.services.events import LocalEvents
+from cencomm.services.message_writer import MessageWriter, PendingPost
+from cencomm.services.scanner import Scanner
+from cencomm.storage.db import Database
 
 
 class Recorder:
@@ -128,3 +141,76 @@ async def test_jobs_cannot_be_added_once_started() -> None:
     with pytest.raises(RuntimeError):
         jobs.add(Recorder().job("late"))
     await jobs.stop()
+
+
+WRITTEN = cast(PostOutcome, object())
+
+
+class HeldWriter(MessageWriter):
+    """The real writer's queue, batching and stop, around a batch write the test holds open."""
+
+    def __init__(self) -> None:
+        clock = SystemClock()
+        super().__init__(cast(Database, None), clock, AuditTrail(clock), LocalEvents())
+        self.batches: list[int] = []
+        self.writing = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def _write_batch(self, batch: list[PendingPost]) -> None:
+        self.batches.append(len(batch))
+        self.writing.set()
+        await self.release.wait()
+        for post in batch:
+            post.future.set_result(WRITTEN)
+
+
+def _post() -> PendingPost:
+    return PendingPost(cast(NewMessage, None), cast(AuditRecord, None))
+
+
+async def test_the_writer_answers_its_batch_and_refuses_what_is_queued_at_stop() -> None:
+    writer = HeldWriter()
+    async with running(writer.job()) as jobs:
+        first = asyncio.ensure_future(writer.submit(_post()))
+        await asyncio.wait_for(writer.writing.wait(), 5)
+        later = [asyncio.ensure_future(writer.submit(_post())) for _ in range(3)]
+        stopping = asyncio.ensure_future(jobs.stop())
+        await asyncio.sleep(0)  # stop now waits for the batch being written
+        writer.release.set()
+        await asyncio.wait_for(stopping, 5)
+    assert await first is WRITTEN
+    for post in later:
+        with pytest.raises(ConnectionAbortedError, match="server shutting down"):
+            await post
+    with pytest.raises(ConnectionAbortedError):
+        await writer.submit(_post())
+    assert writer.batches == [1]
+
+
+async def test_the_writer_batches_what_queued_while_it_wrote() -> None:
+    writer = HeldWriter()
+    async with running(writer.job()):
+        first = asyncio.ensure_future(writer.submit(_post()))
+        await asyncio.wait_for(writer.writing.wait(), 5)
+        later = [asyncio.ensure_future(writer.submit(_post())) for _ in range(3)]
+        await asyncio.sleep(0)  # queued behind the batch being written
+        writer.release.set()
+        await asyncio.wait_for(asyncio.gather(first, *later), 5)
+    assert writer.batches == [1, 3]
+
+
+async def test_the_scan_job_sweeps_temporary_files_on_its_first_pass_only() -> None:
+    sweeps: list[float] = []
+    vault = SimpleNamespace(files=SimpleNamespace(sweep_temp=sweeps.append))
+    scanner = SimpleNamespace(enabled=False)  # nothing to scan: no database needed
+    job = scan_job(
+        cast(Database, None),
+        cast(Clock, None),
+        AuditTrail(SystemClock()),
+        cast(BlobVault, vault),
+        cast(Scanner, scanner),
+        3600,
+    )
+    await job.run_once()
+    await job.run_once()
+    assert sweeps == [3600.0]

@@ -32,6 +32,7 @@ from cencomm.domain.clock import SystemClock
 from cencomm.domain.countries import is_country_code
 from cencomm.domain.ids import SessionId, new_id
 from cencomm.domain.users import Caller, Principal
+from cencomm.services.background import running
 from cencomm.services.container import Services, build_services
 from cencomm.services.groups import NewGroup
 from cencomm.settings import Settings
@@ -72,8 +73,8 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
         built = build_services(
             settings, db, SystemClock(), load_or_create_server_keys(settings.data.dir)
         )
-        yield built
-        await built.messaging.writer.close()
+        async with running(built.messaging.writer.job()):
+            yield built
     finally:
         await db.dispose()
 

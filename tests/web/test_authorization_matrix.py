@@ -86,7 +86,6 @@ from cencomm.domain.audit import AuditFilter
 from cencomm.domain.groups import JoinRequestStatus
 from cencomm.domain.ids import OrganizationId, SessionId, UserId
 from cencomm.domain.users import Caller, OrganizationKind, Principal, Role, User
-from cencomm.services.background import finish_before_cancel
 from cencomm.settings import Settings
 from cencomm.web.routes import ROUTES_TABLE
 from tests.conftest import with_settings
@@ -1206,7 +1205,7 @@ async def test_the_recorder_leaves_background_rounds_out(client: TestClient[Any,
     audit_log = client.app[SERVICES].audit_log
 
     async def tree_head_job() -> None:
-        await finish_before_cancel(audit_log.sign_tree_head())
+        await audit_log.sign_tree_head()
 
     with recorded_statements(client) as statements:
         await asyncio.create_task(tree_head_job(), name="audit-tree-heads")
