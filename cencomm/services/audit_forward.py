@@ -150,8 +150,8 @@ def _forward_batch(unit: Unit, sink: Sink) -> tuple[int, bool]:
 
     The lines go out inside the unit, under the forwarding lock, as they always did: two
     processes never interleave lines, and the position moves in the same transaction only once
-    `send` returned. `send` blocks (an fsync, a datagram): on SQLite the unit runs on the writer
-    thread; on PostgreSQL it holds the event loop for that long.
+    `send` returned. `send` blocks (an fsync, a datagram), so it runs through `run_blocking`:
+    never on the event loop, whichever database.
     """
     store = unit.audit_tree
     # One forwarder at a time per database, so two processes never interleave lines.
@@ -165,7 +165,7 @@ def _forward_batch(unit: Unit, sink: Sink) -> tuple[int, bool]:
         batch.append(entry)
     if not batch:
         return 0, False
-    sink.send(batch)
+    unit.run_blocking(lambda: sink.send(batch))
     # Only after the lines are out: a crash before this commit repeats them.
     store.set_forward_position(sink.target, position + len(batch))
     return len(batch), len(rows) == FORWARD_BATCH
