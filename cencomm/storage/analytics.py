@@ -358,7 +358,9 @@ def stored_seizures(connection: Connection, page: int) -> Iterator[list[StoredSe
         after = (rows[-1].group_id, rows[-1].seq)
 
 
-def insert_seizure_rows(connection: Connection, batch: Sequence[SeizureRows]) -> None:
+def insert_seizure_tables(connection: Connection, batch: Sequence[SeizureRows]) -> None:
+    """The reports, items and transit rows of `batch`, each table in one executemany (the daily
+    counters are the caller's: `add_to_rollups`)."""
     reports = [rows.report for rows in batch]
     items = [item for rows in batch for item in rows.items]
     transit = [t for rows in batch for t in rows.transit]
@@ -368,6 +370,10 @@ def insert_seizure_rows(connection: Connection, batch: Sequence[SeizureRows]) ->
         connection.execute(insert(SeizureItemRow), items)
     if transit:
         connection.execute(insert(SeizureTransitRow), transit)
+
+
+def insert_seizure_rows(connection: Connection, batch: Sequence[SeizureRows]) -> None:
+    insert_seizure_tables(connection, batch)
     add_to_rollups(
         connection, RollupDelta().add_all(rows for rows in batch if not rows.report["hidden"])
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -16,13 +17,11 @@ from sqlalchemy.orm import Session
 
 from cencomm.domain.ids import MessageId
 from cencomm.domain.posts import ExistingPost, NewMessage, SequencedMessage
+from cencomm.storage.analytics import insert_seizure_tables
 from cencomm.storage.tables import (
     GroupRow,
     MessageAttachmentRow,
     MessageRow,
-    SeizureItemRow,
-    SeizureReportRow,
-    SeizureTransitRow,
 )
 
 
@@ -105,21 +104,14 @@ class MessageBatchStore:
             return
         connection = self._session.connection()
         connection.execute(insert(MessageRow), [_message_row(e, at) for e in entries])
-        reports: list[dict[str, Any]] = []
-        items: list[dict[str, Any]] = []
-        transit: list[dict[str, Any]] = []
-        for entry in entries:
-            seizure = entry.message.seizure
-            if seizure is not None:
-                reports.append({**seizure.report, "seq": entry.seq, "reported_at": at})
-                items.extend(seizure.items)
-                transit.extend(seizure.transit)
-        if reports:
-            connection.execute(insert(SeizureReportRow), reports)
-        if items:
-            connection.execute(insert(SeizureItemRow), items)
-        if transit:
-            connection.execute(insert(SeizureTransitRow), transit)
+        insert_seizure_tables(
+            connection,
+            [
+                replace(seizure, report={**seizure.report, "seq": e.seq, "reported_at": at})
+                for e in entries
+                if (seizure := e.message.seizure) is not None
+            ],
+        )
         links = [
             {"message_id": e.message.id, "attachment_id": attachment_id}
             for e in entries
