@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 from collections.abc import Mapping
@@ -175,27 +174,6 @@ def parse_compact(jws: str, max_bytes: int = MAX_JWS_BYTES) -> ParsedJws:
         signature=signature,
         raw=jws,
     )
-
-
-def payload_claims(jws: str) -> dict[str, Any]:
-    """The payload claims of a JWS that was parsed and verified when it was stored, for reading.
-
-    The hot read path (every message of a timeline page, every live frame): only the middle
-    segment is decoded, with the C JSON decoder and none of the intake checks, because the
-    server ran them all (allow-list, no duplicate keys, signature) before storing the JWS
-    verbatim. Never call this on a JWS that did not pass `parse_compact` and verification.
-
-    Raises:
-        ValueError: the string is not a compact JWS with a JSON object payload.
-    """
-    parts = jws.split(".")
-    if len(parts) != 3:
-        raise ValueError("not a compact JWS")
-    segment = parts[1]
-    claims = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    if not isinstance(claims, dict):
-        raise ValueError("the payload is not a JSON object")
-    return claims
 
 
 def verify_signature(parsed: ParsedJws, public_key_raw: bytes) -> bool:

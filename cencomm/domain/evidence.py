@@ -5,7 +5,6 @@ Shared by the exporter and the offline verifier, so both agree on every name and
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from dataclasses import dataclass
@@ -13,9 +12,9 @@ from typing import Any
 
 from cencomm.domain.attachments import Attachment
 from cencomm.domain.audit import canonical_json
-from cencomm.domain.clock import rfc3339
-from cencomm.domain.keys import SigningKey
-from cencomm.domain.messages import StoredMessage
+from cencomm.domain.wire.attachments import evidence_attachment_json
+from cencomm.domain.wire.directory import signing_key_json
+from cencomm.domain.wire.messages import evidence_message_json
 
 FORMAT = "cencomm-evidence/1"
 
@@ -132,49 +131,11 @@ def blob_path(sha256: str) -> str:
     return f"{BLOB_DIR}{sha256}"
 
 
-def _b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def message_json(m: StoredMessage) -> dict[str, object]:
-    return {
-        "id": str(m.id),
-        "seq": m.seq,
-        "typ": m.typ,
-        "hc": m.hc,
-        "sender": {
-            "id": str(m.sender.id),
-            "display_name": m.sender.display_name,
-            "organization_id": str(m.sender.organization_id),
-        },
-        "kid": m.kid,
-        "created_at": rfc3339(m.created_at),
-        "reply_to": str(m.reply_to) if m.reply_to else None,
-        "hidden": m.hidden,
-        "hidden_reason": m.hidden_reason,
-        "jws": m.jws,
-    }
-
-
-def key_json(key: SigningKey) -> dict[str, object]:
-    return {
-        "kid": key.kid,
-        "user_id": str(key.user_id),
-        "public_key": _b64url(key.public_key),
-        "label": key.label,
-        "created_at": rfc3339(key.created_at),
-        "revoked_at": rfc3339(key.revoked_at) if key.revoked_at else None,
-    }
+# The bundle's records are the API's objects (`cencomm.domain.wire`), so a key or an attachment
+# reads the same in a bundle as from the server.
+key_json = signing_key_json
+message_json = evidence_message_json
 
 
 def attachment_json(a: Attachment, included: bool) -> dict[str, object]:
-    return {
-        "sha256": a.sha256,
-        "size": a.size,
-        "type": a.content_type,
-        "name": a.name,
-        "status": a.status.value,
-        "uploader_id": str(a.uploader_id),
-        "created_at": rfc3339(a.created_at),
-        "blob": blob_path(a.sha256) if included else None,
-    }
+    return evidence_attachment_json(a, blob_path(a.sha256) if included else None)

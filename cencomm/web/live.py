@@ -34,11 +34,11 @@ from cencomm.domain.events import (
     SessionRevoked,
 )
 from cencomm.domain.ids import SessionId, UserId
+from cencomm.domain.wire.alerts import alert_json
+from cencomm.domain.wire.messages import message_json
 from cencomm.realtime.hub import CLOSE_ROLE_CHANGED, Hub, Subscription
 from cencomm.services.alerts import AlertService
 from cencomm.services.live import LiveService
-from cencomm.web.handlers.alerts import alert_json
-from cencomm.web.handlers.messages import message_json
 
 logger = logging.getLogger(__name__)
 

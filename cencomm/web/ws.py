@@ -28,6 +28,7 @@ from cencomm.domain.errors import Forbidden, Unauthenticated
 from cencomm.domain.events import MessageFrame, ServerFrame
 from cencomm.domain.ids import MAX_SEQUENCE, GroupId
 from cencomm.domain.users import Principal
+from cencomm.domain.wire.messages import message_json
 from cencomm.realtime.hub import (
     CLOSE_GOING_AWAY,
     CLOSE_NORMAL,
@@ -39,7 +40,6 @@ from cencomm.realtime.hub import (
     TooManyConnections,
 )
 from cencomm.realtime.writer import run_writer
-from cencomm.web.handlers.messages import message_json
 from cencomm.web.live import LIVE
 from cencomm.web.problems import problem_body
 

@@ -4,17 +4,15 @@ notification preferences."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from pydantic import Field
 
 from cencomm.appkeys import SERVICES
-from cencomm.crypto.jws import payload_claims
-from cencomm.domain.alerts import MAX_NOTE, Acknowledgement, Alert, AlertView, Outcome
-from cencomm.domain.clock import rfc3339
+from cencomm.domain.alerts import MAX_NOTE, Outcome
 from cencomm.domain.users import Region
+from cencomm.domain.wire.alerts import ack_receipt_json, alert_json, alert_receipt_json
 from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import decode_time_cursor, encode_cursor
 from cencomm.web.handlers.directory import path_uuid
@@ -126,71 +124,10 @@ class UpdateNotificationPreferences(RequestModel):
     reminders: bool | None = None
 
 
-def _time(moment: datetime | None) -> str | None:
-    return rfc3339(moment) if moment else None
-
-
-def ack_json(ack: Acknowledgement) -> dict[str, object]:
-    return {
-        "acknowledged_at": rfc3339(ack.acknowledged_at),
-        "outcome": ack.outcome.value,
-        "note": ack.note,
-        "seizure_message_id": str(ack.seizure_message_id) if ack.seizure_message_id else None,
-    }
-
-
-def alert_json(alert: Alert, view: AlertView | None = None) -> dict[str, object]:
-    """An alert as the API shows it; without a view (live frames) `my_ack` and `ack_summary`
-    are null: a new alert has no ack yet."""
-    summary = view.summary if view else None
-    return {
-        "id": str(alert.id),
-        "jws": alert.jws,
-        "content": payload_claims(alert.jws),
-        "sender": {
-            "id": str(alert.sender.id),
-            "display_name": alert.sender.display_name,
-            "organization_id": str(alert.sender.organization_id),
-            "organization_name": alert.sender.organization_name,
-        },
-        "created_at": rfc3339(alert.created_at),
-        "hc": alert.hc,
-        "priority": alert.priority.value,
-        "ack_required": alert.ack_required,
-        "respond_by": _time(alert.respond_by),
-        "expires_at": _time(alert.expires_at),
-        "my_ack": ack_json(view.my_ack) if view and view.my_ack else None,
-        "ack_summary": None
-        if summary is None
-        else {
-            "recipients": summary.recipients,
-            "acknowledged": summary.acknowledged,
-            "organizations": [
-                {
-                    "id": str(o.id),
-                    "name": o.name,
-                    "acknowledged_at": _time(o.acknowledged_at),
-                    "outcome": o.outcome.value if o.outcome else None,
-                    "overdue": o.overdue,
-                }
-                for o in summary.organizations
-            ],
-            "region": summary.region.value if summary.region else None,
-            "unlisted": None
-            if summary.unlisted is None
-            else {
-                "organizations": summary.unlisted.organizations,
-                "acknowledged": summary.unlisted.acknowledged,
-                "overdue": summary.unlisted.overdue,
-            },
-        },
-    }
-
-
 async def post_alert(request: web.Request, body: PostAlertRequest) -> web.Response:
     alert, created = await request.app[SERVICES].alerts.raise_alert(caller(request), body.jws)
     return web.json_response(
-        {"id": str(alert.id), "recipients": alert.recipients, "organizations": alert.organizations},
+        alert_receipt_json(alert),
         status=201 if created else 200,
     )
 
@@ -220,9 +157,7 @@ async def acknowledge_alert(request: web.Request, body: AckRequest) -> web.Respo
     ack = await request.app[SERVICES].alerts.acknowledge(
         caller(request), path_uuid(request), body.outcome, body.note, body.seizure_message_id
     )
-    return web.json_response(
-        {"acknowledged_at": rfc3339(ack.acknowledged_at), "outcome": ack.outcome.value}
-    )
+    return web.json_response(ack_receipt_json(ack))
 
 
 def _preferences_json(request: web.Request, prefs: object) -> dict[str, object]:

@@ -9,9 +9,9 @@ from aiohttp import web
 from pydantic import Field
 
 from cencomm.appkeys import SERVICES
-from cencomm.domain.analytics import MAX_GROUPS, Analytics, Count, Totals, parse_period
-from cencomm.domain.clock import rfc3339
+from cencomm.domain.analytics import MAX_GROUPS, parse_period
 from cencomm.domain.seizure_csv import ItemLine, encode_lines, header
+from cencomm.domain.wire.analytics import analytics_json
 from cencomm.web.auth import caller, principal
 from cencomm.web.handlers.directory import path_uuid
 from cencomm.web.report import REPORT_CSP, render_report
@@ -107,58 +107,6 @@ class AnalyticsResponse(ResponseModel):
     top_products: list[ProductResponse]
     first_report_at: str | None
     last_report_at: str | None
-
-
-def _totals(totals: Totals) -> dict[str, float]:
-    return {
-        "medicines_units": totals.medicines_units,
-        "medical_supplies_units": totals.medical_supplies_units,
-        "sanitizer_litres": totals.sanitizer_litres,
-    }
-
-
-def analytics_json(a: Analytics) -> dict[str, object]:
-    def named(counts: list[Count]) -> list[dict[str, object]]:
-        return [{"name": c.name, "interceptions": c.interceptions} for c in counts]
-
-    return {
-        "interceptions": a.interceptions,
-        "reporting_countries": a.reporting_countries,
-        "totals": _totals(a.totals),
-        "by_category": [
-            {"category": c.category, "unit": c.unit, "quantity": c.quantity} for c in a.by_category
-        ],
-        "routes": [
-            {"origin": r.origin, "destination": r.destination, "interceptions": r.interceptions}
-            for r in a.routes
-        ],
-        "transport_modes": named(a.transport_modes),
-        "detection": named(a.detection),
-        "concealment": named(a.concealment),
-        "infringement": named(a.infringement),
-        "by_week": [
-            {"week_start": w.week_start.isoformat(), "interceptions": w.interceptions}
-            for w in a.by_week
-        ],
-        "by_region": [{"region": c.name, "interceptions": c.interceptions} for c in a.by_region],
-        "by_country": [
-            {"country": c.country, "interceptions": c.interceptions, **_totals(c.totals)}
-            for c in a.by_country
-        ],
-        "transit": [{"country": c.name, "interceptions": c.interceptions} for c in a.transit],
-        "top_products": [
-            {
-                "category": p.category,
-                "unit": p.unit,
-                "quantity": p.quantity,
-                "interceptions": p.interceptions,
-                "share": p.share,
-            }
-            for p in a.top_products
-        ],
-        "first_report_at": rfc3339(a.first_report_at) if a.first_report_at else None,
-        "last_report_at": rfc3339(a.last_report_at) if a.last_report_at else None,
-    }
 
 
 async def get_group_analytics(request: web.Request, query: AnalyticsQuery) -> web.Response:

@@ -17,9 +17,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import Field
 
 from cencomm.appkeys import REQUEST_ID, SERVICES, SETTINGS
-from cencomm.domain.attachments import Attachment, AttachmentCorrupted, RangeNotSatisfiable
-from cencomm.domain.clock import rfc3339
+from cencomm.domain.attachments import AttachmentCorrupted, RangeNotSatisfiable
 from cencomm.domain.errors import BadRequest, NotFound, TooLarge
+from cencomm.domain.wire.attachments import attachment_json
 from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import decode_time_cursor, encode_cursor
 from cencomm.web.handlers.directory import path_uuid
@@ -61,18 +61,6 @@ class AttachmentResponse(ResponseModel):
 class AttachmentList(ResponseModel):
     attachments: list[AttachmentResponse]
     next: str | None
-
-
-def attachment_json(attachment: Attachment) -> dict[str, object]:
-    return {
-        "sha256": attachment.sha256,
-        "size": attachment.size,
-        "type": attachment.content_type,
-        "name": attachment.name,
-        "status": attachment.status.value,
-        "uploader_id": str(attachment.uploader_id),
-        "created_at": rfc3339(attachment.created_at),
-    }
 
 
 def _truncated() -> BadRequest:

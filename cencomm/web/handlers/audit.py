@@ -10,11 +10,17 @@ from aiohttp import web
 from pydantic import AwareDatetime, Field
 
 from cencomm.appkeys import SERVICES
-from cencomm.crypto.keys import b64url_encode
 from cencomm.domain.audit import AuditFilter
-from cencomm.domain.audit_tree import TreeHead
 from cencomm.domain.errors import NotFound
 from cencomm.domain.ids import MAX_SEQUENCE
+from cencomm.domain.wire.audit import (
+    audit_entry_json,
+    audit_entry_with_leaf_json,
+    audit_key_json,
+    consistency_proof_json,
+    inclusion_proof_json,
+    tree_head_json,
+)
 from cencomm.web.auth import principal
 from cencomm.web.schemas import DEFAULT_LIMIT, MAX_LIMIT, QueryModel, ResponseModel, Sequence
 
@@ -98,10 +104,6 @@ class ConsistencyProofResponse(ResponseModel):
     proof: list[str]
 
 
-def tree_head_json(head: TreeHead) -> dict[str, Any]:
-    return head.as_json(b64url_encode(head.signature))
-
-
 def _filter(query: AuditQuery) -> AuditFilter:
     since: datetime | None = query.since
     until: datetime | None = query.until
@@ -119,7 +121,9 @@ async def list_audit_entries(request: web.Request, query: AuditQuery) -> web.Res
         principal(request), _filter(query), query.after, query.limit
     )
     next_after = entries[-1].index if len(entries) == query.limit else None
-    return web.json_response({"entries": [e.as_json() for e in entries], "next": next_after})
+    return web.json_response(
+        {"entries": [audit_entry_json(e) for e in entries], "next": next_after}
+    )
 
 
 async def get_audit_entry(request: web.Request) -> web.Response:
@@ -128,7 +132,7 @@ async def get_audit_entry(request: web.Request) -> web.Response:
     if not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_SEQUENCE:
         raise NotFound("no such audit entry")
     entry = await request.app[SERVICES].audit_log.get_entry(principal(request), int(raw))
-    return web.json_response({"entry": entry.as_json(), "leaf": entry.leaf()})
+    return web.json_response(audit_entry_with_leaf_json(entry))
 
 
 async def get_tree_head(request: web.Request) -> web.Response:
@@ -146,20 +150,18 @@ async def list_tree_heads(request: web.Request, query: TreeHeadsQuery) -> web.Re
 
 async def get_audit_key(request: web.Request) -> web.Response:
     key = request.app[SERVICES].audit_log.audit_key(principal(request))
-    return web.json_response({"kid": key.kid, "public_key": b64url_encode(key.public_raw)})
+    return web.json_response(audit_key_json(key.kid, key.public_raw))
 
 
 async def get_inclusion_proof(request: web.Request, query: InclusionQuery) -> web.Response:
     proof = await request.app[SERVICES].audit_log.inclusion_proof(
         principal(request), query.index, query.tree_size
     )
-    return web.json_response(
-        {"leaf_hash": proof.leaf_hash.hex(), "audit_path": [h.hex() for h in proof.audit_path]}
-    )
+    return web.json_response(inclusion_proof_json(proof.leaf_hash, proof.audit_path))
 
 
 async def get_consistency_proof(request: web.Request, query: ConsistencyQuery) -> web.Response:
     proof = await request.app[SERVICES].audit_log.consistency_proof(
         principal(request), query.first, query.second
     )
-    return web.json_response({"proof": [h.hex() for h in proof]})
+    return web.json_response(consistency_proof_json(proof))

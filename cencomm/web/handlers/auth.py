@@ -9,9 +9,9 @@ from pydantic import Field
 
 from cencomm.appkeys import SERVICES, SETTINGS
 from cencomm.domain.policy import Action, authorize
+from cencomm.domain.wire.directory import me_json
 from cencomm.services.auth import TokenPair
 from cencomm.services.login_throttle import MAX_DEVICE_TOKEN_CHARS
-from cencomm.web import serialize
 from cencomm.web.auth import caller, principal
 from cencomm.web.schemas import RequestModel, ResponseModel
 
@@ -140,13 +140,5 @@ async def get_me(request: web.Request) -> web.Response:
     authorize(who, Action.READ_SELF)
     me = await request.app[SERVICES].directory.me(who)
     return web.json_response(
-        {
-            "id": str(me.user.id),
-            "username": me.user.username,
-            "display_name": me.user.display_name,
-            "role": me.user.role.value,
-            "organization": serialize.organization(me.organization),
-            "mfa_enabled": me.user.mfa_enabled,
-            "mfa_enrolment_required": who.needs_mfa_enrolment,
-        }
+        me_json(me.user, me.organization, mfa_enrolment_required=who.needs_mfa_enrolment)
     )

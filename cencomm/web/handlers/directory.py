@@ -11,8 +11,8 @@ from cencomm.appkeys import SERVICES
 from cencomm.domain.countries import COUNTRY_CODES
 from cencomm.domain.errors import FieldError, Invalid, NotFound
 from cencomm.domain.users import OrganizationKind, Region, Role
+from cencomm.domain.wire.directory import organization_json, user_json
 from cencomm.services.directory import NewUser, UserChanges
-from cencomm.web import serialize
 from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import decode_cursor, encode_cursor
 from cencomm.web.schemas import PageQuery, RequestModel, ResponseModel
@@ -94,7 +94,7 @@ async def create_organization(
     org = await request.app[SERVICES].directory.create_organization(
         caller(request), body.name, body.kind, country, body.region
     )
-    return web.json_response(serialize.organization(org), status=201)
+    return web.json_response(organization_json(org), status=201)
 
 
 async def list_organizations(request: web.Request, query: PageQuery) -> web.Response:
@@ -104,7 +104,7 @@ async def list_organizations(request: web.Request, query: PageQuery) -> web.Resp
     )
     next_cursor = encode_cursor(orgs[-1].name) if len(orgs) == query.limit else None
     return web.json_response(
-        {"organizations": [serialize.organization(o) for o in orgs], "next": next_cursor}
+        {"organizations": [organization_json(o) for o in orgs], "next": next_cursor}
     )
 
 
@@ -112,7 +112,7 @@ async def get_organization(request: web.Request) -> web.Response:
     org = await request.app[SERVICES].directory.get_organization(
         principal(request), path_uuid(request)
     )
-    return web.json_response(serialize.organization(org))
+    return web.json_response(organization_json(org))
 
 
 async def create_user(request: web.Request, body: CreateUserRequest) -> web.Response:
@@ -127,19 +127,19 @@ async def create_user(request: web.Request, body: CreateUserRequest) -> web.Resp
             email=body.email,
         ),
     )
-    return web.json_response(serialize.user(user), status=201)
+    return web.json_response(user_json(user), status=201)
 
 
 async def list_users(request: web.Request, query: PageQuery) -> web.Response:
     after = decode_cursor(query.after)
     users = await request.app[SERVICES].directory.list_users(principal(request), after, query.limit)
     next_cursor = encode_cursor(users[-1].username) if len(users) == query.limit else None
-    return web.json_response({"users": [serialize.user(u) for u in users], "next": next_cursor})
+    return web.json_response({"users": [user_json(u) for u in users], "next": next_cursor})
 
 
 async def get_user(request: web.Request) -> web.Response:
     user = await request.app[SERVICES].directory.get_user(principal(request), path_uuid(request))
-    return web.json_response(serialize.user(user))
+    return web.json_response(user_json(user))
 
 
 async def update_user(request: web.Request, body: UpdateUserRequest) -> web.Response:
@@ -153,4 +153,4 @@ async def update_user(request: web.Request, body: UpdateUserRequest) -> web.Resp
             email=body.email,
         ),
     )
-    return web.json_response(serialize.user(user))
+    return web.json_response(user_json(user))

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Literal
 
 from aiohttp import web
 from pydantic import AwareDatetime, Field, model_validator
 
 from cencomm.appkeys import SERVICES
-from cencomm.domain.clock import rfc3339
 from cencomm.domain.errors import FieldError, Invalid
-from cencomm.domain.groups import (
-    Group,
-    GroupAccess,
-    GroupRole,
-    GroupStatus,
-    JoinRequest,
-    JoinRequestView,
-)
+from cencomm.domain.groups import GroupAccess, GroupRole, GroupStatus
 from cencomm.domain.groups import JoinRequestStatus as RequestStatus
+from cencomm.domain.wire.groups import (
+    JOIN_REQUEST_RECEIVED,
+    group_json,
+    join_request_json,
+    join_request_view_json,
+    member_json,
+)
 from cencomm.services.groups import GroupChanges, MemberView, NewGroup
 from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import decode_cursor, encode_cursor
@@ -142,62 +140,12 @@ class JoinRequestQuery(QueryModel):
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 
-def _time(moment: datetime | None) -> str | None:
-    return rfc3339(moment) if moment else None
-
-
-def group_json(group: Group, my_role: GroupRole | None) -> dict[str, object]:
-    return {
-        "id": str(group.id),
-        "code": group.code,
-        "name": group.name,
-        "description": group.description,
-        "starts_at": _time(group.starts_at),
-        "ends_at": _time(group.ends_at),
-        "status": group.status.value,
-        "roster_visible": group.roster_visible,
-        "created_at": rfc3339(group.created_at),
-        "my_role": my_role.value if my_role else None,
-        "last_seq": group.last_seq,
-    }
-
-
 def _access_json(access: GroupAccess) -> dict[str, object]:
     return group_json(access.group, access.group_role)
 
 
 def _member_json(view: MemberView) -> dict[str, object]:
-    m = view.membership
-    return {
-        "kind": "user" if m.user_id else "organization",
-        "user_id": str(m.user_id) if m.user_id else None,
-        "organization_id": str(view.organization_id),
-        "name": view.name,
-        "role": m.role.value,
-        "added_at": rfc3339(m.added_at),
-    }
-
-
-def _join_request_json(request: JoinRequest) -> dict[str, object]:
-    return {
-        "id": str(request.id),
-        "group_id": str(request.group_id),
-        "user_id": str(request.user_id),
-        "organization_id": str(request.organization_id),
-        "reason": request.reason,
-        "status": request.status.value,
-        "created_at": rfc3339(request.created_at),
-    }
-
-
-def _join_request_view_json(view: JoinRequestView) -> dict[str, object]:
-    # Group moderators who are not staff cannot read the directory: the list says who asks.
-    return {
-        **_join_request_json(view.request),
-        "username": view.username,
-        "display_name": view.display_name,
-        "organization_name": view.organization_name,
-    }
+    return member_json(view.membership, view.name, view.organization_id)
 
 
 async def create_group(request: web.Request, body: CreateGroupRequest) -> web.Response:
@@ -298,7 +246,7 @@ async def create_join_request(request: web.Request, body: JoinRequestCreate) -> 
         caller(request), body.group_code, body.reason
     )
     # The same answer whether or not the code exists: codes cannot be probed.
-    return web.json_response({"status": "received"}, status=202)
+    return web.json_response(JOIN_REQUEST_RECEIVED, status=202)
 
 
 async def list_join_requests(request: web.Request, query: JoinRequestQuery) -> web.Response:
@@ -317,7 +265,7 @@ async def list_join_requests(request: web.Request, query: JoinRequestQuery) -> w
     )
     next_cursor = encode_cursor(str(views[-1].request.id)) if len(views) == query.limit else None
     return web.json_response(
-        {"join_requests": [_join_request_view_json(v) for v in views], "next": next_cursor}
+        {"join_requests": [join_request_view_json(v) for v in views], "next": next_cursor}
     )
 
 
@@ -325,11 +273,11 @@ async def approve_join_request(request: web.Request) -> web.Response:
     decided = await request.app[SERVICES].groups.decide_join_request(
         caller(request), path_uuid(request), approve=True
     )
-    return web.json_response(_join_request_json(decided))
+    return web.json_response(join_request_json(decided))
 
 
 async def reject_join_request(request: web.Request) -> web.Response:
     decided = await request.app[SERVICES].groups.decide_join_request(
         caller(request), path_uuid(request), approve=False
     )
-    return web.json_response(_join_request_json(decided))
+    return web.json_response(join_request_json(decided))

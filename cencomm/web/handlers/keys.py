@@ -7,7 +7,7 @@ from pydantic import Field
 
 from cencomm.appkeys import SERVICES
 from cencomm.domain.errors import NotFound
-from cencomm.web import serialize
+from cencomm.domain.wire.directory import signing_key_json
 from cencomm.web.auth import caller, principal
 from cencomm.web.handlers.directory import path_uuid
 from cencomm.web.schemas import RequestModel, ResponseModel
@@ -34,13 +34,13 @@ class KeyList(ResponseModel):
 
 async def register_key(request: web.Request, body: RegisterKeyRequest) -> web.Response:
     key = await request.app[SERVICES].keys.register(caller(request), body.public_key, body.label)
-    return web.json_response(serialize.signing_key(key), status=201)
+    return web.json_response(signing_key_json(key), status=201)
 
 
 async def list_user_keys(request: web.Request) -> web.Response:
     keys = await request.app[SERVICES].keys.list_of_user(principal(request), path_uuid(request))
     # A user holds a handful of keys: one page always holds them all.
-    return web.json_response({"keys": [serialize.signing_key(k) for k in keys], "next": None})
+    return web.json_response({"keys": [signing_key_json(k) for k in keys], "next": None})
 
 
 async def revoke_key(request: web.Request) -> web.Response:

@@ -11,13 +11,11 @@ from aiohttp import web
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from cencomm.appkeys import SERVICES
-from cencomm.crypto.jws import payload_claims
-from cencomm.domain.clock import rfc3339
 from cencomm.domain.countries import is_country_code
 from cencomm.domain.ids import MAX_SEQUENCE
 from cencomm.domain.messages import SearchFilters, SearchPosition
 from cencomm.domain.seizures import Category
-from cencomm.services.messaging import ReadableMessage
+from cencomm.domain.wire.messages import message_json, post_receipt_json
 from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import cursor_time, decode_cursor, encode_cursor, invalid_cursor
 from cencomm.web.handlers.directory import path_uuid
@@ -148,39 +146,12 @@ class SearchQuery(QueryModel):
         )
 
 
-def message_json(readable: ReadableMessage) -> dict[str, object]:
-    m = readable.message
-    # Decoded once per message per response (live frames: once per frame); the JWS was
-    # verified at intake and is stored verbatim, so its claims are what the sender signed.
-    jws = m.jws if readable.show_jws else None
-    return {
-        "id": str(m.id),
-        "group_id": str(m.group_id),
-        "seq": m.seq,
-        "typ": m.typ,
-        "hc": m.hc,
-        "sender": {
-            "id": str(m.sender.id),
-            "display_name": m.sender.display_name,
-            "organization_id": str(m.sender.organization_id),
-            "organization_name": m.sender.organization_name,
-        },
-        "kid": m.kid,
-        "jws": jws,
-        "content": payload_claims(jws) if jws is not None else None,
-        "created_at": rfc3339(m.created_at),
-        "reply_to": str(m.reply_to) if m.reply_to else None,
-        "hidden": m.hidden,
-        "hidden_reason": m.hidden_reason,
-    }
-
-
 async def post_group_message(request: web.Request, body: PostMessageRequest) -> web.Response:
     outcome = await request.app[SERVICES].messaging.post(
         caller(request), path_uuid(request), body.jws
     )
     return web.json_response(
-        {"id": str(outcome.id), "seq": outcome.seq, "created_at": rfc3339(outcome.created_at)},
+        post_receipt_json(outcome),
         status=201 if outcome.created else 200,
     )
 
