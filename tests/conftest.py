@@ -9,12 +9,12 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from pytest_aiohttp import AiohttpClient
+from pytest_aiohttp import AiohttpClient, AiohttpServer
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -29,6 +29,7 @@ from cencomm.settings import (
 )
 from cencomm.storage.migrate import upgrade
 from cencomm.storage.tables import Base
+from tests.contract import ResponseContract
 
 PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
 
@@ -94,6 +95,44 @@ def database_url(tmp_path: Path, sqlite_template: Path, postgres_migrated: bool)
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return make_test_settings(database_url, tmp_path / "data")
+
+
+@pytest.fixture(autouse=True)
+def response_contract() -> Iterator[ResponseContract]:
+    """Fails the test if any answer of an app it started broke the route table's declared
+    response model or the problem shape (`tests/contract.py`)."""
+    contract = ResponseContract()
+    yield contract
+    if contract.failures:
+        pytest.fail(contract.report(), pytrace=False)
+
+
+@pytest.fixture
+def aiohttp_client(
+    aiohttp_client: AiohttpClient, response_contract: ResponseContract
+) -> AiohttpClient:
+    """pytest-aiohttp's factory, watching every app it is given against the contract."""
+
+    async def make(param: Any, *args: Any, **kwargs: Any) -> TestClient[Any, Any]:
+        if isinstance(param, web.Application):
+            response_contract.watch(param)
+        made: TestClient[Any, Any] = await aiohttp_client(param, *args, **kwargs)
+        return made
+
+    return cast(AiohttpClient, make)
+
+
+@pytest.fixture
+def aiohttp_server(
+    aiohttp_server: AiohttpServer, response_contract: ResponseContract
+) -> AiohttpServer:
+    """pytest-aiohttp's server factory, watching every app against the contract."""
+
+    def make(app: web.Application, **kwargs: Any) -> Any:
+        response_contract.watch(app)
+        return aiohttp_server(app, **kwargs)
+
+    return cast(AiohttpServer, make)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from cencomm import __version__
+from cencomm.web.schemas import Problem
 
 if TYPE_CHECKING:
     from cencomm.web.routes import Route
@@ -18,28 +19,6 @@ if TYPE_CHECKING:
 _CACHE: web.AppKey[dict[str, Any]] = web.AppKey("openapi_cache")
 _PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 REF = "#/components/schemas/{model}"
-
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "RFC 9457 problem document.",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string", "examples": ["urn:cencomm:problem:not-found"]},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "request_id": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["field", "message"],
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-            },
-        },
-    },
-}
 
 
 def _problem_statuses(route: Route) -> list[int]:
@@ -59,9 +38,9 @@ def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
         for model in (route.body, route.query, route.response):
             if model is not None and model not in models:
                 models.append(model)
+    models.append(Problem)
     _, defs = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
-    schemas["Problem"] = PROBLEM_SCHEMA
 
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cencomm.domain.ids import MAX_SEQUENCE
 
@@ -35,3 +35,40 @@ class PageQuery(QueryModel):
 
 class ResponseModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class ProblemFieldError(ResponseModel):
+    field: str = Field(examples=["body.items[0].unit"])
+    message: str
+
+
+def _absent_not_null(schema: dict[str, Any]) -> None:
+    """Optional members are left out, never sent as null: their schema is the plain type."""
+    for member in schema.get("properties", {}).values():
+        if member.get("default", ...) is None and "anyOf" in member:
+            member.pop("default")
+            (kind,) = [s for s in member.pop("anyOf") if s != {"type": "null"}]
+            member.update(kind)
+
+
+class Problem(ResponseModel):
+    """RFC 9457 problem document (every error answer, `application/problem+json`)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_absent_not_null)
+
+    type: str = Field(pattern=r"^urn:cencomm:problem:[a-z0-9-]+$")
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    instance: str | None = Field(default=None, description="the request's path")
+    request_id: str | None = Field(default=None, description="quote it when reporting a failure")
+    errors: list[ProblemFieldError] | None = Field(
+        default=None, description="validation failures: which field, and what is wrong with it"
+    )
+
+    @field_validator("instance", "request_id", "errors", mode="before")
+    @classmethod
+    def _present_or_absent(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("leave the member out rather than send null")
+        return value

@@ -6,20 +6,20 @@ import hmac
 import ipaddress
 
 from aiohttp import web
-from pydantic import BaseModel
 
 from cencomm.appkeys import SERVICES, SETTINGS
 from cencomm.web.auth import client_ip
 from cencomm.web.metrics import CONTENT_TYPE, METRICS
 from cencomm.web.openapi import openapi_document
 from cencomm.web.problems import problem_body, problem_response
+from cencomm.web.schemas import ResponseModel
 
 
-class HealthResponse(BaseModel):
+class HealthResponse(ResponseModel):
     status: str
 
 
-class ReadyResponse(BaseModel):
+class ReadyResponse(ResponseModel):
     status: str
     schema_revision: str | None
 
