@@ -6,6 +6,7 @@ from typing import Any
 
 from cencomm.domain.alerts import Acknowledgement, AckSummary, Alert, AlertView
 from cencomm.domain.clock import rfc3339
+from cencomm.domain.notifications import Preferences
 from cencomm.domain.wire.common import id_or_none, jws_claims, sender_json, time_or_none
 
 
@@ -75,4 +76,14 @@ def alert_receipt_json(alert: Alert) -> dict[str, Any]:
         "id": str(alert.id),
         "recipients": alert.recipients,
         "organizations": alert.organizations,
+    }
+
+
+def notification_preferences_json(prefs: Preferences, *, email_enabled: bool) -> dict[str, Any]:
+    """`/me/notifications`: the caller's choices, and whether this server sends e-mail at all."""
+    return {
+        "email": prefs.email,
+        "alerts": prefs.alerts,
+        "reminders": prefs.reminders,
+        "email_enabled": email_enabled,
     }

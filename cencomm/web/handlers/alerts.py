@@ -10,9 +10,16 @@ from aiohttp import web
 from pydantic import Field
 
 from cencomm.appkeys import SERVICES
-from cencomm.domain.alerts import MAX_NOTE, Outcome
+from cencomm.domain.alerts import MAX_NOTE, Outcome, Priority
+from cencomm.domain.envelopes import HandlingCode
+from cencomm.domain.notifications import Preferences
 from cencomm.domain.users import Region
-from cencomm.domain.wire.alerts import ack_receipt_json, alert_json, alert_receipt_json
+from cencomm.domain.wire.alerts import (
+    ack_receipt_json,
+    alert_json,
+    alert_receipt_json,
+    notification_preferences_json,
+)
 from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import decode_time_cursor, encode_cursor
 from cencomm.web.handlers.directory import path_uuid
@@ -81,8 +88,8 @@ class AlertResponse(ResponseModel):
     )
     sender: AlertSenderResponse
     created_at: str
-    hc: str
-    priority: str
+    hc: HandlingCode
+    priority: Priority
     ack_required: bool
     respond_by: str | None
     expires_at: str | None
@@ -160,14 +167,9 @@ async def acknowledge_alert(request: web.Request, body: AckRequest) -> web.Respo
     return web.json_response(ack_receipt_json(ack))
 
 
-def _preferences_json(request: web.Request, prefs: object) -> dict[str, object]:
-    notifications = request.app[SERVICES].alerts.notifications
-    return {
-        "email": getattr(prefs, "email", None),
-        "alerts": getattr(prefs, "alerts", True),
-        "reminders": getattr(prefs, "reminders", True),
-        "email_enabled": notifications.enabled,
-    }
+def _preferences_json(request: web.Request, prefs: Preferences) -> dict[str, object]:
+    enabled = request.app[SERVICES].alerts.notifications.enabled
+    return notification_preferences_json(prefs, email_enabled=enabled)
 
 
 async def get_notification_preferences(request: web.Request) -> web.Response:

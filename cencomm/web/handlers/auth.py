@@ -9,10 +9,12 @@ from pydantic import Field
 
 from cencomm.appkeys import SERVICES, SETTINGS
 from cencomm.domain.policy import Action, authorize
+from cencomm.domain.users import Role
 from cencomm.domain.wire.directory import me_json
 from cencomm.services.auth import TokenPair
 from cencomm.services.login_throttle import MAX_DEVICE_TOKEN_CHARS
 from cencomm.web.auth import caller, principal
+from cencomm.web.handlers.directory import OrganizationResponse
 from cencomm.web.schemas import RequestModel, ResponseModel
 
 # The browser's device token: HttpOnly, sent back only to the login route.
@@ -60,21 +62,12 @@ class OtpEnableRequest(RequestModel):
     otp: str = Field(min_length=1, max_length=16)
 
 
-class OrganizationSummary(ResponseModel):
-    id: str
-    name: str
-    kind: str
-    country: str | None
-    region: str | None
-    created_at: str
-
-
 class MeResponse(ResponseModel):
     id: str
     username: str
     display_name: str
-    role: str
-    organization: OrganizationSummary
+    role: Role
+    organization: OrganizationResponse
     mfa_enabled: bool
     mfa_enrolment_required: bool
 

@@ -28,9 +28,9 @@ class CreateOrganizationRequest(RequestModel):
 class OrganizationResponse(ResponseModel):
     id: str
     name: str
-    kind: str
+    kind: OrganizationKind
     country: str | None
-    region: str | None
+    region: Region | None
     created_at: str
 
 
@@ -61,11 +61,11 @@ class UserResponse(ResponseModel):
     username: str
     display_name: str
     organization_id: str
-    role: str
+    role: Role
     disabled: bool
     mfa_enabled: bool
     created_at: str
-    email: str | None = None
+    email: str | None = Field(description="Where e-mail notifications go (null: none)")
 
 
 class UserList(ResponseModel):

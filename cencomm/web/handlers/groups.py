@@ -57,10 +57,10 @@ class GroupResponse(ResponseModel):
     description: str | None
     starts_at: str | None
     ends_at: str | None
-    status: str
+    status: GroupStatus
     roster_visible: bool
     created_at: str
-    my_role: str | None = Field(
+    my_role: GroupRole | None = Field(
         description="The caller's group role: their own membership's when they have one, else "
         "their organisation's; null for staff who are not members"
     )
@@ -91,7 +91,7 @@ class MemberResponse(ResponseModel):
     user_id: str | None
     organization_id: str
     name: str
-    role: str
+    role: GroupRole
     added_at: str
 
 
@@ -119,7 +119,7 @@ class JoinRequestResponse(ResponseModel):
     user_id: str
     organization_id: str
     reason: str
-    status: str
+    status: RequestStatus
     created_at: str
 
 

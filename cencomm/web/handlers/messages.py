@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from cencomm.appkeys import SERVICES
 from cencomm.domain.countries import is_country_code
+from cencomm.domain.envelopes import HandlingCode
 from cencomm.domain.ids import MAX_SEQUENCE
 from cencomm.domain.messages import SearchFilters, SearchPosition
 from cencomm.domain.seizures import Category
@@ -53,8 +54,8 @@ class MessageResponse(ResponseModel):
     id: str
     group_id: str
     seq: int
-    typ: str
-    hc: str
+    typ: Literal["text", "notice", "seizure"]
+    hc: HandlingCode
     sender: SenderResponse
     kid: str
     jws: str | None

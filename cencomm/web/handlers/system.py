@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from typing import Literal
 
 from aiohttp import web
 
@@ -16,11 +17,11 @@ from cencomm.web.schemas import ResponseModel
 
 
 class HealthResponse(ResponseModel):
-    status: str
+    status: Literal["ok"]
 
 
 class ReadyResponse(ResponseModel):
-    status: str
+    status: Literal["ready"]
     schema_revision: str | None
 
 
