@@ -46,6 +46,7 @@ from cencomm.domain.ids import GroupId
 from cencomm.domain.keys import SigningKey
 from cencomm.domain.messages import AttachmentView, StoredMessage, withheld_codes
 from cencomm.domain.users import Caller
+from cencomm.domain.wire.audit import audit_key_json, tree_head_json
 from cencomm.services.attachment_blobs import BlobVault
 from cencomm.services.audit import AuditTrail
 from cencomm.services.audit_log import AuditLogDamaged, AuditLogService
@@ -216,7 +217,7 @@ class EvidenceExportService:
             yield zw.data(lines)
         yield zw.end()
         head = plan.head
-        yield zw.member(ev.TREE_HEAD, ev.json_bytes(head.as_json(b64url_encode(head.signature))))
+        yield zw.member(ev.TREE_HEAD, ev.json_bytes(tree_head_json(head)))
         yield zw.member(ev.AUDIT_KEY, ev.json_bytes(self._audit_key_json()))
         yield zw.member(ev.EXPORT, ev.json_bytes(_export_json(plan, sorted(codes), entries)))
         readme = ev.BUNDLE_README.format(
@@ -239,7 +240,7 @@ class EvidenceExportService:
 
     def _audit_key_json(self) -> dict[str, str]:
         public = raw_public_key(self._key.private_key.public_key())
-        return {"kid": self._key.kid, "public_key": b64url_encode(public)}
+        return audit_key_json(self._key.kid, public)
 
     async def _message_lines(self, plan: _Plan, codes: set[str]) -> AsyncIterator[bytes]:
         after = 0

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cencomm.crypto.keys import b64url_encode
 from cencomm.domain.audit_tree import TreeHead
+from cencomm.domain.wire.audit import tree_head_json
 
 CHECKPOINT_FILE = "audit-checkpoints.jsonl"
 FILE_MODE = 0o600
@@ -29,11 +29,6 @@ READ_CHUNK = 1 << 16
 
 def checkpoint_path(data_dir: Path) -> Path:
     return data_dir / CHECKPOINT_FILE
-
-
-def tree_head_json(head: TreeHead) -> dict[str, Any]:
-    """The public form of a tree head, as `GET /audit/tree-head` answers it."""
-    return head.as_json(b64url_encode(head.signature))
 
 
 @dataclass(frozen=True, slots=True)
