@@ -47,6 +47,7 @@ from cencomm.domain.keys import SigningKey
 from cencomm.domain.messages import AttachmentView, StoredMessage, withheld_codes
 from cencomm.domain.users import Caller
 from cencomm.domain.wire.audit import audit_key_json, tree_head_json
+from cencomm.domain.wire.groups import evidence_group_json
 from cencomm.services.attachment_blobs import BlobVault
 from cencomm.services.audit import AuditTrail
 from cencomm.services.audit_log import AuditLogDamaged, AuditLogService
@@ -344,17 +345,10 @@ def _actor(caller: Caller) -> str:
 
 
 def _export_json(plan: _Plan, codes: list[str], entries: int) -> dict[str, object]:
-    group = plan.group
     principal = plan.caller.principal
     return {
         "format": ev.FORMAT,
-        "group": {
-            "id": str(group.id),
-            "code": group.code,
-            "name": group.name,
-            "status": group.status.value,
-            "created_at": rfc3339(group.created_at),
-        },
+        "group": evidence_group_json(plan.group),
         "exported_at": rfc3339(plan.at),
         "exported_by": {
             "user_id": str(principal.user_id) if principal else None,

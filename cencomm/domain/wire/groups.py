@@ -65,3 +65,13 @@ def join_request_view_json(view: JoinRequestView) -> dict[str, Any]:
 
 # `POST /join-requests`: the same answer whether or not the code exists, so codes cannot be probed.
 JOIN_REQUEST_RECEIVED: dict[str, Any] = {"status": "received"}
+
+
+# What an evidence bundle's export.json says of its group: the group object without what is only
+# the reader's (`my_role`) or changes after the export (`last_seq` is the bundle's own field).
+_EVIDENCE_GROUP = ("id", "code", "name", "status", "created_at")
+
+
+def evidence_group_json(group: Group) -> dict[str, Any]:
+    full = group_json(group, None)
+    return {name: full[name] for name in _EVIDENCE_GROUP}

@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 
 from cencomm.domain.attachments import Attachment, BlobStatus
 from cencomm.domain.audit_tree import TreeHead
-from cencomm.domain.ids import UserId
+from cencomm.domain.groups import Group, GroupStatus
+from cencomm.domain.ids import GroupId, UserId
 from cencomm.domain.keys import SigningKey
 from cencomm.domain.messages import Sender, StoredMessage
 from cencomm.domain.wire.attachments import attachment_json, evidence_attachment_json
 from cencomm.domain.wire.audit import tree_head_json
 from cencomm.domain.wire.directory import signing_key_json
+from cencomm.domain.wire.groups import evidence_group_json
 from cencomm.domain.wire.messages import evidence_message_json, message_json
 
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -99,3 +101,16 @@ def test_keys_and_tree_heads_are_base64url_without_padding() -> None:
     ):
         assert not set(text) & set("=+/")
         assert base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)) == raw
+
+
+def test_an_evidence_bundle_names_its_group_as_the_group_object_does() -> None:
+    group = Group(
+        GroupId(uuid.uuid4()), "STOP", "Stop", None, None, None, GroupStatus.ACTIVE, True, AT
+    )
+    assert evidence_group_json(group) == {
+        "id": str(group.id),
+        "code": "STOP",
+        "name": "Stop",
+        "status": "active",
+        "created_at": "2026-03-01T12:00:00.000000Z",
+    }
