@@ -16,7 +16,8 @@ from cencomm.domain.errors import Conflict, FieldError, Forbidden, Invalid, NotF
 from cencomm.domain.ids import GroupId, OrganizationId, UserId
 from cencomm.domain.users import Principal, Role
 
-CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
+MAX_CODE = 32
+CODE_PATTERN = re.compile(rf"^[A-Z0-9][A-Z0-9-]{{2,{MAX_CODE - 1}}}$")
 MAX_NAME = 200
 MAX_DESCRIPTION = 4000
 MAX_REASON = 1000
@@ -164,9 +165,9 @@ def normalize_code(raw: str, field: str = "body.code") -> str:
     code = raw.strip().upper()
     if not CODE_PATTERN.match(code):
         raise Invalid(
-            "group codes are 3 to 32 of A-Z, 0-9 and '-'",
+            f"group codes are 3 to {MAX_CODE} of A-Z, 0-9 and '-'",
             slug="validation-failed",
-            errors=(FieldError(field, "3-32 of A-Z 0-9 -, starting alphanumeric"),),
+            errors=(FieldError(field, f"3-{MAX_CODE} of A-Z 0-9 -, starting alphanumeric"),),
         )
     return code
 

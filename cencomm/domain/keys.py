@@ -7,6 +7,8 @@ from datetime import datetime
 
 from cencomm.domain.ids import UserId
 
+MAX_LABEL = 100  # a signing key's label, in characters
+
 
 @dataclass(frozen=True, slots=True)
 class SigningKey:

@@ -13,7 +13,8 @@ from cencomm.domain.ids import OrganizationId, SessionId, UserId
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
-USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MAX_USERNAME = 64
+USERNAME_PATTERN = re.compile(rf"^[a-z0-9][a-z0-9._-]{{2,{MAX_USERNAME - 1}}}$")
 MAX_DISPLAY_NAME = 200
 MAX_ORGANIZATION_NAME = 200
 
@@ -109,9 +110,13 @@ def validate_username(raw: str) -> str:
     username = normalize_username(raw)
     if not USERNAME_PATTERN.match(username):
         raise Invalid(
-            "usernames are 3 to 64 characters: letters, digits, '.', '_' or '-'",
+            f"usernames are 3 to {MAX_USERNAME} characters: letters, digits, '.', '_' or '-'",
             slug="validation-failed",
-            errors=(FieldError("body.username", "3-64 of a-z 0-9 . _ -, starting alphanumeric"),),
+            errors=(
+                FieldError(
+                    "body.username", f"3-{MAX_USERNAME} of a-z 0-9 . _ -, starting alphanumeric"
+                ),
+            ),
         )
     return username
 

@@ -8,14 +8,12 @@ from cencomm.crypto.keys import b64url_decode, check_ed25519_public_key, jwk_thu
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.errors import FieldError, Forbidden, Invalid, NotFound
-from cencomm.domain.keys import SigningKey
+from cencomm.domain.keys import MAX_LABEL, SigningKey
 from cencomm.domain.policy import Action, authorize, is_allowed
 from cencomm.domain.users import Caller, Principal
 from cencomm.services.audit import AuditTrail
 from cencomm.storage.db import Database
 from cencomm.storage.unit import Unit
-
-MAX_LABEL = 100
 
 
 def _invalid_key(message: str) -> Invalid:

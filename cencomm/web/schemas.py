@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from cencomm.domain.ids import MAX_SEQUENCE
 
 MAX_LIMIT = 500
+# A page cursor (opaque to clients) is never longer than this.
+MAX_CURSOR = 200
 DEFAULT_LIMIT = 50
 
 # A seq, audit index or tree size from a query string: past 64 bits is a 422, never a database
@@ -29,7 +31,7 @@ class QueryModel(BaseModel):
 
 
 class PageQuery(QueryModel):
-    after: str | None = Field(default=None, max_length=200)
+    after: str | None = Field(default=None, max_length=MAX_CURSOR)
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 

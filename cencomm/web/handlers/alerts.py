@@ -24,7 +24,14 @@ from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import decode_time_cursor, encode_cursor
 from cencomm.web.handlers.directory import path_uuid
 from cencomm.web.handlers.messages import MAX_JWS_FIELD
-from cencomm.web.schemas import DEFAULT_LIMIT, MAX_LIMIT, QueryModel, RequestModel, ResponseModel
+from cencomm.web.schemas import (
+    DEFAULT_LIMIT,
+    MAX_CURSOR,
+    MAX_LIMIT,
+    QueryModel,
+    RequestModel,
+    ResponseModel,
+)
 
 
 class PostAlertRequest(RequestModel):
@@ -104,7 +111,7 @@ class AlertList(ResponseModel):
 
 class AlertListQuery(QueryModel):
     active: bool = False
-    after: str | None = Field(default=None, max_length=200)
+    after: str | None = Field(default=None, max_length=MAX_CURSOR)
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 

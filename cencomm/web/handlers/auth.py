@@ -9,7 +9,7 @@ from pydantic import Field
 
 from cencomm.appkeys import SERVICES, SETTINGS
 from cencomm.domain.policy import Action, authorize
-from cencomm.domain.users import Role
+from cencomm.domain.users import MAX_PASSWORD_LENGTH, Role
 from cencomm.domain.wire.directory import me_json
 from cencomm.services.auth import TokenPair
 from cencomm.services.login_throttle import MAX_DEVICE_TOKEN_CHARS
@@ -24,7 +24,7 @@ DEVICE_COOKIE_PATH = "/api/v1/auth/login"
 
 class LoginRequest(RequestModel):
     username: str = Field(min_length=1, max_length=256)
-    password: str = Field(min_length=1, max_length=1024)
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
     otp: str | None = Field(default=None, max_length=16)
     device_token: str | None = Field(
         default=None,

@@ -10,7 +10,16 @@ from pydantic import Field
 from cencomm.appkeys import SERVICES
 from cencomm.domain.countries import COUNTRY_CODES
 from cencomm.domain.errors import FieldError, Invalid, NotFound
-from cencomm.domain.users import OrganizationKind, Region, Role
+from cencomm.domain.notifications import MAX_EMAIL
+from cencomm.domain.users import (
+    MAX_DISPLAY_NAME,
+    MAX_ORGANIZATION_NAME,
+    MAX_PASSWORD_LENGTH,
+    MAX_USERNAME,
+    OrganizationKind,
+    Region,
+    Role,
+)
 from cencomm.domain.wire.directory import organization_json, user_json
 from cencomm.services.directory import NewUser, UserChanges
 from cencomm.web.auth import caller, principal
@@ -19,7 +28,7 @@ from cencomm.web.schemas import PageQuery, RequestModel, ResponseModel
 
 
 class CreateOrganizationRequest(RequestModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=MAX_ORGANIZATION_NAME)
     kind: OrganizationKind
     country: str | None = Field(default=None, min_length=2, max_length=2)
     region: Region | None = None
@@ -40,20 +49,20 @@ class OrganizationList(ResponseModel):
 
 
 class CreateUserRequest(RequestModel):
-    username: str = Field(min_length=1, max_length=64)
-    display_name: str = Field(min_length=1, max_length=200)
+    username: str = Field(min_length=1, max_length=MAX_USERNAME)
+    display_name: str = Field(min_length=1, max_length=MAX_DISPLAY_NAME)
     organization_id: uuid.UUID
     role: Role
-    password: str = Field(min_length=1, max_length=1024)
-    email: str | None = Field(default=None, min_length=3, max_length=254)
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+    email: str | None = Field(default=None, min_length=3, max_length=MAX_EMAIL)
 
 
 class UpdateUserRequest(RequestModel):
-    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    display_name: str | None = Field(default=None, min_length=1, max_length=MAX_DISPLAY_NAME)
     role: Role | None = None
     disabled: bool | None = None
     # An address for e-mail notifications; "" removes it.
-    email: str | None = Field(default=None, max_length=254)
+    email: str | None = Field(default=None, max_length=MAX_EMAIL)
 
 
 class UserResponse(ResponseModel):

@@ -10,7 +10,15 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from cencomm.appkeys import SERVICES
 from cencomm.domain.errors import FieldError, Invalid
-from cencomm.domain.groups import GroupAccess, GroupRole, GroupStatus
+from cencomm.domain.groups import (
+    MAX_CODE,
+    MAX_DESCRIPTION,
+    MAX_NAME,
+    MAX_REASON,
+    GroupAccess,
+    GroupRole,
+    GroupStatus,
+)
 from cencomm.domain.groups import JoinRequestStatus as RequestStatus
 from cencomm.domain.wire.groups import (
     JOIN_REQUEST_RECEIVED,
@@ -25,6 +33,7 @@ from cencomm.web.cursors import decode_cursor, encode_cursor
 from cencomm.web.handlers.directory import path_uuid
 from cencomm.web.schemas import (
     DEFAULT_LIMIT,
+    MAX_CURSOR,
     MAX_LIMIT,
     PageQuery,
     QueryModel,
@@ -34,20 +43,20 @@ from cencomm.web.schemas import (
 
 
 class CreateGroupRequest(RequestModel):
-    code: str = Field(min_length=1, max_length=32)
-    name: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=4000)
+    code: str = Field(min_length=1, max_length=MAX_CODE)
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     roster_visible: bool = True
 
 
 class UpdateGroupRequest(RequestModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=4000)
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
     ends_at: AwareDatetime | None = None
     status: GroupStatus | None = None
-    reason: str | None = Field(default=None, min_length=1, max_length=1000)
+    reason: str | None = Field(default=None, min_length=1, max_length=MAX_REASON)
 
 
 class GroupResponse(ResponseModel):
@@ -101,12 +110,12 @@ class MemberList(ResponseModel):
 
 
 class ReasonQuery(QueryModel):
-    reason: str | None = Field(default=None, min_length=1, max_length=1000)
+    reason: str | None = Field(default=None, min_length=1, max_length=MAX_REASON)
 
 
 class JoinRequestCreate(RequestModel):
     group_code: str = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=MAX_REASON)
 
 
 class JoinRequestAccepted(ResponseModel):
@@ -136,7 +145,7 @@ class JoinRequestList(ResponseModel):
 
 class JoinRequestQuery(QueryModel):
     status: RequestStatus | None = None
-    after: str | None = Field(default=None, max_length=200)
+    after: str | None = Field(default=None, max_length=MAX_CURSOR)
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 

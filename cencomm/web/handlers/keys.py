@@ -7,6 +7,7 @@ from pydantic import Field
 
 from cencomm.appkeys import SERVICES
 from cencomm.domain.errors import NotFound
+from cencomm.domain.keys import MAX_LABEL
 from cencomm.domain.wire.directory import signing_key_json
 from cencomm.web.auth import caller, principal
 from cencomm.web.handlers.directory import path_uuid
@@ -15,7 +16,7 @@ from cencomm.web.schemas import RequestModel, ResponseModel
 
 class RegisterKeyRequest(RequestModel):
     public_key: str = Field(min_length=1, max_length=64)
-    label: str | None = Field(default=None, max_length=100)
+    label: str | None = Field(default=None, max_length=MAX_LABEL)
 
 
 class KeyResponse(ResponseModel):

@@ -14,7 +14,7 @@ from cencomm.appkeys import SERVICES
 from cencomm.domain.countries import is_country_code
 from cencomm.domain.envelopes import HandlingCode
 from cencomm.domain.ids import MAX_SEQUENCE
-from cencomm.domain.messages import SearchFilters, SearchPosition
+from cencomm.domain.messages import MAX_HIDE_REASON, SearchFilters, SearchPosition
 from cencomm.domain.seizures import Category
 from cencomm.domain.wire.messages import message_json, post_receipt_json
 from cencomm.web.auth import caller, principal
@@ -22,6 +22,7 @@ from cencomm.web.cursors import cursor_time, decode_cursor, encode_cursor, inval
 from cencomm.web.handlers.directory import path_uuid
 from cencomm.web.schemas import (
     DEFAULT_LIMIT,
+    MAX_CURSOR,
     MAX_LIMIT,
     QueryModel,
     RequestModel,
@@ -87,7 +88,7 @@ class TimelineQuery(QueryModel):
 
 
 class HideRequest(RequestModel):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=MAX_HIDE_REASON)
 
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
@@ -127,7 +128,7 @@ class SearchQuery(QueryModel):
         default=None, description="seizure reports with an item of this category"
     )
     sender_org: uuid.UUID | None = Field(default=None, description="the sender's organisation")
-    after: str | None = Field(default=None, max_length=200)
+    after: str | None = Field(default=None, max_length=MAX_CURSOR)
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
     @model_validator(mode="after")
