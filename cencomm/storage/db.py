@@ -171,6 +171,10 @@ class Database:
     async def read(self, work: Callable[[Unit], T]) -> T:
         """Run read-only `work`. On PostgreSQL one snapshot for all of it; SQLite readers run in
         autocommit, so each statement sees a consistent snapshot of its own."""
+        if self._sessions is None:
+            # A SQLite read runs in a reader thread, which a cancelled caller cannot interrupt
+            # (and `dispose` waits for the threads): no task of its own needed on the hot path.
+            return await self._read(work)
         return await self._finish(self._read(work))
 
     async def _finish(self, unit_of_work: Coroutine[Any, Any, T]) -> T:
