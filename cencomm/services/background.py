@@ -70,6 +70,7 @@ class BackgroundJobs:
         self._grace = grace
         self._jobs: list[Job] = []
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._in_pass: set[str] = set()  # jobs in the middle of a pass: never cancelled
         self._stopping = asyncio.Event()
 
     def add(self, job: Job) -> None:
@@ -92,6 +93,9 @@ class BackgroundJobs:
     async def stop(self) -> None:
         """Let every job finish its pass, then end it. Idempotent."""
         self._stopping.set()
+        for name, task in self._tasks.items():
+            if name not in self._in_pass:
+                task.cancel()  # it is waiting for work: nothing is cut off
         tasks = list(self._tasks.values())
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=self._grace)
@@ -106,32 +110,25 @@ class BackgroundJobs:
 
     async def _run(self, job: Job) -> None:
         while not self._stopping.is_set():
-            if not await self._work_is_due(job):
+            try:
+                await job.wait()
+            except asyncio.CancelledError:
+                if self._stopping.is_set():
+                    return  # stopped between passes: `stop` cancels only a waiting job
+                raise
+            except Exception:
+                logger.exception("background job %s: waiting failed", job.name)
                 return
+            if self._stopping.is_set():
+                return
+            self._in_pass.add(job.name)
             try:
                 await job.run_once()
             except Exception:
                 # Task boundary: one failing pass must not end the job.
                 logger.exception("background job %s: pass failed", job.name)
-
-    async def _work_is_due(self, job: Job) -> bool:
-        """Wait for the job's work or for stop, whichever comes first; True if work."""
-        waiting = asyncio.ensure_future(job.wait())
-        stopping = asyncio.ensure_future(self._stopping.wait())
-        try:
-            await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (waiting, stopping):
-                task.cancel()
-            await asyncio.gather(waiting, stopping, return_exceptions=True)
-        if self._stopping.is_set():
-            return False
-        if waiting.exception() is not None:
-            logger.error(
-                "background job %s: waiting failed", job.name, exc_info=waiting.exception()
-            )
-            return False
-        return True
+            finally:
+                self._in_pass.discard(job.name)
 
 
 @contextlib.asynccontextmanager
