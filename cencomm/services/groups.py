@@ -8,7 +8,7 @@ from datetime import datetime
 
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
-from cencomm.domain.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from cencomm.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from cencomm.domain.events import MembershipChange, MembershipChanged
 from cencomm.domain.groups import (
     MAX_DESCRIPTION,
@@ -32,6 +32,7 @@ from cencomm.domain.policy import Action, authorize
 from cencomm.domain.users import Caller, Principal, Role, clean_name, clean_text
 from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
+from cencomm.services.group_members import check_candidate
 from cencomm.storage.db import Database
 from cencomm.storage.groups import GroupStore
 from cencomm.storage.unit import Unit
@@ -263,26 +264,7 @@ class GroupService:
             access = self.access(unit, principal, group_id, for_update=True)
             access.ensure_can_moderate()
             store = unit.groups
-            if user_id is not None:
-                user = unit.users.find(user_id)
-                if user is None:
-                    raise Invalid(
-                        "no such user",
-                        slug="unknown-user",
-                        errors=(FieldError("body.user_id", "no such user"),),
-                    )
-                if user.role is Role.OBSERVER and role is not GroupRole.OBSERVER:
-                    raise Invalid(
-                        "partner observers join groups as observers",
-                        slug="observer-only",
-                        errors=(FieldError("body.role", "must be observer"),),
-                    )
-            elif unit.organizations.find(organization_id) is None:  # type: ignore[arg-type]
-                raise Invalid(
-                    "no such organisation",
-                    slug="unknown-organization",
-                    errors=(FieldError("body.organization_id", "no such organisation"),),
-                )
+            check_candidate(unit, role, user_id=user_id, organization_id=organization_id)
             before = store.find_membership(
                 group_id, user_id=user_id, organization_id=organization_id
             )
