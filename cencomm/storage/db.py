@@ -120,18 +120,18 @@ class Database:
 
     `work` receives a `Unit` (the typed stores of one transaction) and runs start to finish
     without yielding to the event loop: on SQLite in a worker thread on a `sqlite3` connection
-    (one writer thread under an asyncio lock, so writers queue here and not in SQLite's busy
+    (one writer thread, whose queue orders writers in the process instead of SQLite's busy
     handler; a few reader threads); on PostgreSQL through `run_sync` on a pooled asyncpg
-    connection. Each unit runs in a task of its own that a cancelled caller does not cancel:
-    a transaction is never abandoned half-way, and its `after_commit` callbacks always run.
+    connection. A cancelled caller stops waiting but never stops its unit (a thread cannot be
+    interrupted; a PostgreSQL unit runs in a task of its own): a transaction is never abandoned
+    half-way, and its `after_commit` callbacks always run.
     See docs/design.md for why this model and what it costs.
     """
 
     def __init__(self, url: str, settings: DatabaseSettings) -> None:
         self.url = url
         self.dialect = "sqlite" if is_sqlite(url) else "postgresql"
-        self._running: set[asyncio.Task[Any]] = set()
-        self._write_lock: asyncio.Lock | None = None
+        self._running: set[asyncio.Future[Any]] = set()
         self._writer_thread: concurrent.futures.ThreadPoolExecutor | None = None
         self._reader_threads: concurrent.futures.ThreadPoolExecutor | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
@@ -148,7 +148,6 @@ class Database:
         self._writer_thread = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="cencomm-sqlite-writer"
         )
-        self._write_lock = asyncio.Lock()
         # Readers in autocommit, each statement on its own WAL snapshot, never behind the writer.
         self._reader = _sync_sqlite_engine(
             url,
@@ -166,7 +165,9 @@ class Database:
     async def write(self, work: Callable[[Unit], T]) -> T:
         """Run `work` in one write transaction: committed when it returns, rolled back if it
         raises. Then its `after_commit` callbacks run, on the event loop."""
-        return await self._finish(self._write(work))
+        if self._sessions is None:
+            return await asyncio.shield(self._write_sqlite(work))
+        return await self._finish(self._write_postgres(work))
 
     async def read(self, work: Callable[[Unit], T]) -> T:
         """Run read-only `work`. On PostgreSQL one snapshot for all of it; SQLite readers run in
@@ -185,32 +186,46 @@ class Database:
         task.add_done_callback(self._done)
         return await asyncio.shield(task)
 
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._running.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved, so that a cancelled caller leaves no warning behind
+    def _done(self, done: asyncio.Future[Any]) -> None:
+        self._running.discard(done)
+        if not done.cancelled():
+            done.exception()  # retrieved, so that a cancelled caller leaves no warning behind
 
-    async def _write(self, work: Callable[[Unit], T]) -> T:
-        if self._sessions is not None:
-            async with self._sessions() as session, session.begin():
-                unit = Unit(session.sync_session, writable=True, on_event_loop=True)
-                result = await session.run_sync(lambda _sync: work(unit))
-        else:
-            assert self._write_lock is not None and self._writer_thread is not None  # noqa: S101
-            writer = self._writer
-            unit_holder: list[Unit] = []
-
-            def transaction() -> T:
-                with Session(writer, expire_on_commit=False) as session, session.begin():
-                    unit = Unit(session, writable=True)
-                    unit_holder.append(unit)
-                    return work(unit)
-
-            async with self._write_lock:
-                result = await _in_thread(self._writer_thread, transaction)
-            unit = unit_holder[0]
+    async def _write_postgres(self, work: Callable[[Unit], T]) -> T:
+        assert self._sessions is not None  # noqa: S101 - PostgreSQL only
+        async with self._sessions() as session, session.begin():
+            unit = Unit(session.sync_session, writable=True, on_event_loop=True)
+            result = await session.run_sync(lambda _sync: work(unit))
         unit.committed()
         return result
+
+    def _write_sqlite(self, work: Callable[[Unit], T]) -> asyncio.Future[T]:
+        """Hand the unit to the one writer thread; SQLite has one writer, and the thread runs
+        transactions one at a time in the order they were handed over, so no lock is needed in
+        the process (`BEGIN IMMEDIATE` orders us against other processes). The callbacks run
+        when the thread is done, before the caller resumes, even if the caller was cancelled."""
+        assert self._writer_thread is not None  # noqa: S101 - SQLite only
+        writer = self._writer
+        units: list[Unit] = []
+
+        def transaction() -> T:
+            with Session(writer, expire_on_commit=False) as session, session.begin():
+                unit = Unit(session, writable=True)
+                units.append(unit)
+                return work(unit)
+
+        context = contextvars.copy_context()
+        loop = asyncio.get_running_loop()
+        done = loop.run_in_executor(self._writer_thread, context.run, transaction)
+        self._running.add(done)
+
+        def finished(future: asyncio.Future[T]) -> None:
+            self._done(future)
+            if not future.cancelled() and future.exception() is None:
+                units[0].committed()
+
+        done.add_done_callback(finished)
+        return done
 
     async def _read(self, work: Callable[[Unit], T]) -> T:
         if self._sessions is not None:
