@@ -194,7 +194,7 @@ class Database:
     async def _write_postgres(self, work: Callable[[Unit], T]) -> T:
         assert self._sessions is not None  # noqa: S101 - PostgreSQL only
         async with self._sessions() as session, session.begin():
-            unit = Unit(session.sync_session, writable=True, on_event_loop=True)
+            unit = Unit(session.sync_session, on_event_loop=True)
             result = await session.run_sync(lambda _sync: work(unit))
         unit.committed()
         return result
@@ -210,7 +210,7 @@ class Database:
 
         def transaction() -> T:
             with Session(writer, expire_on_commit=False) as session, session.begin():
-                unit = Unit(session, writable=True)
+                unit = Unit(session)
                 units.append(unit)
                 return work(unit)
 
@@ -230,14 +230,14 @@ class Database:
     async def _read(self, work: Callable[[Unit], T]) -> T:
         if self._sessions is not None:
             async with self._sessions() as session, session.begin():
-                unit = Unit(session.sync_session, writable=False, on_event_loop=True)
+                unit = Unit(session.sync_session, on_event_loop=True)
                 return await session.run_sync(lambda _sync: work(unit))
         assert self._reader_threads is not None  # noqa: S101
         reader = self._reader
 
         def read() -> T:
             with Session(reader, expire_on_commit=False) as session:
-                return work(Unit(session, writable=False))
+                return work(Unit(session))
 
         return await _in_thread(self._reader_threads, read)
 

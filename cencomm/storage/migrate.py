@@ -6,10 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from cencomm.storage.db import create_private_sqlite_file, is_sqlite
 
@@ -53,16 +52,6 @@ def _downgrade(connection: Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.downgrade(config, revision)
-
-
-def _current(connection: Connection) -> str | None:
-    context = MigrationContext.configure(connection, opts={"version_table": "alembic_version"})
-    return context.get_current_revision()
-
-
-async def current_revision(conn: AsyncConnection) -> str | None:
-    """The schema revision stamped in the database (None before the first migration)."""
-    return await conn.run_sync(_current)
 
 
 async def upgrade(url: str, revision: str = "head") -> None:

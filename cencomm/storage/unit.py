@@ -36,9 +36,8 @@ class Unit:
     """One transaction, seen through its stores. Made by `Database.write` and `Database.read`
     only; a unit is used by one thread from start to finish and never kept after it."""
 
-    def __init__(self, session: Session, *, writable: bool, on_event_loop: bool = False) -> None:
+    def __init__(self, session: Session, *, on_event_loop: bool = False) -> None:
         self._session = session
-        self.writable = writable
         self._on_event_loop = on_event_loop
         self.dialect = session.get_bind().dialect.name
         self._after_commit: list[Callable[[], None]] = []
