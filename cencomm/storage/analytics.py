@@ -51,6 +51,7 @@ from cencomm.storage.tables import (
     SeizureQuantityRow,
     SeizureReportRow,
     SeizureTransitRow,
+    core_table,
 )
 
 _Table = type[SeizureReportRow] | type[SeizureItemRow] | type[SeizureTransitRow]
@@ -220,33 +221,39 @@ def item_lines(
 # -- keeping the rows in step -------------------------------------------------------------------
 
 
+def _rollup_upserts(dialect: str) -> tuple[Any, Any]:
+    """The two counter upserts in `dialect`'s words."""
+    upsert = sqlite_insert if dialect == "sqlite" else pg_insert
+    c, q = core_table(SeizureCountRow).c, core_table(SeizureQuantityRow).c
+    counts: Any = upsert(core_table(SeizureCountRow))
+    quantities: Any = upsert(core_table(SeizureQuantityRow))
+    return (
+        counts.on_conflict_do_update(
+            index_elements=["group_id", "occurred_on", "hc", "dimension", "name"],
+            set_={"interceptions": c.interceptions + counts.excluded.interceptions},
+        ),
+        quantities.on_conflict_do_update(
+            index_elements=["group_id", "occurred_on", "hc", "country", "category", "unit"],
+            set_={
+                "quantity": q.quantity + quantities.excluded.quantity,
+                "interceptions": q.interceptions + quantities.excluded.interceptions,
+            },
+        ),
+    )
+
+
+# Built once per dialect: every seizure report runs them (building one costs more than running it).
+_ROLLUP_UPSERTS = {dialect: _rollup_upserts(dialect) for dialect in ("sqlite", "postgresql")}
+
+
 def add_to_rollups(connection: Connection, delta: RollupDelta) -> None:
     """Add the delta to the daily counters (an upsert each, in key order)."""
-    upsert = sqlite_insert if connection.dialect.name == "sqlite" else pg_insert
+    upsert_counts, upsert_quantities = _ROLLUP_UPSERTS[connection.dialect.name]
     counts, quantities = delta.count_rows(), delta.quantity_rows()
     if counts:
-        c = SeizureCountRow
-        statement: Any = upsert(c)
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["group_id", "occurred_on", "hc", "dimension", "name"],
-                set_={"interceptions": c.interceptions + statement.excluded.interceptions},
-            ),
-            counts,
-        )
+        connection.execute(upsert_counts, counts)
     if quantities:
-        q = SeizureQuantityRow
-        statement = upsert(q)
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["group_id", "occurred_on", "hc", "country", "category", "unit"],
-                set_={
-                    "quantity": q.quantity + statement.excluded.quantity,
-                    "interceptions": q.interceptions + statement.excluded.interceptions,
-                },
-            ),
-            quantities,
-        )
+        connection.execute(upsert_quantities, quantities)
 
 
 def _stored_rows(connection: Connection, message_id: uuid.UUID) -> SeizureRows | None:
@@ -358,6 +365,11 @@ def stored_seizures(connection: Connection, page: int) -> Iterator[list[StoredSe
         after = (rows[-1].group_id, rows[-1].seq)
 
 
+_INSERT_REPORTS = insert(core_table(SeizureReportRow))
+_INSERT_ITEMS = insert(core_table(SeizureItemRow))
+_INSERT_TRANSIT = insert(core_table(SeizureTransitRow))
+
+
 def insert_seizure_tables(connection: Connection, batch: Sequence[SeizureRows]) -> None:
     """The reports, items and transit rows of `batch`, each table in one executemany (the daily
     counters are the caller's: `add_to_rollups`)."""
@@ -365,11 +377,11 @@ def insert_seizure_tables(connection: Connection, batch: Sequence[SeizureRows]) 
     items = [item for rows in batch for item in rows.items]
     transit = [t for rows in batch for t in rows.transit]
     if reports:
-        connection.execute(insert(SeizureReportRow), reports)
+        connection.execute(_INSERT_REPORTS, reports)
     if items:
-        connection.execute(insert(SeizureItemRow), items)
+        connection.execute(_INSERT_ITEMS, items)
     if transit:
-        connection.execute(insert(SeizureTransitRow), transit)
+        connection.execute(_INSERT_TRANSIT, transit)
 
 
 def insert_seizure_rows(connection: Connection, batch: Sequence[SeizureRows]) -> None:

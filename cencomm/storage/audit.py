@@ -5,13 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from cencomm.domain.audit import AuditEntry, AuditFilter, AuditRecord
-from cencomm.storage.tables import AuditEntryRow, AuditSequence
+from cencomm.storage.tables import AuditEntryRow, AuditSequence, core_table
 
 SEQUENCE_ROW_ID = 1
+
+# Built once (every post appends an entry; building a statement costs more than running it).
+_sequence = core_table(AuditSequence)
+_TAKE_INDEXES = (
+    update(_sequence)
+    .where(_sequence.c.id == SEQUENCE_ROW_ID)
+    .values(next_index=_sequence.c.next_index + bindparam("taken"))
+    .returning(_sequence.c.next_index)
+)
+_INSERT_ENTRIES = insert(core_table(AuditEntryRow))
 
 
 class AuditStore:
@@ -78,12 +88,7 @@ def append_entries(
     """
     if not records:
         return []
-    result = connection.execute(
-        update(AuditSequence)
-        .where(AuditSequence.id == SEQUENCE_ROW_ID)
-        .values(next_index=AuditSequence.next_index + len(records))
-        .returning(AuditSequence.next_index)
-    )
+    result = connection.execute(_TAKE_INDEXES, {"taken": len(records)})
     first = result.scalar_one() - len(records)
     entries = [
         AuditEntry(
@@ -101,7 +106,7 @@ def append_entries(
         for offset, record in enumerate(records)
     ]
     connection.execute(
-        insert(AuditEntryRow),
+        _INSERT_ENTRIES,
         [
             {
                 "index": e.index,

@@ -26,6 +26,7 @@ from cencomm.storage.tables.base import (
     NAMING_CONVENTION,
     Base,
     UtcDateTime,
+    core_table,
 )
 from cencomm.storage.tables.groups import (
     GroupMemberRow,
@@ -87,4 +88,5 @@ __all__ = [
     "SigningKeyRow",
     "UserRow",
     "UtcDateTime",
+    "core_table",
 ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 from sqlalchemy import (
     DateTime,
     MetaData,
+    Table,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -42,3 +44,9 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def core_table(row: type[Base]) -> Table:
+    """The Core table behind a mapped class, for hot-path statements built once at import:
+    they then skip the ORM's steps when they are compiled and run."""
+    return cast(Table, row.__table__)
