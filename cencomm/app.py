@@ -9,7 +9,7 @@ from aiohttp import web
 
 from cencomm.appkeys import DATABASE, HUB, SERVICES, SETTINGS, SOCKETS
 from cencomm.domain.clock import Clock, SystemClock
-from cencomm.domain.events import LiveEvent, RoleChanged, SessionRevoked
+from cencomm.domain.events import LiveEvent, MembershipChanged, RoleChanged, SessionRevoked
 from cencomm.realtime.bus import EventPublisher, make_bus
 from cencomm.realtime.hub import Hub
 from cencomm.services.background import BackgroundJobs
@@ -86,12 +86,15 @@ async def _live_ctx(app: web.Application) -> AsyncIterator[None]:
     dispatcher = LiveDispatcher(hub, live, services.alerts)
     bus = make_bus(settings.bus.url, settings.bus.channel)
     sessions = services.session_cache
+    post_contexts = services.post_contexts
 
     async def on_event(event: LiveEvent) -> None:
-        # Another process revoked a session or changed a role: stop trusting our cached copy
-        # at once (the dispatcher then closes the sockets).
+        # Another process revoked a session, changed a role or a membership: stop trusting our
+        # cached copies at once (the dispatcher then closes the sockets).
         if isinstance(event, SessionRevoked | RoleChanged):
             sessions.publish(event)
+        if isinstance(event, SessionRevoked | RoleChanged | MembershipChanged):
+            post_contexts.publish(event)
         await dispatcher.handle(event)
 
     await bus.start(on_event)  # a Redis bus that cannot connect stops the start here

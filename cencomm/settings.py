@@ -102,6 +102,10 @@ class AuthSettings:
     # Seconds a live session is cached per process (revocations there take effect at once;
     # other processes see them within this time at the latest). 0 turns the cache off.
     session_cache_seconds: float = 1.0
+    # Seconds what a post reads (group, role in it, signing key, organisation) is cached per
+    # process (changes there take effect at once; other processes see a revoked key, a closed
+    # group or a new role in the group within this time at the latest). 0 turns the cache off.
+    post_context_cache_seconds: float = 1.0
     # argon2id parameters: time cost, memory in KiB, parallelism.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
@@ -384,6 +388,8 @@ def validate(settings: Settings) -> None:
             raise SettingsError(f"auth.{key}: must be at least 1")
     if not 0 <= s.auth.session_cache_seconds <= 10:
         raise SettingsError("auth.session_cache_seconds: must be between 0 and 10")
+    if not 0 <= s.auth.post_context_cache_seconds <= 10:
+        raise SettingsError("auth.post_context_cache_seconds: must be between 0 and 10")
     if s.auth.argon2_memory_kib < 8 * s.auth.argon2_parallelism or s.auth.argon2_time_cost < 1:
         raise SettingsError("auth.argon2_*: time cost >= 1 and memory >= 8 KiB per lane")
     if s.attachments.max_bytes < 1:

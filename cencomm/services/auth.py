@@ -319,9 +319,11 @@ class AuthService:
         live = self._sessions.get(claims.session_id)
         if live is None:
             session_id = claims.session_id
-            live = await self._db.read(lambda unit: unit.sessions.find_live(session_id, now))
-            if live is not None:
-                self._sessions.put(live)
+            live = await self._sessions.load(
+                session_id,
+                claims.user_id,
+                lambda: self._db.read(lambda unit: unit.sessions.find_live(session_id, now)),
+            )
         if live is None or live.user_id != claims.user_id:
             raise Unauthenticated("the session has ended", slug="invalid-token")
         return self._principal(live)

@@ -24,6 +24,7 @@ from cencomm.services.keys import KeyService
 from cencomm.services.message_writer import MessageWriter
 from cencomm.services.messaging import MessagingService
 from cencomm.services.notifications import NotificationService
+from cencomm.services.post_contexts import PostContextCache
 from cencomm.services.scanner import make_scanner
 from cencomm.services.session_cache import SessionCache
 from cencomm.settings import Settings
@@ -47,6 +48,7 @@ class Services:
     audit_forwarder: AuditForwarder
     events: LocalEvents
     session_cache: SessionCache
+    post_contexts: PostContextCache
     groups: GroupService
     messaging: MessagingService
     alerts: AlertService
@@ -61,6 +63,8 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
     events = LocalEvents()
     session_cache = SessionCache(settings.auth.session_cache_seconds)
     events.subscribe(session_cache)
+    post_contexts = PostContextCache(settings.auth.post_context_cache_seconds)
+    db.changes.subscribe(post_contexts.changed)  # every write here that changes what posts read
     groups = GroupService(db, clock, audit, events)
     notifications = NotificationService(db, clock, audit, settings.notifications, settings.smtp)
     alerts = AlertService(
@@ -118,11 +122,12 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
         audit_forwarder=AuditForwarder(db, audit, sinks_from(settings.audit)),
         events=events,
         session_cache=session_cache,
+        post_contexts=post_contexts,
         groups=groups,
         alerts=alerts,
         alert_deadlines=alert_deadlines,
         messaging=MessagingService(
-            db, clock, audit, events, groups, MessageWriter(db, clock, audit, events)
+            db, clock, audit, events, groups, MessageWriter(db, clock, audit, events), post_contexts
         ),
         attachments=attachments,
         export=export,

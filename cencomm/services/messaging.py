@@ -36,6 +36,7 @@ from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
 from cencomm.services.groups import NO_GROUP, GroupService
 from cencomm.services.message_writer import MessageWriter, PendingPost
+from cencomm.services.post_contexts import PostContextCache
 from cencomm.services.signed_envelopes import MESSAGES, invalid
 from cencomm.storage.db import Database
 from cencomm.storage.messages import PostContext
@@ -66,6 +67,7 @@ class MessagingService:
         publisher: Publisher,
         groups: GroupService,
         writer: MessageWriter,
+        contexts: PostContextCache | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -73,6 +75,7 @@ class MessagingService:
         self._publisher = publisher
         self._groups = groups
         self.writer = writer
+        self._contexts = contexts or PostContextCache(0)
 
     # -- posting ---------------------------------------------------------------------------
 
@@ -99,16 +102,17 @@ class MessagingService:
             with contextlib.suppress(ValueError):  # malformed: check_claims names it
                 reply_id = uuid.UUID(reply_to)
 
-        def read(unit: Unit) -> tuple[PostContext, bool]:
-            context = unit.messages.post_context(
-                group_id, principal.user_id, principal.organization_id, parsed.kid
-            )
-            in_group = reply_id is None or unit.messages.in_group(reply_id, group_id)
-            return context, in_group
+        user_id, organization_id, kid = principal.user_id, principal.organization_id, parsed.kid
 
-        # One hop to the database for everything posting reads (the hot path), the key of the
-        # header's kid included: the intake checks the key it is given.
-        context, reply_ok = await self._db.read(read)
+        def read(unit: Unit) -> PostContext:
+            return unit.messages.post_context(group_id, user_id, organization_id, kid)
+
+        # Everything posting reads in one statement (the hot path), the key of the header's kid
+        # included (the intake checks the key it is given); cached briefly, and forgotten at
+        # once when any of it changes in this process (see services/post_contexts.py).
+        context = await self._contexts.get(
+            group_id, user_id, organization_id, kid, lambda: self._db.read(read)
+        )
         access = access_for(principal, context.group, context.role)
         access.ensure_can_post()  # a group the caller cannot see is 404 whatever the envelope
         envelope = MESSAGES.check(
@@ -116,7 +120,9 @@ class MessagingService:
         )
         if envelope.seizure is not None:
             check_reporting_country(envelope.seizure, context.org_country)
-        if not reply_ok:
+        if reply_id is not None and not await self._db.read(
+            lambda unit: unit.messages.in_group(reply_id, group_id)
+        ):
             raise invalid(
                 "invalid-reply",
                 "Invalid reply",

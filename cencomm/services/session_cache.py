@@ -5,16 +5,21 @@ publishes `SessionRevoked`, every role change `RoleChanged`, and the cache, subs
 events, drops that user's entries before the request answers. Other processes learn it from the
 bus or, at the latest, when their entry expires (`auth.session_cache_seconds`, default 1 s; 0
 turns the cache off).
+
+Concurrent requests of a session that is not cached share one database read (single-flight,
+`FlightCache`). A read that was in flight when the user's sessions were dropped never fills the
+cache, and no request arriving after the drop joins it: it reads again.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
+from collections.abc import Awaitable, Callable
 
 from cencomm.crypto.tokens import AccessClaims
 from cencomm.domain.events import RoleChanged, SessionRevoked
 from cencomm.services.events import Event
+from cencomm.services.flight_cache import FlightCache
 from cencomm.storage.sessions import LiveSession
 
 MAX_ENTRIES = 100_000
@@ -22,39 +27,41 @@ MAX_ENTRIES = 100_000
 
 class SessionCache:
     def __init__(self, ttl_seconds: float) -> None:
-        self._ttl = ttl_seconds
-        self._entries: dict[uuid.UUID, tuple[LiveSession, float]] = {}
+        # Keyed by session id, scoped by the user the token names (what revocations drop).
+        self._cache: FlightCache[uuid.UUID, uuid.UUID, LiveSession | None] = FlightCache(
+            ttl_seconds, max_entries=MAX_ENTRIES
+        )
+
+    @property
+    def reads(self) -> int:
+        """Session reads this cache let through to the database (for tests and benchmarks)."""
+        return self._cache.loads
 
     def get(self, session_id: uuid.UUID) -> LiveSession | None:
-        entry = self._entries.get(session_id)
-        if entry is None:
-            return None
-        live, expires = entry
-        if time.monotonic() >= expires:
-            del self._entries[session_id]
-            return None
-        return live
+        """The cached live session, if fresh (no read)."""
+        return self._cache.peek(session_id)
 
-    def put(self, live: LiveSession) -> None:
-        if self._ttl <= 0:
-            return
-        if len(self._entries) >= MAX_ENTRIES:
-            self._entries.clear()  # crude but bounded; entries live a second anyway
-        self._entries[live.session_id] = (live, time.monotonic() + self._ttl)
+    async def load(
+        self,
+        session_id: uuid.UUID,
+        user_id: uuid.UUID,
+        read: Callable[[], Awaitable[LiveSession | None]],
+    ) -> LiveSession | None:
+        """The live session: cached, or read once for all concurrent callers (`read` answers
+        None for a session that ended; that answer is not cached). `user_id` is the user the
+        access token names: `forget_user(user_id)` detaches the read."""
+        return await self._cache.get(session_id, user_id, read)
 
     def forget_user(self, user_id: uuid.UUID) -> None:
         """Drop a user's sessions after a change to what their principal carries (role, MFA)."""
-        for session_id in [
-            sid for sid, (live, _) in self._entries.items() if live.user_id == user_id
-        ]:
-            del self._entries[session_id]
+        self._cache.forget(user_id)
 
     def publish(self, event: Event) -> None:
         """Listener on the service events: drop every session of a user whose session ended or
         whose role changed."""
         if isinstance(event, SessionRevoked):
             for session_id in event.session_ids:
-                self._entries.pop(session_id, None)
+                self._cache.forget_key(session_id)
             self.forget_user(event.user_id)
         elif isinstance(event, RoleChanged):
             self.forget_user(event.user_id)

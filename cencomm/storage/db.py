@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from cencomm.settings import DatabaseSettings
+from cencomm.storage.changes import ChangeListeners
 from cencomm.storage.unit import Unit
 
 T = TypeVar("T")
@@ -132,6 +133,8 @@ class Database:
         self.url = url
         self.dialect = "sqlite" if is_sqlite(url) else "postgresql"
         self._running: set[asyncio.Future[Any]] = set()
+        # Caches above storage subscribe here to what write units change (`storage.changes`).
+        self.changes = ChangeListeners()
         self._writer_thread: concurrent.futures.ThreadPoolExecutor | None = None
         self._reader_threads: concurrent.futures.ThreadPoolExecutor | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
@@ -161,6 +164,10 @@ class Database:
             max_workers=READER_THREADS, thread_name_prefix="cencomm-sqlite-reader"
         )
         self.sync_engines = (self._writer, self._reader)
+
+    def _committed(self, unit: Unit) -> None:
+        self.changes.announce(unit.changed)
+        unit.committed()
 
     async def write(self, work: Callable[[Unit], T]) -> T:
         """Run `work` in one write transaction: committed when it returns, rolled back if it
@@ -196,7 +203,7 @@ class Database:
         async with self._sessions() as session, session.begin():
             unit = Unit(session.sync_session, on_event_loop=True)
             result = await session.run_sync(lambda _sync: work(unit))
-        unit.committed()
+        self._committed(unit)
         return result
 
     def _write_sqlite(self, work: Callable[[Unit], T]) -> asyncio.Future[T]:
@@ -222,7 +229,7 @@ class Database:
         def finished(future: asyncio.Future[T]) -> None:
             self._done(future)
             if not future.cancelled() and future.exception() is None:
-                units[0].committed()
+                self._committed(units[0])
 
         done.add_done_callback(finished)
         return done

@@ -21,6 +21,7 @@ from cencomm.domain.groups import (
     Membership,
 )
 from cencomm.domain.ids import GroupId, JoinRequestId, OrganizationId, UserId, new_id
+from cencomm.storage.changes import Changed, mark
 from cencomm.storage.group_roles import effective, role_columns
 from cencomm.storage.tables import (
     GroupMemberRow,
@@ -75,6 +76,7 @@ class GroupStore:
     # -- groups ----------------------------------------------------------------------------
 
     def insert(self, group: Group) -> None:
+        mark(self._session, Changed.POSTING)
         self._session.add(
             GroupRow(
                 id=group.id,
@@ -111,6 +113,7 @@ class GroupStore:
         ends_at: datetime | None,
         status: GroupStatus,
     ) -> None:
+        mark(self._session, Changed.POSTING)
         self._session.execute(
             update(GroupRow)
             .where(GroupRow.id == group_id)
@@ -192,6 +195,7 @@ class GroupStore:
         user_id: uuid.UUID | None = None,
         organization_id: uuid.UUID | None = None,
     ) -> tuple[Membership, bool]:
+        mark(self._session, Changed.POSTING)
         """Add the member, or change their role; returns the membership and whether it is new."""
         existing = self.find_membership(group_id, user_id=user_id, organization_id=organization_id)
         if existing is not None:
@@ -243,6 +247,7 @@ class GroupStore:
         user_id: uuid.UUID | None = None,
         organization_id: uuid.UUID | None = None,
     ) -> bool:
+        mark(self._session, Changed.POSTING)
         query = delete(GroupMemberRow).where(GroupMemberRow.group_id == group_id)
         if user_id is not None:
             query = query.where(GroupMemberRow.user_id == user_id)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from cencomm.domain.errors import Conflict
 from cencomm.domain.ids import UserId
 from cencomm.domain.keys import SigningKey
+from cencomm.storage.changes import Changed, mark
 from cencomm.storage.tables import SigningKeyRow
 
 
@@ -31,6 +32,7 @@ class SigningKeyStore:
         self._session = session
 
     def insert(self, key: SigningKey) -> None:
+        mark(self._session, Changed.POSTING)
         self._session.add(
             SigningKeyRow(
                 kid=key.kid,
@@ -58,6 +60,7 @@ class SigningKeyStore:
         return [to_key(r) for r in rows.all()]
 
     def revoke(self, kid: str, now: datetime) -> bool:
+        mark(self._session, Changed.POSTING)
         result = self._session.execute(
             update(SigningKeyRow)
             .where(SigningKeyRow.kid == kid, SigningKeyRow.revoked_at.is_(None))

@@ -17,6 +17,7 @@ from cencomm.storage.attachments import AttachmentStore
 from cencomm.storage.audience import AudienceStore
 from cencomm.storage.audit import AuditStore
 from cencomm.storage.audit_tree import AuditTreeStore
+from cencomm.storage.changes import Changed, marked
 from cencomm.storage.device_tokens import DeviceTokenStore
 from cencomm.storage.evidence import EvidenceStore
 from cencomm.storage.groups import GroupStore
@@ -54,6 +55,11 @@ class Unit:
         if self._on_event_loop:
             return await_(asyncio.to_thread(call))
         return call()
+
+    @property
+    def changed(self) -> frozenset[Changed]:
+        """What this unit's stores marked as changed (see `storage.changes`)."""
+        return marked(self._session)
 
     def committed(self) -> None:
         """Called by `Database` after the commit, on the event loop."""

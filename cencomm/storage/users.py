@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from cencomm.domain.errors import Conflict, NotFound
 from cencomm.domain.ids import OrganizationId, UserId
 from cencomm.domain.users import Organization, OrganizationKind, Region, Role, User
+from cencomm.storage.changes import Changed, mark
 from cencomm.storage.tables import OrganizationRow, UserRow
 
 
@@ -56,6 +57,7 @@ class OrganizationStore:
         self._session = session
 
     def insert(self, organization: Organization) -> None:
+        mark(self._session, Changed.POSTING)
         self._session.add(
             OrganizationRow(
                 id=organization.id,
@@ -162,6 +164,7 @@ class UserStore:
         disabled: bool,
         email: str | None = None,
     ) -> None:
+        mark(self._session, Changed.POSTING)
         self._session.execute(
             update(UserRow)
             .where(UserRow.id == user_id)
