@@ -123,7 +123,9 @@ async def test_refusals_are_not_cached() -> None:
     assert await cache.get("k", "u", _value(None)) is None
     assert await cache.get("k", "u", _value(None)) is None
     assert cache.loads == 2
-    only_long: FlightCache[str, str, str] = FlightCache(60, cacheable=lambda v: len(v) > 3)
+    only_long: FlightCache[str, str, str | None] = FlightCache(
+        60, cacheable=lambda v: v is not None and len(v) > 3
+    )
     assert await only_long.get("k", "u", _value("no")) == "no"
     assert only_long.peek("k") is None
 
