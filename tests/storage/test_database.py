@@ -13,6 +13,7 @@ import pytest
 from cencomm.domain.ids import OrganizationId
 from cencomm.domain.users import Organization, OrganizationKind
 from cencomm.settings import Settings
+from cencomm.storage.changes import Changed
 from cencomm.storage.db import Database
 from cencomm.storage.unit import Unit
 
@@ -110,3 +111,29 @@ async def test_blocking_calls_inside_a_unit_run_off_the_event_loop(db: Database)
     loop_thread = threading.get_ident()
     ran_in = await db.read(lambda unit: unit.run_blocking(threading.get_ident))
     assert ran_in != loop_thread
+
+
+async def test_writes_that_change_what_posts_read_are_announced_after_commit(
+    db: Database,
+) -> None:
+    """`Database.changes` tells caches (the post-context cache) what a committed unit changed,
+    before its caller resumes; a unit that rolled back or changed nothing announces nothing."""
+    heard: list[frozenset[Changed]] = []
+    db.changes.subscribe(heard.append)
+    await db.read(lambda unit: unit.organizations.find(uuid.uuid4()))
+    assert heard == []
+    with pytest.raises(RuntimeError):
+        await db.write(lambda unit: _insert_then_fail(unit, _organization("Rolled back")))
+    assert heard == []
+    org = _organization("Announced")
+    await db.write(lambda unit: unit.organizations.insert(org))
+    assert heard == [frozenset({Changed.POSTING})]
+    await db.write(lambda unit: unit.keys.revoke("no-such-kid", datetime.now(UTC)))
+    assert len(heard) == 2
+    await db.write(lambda unit: unit.organizations.find(org.id))
+    assert len(heard) == 2  # a write unit that changed nothing cached
+
+
+def _insert_then_fail(unit: Unit, organization: Organization) -> None:
+    unit.organizations.insert(organization)
+    raise RuntimeError("half-way")
