@@ -9,7 +9,13 @@ from aiohttp import web
 
 from cencomm.appkeys import DATABASE, HUB, SERVICES, SETTINGS, SOCKETS
 from cencomm.domain.clock import Clock, SystemClock
-from cencomm.domain.events import LiveEvent, MembershipChanged, RoleChanged, SessionRevoked
+from cencomm.domain.events import (
+    LiveEvent,
+    MembershipChanged,
+    PostingChanged,
+    RoleChanged,
+    SessionRevoked,
+)
 from cencomm.realtime.bus import EventPublisher, make_bus
 from cencomm.realtime.hub import Hub
 from cencomm.services.background import BackgroundJobs
@@ -89,11 +95,11 @@ async def _live_ctx(app: web.Application) -> AsyncIterator[None]:
     post_contexts = services.post_contexts
 
     async def on_event(event: LiveEvent) -> None:
-        # Another process revoked a session, changed a role or a membership: stop trusting our
-        # cached copies at once (the dispatcher then closes the sockets).
+        # Another process revoked a session, changed a role, a membership or what posts read:
+        # stop trusting our cached copies at once (the dispatcher then closes the sockets).
         if isinstance(event, SessionRevoked | RoleChanged):
             sessions.publish(event)
-        if isinstance(event, SessionRevoked | RoleChanged | MembershipChanged):
+        if isinstance(event, SessionRevoked | RoleChanged | MembershipChanged | PostingChanged):
             post_contexts.publish(event)
         await dispatcher.handle(event)
 

@@ -14,7 +14,8 @@ Three shapes, each for one hop:
   (`message`, `alert`) take the already serialised JSON object from the web layer.
 
 `SessionRevoked` and `RoleChanged` have no frame: they close the sockets of those sessions
-(4401) or of that user (4409).
+(4401) or of that user (4409). `PostingChanged` has none either: it empties every process's
+post-context cache.
 """
 
 from __future__ import annotations
@@ -319,6 +320,19 @@ class RoleChanged(_Event):
         return cls(UserId(_uuid(notice, "user_id")))
 
 
+@dataclass(frozen=True, slots=True)
+class PostingChanged(_Event):
+    """Something a post reads changed (a group's row or lifecycle, a membership or its role, a
+    signing key registered or revoked, an organisation, a user): every process empties its
+    post-context cache. It carries nothing: such changes are rare."""
+
+    name: ClassVar[str] = "posting.changed"
+
+    @classmethod
+    def from_notice(cls, notice: Mapping[str, object]) -> PostingChanged:
+        return cls()
+
+
 LiveEvent: TypeAlias = (
     MessagePosted
     | MessageHidden
@@ -328,6 +342,7 @@ LiveEvent: TypeAlias = (
     | MembershipChanged
     | SessionRevoked
     | RoleChanged
+    | PostingChanged
 )
 
 EVENT_TYPES: Mapping[str, type[LiveEvent]] = {
@@ -341,6 +356,7 @@ EVENT_TYPES: Mapping[str, type[LiveEvent]] = {
         MembershipChanged,
         SessionRevoked,
         RoleChanged,
+        PostingChanged,
     )
 }
 

@@ -63,7 +63,7 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
     events = LocalEvents()
     session_cache = SessionCache(settings.auth.session_cache_seconds)
     events.subscribe(session_cache)
-    post_contexts = PostContextCache(settings.auth.post_context_cache_seconds)
+    post_contexts = PostContextCache(settings.auth.post_context_cache_seconds, events)
     db.changes.subscribe(post_contexts.changed)  # every write here that changes what posts read
     groups = GroupService(db, clock, audit, events)
     notifications = NotificationService(db, clock, audit, settings.notifications, settings.smtp)

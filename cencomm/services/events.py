@@ -11,6 +11,7 @@ from cencomm.domain.events import (
     MembershipChanged,
     MessageHidden,
     MessagePosted,
+    PostingChanged,
     RoleChanged,
     SessionRevoked,
 )
@@ -24,6 +25,7 @@ Event = (
     | MembershipChanged
     | SessionRevoked
     | RoleChanged
+    | PostingChanged
 )
 
 

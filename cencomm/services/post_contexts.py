@@ -13,12 +13,13 @@ after the commit, before the writing request answers; the whole cache is emptied
 flight are detached (they never fill it, and no later post joins them). Such changes are rare,
 so emptying everything is cheaper than being clever, and no key dimension can be missed.
 
-Other processes learn of membership changes, revoked sessions and role changes from the bus
-(`publish`) or, at the latest, when their entry expires; a revoked key, a group closed or a role
-in the group changed there is seen here when the entry expires (`auth.post_context_cache_seconds`,
-the same bound as the session cache's). Only complete contexts (the group exists and the key
-is known) are cached: a post that will be refused for those reasons reads again, as without a
-cache.
+Other processes learn of it from the bus (`PostingChanged`, published after the change; and
+`MembershipChanged`, `SessionRevoked`, `RoleChanged`) or, at the latest, when their entry
+expires (`auth.post_context_cache_seconds`, the same bound as the session cache's: a notice may
+be lost). A closed group is refused everywhere at once whatever the cache says: the message
+writer checks the group's status when it stores a post. Only complete contexts (the group
+exists, the key is known) are cached: a post refused for those reasons reads again, as without
+a cache.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 
-from cencomm.domain.events import MembershipChanged, RoleChanged, SessionRevoked
-from cencomm.services.events import Event
+from cencomm.domain.events import MembershipChanged, PostingChanged, RoleChanged, SessionRevoked
+from cencomm.services.events import Event, Publisher
 from cencomm.services.flight_cache import FlightCache
 from cencomm.storage.changes import Changed
 from cencomm.storage.messages import PostContext
@@ -42,7 +43,9 @@ def _complete(context: PostContext) -> bool:
 
 
 class PostContextCache:
-    def __init__(self, ttl_seconds: float) -> None:
+    def __init__(self, ttl_seconds: float, publisher: Publisher | None = None) -> None:
+        # Tells other processes (the bus) about changes made here; None: a single process.
+        self._publisher = publisher
         self._cache: FlightCache[ContextKey, uuid.UUID, PostContext] = FlightCache(
             ttl_seconds, cacheable=_complete, max_entries=MAX_ENTRIES
         )
@@ -64,12 +67,15 @@ class PostContextCache:
         return await self._cache.get((group_id, user_id, organization_id, kid), user_id, read)
 
     def changed(self, what: frozenset[Changed]) -> None:
-        """`Database.changes` listener: a write in this process changed what posts read."""
+        """`Database.changes` listener: a write in this process changed what posts read. The
+        cache is emptied at once, then `PostingChanged` tells the other processes."""
         if Changed.POSTING in what:
             self._cache.clear()
+            if self._publisher is not None:
+                self._publisher.publish(PostingChanged())
 
     def publish(self, event: Event) -> None:
-        """Listener on the bus: another process changed a membership, ended a session or
-        changed a role (this process's own changes were seen by `changed` already)."""
-        if isinstance(event, MembershipChanged | SessionRevoked | RoleChanged):
+        """Listener on the bus: another process changed what posts read, a membership, ended a
+        session or changed a role (this process's own changes were seen by `changed`)."""
+        if isinstance(event, PostingChanged | MembershipChanged | SessionRevoked | RoleChanged):
             self._cache.clear()

@@ -19,6 +19,7 @@ from cencomm.domain.events import (
     MembershipChanged,
     MessageHidden,
     MessagePosted,
+    PostingChanged,
     RoleChanged,
     SessionRevoked,
     event_from_notice,
@@ -39,6 +40,7 @@ EVENTS: list[LiveEvent] = [
     MembershipChanged(group(), (user(),), MembershipChange.REMOVED),
     SessionRevoked((session(), session()), user()),
     RoleChanged(user()),
+    PostingChanged(),
 ]
 
 
