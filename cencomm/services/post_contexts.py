@@ -8,10 +8,10 @@ Concurrent posts that miss share one read (`FlightCache`).
 In this process every change takes effect at once: the stores that write what the context holds
 (a group's row or lifecycle, a membership or its role, an organisation's membership, a signing
 key registered or revoked, a user's row) mark the transaction, and `Database.changes` calls
-`changed`
-after the commit, before the writing request answers; the whole cache is emptied and reads in
-flight are detached (they never fill it, and no later post joins them). Such changes are rare,
-so emptying everything is cheaper than being clever, and no key dimension can be missed.
+`changed` after the commit, before the writing request answers; the whole cache is emptied and
+reads in flight are detached (they never fill it, and no later post joins them). Such changes
+are rare, so emptying everything is cheaper than being clever, and no key dimension can be
+missed. (Changes made by `cencomm` commands run in their own process, like any other process's.)
 
 Other processes learn of it from the bus (`PostingChanged`, published after the change; and
 `MembershipChanged`, `SessionRevoked`, `RoleChanged`) or, at the latest, when their entry
