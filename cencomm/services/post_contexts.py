@@ -11,7 +11,8 @@ key registered or revoked, a user's row) mark the transaction, and `Database.cha
 `changed` after the commit, before the writing request answers; the whole cache is emptied and
 reads in flight are detached (they never fill it, and no later post joins them). Such changes
 are rare, so emptying everything is cheaper than being clever, and no key dimension can be
-missed. (Changes made by `cencomm` commands run in their own process, like any other process's.)
+missed. (`cencomm` commands run in a process of their own with no bus: what they change reaches
+running servers when the entries expire, as for sessions.)
 
 Other processes learn of it from the bus (`PostingChanged`, published after the change; and
 `MembershipChanged`, `SessionRevoked`, `RoleChanged`) or, at the latest, when their entry
