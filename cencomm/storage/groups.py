@@ -195,8 +195,8 @@ class GroupStore:
         user_id: uuid.UUID | None = None,
         organization_id: uuid.UUID | None = None,
     ) -> tuple[Membership, bool]:
-        mark(self._session, Changed.POSTING)
         """Add the member, or change their role; returns the membership and whether it is new."""
+        mark(self._session, Changed.POSTING)
         existing = self.find_membership(group_id, user_id=user_id, organization_id=organization_id)
         if existing is not None:
             if existing.role is not role:
