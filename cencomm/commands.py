@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import getpass
 import logging
+import signal
 import socket
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -99,13 +100,31 @@ def serve(
     app = create_app(settings)
     listen: dict[str, Any] = {"host": settings.server.host, "port": settings.server.port}
     if worker_fds is not None:
-        listen = {"sock": socket.socket(fileno=worker_fds.listen)}
+        try:
+            listen = {"sock": socket.socket(fileno=worker_fds.listen)}
+        except OSError as exc:
+            raise CommandError(f"--worker-fds: {exc.strerror}") from None
         lifeline = worker_fds.lifeline
 
-        async def watch(_: web.Application) -> None:
+        async def as_worker(_: web.Application) -> None:
+            # Runs after aiohttp installed its signal handlers: replace them with ones that act
+            # once. The supervisor forwards SIGTERM, and a service manager that signals the whole
+            # group (systemd's default KillMode) sends another; a second GracefulExit would cut
+            # the graceful stop short.
+            loop = asyncio.get_running_loop()
+            stopping = False
+
+            def stop_once() -> None:
+                nonlocal stopping
+                if not stopping:
+                    stopping = True
+                    raise web.GracefulExit
+
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop_once)
             watch_lifeline(lifeline)
 
-        app.on_startup.append(watch)
+        app.on_startup.append(as_worker)
     web.run_app(
         app,
         **listen,

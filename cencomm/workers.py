@@ -8,8 +8,8 @@ runs the normal application. The parent itself serves nothing.
 - Signals: SIGINT and SIGTERM to the parent are forwarded once, as SIGTERM, to every child, which
   stops gracefully (in-flight requests get `server.shutdown_timeout`, background jobs finish
   their pass). Children run in sessions of their own, so a Ctrl-C in a terminal reaches only the
-  parent and each child gets exactly one signal. A child still running `KILL_AFTER` seconds past
-  its shutdown timeout is killed.
+  parent; a child acts on its first SIGTERM only (a service manager may signal the whole group
+  as well). A child still running `KILL_AFTER` seconds past its shutdown timeout is killed.
 - A child that exits while nobody asked it to stops the whole set: the parent sends the others
   SIGTERM, waits for them and exits 1, so the service manager (systemd `Restart=on-failure`, a
   container orchestrator) restarts everything with its own backoff. There is no hidden restart
@@ -93,6 +93,10 @@ def supervise(settings: Settings, child_args: Sequence[str]) -> int:
         for _ in range(server.workers):
             child = _start(sock, child_args)
             children[child.pid] = child
+        # The children hold the socket now. Without the parent's copy it closes with the last
+        # child, so once they stop new connections are refused (a balancer tries another host)
+        # rather than left waiting in a backlog nobody accepts from.
+        sock.close()
         pids = ", ".join(str(pid) for pid in children)
         logger.info(
             "%d worker processes serving on http://%s:%d (pids %s)",

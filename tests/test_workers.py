@@ -143,7 +143,11 @@ async def test_two_workers_answer_on_one_port_and_sigterm_stops_them_all(
         for http in sessions:
             await http.close()
         if proc.returncode is None:
+            # As systemd's default KillMode does: the whole group at once, so every worker gets
+            # the supervisor's SIGTERM and one of its own; the second must not cut the stop short.
             proc.send_signal(signal.SIGTERM)
+            for pid in pids:
+                os.kill(pid, signal.SIGTERM)
         code = await asyncio.wait_for(proc.wait(), WAIT)
     assert code == 0
     assert all(gone(pid) for pid in pids)  # stopped and reaped by the supervisor
