@@ -108,7 +108,12 @@ async def session_on(port: int, pids: list[int], wanted: int | None = None) -> C
 
 
 def gone(pid: int) -> bool:
-    return not Path(f"/proc/{pid}").exists()
+    """The process has ended (a zombie nobody reaped yet counts as ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return stat.rpartition(")")[2].split()[0] in {"Z", "X"}
 
 
 async def test_several_workers_are_refused_on_sqlite_and_without_the_bus(tmp_path: Path) -> None:
@@ -164,6 +169,24 @@ async def test_a_worker_that_dies_stops_the_others_and_the_supervisor_fails(
         await stop(proc)
     assert code == 1
     assert all(gone(pid) for pid in pids)
+
+
+async def test_workers_stop_by_themselves_when_the_supervisor_is_killed(
+    cluster: dict[str, str],
+) -> None:
+    proc, pids = await start_workers(cluster, free_port())
+    try:
+        proc.kill()  # SIGKILL: nothing is forwarded; each worker sees its lifeline close
+        await asyncio.wait_for(proc.wait(), WAIT)
+
+        async def all_gone() -> bool | None:
+            return all(gone(pid) for pid in pids) or None
+
+        await until(all_gone, "the orphaned workers to stop")
+    finally:
+        for pid in pids:
+            if not gone(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 async def test_a_post_through_one_worker_reaches_a_socket_on_the_other(
