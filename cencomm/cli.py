@@ -14,7 +14,8 @@ from cencomm import __version__
 from cencomm.client.cli import add_client_parser, run_client
 from cencomm.exits import EXIT_FAILURE, EXIT_USAGE, CommandError
 from cencomm.logs import configure_logging
-from cencomm.settings import Settings, SettingsError, load_settings
+from cencomm.settings import Settings, SettingsError, load_settings, validate
+from cencomm.workers import WorkerFds
 
 logger = logging.getLogger("cencomm.cli")
 
@@ -38,6 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-migrate", action="store_true", help="do not upgrade the schema before serving"
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="server processes sharing the port (default 1; more needs PostgreSQL and Redis)",
+    )
+    # Internal: how a supervising `serve --workers N` starts its children (cencomm.workers).
+    serve.add_argument("--worker-fds", type=WorkerFds.parse, help=argparse.SUPPRESS)
 
     commands.add_parser("migrate", help="upgrade the database schema to head and exit")
 
@@ -131,8 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings.server,
                 host=args.host or settings.server.host,
                 port=args.port if args.port is not None else settings.server.port,
+                workers=args.workers if args.workers is not None else settings.server.workers,
             )
+            if args.worker_fds is not None:
+                server = replace(server, workers=1)  # a child serves; it supervises nobody
             settings = replace(settings, server=server)
+            validate(settings)
     except SettingsError as exc:
         print(f"cencomm: invalid setting: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -152,7 +165,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         # `--no-migrate` (scripts/run migrates first) or `database.migrate_on_start = false`.
         migrate = settings.database.migrate_on_start and not args.no_migrate
-        return commands.serve(settings, run_migrations=migrate)
+        # A child re-reads the same settings (same file, same environment); the parent has
+        # migrated already.
+        child_args = [] if args.config is None else ["--config", str(args.config)]
+        return commands.serve(
+            settings,
+            run_migrations=migrate,
+            child_args=child_args,
+            worker_fds=args.worker_fds,
+        )
     if args.command == "migrate":
         return asyncio.run(commands.migrate(settings))
     if args.command == "create-admin":

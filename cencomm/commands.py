@@ -6,9 +6,12 @@ import asyncio
 import contextlib
 import getpass
 import logging
+import signal
+import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -38,6 +41,7 @@ from cencomm.storage.keyring import (
     rotate_master_key,
 )
 from cencomm.storage.migrate import upgrade
+from cencomm.workers import WorkerFds, supervise, watch_lifeline
 
 logger = logging.getLogger("cencomm.cli")
 
@@ -69,16 +73,61 @@ async def migrate(settings: Settings) -> int:
     return EXIT_OK
 
 
-def serve(settings: Settings, *, run_migrations: bool = True) -> int:
-    """Upgrade the schema (unless told not to), then serve until SIGINT or SIGTERM."""
+def serve(
+    settings: Settings,
+    *,
+    run_migrations: bool = True,
+    child_args: Sequence[str] = (),
+    worker_fds: WorkerFds | None = None,
+) -> int:
+    """Upgrade the schema (unless told not to), then serve until SIGINT or SIGTERM.
+
+    With `server.workers` above 1 this process supervises that many children, which serve
+    (see `cencomm.workers`); `child_args` are the options before the command (`--config`).
+    `worker_fds` is given in such a child: it serves the parent's socket and never migrates.
+    """
     _prepare_data_dir(settings)
-    if run_migrations:
+    if worker_fds is None and run_migrations:
         asyncio.run(migrate(settings))
+    if worker_fds is None and settings.server.workers > 1:
+        # Created here, once, before any child starts (O_EXCL would settle a race, but one
+        # process creating them is simpler to reason about).
+        load_or_create_server_keys(settings.data.dir)
+        load_or_create_name_key(settings.data.dir)
+        server = settings.server
+        options = ["--no-migrate", "--host", server.host, "--port", str(server.port)]
+        return supervise(settings, [*child_args, "serve", *options])
     app = create_app(settings)
+    listen: dict[str, Any] = {"host": settings.server.host, "port": settings.server.port}
+    if worker_fds is not None:
+        try:
+            listen = {"sock": socket.socket(fileno=worker_fds.listen)}
+        except OSError as exc:
+            raise CommandError(f"--worker-fds: {exc.strerror}") from None
+        lifeline = worker_fds.lifeline
+
+        async def as_worker(_: web.Application) -> None:
+            # Runs after aiohttp installed its signal handlers: replace them with ones that act
+            # once. The supervisor forwards SIGTERM, and a service manager that signals the whole
+            # group (systemd's default KillMode) sends another; a second GracefulExit would cut
+            # the graceful stop short.
+            loop = asyncio.get_running_loop()
+            stopping = False
+
+            def stop_once() -> None:
+                nonlocal stopping
+                if not stopping:
+                    stopping = True
+                    raise web.GracefulExit
+
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop_once)
+            watch_lifeline(lifeline)
+
+        app.on_startup.append(as_worker)
     web.run_app(
         app,
-        host=settings.server.host,
-        port=settings.server.port,
+        **listen,
         shutdown_timeout=settings.server.shutdown_timeout,
         access_log=None,
         print=lambda message: logger.info(message.strip()),

@@ -38,6 +38,9 @@ class ServerSettings:
     port: int = 8080
     # Seconds that in-flight requests get to finish on shutdown.
     shutdown_timeout: float = 10.0
+    # Server processes sharing the port (`serve --workers N`); more than 1 needs PostgreSQL and
+    # the Redis bus (see docs/deploy.md).
+    workers: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,6 +355,7 @@ def validate(settings: Settings) -> None:
         raise SettingsError(f"server.port: must be between 1 and 65535 (got {s.server.port})")
     if not s.server.host:
         raise SettingsError("server.host: must not be empty")
+    _validate_workers(s)
     if s.http.max_json_bytes < 1024:
         raise SettingsError("http.max_json_bytes: must be at least 1024")
     if s.http.trusted_proxy_hops < 0:
@@ -423,6 +427,28 @@ def validate(settings: Settings) -> None:
     if s.logging.format not in {"json", "text"}:
         raise SettingsError("logging.format: must be json or text")
     _validate_live(s)
+
+
+MAX_WORKERS = 64
+
+
+def _validate_workers(s: Settings) -> None:
+    if not 1 <= s.server.workers <= MAX_WORKERS:
+        raise SettingsError(f"server.workers: must be between 1 and {MAX_WORKERS}")
+    if s.server.workers == 1:
+        return
+    if not s.database_url.startswith("postgresql"):
+        # SQLite has one write lock per file: several processes would queue on it (batches
+        # halve, p99 rises several-fold, issue 17). docs/design.md has the writer-process design.
+        raise SettingsError(
+            "server.workers: more than 1 needs PostgreSQL (database.url); on SQLite the "
+            "processes would fight over the single write lock, so run one process"
+        )
+    if not s.bus.url:
+        raise SettingsError(
+            "server.workers: more than 1 needs the Redis bus (bus.url), so that a post made "
+            "through one process reaches the sockets of the others"
+        )
 
 
 def _validate_live(s: Settings) -> None:

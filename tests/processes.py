@@ -4,17 +4,25 @@ and a small JSON client for talking to several of them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import sys
 import uuid
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
+LOCAL_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 # Readers of each server's stderr, kept referenced until the process ends (so logs never fill
 # the pipe and block the server).
@@ -99,6 +107,59 @@ async def require_redis(url: str) -> str:
     finally:
         await client.aclose()
     return url
+
+
+@contextlib.asynccontextmanager
+async def scratch_postgres(prefix: str) -> AsyncIterator[str]:
+    """A PostgreSQL database of its own on the test server (`CENCOMM_TEST_DATABASE_URL`'s, else
+    127.0.0.1:5432 as postgres), dropped afterwards; `unavailable` when there is none."""
+    base = PG_URL or LOCAL_PG
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # any failure: no PostgreSQL here
+        await admin.dispose()
+        unavailable(f"PostgreSQL at {make_url(base).render_as_string()}", exc)
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+def child_pids(pid: int) -> list[int]:
+    """The children of process `pid` (Linux /proc)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(word) for word in path.read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def serving_pid(server_port: int, client_port: int, pids: Iterable[int]) -> int | None:
+    """Which of `pids` holds the server end of the TCP connection from `client_port` to
+    `server_port` on this host (Linux /proc); None while no process has accepted it yet."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local, remote, inode = fields[1], fields[2], fields[9]
+                if (
+                    int(local.rsplit(":", 1)[1], 16) == server_port
+                    and int(remote.rsplit(":", 1)[1], 16) == client_port
+                ):
+                    inodes.add(f"socket:[{inode}]")
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in inodes:
+                        return pid
+    return None
 
 
 class Api:

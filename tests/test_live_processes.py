@@ -19,16 +19,19 @@ from pathlib import Path
 import aiohttp
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from cencomm.crypto.jws import sign_compact
 from cencomm.crypto.keys import b64url_encode, jwk_thumbprint, raw_public_key
-from tests.processes import Api, cluster_env, free_port, require_redis, serve, stop, unavailable
+from tests.processes import (
+    Api,
+    cluster_env,
+    free_port,
+    require_redis,
+    scratch_postgres,
+    serve,
+    stop,
+)
 
-PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
-LOCAL_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = os.environ.get("CENCOMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PASSWORD = "correct horse battery staple"
 WAIT = 30.0
@@ -36,21 +39,8 @@ WAIT = 30.0
 
 @pytest.fixture
 async def scratch_database() -> AsyncIterator[str]:
-    base = PG_URL or LOCAL_PG
-    name = f"cencomm_live_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # any failure: no PostgreSQL here
-        await admin.dispose()
-        unavailable(f"PostgreSQL at {make_url(base).render_as_string()}", exc)
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with scratch_postgres("cencomm_live") as url:
+        yield url
 
 
 @pytest.fixture
