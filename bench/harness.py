@@ -15,6 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ from bench.common import (
 
 CLIENTS = (1, 8, 64)
 MESSAGES_PATH = "/api/v1/groups/{group}/messages"
-GROUPS = ("posts", "growth", "fanout", "resume", "audit", "verify")
+GROUPS = ("posts", "growth", "verify", "resume", "audit", "fanout")  # riskiest last
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,23 +301,35 @@ async def seeded_database(cfg: Config, root: Path) -> Prepared:
 
 
 async def run_growth(cfg: Config, workdir: Path) -> dict[str, float]:
-    seeded = await seeded_database(cfg, workdir.parent)
+    """Posts at 64 clients on the stored-messages database and on an empty one. On SQLite the
+    order alternates run by run (the machine's speed drifts); on PostgreSQL the empty database
+    comes second (it replaces the stored one in the scratch database)."""
+    turn = cfg.seeded["growth_runs"] = cfg.seeded.get("growth_runs", 0) + 1
     out: dict[str, float] = {}
-    async with cencomm_server(seeded.env) as (_, base):
-        full = await drive_posts(
-            base, seeded.directory.group_id, seeded.directory.officers, 64,
-            cfg.sizes.posts,
-        )  # fmt: skip
-    cfg.seeded["intact"] = False  # the next step empties a PostgreSQL scratch database
-    empty = await prepare(cfg, workdir, max(CLIENTS))
-    async with cencomm_server(empty.env) as (_, base):
-        fresh = await drive_posts(
-            base, empty.directory.group_id, empty.directory.officers, 64,
-            cfg.sizes.posts,
-        )  # fmt: skip
-    out["growth.empty.rate"] = fresh["rate"]
-    out["growth.full.rate"] = full["rate"]
-    out["growth.ratio"] = full["rate"] / fresh["rate"]
+
+    async def on_stored() -> None:
+        seeded = await seeded_database(cfg, workdir.parent)
+        async with cencomm_server(seeded.env) as (_, base):
+            directory = seeded.directory
+            result = await drive_posts(
+                base, directory.group_id, directory.officers, 64, cfg.sizes.posts
+            )
+        out["growth.full.rate"] = result["rate"]
+
+    async def on_empty() -> None:
+        cfg.seeded["intact"] = False  # a PostgreSQL scratch database is emptied
+        empty = await prepare(cfg, workdir, max(CLIENTS))
+        async with cencomm_server(empty.env) as (_, base):
+            directory = empty.directory
+            result = await drive_posts(
+                base, directory.group_id, directory.officers, 64, cfg.sizes.posts
+            )
+        out["growth.empty.rate"] = result["rate"]
+
+    steps = (on_empty, on_stored) if turn % 2 == 0 and not cfg.database else (on_stored, on_empty)
+    for step in steps:
+        await step()
+    out["growth.ratio"] = out["growth.full.rate"] / out["growth.empty.rate"]
     return out
 
 
@@ -671,9 +684,13 @@ RUNNERS: dict[str, Callable[[Config, Path], Awaitable[dict[str, float]]]] = {
 }
 
 
-async def run_all(cfg: Config, groups: list[str], runs: int) -> list[dict[str, Any]]:
+async def run_all(
+    cfg: Config, groups: list[str], runs: int
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every figure of `groups`, `runs` times; a group that fails is reported, the rest run."""
     table = specs(cfg.sizes)
     summaries: list[dict[str, Any]] = []
+    errors: list[str] = []
     with tempfile.TemporaryDirectory(prefix="cencomm-bench-") as tmp:
         root = Path(tmp)
         for group in groups:
@@ -682,17 +699,24 @@ async def run_all(cfg: Config, groups: list[str], runs: int) -> list[dict[str, A
                 workdir = root / f"{group}-{run}"
                 workdir.mkdir()
                 cfg.log(f"{group}: run {run + 1} of {runs}")
-                measured = await RUNNERS[group](cfg, workdir)
+                try:
+                    measured = await RUNNERS[group](cfg, workdir)
+                except Exception as exc:  # reported; the other groups still run
+                    cfg.log("".join(traceback.format_exception(exc)))
+                    errors.append(f"{group}, run {run + 1}: {type(exc).__name__}: {exc}"[:500])
+                    break
                 for result in results.values():
                     result.values.append(measured[result.spec.key])
                     if result.spec.baseline:
                         result.baseline.append(measured[result.spec.baseline])
             for result in results.values():
+                if not result.values:
+                    continue
                 summary = result.summary(cfg.kind, cfg.quick)
                 summary["group"] = group
                 summaries.append(summary)
                 cfg.log(_line(summary))
-    return summaries
+    return summaries, errors
 
 
 def _line(s: dict[str, Any]) -> str:
@@ -725,6 +749,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {s['title']} | {_fmt(s['median'])} {s['unit']} | {_fmt(s['min'])}-"
             f"{_fmt(s['max'])} | {base} | {ratio} | {s['target']} | {s['verdict']} |"
         )
+    lines += [f"\n- **failed**: {error}" for error in report["errors"]]
     return "\n".join(lines) + "\n\n"
 
 
@@ -761,7 +786,7 @@ def main(argv: list[str] | None = None) -> int:
         f"commit {info['commit']}{' (dirty)' if info['dirty'] else ''}"
     )
     started = time.perf_counter()
-    figures = asyncio.run(run_all(cfg, groups, args.runs))
+    figures, errors = asyncio.run(run_all(cfg, groups, args.runs))
     database = args.database or "SQLite (default settings: WAL, synchronous=FULL)"
     if args.database:
         from sqlalchemy.engine import make_url
@@ -776,6 +801,7 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": dataclasses.asdict(sizes),
         "seconds": round(time.perf_counter() - started, 1),
         "figures": figures,
+        "errors": errors,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("a", encoding="utf-8") as md:
@@ -784,7 +810,9 @@ def main(argv: list[str] | None = None) -> int:
     existing = json.loads(json_path.read_text()) if json_path.exists() else []
     json_path.write_text(json.dumps([*existing, report], indent=1, default=str) + "\n")
     log(f"written: {out} and {json_path} ({report['seconds']:.0f} s)")
-    return 0
+    for error in errors:
+        log(f"FAILED: {error}")
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
