@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import signal
 import sys
 
 from aiohttp import WSMsgType, web
@@ -62,9 +62,13 @@ async def serve(port: int) -> None:
     runner = web.AppRunner(make_app(), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port, backlog=4096).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # also when started with SIGINT ignored (&)
+        loop.add_signal_handler(signum, stop.set)
     print(f"Running on http://127.0.0.1:{port}", file=sys.stderr, flush=True)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await runner.cleanup()
 
@@ -73,8 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.port))
+    asyncio.run(serve(args.port))
 
 
 if __name__ == "__main__":

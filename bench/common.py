@@ -131,7 +131,7 @@ class ServerProcess:
             try:
                 await asyncio.wait_for(self.proc.wait(), 120)
             except TimeoutError:
-                self.proc.kill()
+                self.proc.kill()  # a server that ignores SIGINT (started with it ignored: `&`)
                 await self.proc.wait()
         if self._drain is not None:
             await self._drain
