@@ -432,13 +432,22 @@ async def fanout_cencomm(cfg: Config, workdir: Path, size: int) -> tuple[dict[st
 
             async def post() -> tuple[float, int]:
                 jws = poster.envelope(group_id, "Seizure of 12,000 counterfeit masks at CDG")
+                path = MESSAGES_PATH.format(group=group_id)
                 started = time.perf_counter()
-                async with poster.http.post(
-                    MESSAGES_PATH.format(group=group_id), json={"jws": jws}, headers=poster.headers
-                ) as resp:
-                    assert resp.status == 201, await resp.text()
-                    seq = (await resp.json())["seq"]
-                return started, seq
+                for attempt in (1, 2):
+                    # The poster's keep-alive connection sits idle while thousands of sockets
+                    # connect, and the server may close it just as it is reused: a post is
+                    # idempotent by its cid, so it is sent again (and the wait counts).
+                    try:
+                        async with poster.http.post(
+                            path, json={"jws": jws}, headers=poster.headers
+                        ) as resp:
+                            assert resp.status in (200, 201), await resp.text()
+                            return started, (await resp.json())["seq"]
+                    except aiohttp.ClientConnectionError:
+                        if attempt == 2:
+                            raise
+                raise AssertionError("unreachable")
 
             started, seq = await post()  # warm-up: every socket follows the group now
             await sockets.wait(seq, size)
@@ -730,7 +739,7 @@ def _line(s: dict[str, Any]) -> str:
 def markdown(report: dict[str, Any]) -> str:
     m = report["machine"]
     lines = [
-        f"## `python -m bench {' '.join(report['argv'])}` — {m['date']}",
+        f"## `{' '.join(['python -m bench', *report['argv']])}` — {m['date']}",
         "",
         f"- machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
         f"{m['os']}",
@@ -746,7 +755,7 @@ def markdown(report: dict[str, Any]) -> str:
         base = f"{_fmt(s['baseline_median'])} {s['unit']}" if s["baseline_median"] else "—"
         ratio = f"{s['ratio']:.3f}" if s["ratio"] else "—"
         lines.append(
-            f"| {s['title']} | {_fmt(s['median'])} {s['unit']} | {_fmt(s['min'])}-"
+            f"| {s['title']} | {_fmt(s['median'])} {s['unit']}".rstrip() + f" | {_fmt(s['min'])}-"
             f"{_fmt(s['max'])} | {base} | {ratio} | {s['target']} | {s['verdict']} |"
         )
     lines += [f"\n- **failed**: {error}" for error in report["errors"]]
