@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import json
 import platform
 import tempfile
 import time
@@ -35,7 +36,8 @@ from cencomm.storage.migrate import upgrade
 from cencomm.storage.tables import AuditEntryRow, AuditSequence
 
 
-async def audited_actions(tmp: Path, actions: int, concurrency: int) -> None:
+async def audited_actions(tmp: Path, actions: int, concurrency: int) -> float:
+    """Audited actions per second (printed, with the cost of one signed tree head)."""
     url = f"sqlite+aiosqlite:///{tmp / 'actions.db'}"
     await upgrade(url)
     db = Database(url, DatabaseSettings(url=url))
@@ -81,6 +83,7 @@ async def audited_actions(tmp: Path, actions: int, concurrency: int) -> None:
     print(
         f"append one entry + extend + sign a tree head: {per_head * 1000:.1f} ms ({signed} heads)"
     )
+    return actions / elapsed
 
 
 async def trail_tail(service: AuditLogService) -> None:
@@ -151,12 +154,14 @@ async def verify_million(tmp: Path, entries: int) -> None:
     )
 
 
-async def main(actions: int, concurrency: int, entries: int) -> None:
+async def main(actions: int, concurrency: int, entries: int, as_json: bool = False) -> None:
     print(f"{platform.machine()} {platform.python_version()} {datetime.now(UTC):%Y-%m-%d}")
     with tempfile.TemporaryDirectory() as tmp:
-        await audited_actions(Path(tmp), actions, concurrency)
+        rate = await audited_actions(Path(tmp), actions, concurrency)
         if entries:
             await verify_million(Path(tmp), entries)
+    if as_json:  # the last line, for `python -m bench`
+        print(json.dumps({"actions_per_second": rate}))
 
 
 if __name__ == "__main__":
@@ -164,5 +169,6 @@ if __name__ == "__main__":
     parser.add_argument("--actions", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--json", action="store_true", help="end with the rate as a JSON line")
     args = parser.parse_args()
-    asyncio.run(main(args.actions, args.concurrency, args.entries))
+    asyncio.run(main(args.actions, args.concurrency, args.entries, args.json))

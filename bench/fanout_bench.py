@@ -18,9 +18,6 @@ import argparse
 import asyncio
 import os
 import platform
-import resource
-import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -32,6 +29,7 @@ from typing import Any
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bench.common import ServerProcess, free_port, percentile, raise_fd_limit, rss_kib, scratch_env
 from cencomm.crypto.jws import sign_compact
 from cencomm.crypto.keys import b64url_encode, jwk_thumbprint, raw_public_key
 
@@ -39,66 +37,15 @@ PASSWORD = "correct horse battery staple"  # noqa: S105 - a throwaway bench acco
 CONNECT_CONCURRENCY = 200
 
 
-def _raise_fd_limit() -> int:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 class Server:
     def __init__(self, workdir: Path, database_url: str | None) -> None:
-        self.port = _free_port()
-        (workdir / "none.toml").write_text("")
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CENCOMM_")}
-        self.env.update(
-            CENCOMM_CONFIG=str(workdir / "none.toml"),
-            CENCOMM_DATA_DIR=str(workdir / "data"),
-            CENCOMM_AUTH_ARGON2_TIME_COST="1",
-            CENCOMM_AUTH_ARGON2_MEMORY_KIB="1024",
-            CENCOMM_AUTH_ACCESS_TOKEN_TTL="900",  # noqa: S106 - seconds, not a secret
-            CENCOMM_HUB_MAX_CONNECTIONS_PER_USER="100000",
-            CENCOMM_HUB_QUEUE_SIZE="1024",
-            CENCOMM_ALERTS_SWEEP_INTERVAL="0",
-            CENCOMM_LOGGING_ACCESS_LOG="false",
-            CENCOMM_ADMIN_PASSWORD=PASSWORD,
-        )
-        if database_url:
-            self.env["CENCOMM_DATABASE_URL"] = database_url
-        self.proc: asyncio.subprocess.Process | None = None
-        self.drain: asyncio.Task[None] | None = None
+        self.port = free_port()
+        self.env = scratch_env(workdir, database_url)
+        self.env["CENCOMM_ADMIN_PASSWORD"] = PASSWORD
+        self.server: ServerProcess | None = None
 
     async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "cencomm", "serve", "--port", str(self.port),
-            env=self.env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        assert self.proc.stderr is not None
-        while True:
-            line = await asyncio.wait_for(self.proc.stderr.readline(), 120)
-            if not line:
-                raise RuntimeError("the server exited before listening")
-            if b"Running on" in line:
-                break
-        self.drain = asyncio.create_task(self._drain(self.proc.stderr))
+        self.server = await ServerProcess.cencomm(self.env, self.port).start()
         admin = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "cencomm", "create-admin", "--username", "admin",
             env=self.env, stdout=asyncio.subprocess.DEVNULL,
@@ -106,22 +53,14 @@ class Server:
         if await admin.wait() != 0:
             raise RuntimeError("create-admin failed")
 
-    @staticmethod
-    async def _drain(stream: asyncio.StreamReader) -> None:
-        while await stream.readline():
-            pass
-
     @property
     def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
+        assert self.server is not None
+        return self.server.pid
 
     async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGINT)
-            await asyncio.wait_for(self.proc.wait(), 120)
-        if self.drain is not None:
-            await self.drain
+        if self.server is not None:
+            await self.server.stop()
 
 
 class Bench:
@@ -230,7 +169,7 @@ async def run_size(
             async with aiohttp.ClientSession(connector=connector) as http:
                 bench = Bench(http, server.port)
                 group_id, tokens, poster, signer = await bench.setup(users)
-                rss_before = _rss_kib(server.pid)
+                rss_before = rss_kib(server.pid)
                 gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
                 async def one(n: int) -> aiohttp.ClientWebSocketResponse:
@@ -242,7 +181,7 @@ async def run_size(
                 connect_seconds = time.perf_counter() - began
                 readers = [asyncio.create_task(bench.read(ws)) for ws in sockets_open]
                 await bench.post(group_id, poster, signer, sockets)  # warm-up: all follow now
-                rss_idle = _rss_kib(server.pid)
+                rss_idle = rss_kib(server.pid)
                 latencies: list[float] = []
                 for _ in range(posts):
                     started = await bench.post(group_id, poster, signer, sockets)
@@ -259,7 +198,7 @@ async def run_size(
         "sockets": sockets,
         "posts": posts,
         "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * _percentile(latencies, 0.99),
+        "p99_ms": 1000 * percentile(latencies, 0.99),
         "max_ms": 1000 * max(latencies),
         "kib_per_socket": (rss_idle - rss_before) / sockets,
         "connect_s": connect_seconds,
@@ -273,7 +212,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    limit = _raise_fd_limit()
+    limit = raise_fd_limit()
     needed = 2 * max(args.sockets) + 200  # client and server ends share this limit
     if limit < needed:
         raise SystemExit(f"open-file limit {limit} is below {needed}: raise `ulimit -n`")
