@@ -197,3 +197,76 @@ def cluster_env(tmp_path: Path, database_url: str, redis_url: str, **extra: str)
     )
     env.update(extra)
     return env
+
+
+ADMIN_PASSWORD = "correct horse battery staple"
+
+
+def shared_postgres(database_url: str) -> str:
+    """The test database, when server processes can share it (PostgreSQL); else the test skips."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("two server processes share a PostgreSQL database")
+    return database_url
+
+
+class TwoProcesses:
+    """Two server processes A and B on one database and bus, with an admin, an officer
+    ("author", who has no key yet) and a staff moderator ("staff") in one organisation."""
+
+    def __init__(self, http: aiohttp.ClientSession, port_a: int, port_b: int) -> None:
+        self.http = http
+        self.port_a, self.port_b = port_a, port_b
+        self.a, self.b = Api(http, port_a), Api(http, port_b)
+        self.admin = self.author = ""
+        self.author_id = ""
+
+    async def login(self, username: str, api: Api | None = None) -> str:
+        data = await (api or self.a).call(
+            "POST", "/auth/login", username=username, password=ADMIN_PASSWORD
+        )
+        return str(data["access_token"])
+
+    async def active_group(self, code: str) -> str:
+        """A new active group with the author as a member; returns its id."""
+        group = await self.a.call(
+            "POST", "/groups", self.admin, code=code, name=f"Operation {code}"
+        )
+        gid = str(group["id"])
+        await self.a.call("PATCH", f"/groups/{gid}", self.admin, status="active")
+        await self.a.call(
+            "POST", f"/groups/{gid}/members", self.admin, user_id=self.author_id, role="member"
+        )
+        return gid
+
+
+@contextlib.asynccontextmanager
+async def two_processes(
+    tmp_path: Path, database_url: str, redis_url: str, **env_extra: str
+) -> AsyncIterator[TwoProcesses]:
+    """Start A (alone first: it creates the keys), the admin, then B, and the cast; stop both."""
+    env = cluster_env(
+        tmp_path, database_url, redis_url, CENCOMM_ADMIN_PASSWORD=ADMIN_PASSWORD, **env_extra
+    )
+    port_a, port_b = free_port(), free_port()
+    processes = [await serve(env, port_a)]
+    try:
+        code, _, err = await run_cencomm(env, "create-admin", "--username", "admin")
+        assert code == 0, err
+        processes.append(await serve(env, port_b))
+        async with aiohttp.ClientSession() as http:
+            cluster = TwoProcesses(http, port_a, port_b)
+            cluster.admin = await cluster.login("admin")
+            org = await cluster.a.call(
+                "POST", "/organizations", cluster.admin, name="Secretariat", kind="secretariat"
+            )
+            for name, role in (("author", "officer"), ("staff", "moderator")):
+                await cluster.a.call(
+                    "POST", "/users", cluster.admin, username=name, display_name=name,
+                    organization_id=org["id"], role=role, password=ADMIN_PASSWORD,
+                )  # fmt: skip
+            cluster.author = await cluster.login("author")
+            cluster.author_id = str((await cluster.a.call("GET", "/me", cluster.author))["id"])
+            yield cluster
+    finally:
+        for proc in processes:
+            await stop(proc)
