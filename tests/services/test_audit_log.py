@@ -22,6 +22,7 @@ from cencomm.storage.db import Database
 from cencomm.storage.keyring import load_or_create_server_keys
 from cencomm.storage.tables import AuditEntryRow
 from cencomm.storage.unit import Unit
+from tests.query_plans import assert_searches, plans
 from tests.test_audit_verify import tamper
 
 
@@ -188,3 +189,17 @@ async def test_a_failing_target_keeps_its_position(
         await AuditForwarder(db, trail, [broken]).forward()
     (tmp_path / "no-such-dir").mkdir()
     assert await AuditForwarder(db, trail, [broken]).forward() == 2
+
+
+async def test_the_subtree_lookup_uses_the_primary_key(
+    db: Database, trail: AuditTrail, settings: Settings
+) -> None:
+    await _append(db, trail, 13)
+    await _service(db, trail, settings).extend_tree()
+    wanted = [(8, 2), (12, 0), (0, 3), (4, 1), (3, 3)]  # (3, 3) is no subtree
+    found = await db.read(lambda unit: unit.audit_tree.subtrees(wanted))
+    assert set(found) == {(8, 2), (12, 0), (0, 3), (4, 1)}
+    memory = MemorySubtreeSource(await _leaf_hashes(db))
+    assert found[(8, 2)] == memory.subtree(8, 12)
+    [plan] = await plans(db, lambda unit: unit.audit_tree.subtrees(wanted))
+    assert_searches(db, plan, "audit_subtree", "pk_audit_subtree")
