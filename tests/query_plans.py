@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import event
+
 from cencomm.storage.db import Database
 from cencomm.storage.unit import Unit
-from sqlalchemy import event
 
 
 async def plans(db: Database, work: Callable[[Unit], object]) -> list[list[str]]:
@@ -34,8 +35,7 @@ async def plans(db: Database, work: Callable[[Unit], object]) -> list[list[str]]
             ]
         connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
         return [
-            [str(row[0]) for row in connection.exec_driver_sql(f"EXPLAIN {s}", p)]
-            for s, p in seen
+            [str(row[0]) for row in connection.exec_driver_sql(f"EXPLAIN {s}", p)] for s, p in seen
         ]
 
     for engine in db.sync_engines:
