@@ -65,8 +65,8 @@ class DatabaseSettings:
     sqlite_busy_timeout_ms: int = 5000
     # SQLite: FULL makes every commit durable across power loss; NORMAL trades that for speed.
     sqlite_synchronous: str = "FULL"
-    # PostgreSQL: connections kept in the pool.
-    pool_size: int = 10
+    # PostgreSQL: the pool's connections, all there is (no overflow): units beyond it wait.
+    pool_size: int = 20
     # Upgrade the schema to head when `cencomm serve` starts (`serve --no-migrate` also skips it).
     migrate_on_start: bool = True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from cencomm.crypto.merkle import (
     MappingSubtreeSource,
@@ -35,7 +36,7 @@ from cencomm.storage.unit import Unit
 
 logger = logging.getLogger(__name__)
 
-# Entries hashed into the tree per transaction, so a backlog never holds the write lock long.
+# Entries hashed into the tree per round (read, hash, store), so a backlog is stored in steps.
 EXTEND_CHUNK = 10_000
 
 
@@ -85,22 +86,15 @@ class AuditLogService:
         Raises:
             AuditLogDamaged: an entry is missing or its stored leaf hash does not match it.
         """
-
-        def work(unit: Unit) -> tuple[MerkleAccumulator, bool]:
-            store = unit.audit_tree
-            store.lock()
-            return self._extend(store)
-
-        while True:
-            acc, more = await self._db.write(work)
-            if not more:
-                return acc.size
+        size, _ = await self._grow(sign=False)
+        return size
 
     async def sign_tree_head(self) -> TreeHead | None:
         """Extend the tree, then sign a head for its size if it grew since the last head.
 
-        Safe with several processes on one database: the tree lock makes extension and signing
-        one critical section, and a size is signed at most once (it is the primary key).
+        Safe with several processes on one database: the tree lock makes storing an extension
+        and signing one critical section, and a size is signed at most once (it is the primary
+        key).
 
         Returns:
             The new head, or None when there was nothing new to sign.
@@ -118,23 +112,54 @@ class AuditLogService:
             # process's, or older than this process: record it here too.
             await self._record(latest)
             return None
-
-        def extend_and_sign(unit: Unit) -> tuple[bool, TreeHead | None]:
-            """One chunk of extension; the head too once the tree has caught up."""
-            store = unit.audit_tree
-            store.lock()
-            acc, more = self._extend(store)
-            if more:
-                return True, None  # commit this chunk, then carry on in a new transaction
-            return False, self._sign(store, acc)
-
-        while True:
-            more, head = await self._db.write(extend_and_sign)
-            if not more:
-                break
+        _, head = await self._grow(sign=True)
         if head is not None:
             await self._record(head)  # committed: the file never names a head the log lacks
         return head
+
+    async def _grow(self, *, sign: bool) -> tuple[int, TreeHead | None]:
+        """Extend the stored tree to every committed entry, a chunk at a time; with `sign`, sign
+        a head once it has caught up. Returns the tree's size and the new head (if any).
+
+        The costly part runs outside the write lock (on SQLite the one writer thread, which the
+        message writer needs): each chunk's entries are read in a read unit and hashed in a
+        worker thread; then a short write unit takes the tree lock and stores the subtrees and
+        the new state, provided the stored state is still the one the chunk was hashed onto
+        (another process or round may have extended it meanwhile: then the chunk is read
+        again from the new state, so nothing is skipped and nothing is stored twice).
+        """
+        while True:
+            size, edge, rows = await self._db.read(_next_chunk)
+            acc, subtrees = await asyncio.to_thread(_hash_chunk, size, edge, rows)
+            more = len(rows) == EXTEND_CHUNK
+            # Only a chunk that reached the end of the log as it was read is signed over.
+            sign_now = sign and not more
+
+            stored, head = await self._db.write(
+                partial(self._store, size=size, acc=acc, subtrees=subtrees, sign=sign_now)
+            )
+            if stored and not more:
+                return acc.size, head
+
+    def _store(
+        self,
+        unit: Unit,
+        *,
+        size: int,
+        acc: MerkleAccumulator,
+        subtrees: list[tuple[int, int, bytes]],
+        sign: bool,
+    ) -> tuple[bool, TreeHead | None]:
+        """Store a chunk hashed onto the tree of `size` entries (and sign, with `sign`); False
+        when the tree was extended underneath, so the chunk must be read again."""
+        tree = unit.audit_tree
+        tree.lock()
+        if tree.load_state()[0] != size:
+            return False, None
+        if acc.size != size:
+            tree.insert_subtrees(subtrees)
+            tree.save_state(acc.size, acc.right_edge)
+        return True, (self._sign(tree, acc) if sign else None)
 
     async def _record(self, head: TreeHead) -> None:
         """Append a head newer than any this process recorded to the checkpoint file.
@@ -155,23 +180,6 @@ class AuditLogService:
                 self._checkpoints.path,
                 exc,
             )
-
-    def _extend(self, store: AuditTreeStore) -> tuple[MerkleAccumulator, bool]:
-        size, edge = store.load_state()
-        acc = MerkleAccumulator(size, edge)
-        rows = store.entry_batch(size, EXTEND_CHUNK)
-        done: list[tuple[int, int, bytes]] = []
-        for entry, stored_hash in rows:
-            if entry.index != acc.size:
-                raise AuditLogDamaged(f"audit entry {acc.size} is missing")
-            # Recompute rather than trust the column: a tampered row is never signed over.
-            if entry.leaf_hash() != stored_hash:
-                raise AuditLogDamaged(f"audit entry {entry.index} does not match its leaf hash")
-            done.extend((s.start, s.level, s.hash) for s in acc.append(stored_hash))
-        if rows:
-            store.insert_subtrees(done)
-            store.save_state(acc.size, acc.right_edge)
-        return acc, len(rows) == EXTEND_CHUNK
 
     def _sign(self, store: AuditTreeStore, acc: MerkleAccumulator) -> TreeHead | None:
         latest = store.latest_head()
@@ -296,6 +304,33 @@ class AuditLogService:
 
         ranges, source = await self._db.read(work)
         return [range_hash(source, s, e) for s, e in ranges]
+
+
+def _next_chunk(unit: Unit) -> tuple[int, tuple[bytes, ...], list[tuple[AuditEntry, bytes]]]:
+    """The stored tree's state and the entries after it (at most `EXTEND_CHUNK`)."""
+    size, edge = unit.audit_tree.load_state()
+    return size, edge, unit.audit_tree.entry_batch(size, EXTEND_CHUNK)
+
+
+def _hash_chunk(
+    size: int, edge: tuple[bytes, ...], rows: list[tuple[AuditEntry, bytes]]
+) -> tuple[MerkleAccumulator, list[tuple[int, int, bytes]]]:
+    """The tree grown by `rows` from (size, edge), and the (start, level, hash) of every subtree
+    completed on the way. CPU only: run it off the event loop and outside any transaction.
+
+    Raises:
+        AuditLogDamaged: an entry is missing or does not match its stored leaf hash.
+    """
+    acc = MerkleAccumulator(size, edge)
+    done: list[tuple[int, int, bytes]] = []
+    for entry, stored_hash in rows:
+        if entry.index != acc.size:
+            raise AuditLogDamaged(f"audit entry {acc.size} is missing")
+        # Recompute rather than trust the column: a tampered row is never signed over.
+        if entry.leaf_hash() != stored_hash:
+            raise AuditLogDamaged(f"audit entry {entry.index} does not match its leaf hash")
+        done.extend((s.start, s.level, s.hash) for s in acc.append(stored_hash))
+    return acc, done
 
 
 def _latest_head(unit: Unit) -> TreeHead | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from cencomm.domain.audit import AuditEntry
@@ -27,6 +27,10 @@ HASH_SIZE = 32
 # pg_advisory_xact_lock keys: one per job, the same in every cencomm process on one database.
 TREE_LOCK_KEY = 0x63656E61756474  # "cenaudt"
 FORWARD_LOCK_KEY = 0x63656E61756466  # "cenaudf"
+_SUBTREES = select(AuditSubtreeRow.start, AuditSubtreeRow.level, AuditSubtreeRow.hash).where(
+    AuditSubtreeRow.start.in_(bindparam("starts", expanding=True)),
+    AuditSubtreeRow.level.in_(bindparam("levels", expanding=True)),
+)
 
 
 def to_head(row: AuditTreeHeadRow) -> TreeHead:
@@ -121,18 +125,26 @@ class AuditTreeStore:
             self._session.execute(insert(AuditSubtreeRow), values)
 
     def subtrees(self, wanted: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        """Stored hashes for (start, level) pairs; absent pairs are left out."""
+        """Stored hashes for (start, level) pairs; absent pairs are left out.
+
+        Each chunk selects `start IN (...) AND level IN (...)`, the cross product, which both
+        databases answer from the (start, level) primary key; it is narrowed to the asked pairs
+        here. A row-value `(start, level) IN (...)` made SQLite scan every stored subtree.
+        """
         found: dict[tuple[int, int], bytes] = {}
         # Bounded IN lists: a proof needs O(log^2 n) subtrees at most.
         for i in range(0, len(wanted), 200):
-            chunk = wanted[i : i + 200]
+            chunk = set(wanted[i : i + 200])
             rows = self._session.execute(
-                select(AuditSubtreeRow.start, AuditSubtreeRow.level, AuditSubtreeRow.hash).where(
-                    tuple_(AuditSubtreeRow.start, AuditSubtreeRow.level).in_(chunk)
-                )
+                _SUBTREES,
+                {
+                    "starts": sorted({start for start, _ in chunk}),
+                    "levels": sorted({level for _, level in chunk}),
+                },
             )
             for start, level, digest in rows:
-                found[(start, level)] = digest
+                if (start, level) in chunk:
+                    found[(start, level)] = digest
         return found
 
     def subtrees_starting_in(self, start: int, end: int) -> dict[tuple[int, int], bytes]:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -51,12 +52,23 @@ def create_private_sqlite_file(url: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+# PostgreSQL: pooled connections are replaced after this long (a proxy or firewall may drop an
+# idle connection silently; recycling bounds how old one can get).
+POOL_RECYCLE_SECONDS = 1800
+
+
 def _postgres_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
+    """A fixed pool of `pool_size` connections: no overflow (overflow connections are closed
+    when returned and opened again at the next burst: a connect per burst at 64 clients) and
+    no pre-ping (a round trip per checkout). A unit that waits for a connection waits in the
+    pool's queue. A connection found dead on use invalidates the pool (every older connection
+    is replaced at its next checkout) and a read is retried once on a fresh one (`Database`)."""
     return create_async_engine(
         url,
         pool_size=settings.pool_size,
-        max_overflow=settings.pool_size,
-        pool_pre_ping=True,
+        max_overflow=0,
+        pool_recycle=POOL_RECYCLE_SECONDS,
+        pool_pre_ping=False,
         # A transaction left open (a server killed mid-query) must not hold its locks for ever:
         # PostgreSQL ends such sessions after this long.
         connect_args={
@@ -236,9 +248,15 @@ class Database:
 
     async def _read(self, work: Callable[[Unit], T]) -> T:
         if self._sessions is not None:
-            async with self._sessions() as session, session.begin():
-                unit = Unit(session.sync_session, on_event_loop=True)
-                return await session.run_sync(lambda _sync: work(unit))
+            try:
+                return await self._read_postgres(work)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+            # The connection was dead (the server restarted, or a proxy dropped it): the pool
+            # now replaces its older connections, and a read is safe to run again. A write is
+            # not retried here: its caller sees the error and decides.
+            return await self._read_postgres(work)
         assert self._reader_threads is not None  # noqa: S101
         reader = self._reader
 
@@ -247,6 +265,12 @@ class Database:
                 return work(Unit(session))
 
         return await _in_thread(self._reader_threads, read)
+
+    async def _read_postgres(self, work: Callable[[Unit], T]) -> T:
+        assert self._sessions is not None  # noqa: S101 - PostgreSQL only
+        async with self._sessions() as session, session.begin():
+            unit = Unit(session.sync_session, on_event_loop=True)
+            return await session.run_sync(lambda _sync: work(unit))
 
     async def dispose(self) -> None:
         """Wait for running units, then close every connection. Idempotent."""

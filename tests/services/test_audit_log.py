@@ -7,9 +7,10 @@ import json
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from cencomm.crypto.merkle import MemorySubtreeSource, root_from_leaf_hashes
 from cencomm.domain.audit import AuditFilter, AuditRecord
@@ -22,6 +23,7 @@ from cencomm.storage.db import Database
 from cencomm.storage.keyring import load_or_create_server_keys
 from cencomm.storage.tables import AuditEntryRow
 from cencomm.storage.unit import Unit
+from tests.query_plans import assert_searches, plans
 from tests.test_audit_verify import tamper
 
 
@@ -188,3 +190,74 @@ async def test_a_failing_target_keeps_its_position(
         await AuditForwarder(db, trail, [broken]).forward()
     (tmp_path / "no-such-dir").mkdir()
     assert await AuditForwarder(db, trail, [broken]).forward() == 2
+
+
+async def test_the_subtree_lookup_uses_the_primary_key(
+    db: Database, trail: AuditTrail, settings: Settings
+) -> None:
+    await _append(db, trail, 13)
+    await _service(db, trail, settings).extend_tree()
+    wanted = [(8, 2), (12, 0), (0, 3), (4, 1), (3, 3)]  # (3, 3) is no subtree
+    found = await db.read(lambda unit: unit.audit_tree.subtrees(wanted))
+    assert set(found) == {(8, 2), (12, 0), (0, 3), (4, 1)}
+    memory = MemorySubtreeSource(await _leaf_hashes(db))
+    assert found[(8, 2)] == memory.subtree(8, 12)
+    [plan] = await plans(db, lambda unit: unit.audit_tree.subtrees(wanted))
+    assert_searches(db, plan, "audit_subtree", "pk_audit_subtree")
+
+
+async def test_signers_racing_appends_keep_the_tree_whole(
+    db: Database, trail: AuditTrail, settings: Settings
+) -> None:
+    # Two pools (as two processes would have) extending and signing while entries keep coming:
+    # each round hashes outside the write lock and stores only onto the state it hashed from.
+    other_db = Database(settings.database_url, settings.database)
+    try:
+        services = [_service(db, trail, settings), _service(other_db, trail, settings)]
+        for count in (5, 1, 9, 3, 16):
+            await asyncio.gather(
+                _append(db, trail, count),
+                services[0].sign_tree_head(),
+                services[1].sign_tree_head(),
+                services[1].extend_tree(),
+            )
+        await services[0].sign_tree_head()
+    finally:
+        await other_db.dispose()
+    leaves = await _leaf_hashes(db)
+    assert len(leaves) == 34
+    memory = MemorySubtreeSource(leaves)
+    stored = await db.read(lambda unit: unit.audit_tree.subtrees_starting_in(0, 1_000_000))
+    expected = {
+        (start, level): memory.subtree(start, start + (1 << level))
+        for level in range(len(leaves).bit_length())
+        for start in range(0, len(leaves) - (1 << level) + 1, 1 << level)
+    }
+    assert stored == expected
+    heads = await db.read(lambda unit: unit.audit_tree.list_heads(None, 1000))
+    sizes = [h.tree_size for h in heads]
+    assert sizes == sorted(set(sizes)) and sizes[-1] == 34
+    for head in heads:
+        assert head.root_hash == root_from_leaf_hashes(leaves[: head.tree_size])
+
+
+async def test_the_writer_never_reads_or_hashes_entries_for_the_tree(
+    db: Database, trail: AuditTrail, settings: Settings
+) -> None:
+    if db.dialect != "sqlite":
+        pytest.skip("SQLite's one writer connection is the one the message writer waits for")
+    await _append(db, trail, 40)
+    written: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        written.append(statement)
+
+    writer = db.sync_engines[0]
+    event.listen(writer, "before_cursor_execute", record)
+    try:
+        head = await _service(db, trail, settings).sign_tree_head()
+    finally:
+        event.remove(writer, "before_cursor_execute", record)
+    assert head is not None and head.tree_size == 40
+    assert any("INSERT INTO audit_subtree" in s for s in written), written
+    assert not any("FROM audit_entry" in s for s in written), written

@@ -6,6 +6,7 @@ import asyncio
 import threading
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -137,3 +138,51 @@ async def test_writes_that_change_what_posts_read_are_announced_after_commit(
 def _insert_then_fail(unit: Unit, organization: Organization) -> None:
     unit.organizations.insert(organization)
     raise RuntimeError("half-way")
+
+
+def _backend_pid(unit: Unit) -> int:
+    # Raw SQL: which server connection the unit ran on has no store.
+    return int(unit._session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+async def _postgres_db(settings: Settings, pool_size: int) -> Database:
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("the connection pool is PostgreSQL's")
+    return Database(settings.database_url, replace(settings.database, pool_size=pool_size))
+
+
+async def test_a_burst_beyond_the_pool_reuses_its_connections(settings: Settings) -> None:
+    db = await _postgres_db(settings, pool_size=3)
+    try:
+        pids: set[int] = set()
+        for _ in range(2):
+            # Four times the pool at once: the units queue for the 3 connections, and none is
+            # opened for the burst and closed after it.
+            pids.update(await asyncio.gather(*(db.read(_backend_pid) for _ in range(12))))
+        assert len(pids) <= 3
+    finally:
+        await db.dispose()
+
+
+async def test_a_read_on_a_dropped_connection_runs_again_on_a_fresh_one(
+    settings: Settings,
+) -> None:
+    db = await _postgres_db(settings, pool_size=2)
+    other = await _postgres_db(settings, pool_size=1)
+    try:
+        before = set(await asyncio.gather(*(db.read(_backend_pid) for _ in range(4))))
+        killer = await other.read(_backend_pid)
+
+        def terminate(unit: Unit) -> None:
+            # As a server restart would: every other session of this database is ended.
+            unit._session.connection().exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+        await other.write(terminate)
+        after = set(await asyncio.gather(*(db.read(_backend_pid) for _ in range(4))))
+        assert not after & before and killer not in after
+    finally:
+        await db.dispose()
+        await other.dispose()

@@ -1,19 +1,18 @@
 """The group-commit writer's idempotency lookup: only the asked (sender, cid) pairs, through the
-unique (sender_id, cid) index rather than a scan of every message."""
+unique (sender_id, cid) index rather than a scan of every message (and the alerts' lookup, on
+both databases)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import event
 
 from cencomm.appkeys import SERVICES
 from cencomm.domain.users import Role
-from cencomm.storage.unit import Unit
 from tests.factories import add_member, make_group, make_member, post_message
+from tests.query_plans import assert_searches, plans
 
 
 async def _two_senders(client: TestClient[Any, Any]) -> tuple[uuid.UUID, uuid.UUID]:
@@ -49,29 +48,13 @@ async def test_only_the_asked_pairs_are_found(client: TestClient[Any, Any]) -> N
 
 async def test_the_lookup_uses_the_sender_cid_index(client: TestClient[Any, Any]) -> None:
     db = client.app[SERVICES].db
-    if db.dialect != "sqlite":
-        pytest.skip("the query plan is SQLite's")
     a, b = await _two_senders(client)
-    seen: list[tuple[str, Any]] = []
+    [plan] = await plans(db, lambda unit: unit.message_batch.find_by_cids({(a, C1), (b, C2)}))
+    assert_searches(db, plan, "message", "uq_message_sender_cid")
 
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "jws_sha256" in statement:
-            seen.append((statement, parameters))
 
-    def plan(unit: Unit) -> list[str]:
-        unit.message_batch.find_by_cids({(a, C1), (b, C2)})
-        statement, parameters = seen[0]
-        connection = unit._session.connection()  # raw SQL: EXPLAIN has no store
-        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-        return [str(row[-1]) for row in rows]
-
-    for engine in db.sync_engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        steps = await db.read(plan)
-    finally:
-        for engine in db.sync_engines:
-            event.remove(engine, "before_cursor_execute", record)
-    message_steps = [s for s in steps if " message " in f"{s} "]
-    assert message_steps, steps
-    assert all("USING" in s and "INDEX" in s for s in message_steps), steps
+async def test_the_alert_lookup_uses_the_sender_cid_index(client: TestClient[Any, Any]) -> None:
+    db = client.app[SERVICES].db
+    a, _ = await _two_senders(client)
+    [plan] = await plans(db, lambda unit: unit.alerts.find_by_cid(a, C1))
+    assert_searches(db, plan, "alert", "uq_alert_sender_cid")
