@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from cencomm.domain.users import Role
-from cencomm.settings_sources import FILE_SUFFIX, coerce, from_file, redact_url
+from cencomm.settings_sources import (
+    FILE_SUFFIX,
+    coerce,
+    from_file,
+    is_host_port,
+    is_udp_url,
+    redact_url,
+)
 from cencomm.settings_sources import Secret as Secret  # re-exported: settings' own types
 from cencomm.settings_sources import SettingsError as SettingsError
 
@@ -338,16 +345,6 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     return settings
 
 
-def _is_host_port(value: str) -> bool:
-    host, _, port = value.rpartition(":")
-    return bool(host) and port.isdigit() and 0 < int(port) < 65536
-
-
-def _is_udp_url(url: str) -> bool:
-    host, _, port = url.removeprefix("udp://").rpartition(":")
-    return url.startswith("udp://") and bool(host) and port.isdigit() and 0 < int(port) < 65536
-
-
 def validate(settings: Settings) -> None:
     """Range and format checks that types alone cannot express."""
     s = settings
@@ -406,7 +403,7 @@ def validate(settings: Settings) -> None:
         raise SettingsError('attachments.scanner: must be "none" or "clamd"')
     clamd = s.attachments.clamd_address
     if s.attachments.scanner == "clamd" and not (
-        clamd.startswith("/") or (clamd.startswith("tcp://") and _is_host_port(clamd[6:]))
+        clamd.startswith("/") or (clamd.startswith("tcp://") and is_host_port(clamd[6:]))
     ):
         raise SettingsError(
             "attachments.clamd_address: must be an absolute socket path or tcp://host:port"
@@ -418,7 +415,7 @@ def validate(settings: Settings) -> None:
     if not s.audit.origin or "\n" in s.audit.origin:
         raise SettingsError("audit.origin: must be one non-empty line")
     syslog = s.audit.forward_syslog
-    if syslog and not (syslog.startswith("/") or _is_udp_url(syslog)):
+    if syslog and not (syslog.startswith("/") or is_udp_url(syslog)):
         raise SettingsError(
             "audit.forward_syslog: must be udp://host:port or an absolute Unix socket path"
         )

@@ -137,3 +137,15 @@ def coerce(name: str, kind: Any, raw: object, from_env: bool) -> object:
     if isinstance(kind, types.UnionType):  # pragma: no cover - no optional settings yet
         return raw
     raise SettingsError(f"{name}: unsupported setting type")  # pragma: no cover
+
+
+def is_host_port(value: str) -> bool:
+    """`host:port` with a port in range (e.g. a syslog or SIEM address)."""
+    host, _, port = value.rpartition(":")
+    return bool(host) and port.isdigit() and 0 < int(port) < 65536
+
+
+def is_udp_url(url: str) -> bool:
+    """`udp://host:port` with a port in range."""
+    host, _, port = url.removeprefix("udp://").rpartition(":")
+    return url.startswith("udp://") and bool(host) and port.isdigit() and 0 < int(port) < 65536
