@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
-from cencomm.domain.audit import AuditEntry, AuditRecord, leaf_text
+from cencomm.domain.audit import AuditEntry, AuditRecord, canonical_json, leaf_text
 from cencomm.domain.clock import rfc3339
 from cencomm.domain.ids import GroupId, OrganizationId, UserId
 from cencomm.settings import Settings
+from cencomm.storage.tables import AuditEntryRow
 from tests.test_audit_verify import Log, _failed_at, tamper
 
 ODD_TEXT = 'quote " backslash \\ newline \n tab \t control \x01 é 中 \u2028 emoji 🛃'
@@ -59,7 +60,7 @@ def test_leaf_text_is_the_entrys_leaf() -> None:
             e.target_id,
             text_or_none(e.group_id),
             e.ip,
-            e.details,
+            canonical_json(e.details),
         )
         assert spelled == e.leaf()
 
@@ -128,3 +129,22 @@ async def test_a_stored_form_not_spelled_is_decoded_and_still_judged(log: Log) -
         ),
     )
     assert "altered" in _failed_at(await log.verify(), 5)
+
+
+async def test_details_stored_the_older_way_still_verify(log: Log) -> None:
+    """Details are stored as `canonical_json` writes them; rows from before that (written with
+    `json.dumps`' spacing) are decoded and written again for their leaf, and still verify."""
+    records = [AuditRecord(action="test.event", details={"b": [1, 2], "a": ODD_TEXT})] * 6
+    await log.db.write(lambda unit: [log.trail.append(unit, r) for r in records])
+    await log.service.sign_tree_head()
+    await log.reopen()
+    # The tampering engine has SQLAlchemy's default serializer: `{"b": [1, 2], "a": ...}`.
+    await tamper(
+        log.settings.database_url,
+        update(AuditEntryRow).where(AuditEntryRow.index == 3).values(details=records[0].details),
+    )
+    leaves = await log.db.read(lambda unit: unit.audit_tree.leaf_batch(0, 10))
+    entries = await log.db.read(lambda unit: unit.audit_tree.entry_batch(0, 10))
+    assert [leaf for _, leaf, _ in leaves] == [e.leaf().encode("utf-8") for e, _ in entries]
+    code, _, err = await log.verify()
+    assert code == 0, err

@@ -117,18 +117,19 @@ def leaf_text(
     target_id: str | None,
     group_id: str | None,
     ip: str | None,
-    details: dict[str, Any],
+    details: str,
 ) -> str:
     """`AuditEntry.leaf()` spelled from parts already in their JSON form's text (`at` as
-    `rfc3339` writes it, ids as `str(uuid)`): the same string, built without the entry object
-    and without encoding the whole entry again (`audit verify` spells a million of these).
+    `rfc3339` writes it, ids as `str(uuid)`, `details` as `canonical_json` writes it): the same
+    string, built without the entry object and without encoding the whole entry again (`audit
+    verify` spells a million of these).
 
     Raises:
         TypeError: a part that should be a string (or None) is not one.
     """
     return (
         f'{{"action":{_text(action)},"actor_id":{_text(actor_id)},"at":{_text(at)},'
-        f'"details":{canonical_json(details)},"group_id":{_text(group_id)},"index":{int(index)},'
+        f'"details":{details},"group_id":{_text(group_id)},"index":{int(index)},'
         f'"ip":{_text(ip)},"organization_id":{_text(organization_id)},'
         f'"target_id":{_text(target_id)},"target_type":{_text(target_type)}}}'
     )

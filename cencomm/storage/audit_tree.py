@@ -12,10 +12,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Text, bindparam, func, insert, select, type_coerce, update
+from sqlalchemy import String, Text, bindparam, cast, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from cencomm.domain.audit import AuditEntry, leaf_text
+from cencomm.domain.audit import AuditEntry, canonical_json, leaf_text
 from cencomm.domain.audit_tree import TreeHead
 from cencomm.domain.clock import rfc3339
 from cencomm.storage.audit import to_entry
@@ -46,7 +46,7 @@ _LEAF_ROWS = (
         _entry.target_id,
         type_coerce(_entry.group_id, String),
         _entry.ip,
-        type_coerce(_entry.details, Text),
+        cast(_entry.details, Text),
         _entry.leaf_hash,
     )
     .where(_entry.index >= bindparam("start"))
@@ -98,12 +98,21 @@ def _raw_uuid(value: object) -> str | None:
     return str(uuid.UUID(str(value)))
 
 
-def _raw_details(value: object) -> dict[str, Any]:
-    """The details object: JSON text on SQLite, already decoded by PostgreSQL's driver."""
-    details = json.loads(value) if isinstance(value, str) else value
+def _raw_details(value: object) -> str:
+    """The details as `canonical_json` writes them, from the stored JSON text.
+
+    Stored since the engines' `json_serializer` is `canonical_json`, the text already is that
+    and is used as it is. Older rows were written by `json.dumps`' defaults (`": "` after every
+    key) and are decoded and written again; a text without that spacing that is not canonical
+    after all (written by other hands) only fails to match its leaf hash and is then decoded."""
+    if not isinstance(value, str):
+        raise TypeError("details are not text")
+    if '": ' not in value:
+        return value
+    details = json.loads(value)
     if not isinstance(details, dict):
         raise ValueError("details are not an object")
-    return details
+    return canonical_json(details)
 
 
 _subtree = core_table(AuditSubtreeRow).c
@@ -208,9 +217,10 @@ class AuditTreeStore:
         they are None where a column is not in the form this code stores (then decode that
         entry with `entry_batch`, as every other reader does).
 
-        Sound for checking leaf hashes: the spelling of each column is one-to-one and, where
-        it gives the text the entry's own `leaf()` would, equal to it; so bytes that hash to
-        the stored leaf hash are the entry's leaf, and any other bytes fall back to decoding.
+        Sound for checking leaf hashes: whenever these bytes are the leaf an entry was hashed
+        with, decoding the row gives that same leaf (every string part is escaped, so no column
+        can reach into the next); so bytes that hash to the stored leaf hash show the entry
+        intact, and any other bytes are only a reason to decode it.
         """
         connection = self._session.connection()
         rows = connection.execute(_LEAF_ROWS, {"start": start, "limit": limit}).all()
