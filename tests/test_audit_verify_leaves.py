@@ -9,13 +9,13 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import delete, text, update
 
 from cencomm.domain.audit import AuditEntry, AuditRecord, canonical_json, leaf_text
 from cencomm.domain.clock import rfc3339
 from cencomm.domain.ids import GroupId, OrganizationId, UserId
 from cencomm.settings import Settings
-from cencomm.storage.tables import AuditEntryRow
+from cencomm.storage.tables import AuditEntryRow, AuditSubtreeRow
 from tests.test_audit_verify import Log, _failed_at, tamper
 
 ODD_TEXT = 'quote " backslash \\ newline \n tab \t control \x01 é 中 \u2028 emoji 🛃'
@@ -88,13 +88,16 @@ async def test_leaves_from_the_stored_columns_are_the_entries_leaves(log: Log) -
         ),
     ]
     await log.db.write(lambda unit: [log.trail.append(unit, r) for r in records])
+    await log.service.sign_tree_head()  # the tree over them: their level-0 subtree hashes
     leaves = await log.db.read(lambda unit: unit.audit_tree.leaf_batch(0, 10))
     entries = await log.db.read(lambda unit: unit.audit_tree.entry_batch(0, 10))
     assert len(leaves) == len(entries) == 2
-    for (index, leaf, stored_hash), (entry, entry_hash) in zip(leaves, entries, strict=True):
+    for (index, leaf, stored_hash, leaf_subtree), (entry, entry_hash) in zip(
+        leaves, entries, strict=True
+    ):
         assert index == entry.index
         assert leaf == entry.leaf().encode("utf-8")
-        assert stored_hash == entry_hash == entry.leaf_hash()
+        assert stored_hash == entry_hash == entry.leaf_hash() == leaf_subtree
 
 
 async def test_a_stored_form_not_spelled_is_decoded_and_still_judged(log: Log) -> None:
@@ -113,7 +116,7 @@ async def test_a_stored_form_not_spelled_is_decoded_and_still_judged(log: Log) -
     entries = await log.db.read(lambda unit: unit.audit_tree.entry_batch(0, 10))
     missed = [
         index
-        for (index, leaf, _), (entry, _) in zip(leaves, entries, strict=True)
+        for (index, leaf, _, _), (entry, _) in zip(leaves, entries, strict=True)
         if leaf != entry.leaf().encode("utf-8")
     ]
     assert missed == [2, 5]
@@ -145,6 +148,36 @@ async def test_details_stored_the_older_way_still_verify(log: Log) -> None:
     )
     leaves = await log.db.read(lambda unit: unit.audit_tree.leaf_batch(0, 10))
     entries = await log.db.read(lambda unit: unit.audit_tree.entry_batch(0, 10))
-    assert [leaf for _, leaf, _ in leaves] == [e.leaf().encode("utf-8") for e, _ in entries]
+    assert [leaf for _, leaf, _, _ in leaves] == [e.leaf().encode("utf-8") for e, _ in entries]
     code, _, err = await log.verify()
     assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    ("change", "index", "says"),
+    [
+        ("delete-leaf", 7, "the stored tree has no hash for 7..7"),
+        ("alter-leaf", 9, "entry 9 was altered: it differs from the leaf in the Merkle tree"),
+        ("alter-level-2", 8, "stored subtree hash of 8..11 altered"),
+    ],
+)
+async def test_stored_subtree_hashes_are_checked(
+    log: Log, change: str, index: int, says: str
+) -> None:
+    """The leaves' subtree hashes are read beside their entries, the others by range: both are
+    still checked, and the first bad one is named."""
+    await log.grow(16, 4)
+    await log.reopen()
+    row = AuditSubtreeRow.__table__.c
+    level = 2 if change == "alter-level-2" else 0
+    where = (row.start == index) & (row.level == level)
+    statement = (
+        delete(AuditSubtreeRow).where(where)
+        if change == "delete-leaf"
+        else update(AuditSubtreeRow).where(where).values(hash=b"\x01" * 32)
+    )
+    await tamper(log.settings.database_url, statement)
+    code, _, err = await log.verify()
+    assert code == 1, err
+    assert f"entry {index}" in err, err
+    assert says in err, err

@@ -138,16 +138,20 @@ class _Walk:
         while True:
             start = self.acc.size
             rows = self.store.leaf_batch(start, BATCH)
-            stored = self.store.subtrees_starting_in(start, start + BATCH)
-            for row_index, leaf, stored_hash in rows:
+            # Level 0 (the leaves) comes with each entry's row.
+            stored = self.store.subtrees_starting_in(start, start + BATCH, min_level=1)
+            for row_index, leaf, stored_hash, leaf_subtree in rows:
                 index = self.acc.size
                 if row_index != index:
                     raise LogProblem(f"entry {index} is missing", index)
                 if leaf is None or not hmac.compare_digest(leaf_hash(leaf), stored_hash):
                     self._check_decoded(index, stored_hash)
-                for sub in self.acc.append(stored_hash):
-                    if sub.end <= self.state_size:
-                        self._check_subtree(sub.start, sub.level, sub.hash, stored)
+                completed = self.acc.append(stored_hash)
+                if index < self.state_size:
+                    self._check_leaf_subtree(index, stored_hash, leaf_subtree)
+                    for sub in completed[1:]:
+                        if sub.end <= self.state_size:
+                            self._check_subtree(sub.start, sub.level, sub.hash, stored)
                 next_head = self._at_size(next_head, heads)
             self.carry.update(stored)
             if len(rows) < BATCH:
@@ -171,6 +175,17 @@ class _Walk:
         decoded = self.store.entry_batch(index, 1)
         if not decoded or not hmac.compare_digest(decoded[0][0].leaf_hash(), stored_hash):
             raise LogProblem(f"entry {index} was altered: it does not match its hash", index)
+
+    def _check_leaf_subtree(self, index: int, digest: bytes, found: bytes | None) -> None:
+        """`_check_subtree` at level 0, with the hash read beside the entry."""
+        if found is None:
+            raise LogProblem(
+                f"entry {index}: the stored tree has no hash for {index}..{index}", index
+            )
+        if not hmac.compare_digest(found, digest):
+            raise LogProblem(
+                f"entry {index} was altered: it differs from the leaf in the Merkle tree", index
+            )
 
     def _check_subtree(
         self, start: int, level: int, digest: bytes, stored: dict[tuple[int, int], bytes]

@@ -12,7 +12,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Text, bindparam, cast, func, insert, select, type_coerce, update
+from sqlalchemy import (
+    String,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from cencomm.domain.audit import AuditEntry, canonical_json, leaf_text
@@ -35,6 +46,7 @@ TREE_LOCK_KEY = 0x63656E61756474  # "cenaudt"
 FORWARD_LOCK_KEY = 0x63656E61756466  # "cenaudf"
 # The entry columns raw (no type decoding: dates, ids and details as the driver gives them).
 _entry = core_table(AuditEntryRow).c
+_subtree = core_table(AuditSubtreeRow).c
 _LEAF_ROWS = (
     select(
         _entry.index,
@@ -48,6 +60,13 @@ _LEAF_ROWS = (
         _entry.ip,
         cast(_entry.details, Text),
         _entry.leaf_hash,
+        _subtree.hash,
+    )
+    .select_from(
+        core_table(AuditEntryRow).outerjoin(
+            core_table(AuditSubtreeRow),
+            and_(_subtree.start == _entry.index, _subtree.level == 0),
+        )
     )
     .where(_entry.index >= bindparam("start"))
     .order_by(_entry.index)
@@ -57,7 +76,7 @@ _LEAF_ROWS = (
 
 def _leaf_bytes(row: Sequence[Any]) -> bytes | None:
     """An entry's leaf from its raw columns; None where one is not in a form spelled here."""
-    _, at, action, actor, org, target_type, target_id, group, ip, details, _ = row
+    _, at, action, actor, org, target_type, target_id, group, ip, details, _, _ = row
     try:
         return leaf_text(
             row[0],
@@ -115,9 +134,10 @@ def _raw_details(value: object) -> str:
     return canonical_json(details)
 
 
-_subtree = core_table(AuditSubtreeRow).c
 _SUBTREES_IN = select(_subtree.start, _subtree.level, _subtree.hash).where(
-    _subtree.start >= bindparam("start"), _subtree.start < bindparam("end")
+    _subtree.start >= bindparam("start"),
+    _subtree.start < bindparam("end"),
+    _subtree.level >= bindparam("min_level"),
 )
 _SUBTREES = select(AuditSubtreeRow.start, AuditSubtreeRow.level, AuditSubtreeRow.hash).where(
     AuditSubtreeRow.start.in_(bindparam("starts", expanding=True)),
@@ -210,9 +230,13 @@ class AuditTreeStore:
             for i, at, action, actor, org, ttype, tid, group, ip, details, leaf in rows
         ]
 
-    def leaf_batch(self, start: int, limit: int) -> list[tuple[int, bytes | None, bytes]]:
-        """(index, leaf bytes, stored leaf hash) for up to `limit` entries from `start`, in
-        index order: for streaming the whole log. The leaf bytes are spelled straight from the
+    def leaf_batch(
+        self, start: int, limit: int
+    ) -> list[tuple[int, bytes | None, bytes, bytes | None]]:
+        """(index, leaf bytes, stored leaf hash, the stored level-0 subtree hash of that index or
+        None) for up to `limit` entries from `start`, in index order: for streaming the whole
+        log (the level-0 subtree comes with its entry by primary key, so the caller need not
+        fetch and look up a second row per entry). The leaf bytes are spelled straight from the
         stored columns (`leaf_text`), skipping the column types' decoding and the entry object;
         they are None where a column is not in the form this code stores (then decode that
         entry with `entry_batch`, as every other reader does).
@@ -224,7 +248,7 @@ class AuditTreeStore:
         """
         connection = self._session.connection()
         rows = connection.execute(_LEAF_ROWS, {"start": start, "limit": limit}).all()
-        return [(row[0], _leaf_bytes(row), row[10]) for row in rows]
+        return [(row[0], _leaf_bytes(row), row[10], row[11]) for row in rows]
 
     def insert_subtrees(self, subtrees: Iterable[tuple[int, int, bytes]]) -> None:
         """Insert (start, level, hash) rows in one executemany."""
@@ -255,9 +279,13 @@ class AuditTreeStore:
                     found[(start, level)] = digest
         return found
 
-    def subtrees_starting_in(self, start: int, end: int) -> dict[tuple[int, int], bytes]:
-        """Every stored subtree whose first leaf is in [start, end): one primary-key range scan."""
-        rows = self._session.connection().execute(_SUBTREES_IN, {"start": start, "end": end})
+    def subtrees_starting_in(
+        self, start: int, end: int, min_level: int = 0
+    ) -> dict[tuple[int, int], bytes]:
+        """Every stored subtree of at least `min_level` whose first leaf is in [start, end): one
+        primary-key range scan."""
+        params = {"start": start, "end": end, "min_level": min_level}
+        rows = self._session.connection().execute(_SUBTREES_IN, params)
         return {(s, lv): h for s, lv, h in rows.all()}
 
     # -- tree heads ----------------------------------------------------------------------------
