@@ -160,6 +160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "audit" and args.audit_command == "verify":
+        # Imported on its own: `commands` loads the whole server, which this does not need.
+        from cencomm.audit_command import audit_verify
+
+        return asyncio.run(audit_verify(settings, args.since_tree_head))
     from cencomm import commands  # imported late: keeps `--help` fast and free of heavy imports
 
     if args.command == "serve":
@@ -182,8 +187,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.command == "demo-seed":
         return asyncio.run(commands.demo_seed(settings))
-    if args.command == "audit" and args.audit_command == "verify":
-        return asyncio.run(commands.audit_verify(settings, args.since_tree_head))
     if args.command == "analytics" and args.analytics_command == "rebuild":
         return asyncio.run(commands.analytics_rebuild(settings))
     if args.command == "keys" and args.keys_command == "rotate":

@@ -28,6 +28,7 @@ from cencomm.crypto.merkle import (
     MappingSubtreeSource,
     MerkleAccumulator,
     consistency_proof_ranges,
+    leaf_hash,
     proof_subtrees,
     range_hash,
     verify_consistency,
@@ -136,19 +137,21 @@ class _Walk:
         next_head = self._at_size(next_head, heads)
         while True:
             start = self.acc.size
-            rows = self.store.entry_batch(start, BATCH)
-            stored = self.store.subtrees_starting_in(start, start + BATCH)
-            for entry, leaf_hash in rows:
+            rows = self.store.leaf_batch(start, BATCH)
+            # Level 0 (the leaves) comes with each entry's row.
+            stored = self.store.subtrees_starting_in(start, start + BATCH, min_level=1)
+            for row_index, leaf, stored_hash, leaf_subtree in rows:
                 index = self.acc.size
-                if entry.index != index:
+                if row_index != index:
                     raise LogProblem(f"entry {index} is missing", index)
-                if not hmac.compare_digest(entry.leaf_hash(), leaf_hash):
-                    raise LogProblem(
-                        f"entry {index} was altered: it does not match its hash", index
-                    )
-                for sub in self.acc.append(leaf_hash):
-                    if sub.end <= self.state_size:
-                        self._check_subtree(sub.start, sub.level, sub.hash, stored)
+                if leaf is None or not hmac.compare_digest(leaf_hash(leaf), stored_hash):
+                    self._check_decoded(index, stored_hash)
+                completed = self.acc.append(stored_hash)
+                if index < self.state_size:
+                    self._check_leaf_subtree(index, stored_hash, leaf_subtree)
+                    for sub in completed[1:]:
+                        if sub.end <= self.state_size:
+                            self._check_subtree(sub.start, sub.level, sub.hash, stored)
                 next_head = self._at_size(next_head, heads)
             self.carry.update(stored)
             if len(rows) < BATCH:
@@ -164,6 +167,24 @@ class _Walk:
             raise LogProblem(
                 f"entry {n} is missing: the saved tree head covers {self.since.tree_size} entries",
                 n,
+            )
+
+    def _check_decoded(self, index: int, stored_hash: bytes) -> None:
+        """The leaf spelled from the raw columns did not match: decode the entry as every
+        reader does and decide on its own `leaf_hash()`."""
+        decoded = self.store.entry_batch(index, 1)
+        if not decoded or not hmac.compare_digest(decoded[0][0].leaf_hash(), stored_hash):
+            raise LogProblem(f"entry {index} was altered: it does not match its hash", index)
+
+    def _check_leaf_subtree(self, index: int, digest: bytes, found: bytes | None) -> None:
+        """`_check_subtree` at level 0, with the hash read beside the entry."""
+        if found is None:
+            raise LogProblem(
+                f"entry {index}: the stored tree has no hash for {index}..{index}", index
+            )
+        if not hmac.compare_digest(found, digest):
+            raise LogProblem(
+                f"entry {index} was altered: it differs from the leaf in the Merkle tree", index
             )
 
     def _check_subtree(

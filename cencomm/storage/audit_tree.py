@@ -6,13 +6,29 @@ forwarding cursors, which only move forward.
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import (
+    String,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from cencomm.domain.audit import AuditEntry
+from cencomm.domain.audit import AuditEntry, canonical_json, leaf_text
 from cencomm.domain.audit_tree import TreeHead
+from cencomm.domain.clock import rfc3339
 from cencomm.storage.audit import to_entry
 from cencomm.storage.tables import (
     AuditEntryRow,
@@ -20,6 +36,7 @@ from cencomm.storage.tables import (
     AuditSubtreeRow,
     AuditTreeHeadRow,
     AuditTreeStateRow,
+    core_table,
 )
 
 STATE_ROW_ID = 1
@@ -27,6 +44,101 @@ HASH_SIZE = 32
 # pg_advisory_xact_lock keys: one per job, the same in every cencomm process on one database.
 TREE_LOCK_KEY = 0x63656E61756474  # "cenaudt"
 FORWARD_LOCK_KEY = 0x63656E61756466  # "cenaudf"
+# The entry columns raw (no type decoding: dates, ids and details as the driver gives them).
+_entry = core_table(AuditEntryRow).c
+_subtree = core_table(AuditSubtreeRow).c
+_LEAF_ROWS = (
+    select(
+        _entry.index,
+        type_coerce(_entry.at, String),
+        _entry.action,
+        type_coerce(_entry.actor_id, String),
+        type_coerce(_entry.organization_id, String),
+        _entry.target_type,
+        _entry.target_id,
+        type_coerce(_entry.group_id, String),
+        _entry.ip,
+        cast(_entry.details, Text),
+        _entry.leaf_hash,
+        _subtree.hash,
+    )
+    .select_from(
+        core_table(AuditEntryRow).outerjoin(
+            core_table(AuditSubtreeRow),
+            and_(_subtree.start == _entry.index, _subtree.level == 0),
+        )
+    )
+    .where(_entry.index >= bindparam("start"))
+    .order_by(_entry.index)
+    .limit(bindparam("limit"))
+)
+
+
+def _leaf_bytes(row: Sequence[Any]) -> bytes | None:
+    """An entry's leaf from its raw columns; None where one is not in a form spelled here."""
+    _, at, action, actor, org, target_type, target_id, group, ip, details, _, _ = row
+    try:
+        return leaf_text(
+            row[0],
+            _raw_time(at),
+            action,
+            _raw_uuid(actor),
+            _raw_uuid(org),
+            target_type,
+            target_id,
+            _raw_uuid(group),
+            ip,
+            _raw_details(details),
+        ).encode("utf-8")
+    except (TypeError, ValueError):
+        return None
+
+
+def _raw_time(value: object) -> str:
+    """`rfc3339` of a stored time: SQLite keeps `YYYY-MM-DD HH:MM:SS.ffffff` (UTC, as
+    `UtcDateTime` writes it); PostgreSQL's driver gives a datetime."""
+    if isinstance(value, str):
+        if len(value) != 26 or value[10] != " ":
+            raise ValueError("not a stored time")
+        return f"{value[:10]}T{value[11:]}Z"
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return rfc3339(value)
+    raise ValueError("not a stored time")
+
+
+def _raw_uuid(value: object) -> str | None:
+    """`str(uuid)` of a stored id: 32 hex digits on SQLite, the driver's UUID on PostgreSQL."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if len(value) != 32:
+            raise ValueError("not a stored id")
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return str(uuid.UUID(str(value)))
+
+
+def _raw_details(value: object) -> str:
+    """The details as `canonical_json` writes them, from the stored JSON text.
+
+    Stored since the engines' `json_serializer` is `canonical_json`, the text already is that
+    and is used as it is. Older rows were written by `json.dumps`' defaults (`": "` after every
+    key) and are decoded and written again; a text without that spacing that is not canonical
+    after all (written by other hands) only fails to match its leaf hash and is then decoded."""
+    if not isinstance(value, str):
+        raise TypeError("details are not text")
+    if '": ' not in value:
+        return value
+    details = json.loads(value)
+    if not isinstance(details, dict):
+        raise ValueError("details are not an object")
+    return canonical_json(details)
+
+
+_SUBTREES_IN = select(_subtree.start, _subtree.level, _subtree.hash).where(
+    _subtree.start >= bindparam("start"),
+    _subtree.start < bindparam("end"),
+    _subtree.level >= bindparam("min_level"),
+)
 _SUBTREES = select(AuditSubtreeRow.start, AuditSubtreeRow.level, AuditSubtreeRow.hash).where(
     AuditSubtreeRow.start.in_(bindparam("starts", expanding=True)),
     AuditSubtreeRow.level.in_(bindparam("levels", expanding=True)),
@@ -118,6 +230,26 @@ class AuditTreeStore:
             for i, at, action, actor, org, ttype, tid, group, ip, details, leaf in rows
         ]
 
+    def leaf_batch(
+        self, start: int, limit: int
+    ) -> list[tuple[int, bytes | None, bytes, bytes | None]]:
+        """(index, leaf bytes, stored leaf hash, the stored level-0 subtree hash of that index or
+        None) for up to `limit` entries from `start`, in index order: for streaming the whole
+        log (the level-0 subtree comes with its entry by primary key, so the caller need not
+        fetch and look up a second row per entry). The leaf bytes are spelled straight from the
+        stored columns (`leaf_text`), skipping the column types' decoding and the entry object;
+        they are None where a column is not in the form this code stores (then decode that
+        entry with `entry_batch`, as every other reader does).
+
+        Sound for checking leaf hashes: whenever these bytes are the leaf an entry was hashed
+        with, decoding the row gives that same leaf (every string part is escaped, so no column
+        can reach into the next); so bytes that hash to the stored leaf hash show the entry
+        intact, and any other bytes are only a reason to decode it.
+        """
+        connection = self._session.connection()
+        rows = connection.execute(_LEAF_ROWS, {"start": start, "limit": limit}).all()
+        return [(row[0], _leaf_bytes(row), row[10], row[11]) for row in rows]
+
     def insert_subtrees(self, subtrees: Iterable[tuple[int, int, bytes]]) -> None:
         """Insert (start, level, hash) rows in one executemany."""
         values = [{"start": s, "level": lv, "hash": h} for s, lv, h in subtrees]
@@ -147,14 +279,14 @@ class AuditTreeStore:
                     found[(start, level)] = digest
         return found
 
-    def subtrees_starting_in(self, start: int, end: int) -> dict[tuple[int, int], bytes]:
-        """Every stored subtree whose first leaf is in [start, end): one primary-key range scan."""
-        rows = self._session.execute(
-            select(AuditSubtreeRow.start, AuditSubtreeRow.level, AuditSubtreeRow.hash).where(
-                AuditSubtreeRow.start >= start, AuditSubtreeRow.start < end
-            )
-        )
-        return {(s, lv): h for s, lv, h in rows}
+    def subtrees_starting_in(
+        self, start: int, end: int, min_level: int = 0
+    ) -> dict[tuple[int, int], bytes]:
+        """Every stored subtree of at least `min_level` whose first leaf is in [start, end): one
+        primary-key range scan."""
+        params = {"start": start, "end": end, "min_level": min_level}
+        rows = self._session.connection().execute(_SUBTREES_IN, params)
+        return {(s, lv): h for s, lv, h in rows.all()}
 
     # -- tree heads ----------------------------------------------------------------------------
 

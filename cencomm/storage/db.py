@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
+from cencomm.domain.audit import canonical_json
 from cencomm.settings import DatabaseSettings
 from cencomm.storage.changes import ChangeListeners
 from cencomm.storage.unit import Unit
@@ -69,6 +70,7 @@ def _postgres_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
         max_overflow=0,
         pool_recycle=POOL_RECYCLE_SECONDS,
         pool_pre_ping=False,
+        json_serializer=canonical_json,
         # A transaction left open (a server killed mid-query) must not hold its locks for ever:
         # PostgreSQL ends such sessions after this long.
         connect_args={
@@ -124,6 +126,7 @@ def _sync_sqlite_engine(url: str, settings: DatabaseSettings, **pool: Any) -> En
             "timeout": settings.sqlite_busy_timeout_ms / 1000,
             "check_same_thread": False,
         },
+        json_serializer=canonical_json,
         **pool,
     )
 
