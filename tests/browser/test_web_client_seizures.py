@@ -25,7 +25,9 @@ from cencomm.appkeys import DATABASE
 from cencomm.domain.attachments import BlobStatus
 from cencomm.domain.users import Role
 from cencomm.settings import Settings
+from cencomm.storage.changes import Changed, mark
 from cencomm.storage.tables import OrganizationRow
+from cencomm.storage.unit import Unit
 from tests.browser.webclient import (
     DESKTOP,
     PHONE,
@@ -46,8 +48,14 @@ async def _set_org_country(client: TestClient[Any, Any], member: Member, country
         .where(OrganizationRow.id == member.organization.id)
         .values(country=country)
     )
-    # Raw SQL: no store changes an organisation's country.
-    await client.app[DATABASE].write(lambda unit: unit._session.execute(change))
+
+    def write(unit: Unit) -> None:
+        # Raw SQL: no store changes an organisation's country. Marked as a store would mark
+        # it, so the server's post-context cache forgets the old country.
+        unit._session.execute(change)
+        mark(unit._session, Changed.POSTING)
+
+    await client.app[DATABASE].write(write)
 
 
 def _field(page: Page, name: str) -> Any:
