@@ -5,7 +5,6 @@ a stored form it does not spell must still be judged by decoding the entry."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -14,9 +13,9 @@ from sqlalchemy import delete, text, update
 from cencomm.domain.audit import AuditEntry, AuditRecord, canonical_json, leaf_text
 from cencomm.domain.clock import rfc3339
 from cencomm.domain.ids import GroupId, OrganizationId, UserId
-from cencomm.settings import Settings
 from cencomm.storage.tables import AuditEntryRow, AuditSubtreeRow
 from tests.test_audit_verify import Log, _failed_at, tamper
+from tests.test_audit_verify import log as log  # the same fixture: a log on the test database
 
 ODD_TEXT = 'quote " backslash \\ newline \n tab \t control \x01 é 中 \u2028 emoji 🛃'
 DETAILS = {
@@ -63,14 +62,6 @@ def test_leaf_text_is_the_entrys_leaf() -> None:
             canonical_json(e.details),
         )
         assert spelled == e.leaf()
-
-
-@pytest.fixture
-async def log(settings: Settings) -> AsyncIterator[Log]:
-    settings.data.dir.mkdir(parents=True, exist_ok=True)
-    the_log = Log(settings)
-    yield the_log
-    await the_log.db.dispose()
 
 
 async def test_leaves_from_the_stored_columns_are_the_entries_leaves(log: Log) -> None:
