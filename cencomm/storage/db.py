@@ -7,6 +7,8 @@ import concurrent.futures
 import contextlib
 import contextvars
 import os
+import sqlite3
+import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -53,6 +55,37 @@ def create_private_sqlite_file(url: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+def use_write_ahead_log(url: str, busy_timeout_ms: int) -> None:
+    """Put the SQLite file in WAL mode, once, before any pool opens a connection on it.
+
+    WAL is a property of the file. Switching to it needs the file to ourselves, and SQLite
+    answers SQLITE_BUSY at once instead of waiting its busy timeout; so a file still in rollback
+    mode (as Alembic leaves a new one) switched by each new connection failed now and then while
+    another connection of ours wrote. Here the switch is retried until the busy timeout is spent.
+    """
+    database = make_url(url).database
+    if not is_sqlite(url) or not database or database == ":memory:" or database.startswith("file:"):
+        return
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    delay = 0.005
+    connection = sqlite3.connect(database, timeout=busy_timeout_ms / 1000)
+    try:
+        if connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            return
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+                if not busy or time.monotonic() > deadline:
+                    raise
+            time.sleep(delay)  # another connection is in a transaction: let it finish
+            delay = min(delay * 2, 0.1)
+    finally:
+        connection.close()
+
+
 # PostgreSQL: pooled connections are replaced after this long (a proxy or firewall may drop an
 # idle connection silently; recycling bounds how old one can get).
 POOL_RECYCLE_SECONDS = 1800
@@ -93,10 +126,8 @@ def _configure_sqlite(engine: Engine, settings: DatabaseSettings, *, immediate: 
         # Let SQLAlchemy, not the driver, decide when transactions begin (see "begin" below).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        # The busy timeout first: switching to (or confirming) WAL waits for other connections'
-        # locks instead of failing at once with "database is locked".
+        # The file is already in WAL mode (`use_write_ahead_log`), which every connection follows.
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout}")
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
@@ -160,6 +191,7 @@ class Database:
             return
         self.engine = None
         create_private_sqlite_file(url)
+        use_write_ahead_log(url, settings.sqlite_busy_timeout_ms)
         # One writer connection (SQLite has one writer) and its own thread.
         self._writer = _sync_sqlite_engine(url, settings, poolclass=StaticPool)
         _configure_sqlite(self._writer, settings, immediate=True)

@@ -10,7 +10,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from cencomm.storage.db import create_private_sqlite_file, is_sqlite
+from cencomm.settings import DatabaseSettings
+from cencomm.storage.db import create_private_sqlite_file, is_sqlite, use_write_ahead_log
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
@@ -57,6 +58,8 @@ def _downgrade(connection: Connection, revision: str) -> None:
 async def upgrade(url: str, revision: str = "head") -> None:
     """Upgrade the database at `url`; concurrent callers on PostgreSQL take turns."""
     create_private_sqlite_file(url)
+    # A new SQLite file is born in WAL mode, the mode every connection of ours expects.
+    use_write_ahead_log(url, DatabaseSettings().sqlite_busy_timeout_ms)
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
