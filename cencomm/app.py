@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import weakref
 from collections.abc import AsyncIterator, Callable
 
@@ -16,8 +18,10 @@ from cencomm.domain.events import (
     RoleChanged,
     SessionRevoked,
 )
-from cencomm.realtime.bus import EventPublisher, make_bus
+from cencomm.realtime.bus import Bus, EventPublisher, make_bus
 from cencomm.realtime.hub import Hub
+from cencomm.realtime.link_bus import LinkBus
+from cencomm.realtime.links import WorkerLinks
 from cencomm.services.background import BackgroundJobs
 from cencomm.services.container import build_services
 from cencomm.services.live import LiveService
@@ -39,7 +43,10 @@ MAX_HEADER_BYTES = 128 * 1024
 MAX_REQUEST_LINE_BYTES = 16 * 1024
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, links: WorkerLinks | None = None
+) -> web.Application:
+    """The application; `links` when it is one of the processes of `serve --workers N`."""
     app = web.Application(
         middlewares=[request_id_middleware, observe_middleware, problem_middleware],
         # JSON bodies are read through web.parsing with their own limit; uploads stream.
@@ -53,10 +60,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SOCKETS] = weakref.WeakSet()
     app.on_response_prepare.append(add_security_headers)
     app.cleanup_ctx.append(_database_ctx)
-    app.cleanup_ctx.append(_services_ctx(clock or SystemClock()))
-    app.cleanup_ctx.append(_live_ctx)
+    app.cleanup_ctx.append(_services_ctx(clock or SystemClock(), links))
+    app.cleanup_ctx.append(_live_ctx(links))
     app.on_shutdown.append(close_sockets)  # 1001 to every live socket
-    app.cleanup_ctx.append(_background_ctx)
+    app.cleanup_ctx.append(_background_ctx(links))
     setup_routes(app)
     return app
 
@@ -69,53 +76,86 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     await db.dispose()
 
 
-def _services_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:
+def _services_ctx(
+    clock: Clock, links: WorkerLinks | None
+) -> Callable[[web.Application], AsyncIterator[None]]:
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         settings.data.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         keys = load_or_create_server_keys(settings.data.dir)
-        app[SERVICES] = build_services(settings, app[DATABASE], clock, keys)
+        app[SERVICES] = build_services(settings, app[DATABASE], clock, keys, links)
+        if links is not None:
+            await links.start()
         yield
+        if links is not None:
+            await links.close()  # after the jobs and the bus: nothing sends any more
 
     return services_ctx
 
 
-async def _live_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Live delivery: hub, bus, dispatcher."""
-    settings = app[SETTINGS]
-    services = app[SERVICES]
-    hub = Hub(
-        queue_size=settings.hub.queue_size,
-        max_connections_per_user=settings.hub.max_connections_per_user,
-    )
-    live = LiveService(services.db, services.auth, services.groups, services.messaging)
-    dispatcher = LiveDispatcher(hub, live, services.alerts)
-    bus = make_bus(settings.bus.url, settings.bus.channel)
-    sessions = services.session_cache
-    post_contexts = services.post_contexts
+def _live_ctx(links: WorkerLinks | None) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def live_ctx(app: web.Application) -> AsyncIterator[None]:
+        """Live delivery: hub, bus, dispatcher."""
+        settings = app[SETTINGS]
+        services = app[SERVICES]
+        hub = Hub(
+            queue_size=settings.hub.queue_size,
+            max_connections_per_user=settings.hub.max_connections_per_user,
+        )
+        live = LiveService(services.db, services.auth, services.groups, services.messaging)
+        dispatcher = LiveDispatcher(hub, live, services.alerts)
+        sessions = services.session_cache
+        post_contexts = services.post_contexts
 
-    async def on_event(event: LiveEvent) -> None:
-        # Another process revoked a session, changed a role, a membership or what posts read:
-        # stop trusting our cached copies at once (the dispatcher then closes the sockets).
-        if isinstance(event, SessionRevoked | RoleChanged):
-            sessions.publish(event)
-        if isinstance(event, SessionRevoked | RoleChanged | MembershipChanged | PostingChanged):
-            post_contexts.publish(event)
-        await dispatcher.handle(event)
+        async def on_event(event: LiveEvent) -> None:
+            # Another process revoked a session, changed a role, a membership or what posts
+            # read: stop trusting our cached copies at once (the dispatcher then closes the
+            # sockets).
+            if isinstance(event, SessionRevoked | RoleChanged):
+                sessions.publish(event)
+            if isinstance(event, SessionRevoked | RoleChanged | MembershipChanged | PostingChanged):
+                post_contexts.publish(event)
+            await dispatcher.handle(event)
 
-    await bus.start(on_event)  # a Redis bus that cannot connect stops the start here
-    services.events.subscribe(EventPublisher(bus))
-    app[HUB] = hub
-    app[LIVE] = dispatcher
-    yield
-    hub.close_all()
-    await bus.close()
+        bus = _bus(settings, links)
+        await bus.start(on_event)  # a Redis bus that cannot connect stops the start here
+        services.events.subscribe(EventPublisher(bus))
+        app[HUB] = hub
+        app[LIVE] = dispatcher
+        yield
+        hub.close_all()
+        await bus.close()
+
+    return live_ctx
 
 
-async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Every background job, started once the services and the live delivery they publish to
-    are up, and stopped before them: each finishes its pass, and the message writer answers
-    every post it holds, while the bus and the database are still there."""
+def _bus(settings: Settings, links: WorkerLinks | None) -> Bus:
+    # Several processes on one host without Redis: the notices travel over their links.
+    if links is not None and not settings.bus.url:
+        return LinkBus(links)
+    return make_bus(settings.bus.url, settings.bus.channel)
+
+
+def _background_ctx(links: WorkerLinks | None) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def background_ctx(app: web.Application) -> AsyncIterator[None]:
+        """Every background job, started once the services and the live delivery they publish
+        to are up, and stopped before them: each finishes its pass, and the message writer
+        answers every post it holds, while the bus and the database are still there."""
+        jobs = _jobs(app)
+        jobs.start()
+        yield
+        if links is not None and links.hub:
+            # The other workers' posts in flight come through this process's writer: keep it
+            # until those workers have stopped (their links close last), then stop it.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(app[SETTINGS].server.shutdown_timeout):
+                    await links.wait_closed()
+        await jobs.stop()
+
+    return background_ctx
+
+
+def _jobs(app: web.Application) -> BackgroundJobs:
     settings = app[SETTINGS]
     services = app[SERVICES]
     jobs = BackgroundJobs()
@@ -130,6 +170,4 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
         jobs.add(notifications.job())
     if services.attachments.scanner.enabled:
         jobs.add(services.attachments.scan_job())
-    jobs.start()
-    yield
-    await jobs.stop()
+    return jobs

@@ -23,6 +23,7 @@ from cencomm.domain.clock import SystemClock
 from cencomm.domain.errors import CencommError
 from cencomm.domain.users import Caller, OrganizationKind, Role
 from cencomm.exits import EXIT_OK, CommandError
+from cencomm.realtime.links import WorkerLinks
 from cencomm.services.attachment_blobs import BlobVault
 from cencomm.services.attachment_upkeep import rewrap_blob_keys
 from cencomm.services.background import running
@@ -38,7 +39,7 @@ from cencomm.storage.keyring import (
     rotate_master_key,
 )
 from cencomm.storage.migrate import upgrade
-from cencomm.workers import WorkerFds, supervise, watch_lifeline
+from cencomm.workers import HUB, WorkerFds, supervise, watch_lifeline
 
 logger = logging.getLogger("cencomm.cli")
 
@@ -94,13 +95,17 @@ def serve(
         server = settings.server
         options = ["--no-migrate", "--host", server.host, "--port", str(server.port)]
         return supervise(settings, [*child_args, "serve", *options])
-    app = create_app(settings)
+    links: WorkerLinks | None = None
     listen: dict[str, Any] = {"host": settings.server.host, "port": settings.server.port}
     if worker_fds is not None:
         try:
             listen = {"sock": socket.socket(fileno=worker_fds.listen)}
+            if worker_fds.role is not None:
+                links = WorkerLinks.from_fds(worker_fds.role == HUB, worker_fds.links)
         except OSError as exc:
             raise CommandError(f"--worker-fds: {exc.strerror}") from None
+    app = create_app(settings, links=links)
+    if worker_fds is not None:
         lifeline = worker_fds.lifeline
 
         async def as_worker(_: web.Application) -> None:

@@ -45,8 +45,8 @@ class ServerSettings:
     port: int = 8080
     # Seconds that in-flight requests get to finish on shutdown.
     shutdown_timeout: float = 10.0
-    # Server processes sharing the port (`serve --workers N`); more than 1 needs PostgreSQL and
-    # the Redis bus (see docs/deploy.md).
+    # Server processes sharing the port (`serve --workers N`, see docs/deploy.md); several hosts
+    # need PostgreSQL and the Redis bus.
     workers: int = 1
 
 
@@ -430,22 +430,10 @@ MAX_WORKERS = 64
 
 
 def _validate_workers(s: Settings) -> None:
+    # Any database and any bus: on SQLite every post goes through worker 0's writer, and
+    # without Redis the notices travel between the workers of the host (`cencomm/workers.py`).
     if not 1 <= s.server.workers <= MAX_WORKERS:
         raise SettingsError(f"server.workers: must be between 1 and {MAX_WORKERS}")
-    if s.server.workers == 1:
-        return
-    if not s.database_url.startswith("postgresql"):
-        # SQLite has one write lock per file: several processes would queue on it (batches
-        # halve, p99 rises several-fold, issue 17). docs/design.md has the writer-process design.
-        raise SettingsError(
-            "server.workers: more than 1 needs PostgreSQL (database.url); on SQLite the "
-            "processes would fight over the single write lock, so run one process"
-        )
-    if not s.bus.url:
-        raise SettingsError(
-            "server.workers: more than 1 needs the Redis bus (bus.url), so that a post made "
-            "through one process reaches the sockets of the others"
-        )
 
 
 def _validate_live(s: Settings) -> None:

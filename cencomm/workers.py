@@ -45,20 +45,37 @@ KILL_AFTER = 15.0
 BACKLOG = 128
 
 
+HUB = "hub"
+SPOKE = "spoke"
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerFds:
-    """What a child inherits: the listening socket and the read end of its lifeline."""
+    """What a child inherits: the listening socket, the read end of its lifeline and, when the
+    workers are linked, its role and link sockets (`LISTEN,LIFELINE[,hub|spoke,FD...]`)."""
 
     listen: int
     lifeline: int
+    role: str | None = None
+    links: tuple[int, ...] = ()
 
     @classmethod
     def parse(cls, text: str) -> WorkerFds:
-        listen, _, lifeline = text.partition(",")
-        return cls(int(listen), int(lifeline))
+        listen, lifeline, *linked = text.split(",")
+        if linked and linked[0] not in (HUB, SPOKE):
+            raise ValueError(f"unknown worker role {linked[0]!r}")
+        role = linked[0] if linked else None
+        return cls(int(listen), int(lifeline), role, tuple(int(fd) for fd in linked[1:]))
 
     def __str__(self) -> str:
-        return f"{self.listen},{self.lifeline}"
+        linked = [self.role, *map(str, self.links)] if self.role else []
+        return ",".join([str(self.listen), str(self.lifeline), *linked])
+
+
+def needs_links(settings: Settings) -> bool:
+    """Whether the workers talk among themselves over links (`realtime/links.py`): on SQLite
+    (every post goes through worker 0's writer) and without a Redis bus (the notices do)."""
+    return not settings.database_url.startswith("postgresql") or not settings.bus.url
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -89,10 +106,17 @@ def supervise(settings: Settings, child_args: Sequence[str]) -> int:
     }
     previous_fd = signal.set_wakeup_fd(wake_w)
     children: dict[int, _Child] = {}
+    # One socket pair per worker after the first: worker 0 (the hub) holds one end of each.
+    pairs = (
+        [socket.socketpair() for _ in range(server.workers - 1)] if needs_links(settings) else []
+    )
     try:
-        for _ in range(server.workers):
-            child = _start(sock, child_args)
+        for index in range(server.workers):
+            child = _start(sock, child_args, _links_of(index, pairs))
             children[child.pid] = child
+        for pair in pairs:  # the children hold them now; a child's death reads as end-of-file
+            for end in pair:
+                end.close()
         # The children hold the socket now. Without the parent's copy it closes with the last
         # child, so once they stop new connections are refused (a balancer tries another host)
         # rather than left waiting in a backlog nobody accepts from.
@@ -117,6 +141,9 @@ def supervise(settings: Settings, child_args: Sequence[str]) -> int:
         os.close(wake_r)
         os.close(wake_w)
         sock.close()
+        for pair in pairs:
+            for end in pair:
+                end.close()
 
 
 @dataclass(slots=True)
@@ -130,14 +157,26 @@ def _ignore(signum: int, frame: object) -> None:
     """A handler that does nothing: the wake-up pipe carries the signal to the loop."""
 
 
-def _start(sock: socket.socket, child_args: Sequence[str]) -> _Child:
+def _links_of(
+    index: int, pairs: list[tuple[socket.socket, socket.socket]]
+) -> tuple[str | None, tuple[int, ...]]:
+    if not pairs:
+        return None, ()
+    if index == 0:
+        return HUB, tuple(hub_end.fileno() for hub_end, _ in pairs)
+    return SPOKE, (pairs[index - 1][1].fileno(),)
+
+
+def _start(
+    sock: socket.socket, child_args: Sequence[str], links: tuple[str | None, tuple[int, ...]]
+) -> _Child:
     lifeline_r, lifeline_w = os.pipe()
-    fds = WorkerFds(sock.fileno(), lifeline_r)
+    fds = WorkerFds(sock.fileno(), lifeline_r, *links)
     argv = [sys.executable, "-m", "cencomm", *child_args, "--worker-fds", str(fds)]
     try:
         process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
             argv,
-            pass_fds=(fds.listen, fds.lifeline),
+            pass_fds=(fds.listen, fds.lifeline, *fds.links),
             start_new_session=True,  # a terminal's Ctrl-C reaches only the parent
         )
     finally:

@@ -94,3 +94,8 @@ class RateLimited(CencommError):
 
 class Unavailable(CencommError):
     slug = "unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int | None = None) -> None:
+        super().__init__(detail)
+        # Seconds after which a retry may succeed (the `Retry-After` header), when known.
+        self.retry_after = retry_after

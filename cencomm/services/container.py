@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from cencomm.crypto.passwords import Passwords
 from cencomm.domain.clock import Clock
+from cencomm.realtime.links import WorkerLinks
 from cencomm.services.alert_deadlines import AlertSweeper
 from cencomm.services.alerts import AlertService
 from cencomm.services.analytics import AnalyticsService
@@ -21,10 +22,11 @@ from cencomm.services.export import EvidenceExportService
 from cencomm.services.groups import GroupService
 from cencomm.services.health import HealthService
 from cencomm.services.keys import KeyService
-from cencomm.services.message_writer import MessageWriter
+from cencomm.services.message_writer import MessageWriter, PostWriter
 from cencomm.services.messaging import MessagingService
 from cencomm.services.notifications import NotificationService
 from cencomm.services.post_contexts import PostContextCache
+from cencomm.services.remote_writer import RemoteWriter, WriterEndpoint
 from cencomm.services.scanner import make_scanner
 from cencomm.services.session_cache import SessionCache
 from cencomm.settings import Settings
@@ -58,7 +60,14 @@ class Services:
     analytics: AnalyticsService
 
 
-def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerKeys) -> Services:
+def build_services(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    keys: ServerKeys,
+    links: WorkerLinks | None = None,
+) -> Services:
+    """`links`: this process is one of `serve --workers N` (see `realtime/links.py`)."""
     audit = AuditTrail(clock)
     events = LocalEvents()
     session_cache = SessionCache(settings.auth.session_cache_seconds)
@@ -127,9 +136,29 @@ def build_services(settings: Settings, db: Database, clock: Clock, keys: ServerK
         alerts=alerts,
         alert_deadlines=alert_deadlines,
         messaging=MessagingService(
-            db, clock, audit, events, groups, MessageWriter(db, clock, audit, events), post_contexts
+            db,
+            clock,
+            audit,
+            events,
+            groups,
+            _post_writer(db, clock, audit, events, links),
+            post_contexts,
         ),
         attachments=attachments,
         export=export,
         analytics=AnalyticsService(db, clock, audit, groups),
     )
+
+
+def _post_writer(
+    db: Database, clock: Clock, audit: AuditTrail, events: LocalEvents, links: WorkerLinks | None
+) -> PostWriter:
+    """On SQLite with several workers, one writer for all (worker 0's): SQLite has one write
+    lock, and processes taking turns on it halve each other's batches (`remote_writer.py`)."""
+    if links is None or db.dialect != "sqlite":
+        return MessageWriter(db, clock, audit, events)
+    if not links.hub:
+        return RemoteWriter(links)
+    writer = MessageWriter(db, clock, audit, events)
+    WriterEndpoint(links, writer)
+    return writer

@@ -16,6 +16,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from cencomm.domain.analytics import SeizureRows
 from cencomm.domain.analytics_rollup import RollupDelta
@@ -51,6 +52,15 @@ class PendingPost:
     @property
     def key(self) -> tuple[uuid.UUID, str]:
         return (self.message.sender_id, self.message.cid)
+
+
+class PostWriter(Protocol):
+    """Where `MessagingService` hands verified posts: this process's `MessageWriter`, or the
+    hub process's through a link (`services/remote_writer.py`)."""
+
+    async def submit(self, post: PendingPost) -> PostOutcome: ...
+
+    def job(self) -> Job: ...
 
 
 class MessageWriter:

@@ -35,7 +35,7 @@ from cencomm.domain.users import Caller, Principal, Region, clean_text
 from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
 from cencomm.services.groups import NO_GROUP, GroupService
-from cencomm.services.message_writer import MessageWriter, PendingPost
+from cencomm.services.message_writer import PendingPost, PostWriter
 from cencomm.services.post_contexts import PostContextCache
 from cencomm.services.signed_envelopes import MESSAGES, invalid
 from cencomm.storage.db import Database
@@ -66,7 +66,7 @@ class MessagingService:
         audit: AuditTrail,
         publisher: Publisher,
         groups: GroupService,
-        writer: MessageWriter,
+        writer: PostWriter,
         contexts: PostContextCache | None = None,
     ) -> None:
         self._db = db

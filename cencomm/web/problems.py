@@ -97,7 +97,7 @@ def from_error(error: errors.CencommError, request: web.Request) -> web.Response
     if error.errors:
         extra["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
     headers: dict[str, str] = {}
-    if isinstance(error, errors.RateLimited):
+    if isinstance(error, errors.RateLimited | errors.Unavailable) and error.retry_after:
         headers["Retry-After"] = str(error.retry_after)
     body = problem_body(
         status,
