@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import resource
 import tempfile
 from pathlib import Path
 
@@ -22,24 +24,47 @@ from bench.common import machine
 from bench.harness import QUICK, Config, cencomm_server, drive_posts, prepare
 
 
-async def main_async(clients: list[int], posts: int, database: str | None) -> None:
+async def main_async(
+    clients: list[int], posts: int, database: str | None, workers: int = 1
+) -> None:
     info = machine()
     db = database or "SQLite (synchronous=FULL)"
     print(
         f"database: {db}; machine: {info['cpu']}, {info['cores']} cores, "
-        f"Python {info['python']}, {info['date']}, commit {info['commit']}"
+        f"Python {info['python']}, {info['date']}, commit {info['commit']}; workers {workers}"
     )
     cfg = Config(QUICK, database, quick=False, log=lambda _: None)
     with tempfile.TemporaryDirectory() as tmp:
         prepared = await prepare(cfg, Path(tmp), max(clients))
         directory = prepared.directory
-        async with cencomm_server(prepared.env) as (_, base):
+        env = {**prepared.env, "CENCOMM_SERVER_WORKERS": str(workers)}
+        async with cencomm_server(env) as (server, base):
             for n in clients:
+                # Where the cores went during this drive: the server's processes, and this one
+                # (the load generator; its envelopes were signed beforehand).
+                server_before, driver_before = cpu_seconds(server.pid), process_cpu_seconds()
                 result = await drive_posts(base, directory.group_id, directory.officers, n, posts)
+                server_ms = (cpu_seconds(server.pid) - server_before) * 1000 / posts
+                driver_ms = (process_cpu_seconds() - driver_before) * 1000 / posts
                 print(
                     f"{n:>3} clients: {result['rate']:7.0f} posts/s   latency p50 "
-                    f"{result['p50']:6.1f} ms  p99 {result['p99']:6.1f} ms"
+                    f"{result['p50']:6.1f} ms  p99 {result['p99']:6.1f} ms   CPU per post: "
+                    f"server {server_ms:.2f} ms, load generator {driver_ms:.2f} ms"
                 )
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) of process `pid` and its children so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    own = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(cpu_seconds(int(child)) for child in children)
+
+
+def process_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -47,8 +72,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 64])
     parser.add_argument("--posts", type=int, default=3000)
     parser.add_argument("--database", help="SQLAlchemy URL (default: SQLite in a temp dir)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
     args = parser.parse_args()
-    asyncio.run(main_async(args.clients, args.posts, args.database))
+    asyncio.run(main_async(args.clients, args.posts, args.database, args.workers))
 
 
 if __name__ == "__main__":
