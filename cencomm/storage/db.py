@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import contextvars
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -198,6 +201,9 @@ class Database:
         self._writer_thread = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="cencomm-sqlite-writer"
         )
+        self._queued: collections.deque[_QueuedUnit] = collections.deque()
+        self._queue_lock = threading.Lock()
+        self._draining = False  # a drain is submitted to the writer thread or running there
         # Readers in autocommit, each statement on its own WAL snapshot, never behind the writer.
         self._reader = _sync_sqlite_engine(
             url,
@@ -254,32 +260,48 @@ class Database:
         return result
 
     def _write_sqlite(self, work: Callable[[Unit], T]) -> asyncio.Future[T]:
-        """Hand the unit to the one writer thread; SQLite has one writer, and the thread runs
-        transactions one at a time in the order they were handed over, so no lock is needed in
-        the process (`BEGIN IMMEDIATE` orders us against other processes). The callbacks run
-        when the thread is done, before the caller resumes, even if the caller was cancelled."""
+        """Queue the unit for the one writer thread; SQLite has one writer. The thread takes
+        every unit queued meanwhile into one transaction, each unit in a savepoint of its own
+        (`_UnitBatch`): they run one at a time in the order they were queued, a unit that
+        raises is rolled back alone, and one commit (one `fsync`) covers them all. Each caller
+        resumes after that commit, its unit's callbacks first, even if the caller was
+        cancelled."""
         assert self._writer_thread is not None  # noqa: S101 - SQLite only
-        writer = self._writer
-        units: list[Unit] = []
-
-        def transaction() -> T:
-            with Session(writer, expire_on_commit=False) as session, session.begin():
-                unit = Unit(session)
-                units.append(unit)
-                return work(unit)
-
-        context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
-        done = loop.run_in_executor(self._writer_thread, context.run, transaction)
-        self._running.add(done)
+        pending = _QueuedUnit(work, contextvars.copy_context(), loop.create_future())
+        self._running.add(pending.future)
+        pending.future.add_done_callback(self._done)
+        with self._queue_lock:
+            self._queued.append(pending)
+            start = not self._draining
+            self._draining = True
+        if start:
+            self._writer_thread.submit(self._drain_queue, loop)
+        return pending.future
 
-        def finished(future: asyncio.Future[T]) -> None:
-            self._done(future)
-            if not future.cancelled() and future.exception() is None:
-                self._committed(units[0])
+    def _drain_queue(self, loop: asyncio.AbstractEventLoop) -> None:
+        """In the writer thread: write what is queued, batch after batch, until nothing is."""
+        while True:
+            with self._queue_lock:
+                batch = [self._queued.popleft() for _ in range(min(len(self._queued), MAX_UNITS))]
+                if not batch:
+                    self._draining = False
+                    return
+            try:
+                _UnitBatch(self._writer, batch).run()
+            finally:  # every caller is answered, whatever happened here
+                loop.call_soon_threadsafe(self._answer, batch)
 
-        done.add_done_callback(finished)
-        return done
+    def _answer(self, batch: list[_QueuedUnit]) -> None:
+        """On the event loop, in queue order: each unit's callbacks, then its caller."""
+        for pending in batch:
+            if pending.future.done():
+                continue
+            if pending.error is not None or pending.unit is None:
+                pending.future.set_exception(pending.error or RuntimeError("the unit did not run"))
+                continue
+            self._committed(pending.unit)
+            pending.future.set_result(pending.result)
 
     async def _read(self, work: Callable[[Unit], T]) -> T:
         if self._sessions is not None:
@@ -320,3 +342,70 @@ class Database:
         else:
             self._reader.dispose()
             self._writer.dispose()
+
+
+# Units of one SQLite write transaction at most (their savepoints nest nothing; the cap bounds
+# how long the first of them waits for the shared commit).
+MAX_UNITS = 128
+
+
+@dataclass(slots=True)
+class _QueuedUnit:
+    """A write unit waiting for the writer thread, and then its outcome."""
+
+    work: Callable[[Unit], Any]
+    context: contextvars.Context
+    future: asyncio.Future[Any]
+    unit: Unit | None = None
+    result: Any = None
+    error: BaseException | None = None
+
+
+class _UnitBatch:
+    """Queued write units in one SQLite transaction, in the writer thread.
+
+    A lone unit is a transaction of its own, exactly as before. Several share one: `BEGIN
+    IMMEDIATE`, then each unit in its own session joined to the connection through a savepoint
+    (its own identity map and change marks), released when it returns and rolled back to when
+    it raises, so a failing unit leaves nothing behind and fails alone; then one `COMMIT`. If
+    the commit fails, every unit that had succeeded gets that error: none of them is durable.
+    """
+
+    def __init__(self, engine: Engine, batch: list[_QueuedUnit]) -> None:
+        self._engine = engine
+        self._batch = batch
+
+    def run(self) -> None:
+        if len(self._batch) == 1:
+            pending = self._batch[0]
+            try:
+                with Session(self._engine, expire_on_commit=False) as session, session.begin():
+                    pending.unit = Unit(session)
+                    pending.result = pending.context.run(pending.work, pending.unit)
+            except Exception as exc:
+                pending.error = exc
+            return
+        try:
+            with self._engine.connect() as connection, connection.begin():
+                for pending in self._batch:
+                    self._run_in_savepoint(connection, pending)
+        except Exception as exc:  # BEGIN or COMMIT failed: nothing of the batch is stored
+            for pending in self._batch:
+                if pending.error is None:
+                    pending.error = exc
+
+    @staticmethod
+    def _run_in_savepoint(connection: Connection, pending: _QueuedUnit) -> None:
+        try:
+            with (
+                Session(
+                    bind=connection,
+                    expire_on_commit=False,
+                    join_transaction_mode="create_savepoint",
+                ) as session,
+                session.begin(),
+            ):
+                pending.unit = Unit(session)
+                pending.result = pending.context.run(pending.work, pending.unit)
+        except Exception as exc:
+            pending.error = exc

@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import event
 
 from cencomm.domain.ids import OrganizationId
 from cencomm.domain.users import Organization, OrganizationKind
@@ -186,3 +187,49 @@ async def test_a_read_on_a_dropped_connection_runs_again_on_a_fresh_one(
     finally:
         await db.dispose()
         await other.dispose()
+
+
+async def test_units_queued_behind_a_write_share_one_commit_and_fail_alone(
+    db: Database,
+) -> None:
+    """SQLite: units queued while the writer thread is busy are written in one transaction, each
+    in a savepoint of its own: the failing one leaves nothing behind and gets its error, the
+    others are all committed by one commit, each with its own callbacks and change marks."""
+    if db.dialect != "sqlite":
+        pytest.skip("group commit of write units is the SQLite writer thread's")
+    commits: list[str] = []
+    event.listen(db.sync_engines[0], "commit", lambda _conn: commits.append("commit"))
+    started, release = threading.Event(), threading.Event()
+    orgs = [_organization(f"Batched {i}") for i in range(4)]
+    called: list[str] = []
+    heard: list[frozenset[Changed]] = []
+
+    def hold(unit: Unit) -> None:
+        unit.organizations.insert(_organization("Holding the writer"))
+        started.set()
+        release.wait(10)
+
+    def insert(unit: Unit, org: Organization) -> str:
+        unit.organizations.insert(org)
+        unit.after_commit(lambda: called.append(org.name))
+        return org.name
+
+    first = asyncio.ensure_future(db.write(hold))
+    await asyncio.to_thread(started.wait, 10)
+    db.changes.subscribe(heard.append)
+    queued = [
+        asyncio.ensure_future(db.write(lambda unit, org=org: insert(unit, org))) for org in orgs[:2]
+    ]
+    queued.append(asyncio.ensure_future(db.write(lambda u: _insert_then_fail(u, orgs[2]))))
+    queued.append(asyncio.ensure_future(db.write(lambda unit: insert(unit, orgs[3]))))
+    await asyncio.sleep(0)  # every unit is queued behind the one holding the writer thread
+    release.set()
+    await first
+    results = await asyncio.gather(*queued, return_exceptions=True)
+    assert results[:2] == ["Batched 0", "Batched 1"] and results[3] == "Batched 3"
+    assert isinstance(results[2], RuntimeError)
+    assert commits == ["commit", "commit"]  # the holder's, then one for the three others
+    assert called == ["Batched 0", "Batched 1", "Batched 3"]
+    assert heard == [frozenset({Changed.POSTING})] * 4  # the holder and the three
+    found = [await db.read(lambda unit, o=o: unit.organizations.find(o.id)) for o in orgs]
+    assert [f is not None for f in found] == [True, True, False, True]
