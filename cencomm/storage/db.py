@@ -7,6 +7,7 @@ import collections
 import concurrent.futures
 import contextlib
 import contextvars
+import logging
 import os
 import sqlite3
 import threading
@@ -34,6 +35,7 @@ from cencomm.storage.changes import ChangeListeners
 from cencomm.storage.unit import Unit
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 IDLE_IN_TRANSACTION_MS = "60000"
 # Threads (and connections) for SQLite reads.
 READER_THREADS = 4
@@ -71,7 +73,13 @@ def use_write_ahead_log(url: str, busy_timeout_ms: int) -> None:
         return
     deadline = time.monotonic() + busy_timeout_ms / 1000
     delay = 0.005
-    connection = sqlite3.connect(database, timeout=busy_timeout_ms / 1000)
+    try:
+        connection = sqlite3.connect(database, timeout=busy_timeout_ms / 1000)
+    except sqlite3.OperationalError as exc:
+        # No such directory, no permission: the pools will fail the same way, and `/ready`
+        # says so (a server that cannot reach its database still starts and answers 503).
+        logger.warning("cannot open the SQLite file to set WAL mode: %s", exc)
+        return
     try:
         if connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
             return
