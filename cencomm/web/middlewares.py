@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import random
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -50,11 +50,24 @@ def route_label(request: web.Request) -> str:
     return resource.canonical
 
 
+# Request ids label log lines and answers; they guard nothing (a caller may send its own), so
+# they need not be unpredictable. `uuid4()` reads the OS's random source on every request, a
+# system call that gives up the GIL to the database threads (3 % of the event loop at 64
+# clients, bench/RESULTS.md); a generator seeded once from the OS does not, at a fifth of the
+# cost (0.45 against 2.2 µs here).
+_request_ids = random.Random()  # noqa: S311
+
+
+def new_request_id() -> str:
+    """32 hex digits, like `uuid4().hex`."""
+    return f"{_request_ids.getrandbits(128):032x}"
+
+
 @web.middleware
 async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     # Accept a caller's id only if it is harmless to echo and log; otherwise make our own.
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    request_id = incoming if _VALID_REQUEST_ID.match(incoming) else new_request_id()
     request[REQUEST_ID] = request_id
     token = CURRENT_REQUEST_ID.set(request_id)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -183,3 +184,9 @@ async def test_hostile_request_ids_are_replaced(client: TestClient[Any, Any]) ->
     resp = await client.get("/health", headers={"X-Request-Id": "bad id\u00e9<script>"})
     assert resp.headers["X-Request-Id"] != "bad id\u00e9<script>"
     assert len(resp.headers["X-Request-Id"]) == 32
+
+
+async def test_each_request_without_an_id_gets_a_new_one(client: TestClient[Any, Any]) -> None:
+    ids = [(await client.get("/health")).headers["X-Request-Id"] for _ in range(20)]
+    assert len(set(ids)) == 20
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
