@@ -25,7 +25,11 @@ from bench.harness import QUICK, Config, cencomm_server, drive_posts, prepare
 
 
 async def main_async(
-    clients: list[int], posts: int, database: str | None, workers: int = 1
+    clients: list[int],
+    posts: int,
+    database: str | None,
+    workers: int = 1,
+    access_log: bool = False,
 ) -> None:
     info = machine()
     db = database or "SQLite (synchronous=FULL)"
@@ -38,6 +42,8 @@ async def main_async(
         prepared = await prepare(cfg, Path(tmp), max(clients))
         directory = prepared.directory
         env = {**prepared.env, "CENCOMM_SERVER_WORKERS": str(workers)}
+        if access_log:  # one line per request to the server's stderr, which this process reads
+            env["CENCOMM_LOGGING_ACCESS_LOG"] = "true"
         async with cencomm_server(env) as (server, base):
             for n in clients:
                 # Where the cores went during this drive: the server's processes, and this one
@@ -73,8 +79,9 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=3000)
     parser.add_argument("--database", help="SQLAlchemy URL (default: SQLite in a temp dir)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
+    parser.add_argument("--access-log", action="store_true", help="with the access log on")
     args = parser.parse_args()
-    asyncio.run(main_async(args.clients, args.posts, args.database, args.workers))
+    asyncio.run(main_async(args.clients, args.posts, args.database, args.workers, args.access_log))
 
 
 if __name__ == "__main__":
