@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import uuid
 from collections.abc import AsyncIterator
@@ -136,6 +137,10 @@ async def test_writes_that_change_what_posts_read_are_announced_after_commit(
     assert len(heard) == 2  # a write unit that changed nothing cached
 
 
+def _find_organization(unit: Unit, organization_id: OrganizationId) -> Organization | None:
+    return unit.organizations.find(organization_id)
+
+
 def _insert_then_fail(unit: Unit, organization: Organization) -> None:
     unit.organizations.insert(organization)
     raise RuntimeError("half-way")
@@ -217,11 +222,16 @@ async def test_units_queued_behind_a_write_share_one_commit_and_fail_alone(
     first = asyncio.ensure_future(db.write(hold))
     await asyncio.to_thread(started.wait, 10)
     db.changes.subscribe(heard.append)
+
+    def insert_or_fail(unit: Unit, index: int) -> str | None:
+        if index == 2:
+            _insert_then_fail(unit, orgs[index])
+        return insert(unit, orgs[index])
+
     queued = [
-        asyncio.ensure_future(db.write(lambda unit, org=org: insert(unit, org))) for org in orgs[:2]
+        asyncio.ensure_future(db.write(functools.partial(insert_or_fail, index=i)))
+        for i in range(4)
     ]
-    queued.append(asyncio.ensure_future(db.write(lambda u: _insert_then_fail(u, orgs[2]))))
-    queued.append(asyncio.ensure_future(db.write(lambda unit: insert(unit, orgs[3]))))
     await asyncio.sleep(0)  # every unit is queued behind the one holding the writer thread
     release.set()
     await first
@@ -231,5 +241,7 @@ async def test_units_queued_behind_a_write_share_one_commit_and_fail_alone(
     assert commits == ["commit", "commit"]  # the holder's, then one for the three others
     assert called == ["Batched 0", "Batched 1", "Batched 3"]
     assert heard == [frozenset({Changed.POSTING})] * 4  # the holder and the three
-    found = [await db.read(lambda unit, o=o: unit.organizations.find(o.id)) for o in orgs]
+    found = [
+        await db.read(functools.partial(_find_organization, organization_id=o.id)) for o in orgs
+    ]
     assert [f is not None for f in found] == [True, True, False, True]
