@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -45,39 +45,36 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_private_sqlite_file(url: str) -> None:
-    """Create the SQLite database file owner-only (0600), like the server's keys, before SQLite
-    would create it with the process umask (often 0644: readable by every local user). SQLite
-    gives its `-wal` and `-shm` files the database file's mode. An existing file is left as it is.
-    """
+def prepare_sqlite_file(url: str, busy_timeout_ms: int) -> None:
+    """Before any pool opens the SQLite file: create it owner-only (0600), like the server's
+    keys, rather than let SQLite create it with the process umask (often 0644: readable by
+    every local user; its `-wal` and `-shm` files take the file's mode), and put it in WAL
+    mode. An existing file keeps its mode. Not a plain file (memory, a `file:` URI) or no such
+    directory: nothing to do here, and SQLite will say what is wrong with the path."""
     database = make_url(url).database
     if not is_sqlite(url) or not database or database == ":memory:" or database.startswith("file:"):
         return
     path = Path(database)
     if not path.parent.is_dir():
-        return  # SQLite will say what is wrong with the path
+        return
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    _use_write_ahead_log(path, busy_timeout_ms)
 
 
-def use_write_ahead_log(url: str, busy_timeout_ms: int) -> None:
-    """Put the SQLite file in WAL mode, once, before any pool opens a connection on it.
-
-    WAL is a property of the file. Switching to it needs the file to ourselves, and SQLite
+def _use_write_ahead_log(path: Path, busy_timeout_ms: int) -> None:
+    """WAL is a property of the file. Switching to it needs the file to ourselves, and SQLite
     answers SQLITE_BUSY at once instead of waiting its busy timeout; so a file still in rollback
     mode (as Alembic leaves a new one) switched by each new connection failed now and then while
-    another connection of ours wrote. Here the switch is retried until the busy timeout is spent.
-    """
-    database = make_url(url).database
-    if not is_sqlite(url) or not database or database == ":memory:" or database.startswith("file:"):
-        return
+    another connection of ours wrote. Here it is switched once, retried until the busy timeout
+    is spent."""
     deadline = time.monotonic() + busy_timeout_ms / 1000
     delay = 0.005
     try:
-        connection = sqlite3.connect(database, timeout=busy_timeout_ms / 1000)
+        connection = sqlite3.connect(path, timeout=busy_timeout_ms / 1000)
     except sqlite3.OperationalError as exc:
-        # No such directory, no permission: the pools will fail the same way, and `/ready`
-        # says so (a server that cannot reach its database still starts and answers 503).
+        # No permission: the pools will fail the same way, and `/ready` says so (a server that
+        # cannot reach its database still starts and answers 503).
         logger.warning("cannot open the SQLite file to set WAL mode: %s", exc)
         return
     try:
@@ -137,7 +134,7 @@ def _configure_sqlite(engine: Engine, settings: DatabaseSettings, *, immediate: 
         # Let SQLAlchemy, not the driver, decide when transactions begin (see "begin" below).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        # The file is already in WAL mode (`use_write_ahead_log`), which every connection follows.
+        # The file is already in WAL mode (`prepare_sqlite_file`), which every connection follows.
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
@@ -201,8 +198,7 @@ class Database:
             self.sync_engines: tuple[Engine, ...] = (self.engine.sync_engine,)
             return
         self.engine = None
-        create_private_sqlite_file(url)
-        use_write_ahead_log(url, settings.sqlite_busy_timeout_ms)
+        prepare_sqlite_file(url, settings.sqlite_busy_timeout_ms)
         # One writer connection (SQLite has one writer) and its own thread.
         self._writer = _sync_sqlite_engine(url, settings, poolclass=StaticPool)
         _configure_sqlite(self._writer, settings, immediate=True)
@@ -385,35 +381,28 @@ class _UnitBatch:
 
     def run(self) -> None:
         if len(self._batch) == 1:
-            pending = self._batch[0]
-            try:
-                with Session(self._engine, expire_on_commit=False) as session, session.begin():
-                    pending.unit = Unit(session)
-                    pending.result = pending.context.run(pending.work, pending.unit)
-            except Exception as exc:
-                pending.error = exc
+            _run_unit(self._batch[0], Session(self._engine, expire_on_commit=False))
             return
         try:
             with self._engine.connect() as connection, connection.begin():
                 for pending in self._batch:
-                    self._run_in_savepoint(connection, pending)
+                    session = Session(
+                        bind=connection,
+                        expire_on_commit=False,
+                        join_transaction_mode="create_savepoint",
+                    )
+                    _run_unit(pending, session)
         except Exception as exc:  # BEGIN or COMMIT failed: nothing of the batch is stored
             for pending in self._batch:
                 if pending.error is None:
                     pending.error = exc
 
-    @staticmethod
-    def _run_in_savepoint(connection: Connection, pending: _QueuedUnit) -> None:
-        try:
-            with (
-                Session(
-                    bind=connection,
-                    expire_on_commit=False,
-                    join_transaction_mode="create_savepoint",
-                ) as session,
-                session.begin(),
-            ):
-                pending.unit = Unit(session)
-                pending.result = pending.context.run(pending.work, pending.unit)
-        except Exception as exc:
-            pending.error = exc
+
+def _run_unit(pending: _QueuedUnit, session: Session) -> None:
+    """`pending`'s work in `session`'s transaction (or savepoint); its result or its error."""
+    try:
+        with session, session.begin():
+            pending.unit = Unit(session)
+            pending.result = pending.context.run(pending.work, pending.unit)
+    except Exception as exc:
+        pending.error = exc

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from cencomm.settings import DatabaseSettings
-from cencomm.storage.db import create_private_sqlite_file, is_sqlite, use_write_ahead_log
+from cencomm.storage.db import is_sqlite, prepare_sqlite_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
@@ -57,9 +57,8 @@ def _downgrade(connection: Connection, revision: str) -> None:
 
 async def upgrade(url: str, revision: str = "head") -> None:
     """Upgrade the database at `url`; concurrent callers on PostgreSQL take turns."""
-    create_private_sqlite_file(url)
-    # A new SQLite file is born in WAL mode, the mode every connection of ours expects.
-    use_write_ahead_log(url, DatabaseSettings().sqlite_busy_timeout_ms)
+    # A new SQLite file is born owner-only and in WAL mode, the mode every connection expects.
+    prepare_sqlite_file(url, DatabaseSettings().sqlite_busy_timeout_ms)
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cencomm.settings import DatabaseSettings
-from cencomm.storage.db import Database, use_write_ahead_log
+from cencomm.storage.db import Database, prepare_sqlite_file
 from cencomm.storage.migrate import upgrade
 
 
@@ -53,9 +53,9 @@ def test_the_switch_waits_for_another_writer_then_reports_that_it_could_not(
     holder.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(sqlite3.OperationalError, match="locked"):
-            use_write_ahead_log(f"sqlite+aiosqlite:///{path}", busy_timeout_ms=50)
+            prepare_sqlite_file(f"sqlite+aiosqlite:///{path}", busy_timeout_ms=50)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    use_write_ahead_log(f"sqlite+aiosqlite:///{path}", busy_timeout_ms=50)
+    prepare_sqlite_file(f"sqlite+aiosqlite:///{path}", busy_timeout_ms=50)
     assert _journal_mode(path) == "wal"
