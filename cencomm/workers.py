@@ -2,7 +2,7 @@
 
 The parent binds the listening socket once (so a port in use fails before any child starts) and
 starts each child as `python -m cencomm serve` again, with the socket and a lifeline pipe passed
-by file descriptor (`--worker-fds LISTEN,LIFELINE`); every child accepts on the same socket and
+by file descriptor (`--worker-fds LISTEN,LIFELINE`, and its links, below); every child accepts on the same socket and
 runs the normal application. The parent itself serves nothing.
 
 - Signals: SIGINT and SIGTERM to the parent are forwarded once, as SIGTERM, to every child, which
@@ -17,6 +17,10 @@ runs the normal application. The parent itself serves nothing.
 - The lifeline: the parent keeps the write end of one pipe per child and never writes to it. If
   the parent dies, even by SIGKILL, the child reads end-of-file and stops itself gracefully, so
   no orphan keeps serving the port.
+- Links (`needs_links`: on SQLite, or without the Redis bus): one socket pair per child after
+  the first, child 0 (the hub) holding one end of each (`--worker-fds LISTEN,LIFELINE,hub|spoke,
+  FD...`); over them the other children hand their posts to child 0's writer and pass live
+  notices (`realtime/links.py`).
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ class RemoteWriter:
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[PostOutcome]] = {}
         self._stopped = False
-        self._stop = asyncio.Event()
+        self._never = asyncio.Event()  # the job has nothing to wait for but its stop
         links.on(OUTCOME, self._answered)
         links.on(REFUSED, self._answered)
         links.on_lost(self._lost)
@@ -69,7 +69,7 @@ class RemoteWriter:
 
     def job(self) -> Job:
         """Nothing to run; at stop, new posts are refused (the hub's writer stops too)."""
-        return Job("remote-writer", self._stop.wait, _nothing, self._refuse_new)
+        return Job("remote-writer", self._never.wait, _nothing, self._refuse_new)
 
     def _refuse_new(self) -> None:
         self._stopped = True
@@ -81,7 +81,8 @@ class RemoteWriter:
         if frame[0] == OUTCOME and isinstance(frame[2], PostOutcome):
             future.set_result(frame[2])
         else:
-            future.set_exception(_error_from(frame[2:]))
+            _, _, name, detail, slug = frame
+            future.set_exception(_error_from(name, detail, slug))
 
     def _lost(self, _link: Link) -> None:
         for future in self._waiting.values():
@@ -116,9 +117,8 @@ class WriterEndpoint:
             link.send(answer)
 
 
-def _error_from(refusal: tuple[object, ...]) -> CencommError:
+def _error_from(name: object, detail: object, slug: object) -> CencommError:
     """The hub's refusal as the error it raised there (a domain error by class name)."""
-    name, detail, slug = (*refusal, None, None, None)[:3]
     cls = getattr(errors, name, None) if isinstance(name, str) else None
     if not isinstance(cls, type) or not issubclass(cls, CencommError):
         return writer_gone()
