@@ -2,8 +2,8 @@
 
 The parent binds the listening socket once (so a port in use fails before any child starts) and
 starts each child as `python -m cencomm serve` again, with the socket and a lifeline pipe passed
-by file descriptor (`--worker-fds LISTEN,LIFELINE`, and its links, below); every child accepts on the same socket and
-runs the normal application. The parent itself serves nothing.
+by file descriptor (`--worker-fds LISTEN,LIFELINE`, and its links, below); every child accepts
+on the same socket and runs the normal application. The parent itself serves nothing.
 
 - Signals: SIGINT and SIGTERM to the parent are forwarded once, as SIGTERM, to every child, which
   stops gracefully (in-flight requests get `server.shutdown_timeout`, background jobs finish
