@@ -22,6 +22,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
+# The Redis of the process tests (`require_redis` skips, or fails in CI, when it is not there).
+REDIS_URL = os.environ.get("CENCOMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 LOCAL_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 # Readers of each server's stderr, kept referenced until the process ends (so logs never fill

@@ -9,7 +9,6 @@ skipped, except in CI (`CI` set), where a missing service fails it loudly.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import time
 import uuid
@@ -23,6 +22,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cencomm.crypto.jws import sign_compact
 from cencomm.crypto.keys import b64url_encode, jwk_thumbprint, raw_public_key
 from tests.processes import (
+    ADMIN_PASSWORD as PASSWORD,
+)
+from tests.processes import (
+    REDIS_URL,
     Api,
     cluster_env,
     free_port,
@@ -32,8 +35,6 @@ from tests.processes import (
     stop,
 )
 
-REDIS_URL = os.environ.get("CENCOMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-PASSWORD = "correct horse battery staple"
 WAIT = 30.0
 
 

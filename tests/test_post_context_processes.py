@@ -10,7 +10,6 @@ database there) and without Redis, as in `test_live_role_change_processes.py`.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from pathlib import Path
@@ -19,9 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cencomm.crypto.jws import sign_compact
 from cencomm.crypto.keys import b64url_encode, jwk_thumbprint, raw_public_key
-from tests.processes import require_redis, shared_postgres, two_processes
+from tests.processes import REDIS_URL, require_redis, shared_postgres, two_processes
 
-REDIS_URL = os.environ.get("CENCOMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 WAIT = 30.0
 
 

@@ -29,6 +29,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cencomm.crypto.jws import sign_compact
 from cencomm.crypto.keys import b64url_decode, b64url_encode, jwk_thumbprint, raw_public_key
 from tests.processes import (
+    ADMIN_PASSWORD as PASSWORD,
+)
+from tests.processes import (
+    REDIS_URL,
     Api,
     child_pids,
     cluster_env,
@@ -41,8 +45,6 @@ from tests.processes import (
     stop,
 )
 
-REDIS_URL = os.environ.get("CENCOMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-PASSWORD = "correct horse battery staple"
 WAIT = 30.0
 T = TypeVar("T")
 
