@@ -1,4 +1,5 @@
-"""The `cencomm` command line: serve, migrate, create-admin, demo-seed, audit, keys rotate."""
+"""The `cencomm` command line: serve, migrate, create-admin, demo-seed, audit, keys rotate,
+backup, restore."""
 
 from __future__ import annotations
 
@@ -90,6 +91,18 @@ def _parser() -> argparse.ArgumentParser:
         "rotate",
         help="add a new attachment master key and re-wrap every blob key (blobs untouched)",
     )
+    backup = commands.add_parser(
+        "backup",
+        help="copy the database (one consistent snapshot), keys, attachment blobs and audit "
+        "checkpoint file into the new directory DEST, while the server keeps running",
+    )
+    backup.add_argument("dest", type=Path, metavar="DEST", help="a new (or empty) directory")
+    restore = commands.add_parser(
+        "restore",
+        help="restore a backup into an empty data directory and an empty database "
+        "(the configured ones)",
+    )
+    restore.add_argument("source", type=Path, metavar="SRC", help="a directory `backup` wrote")
     export = commands.add_parser(
         "verify-export",
         help="check an evidence bundle (GET /groups/{id}/export) offline; exit 0 when it "
@@ -154,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args, settings)
     except CommandError as exc:
         print(f"cencomm: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
 
@@ -165,6 +178,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from cencomm.audit_command import audit_verify
 
         return asyncio.run(audit_verify(settings, args.since_tree_head))
+    if args.command in ("backup", "restore"):
+        from cencomm.backup import command as backup_command  # only what these two need
+
+        if args.command == "backup":
+            return asyncio.run(backup_command.backup(settings, args.dest))
+        return asyncio.run(backup_command.restore(settings, args.source))
     from cencomm import commands  # imported late: keeps `--help` fast and free of heavy imports
 
     if args.command == "serve":

@@ -112,6 +112,15 @@ def load_master_keys(data_dir: Path) -> tuple[MasterKey, dict[str, MasterKey]]:
     return masters[-1], {k.kid: k for k in masters}
 
 
+def master_key_ids(data_dir: Path) -> set[str]:
+    """The kids of the master key files under `data_dir` (read from their names only)."""
+    return {_master_kid(path) for path in (data_dir / "keys" / "master").glob("*.key")}
+
+
+def _master_kid(path: Path) -> str:
+    return path.stem.split("-", 1)[-1]
+
+
 def load_or_create_name_key(data_dir: Path) -> bytes:
     """The key that names blob files (keys/blobname/name.key, mode 0600). Created once and
     never rotated: blob file names depend on it, and it protects no content, only names."""
@@ -120,6 +129,17 @@ def load_or_create_name_key(data_dir: Path) -> bytes:
         # O_EXCL settles two processes starting at once: the second keeps the first's key.
         with contextlib.suppress(FileExistsError):
             _write_private(path, b64url_encode(secrets.token_bytes(MASTER_KEY_BYTES)).encode())
+    return read_name_key(data_dir)
+
+
+def read_name_key(data_dir: Path) -> bytes:
+    """The blob name key, creating nothing (a backup reads a live data directory).
+
+    Raises:
+        FileNotFoundError: there is none yet.
+        KeyringError: it is malformed or readable by others.
+    """
+    path = data_dir / "keys" / "blobname" / "name.key"
     try:
         key = b64url_decode(_read_private(path).decode("ascii").strip())
     except (UnicodeDecodeError, ValueError):
@@ -188,7 +208,7 @@ def _create_master_key(directory: Path) -> MasterKey:
 def _master_keys(directory: Path) -> list[MasterKey]:
     keys: list[MasterKey] = []
     for path in sorted(directory.glob("*.key")):
-        kid = path.stem.split("-", 1)[-1]
+        kid = _master_kid(path)
         try:
             key = b64url_decode(_read_private(path).decode("ascii").strip())
         except (UnicodeDecodeError, ValueError):

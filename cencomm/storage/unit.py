@@ -28,6 +28,7 @@ from cencomm.storage.messages import MessageStore
 from cencomm.storage.outbox import OutboxStore
 from cencomm.storage.schema import SchemaStore
 from cencomm.storage.sessions import SessionStore
+from cencomm.storage.snapshots import SnapshotStore
 from cencomm.storage.users import OrganizationStore, UserStore
 
 T = TypeVar("T")
@@ -134,6 +135,10 @@ class Unit:
     @cached_property
     def schema(self) -> SchemaStore:
         return SchemaStore(self._session)
+
+    @cached_property
+    def snapshots(self) -> SnapshotStore:
+        return SnapshotStore(self._session)
 
     @cached_property
     def sessions(self) -> SessionStore:
