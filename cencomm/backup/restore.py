@@ -30,6 +30,7 @@ from cencomm.backup.files import (
 from cencomm.backup.manifest import (
     DATA_DIR,
     MANIFEST,
+    FileEntry,
     Manifest,
     ManifestError,
     listed_tree,
@@ -132,11 +133,10 @@ async def _refuse_targets(settings: Settings, kind: str, data: Path) -> None:
         )
 
 
-def _copy_verified(source: Path, target: Path, manifest: Manifest, relative: str) -> None:
-    entry = next(f for f in manifest.files if f.path == relative)
-    copied = copy_file(source / relative, target)
+def _copy_verified(source: Path, target: Path, entry: FileEntry) -> None:
+    copied = copy_file(source / entry.path, target)
     if (copied.size, copied.sha256) != (entry.size, entry.sha256):
-        raise _bad(f"{relative} changed while it was restored")
+        raise _bad(f"{entry.path} changed while it was restored")
 
 
 async def restore_backup(settings: Settings, source: Path) -> RestoreSummary:
@@ -154,13 +154,12 @@ async def restore_backup(settings: Settings, source: Path) -> RestoreSummary:
     staging.mkdir(mode=DIR_MODE)
     # An SQLite file outside the data directory is staged beside its final name.
     outside: tuple[Path, Path] | None = None
+    loaded = False  # PostgreSQL holds the restored tables
     try:
         for entry in manifest.files:
             if entry.path.startswith(f"{DATA_DIR}/"):
                 relative = entry.path.removeprefix(f"{DATA_DIR}/")
-                await asyncio.to_thread(
-                    _copy_verified, source, staging / relative, manifest, entry.path
-                )
+                await asyncio.to_thread(_copy_verified, source, staging / relative, entry)
         if manifest.database == "sqlite":
             target = sqlite_file(settings.database_url).resolve()
             if data in target.parents:
@@ -169,24 +168,30 @@ async def restore_backup(settings: Settings, source: Path) -> RestoreSummary:
                 private_dirs(target.parent)
                 staged = target.with_name(f".{target.name}.restore-{token}")
                 outside = (staged, target)
-            await asyncio.to_thread(
-                _copy_verified, source, staged, manifest, manifest.database_file
-            )
+            database = next(f for f in manifest.files if f.path == manifest.database_file)
+            await asyncio.to_thread(_copy_verified, source, staged, database)
         else:
             try:
                 await load_postgres(settings.database_url, source / manifest.database_file)
             except PgToolError as exc:
                 raise CommandError(f"the database was not restored: {exc}") from None
+            loaded = True
         fsync_dir(staging)
         # Onto the missing or empty data directory (checked above): one rename.
         os.rename(staging, data)
         fsync_dir(data.parent)
         if outside is not None:
             os.replace(*outside)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
         if outside is not None:
             with contextlib.suppress(FileNotFoundError):
                 outside[0].unlink()
+        if loaded and isinstance(exc, Exception):
+            # The one step that cannot be taken back here: say so rather than "nothing kept".
+            raise CommandError(
+                f"the database {redact_url(settings.database_url)} was restored but the data "
+                f"directory was not ({exc}): drop and recreate the database before trying again"
+            ) from None
         raise
     return RestoreSummary(manifest, data)
