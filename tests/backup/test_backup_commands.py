@@ -3,7 +3,8 @@ code, and write nothing: a non-empty destination, a missing, incomplete or alter
 data directory or database that already holds something, another kind of database.
 
 The command line is run as a process for its exit codes; the many refusals behind them are
-checked in-process (`CommandError.exit_code` is what the command exits with), to stay fast.
+checked in-process (`CommandError.exit_code` is what the command exits with), to stay fast. The
+whole round trip under load, with a real server, is in `test_online_backup.py`.
 """
 
 from __future__ import annotations
@@ -162,3 +163,29 @@ async def test_restore_refuses_a_data_dir_or_database_that_holds_something(
     with pytest.raises(CommandError, match="restoring across database kinds") as raised:
         await restore_backup(wrong, backup)
     assert raised.value.exit_code == EXIT_FAILURE
+
+
+async def test_an_sqlite_file_outside_the_data_dir_is_restored_beside_it(
+    settings: Settings, backup: Path, tmp_path: Path
+) -> None:
+    """`database.url` may name an SQLite file outside the data directory: it is staged next to
+    its final name and renamed there; the keys come back byte for byte, owner-only."""
+    if PG_URL:
+        pytest.skip("an SQLite layout")
+    database = tmp_path / "elsewhere" / "db.sqlite"
+    target = make_test_settings(f"sqlite+aiosqlite:///{database}", tmp_path / "restored")
+    summary = await restore_backup(target, backup)
+    assert summary.data_dir == (tmp_path / "restored").resolve()
+    assert _tree(database.parent) == [Path("db.sqlite")]
+    assert _keys(target.data.dir) == _keys(settings.data.dir)
+    with pytest.raises(CommandError, match="already has tables") as raised:
+        await restore_backup(replace(target, data=replace(target.data, dir=tmp_path / "d")), backup)
+    assert raised.value.exit_code == EXIT_NOT_EMPTY
+
+
+def _keys(data: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(data)): (p.read_bytes(), p.stat().st_mode & 0o777)
+        for p in (data / "keys").rglob("*")
+        if p.is_file()
+    }
