@@ -74,6 +74,9 @@ class DatabaseSettings:
     sqlite_synchronous: str = "FULL"
     # PostgreSQL: the pool's connections, all there is (no overflow): units beyond it wait.
     pool_size: int = 20
+    # PostgreSQL: how long a statement waits for a lock before failing, in milliseconds; the
+    # request then gets 503 with Retry-After instead of hanging (0 = wait for ever).
+    postgres_lock_timeout_ms: int = 30000
     # Upgrade the schema to head when `cencomm serve` starts (`serve --no-migrate` also skips it).
     migrate_on_start: bool = True
 
@@ -375,6 +378,8 @@ def validate(settings: Settings) -> None:
         raise SettingsError("database.sqlite_busy_timeout_ms: must not be negative")
     if s.database.pool_size < 1:
         raise SettingsError("database.pool_size: must be at least 1")
+    if s.database.postgres_lock_timeout_ms < 0:
+        raise SettingsError("database.postgres_lock_timeout_ms: must not be negative")
     if not 30 <= s.auth.access_token_ttl <= MAX_ACCESS_TOKEN_TTL:
         raise SettingsError("auth.access_token_ttl: must be between 30 and 900 seconds")
     if s.auth.refresh_token_ttl < s.auth.access_token_ttl:

@@ -69,6 +69,11 @@ class BlobFiles:
         os.replace(writer.path, final)
         writer.installed = True
 
+    def remove(self, sha256_hex: str) -> None:
+        """Delete an installed blob whose row is being rolled back (the caller holds that row,
+        so no one else installed the same content meanwhile)."""
+        self.path_for(sha256_hex).unlink(missing_ok=True)
+
     def open(self, sha256_hex: str) -> BinaryIO:
         return self.path_for(sha256_hex).open("rb")
 
