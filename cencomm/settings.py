@@ -190,6 +190,9 @@ class BusSettings:
     url: str = ""
     # The Redis pub/sub channel shared by the processes of one deployment.
     channel: str = "cencomm:events"
+    # Seconds between database polls for new messages while Redis is unreachable (live delivery
+    # degrades to polling, losing nothing); 0 = no polling (sockets catch up on reconnect only).
+    poll_interval: float = 1.0
 
     def __repr__(self) -> str:
         return _redacted_repr(self, "url")
@@ -378,6 +381,8 @@ def validate(settings: Settings) -> None:
         raise SettingsError("database.sqlite_busy_timeout_ms: must not be negative")
     if s.database.pool_size < 1:
         raise SettingsError("database.pool_size: must be at least 1")
+    if s.bus.poll_interval < 0:
+        raise SettingsError("bus.poll_interval: must not be negative")
     if s.database.postgres_lock_timeout_ms < 0:
         raise SettingsError("database.postgres_lock_timeout_ms: must not be negative")
     if not 30 <= s.auth.access_token_ttl <= MAX_ACCESS_TOKEN_TTL:
