@@ -226,7 +226,8 @@ class NotificationsSettings:
     poll_interval: float = 5.0
     # Seconds a claimed e-mail stays reserved for the process that claimed it.
     lease: int = 120
-    # Attempts before an e-mail is given up.
+    # Attempts before an e-mail the relay refuses for good (5xx) is given up; a relay that is
+    # down or answers 4xx is retried for as long as it takes (never given up, never lost).
     max_attempts: int = 8
     # Seconds before the first retry; doubles with every failed attempt (at most one hour).
     retry_backoff: int = 30
