@@ -7,12 +7,8 @@ root in CI); where mounting is not allowed, the blob writer's file fails with EN
 
 from __future__ import annotations
 
-import errno
 import hashlib
-import os
-import subprocess
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,8 +18,8 @@ from pytest_aiohttp import AiohttpClient
 from cencomm.app import create_app
 from cencomm.appkeys import DATABASE
 from cencomm.settings import Settings
-from cencomm.storage import blobs
 from tests.conftest import PG_URL
+from tests.faults.disk import SmallDisk
 from tests.faults.helpers import assert_unavailable, audit_count, scalar
 from tests.faults.seam import DROPPED, IO_ERROR, FaultPlan
 from tests.web.attachment_helpers import (
@@ -100,41 +96,16 @@ async def uploaded_once(
 
 
 @pytest.fixture
-def small_disk(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The blob directory on a 2 MiB filesystem, 1.5 MiB of it taken by a filler file."""
-    root = settings.data.dir / "blobs"
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    mounted = (
-        subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(root)],
-            capture_output=True,
-            check=False,
-        ).returncode
-        == 0
-    )
-    filler = root / FILLER
-    if mounted:
-        with filler.open("wb") as handle:
-            handle.write(b"\0" * (1536 * 1024))
-    else:  # not root: the blob file fails as a full disk's would, while the filler exists
-        real_write = blobs.BlobWriter.write
-
-        def write(self: blobs.BlobWriter, data: bytes) -> None:
-            if filler.exists():
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            real_write(self, data)
-
-        monkeypatch.setattr(blobs.BlobWriter, "write", write)
-        filler.write_bytes(b"")
-    try:
-        yield filler
-    finally:
-        if mounted:
-            subprocess.run(["umount", "-l", str(root)], check=False)
+def small_disk(settings: Settings) -> Iterator[SmallDisk]:
+    """The blob directory on a 2 MiB filesystem with all but 16 KiB of it taken."""
+    disk = SmallDisk(settings.data.dir, 2 * 1024 * 1024)
+    disk.fill()
+    yield disk
+    disk.close()
 
 
 async def test_a_full_disk_while_uploading_is_a_503_and_leaves_no_partial_file(
-    client: TestClient[Any, Any], settings: Settings, database_url: str, small_disk: Path
+    client: TestClient[Any, Any], settings: Settings, database_url: str, small_disk: SmallDisk
 ) -> None:
     world = await group_world(client)
     sha256 = hashlib.sha256(CSV).hexdigest()
@@ -147,7 +118,7 @@ async def test_a_full_disk_while_uploading_is_a_503_and_leaves_no_partial_file(
     assert await audit_count(database_url) == audit_before
     blob_dir = settings.data.dir / "blobs"
     assert list((blob_dir / "tmp").iterdir()) == []  # the partial file is gone
-    assert blob_files(settings.data.dir) == [small_disk]
+    assert blob_files(settings.data.dir) == [small_disk.filler]
 
-    os.remove(small_disk)  # the operator frees space
+    small_disk.free()  # the operator frees space
     await uploaded_once(client, world, settings, database_url, sha256)
