@@ -94,19 +94,6 @@ async def post_meets_a_held_lock(
     assert await messages_with_cid(database_url, cid) == 1
 
 
-async def end_every_connection(database_url: str) -> int:
-    """What a failover does to a server's PostgreSQL connections: all of them end."""
-    admin = await asyncpg.connect(_asyncpg_dsn(database_url))
-    try:
-        ended = await admin.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await admin.close()
-    return int(ended)
-
-
 async def rows_for(database_url: str, sha256: str) -> tuple[int, int]:
     blobs = await scalar(database_url, "SELECT count(*) FROM blob WHERE sha256 = :s", s=sha256)
     attachments = await scalar(

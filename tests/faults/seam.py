@@ -6,9 +6,10 @@ on the database's engines and, when armed, fails the next statement that matches
 
 - SQLite: the `sqlite3.OperationalError` the driver raises for a full disk (SQLITE_FULL), a
   failing disk (SQLITE_IOERR) or a lock not had in time (SQLITE_BUSY), with its error code;
-- PostgreSQL: the server itself ends the connection mid-transaction
-  (`pg_terminate_backend(pg_backend_pid())`: the admin shutdown a failover or a killed backend
-  gives, asyncpg's `AdminShutdownError` / `ConnectionDoesNotExistError`).
+- PostgreSQL: the server itself ends the writing connection mid-transaction, or every
+  connection to the database at once, that one last (`pg_terminate_backend`: the admin shutdown
+  a failover or a killed backend gives, asyncpg's `AdminShutdownError` /
+  `ConnectionDoesNotExistError`).
 
 How it stays out of production: the seam lives under `tests/`, which the `cencomm` package
 never imports (tests/test_architecture.py); no setting, environment variable or request can
@@ -32,6 +33,15 @@ DISK_FULL = "disk-full"
 IO_ERROR = "io-error"
 LOCKED = "locked"
 DROPPED = "dropped-connection"
+FAILOVER = "failover"
+POSTGRES_FAULTS = {
+    # The server ends the connection that is writing.
+    DROPPED: "SELECT pg_terminate_backend(pg_backend_pid())",
+    # Every connection to the database ends at once, the writing one included: what the
+    # server's pool sees when the primary goes away.
+    FAILOVER: "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    "WHERE datname = current_database() ORDER BY pid = pg_backend_pid()",
+}
 
 SQLITE_FAULTS = {
     DISK_FULL: (sqlite3.SQLITE_FULL, "SQLITE_FULL", "database or disk is full"),
@@ -72,8 +82,8 @@ class FaultPlan:
 
     def arm(self, kind: str, match: str = AUDIT_INSERT, times: int = 1) -> None:
         """Fail the next `times` statements matching `match` (a regex) with fault `kind`."""
-        if kind == DROPPED and self.dialect != "postgresql":
-            raise ValueError("a dropped connection is injected on PostgreSQL")
+        if kind in POSTGRES_FAULTS and self.dialect != "postgresql":
+            raise ValueError(f"{kind} is injected on PostgreSQL")
         if kind in SQLITE_FAULTS and self.dialect != "sqlite":
             raise ValueError(f"{kind} is injected on SQLite")
         self._armed.append(_Armed(kind, re.compile(match, re.IGNORECASE), times))
@@ -106,8 +116,8 @@ class FaultPlan:
 
     @staticmethod
     def _inject(kind: str, cursor: Any) -> None:
-        if kind == DROPPED:
+        if kind in POSTGRES_FAULTS:
             # The server ends this very connection; the driver raises what it raises then.
-            cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+            cursor.execute(POSTGRES_FAULTS[kind])
             raise AssertionError("pg_terminate_backend returned on its own connection")
         raise sqlite_error(kind)

@@ -37,17 +37,11 @@ class SwitchableRelay:
 
     def __init__(self, directory: Path) -> None:
         self.certificate, key = _certificate(directory)
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(self.certificate, key)
+        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self._context.load_cert_chain(self.certificate, key)
         self.handler = ScriptedRelay()
         self.port = free_port()
-        self._controller = Controller(
-            self.handler,
-            hostname="127.0.0.1",
-            port=self.port,
-            tls_context=context,
-            require_starttls=True,
-        )
+        self._controller: Controller | None = None
         self.running = False
         self.downs = 0
 
@@ -61,11 +55,19 @@ class SwitchableRelay:
         )
 
     def start(self) -> None:
+        # A controller serves once: each start is a new one, on the same port and handler.
+        self._controller = Controller(
+            self.handler,
+            hostname="127.0.0.1",
+            port=self.port,
+            tls_context=self._context,
+            require_starttls=True,
+        )
         self._controller.start()
         self.running = True
 
     def stop(self) -> None:
-        if self.running:
+        if self._controller is not None and self.running:
             self._controller.stop()
             self.running = False
             self.downs += 1
