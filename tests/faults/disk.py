@@ -44,7 +44,7 @@ class SmallDisk:
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 real_write(writer, data)
 
-            blobs.BlobWriter.write = write  # type: ignore[method-assign]
+            blobs.BlobWriter.write = write  # type: ignore[method-assign,assignment]
 
     def fill(self) -> None:
         """Take all the free space but `HEADROOM`."""
