@@ -21,6 +21,7 @@ from cencomm.settings import BusSettings, Settings
 from cencomm.web.live_poll import BUS_POLLER, BusPoller
 from tests.factories import Member, add_member, make_group, make_member, post_message
 from tests.faults.redis_server import PrivateRedis
+from tests.processes import unavailable
 from tests.web.live_helpers import connect, live_settings, next_of
 
 WAIT = 20.0  # an upper bound for one frame, never a timing assumption
@@ -29,7 +30,10 @@ WAIT = 20.0  # an upper bound for one frame, never a timing assumption
 @pytest.fixture
 async def redis() -> AsyncIterator[PrivateRedis]:
     server = PrivateRedis()
-    await server.start()
+    try:
+        await server.start()
+    except (RuntimeError, OSError, TimeoutError) as exc:  # no redis-server binary here
+        unavailable("a private redis-server", exc)
     yield server
     await server.kill()
 
