@@ -38,7 +38,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from cencomm.app import create_app
 from cencomm.appkeys import DATABASE, SERVICES
+from cencomm.audit_command import audit_verify
 from cencomm.domain.users import Role
+from cencomm.exits import CommandError
 from cencomm.settings import BusSettings, Settings
 from cencomm.storage.migrate import upgrade
 from cencomm.web.live_poll import BUS_POLLER, BusPoller
@@ -135,7 +137,8 @@ class FaultBench:
         # E-mail on a server of its own: its clock jumps hours ahead to cover the backoff.
         self.clock = FakeClock()
         mail_settings = replace(
-            live_settings(make_test_settings(self.database_url, self.work / "mail-data")),
+            # The same database and keys: one audit log, which `audit verify` checks at the end.
+            live_settings(make_test_settings(self.database_url, data_dir)),
             smtp=self.relay.settings(),
         )
         self.mail = Server(mail_settings, clock=self.clock)
@@ -386,6 +389,12 @@ async def main_async(args: argparse.Namespace) -> int:
             await bench.run(args.rounds)
         finally:
             await bench.close()
+        try:  # after every rollback, the audit log is whole: `cencomm audit verify`
+            await audit_verify(bench.server.settings)
+            bench.tally.passed["audit verify at the end"] += 1
+        except CommandError as exc:
+            bench.tally.failed["audit verify at the end"] += 1
+            bench.tally.notes.append(f"audit verify: {exc}")
         kind = "PostgreSQL" if bench.postgres else "SQLite"
         print(report(bench.tally, kind, args.rounds, time.monotonic() - started))
         return 1 if bench.tally.failed else 0
