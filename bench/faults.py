@@ -129,8 +129,9 @@ class FaultBench:
                 url=self.redis.url, channel=f"bench-faults:{uuid.uuid4().hex}", poll_interval=0.05
             ),
         )
-        # Room for one upload per round, then filled to the brim before each full-disk fault.
-        self.disk = SmallDisk(data_dir, 2 * 1024 * 1024 + rounds * 64 * 1024)
+        # Room for the two stored uploads of each round (about 45 KiB each on disk), filled to
+        # the brim before each full-disk fault.
+        self.disk = SmallDisk(data_dir, 2 * 1024 * 1024 + rounds * 256 * 1024)
         self.server = Server(settings)
         await self.server.start()
         self.poller: BusPoller = self.server.client.app[BUS_POLLER]
@@ -331,6 +332,9 @@ class FaultBench:
                     self.tally.notes.append(f"round {number}, {name}: {type(exc).__name__}: {exc}")
                 else:
                     self.tally.passed[name] += 1
+                left = self.server.faults.disarm()  # each scenario starts with nothing armed
+                if left:
+                    self.tally.notes.append(f"round {number}, {name}: {left} fault(s) not reached")
             print(f"round {number}/{rounds}: {sum(self.tally.failed.values())} failed so far")
         self.tally.injected.update(self.relay.handler.refused)
 

@@ -92,6 +92,12 @@ class FaultPlan:
     def pending(self) -> int:
         return sum(armed.times for armed in self._armed)
 
+    def disarm(self) -> int:
+        """Forget what is still armed (a scenario that failed before reaching it); how many."""
+        left = self.pending
+        self._armed.clear()
+        return left
+
     def close(self) -> None:
         for engine in self._engines:
             event.remove(engine, "before_cursor_execute", self._before)
