@@ -54,7 +54,7 @@ class BusPoller:
         self._notified: dict[GroupId, int] = {}  # the last seq handed on, per group
         self.polls = 0
         self.notices = 0
-        # Set while notices flow; cleared while polling (readiness, tests, the fault bench).
+        # Set while notices flow, cleared while polling: what tests and the fault bench wait on.
         self.following_bus = asyncio.Event()
         self.following_bus.set()
 
@@ -91,9 +91,13 @@ class BusPoller:
         for group_id, (seq, message_id) in latest.items():
             if self._notified.get(group_id, 0) >= seq:
                 continue
-            self._notified[group_id] = seq
+            try:
+                await self._handle(MessagePosted(group_id, seq, MessageId(message_id)))
+            except Exception:  # one group failing must not hold back the others
+                logger.exception("polled delivery failed for group %s; retried next poll", group_id)
+                continue
+            self._notified[group_id] = seq  # only once handed on: a failure is polled again
             self.notices += 1
-            await self._handle(MessagePosted(group_id, seq, MessageId(message_id)))
 
 
 BUS_POLLER: web.AppKey[BusPoller] = web.AppKey("bus_poller")
