@@ -18,7 +18,7 @@ from cencomm.domain.events import (
     RoleChanged,
     SessionRevoked,
 )
-from cencomm.realtime.bus import Bus, EventPublisher, make_bus
+from cencomm.realtime.bus import Bus, EventPublisher, RedisBus, make_bus
 from cencomm.realtime.hub import Hub
 from cencomm.realtime.link_bus import LinkBus
 from cencomm.realtime.links import WorkerLinks
@@ -29,6 +29,7 @@ from cencomm.settings import Settings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import load_or_create_server_keys
 from cencomm.web.live import LIVE, LiveDispatcher
+from cencomm.web.live_poll import BUS_POLLER, BusPoller
 from cencomm.web.metrics import METRICS, HttpMetrics
 from cencomm.web.middlewares import (
     add_security_headers,
@@ -122,6 +123,9 @@ def _live_ctx(links: WorkerLinks | None) -> Callable[[web.Application], AsyncIte
         services.events.subscribe(EventPublisher(bus))
         app[HUB] = hub
         app[LIVE] = dispatcher
+        if isinstance(bus, RedisBus) and settings.bus.poll_interval > 0:
+            # Redis may go away later: then the database is polled instead (web/live_poll.py).
+            app[BUS_POLLER] = BusPoller(bus, hub, live, on_event, settings.bus.poll_interval)
         yield
         hub.close_all()
         await bus.close()
@@ -170,4 +174,6 @@ def _jobs(app: web.Application) -> BackgroundJobs:
         jobs.add(notifications.job())
     if services.attachments.scanner.enabled:
         jobs.add(services.attachments.scan_job())
+    if BUS_POLLER in app:
+        jobs.add(app[BUS_POLLER].job())
     return jobs

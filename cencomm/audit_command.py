@@ -12,7 +12,7 @@ from cencomm.services.audit_verify import load_tree_head, verify_log
 from cencomm.settings import Settings
 from cencomm.storage.checkpoints import CheckpointFile, checkpoint_path
 from cencomm.storage.db import Database
-from cencomm.storage.failures import DatabaseFailure
+from cencomm.storage.failures import DatabaseFailure, DatabaseUnavailable
 from cencomm.storage.keyring import load_audit_public_keys
 
 
@@ -36,8 +36,8 @@ async def audit_verify(settings: Settings, since_tree_head: Path | None = None) 
     db = Database(settings.database_url, settings.database)
     try:
         report = await verify_log(db, keys, since, checkpoints)
-    except (OSError, DatabaseFailure) as exc:
-        raise CommandError(f"cannot read the audit log: {exc}") from None
+    except (OSError, DatabaseFailure, DatabaseUnavailable) as exc:
+        raise CommandError(f"cannot read the audit log: {exc.__cause__ or exc}") from None
     finally:
         await db.dispose()
     if not report.ok:

@@ -32,7 +32,7 @@ from cencomm.services.directory import NewUser
 from cencomm.settings import Settings, admin_password_from_environment
 from cencomm.settings_sources import redact_url
 from cencomm.storage.db import Database
-from cencomm.storage.failures import DatabaseFailure
+from cencomm.storage.failures import DatabaseFailure, DatabaseUnavailable
 from cencomm.storage.keyring import (
     load_or_create_name_key,
     load_or_create_server_keys,
@@ -58,8 +58,8 @@ async def migrate(settings: Settings) -> int:
     url = settings.database_url
     try:
         await upgrade(url)
-    except (OSError, DatabaseFailure) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    except (OSError, DatabaseFailure, DatabaseUnavailable) as exc:
+        reason = str(getattr(exc, "orig", None) or exc.__cause__ or exc).splitlines()[0]
         raise CommandError(f"database {redact_url(url)} is unreachable: {reason}") from None
     except Exception as exc:
         # asyncpg raises its own error classes for refused logins and missing databases.
@@ -146,8 +146,8 @@ async def _services(settings: Settings) -> AsyncIterator[Services]:
     try:
         keys = load_or_create_server_keys(settings.data.dir)
         yield build_services(settings, db, SystemClock(), keys)
-    except (OSError, DatabaseFailure) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    except (OSError, DatabaseFailure, DatabaseUnavailable) as exc:
+        reason = str(getattr(exc, "orig", None) or exc.__cause__ or exc).splitlines()[0]
         raise CommandError(f"database {redact_url(settings.database_url)}: {reason}") from None
     finally:
         await db.dispose()
@@ -277,7 +277,7 @@ async def keys_rotate(settings: Settings) -> int:
     db = Database(settings.database_url, settings.database)
     try:
         report = await rewrap_blob_keys(db, vault)
-    except (OSError, DatabaseFailure) as exc:
+    except (OSError, DatabaseFailure, DatabaseUnavailable) as exc:
         raise CommandError(f"database {redact_url(settings.database_url)}: {exc}") from None
     except BlobCorrupted as exc:
         raise CommandError(f"cannot re-wrap a blob key: {exc}") from None

@@ -74,6 +74,9 @@ class DatabaseSettings:
     sqlite_synchronous: str = "FULL"
     # PostgreSQL: the pool's connections, all there is (no overflow): units beyond it wait.
     pool_size: int = 20
+    # PostgreSQL: how long a statement waits for a lock before failing, in milliseconds; the
+    # request then gets 503 with Retry-After instead of hanging (0 = wait for ever).
+    postgres_lock_timeout_ms: int = 30000
     # Upgrade the schema to head when `cencomm serve` starts (`serve --no-migrate` also skips it).
     migrate_on_start: bool = True
 
@@ -187,6 +190,9 @@ class BusSettings:
     url: str = ""
     # The Redis pub/sub channel shared by the processes of one deployment.
     channel: str = "cencomm:events"
+    # Seconds between database polls for new messages while Redis is unreachable (live delivery
+    # degrades to polling, losing nothing); 0 = no polling (sockets catch up on reconnect only).
+    poll_interval: float = 1.0
 
     def __repr__(self) -> str:
         return _redacted_repr(self, "url")
@@ -220,7 +226,8 @@ class NotificationsSettings:
     poll_interval: float = 5.0
     # Seconds a claimed e-mail stays reserved for the process that claimed it.
     lease: int = 120
-    # Attempts before an e-mail is given up.
+    # Attempts before an e-mail the relay refuses for good (5xx) is given up; a relay that is
+    # down or answers 4xx is retried for as long as it takes (never given up, never lost).
     max_attempts: int = 8
     # Seconds before the first retry; doubles with every failed attempt (at most one hour).
     retry_backoff: int = 30
@@ -375,6 +382,10 @@ def validate(settings: Settings) -> None:
         raise SettingsError("database.sqlite_busy_timeout_ms: must not be negative")
     if s.database.pool_size < 1:
         raise SettingsError("database.pool_size: must be at least 1")
+    if s.bus.poll_interval < 0:
+        raise SettingsError("bus.poll_interval: must not be negative")
+    if s.database.postgres_lock_timeout_ms < 0:
+        raise SettingsError("database.postgres_lock_timeout_ms: must not be negative")
     if not 30 <= s.auth.access_token_ttl <= MAX_ACCESS_TOKEN_TTL:
         raise SettingsError("auth.access_token_ttl: must be between 30 and 900 seconds")
     if s.auth.refresh_token_ttl < s.auth.access_token_ttl:

@@ -147,3 +147,19 @@ def test_only_settings_reads_the_environment() -> None:
         if "os.environ" in path.read_text() or "getenv" in path.read_text()
     ]
     assert sorted(readers) == ["settings.py"]
+
+
+def test_the_package_never_imports_the_tests_or_the_benches() -> None:
+    """What lives under tests/ (the fault seam among it: tests/faults/seam.py) and bench/ can
+    never run in a server: nothing in the package imports it."""
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        found = imports(
+            path.read_text(encoding="utf-8"), _module_of(path), path.name == "__init__.py"
+        )
+        wrong += [
+            f"{path.relative_to(ROOT)} imports {n}"
+            for n in sorted(found)
+            if n.partition(".")[0] in {"tests", "bench"}
+        ]
+    assert wrong == []

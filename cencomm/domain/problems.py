@@ -392,7 +392,15 @@ CATALOGUE: Final[tuple[ProblemType, ...]] = (
     ProblemType(
         "internal-error", 500, "Internal Server Error", "the server failed; quote the `request_id`"
     ),
-    ProblemType("unavailable", 503, "Service unavailable", "the service cannot answer now"),
+    ProblemType(
+        "unavailable",
+        503,
+        "Service unavailable",
+        "the service cannot answer now: a passing failure of the database (full disk, I/O "
+        "error, lock timeout, lost connection, failover) or of the disk holding attachments, "
+        "or the process that writes posts; nothing of the request was stored (a post may have "
+        "been: resend it with the same cid); retry after `Retry-After` seconds",
+    ),
     ProblemType(
         "database-unavailable",
         503,

@@ -351,6 +351,10 @@ class Hub:
     def subscriptions_for_group(self, group_id: GroupId) -> tuple[Subscription, ...]:
         return tuple(self._by_group.get(group_id, ()))
 
+    def followed_groups(self) -> tuple[GroupId, ...]:
+        """The groups at least one socket here follows."""
+        return tuple(self._by_group)
+
     def connected_users(self, user_ids: Iterable[UserId]) -> set[UserId]:
         """Those of `user_ids` with at least one socket here (skip loading content if none)."""
         return {u for u in user_ids if u in self._by_user}

@@ -55,6 +55,7 @@ from cencomm.settings import AttachmentsSettings
 from cencomm.storage.attachments import ContentRace
 from cencomm.storage.blobs import BlobReader, BlobWriter
 from cencomm.storage.db import Database
+from cencomm.storage.failures import disk_unavailable
 from cencomm.storage.unit import Unit
 
 logger = logging.getLogger(__name__)
@@ -122,16 +123,23 @@ class AttachmentService:
 
         access = await self._db.read(can_post)
         key = generate_key()
-        writer = await asyncio.to_thread(self.vault.files.new_writer, key)
         try:
-            await self._receive(writer, file_type, chunks)
-            sha256 = await asyncio.to_thread(writer.finish)
-            await asyncio.to_thread(self._check_stored, writer, key, file_type)
-            result, new_blob = await self._record(
-                caller, access, file_type, name, sha256, writer, key
-            )
-        finally:
-            await asyncio.to_thread(writer.discard)
+            writer = await asyncio.to_thread(self.vault.files.new_writer, key)
+            try:
+                await self._receive(writer, file_type, chunks)
+                sha256 = await asyncio.to_thread(writer.finish)
+                await asyncio.to_thread(self._check_stored, writer, key, file_type)
+                result, new_blob = await self._record(
+                    caller, access, file_type, name, sha256, writer, key
+                )
+            finally:  # the partial file goes, whatever failed
+                await asyncio.to_thread(writer.discard)
+        except OSError as exc:
+            failure = disk_unavailable(exc)
+            if failure is None:
+                raise
+            logger.warning("upload refused: the blob directory failed: %s", exc)
+            raise failure from exc
         if new_blob and self.scanner.enabled:
             await self.scan(sha256)
             found = await self._db.read(lambda unit: unit.attachments.find(group_id, sha256))
@@ -239,33 +247,58 @@ class AttachmentService:
                 # So the install happens inside the unit: a rename, not bulk I/O.
                 self.vault.files.install(writer, sha256)
                 new_blob = True
-            attachment_id = uuid.uuid4()
-            store.insert(
-                attachment_id=attachment_id,
-                group_id=group_id,
-                sha256=sha256,
-                size=writer.size,
-                name=name,
-                content_type=file_type.media_type,
-                uploader_id=caller.principal.user_id if caller.principal else uuid.UUID(int=0),
-                at=now,
-            )
-            self._audit.append(
-                unit,
-                AuditRecord.by(
-                    caller,
-                    "attachment.upload",
-                    target_type="attachment",
-                    target_id=sha256,
-                    group_id=group_id,
-                    details={"sha256": sha256, "size": writer.size, "type": file_type.media_type},
-                ),
-            )
-            created = store.find(group_id, sha256)
-            assert created is not None  # noqa: S101 - inserted in this transaction
-            return UploadResult(created, created=True), new_blob
+            try:
+                attached = self._attach(
+                    unit, caller, group_id, file_type, name, sha256, writer, now
+                )
+            except BaseException:
+                if new_blob:
+                    # The unit rolls back its blob row: its file goes too, while the row is
+                    # still ours (a failed COMMIT leaves the file to the orphan sweep).
+                    self.vault.files.remove(sha256)
+                raise
+            return attached, new_blob
 
         return await self._db.write(record)
+
+    def _attach(
+        self,
+        unit: Unit,
+        caller: Caller,
+        group_id: GroupId,
+        file_type: FileType,
+        name: str,
+        sha256: str,
+        writer: BlobWriter,
+        now: datetime,
+    ) -> UploadResult:
+        """The attachment row and its audit entry (in `record`'s unit)."""
+        store = unit.attachments
+        attachment_id = uuid.uuid4()
+        store.insert(
+            attachment_id=attachment_id,
+            group_id=group_id,
+            sha256=sha256,
+            size=writer.size,
+            name=name,
+            content_type=file_type.media_type,
+            uploader_id=caller.principal.user_id if caller.principal else uuid.UUID(int=0),
+            at=now,
+        )
+        self._audit.append(
+            unit,
+            AuditRecord.by(
+                caller,
+                "attachment.upload",
+                target_type="attachment",
+                target_id=sha256,
+                group_id=group_id,
+                details={"sha256": sha256, "size": writer.size, "type": file_type.media_type},
+            ),
+        )
+        created = store.find(group_id, sha256)
+        assert created is not None  # noqa: S101 - inserted in this transaction
+        return UploadResult(created, created=True)
 
     async def scan(self, sha256: str) -> BlobStatus:
         """Scan one pending blob now (the upkeep task retries the ones left pending)."""

@@ -10,7 +10,7 @@ authenticated with.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from cencomm.domain.errors import NotFound, Unauthenticated
 from cencomm.domain.groups import Group, GroupAccess, access_for
@@ -60,6 +60,13 @@ class LiveService:
                 principal.user_id, principal.organization_id, everything=principal.is_staff
             )
         )
+
+    async def latest_messages(
+        self, group_ids: Sequence[GroupId]
+    ) -> dict[GroupId, tuple[int, uuid.UUID]]:
+        """Each group's last message (seq, id): what a notice would have said, read from the
+        database while the bus cannot say it."""
+        return await self._db.read(lambda unit: unit.messages.latest(group_ids))
 
     async def load_messages(
         self, principal: Principal, group_id: uuid.UUID, after: int, up_to: int | None

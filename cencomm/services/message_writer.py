@@ -22,7 +22,7 @@ from cencomm.domain.analytics import SeizureRows
 from cencomm.domain.analytics_rollup import RollupDelta
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
-from cencomm.domain.errors import CencommError, Conflict
+from cencomm.domain.errors import CencommError, Conflict, Unavailable
 from cencomm.domain.events import MessagePosted
 from cencomm.domain.messages import PostOutcome
 from cencomm.domain.posts import NewMessage, SequencedMessage
@@ -111,6 +111,13 @@ class MessageWriter:
             return
         try:
             await self._write_batch(batch)
+        except Unavailable as exc:
+            # The database failed for a while (full disk, lost connection, lock timeout): the
+            # batch was rolled back; each request answers 503 and its retry (same cid) settles
+            # it. Writing each post again now would only meet the same failure.
+            for post in batch:
+                if not post.future.done():
+                    post.future.set_exception(exc)
         except Exception:
             if len(batch) == 1:
                 logger.exception("message write failed")

@@ -180,7 +180,7 @@ class NotificationService:
         except (aiosmtplib.SMTPException, OSError, TimeoutError, ssl.SSLError) as exc:
             self.failures += 1
             error = f"{type(exc).__name__}: {exc}"[:500]
-            if mail.attempts >= self._settings.max_attempts:
+            if _permanent(exc) and mail.attempts >= self._settings.max_attempts:
                 logger.warning("e-mail %s given up after %d attempts", mail.id, mail.attempts)
                 await self._finish(mail, token, FAILED, now, error=error)
             else:
@@ -246,3 +246,12 @@ class NotificationService:
 
     async def counts(self) -> dict[str, int]:
         return await self._db.read(lambda unit: unit.outbox.statuses())
+
+
+def _permanent(exc: BaseException) -> bool:
+    """Whether the relay refused for good (a 5xx answer). A relay that is down, slow or says
+    "try again later" (4xx) is waited for however long it takes (the backoff stops growing at
+    an hour): such a mail is never given up, so never lost."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(_permanent(r) for r in exc.recipients)
+    return isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code >= 500

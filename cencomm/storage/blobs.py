@@ -12,6 +12,7 @@ hashes and encrypts in one pass. Every method here is blocking; services call th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -69,6 +70,11 @@ class BlobFiles:
         os.replace(writer.path, final)
         writer.installed = True
 
+    def remove(self, sha256_hex: str) -> None:
+        """Delete an installed blob whose row is being rolled back (the caller holds that row,
+        so no one else installed the same content meanwhile)."""
+        self.path_for(sha256_hex).unlink(missing_ok=True)
+
     def open(self, sha256_hex: str) -> BinaryIO:
         return self.path_for(sha256_hex).open("rb")
 
@@ -116,7 +122,9 @@ class BlobWriter:
 
     def discard(self) -> None:
         """Close and delete the temporary file unless it was installed (idempotent)."""
-        if not self._handle.closed:
+        # Closing flushes the buffer, which fails again on a full disk (the descriptor is
+        # closed all the same): the file must go anyway.
+        with contextlib.suppress(OSError):
             self._handle.close()
         if not self.installed:
             self.path.unlink(missing_ok=True)

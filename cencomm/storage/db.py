@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -32,6 +33,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from cencomm.domain.audit import canonical_json
 from cencomm.settings import DatabaseSettings
 from cencomm.storage.changes import ChangeListeners
+from cencomm.storage.failures import DatabaseUnavailable, unavailable
 from cencomm.storage.unit import Unit
 
 T = TypeVar("T")
@@ -115,7 +117,11 @@ def _postgres_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
         # A transaction left open (a server killed mid-query) must not hold its locks for ever:
         # PostgreSQL ends such sessions after this long.
         connect_args={
-            "server_settings": {"idle_in_transaction_session_timeout": IDLE_IN_TRANSACTION_MS}
+            "server_settings": {
+                "idle_in_transaction_session_timeout": IDLE_IN_TRANSACTION_MS,
+                # A lock not had in time fails the statement (55P03): 503, not a hung request.
+                "lock_timeout": str(int(settings.postgres_lock_timeout_ms)),
+            }
         },
     )
 
@@ -228,19 +234,37 @@ class Database:
 
     async def write(self, work: Callable[[Unit], T]) -> T:
         """Run `work` in one write transaction: committed when it returns, rolled back if it
-        raises. Then its `after_commit` callbacks run, on the event loop."""
-        if self._sessions is None:
-            return await asyncio.shield(self._write_sqlite(work))
-        return await self._finish(self._write_postgres(work))
+        raises. Then its `after_commit` callbacks run, on the event loop.
+
+        Raises:
+            Unavailable: a passing database failure (full disk, I/O error, lock timeout, lost
+                connection, failover; `storage.failures`): rolled back, a retry may succeed.
+        """
+        try:
+            if self._sessions is None:
+                return await asyncio.shield(self._write_sqlite(work))
+            return await self._finish(self._write_postgres(work))
+        except (DBAPIError, PoolTimeout) as exc:
+            failure = _passing(exc)
+            if failure is None:
+                raise
+            raise failure from exc
 
     async def read(self, work: Callable[[Unit], T]) -> T:
         """Run read-only `work`. On PostgreSQL one snapshot for all of it; SQLite readers run in
-        autocommit, so each statement sees a consistent snapshot of its own."""
-        if self._sessions is None:
-            # A SQLite read runs in a reader thread, which a cancelled caller cannot interrupt
-            # (and `dispose` waits for the threads): no task of its own needed on the hot path.
-            return await self._read(work)
-        return await self._finish(self._read(work))
+        autocommit, so each statement sees a consistent snapshot of its own. Raises
+        `Unavailable` on a passing database failure, as `write` does."""
+        try:
+            if self._sessions is None:
+                # A SQLite read runs in a reader thread, which a cancelled caller cannot
+                # interrupt (and `dispose` waits for the threads): no task of its own needed.
+                return await self._read(work)
+            return await self._finish(self._read(work))
+        except (DBAPIError, PoolTimeout) as exc:
+            failure = _passing(exc)
+            if failure is None:
+                raise
+            raise failure from exc
 
     async def _finish(self, unit_of_work: Coroutine[Any, Any, T]) -> T:
         # The unit runs in its own task: cancelling the caller leaves it to finish (and `dispose`
@@ -346,6 +370,14 @@ class Database:
         else:
             self._reader.dispose()
             self._writer.dispose()
+
+
+def _passing(exc: BaseException) -> DatabaseUnavailable | None:
+    """A passing failure as the 503 it becomes (`storage.failures`); None for any other."""
+    failure = unavailable(exc)
+    if failure is not None:
+        logger.warning("database unavailable: %s", str(exc).splitlines()[0][:300])
+    return failure
 
 
 # Units of one SQLite write transaction at most (their savepoints nest nothing; the cap bounds

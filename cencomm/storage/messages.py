@@ -158,6 +158,18 @@ class MessageStore:
 
     # -- reading ---------------------------------------------------------------------------
 
+    def latest(self, group_ids: Sequence[uuid.UUID]) -> dict[GroupId, tuple[int, uuid.UUID]]:
+        """Each group's last message: its seq and id (groups without one are left out). Live
+        delivery polls this while the bus is down (`web/live_poll.py`)."""
+        if not group_ids:
+            return {}
+        rows = self._session.connection().execute(
+            select(MessageRow.group_id, MessageRow.seq, MessageRow.id)
+            .join(GroupRow, and_(GroupRow.id == MessageRow.group_id))
+            .where(GroupRow.id.in_(list(group_ids)), MessageRow.seq == GroupRow.last_seq)
+        )
+        return {GroupId(row[0]): (row[1], row[2]) for row in rows}
+
     def find(self, message_id: uuid.UUID) -> StoredMessage | None:
         row = self._session.execute(_select().where(MessageRow.id == message_id)).first()
         return _to_message(row) if row else None

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 _CACHE: web.AppKey[dict[str, Any]] = web.AppKey("openapi_cache")
 _PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 REF = "#/components/schemas/{model}"
+# The header of a 503 problem: whole seconds after which the same request may succeed.
+RETRY_AFTER = {
+    "description": "Seconds after which the same request (a post: the same cid) may succeed",
+    "schema": {"type": "integer", "minimum": 1},
+}
 
 
 def _problem_statuses(route: Route) -> list[int]:
@@ -29,6 +34,10 @@ def _problem_statuses(route: Route) -> list[int]:
         statuses.update({400, 413, 415, 422})
     if route.query is not None:
         statuses.add(422)
+    if route.auth or route.body is not None:
+        # A route that reads or writes the database may meet a passing failure of it or of the
+        # disk: 503 `unavailable` with Retry-After (docs/problems.md).
+        statuses.add(503)
     return sorted(statuses)
 
 
@@ -90,6 +99,8 @@ def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
                     "application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}
                 },
             }
+            if status == 503:
+                operation["responses"]["503"]["headers"] = {"Retry-After": RETRY_AFTER}
         if route.auth:
             operation["security"] = [{"bearer": []}]
         paths.setdefault(path, {})[route.method.lower()] = operation
