@@ -11,7 +11,7 @@ from cencomm.backup.restore import restore_backup
 from cencomm.exits import EXIT_OK, CommandError
 from cencomm.settings import Settings
 from cencomm.settings_sources import redact_url
-from cencomm.storage.failures import DatabaseFailure
+from cencomm.storage.failures import DatabaseFailure, DatabaseUnavailable
 from cencomm.storage.keyring import KeyringError
 from cencomm.storage.pg_tools import PgToolError
 
@@ -22,9 +22,9 @@ async def backup(settings: Settings, dest: Path) -> int:
         summary = await create_backup(settings, dest)
     except (PgToolError, KeyringError) as exc:
         raise CommandError(f"backup failed, {dest} not written: {exc}") from None
-    except (OSError, sqlite3.Error, DatabaseFailure) as exc:
+    except (OSError, sqlite3.Error, DatabaseFailure, DatabaseUnavailable) as exc:
         url = redact_url(settings.database_url)
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        reason = str(getattr(exc, "orig", None) or exc.__cause__ or exc).splitlines()[0]
         raise CommandError(f"backup failed, {dest} not written ({url}): {reason}") from None
     manifest = summary.manifest
     head = manifest.tree_head
