@@ -32,6 +32,7 @@ from cencomm.web.handlers import (
     system,
     web_client,
 )
+from cencomm.web.limits import LIMITS
 from cencomm.web.openapi import install_openapi
 from cencomm.web.parsing import read_json, read_query
 from cencomm.web.schemas import PageQuery
@@ -282,13 +283,19 @@ def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespo
 
     @functools.wraps(route.handler)
     async def endpoint(request: web.Request) -> web.StreamResponse:
-        if route.auth:
-            request[PRINCIPAL] = await authenticate(request)
-            if request[PRINCIPAL].needs_mfa_enrolment and route.path not in MFA_ENROLMENT_PATHS:
-                raise Forbidden(
-                    "your role requires two-factor authentication: enrol with /auth/otp/setup",
-                    slug="mfa-enrolment-required",
-                )
+        if not route.auth:
+            return await call(request)
+        principal = request[PRINCIPAL] = await authenticate(request)
+        if principal.needs_mfa_enrolment and route.path not in MFA_ENROLMENT_PATHS:
+            raise Forbidden(
+                "your role requires two-factor authentication: enrol with /auth/otp/setup",
+                slug="mfa-enrolment-required",
+            )
+        # One user's burst (or slow bodies) takes only that user's slots (`web/limits.py`).
+        with request.app[LIMITS].hold_user(principal.user_id):
+            return await call(request)
+
+    async def call(request: web.Request) -> web.StreamResponse:
         kwargs: dict[str, Any] = {}
         if route.query is not None:
             kwargs["query"] = read_query(request, route.query)
