@@ -28,7 +28,7 @@ from cencomm.services.live import LiveService
 from cencomm.settings import Settings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import load_or_create_server_keys
-from cencomm.web.limits import LIMITS, RequestLimits, limits_middleware
+from cencomm.web.limits import LIMITS, RequestLimits, body_deadline_middleware
 from cencomm.web.live import LIVE, LiveDispatcher
 from cencomm.web.metrics import METRICS, HttpMetrics
 from cencomm.web.middlewares import (
@@ -50,12 +50,12 @@ def create_app(
 ) -> web.Application:
     """The application; `links` when it is one of the processes of `serve --workers N`."""
     app = web.Application(
-        # The limits inside the problem rendering: their refusals become problems too.
+        # The body deadline inside the problem rendering: its 408 becomes a problem too.
         middlewares=[
             request_id_middleware,
             observe_middleware,
             problem_middleware,
-            limits_middleware,
+            body_deadline_middleware,
         ],
         # JSON bodies are read through web.parsing with their own limit; uploads stream.
         client_max_size=settings.http.max_json_bytes,

@@ -7,7 +7,10 @@ being served (docs/deploy.md "Resource limits"):
   `http.max_requests_per_user` per authenticated user (429 `too-many-requests`); both answer at
   once with `Retry-After` rather than queue, so a burst costs the server nothing but the refusal.
   Health, readiness and metrics stay outside (a busy server must still say how it is), and so do
-  WebSockets, which `hub.max_connections` counts (`web/ws.py`).
+  WebSockets, which `hub.max_connections` counts (`web/ws.py`). The process's slot is taken
+  once a JSON body has been read (`web/routes.py`): a client sending its body slowly holds a
+  connection, and its user's slot, but none of the slots everyone shares; an upload, read as it
+  is processed, holds one throughout.
 - A body deadline: `http.body_timeout` seconds plus one for every `http.body_min_rate` bytes
   received. A body still incomplete then fails its reader with `BodyTimedOut`; the request is
   answered 408 `request-timeout` and the connection closed.
@@ -142,26 +145,20 @@ class BodyDeadline:
 
 
 @web.middleware
-async def limits_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The process-wide request cap and the body deadline (the per-user cap needs the
-    authenticated user: `web/routes.py` takes it)."""
-    if request.path in EXEMPT_PATHS:
+async def body_deadline_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The body deadline of every request that has a body (the request caps need the route and
+    the user: `web/routes.py` takes them)."""
+    if not request.body_exists:
         return await handler(request)
     http = request.app[SETTINGS].http
-    deadline = (
-        BodyDeadline(request.content, http.body_timeout, http.body_min_rate)
-        if request.body_exists
-        else None
-    )
+    deadline = BodyDeadline(request.content, http.body_timeout, http.body_min_rate)
     try:
-        with request.app[LIMITS].hold():
-            return await handler(request)
+        return await handler(request)
     except Exception:
-        if deadline is not None and deadline.expired:
+        if deadline.expired:
             # Whatever the handler made of the failed read (a truncated body, a malformed
             # multipart), the cause is the client's slowness.
             raise web.HTTPRequestTimeout() from None
         raise
     finally:
-        if deadline is not None:
-            deadline.cancel()
+        deadline.cancel()

@@ -32,7 +32,7 @@ from cencomm.web.handlers import (
     system,
     web_client,
 )
-from cencomm.web.limits import LIMITS
+from cencomm.web.limits import EXEMPT_PATHS, LIMITS
 from cencomm.web.openapi import install_openapi
 from cencomm.web.parsing import read_json, read_query
 from cencomm.web.schemas import PageQuery
@@ -301,7 +301,11 @@ def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespo
             kwargs["query"] = read_query(request, route.query)
         if route.body is not None:
             kwargs["body"] = await read_json(request, route.body)
-        return await route.handler(request, **kwargs)
+        if route.path in EXEMPT_PATHS:
+            return await route.handler(request, **kwargs)
+        # Taken once the JSON body is in: a slow sender holds no slot everyone shares.
+        with request.app[LIMITS].hold():
+            return await route.handler(request, **kwargs)
 
     return endpoint
 

@@ -252,13 +252,17 @@ async def test_a_flood_of_large_uploads_does_not_stop_another_user(
 
 
 async def hold_requests(
-    client: TestClient[Any, Any], count: int, headers: dict[str, str], path: str
+    client: TestClient[Any, Any],
+    count: int,
+    headers: dict[str, str],
+    path: str,
+    content_type: str = "application/json",
 ) -> list[RawClient]:
     """`count` requests kept in progress by a body that is never finished."""
     held = []
     for _ in range(count):
         raw = await RawClient.open(client)
-        head = {**headers, "Content-Type": "application/json", "Content-Length": "1000"}
+        head = {**headers, "Content-Type": content_type, "Content-Length": "1000"}
         raw.send(request_head("POST", path, head) + b"{")
         held.append(raw)
     return held
@@ -276,6 +280,8 @@ async def test_one_users_burst_gets_429_while_another_is_served(
     limits = client.app[LIMITS]
     held = await hold_requests(client, 3, greedy.auth, "/api/v1/keys")
     await until(lambda: limits.in_progress_of(greedy.user.id) == 3, client, other)
+    # Bodies still coming in hold their user's slots, none of the shared ones.
+    assert limits.in_progress == 0
 
     resp = await client.get("/api/v1/me", headers=greedy.auth)
     await assert_problem(resp, 429, "too-many-requests")
@@ -300,8 +306,17 @@ async def test_the_total_cap_gives_503_but_health_still_answers(
         create_app(settings), connector=aiohttp.TCPConnector(force_close=True)
     )
     other = await make_member(client)
+    moderator = await make_member(client, Role.MODERATOR)
+    group = await make_group(client, moderator)
+    path = f"/api/v1/groups/{group['id']}/attachments?name=slow.txt"
     limits = client.app[LIMITS]
-    held = await hold_requests(client, 4, {}, "/api/v1/auth/login")
+    # Two users' uploads, each within its user's cap, that never finish: an upload is read as
+    # it is processed, so it holds one of the shared slots throughout.
+    held = []
+    for _ in range(2):
+        uploader = await make_member(client)
+        await add_member(client, moderator, group, uploader)
+        held += await hold_requests(client, 2, uploader.auth, path, "text/plain")
     async with asyncio.timeout(WAIT):
         while limits.in_progress < 4:
             assert (await client.get("/health")).status == 200  # exempt from the cap
