@@ -74,7 +74,7 @@ class HttpSettings:
     max_concurrent_requests: int = 256
     # Requests in progress at once for one authenticated user in this process; past it 429
     # too-many-requests with Retry-After.
-    max_requests_per_user: int = 16
+    max_requests_per_user: int = 8
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -35,7 +35,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Seconds a refused caller is asked to wait: a slot frees as soon as any request ends.
 RETRY_AFTER = 1
-# Answered whatever the load: probes and scrapes must see a busy server too.
+# Never counted: probes and scrapes must see a busy server too; WebSockets count against
+# `hub.max_connections` instead.
 EXEMPT_PATHS = frozenset({"/health", "/ready", "/metrics", "/api/v1/ws"})
 
 

@@ -360,3 +360,16 @@ async def test_the_websocket_total_cap_refuses_the_upgrade_with_503(
     assert (await third.receive_json(timeout=WAIT))["type"] == "ready"
     await third.close()
     await second.close()
+
+
+async def test_the_openapi_document_names_the_limits_answers(client: TestClient[Any, Any]) -> None:
+    document = await (await client.get("/api/openapi.json")).json()
+    responses = document["components"]["responses"]
+    assert set(responses) >= {"TooManyRequests", "ServerBusy", "RequestTimeout"}
+    assert "Retry-After" in responses["ServerBusy"]["headers"]
+    me = document["paths"]["/api/v1/me"]["get"]["responses"]
+    assert me["429"] == {"$ref": "#/components/responses/TooManyRequests"}
+    assert me["503"] == {"$ref": "#/components/responses/ServerBusy"}
+    login = document["paths"]["/api/v1/auth/login"]["post"]["responses"]
+    assert login["408"] == {"$ref": "#/components/responses/RequestTimeout"}
+    assert "503" not in document["paths"]["/health"]["get"]["responses"]
