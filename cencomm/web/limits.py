@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterator
 
-from aiohttp import web
+from aiohttp import StreamReader, web
 
 from cencomm.appkeys import SETTINGS
 from cencomm.domain.errors import RateLimited, Unavailable
@@ -117,7 +117,7 @@ class BodyDeadline:
     One timer per request with a body, re-armed at most once per extension; no work per chunk.
     """
 
-    def __init__(self, payload: web.StreamReader, timeout: float, min_rate: int) -> None:
+    def __init__(self, payload: StreamReader, timeout: float, min_rate: int) -> None:
         self._payload = payload
         self._loop = asyncio.get_running_loop()
         self._start = self._loop.time()
