@@ -7,6 +7,7 @@ handlers validate with is exactly what the document says.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,7 @@ from cencomm.web.handlers import (
     system,
     web_client,
 )
-from cencomm.web.limits import EXEMPT_PATHS, LIMITS
+from cencomm.web.limits import EXEMPT_PATHS, LIMITS, RequestLimits
 from cencomm.web.openapi import install_openapi
 from cencomm.web.parsing import read_json, read_query
 from cencomm.web.schemas import PageQuery
@@ -312,6 +313,8 @@ def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespo
 
 def setup_routes(app: web.Application, routes: tuple[Route, ...] = ROUTES_TABLE) -> None:
     app[ROUTES] = routes
+    if LIMITS not in app:  # an app of the route table alone, not create_app's: no caps
+        app[LIMITS] = RequestLimits(sys.maxsize, sys.maxsize)
     for route in routes:
         app.router.add_route(route.method, route.path, _endpoint(route), name=route.name)
     install_openapi(app, routes)
