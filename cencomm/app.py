@@ -28,6 +28,7 @@ from cencomm.services.live import LiveService
 from cencomm.settings import Settings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import load_or_create_server_keys
+from cencomm.web.limits import LIMITS, RequestLimits, body_deadline_middleware
 from cencomm.web.live import LIVE, LiveDispatcher
 from cencomm.web.live_poll import BUS_POLLER, BusPoller
 from cencomm.web.metrics import METRICS, HttpMetrics
@@ -42,6 +43,7 @@ from cencomm.web.ws import close_sockets
 
 MAX_HEADER_BYTES = 128 * 1024
 MAX_REQUEST_LINE_BYTES = 16 * 1024
+LINGERING_TIME = 10.0  # aiohttp's default
 
 
 def create_app(
@@ -49,15 +51,35 @@ def create_app(
 ) -> web.Application:
     """The application; `links` when it is one of the processes of `serve --workers N`."""
     app = web.Application(
-        middlewares=[request_id_middleware, observe_middleware, problem_middleware],
+        # The body deadline inside the problem rendering: its 408 becomes a problem too.
+        middlewares=[
+            request_id_middleware,
+            observe_middleware,
+            problem_middleware,
+            body_deadline_middleware,
+        ],
         # JSON bodies are read through web.parsing with their own limit; uploads stream.
         client_max_size=settings.http.max_json_bytes,
         # Large enough that an oversized header (a 100 KB "token") reaches our code and gets a
         # proper problem answer rather than the parser's bare 400; still a firm bound.
-        handler_args={"max_field_size": MAX_HEADER_BYTES, "max_line_size": MAX_REQUEST_LINE_BYTES},
+        handler_args={
+            "max_field_size": MAX_HEADER_BYTES,
+            "max_line_size": MAX_REQUEST_LINE_BYTES,
+            # aiohttp has no deadline for a request's head of its own; its keep-alive timer is
+            # one (armed when a connection opens and when an answer ends, not pushed back by
+            # incoming bytes), which `web/limits.py` relies on. It overrides run_app's 75 s.
+            "keepalive_timeout": settings.http.header_timeout,
+            # After an answer to a request whose body was not read whole (413, 408, 401 before
+            # the body), the rest is read and dropped for this long so that the client sees the
+            # answer rather than a reset; no longer than it would get to send a request head.
+            "lingering_time": min(LINGERING_TIME, settings.http.header_timeout),
+        },
     )
     app[SETTINGS] = settings
     app[METRICS] = HttpMetrics()
+    app[LIMITS] = RequestLimits(
+        settings.http.max_concurrent_requests, settings.http.max_requests_per_user
+    )
     app[SOCKETS] = weakref.WeakSet()
     app.on_response_prepare.append(add_security_headers)
     app.cleanup_ctx.append(_database_ctx)

@@ -62,6 +62,19 @@ class HttpSettings:
     metrics_allowed_addresses: tuple[str, ...] = ()
     # A bearer token that opens /metrics from any address (CENCOMM_HTTP_METRICS_TOKEN only).
     metrics_token: Secret | None = None
+    # Seconds a connection may go without a complete request head (request line and headers):
+    # from its opening and from the end of each answer, so idle keep-alive connections close too.
+    header_timeout: float = 15.0
+    # Seconds a request body may take, plus one more second for every `body_min_rate` bytes
+    # received; a body still incomplete then gets 408 and the connection is closed.
+    body_timeout: float = 30.0
+    body_min_rate: int = 2048
+    # Requests in progress at once in this process (health, readiness, metrics and WebSockets
+    # aside); past it 503 server-busy with Retry-After.
+    max_concurrent_requests: int = 256
+    # Requests in progress at once for one authenticated user in this process; past it 429
+    # too-many-requests with Retry-After.
+    max_requests_per_user: int = 8
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -176,6 +189,8 @@ class HubSettings:
     queue_size: int = 256
     # Open WebSockets one user may hold on one server process (more: closed with 4429).
     max_connections_per_user: int = 16
+    # Open WebSockets on one server process, all users together (more: 503 server-busy).
+    max_connections: int = 2048
     # Seconds between WebSocket pings; a peer that does not answer is disconnected.
     heartbeat: float = 30.0
     # Seconds a new WebSocket has to send its auth frame (else closed with 4401).
@@ -364,6 +379,7 @@ def validate(settings: Settings) -> None:
         raise SettingsError("http.max_json_bytes: must be at least 1024")
     if s.http.trusted_proxy_hops < 0:
         raise SettingsError("http.trusted_proxy_hops: must not be negative")
+    _validate_limits(s)
     for network in s.http.metrics_allowed_addresses:
         try:
             ipaddress.ip_network(network, strict=False)
@@ -435,6 +451,18 @@ def validate(settings: Settings) -> None:
     if s.logging.format not in {"json", "text"}:
         raise SettingsError("logging.format: must be json or text")
     _validate_live(s)
+
+
+def _validate_limits(s: Settings) -> None:
+    """Resource limits (`web/limits.py`)."""
+    for key in ("header_timeout", "body_timeout"):
+        if getattr(s.http, key) <= 0:
+            raise SettingsError(f"http.{key}: must be positive")
+    for key in ("body_min_rate", "max_concurrent_requests", "max_requests_per_user"):
+        if getattr(s.http, key) < 1:
+            raise SettingsError(f"http.{key}: must be at least 1")
+    if s.hub.max_connections < 1:
+        raise SettingsError("hub.max_connections: must be at least 1")
 
 
 MAX_WORKERS = 64

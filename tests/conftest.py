@@ -24,6 +24,7 @@ from cencomm.settings import (
     AuthSettings,
     DatabaseSettings,
     DataSettings,
+    HttpSettings,
     LoggingSettings,
     Settings,
 )
@@ -44,6 +45,9 @@ def make_test_settings(database_url: str, data_dir: Path) -> Settings:
         # Cheap argon2 parameters keep the suite fast; the bench uses the real ones.
         auth=AuthSettings(argon2_time_cost=1, argon2_memory_kib=1024),
         logging=LoggingSettings(access_log=False),
+        # Tests of concurrent writes send many requests of one user at once; the per-user cap
+        # is tested with its own settings (tests/web/test_limits.py).
+        http=HttpSettings(max_requests_per_user=1000),
     )
 
 

@@ -87,15 +87,23 @@ class Invalid(CencommError):
 class RateLimited(CencommError):
     slug = "rate-limited"
 
-    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
-        super().__init__(detail)
+    def __init__(
+        self, detail: str | None = None, *, retry_after: int, slug: str | None = None
+    ) -> None:
+        super().__init__(detail, slug=slug)
         self.retry_after = max(1, retry_after)
 
 
 class Unavailable(CencommError):
     slug = "unavailable"
 
-    def __init__(self, detail: str | None = None, *, retry_after: int | None = None) -> None:
-        super().__init__(detail)
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        retry_after: int | None = None,
+        slug: str | None = None,
+    ) -> None:
+        super().__init__(detail, slug=slug)
         # Seconds after which a retry may succeed (the `Retry-After` header), when known.
         self.retry_after = retry_after

@@ -390,6 +390,13 @@ CATALOGUE: Final[tuple[ProblemType, ...]] = (
         " the device token presented has used up its failures for the window)",
     ),
     ProblemType(
+        "too-many-requests",
+        429,
+        "Too many requests in progress",
+        "the caller already has `http.max_requests_per_user` requests in progress on this server;"
+        " retry after `Retry-After` seconds",
+    ),
+    ProblemType(
         "internal-error", 500, "Internal Server Error", "the server failed; quote the `request_id`"
     ),
     ProblemType(
@@ -400,6 +407,13 @@ CATALOGUE: Final[tuple[ProblemType, ...]] = (
         "error, lock timeout, lost connection, failover) or of the disk holding attachments, "
         "or the process that writes posts; nothing of the request was stored (a post may have "
         "been: resend it with the same cid); retry after `Retry-After` seconds",
+    ),
+    ProblemType(
+        "server-busy",
+        503,
+        "Server busy",
+        "the server already has `http.max_concurrent_requests` requests in progress (WebSocket:"
+        " `hub.max_connections` open sockets); retry after `Retry-After` seconds",
     ),
     ProblemType(
         "database-unavailable",

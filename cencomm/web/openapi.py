@@ -24,6 +24,53 @@ RETRY_AFTER = {
     "description": "Seconds after which the same request (a post: the same cid) may succeed",
     "schema": {"type": "integer", "minimum": 1},
 }
+RESPONSE_REF = "#/components/responses/{name}"
+# Paths outside the request caps (`web/limits.py` EXEMPT_PATHS).
+_UNCAPPED = frozenset({"/health", "/ready", "/metrics", "/api/v1/ws"})
+
+
+def _limit_responses(route: Route) -> dict[int, str]:
+    """The resource limits' answers a route can give (`web/limits.py`), as shared components:
+    408 where a body is read (a JSON model, or an upload), 429 per user where authenticated,
+    503 on the process's cap."""
+    answers: dict[int, str] = {}
+    if route.body is not None or (
+        route.method in {"POST", "PUT", "PATCH"} and 413 in route.problems
+    ):
+        answers[408] = "RequestTimeout"
+    if route.auth:
+        answers[429] = "TooManyRequests"
+    if route.path not in _UNCAPPED:
+        answers[503] = "ServerBusy"
+    return answers
+
+
+def _limit_components() -> dict[str, Any]:
+    problem = {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}
+    retry_after = {
+        "Retry-After": {
+            "description": "Seconds after which a retry may succeed",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    }
+    return {
+        "RequestTimeout": {
+            "description": "Request Timeout: the body was not sent in time (`request-timeout`)",
+            "content": problem,
+        },
+        "TooManyRequests": {
+            "description": "Too Many Requests (`too-many-requests`, or a route's own 429)",
+            "headers": retry_after,
+            "content": problem,
+        },
+        "ServerBusy": {
+            "description": (
+                "Service Unavailable (`server-busy`, `unavailable`, or a route's own 503)"
+            ),
+            "headers": retry_after,
+            "content": problem,
+        },
+    }
 
 
 def _problem_statuses(route: Route) -> list[int]:
@@ -101,6 +148,8 @@ def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
             }
             if status == 503:
                 operation["responses"]["503"]["headers"] = {"Retry-After": RETRY_AFTER}
+        for status, name in _limit_responses(route).items():
+            operation["responses"][str(status)] = {"$ref": RESPONSE_REF.format(name=name)}
         if route.auth:
             operation["security"] = [{"bearer": []}]
         paths.setdefault(path, {})[route.method.lower()] = operation
@@ -116,6 +165,7 @@ def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schemas,
+            "responses": _limit_components(),
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },

@@ -7,6 +7,7 @@ handlers validate with is exactly what the document says.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from cencomm.web.handlers import (
     system,
     web_client,
 )
+from cencomm.web.limits import EXEMPT_PATHS, LIMITS, RequestLimits
 from cencomm.web.openapi import install_openapi
 from cencomm.web.parsing import read_json, read_query
 from cencomm.web.schemas import PageQuery
@@ -282,25 +284,37 @@ def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespo
 
     @functools.wraps(route.handler)
     async def endpoint(request: web.Request) -> web.StreamResponse:
-        if route.auth:
-            request[PRINCIPAL] = await authenticate(request)
-            if request[PRINCIPAL].needs_mfa_enrolment and route.path not in MFA_ENROLMENT_PATHS:
-                raise Forbidden(
-                    "your role requires two-factor authentication: enrol with /auth/otp/setup",
-                    slug="mfa-enrolment-required",
-                )
+        if not route.auth:
+            return await call(request)
+        principal = request[PRINCIPAL] = await authenticate(request)
+        if principal.needs_mfa_enrolment and route.path not in MFA_ENROLMENT_PATHS:
+            raise Forbidden(
+                "your role requires two-factor authentication: enrol with /auth/otp/setup",
+                slug="mfa-enrolment-required",
+            )
+        # One user's burst (or slow bodies) takes only that user's slots (`web/limits.py`).
+        with request.app[LIMITS].hold_user(principal.user_id):
+            return await call(request)
+
+    async def call(request: web.Request) -> web.StreamResponse:
         kwargs: dict[str, Any] = {}
         if route.query is not None:
             kwargs["query"] = read_query(request, route.query)
         if route.body is not None:
             kwargs["body"] = await read_json(request, route.body)
-        return await route.handler(request, **kwargs)
+        if route.path in EXEMPT_PATHS:
+            return await route.handler(request, **kwargs)
+        # Taken once the JSON body is in: a slow sender holds no slot everyone shares.
+        with request.app[LIMITS].hold():
+            return await route.handler(request, **kwargs)
 
     return endpoint
 
 
 def setup_routes(app: web.Application, routes: tuple[Route, ...] = ROUTES_TABLE) -> None:
     app[ROUTES] = routes
+    if LIMITS not in app:  # an app of the route table alone, not create_app's: no caps
+        app[LIMITS] = RequestLimits(sys.maxsize, sys.maxsize)
     for route in routes:
         app.router.add_route(route.method, route.path, _endpoint(route), name=route.name)
     install_openapi(app, routes)

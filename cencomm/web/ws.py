@@ -24,7 +24,7 @@ from typing import Any, Final
 from aiohttp import WSMsgType, web
 
 from cencomm.appkeys import HUB, SERVICES, SETTINGS, SOCKETS
-from cencomm.domain.errors import Forbidden, Unauthenticated
+from cencomm.domain.errors import Forbidden, Unauthenticated, Unavailable
 from cencomm.domain.events import MessageFrame, ServerFrame
 from cencomm.domain.ids import MAX_SEQUENCE, GroupId
 from cencomm.domain.users import Principal
@@ -40,6 +40,7 @@ from cencomm.realtime.hub import (
     TooManyConnections,
 )
 from cencomm.realtime.writer import run_writer
+from cencomm.web.limits import RETRY_AFTER
 from cencomm.web.live import LIVE
 from cencomm.web.problems import problem_body
 
@@ -85,8 +86,15 @@ async def live_events(request: web.Request) -> web.StreamResponse:
     )
     if not ws.can_prepare(request).ok:
         raise web.HTTPBadRequest()  # rendered as a problem by the middleware
-    await ws.prepare(request)
     sockets = request.app[SOCKETS]
+    if len(sockets) >= settings.max_connections:
+        # Refused before the upgrade, as an HTTP problem the client can read and retry on.
+        raise Unavailable(
+            f"the server has {settings.max_connections} live connections open; retry shortly",
+            slug="server-busy",
+            retry_after=RETRY_AFTER,
+        )
+    await ws.prepare(request)
     sockets.add(ws)
     try:
         principal = await _authenticate(request, ws)

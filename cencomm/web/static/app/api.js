@@ -38,15 +38,37 @@ async function send(path, { method = "GET", body, headers = {}, auth = true } = 
   return fetch(path.startsWith("/") ? path : `${API}/${path}`, init);
 }
 
+// The server's request caps (docs/deploy.md "Resource limits") refuse before doing anything, so
+// any call may be repeated after the `Retry-After` they ask for; a few times, then the problem
+// is shown like any other.
+const CAPPED = new Set(["too-many-requests", "server-busy"]);
+const CAP_RETRIES = 3;
+
+async function cappedWait(response) {
+  if (response.status !== 429 && response.status !== 503) return 0;
+  const body = await response.clone().json().catch(() => null);
+  if (!CAPPED.has((body?.type || "").replace("urn:cencomm:problem:", ""))) return 0;
+  return Math.min(10, Math.max(1, Number(response.headers.get("Retry-After")) || 1));
+}
+
+async function sendPatiently(path, options) {
+  for (let attempt = 0; ; attempt += 1) {
+    const response = await send(path, options);
+    const wait = attempt < CAP_RETRIES ? await cappedWait(response) : 0;
+    if (!wait) return response;
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+  }
+}
+
 // One call; on 401 the session is refreshed once and the call repeated. A second 401 ends the
 // session (revoked, expired or the user disabled): the page goes back to sign-in.
 export async function request(path, options = {}) {
   let response;
   try {
-    response = await send(path, options);
+    response = await sendPatiently(path, options);
     if (response.status === 401 && options.auth !== false) {
       await session.refreshNow();
-      response = await send(path, options);
+      response = await sendPatiently(path, options);
       if (response.status === 401) session.end("ended");
     }
   } catch (error) {
