@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from cencomm.appkeys import PRINCIPAL
+from cencomm.domain.attachments import ALLOWED
 from cencomm.domain.errors import Forbidden
 from cencomm.web import ws
 from cencomm.web.auth import authenticate
@@ -58,6 +59,10 @@ class Route:
     problems: tuple[int, ...] = ()
     # For responses that are not JSON (metrics, files): their media type.
     media_type: str | None = None
+    # Other success statuses, answered with the same model (200 for a repeat of a create).
+    also: tuple[int, ...] = ()
+    # A body that is not JSON (an upload): the media types it may have.
+    upload_types: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -88,9 +93,10 @@ ROUTES_TABLE: tuple[Route, ...] = (
           media_type="application/octet-stream", problems=(404,)),
     # Authentication
     Route("POST", f"{API}/auth/login", auth.login, "Log in with password (and TOTP)", "auth",
-          auth=False, body=auth.LoginRequest, response=auth.LoginResponse, problems=(429,)),
+          auth=False, body=auth.LoginRequest, response=auth.LoginResponse, problems=(401, 429)),
     Route("POST", f"{API}/auth/refresh", auth.refresh_tokens, "Swap a refresh token for a new pair",
-          "auth", auth=False, body=auth.RefreshRequest, response=auth.TokenResponse),
+          "auth", auth=False, body=auth.RefreshRequest, response=auth.TokenResponse,
+          problems=(401,)),
     Route("POST", f"{API}/auth/logout", auth.logout, "End this session", "auth", status=204),
     Route("POST", f"{API}/auth/otp/setup", auth.setup_otp, "Start TOTP enrolment", "auth",
           response=auth.OtpSetupResponse, problems=(409,)),
@@ -140,7 +146,7 @@ ROUTES_TABLE: tuple[Route, ...] = (
           "groups", response=groups.MemberList, problems=(404,)),
     Route("POST", f"{API}/groups/{{id}}/members", groups.add_member,
           "Admit a user or an organisation, or change their role", "groups",
-          body=groups.AddMemberRequest, response=groups.MemberResponse, status=201,
+          body=groups.AddMemberRequest, response=groups.MemberResponse, status=201, also=(200,),
           problems=(403, 404, 409)),
     Route("DELETE", f"{API}/groups/{{id}}/members/{{user_id}}", groups.remove_user_member,
           "Remove a user at once", "groups", query=groups.ReasonQuery, status=204,
@@ -164,7 +170,7 @@ ROUTES_TABLE: tuple[Route, ...] = (
     Route("POST", f"{API}/groups/{{id}}/messages", messages.post_group_message,
           "Post a signed message (201; 200 for an identical repeat of its cid)", "messages",
           body=messages.PostMessageRequest, response=messages.PostMessageResponse, status=201,
-          problems=(403, 404, 409)),
+          also=(200,), problems=(403, 404, 409)),
     Route("GET", f"{API}/groups/{{id}}/messages", messages.list_group_messages,
           "A page of the group's timeline, ascending seq", "messages",
           query=messages.TimelineQuery, response=messages.MessageList, problems=(404,)),
@@ -184,6 +190,7 @@ ROUTES_TABLE: tuple[Route, ...] = (
           "Upload a file (raw body with Content-Type and ?name=, or multipart with one part "
           "`file`); 201, or 200 when the group already has this content", "attachments",
           query=attachments.UploadQuery, response=attachments.AttachmentResponse, status=201,
+          also=(200,), upload_types=(*sorted(ALLOWED), "multipart/form-data"),
           problems=(400, 403, 404, 409, 413, 415, 422)),
     Route("GET", f"{API}/groups/{{id}}/attachments", attachments.list_attachments,
           "The group's attachments, newest first", "attachments",
@@ -220,7 +227,7 @@ ROUTES_TABLE: tuple[Route, ...] = (
     Route("POST", f"{API}/alerts", alert_handlers.post_alert,
           "Send a signed alert (201; 200 for an identical repeat of its cid)", "alerts",
           body=alert_handlers.PostAlertRequest, response=alert_handlers.PostAlertResponse,
-          status=201, problems=(403, 409)),
+          status=201, also=(200,), problems=(403, 409)),
     Route("GET", f"{API}/alerts", alert_handlers.list_alerts,
           "Alerts the caller received or sent, or that were escalated to the caller's RILO, "
           "newest first", "alerts",
