@@ -20,11 +20,11 @@ def _class_char(point: int) -> str:
     return "\\" + char if char in "\\]^-[" else char
 
 
-def _char_class(keep: Callable[[str], bool]) -> str:
+def _char_class(keep: Callable[[str], bool], *, everywhere: bool = False) -> str:
     """The code points `keep` selects, as the ranges of a regex character class (surrogates
-    left out: they never reach us as text)."""
+    left out: they never reach us as text); `everywhere` scans all of Unicode."""
     ranges: list[tuple[int, int]] = []
-    for point in _SCANNED:
+    for point in range(0x110000) if everywhere else _SCANNED:
         if 0xD800 <= point <= 0xDFFF or not keep(chr(point)):
             continue
         if ranges and ranges[-1][1] == point - 1:
@@ -40,10 +40,6 @@ def _is_control(c: str) -> bool:
     return unicodedata.category(c) == "Cc"
 
 
-def _is_space(c: str) -> bool:
-    return c.isspace() and not _is_control(c)
-
-
 def _is_invisible(c: str) -> bool:
     return unicodedata.category(c) in {"Cf", "Zl", "Zp"}
 
@@ -51,33 +47,23 @@ def _is_invisible(c: str) -> bool:
 @functools.cache
 def text_pattern(name: bool = False) -> str:
     """What `domain.users.clean_text` takes (free text: reasons, notes, descriptions), or with
-    `name` what `clean_name` takes (names shown as labels): some character other than white
-    space, no control character, and for names no invisible or direction-changing one."""
+    `name` what `clean_name` takes (names shown as labels): white space at either end (it is
+    trimmed), between them some other character, and no control character (for names, no
+    invisible or direction-changing one either) once trimmed."""
 
     def refused(c: str) -> bool:
         return _is_control(c) or (name and _is_invisible(c))
 
-    no = _char_class(refused)
-    blank = _char_class(lambda c: refused(c) or _is_space(c))
-    return f"^[^{no}]*[^{blank}][^{no}]*$"
+    space = _char_class(str.isspace)
+    inner = _char_class(refused)
+    edge = _char_class(lambda c: refused(c) or c.isspace())
+    return f"^[{space}]*[^{edge}](?:[^{inner}]*[^{edge}])?[{space}]*$"
 
 
 @functools.cache
 def printable_pattern() -> str:
     """What `str.isprintable` takes (key labels), as a pattern."""
-    refused: list[str] = []
-    start = None
-    for point in range(0x110001):
-        bad = point <= 0x10FFFF and not (0xD800 <= point <= 0xDFFF) and not chr(point).isprintable()
-        if bad and start is None:
-            start = point
-        elif not bad and start is not None:
-            end = point - 1
-            refused.append(
-                _class_char(start) if start == end else f"{_class_char(start)}-{_class_char(end)}"
-            )
-            start = None
-    return f"^[^{''.join(refused)}]*$"
+    return f"^[^{_char_class(lambda c: not c.isprintable(), everywhere=True)}]*$"
 
 
 def printable_schema(schema: dict[str, Any]) -> None:
