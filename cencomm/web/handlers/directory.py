@@ -29,7 +29,6 @@ from cencomm.web.cursors import decode_cursor, encode_cursor
 from cencomm.web.field_schemas import text_field
 from cencomm.web.schemas import PageQuery, RequestModel, ResponseModel
 
-
 # A country is taken in any case (`fr` is FR).
 _ANY_CASE_COUNTRIES = sorted(
     {v for c in COUNTRY_CODES for v in (c, c.lower(), c[0] + c[1].lower(), c[0].lower() + c[1])}
