@@ -19,7 +19,7 @@ PRINTABLE = re.compile(printable_pattern())
 # Mostly the characters the rules are about, and some of anything else.
 CHARS = st.one_of(
     st.sampled_from(" \t\n\x00\x1f\x7f\x85\xa0\u00ad\u200b\u200e\u2028\u202e\u3000\ufeffa"),
-    st.characters(exclude_categories=("Cs",)),
+    st.characters(exclude_categories=["Cs"]),
 )
 
 
