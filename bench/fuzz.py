@@ -122,7 +122,7 @@ class Fuzzer:
         for path in EXCLUDED_PATHS:
             argv += ["--exclude-path", path]
         if mode == "stateful":
-            argv += ["--phases", "stateful", "--mode", "positive"]
+            argv += ["--phases", phases or "stateful", "--mode", "positive"]
         else:
             argv += ["--phases", phases or "examples,coverage,fuzzing", "--mode", mode]
         before = await served(self.base)

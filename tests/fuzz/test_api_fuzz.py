@@ -40,11 +40,8 @@ async def _check(run: Run) -> None:
     assert run.failures == [] and run.exit_code == 0, _verdict(run)
 
 
-async def test_every_role_fuzzed_with_valid_and_invalid_data(fuzzer: Fuzzer) -> None:
+async def test_every_role_then_every_boundary_and_link(fuzzer: Fuzzer) -> None:
+    """One server for all (each schemathesis run costs seconds of start-up alone)."""
     for role in ("admin", "moderator", "analyst", "officer", "observer"):
         await _check(await fuzzer.run(role, "all", max_examples=1, phases="fuzzing"))
-
-
-async def test_the_boundaries_of_every_parameter_and_the_links(fuzzer: Fuzzer) -> None:
-    await _check(await fuzzer.run("admin", "all", max_examples=1, phases="coverage"))
-    await _check(await fuzzer.run("admin", "stateful", max_examples=2))
+    await _check(await fuzzer.run("admin", "all", max_examples=2, phases="coverage,stateful"))
