@@ -109,6 +109,8 @@ def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
                         "schema": {"$ref": REF.format(model=route.response.__name__)}
                     }
                 }
+            elif route.media_types:
+                ok["content"] = {media: {} for media in route.media_types}
             elif route.media_type is not None:
                 ok["content"] = {route.media_type: {}}
             if links := links_of(route.name):

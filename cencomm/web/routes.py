@@ -57,8 +57,10 @@ class Route:
     status: int = 200
     # Extra problem statuses this route can answer, besides those implied by auth and body.
     problems: tuple[int, ...] = ()
-    # For responses that are not JSON (metrics, files): their media type.
+    # For responses that are not JSON (metrics, files): their media type, or the several ones
+    # an answer may have (a download has its file's type).
     media_type: str | None = None
+    media_types: tuple[str, ...] = ()
     # Other success statuses, answered with the same model (200 for a repeat of a create).
     also: tuple[int, ...] = ()
     # A body that is not JSON (an upload): the media types it may have.
@@ -198,7 +200,7 @@ ROUTES_TABLE: tuple[Route, ...] = (
           problems=(404,)),
     Route("GET", f"{API}/groups/{{id}}/attachments/{{sha256}}", attachments.download_attachment,
           "Download an attachment (Range supported; ?preview=true: a re-encoded image)",
-          "attachments", query=attachments.DownloadQuery, media_type="application/octet-stream",
+          "attachments", query=attachments.DownloadQuery, media_types=tuple(sorted(ALLOWED)),
           problems=(404, 409, 416, 422)),
     Route("GET", f"{API}/groups/{{id}}/export", export.export_group,
           "Evidence bundle (zip): signed messages, keys, attachments, audit entries with "
