@@ -42,7 +42,9 @@ from cencomm.web.routes import setup_routes
 from cencomm.web.ws import close_sockets
 
 MAX_HEADER_BYTES = 128 * 1024
-MAX_REQUEST_LINE_BYTES = 16 * 1024
+# The longest valid query (an upload `?name=` of 4,096 characters, each up to 12 bytes once
+# percent-encoded) fits.
+MAX_REQUEST_LINE_BYTES = 64 * 1024
 LINGERING_TIME = 10.0  # aiohttp's default
 
 

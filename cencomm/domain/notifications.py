@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from cencomm.domain.errors import FieldError, Invalid
 
 MAX_EMAIL = 254
-_EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@(?:(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}|localhost)$")
+# White space spelled out: `\s` differs between Python, ECMA-262 (the OpenAPI document's
+# patterns) and pydantic's engine (U+001C-001F, U+FEFF).
+_SPACE = r"\t\n\x0b\x0c\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+EMAIL_PATTERN = (
+    rf"^[^@{_SPACE}<>\"',;]{{1,64}}@(?:(?:[A-Za-z0-9-]{{1,63}}\.)+[A-Za-z]{{2,63}}|localhost)$"
+)
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 CONTENT_CODES = frozenset({"TLP:CLEAR", "TLP:GREEN"})
 TITLE_CODES = CONTENT_CODES | {"TLP:AMBER"}

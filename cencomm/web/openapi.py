@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from cencomm import __version__
+from cencomm.web.openapi_links import links_of
 from cencomm.web.schemas import Problem
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def _problem_statuses(route: Route) -> list[int]:
     statuses = set(route.problems)
     if route.auth:
         statuses.add(401)
-    if route.body is not None:
+    if route.body is not None or route.upload_types:
         statuses.update({400, 413, 415, 422})
     if route.query is not None:
         statuses.add(422)
@@ -86,6 +87,29 @@ def _problem_statuses(route: Route) -> list[int]:
         # disk: 503 `unavailable` with Retry-After (docs/problems.md).
         statuses.add(503)
     return sorted(statuses)
+
+
+def _upload_body(media_types: tuple[str, ...]) -> dict[str, Any]:
+    """A file as the raw body (its type one of the allowed), or as the one multipart part."""
+    file = {"type": "string", "format": "binary"}
+    content: dict[str, Any] = {}
+    for media in media_types:
+        if media == "multipart/form-data":
+            content[media] = {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": file},
+                    "required": ["file"],
+                    "additionalProperties": False,
+                }
+            }
+        else:
+            content[media] = {"schema": file}
+    parts = [m for m in media_types if m != "multipart/form-data"]
+    if "multipart/form-data" in content:
+        # The part's own Content-Type is the file's type.
+        content["multipart/form-data"]["encoding"] = {"file": {"contentType": ", ".join(parts)}}
+    return {"required": True, "content": content}
 
 
 def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
@@ -131,14 +155,23 @@ def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
                     "application/json": {"schema": {"$ref": REF.format(model=route.body.__name__)}}
                 },
             }
-        ok: dict[str, Any] = {"description": HTTPStatus(route.status).phrase}
-        if route.response is not None:
-            ok["content"] = {
-                "application/json": {"schema": {"$ref": REF.format(model=route.response.__name__)}}
-            }
-        elif route.media_type is not None:
-            ok["content"] = {route.media_type: {}}
-        operation["responses"][str(route.status)] = ok
+        if route.upload_types:
+            operation["requestBody"] = _upload_body(route.upload_types)
+        for status in (route.status, *route.also):
+            ok: dict[str, Any] = {"description": HTTPStatus(status).phrase}
+            if route.response is not None:
+                ok["content"] = {
+                    "application/json": {
+                        "schema": {"$ref": REF.format(model=route.response.__name__)}
+                    }
+                }
+            elif route.media_types:
+                ok["content"] = {media: {} for media in route.media_types}
+            elif route.media_type is not None:
+                ok["content"] = {route.media_type: {}}
+            if links := links_of(route.name):
+                ok["links"] = links
+            operation["responses"][str(status)] = ok
         for status in _problem_statuses(route):
             operation["responses"][str(status)] = {
                 "description": HTTPStatus(status).phrase,
@@ -154,6 +187,7 @@ def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
             operation["security"] = [{"bearer": []}]
         paths.setdefault(path, {})[route.method.lower()] = operation
 
+    _check_links(paths)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -171,6 +205,22 @@ def build_openapi(routes: tuple[Route, ...]) -> dict[str, Any]:
             },
         },
     }
+
+
+def _check_links(paths: dict[str, dict[str, Any]]) -> None:
+    """Every link leads to an operation of the document, through parameters it has."""
+    operations = {
+        op["operationId"]: {p["name"] for p in op["parameters"]}
+        for methods in paths.values()
+        for op in methods.values()
+    }
+    for methods in paths.values():
+        for op in methods.values():
+            for response in op["responses"].values():
+                for name, link in response.get("links", {}).items():
+                    params = operations.get(link["operationId"])
+                    if params is None or not set(link["parameters"]) <= params:
+                        raise ValueError(f"link {name} of {op['operationId']} leads nowhere")
 
 
 def install_openapi(app: web.Application, routes: tuple[Route, ...]) -> None:

@@ -16,6 +16,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from cencomm.appkeys import PRINCIPAL
+from cencomm.domain.attachments import ALLOWED
 from cencomm.domain.errors import Forbidden
 from cencomm.web import ws
 from cencomm.web.auth import authenticate
@@ -58,8 +59,14 @@ class Route:
     status: int = 200
     # Extra problem statuses this route can answer, besides those implied by auth and body.
     problems: tuple[int, ...] = ()
-    # For responses that are not JSON (metrics, files): their media type.
+    # For responses that are not JSON (metrics, files): their media type, or the several ones
+    # an answer may have (a download has its file's type).
     media_type: str | None = None
+    media_types: tuple[str, ...] = ()
+    # Other success statuses, answered with the same model (200 for a repeat of a create).
+    also: tuple[int, ...] = ()
+    # A body that is not JSON (an upload): the media types it may have.
+    upload_types: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -90,9 +97,10 @@ ROUTES_TABLE: tuple[Route, ...] = (
           media_type="application/octet-stream", problems=(404,)),
     # Authentication
     Route("POST", f"{API}/auth/login", auth.login, "Log in with password (and TOTP)", "auth",
-          auth=False, body=auth.LoginRequest, response=auth.LoginResponse, problems=(429,)),
+          auth=False, body=auth.LoginRequest, response=auth.LoginResponse, problems=(401, 429)),
     Route("POST", f"{API}/auth/refresh", auth.refresh_tokens, "Swap a refresh token for a new pair",
-          "auth", auth=False, body=auth.RefreshRequest, response=auth.TokenResponse),
+          "auth", auth=False, body=auth.RefreshRequest, response=auth.TokenResponse,
+          problems=(401,)),
     Route("POST", f"{API}/auth/logout", auth.logout, "End this session", "auth", status=204),
     Route("POST", f"{API}/auth/otp/setup", auth.setup_otp, "Start TOTP enrolment", "auth",
           response=auth.OtpSetupResponse, problems=(409,)),
@@ -142,7 +150,7 @@ ROUTES_TABLE: tuple[Route, ...] = (
           "groups", response=groups.MemberList, problems=(404,)),
     Route("POST", f"{API}/groups/{{id}}/members", groups.add_member,
           "Admit a user or an organisation, or change their role", "groups",
-          body=groups.AddMemberRequest, response=groups.MemberResponse, status=201,
+          body=groups.AddMemberRequest, response=groups.MemberResponse, status=201, also=(200,),
           problems=(403, 404, 409)),
     Route("DELETE", f"{API}/groups/{{id}}/members/{{user_id}}", groups.remove_user_member,
           "Remove a user at once", "groups", query=groups.ReasonQuery, status=204,
@@ -166,7 +174,7 @@ ROUTES_TABLE: tuple[Route, ...] = (
     Route("POST", f"{API}/groups/{{id}}/messages", messages.post_group_message,
           "Post a signed message (201; 200 for an identical repeat of its cid)", "messages",
           body=messages.PostMessageRequest, response=messages.PostMessageResponse, status=201,
-          problems=(403, 404, 409)),
+          also=(200,), problems=(403, 404, 409)),
     Route("GET", f"{API}/groups/{{id}}/messages", messages.list_group_messages,
           "A page of the group's timeline, ascending seq", "messages",
           query=messages.TimelineQuery, response=messages.MessageList, problems=(404,)),
@@ -186,6 +194,7 @@ ROUTES_TABLE: tuple[Route, ...] = (
           "Upload a file (raw body with Content-Type and ?name=, or multipart with one part "
           "`file`); 201, or 200 when the group already has this content", "attachments",
           query=attachments.UploadQuery, response=attachments.AttachmentResponse, status=201,
+          also=(200,), upload_types=(*sorted(ALLOWED), "multipart/form-data"),
           problems=(400, 403, 404, 409, 413, 415, 422)),
     Route("GET", f"{API}/groups/{{id}}/attachments", attachments.list_attachments,
           "The group's attachments, newest first", "attachments",
@@ -193,7 +202,7 @@ ROUTES_TABLE: tuple[Route, ...] = (
           problems=(404,)),
     Route("GET", f"{API}/groups/{{id}}/attachments/{{sha256}}", attachments.download_attachment,
           "Download an attachment (Range supported; ?preview=true: a re-encoded image)",
-          "attachments", query=attachments.DownloadQuery, media_type="application/octet-stream",
+          "attachments", query=attachments.DownloadQuery, media_types=tuple(sorted(ALLOWED)),
           problems=(404, 409, 416, 422)),
     Route("GET", f"{API}/groups/{{id}}/export", export.export_group,
           "Evidence bundle (zip): signed messages, keys, attachments, audit entries with "
@@ -222,7 +231,7 @@ ROUTES_TABLE: tuple[Route, ...] = (
     Route("POST", f"{API}/alerts", alert_handlers.post_alert,
           "Send a signed alert (201; 200 for an identical repeat of its cid)", "alerts",
           body=alert_handlers.PostAlertRequest, response=alert_handlers.PostAlertResponse,
-          status=201, problems=(403, 409)),
+          status=201, also=(200,), problems=(403, 409)),
     Route("GET", f"{API}/alerts", alert_handlers.list_alerts,
           "Alerts the caller received or sent, or that were escalated to the caller's RILO, "
           "newest first", "alerts",

@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from cencomm.domain.ids import MAX_SEQUENCE
+from cencomm.web.field_schemas import MAX_CURSOR as MAX_CURSOR
+from cencomm.web.field_schemas import cursor_field as cursor_field
 
 MAX_LIMIT = 500
-# A page cursor (opaque to clients) is never longer than this.
-MAX_CURSOR = 200
 DEFAULT_LIMIT = 50
 
 # A seq, audit index or tree size from a query string: past 64 bits is a 422, never a database
 # overflow (a 500).
 Sequence = Annotated[int, Field(ge=0, le=MAX_SEQUENCE)]
+
+
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+
+
+def _rfc3339(value: object) -> object:
+    """Only RFC 3339 text with a zone (pydantic alone would also take Unix times: `0.5`)."""
+    if isinstance(value, str) and not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 date-time with a zone")
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an RFC 3339 date-time with a zone")
+    return value
+
+
+# A point in time from a query string (`since`, `until`): as the document's `date-time` says.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 
 
 class RequestModel(BaseModel):
@@ -31,7 +51,7 @@ class QueryModel(BaseModel):
 
 
 class PageQuery(QueryModel):
-    after: str | None = Field(default=None, max_length=MAX_CURSOR)
+    after: str | None = cursor_field()
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 
@@ -44,7 +64,7 @@ class ProblemFieldError(ResponseModel):
     message: str
 
 
-def _absent_not_null(schema: dict[str, Any]) -> None:
+def absent_not_null(schema: dict[str, Any]) -> None:
     """Optional members are left out, never sent as null: their schema is the plain type."""
     for member in schema.get("properties", {}).values():
         if member.get("default", ...) is None and "anyOf" in member:
@@ -56,7 +76,7 @@ def _absent_not_null(schema: dict[str, Any]) -> None:
 class Problem(ResponseModel):
     """RFC 9457 problem document (every error answer, `application/problem+json`)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_absent_not_null)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=absent_not_null)
 
     type: str = Field(pattern=r"^urn:cencomm:problem:[a-z0-9-]+$")
     title: str

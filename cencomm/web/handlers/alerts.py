@@ -22,20 +22,27 @@ from cencomm.domain.wire.alerts import (
 )
 from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import decode_time_cursor, encode_cursor
+from cencomm.web.field_schemas import text_field
 from cencomm.web.handlers.directory import path_uuid
 from cencomm.web.handlers.messages import MAX_JWS_FIELD
 from cencomm.web.schemas import (
     DEFAULT_LIMIT,
-    MAX_CURSOR,
     MAX_LIMIT,
     QueryModel,
     RequestModel,
     ResponseModel,
+    cursor_field,
 )
 
 
 class PostAlertRequest(RequestModel):
-    jws: str = Field(min_length=1, max_length=MAX_JWS_FIELD)
+    # A compact JWS: three base64url parts.
+    jws: str = Field(
+        min_length=1,
+        max_length=MAX_JWS_FIELD,
+        # Checked by the JWS parser (an `invalid-jws` problem), documented here.
+        json_schema_extra={"pattern": r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"},
+    )
 
 
 class PostAlertResponse(ResponseModel):
@@ -111,13 +118,13 @@ class AlertList(ResponseModel):
 
 class AlertListQuery(QueryModel):
     active: bool = False
-    after: str | None = Field(default=None, max_length=MAX_CURSOR)
+    after: str | None = cursor_field()
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 
 class AckRequest(RequestModel):
     outcome: Outcome | None = None
-    note: str | None = Field(default=None, min_length=1, max_length=MAX_NOTE)
+    note: str | None = text_field(MAX_NOTE, default=None)
     seizure_message_id: uuid.UUID | None = None
 
 

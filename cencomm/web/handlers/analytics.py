@@ -18,12 +18,21 @@ from cencomm.web.report import REPORT_CSP, render_report
 from cencomm.web.schemas import QueryModel, ResponseModel
 from cencomm.web.streaming import stream_download
 
-_DATE_FIELD = Field(default=None, max_length=32, description="YYYY-MM-DD, inclusive")
+_DATE_FIELD = Field(
+    default=None,
+    max_length=32,
+    description="YYYY-MM-DD, inclusive; not before `from`",
+    json_schema_extra={"format": "date"},
+)
 
 
 class AnalyticsQuery(QueryModel):
     from_: str | None = Field(
-        default=None, alias="from", max_length=32, description="YYYY-MM-DD, inclusive"
+        default=None,
+        alias="from",
+        max_length=32,
+        description="YYYY-MM-DD, inclusive",
+        json_schema_extra={"format": "date"},
     )
     to: str | None = _DATE_FIELD
 

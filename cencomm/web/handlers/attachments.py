@@ -24,7 +24,13 @@ from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import decode_time_cursor, encode_cursor
 from cencomm.web.handlers.directory import path_uuid
 from cencomm.web.problems import problem_body, problem_response
-from cencomm.web.schemas import DEFAULT_LIMIT, MAX_CURSOR, MAX_LIMIT, QueryModel, ResponseModel
+from cencomm.web.schemas import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    QueryModel,
+    ResponseModel,
+    cursor_field,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +50,7 @@ class DownloadQuery(QueryModel):
 
 
 class AttachmentListQuery(QueryModel):
-    after: str | None = Field(default=None, max_length=MAX_CURSOR)
+    after: str | None = cursor_field()
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from cencomm.appkeys import SERVICES
 from cencomm.domain.audit import AuditFilter
@@ -22,7 +22,14 @@ from cencomm.domain.wire.audit import (
     tree_head_json,
 )
 from cencomm.web.auth import principal
-from cencomm.web.schemas import DEFAULT_LIMIT, MAX_LIMIT, QueryModel, ResponseModel, Sequence
+from cencomm.web.schemas import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    QueryModel,
+    ResponseModel,
+    Sequence,
+    Timestamp,
+)
 
 
 class AuditQuery(QueryModel):
@@ -30,8 +37,8 @@ class AuditQuery(QueryModel):
     group_id: uuid.UUID | None = None
     action: str | None = Field(default=None, min_length=1, max_length=64)
     # Entries at or after `since` and strictly before `until` (RFC 3339 with a zone).
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Timestamp | None = None
+    until: Timestamp | None = None
     # The `next` of the previous page: the index after which to continue.
     after: int | None = Field(default=None, ge=-1, le=MAX_SEQUENCE)
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from cencomm.appkeys import SERVICES
 from cencomm.domain.countries import COUNTRY_CODES
 from cencomm.domain.errors import FieldError, Invalid, NotFound
-from cencomm.domain.notifications import MAX_EMAIL
+from cencomm.domain.notifications import EMAIL_PATTERN, MAX_EMAIL
 from cencomm.domain.users import (
     MAX_DISPLAY_NAME,
     MAX_ORGANIZATION_NAME,
     MAX_PASSWORD_LENGTH,
     MAX_USERNAME,
+    MIN_PASSWORD_LENGTH,
     OrganizationKind,
     Region,
     Role,
@@ -24,13 +26,28 @@ from cencomm.domain.wire.directory import organization_json, user_json
 from cencomm.services.directory import NewUser, UserChanges
 from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import decode_cursor, encode_cursor
+from cencomm.web.field_schemas import text_field
 from cencomm.web.schemas import PageQuery, RequestModel, ResponseModel
+
+# A country is taken in any case (`fr` is FR).
+_ANY_CASE_COUNTRIES = sorted(
+    {v for c in COUNTRY_CODES for v in (c, c.lower(), c[0] + c[1].lower(), c[0].lower() + c[1])}
+)
+
+
+def _administrations_have_a_country(schema: dict[str, Any]) -> None:
+    schema["if"] = {"properties": {"kind": {"const": "administration"}}, "required": ["kind"]}
+    schema["then"] = {"required": ["country"], "properties": {"country": {"type": "string"}}}
 
 
 class CreateOrganizationRequest(RequestModel):
-    name: str = Field(min_length=1, max_length=MAX_ORGANIZATION_NAME)
+    model_config = ConfigDict(json_schema_extra=_administrations_have_a_country)
+
+    name: str = text_field(MAX_ORGANIZATION_NAME, name=True)
     kind: OrganizationKind
-    country: str | None = Field(default=None, min_length=2, max_length=2)
+    country: str | None = Field(
+        default=None, json_schema_extra={"enum": [*_ANY_CASE_COUNTRIES, None]}
+    )
     region: Region | None = None
 
 
@@ -49,20 +66,27 @@ class OrganizationList(ResponseModel):
 
 
 class CreateUserRequest(RequestModel):
-    username: str = Field(min_length=1, max_length=MAX_USERNAME)
-    display_name: str = Field(min_length=1, max_length=MAX_DISPLAY_NAME)
+    # Taken in any case and lower-cased; nothing else is changed.
+    username: str = Field(pattern=rf"^[A-Za-z0-9][A-Za-z0-9._-]{{2,{MAX_USERNAME - 1}}}$")
+    display_name: str = text_field(MAX_DISPLAY_NAME, name=True)
     organization_id: uuid.UUID
     role: Role
-    password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
-    email: str | None = Field(default=None, min_length=3, max_length=MAX_EMAIL)
+    # Checked by the domain (a `weak-password` problem), documented here.
+    password: str = Field(
+        min_length=1,
+        max_length=MAX_PASSWORD_LENGTH,
+        json_schema_extra={"minLength": MIN_PASSWORD_LENGTH},
+    )
+    email: str | None = Field(default=None, max_length=MAX_EMAIL, pattern=EMAIL_PATTERN)
 
 
 class UpdateUserRequest(RequestModel):
-    display_name: str | None = Field(default=None, min_length=1, max_length=MAX_DISPLAY_NAME)
+    display_name: str | None = text_field(MAX_DISPLAY_NAME, name=True, default=None)
     role: Role | None = None
     disabled: bool | None = None
     # An address for e-mail notifications; "" removes it.
-    email: str | None = Field(default=None, max_length=MAX_EMAIL)
+    # "" takes the address away.
+    email: str | None = Field(default=None, max_length=MAX_EMAIL, pattern=f"^$|{EMAIL_PATTERN}")
 
 
 class UserResponse(ResponseModel):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_validator
 
 from cencomm.appkeys import SERVICES
 from cencomm.domain.errors import FieldError, Invalid
@@ -30,33 +30,37 @@ from cencomm.domain.wire.groups import (
 from cencomm.services.groups import GroupChanges, MemberView, NewGroup
 from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import decode_cursor, encode_cursor
+from cencomm.web.field_schemas import text_field
 from cencomm.web.handlers.directory import path_uuid
 from cencomm.web.schemas import (
     DEFAULT_LIMIT,
-    MAX_CURSOR,
     MAX_LIMIT,
     PageQuery,
     QueryModel,
     RequestModel,
     ResponseModel,
+    absent_not_null,
+    cursor_field,
 )
 
 
 class CreateGroupRequest(RequestModel):
-    code: str = Field(min_length=1, max_length=MAX_CODE)
-    name: str = Field(min_length=1, max_length=MAX_NAME)
-    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    # Taken in any case and upper-cased.
+    code: str = Field(pattern=rf"^[A-Za-z0-9][A-Za-z0-9-]{{2,{MAX_CODE - 1}}}$")
+    name: str = text_field(MAX_NAME, name=True)
+    # "": no description.
+    description: str | None = text_field(MAX_DESCRIPTION, default=None, allow_empty=True)
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     roster_visible: bool = True
 
 
 class UpdateGroupRequest(RequestModel):
-    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
-    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    name: str | None = text_field(MAX_NAME, name=True, default=None)
+    description: str | None = text_field(MAX_DESCRIPTION, default=None)
     ends_at: AwareDatetime | None = None
     status: GroupStatus | None = None
-    reason: str | None = Field(default=None, min_length=1, max_length=MAX_REASON)
+    reason: str | None = text_field(MAX_REASON, default=None)
 
 
 class GroupResponse(ResponseModel):
@@ -83,10 +87,25 @@ class GroupList(ResponseModel):
     next: str | None
 
 
+def _user_or_organization(schema: dict[str, Any]) -> None:
+    """Exactly one of the two members, and neither as null."""
+    absent_not_null(schema)
+    schema["oneOf"] = [{"required": ["user_id"]}, {"required": ["organization_id"]}]
+
+
 class AddMemberRequest(RequestModel):
+    model_config = ConfigDict(json_schema_extra=_user_or_organization)
+
     user_id: uuid.UUID | None = None
     organization_id: uuid.UUID | None = None
     role: GroupRole
+
+    @field_validator("user_id", "organization_id", mode="before")
+    @classmethod
+    def _present_or_absent(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("leave the member out rather than send null")
+        return value
 
     @model_validator(mode="after")
     def one_kind_of_member(self) -> AddMemberRequest:
@@ -110,12 +129,12 @@ class MemberList(ResponseModel):
 
 
 class ReasonQuery(QueryModel):
-    reason: str | None = Field(default=None, min_length=1, max_length=MAX_REASON)
+    reason: str | None = text_field(MAX_REASON, default=None)
 
 
 class JoinRequestCreate(RequestModel):
     group_code: str = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=1, max_length=MAX_REASON)
+    reason: str = text_field(MAX_REASON)
 
 
 class JoinRequestAccepted(ResponseModel):
@@ -145,7 +164,7 @@ class JoinRequestList(ResponseModel):
 
 class JoinRequestQuery(QueryModel):
     status: RequestStatus | None = None
-    after: str | None = Field(default=None, max_length=MAX_CURSOR)
+    after: str | None = cursor_field()
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 

@@ -10,13 +10,17 @@ from cencomm.domain.errors import NotFound
 from cencomm.domain.keys import MAX_LABEL
 from cencomm.domain.wire.directory import signing_key_json
 from cencomm.web.auth import caller, principal
+from cencomm.web.field_schemas import printable_schema
 from cencomm.web.handlers.directory import path_uuid
 from cencomm.web.schemas import RequestModel, ResponseModel
 
 
 class RegisterKeyRequest(RequestModel):
-    public_key: str = Field(min_length=1, max_length=64)
-    label: str | None = Field(default=None, max_length=MAX_LABEL)
+    # base64url (no padding) of 32 bytes: 43 characters, the last one carrying 4 bits.
+    public_key: str = Field(pattern="^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$")
+    label: str | None = Field(
+        default=None, max_length=MAX_LABEL, json_schema_extra=printable_schema
+    )
 
 
 class KeyResponse(ResponseModel):

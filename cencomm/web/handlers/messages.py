@@ -8,10 +8,10 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, model_validator
 
 from cencomm.appkeys import SERVICES
-from cencomm.domain.countries import is_country_code
+from cencomm.domain.countries import COUNTRY_CODES, is_country_code
 from cencomm.domain.envelopes import HandlingCode
 from cencomm.domain.ids import MAX_SEQUENCE
 from cencomm.domain.messages import MAX_HIDE_REASON, SearchFilters, SearchPosition
@@ -19,15 +19,16 @@ from cencomm.domain.seizures import Category
 from cencomm.domain.wire.messages import message_json, post_receipt_json
 from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import cursor_time, decode_cursor, encode_cursor, invalid_cursor
+from cencomm.web.field_schemas import text_field
 from cencomm.web.handlers.directory import path_uuid
 from cencomm.web.schemas import (
     DEFAULT_LIMIT,
-    MAX_CURSOR,
     MAX_LIMIT,
     QueryModel,
     RequestModel,
     ResponseModel,
     Sequence,
+    cursor_field,
 )
 
 # A JWS is at most 256 KiB; the JSON wrapper adds a few bytes. Larger ones get 413 from the parser.
@@ -35,7 +36,13 @@ MAX_JWS_FIELD = 300 * 1024
 
 
 class PostMessageRequest(RequestModel):
-    jws: str = Field(min_length=1, max_length=MAX_JWS_FIELD)
+    # A compact JWS: three base64url parts.
+    jws: str = Field(
+        min_length=1,
+        max_length=MAX_JWS_FIELD,
+        # Checked by the JWS parser (an `invalid-jws` problem), documented here.
+        json_schema_extra={"pattern": r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"},
+    )
 
 
 class PostMessageResponse(ResponseModel):
@@ -88,7 +95,7 @@ class TimelineQuery(QueryModel):
 
 
 class HideRequest(RequestModel):
-    reason: str = Field(min_length=1, max_length=MAX_HIDE_REASON)
+    reason: str = text_field(MAX_HIDE_REASON)
 
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
@@ -108,7 +115,11 @@ def _country(value: str) -> str:
 
 
 Day = Annotated[date, BeforeValidator(_iso_day)]
-CountryCode = Annotated[str, AfterValidator(_country)]
+CountryCode = Annotated[
+    str,
+    AfterValidator(_country),
+    WithJsonSchema({"type": "string", "enum": sorted(COUNTRY_CODES)}),
+]
 
 
 class SearchQuery(QueryModel):
@@ -128,7 +139,7 @@ class SearchQuery(QueryModel):
         default=None, description="seizure reports with an item of this category"
     )
     sender_org: uuid.UUID | None = Field(default=None, description="the sender's organisation")
-    after: str | None = Field(default=None, max_length=MAX_CURSOR)
+    after: str | None = cursor_field()
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
     @model_validator(mode="after")
