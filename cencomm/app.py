@@ -170,4 +170,6 @@ def _jobs(app: web.Application) -> BackgroundJobs:
         jobs.add(notifications.job())
     if services.attachments.scanner.enabled:
         jobs.add(services.attachments.scan_job())
+    if settings.attachments.orphan_sweep_interval > 0:
+        jobs.add(services.attachments.orphan_job())
     return jobs
