@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -65,6 +66,12 @@ def summary(args: argparse.Namespace, figures: Figures) -> str:
 
 async def main(args: argparse.Namespace, workdir: Path) -> int:
     started = time.monotonic()
+    # SIGINT or SIGTERM (also when started in the background, where SIGINT is ignored): stop
+    # the clients, the servers and the private PostgreSQL before leaving.
+    task = asyncio.current_task()
+    assert task is not None
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, task.cancel)
 
     def log(line: str) -> None:
         print(f"[{time.monotonic() - started:7.1f}s] {line}", flush=True)

@@ -293,7 +293,7 @@ class AttachmentService:
         return await sweep_orphans(self._db, self._audit, self.vault, grace)
 
     def orphan_job(self) -> Job:
-        """The orphan-blob sweep (app.py runs it unless `attachments.orphan_sweep_interval` is 0)."""
+        """The orphan-blob sweep (app.py runs it unless `orphan_sweep_interval` is 0)."""
         return orphan_job(
             self._db,
             self._audit,

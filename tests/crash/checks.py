@@ -172,10 +172,10 @@ def check_alerts(
     first_acks = Counter(
         (e["target_id"], _uid(e["actor_id"])) for e in snap.audit if e["action"] == "alert.ack"
     )
-    if bad := [k for k in stored if first_acks[k] != 1]:
-        problems.append(listed("acks without exactly one alert.ack entry", bad))
-    if bad := [k for k in first_acks if k not in stored]:
-        problems.append(listed("alert.ack entries without their ack", bad))
+    if unaudited := [k for k in stored if first_acks[k] != 1]:
+        problems.append(listed("acks without exactly one alert.ack entry", unaudited))
+    if unmatched := [k for k in first_acks if k not in stored]:
+        problems.append(listed("alert.ack entries without their ack", unmatched))
     return problems
 
 
@@ -195,10 +195,12 @@ def check_uploads(uploads: list[dict[str, Any]], snap: Snapshot) -> list[str]:
         for e in snap.audit
         if e["action"] == "attachment.upload"
     )
-    if bad := [k for k in stored if entries[k] != 1]:
-        problems.append(listed("attachments without exactly one attachment.upload entry", bad))
-    if bad := [k for k in entries if k not in stored]:
-        problems.append(listed("attachment.upload entries without their attachment", bad))
+    if unaudited := [k for k in stored if entries[k] != 1]:
+        problems.append(
+            listed("attachments without exactly one attachment.upload entry", unaudited)
+        )
+    if unmatched := [k for k in entries if k not in stored]:
+        problems.append(listed("attachment.upload entries without their attachment", unmatched))
     return problems
 
 

@@ -348,10 +348,10 @@ class Driver:
             if proc.returncode is None:
                 proc.send_signal(signal.SIGKILL)
             await proc.wait()
-        for index, proc in enumerate(self.procs):
-            if proc is not None and proc.returncode is None:
-                proc.send_signal(signal.SIGINT)
-                await asyncio.wait_for(proc.wait(), WAIT)
+        for index, server in enumerate(self.procs):
+            if server is not None and server.returncode is None:
+                server.send_signal(signal.SIGINT)
+                await asyncio.wait_for(server.wait(), WAIT)
             self.procs[index] = None
         await self.engine.dispose()
 
