@@ -258,8 +258,15 @@ class Driver:
                 self.fail([f"no progress: {self.acknowledged()} of {count} writes acknowledged"])
             await asyncio.sleep(0.01)
 
+    async def login_reader(self) -> None:
+        """A fresh access token for the driver's reads (tokens expire during a long run)."""
+        api = Api(self.http, self._api().port)
+        login = await api.call("POST", "/auth/login", username="officer0", password=ADMIN_PASSWORD)
+        self.reader_token = str(login["access_token"])
+
     async def crash_once(self) -> None:
         self.kill_number += 1
+        await self.login_reader()
         full = self.kill_number % self.run.full_every == 0 or self.kill_number == self.run.kills
         # The clients write without pause: wait for a seeded number of acknowledgements since
         # the restart, then kill while the next writes are in flight.
