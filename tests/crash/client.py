@@ -17,6 +17,7 @@ import hashlib
 import json
 import random
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,7 @@ class LoadClient:
         # False once a refresh went unanswered: the retry may find its token used (by design
         # that revokes the session), so a 401 then is no violation.
         self.session_trusted = False
+        self.expires_at = 0.0  # when the access token expires (monotonic, with a margin)
         self.acked_outcome: dict[str, int] = {}
         self.counter = 0
         if spec.get("private_key"):
@@ -113,7 +115,7 @@ class LoadClient:
                 await asyncio.sleep(0.02)  # the server is down: wait for its restart
                 continue
             if status == 401 and auth and path != "/auth/refresh":
-                if self.session_trusted:
+                if self.session_trusted and time.monotonic() < self.expires_at:
                     self.journal.write("violation", what=f"{method} {path}: session refused")
                 await self.login()
                 continue
@@ -136,6 +138,7 @@ class LoadClient:
             self.expect(False, "login refused", status, data)
             raise SystemExit(2)
         self.access, self.refresh_token = data["access_token"], data["refresh_token"]
+        self.expires_at = time.monotonic() + int(data["expires_in"]) - 10
         self.session_trusted = True
         self.journal.write("login", user=self.spec["user_id"])
 
@@ -145,6 +148,7 @@ class LoadClient:
         )
         if status == 200:
             self.access, self.refresh_token = data["access_token"], data["refresh_token"]
+            self.expires_at = time.monotonic() + int(data["expires_in"]) - 10
             self.session_trusted = True
             self.journal.write("refresh", user=self.spec["user_id"])
             return
