@@ -5,7 +5,8 @@ ports behind one database and one Redis bus, so one can be killed while the othe
 writing) take a mixed load from several client processes (tests/crash/client.py) that journal
 every acknowledged write. The driver SIGKILLs the servers at seeded moments, each once the
 clients have had a seeded number of writes acknowledged since the last restart (so writes are
-in flight), restarts them, and checks (tests/crash/checks.py). A full check (servers down:
+in flight), stops the clients (SIGSTOP) until the next round, restarts the servers, and checks
+(tests/crash/checks.py). A full check (servers down:
 `cencomm attachments sweep --grace 0`, no orphan file left, `cencomm audit verify`; then every
 uploaded blob downloaded and hashed) runs every `full_every` kills and after the last.
 """
@@ -258,6 +259,11 @@ class Driver:
                 self.fail([f"no progress: {self.acknowledged()} of {count} writes acknowledged"])
             await asyncio.sleep(0.01)
 
+    def signal_clients(self, signum: signal.Signals) -> None:
+        for proc in self.clients:
+            if proc.returncode is None:
+                proc.send_signal(signum)
+
     async def login_reader(self) -> None:
         """A fresh access token for the driver's reads (tokens expire during a long run)."""
         api = Api(self.http, self._api().port)
@@ -266,6 +272,7 @@ class Driver:
 
     async def crash_once(self) -> None:
         self.kill_number += 1
+        self.signal_clients(signal.SIGCONT)
         await self.login_reader()
         full = self.kill_number % self.run.full_every == 0 or self.kill_number == self.run.kills
         # The clients write without pause: wait for a seeded number of acknowledgements since
@@ -279,6 +286,9 @@ class Driver:
         if not (full or kill_pg) and self.run.servers > 1 and self.rng.random() < 0.4:
             victims = [self.rng.randrange(self.run.servers)]  # one dies, the other goes on
         await self.kill(victims)
+        # The clients rest from here to the next round (their requests in flight fail and are
+        # retried then): the restart and the checks get the machine's cores to themselves.
+        self.signal_clients(signal.SIGSTOP)
         if kill_pg and pg is not None:
             # With the servers: a server that outlives its database's restart answers from
             # dead pooled connections, which is the fault-injection tests' subject.
