@@ -109,6 +109,10 @@ class Driver:
             run.redis_url,
             CENCOMM_ADMIN_PASSWORD=ADMIN_PASSWORD,
             CENCOMM_ATTACHMENTS_ORPHAN_SWEEP_INTERVAL="0",  # swept by the CLI, servers down
+            # A login killed after its attempt was counted stays counted as a failure (the
+            # throttle fails closed), so hundreds of kills would lock the clients out (429).
+            CENCOMM_AUTH_MAX_FAILURES_PER_ACCOUNT="1000000",
+            CENCOMM_AUTH_MAX_FAILURES_PER_ADDRESS="1000000",
         )
         self.env["PYTHONPATH"] = str(ROOT)
         self.data_dir = Path(self.env["CENCOMM_DATA_DIR"])
