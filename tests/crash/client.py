@@ -275,7 +275,10 @@ class LoadClient:
             status, data, retried = await self.call(
                 "DELETE", f"/groups/{group}/members/{user}", params={"reason": "rotation"}
             )
-            ok = status == 204 or (status == 404 and retried)
+            # aiohttp itself sends a DELETE again, unseen, when a kept-alive connection closes
+            # before the answer (the server was killed after its commit): 404 is then the
+            # removal already done. A lost acknowledged add shows in check_memberships instead.
+            ok = status in (204, 404)
         self.expect(ok, f"membership {'add' if adding else 'remove'} refused", status, data)
         if ok:
             members[user] = adding
