@@ -200,4 +200,6 @@ def _jobs(app: web.Application) -> BackgroundJobs:
         jobs.add(services.attachments.scan_job())
     if BUS_POLLER in app:
         jobs.add(app[BUS_POLLER].job())
+    if settings.attachments.orphan_sweep_interval > 0:
+        jobs.add(services.attachments.orphan_job())
     return jobs

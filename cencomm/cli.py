@@ -1,5 +1,5 @@
-"""The `cencomm` command line: serve, migrate, create-admin, demo-seed, audit, keys rotate,
-backup, restore."""
+"""The `cencomm` command line: serve, migrate, create-admin, demo-seed, audit, attachments sweep,
+keys rotate, backup, restore."""
 
 from __future__ import annotations
 
@@ -84,6 +84,21 @@ def _parser() -> argparse.ArgumentParser:
     analytics_commands.add_parser(
         "rebuild",
         help="recreate the analytic tables from the stored JWS (the source of truth)",
+    )
+    attachments = commands.add_parser("attachments", help="attachment storage tools")
+    attachment_commands = attachments.add_subparsers(
+        dest="attachments_command", required=True, metavar="ACTION"
+    )
+    sweep = attachment_commands.add_parser(
+        "sweep",
+        help="remove blob files no database row names, and leftover temporary upload files",
+    )
+    sweep.add_argument(
+        "--grace",
+        type=float,
+        metavar="SECONDS",
+        help="spare files younger than this (default: the attachments.orphan_grace setting; "
+        "0 only while no server is running)",
     )
     keys = commands.add_parser("keys", help="server key tools")
     key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
@@ -208,6 +223,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(commands.demo_seed(settings))
     if args.command == "analytics" and args.analytics_command == "rebuild":
         return asyncio.run(commands.analytics_rebuild(settings))
+    if args.command == "attachments" and args.attachments_command == "sweep":
+        if args.grace is not None and args.grace < 0:
+            raise CommandError("--grace: must not be negative")
+        return asyncio.run(commands.attachments_sweep(settings, args.grace))
     if args.command == "keys" and args.keys_command == "rotate":
         return asyncio.run(commands.keys_rotate(settings))
     raise CommandError(f"unknown command {args.command}")  # argparse prevents this

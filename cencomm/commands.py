@@ -265,6 +265,17 @@ def verify_export(
     return EXIT_OK
 
 
+async def attachments_sweep(settings: Settings, grace: float | None) -> int:
+    """Remove orphan blob files and leftover temporary files now (the server does it too)."""
+    async with _services(settings) as services:
+        report = await services.attachments.sweep_orphans(grace)
+    sys.stdout.write(
+        f"removed {report.blobs_removed} orphan blob files and {report.temp_removed} temporary "
+        f"files; kept {report.kept} old blob files that rows name\n"
+    )
+    return EXIT_OK
+
+
 async def keys_rotate(settings: Settings) -> int:
     """Add a new attachment master key, then re-wrap every blob key under it.
 

@@ -152,6 +152,11 @@ class AttachmentsSettings:
     scan_timeout: float = 60.0
     # Seconds between retries of blobs still pending (scanner down or slow).
     scan_retry_interval: float = 30.0
+    # Blob files no row names (an upload killed before its commit) and temporary files are
+    # removed once this many seconds old (so an upload in flight is never swept).
+    orphan_grace: float = 3600.0
+    # Seconds between orphan sweeps; one also runs at start (0 = never, not even at start).
+    orphan_sweep_interval: float = 3600.0
     # Images with more pixels than this are refused (decompression bombs), previews included.
     max_image_pixels: int = 50_000_000
 
@@ -437,6 +442,8 @@ def validate(settings: Settings) -> None:
         )
     if s.attachments.scan_timeout <= 0 or s.attachments.scan_retry_interval <= 0:
         raise SettingsError("attachments.scan_timeout/scan_retry_interval: must be positive")
+    if s.attachments.orphan_grace < 0 or s.attachments.orphan_sweep_interval < 0:
+        raise SettingsError("attachments.orphan_grace/orphan_sweep_interval: must not be negative")
     if s.attachments.max_image_pixels < 1:
         raise SettingsError("attachments.max_image_pixels: must be positive")
     if not s.audit.origin or "\n" in s.audit.origin:

@@ -45,6 +45,7 @@ from cencomm.domain.messages import attachment_view
 from cencomm.domain.ooxml import inspect_ooxml
 from cencomm.domain.users import Caller, Principal
 from cencomm.services.attachment_blobs import BlobVault, Download
+from cencomm.services.attachment_orphans import SweepReport, orphan_job, sweep_orphans
 from cencomm.services.attachment_upkeep import scan_blob, scan_job, scan_pending
 from cencomm.services.audit import AuditTrail
 from cencomm.services.background import Job
@@ -317,6 +318,21 @@ class AttachmentService:
             self.vault,
             self.scanner,
             self._settings.scan_retry_interval,
+        )
+
+    async def sweep_orphans(self, grace: float | None = None) -> SweepReport:
+        """One orphan sweep now (`cencomm attachments sweep`); `grace` defaults to the setting."""
+        grace = self._settings.orphan_grace if grace is None else grace
+        return await sweep_orphans(self._db, self._audit, self.vault, grace)
+
+    def orphan_job(self) -> Job:
+        """The orphan-blob sweep (app.py runs it unless `orphan_sweep_interval` is 0)."""
+        return orphan_job(
+            self._db,
+            self._audit,
+            self.vault,
+            self._settings.orphan_grace,
+            self._settings.orphan_sweep_interval,
         )
 
     # -- reading ---------------------------------------------------------------------------

@@ -127,6 +127,13 @@ class AttachmentStore:
             query = query.where(BlobRow.sha256 > after)
         return [_blob(row) for row in self._session.scalars(query)]
 
+    def blob_hashes_page(self, after: str | None, limit: int) -> list[str]:
+        """The content hashes of stored blobs, in order, `limit` after `after`."""
+        query = select(BlobRow.sha256).order_by(BlobRow.sha256).limit(limit)
+        if after is not None:
+            query = query.where(BlobRow.sha256 > after)
+        return list(self._session.scalars(query))
+
     def update_wrapped_key(self, sha256: str, wrapped_key: bytes, master_kid: str) -> None:
         self._session.execute(
             update(BlobRow)

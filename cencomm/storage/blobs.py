@@ -68,6 +68,9 @@ class BlobFiles:
         final = self.path_for(sha256_hex)
         final.parent.mkdir(mode=0o700, exist_ok=True)
         os.replace(writer.path, final)
+        # Its age now counts from the install, just before the row commits: the orphan sweep
+        # spares files younger than its grace, so a slow upload's file is never swept.
+        os.utime(final)
         writer.installed = True
 
     def remove(self, sha256_hex: str) -> None:
@@ -77,6 +80,27 @@ class BlobFiles:
 
     def open(self, sha256_hex: str) -> BinaryIO:
         return self.path_for(sha256_hex).open("rb")
+
+    def stale_files(self, older_than_seconds: float) -> tuple[list[Path], list[Path]]:
+        """Blob files and temporary files not modified for `older_than_seconds`:
+        (blob files, temporary files). Whether a blob file is still wanted is the caller's
+        question (its database row)."""
+        cutoff = time.time() - older_than_seconds
+        blobs: list[Path] = []
+        temps: list[Path] = []
+        if not self.root.is_dir():
+            return blobs, temps
+        for folder in self.root.iterdir():
+            if not folder.is_dir():
+                continue
+            into = temps if folder == self.temp_dir else blobs
+            for path in folder.iterdir():
+                try:
+                    if path.stat().st_mtime <= cutoff:
+                        into.append(path)
+                except FileNotFoundError:
+                    continue
+        return blobs, temps
 
     def sweep_temp(self, older_than_seconds: float) -> int:
         """Remove temporary files a crashed upload left behind; returns how many."""
