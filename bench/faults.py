@@ -33,9 +33,8 @@ from typing import Any
 
 from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.harness import reset_database
 from cencomm.app import create_app
 from cencomm.appkeys import DATABASE, SERVICES
 from cencomm.audit_command import audit_verify
@@ -115,7 +114,7 @@ class FaultBench:
 
     async def start(self, rounds: int) -> None:
         if self.postgres:
-            await _empty_schema(self.database_url)
+            await reset_database(self.database_url)  # as `python -m bench` does
         await upgrade(self.database_url)
         await self.redis.start()
         data_dir = self.work / "data"
@@ -337,17 +336,6 @@ class FaultBench:
                     self.tally.notes.append(f"round {number}, {name}: {left} fault(s) not reached")
             print(f"round {number}/{rounds}: {sum(self.tally.failed.values())} failed so far")
         self.tally.injected.update(self.relay.handler.refused)
-
-
-async def _empty_schema(database_url: str) -> None:
-    """A scratch PostgreSQL database back to empty, as `python -m bench` does."""
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
 
 
 async def _next_seq(ws: ClientWebSocketResponse) -> int:
