@@ -153,8 +153,9 @@ class RedisBus(_Receiver):
 
     `start` subscribes before returning (and raises if Redis cannot be reached then, so a
     misconfigured server fails at startup). Afterwards a lost connection is logged and
-    retried with exponential backoff; notices published meanwhile are lost (see module
-    docstring). `connected` and the counters serve metrics and readiness.
+    retried with exponential backoff; a notice whose publish fails meanwhile is delivered to
+    this process's own handler only (other processes miss it: see module docstring, and
+    `web/live_poll.py` for messages). `connected` and the counters serve metrics and readiness.
 
     Args:
         url: `redis://` or `rediss://` URL.
@@ -190,6 +191,7 @@ class RedisBus(_Receiver):
         # publish_nowait's queue; bounded, since a notice may be lost but memory may not grow.
         self._outbox: asyncio.Queue[str] = asyncio.Queue(MAX_OUTBOX)
         self._sender: asyncio.Task[None] | None = None
+        self._handler: EventHandler | None = None
 
     def _client(self) -> Redis:
         # The listener reconnects in its own loop, so redis-py's retries stay off there.
@@ -225,14 +227,23 @@ class RedisBus(_Receiver):
         try:
             async with asyncio.timeout(self.publish_timeout):
                 await publisher.publish(self.channel, data)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except TimeoutError:
+            # It may have reached Redis (and come back here): not delivered twice.
             self.publish_failures += 1
-            logger.warning("bus publish failed (%s); notice dropped", type(exc).__name__)
+            logger.warning("bus publish timed out; notice dropped")
+        except (RedisError, OSError) as exc:
+            self.publish_failures += 1
+            logger.warning("bus publish failed (%s); delivered here only", type(exc).__name__)
+            # Redis never had it: this process's own sockets get it as if it had come back
+            # (other processes learn of new messages by polling, `web/live_poll.py`).
+            if self._handler is not None:
+                await self._dispatch(self._handler, data)
 
     async def start(self, handler: EventHandler) -> None:
         if self._task is not None:
             raise RuntimeError("the bus was already started")
         client, pubsub = await self._subscribe()
+        self._handler = handler
         self._publisher = Redis.from_url(
             self.url, client_name=self.client_name, socket_connect_timeout=5
         )
