@@ -76,16 +76,28 @@ class Tally:
 
 
 class Server:
-    """One application on a real socket, with its group, officer and fault plan."""
+    """One application on a real socket, with its group, officer and fault plan; and a second
+    on the same database and Redis, as another process would be, whose posts reach the first
+    one's sockets only through Redis or, while Redis is down, the database poll."""
 
     def __init__(self, settings: Settings, clock: FakeClock | None = None) -> None:
         self.settings = settings
         self.client: TestClient[Any, Any] = TestClient(
             TestServer(create_app(settings, clock=clock), host="127.0.0.1")
         )
+        # Only the first works the e-mail outbox and the sweeps (the counts stay its own).
+        quiet = replace(
+            settings,
+            notifications=replace(settings.notifications, poll_interval=0),
+            attachments=replace(settings.attachments, orphan_sweep_interval=0),
+        )
+        self.other: TestClient[Any, Any] = TestClient(
+            TestServer(create_app(quiet, clock=clock), host="127.0.0.1")
+        )
 
     async def start(self) -> None:
         await self.client.start_server()
+        await self.other.start_server()
         self.faults = FaultPlan(self.client.app[DATABASE])
         self.admin = await make_member(self.client, Role.ADMIN)
         self.officer = await make_member(self.client, Role.OFFICER, with_key=True)
@@ -96,6 +108,7 @@ class Server:
 
     async def close(self) -> None:
         self.faults.close()
+        await self.other.close()
         await self.client.close()
 
 
@@ -254,7 +267,7 @@ class FaultBench:
         await self.redis.kill()
         self.tally.injected["redis-server killed"] += 1
         for _ in range(POSTS_WHILE_REDIS_IS_DOWN):
-            await post_message(s.client, s.officer, s.group)
+            await post_message(s.other, s.officer, s.group)
             seqs.append(await _next_seq(ws))
         assert self.poller.degraded, "the poller did not see Redis go"
         self.tally.polled_notices += self.poller.notices - notices
