@@ -11,7 +11,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from cencomm.settings import SmtpSettings
 from tests.processes import free_port
-from tests.web.smtp_relay import Relay, _certificate
+from tests.web.smtp_relay import Relay, _certificate, relay_settings
 
 SMTP_DOWN = "smtp-down"
 
@@ -46,13 +46,7 @@ class SwitchableRelay:
         self.downs = 0
 
     def settings(self) -> SmtpSettings:
-        return SmtpSettings(
-            host="127.0.0.1",
-            port=self.port,
-            starttls=True,
-            ca_file=str(self.certificate),
-            from_address="cencomm@ops.example.org",
-        )
+        return relay_settings(self.port, self.certificate)
 
     def start(self) -> None:
         # A controller serves once: each start is a new one, on the same port and handler.

@@ -39,6 +39,17 @@ class Relay:
         return "250 OK"
 
 
+def relay_settings(port: int, certificate: Path) -> SmtpSettings:
+    """SMTP settings that reach a test relay on `port` (STARTTLS, trusting `certificate`)."""
+    return SmtpSettings(
+        host="127.0.0.1",
+        port=port,
+        starttls=True,
+        ca_file=str(certificate),
+        from_address="cencomm@ops.example.org",
+    )
+
+
 @dataclass(frozen=True)
 class RunningRelay:
     handler: Relay
@@ -47,13 +58,7 @@ class RunningRelay:
 
     def settings(self) -> SmtpSettings:
         """SMTP settings that reach this relay (STARTTLS, trusting its certificate)."""
-        return SmtpSettings(
-            host="127.0.0.1",
-            port=self.port,
-            starttls=True,
-            ca_file=str(self.certificate),
-            from_address="cencomm@ops.example.org",
-        )
+        return relay_settings(self.port, self.certificate)
 
 
 def _certificate(directory: Path) -> tuple[Path, Path]:
