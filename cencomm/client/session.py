@@ -72,6 +72,21 @@ class Reply:
     status: int
     body: Any
     retry_after: float | None = None
+    raw: bytes = b""  # the answer's bytes as received (downloads, CSV, zip)
+    headers: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """A request body sent as is, with its media type (an upload)."""
+
+    data: bytes
+    media_type: str
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -284,6 +299,32 @@ class BaseClient:
         reply = await self._request(method, path, json_body=json_body, params=params, retry=retry)
         return reply.body
 
+    async def request_bytes(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: Content | None = None,
+        json_body: Any = None,
+        params: Mapping[str, str | int] | None = None,
+        accept: str = "*/*",
+        retry: RetryPolicy | None = None,
+    ) -> Reply:
+        """Like `request_json`, for bodies that are not JSON both ways: `content` is sent as is
+        (an upload), and the answer's bytes are in `Reply.raw` with its `headers` (lower-case
+        names). A problem answer still raises `ProblemError`."""
+        if retry is None:
+            retry = self.retry if method.upper() == "GET" else NO_RETRY
+        return await self._request(
+            method,
+            path,
+            json_body=json_body,
+            params=params,
+            retry=retry,
+            content=content,
+            accept=accept,
+        )
+
     async def _send(
         self,
         method: str,
@@ -291,10 +332,14 @@ class BaseClient:
         json_body: Any,
         params: Mapping[str, str | int] | None,
         headers: dict[str, str],
+        content: Content | None = None,
     ) -> Reply:
         url = f"{self.base_url}{API_PREFIX}{path}"
         data = None
-        if json_body is not None:
+        if content is not None:
+            data = content.data
+            headers["Content-Type"] = content.media_type
+        elif json_body is not None:
             data = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
         async with self._http().request(
@@ -302,12 +347,18 @@ class BaseClient:
         ) as resp:
             raw = await resp.read()
             body: Any = None
-            if raw:
+            if raw and _is_json(resp.headers.get("Content-Type", "")):
                 try:
                     body = json.loads(raw)
-                except ValueError:  # not JSON (a proxy's HTML page): keep the status only
+                except ValueError:  # not JSON after all: keep the status and the bytes
                     body = None
-            return Reply(resp.status, body, _retry_after(resp.headers.get("Retry-After")))
+            return Reply(
+                resp.status,
+                body,
+                _retry_after(resp.headers.get("Retry-After")),
+                raw,
+                {name.lower(): value for name, value in resp.headers.items()},
+            )
 
     async def _request(
         self,
@@ -319,11 +370,13 @@ class BaseClient:
         auth: bool = True,
         retry: RetryPolicy = NO_RETRY,
         refresh: bool = True,
+        content: Content | None = None,
+        accept: str = "application/json",
     ) -> Reply:
         failures = 0
         refreshed = False
         while True:
-            headers = {"Accept": "application/json"}
+            headers = {"Accept": accept}
             token = None
             if auth:
                 if refresh:
@@ -332,7 +385,7 @@ class BaseClient:
                     token = self._require_tokens().access_token
                 headers["Authorization"] = f"Bearer {token}"
             try:
-                reply = await self._send(method, path, json_body, params, headers)
+                reply = await self._send(method, path, json_body, params, headers, content)
             except NETWORK_ERRORS as exc:
                 failures += 1
                 if failures >= retry.attempts:

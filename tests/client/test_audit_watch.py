@@ -112,7 +112,7 @@ async def test_the_command_line_keeps_the_head_and_refuses_a_rolled_back_server(
     code, out, err = await run_cencomm(env, "client", "whoami")
     assert code == 0, err
     newest = await _signed_size(client, 4)
-    code, out, err = await run_cencomm(env, "client", "tree-head")
+    code, out, err = await run_cencomm(env, "client", "--json", "tree-head")
     assert code == 0, err
     assert json.loads(out)["tree_size"] == newest
     state_file = tmp_path / "home" / "client.json"
@@ -124,6 +124,6 @@ async def test_the_command_line_keeps_the_head_and_refuses_a_rolled_back_server(
     assert (code, out) == (1, "")
     assert err.count("\n") == 1 and "audit log was rolled back" in err, err
     assert json.loads(state_file.read_text())["tree_head"]["tree_size"] == newest
-    code, out, err = await run_cencomm(env, "client", "tree-head", "--forget")
+    code, out, err = await run_cencomm(env, "client", "--json", "tree-head", "--forget")
     assert code == 0, err
     assert json.loads(out)["tree_size"] < newest

@@ -39,7 +39,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 
 async def _client(env: dict[str, str], *args: str, stdin: bytes = b"") -> tuple[int, str, str]:
-    return await run_cencomm(env, "client", *args, stdin=stdin)
+    return await run_cencomm(env, "client", "--json", *args, stdin=stdin)
 
 
 @dataclass

@@ -6,54 +6,18 @@ The command line runs as a real process against the test server's socket.
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
 from cencomm.domain.users import Role
-from tests.client.helpers import server_url
-from tests.factories import PASSWORD, Member, add_member, make_group, make_member, seizure_body
-from tests.processes import run_cencomm
-
-
-@dataclass
-class Shell:
-    """A logged-in `cencomm client` home with a registered key, for an officer in a group."""
-
-    env: dict[str, str]
-    group: dict[str, Any]
-    officer: Member
-
-    async def run(self, *args: str) -> tuple[int, str, str]:
-        return await run_cencomm(self.env, "client", *args)
+from tests.client.shell import Shell, make_shell
+from tests.factories import make_group, make_member, seizure_body
 
 
 async def _shell(client: TestClient[Any, Any], tmp_path: Path) -> Shell:
-    admin = await make_member(client, Role.ADMIN)
-    officer = await make_member(client, Role.OFFICER)
-    group = await make_group(client, admin, code="STOP-2020")
-    await add_member(client, admin, group, officer)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CENCOMM_")}
-    env["CENCOMM_CLIENT_HOME"] = str(tmp_path / "home")
-    shell = Shell(env, group, officer)
-    code, _, err = await run_cencomm(
-        env,
-        "client",
-        "login",
-        "--server",
-        server_url(client),
-        "--username",
-        officer.user.username,
-        stdin=f"{PASSWORD}\n".encode(),
-    )
-    assert code == 0, err
-    for args in (("keys", "create"), ("keys", "register", "--label", "laptop")):
-        code, _, err = await shell.run(*args)
-        assert code == 0, err
-    return shell
+    return await make_shell(client, tmp_path)
 
 
 def _one_line(err: str) -> str:
