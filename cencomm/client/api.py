@@ -171,8 +171,14 @@ class CencommClient(BaseClient):
         hc: str = DEFAULT_HC,
         att: Sequence[Mapping[str, Any]] | None = None,
         reply_to: str | None = None,
+        cid: str | None = None,
+        iat: int | None = None,
     ) -> PreparedEnvelope:
-        """Build and sign a message envelope for `group_id` without sending it."""
+        """Build and sign a message envelope for `group_id` without sending it.
+
+        `cid` defaults to a fresh UUID4; a system that derives it from its own record's key
+        (see docs/client.md) makes every later send of that record a harmless repeat.
+        `iat` defaults to now."""
         payload = build_payload(
             typ=typ,
             sub=await self.user_id(),
@@ -181,6 +187,8 @@ class CencommClient(BaseClient):
             grp=group_id,
             att=att,
             reply_to=reply_to,
+            cid=cid,
+            iat=iat,
         )
         return sign_envelope(payload, self._signing_key())
 
