@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a killed writer
 
 EPILOG = """\
 State (server, tokens, the newest audit tree head seen) lives in HOME/client.json (mode 0600);
@@ -29,7 +31,8 @@ the default signing key is HOME/signing-key.pem. Every command first checks that
 audit log extends the tree head seen before (a rolled-back log fails with exit 1).
 Output is text for people; --json (before or after the action) prints JSON for scripts.
 Every action's --help ends with an example.
-Exit codes: 0 ok (verify: verified), 1 failed, 2 usage, 3 unreachable.
+Exit codes: 0 ok (verify: verified), 1 failed, 2 usage, 3 unreachable
+(130 interrupted, 141 output closed early, e.g. by `| head`).
 
 example:
   cencomm client login --server https://cencomm.example --username officer.fr
@@ -102,3 +105,7 @@ def run_client(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader stopped early (`... | head`): end quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE

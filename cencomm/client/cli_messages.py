@@ -130,8 +130,12 @@ async def _read(api: CencommClient, ctx: Context) -> int:
     group_id = await api.resolve_group(args.group)
     async for message in api.timeline(group_id, after=args.after, limit=args.limit):
         shown = message if args.jws else readable(message)
-        ctx.out.result(shown, lambda m: message_text(m) + (f"\n  jws: {m['jws']}" * args.jws))
+        ctx.out.result(shown, _with_jws if args.jws else message_text)
     return EXIT_OK
+
+
+def _with_jws(message: dict[str, Any]) -> str:
+    return f"{message_text(message)}\n  jws: {message.get('jws')}"
 
 
 def readable(message: dict[str, Any]) -> dict[str, Any]:
