@@ -1,0 +1,76 @@
+"""`cencomm client` prints text for people by default and JSON only with `--json`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from cencomm.cli import _parser as cencomm_parser
+from tests.client.shell import make_shell
+from tests.factories import seizure_body
+
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("CENCOMM_TEST_DATABASE_URL")),
+    reason="the command line is the same whatever the server's database; its routes run on both",
+)
+
+
+async def test_messages_and_keys_read_as_text_and_as_json(
+    client: TestClient[Any, Any], tmp_path: Path
+) -> None:
+    shell = await make_shell(client, tmp_path)
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps(seizure_body("FR")))
+    code, out, err = await shell.text("post", "--group", "stop-2020", "--seizure", str(report))
+    assert code == 0, err
+    assert out.startswith("Posted as #1 (id ") and out.count("\n") == 1
+
+    code, out, err = await shell.text("read", "--group", "STOP-2020")
+    assert code == 0, err
+    heading, *lines = out.splitlines()
+    assert heading.startswith("#1  ") and " seizure  TLP:AMBER  id " in heading
+    assert lines[:3] == [
+        "  seizure on 2020-05-20 in FR, CDG airport (air)",
+        "  route: CN → AE → FR",
+        "  counterfeit, found by risk_profiling, concealment mis_declaration",
+    ]
+    assert "  - 12000 units masks (HS 6307.90)" in lines
+    assert "eyJ" not in out  # the JWS only with --jws
+
+    # The same command with --json after the action: one message object per line.
+    code, out, err = await shell.text("read", "--group", "STOP-2020", "--json")
+    assert code == 0, err
+    (message,) = [json.loads(line) for line in out.splitlines()]
+    assert message["content"]["body"]["country"] == "FR" and "jws" not in message
+
+    code, out, err = await shell.text("keys", "list")
+    assert code == 0, err
+    header, row = out.splitlines()
+    assert header.split() == ["KID", "LABEL", "CREATED", "REVOKED"]
+    assert "laptop" in row
+
+
+def _actions(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield (*path, name), sub
+                yield from _actions(sub, (*path, name))
+
+
+def test_every_client_action_takes_json_and_shows_an_example() -> None:
+    (client,) = [sub for path, sub in _actions(cencomm_parser()) if path == ("client",)]
+    actions = list(_actions(client))
+    assert len(actions) >= 9
+    for path, parser in actions:
+        assert (parser.epilog or "").startswith("example:\n  cencomm client "), path
+        assert any("--json" in action.option_strings for action in parser._actions), path
