@@ -18,7 +18,6 @@ from tests.factories import (
     make_group,
     make_member,
     post_message,
-    register_key,
     seizure_body,
 )
 
