@@ -121,12 +121,16 @@ def _section(title: str, rows: Sequence[Mapping[str, Any]], columns: Any) -> lis
     return ["", heading, table(shown, columns).rstrip("\n")]
 
 
+def _count(number: Any, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else many or one + 's'}"
+
+
 def analytics_text(figures: Mapping[str, Any]) -> str:
     """The figures for people: headline totals, then each ranked list as a short table."""
     totals = figures.get("totals") or {}
     lines = [
-        f"{figures.get('interceptions')} interceptions reported by "
-        f"{figures.get('reporting_countries')} countries, "
+        f"{_count(figures.get('interceptions'), 'interception')} reported by "
+        f"{_count(figures.get('reporting_countries'), 'country', 'countries')}, "
         f"{cell(figures.get('first_report_at')) or '-'} to "
         f"{cell(figures.get('last_report_at')) or '-'}",
         f"medicines: {totals.get('medicines_units')} units; medical supplies: "

@@ -121,6 +121,10 @@ def _consistency_text(done: Mapping[str, Any]) -> str:
             f"No tree head seen before: the server's current one ({current} entries) is "
             "trusted from now on."
         )
+    if previous["tree_size"] == current:
+        return (
+            f"Consistent: the server's log is the one this client saw before ({current} entries)."
+        )
     return (
         f"Consistent: the server's log ({current} entries) extends the tree head this client "
         f"saw before ({previous['tree_size']} entries)."

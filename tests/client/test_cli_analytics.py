@@ -51,7 +51,7 @@ async def test_figures_csv_and_report_of_one_and_several_groups(
 
     code, out, err = await shell.text("analytics", "STOP-2020")
     assert code == 0, err
-    assert out.startswith("2 interceptions reported by 1 countries")
+    assert out.startswith("2 interceptions reported by 1 country, ")
     for words in ("Products", "masks", "Routes", "CN", "By country", "Weeks", "2020-05-18"):
         assert words in out, words
     figures = await shell.ok("analytics", "stop-2020", "--from", "2020-06-01", "--to", "2020-06-30")
