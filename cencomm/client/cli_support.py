@@ -170,12 +170,18 @@ class Progress:
 
 @dataclass(slots=True)
 class Context:
-    """One command's arguments, state store, loaded state and output."""
+    """One command's arguments, state store, loaded state and output; `seen_tree_head` is
+    the audit tree head remembered before this command ran (the state's changes as it runs)."""
 
     args: argparse.Namespace
     store: StateStore
     state: ClientState
     out: Output
+    seen_tree_head: dict[str, Any] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        head = self.state.tree_head
+        self.seen_tree_head = dict(head) if head is not None else None
 
 
 Handler = Callable[["CencommClient", Context], Awaitable[int]]
