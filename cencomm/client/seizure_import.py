@@ -1,0 +1,153 @@
+"""Signing and posting validated seizure reports, idempotently.
+
+Each report's `cid` is a UUIDv5 of the group, the import's source name (by default the file
+name without its extension) and the SHA-256 of the report's canonical content (its
+`report_ref`, handling code and body), so posting the same report again, from a re-run after a
+crash or of the same file, never stores it twice.
+
+Why a re-run cannot simply resend the first run's JWS: the server checks `|now - iat| <= 300 s`
+before it looks at the cid, so a JWS from an earlier run is stale. Each run therefore signs
+afresh (iat = now) with the same deterministic cid, and the server's rule for a repeated cid
+("Signed envelopes": the identical JWS → 200 with the original, a different JWS → 409
+`duplicate-cid`) tells which reports exist already: a 409 `duplicate-cid` means this sender
+stored this very cid before, i.e. this very report, so it counts as "already present". Within
+one run, retries (network errors, 5xx, 429) resend the identical JWS (`post_prepared`), so a
+try whose answer was lost is answered 200 with the original message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cencomm.client.api import CencommClient
+from cencomm.client.envelopes import build_payload, sign_envelope
+from cencomm.client.errors import ClientError, ProblemError
+from cencomm.client.seizure_rows import SheetReport
+
+# Fixed: changing it would give every report a new cid, and a re-run would post duplicates.
+IMPORT_NAMESPACE = uuid.UUID("6f0d2c1e-8a4b-5c7d-9e3f-2b1a0c9d8e7f")
+DEFAULT_CONCURRENCY = 8
+
+
+def report_cid(group_id: str, source: str, report: SheetReport) -> str:
+    """The deterministic cid of `report` imported into `group_id` from `source`."""
+    name = f"seizure-import\n{group_id.lower()}\n{source}\n{report.digest()}"
+    return str(uuid.uuid5(IMPORT_NAMESPACE, name))
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What an import did.
+
+    Attributes:
+        posted: reports stored by this run.
+        present: reports the server already had (an earlier run or a retry got through).
+        rows: data rows in the file.
+        failed: reports the server refused: `{report_ref, rows, status, problem, errors}`.
+        seconds: wall time of the posting.
+    """
+
+    posted: int = 0
+    present: int = 0
+    rows: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reports": self.posted + self.present + len(self.failed),
+            "posted": self.posted,
+            "already_present": self.present,
+            "failed": self.failed,
+            "rows": self.rows,
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.rows / self.seconds, 1) if self.seconds > 0 else None,
+        }
+
+
+async def import_reports(
+    api: CencommClient,
+    group_id: str,
+    reports: Sequence[SheetReport],
+    *,
+    source: str,
+    rows: int = 0,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    on_report: Callable[[], None] | None = None,
+) -> ImportSummary:
+    """Sign each report with the client's key and post it to `group_id`, `concurrency` at a time.
+
+    Each report is signed just before it is sent (so a long import never sends a stale
+    `iat`). A report the server refuses (422, 413) is listed in `failed` and the others go on;
+    any other refusal (the group gone or closed, the key revoked) stops the import and is
+    raised, and a re-run posts only what is missing.
+
+    Raises:
+        ProblemError: the server refused the import as a whole.
+        TransportError: the server stayed unreachable after the retries.
+    """
+    key = api.key
+    if key is None:
+        raise ClientError("no signing key: call use_key() with a registered key")
+    sender = await api.user_id()
+    summary = ImportSummary(rows=rows)
+    queue: asyncio.Queue[SheetReport] = asyncio.Queue()
+    for report in reports:
+        queue.put_nowait(report)
+    started = time.monotonic()
+
+    async def post_one(report: SheetReport) -> None:
+        payload = build_payload(
+            typ="seizure",
+            sub=sender,
+            body=report.body,
+            hc=report.hc,
+            grp=group_id,
+            cid=report_cid(group_id, source, report),
+        )
+        envelope = sign_envelope(payload, key)
+        try:
+            posted = await api.post_prepared(group_id, envelope)
+        except ProblemError as exc:
+            if exc.slug == "duplicate-cid":
+                summary.present += 1
+                return
+            if exc.status not in (413, 422):
+                raise
+            summary.failed.append(
+                {
+                    "report_ref": report.report_ref,
+                    "rows": list(report.rows),
+                    "status": exc.status,
+                    "problem": exc.slug,
+                    "errors": exc.errors,
+                    "detail": exc.detail,
+                }
+            )
+            return
+        if posted.replayed:
+            summary.present += 1
+        else:
+            summary.posted += 1
+
+    async def worker() -> None:
+        while not queue.empty():
+            report = queue.get_nowait()
+            await post_one(report)
+            if on_report is not None:
+                on_report()
+
+    workers = [asyncio.create_task(worker()) for _ in range(max(1, concurrency))]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        summary.seconds = time.monotonic() - started
+    return summary
