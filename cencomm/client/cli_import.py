@@ -131,8 +131,10 @@ async def _import(api: CencommClient, ctx: Context) -> int:
     if args.dry_run:
         ctx.out.result(
             {"dry_run": True, "reports": len(parsed.reports), "rows": parsed.rows},
-            lambda d: f"{d['rows']} rows are valid: {d['reports']} reports would be posted "
-            "(dry run: nothing was sent).",
+            lambda d: (
+                f"{d['rows']} rows are valid: {d['reports']} reports would be posted "
+                "(dry run: nothing was sent)."
+            ),
         )
         return EXIT_OK
     api.use_key(load_key(ctx))

@@ -46,7 +46,9 @@ class ImportSummary:
 
     Attributes:
         posted: reports stored by this run.
-        present: reports the server already had (an earlier run or a retry got through).
+        present: reports the server already had when this run's answer came: from an earlier
+            run (or import of the same rows under the same source name), or from a try of this
+            run whose answer was lost.
         rows: data rows in the file.
         failed: reports the server refused: `{report_ref, rows, status, problem, errors}`.
         seconds: wall time of the posting.
@@ -130,6 +132,8 @@ async def import_reports(
                 }
             )
             return
+        # 200 for this very JWS: stored already, by a try whose answer was lost, or by an
+        # earlier run in the same second (Ed25519 signatures are deterministic).
         if posted.replayed:
             summary.present += 1
         else:

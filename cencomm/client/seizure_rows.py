@@ -69,7 +69,12 @@ class CellError:
     value: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message, "value": self.value}
+        return {
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+            "value": self.value,
+        }
 
     def __str__(self) -> str:
         shown = "" if self.value is None else f" (value {self.value!r})"
@@ -242,7 +247,7 @@ def _date(cell: Cell, column_map: ColumnMap) -> tuple[Any, str | None]:
     if column_map.date_format is None:
         return text, None
     try:
-        return datetime.strptime(text, column_map.date_format).date().isoformat(), None  # noqa: DTZ007
+        return datetime.strptime(text, column_map.date_format).date().isoformat(), None
     except ValueError:
         return text, f"must be a date written {column_map.date_format}"
 

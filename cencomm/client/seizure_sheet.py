@@ -118,7 +118,9 @@ def sheet_from_rows(rows: Iterator[tuple[Any, ...]] | Any, limits: Limits, name:
             if not cells:
                 raise SheetError(f"{name}: row 1 must be the header (it is blank)")
             if len(cells) > limits.max_columns:
-                raise SheetError(f"{name}: {len(cells)} columns, over the limit of {limits.max_columns}")
+                raise SheetError(
+                    f"{name}: {len(cells)} columns, over the limit of {limits.max_columns}"
+                )
             header = tuple("" if c is None else str(c).strip() for c in cells)
             continue
         if not cells:

@@ -121,12 +121,16 @@ def test_a_map_renames_columns_translates_values_and_reads_dates(tmp_path: Path)
     header = header.replace("transport_mode", "Mode").replace("quantity", "Quantité")
     french = ROW.replace("2020-04-14", "14/04/2020").replace(",air,", ",AÉRIEN,")
     french = french.replace(",12000,", ',"12 000,0",')
-    parsed = parse_sheet(read_csv_bytes(_csv(french, header=header)), today=TODAY, column_map=column_map)
+    parsed = parse_sheet(
+        read_csv_bytes(_csv(french, header=header)), today=TODAY, column_map=column_map
+    )
     english = parse_sheet(read_csv_bytes(_csv(ROW)), today=TODAY)
     assert parsed.errors == ()
     assert parsed.reports[0].digest() == english.reports[0].digest()
     bad = french.replace("14/04/2020", "2020-04-14").replace(",AÉRIEN,", ",Bateau,")
-    errors = parse_sheet(read_csv_bytes(_csv(bad, header=header)), today=TODAY, column_map=column_map).errors
+    errors = parse_sheet(
+        read_csv_bytes(_csv(bad, header=header)), today=TODAY, column_map=column_map
+    ).errors
     assert [(e.column, e.message) for e in errors] == [
         ("Date", "must be a date written %d/%m/%Y"),
         ("Mode", "must be one of air | sea | road | rail | postal | express_courier"),
@@ -191,7 +195,7 @@ def test_xlsx_cells_keep_their_types_and_match_the_csv(tmp_path: Path) -> None:
     sheet = book.active
     assert sheet is not None
     sheet.append(HEADER.split(","))
-    cells: list[object] = ROW.split(",")
+    cells: list[object] = list(ROW.split(","))
     cells[1] = datetime(2020, 4, 14)
     cells[10] = 12000.0
     sheet.append(cells)
