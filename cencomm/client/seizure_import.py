@@ -31,7 +31,7 @@ from cencomm.client.seizure_rows import SheetReport
 
 # Fixed: changing it would give every report a new cid, and a re-run would post duplicates.
 IMPORT_NAMESPACE = uuid.UUID("6f0d2c1e-8a4b-5c7d-9e3f-2b1a0c9d8e7f")
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 4
 
 
 def report_cid(group_id: str, source: str, report: SheetReport) -> str:
