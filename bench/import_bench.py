@@ -38,10 +38,11 @@ from bench.common import (
 )
 from bench.harness import reset_database
 
-HEADER = (
-    "report_ref,occurred_on,country,location,transport_mode,origin,transit,destination,category,"
-    "description,quantity,unit,hs_code,infringement,detection,concealment,notes,hc"
-).split(",")
+HEADER = [
+    "report_ref", "occurred_on", "country", "location", "transport_mode", "origin", "transit",
+    "destination", "category", "description", "quantity", "unit", "hs_code", "infringement",
+    "detection", "concealment", "notes", "hc",
+]  # fmt: skip
 CATEGORIES = (("masks", "units"), ("medicines", "kg"), ("sanitizer", "litres"))
 
 
@@ -106,7 +107,8 @@ async def run(rows: int, items: int, concurrencies: list[int], database: str | N
             await cli(client_env, "keys", "create")
             await cli(client_env, "keys", "register", "--label", "bench")
             print(f"machine: {json.dumps(machine())}")
-            print(f"database: {'PostgreSQL' if database else 'SQLite'}; {rows} rows, {items} per report")
+            kind = "PostgreSQL" if database else "SQLite"
+            print(f"database: {kind}; {rows} rows, {items} per report")
             for concurrency in concurrencies:
                 path = workdir / f"import-c{concurrency}.csv"
                 write_csv(path, rows, items, f"C{concurrency}")

@@ -33,6 +33,7 @@ class Limits:
     max_rows: int = 100_000
     max_columns: int = 100
     max_cell_chars: int = 10_000
+    max_unzipped_bytes: int = 256 * 1024 * 1024  # an XLSX's parts, unpacked (zip bombs)
 
 
 DEFAULT_LIMITS = Limits()
@@ -68,7 +69,7 @@ def read_sheet(path: Path, limits: Limits = DEFAULT_LIMITS) -> Sheet:
     except OSError as exc:
         raise SheetError(f"cannot read {path}: {exc.strerror}") from None
     if path.suffix.lower() == ".xlsx":
-        return sheet_from_rows(_xlsx_rows(data, path), limits, str(path))
+        return sheet_from_rows(_xlsx_rows(data, path, limits), limits, str(path))
     return read_csv_bytes(data, limits, str(path))
 
 
@@ -90,9 +91,19 @@ def read_csv_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS, name: str = "CS
         raise SheetError(f"{name} is not valid CSV (record {reader.line_num}): {exc}") from None
 
 
-def _xlsx_rows(data: bytes, path: Path) -> Iterator[tuple[Any, ...]]:
+def _xlsx_rows(data: bytes, path: Path, limits: Limits) -> Iterator[tuple[Any, ...]]:
     import openpyxl  # imported here: only XLSX imports pay for it
 
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise SheetError(f"{path} is not a readable XLSX workbook: {exc}") from None
+    if unzipped > limits.max_unzipped_bytes:
+        raise SheetError(
+            f"{path} unpacks to {unzipped} bytes, over the limit of "
+            f"{limits.max_unzipped_bytes} bytes (split it into several files)"
+        )
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -100,7 +111,10 @@ def _xlsx_rows(data: bytes, path: Path) -> Iterator[tuple[Any, ...]]:
     try:
         if not book.worksheets:
             raise SheetError(f"{path} has no worksheet")
-        yield from book.worksheets[0].iter_rows(values_only=True)
+        sheet = book.worksheets[0]
+        # The stored dimension may be wrong (some writers never update it): read what is there.
+        sheet.reset_dimensions()
+        yield from sheet.iter_rows(values_only=True)
     finally:
         book.close()
 

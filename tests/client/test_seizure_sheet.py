@@ -198,6 +198,7 @@ def test_xlsx_cells_keep_their_types_and_match_the_csv(tmp_path: Path) -> None:
     cells: list[object] = list(ROW.split(","))
     cells[1] = datetime(2020, 4, 14)
     cells[10] = 12000.0
+    sheet.append([])  # a blank row 2: the data row stays row 3, as the spreadsheet shows it
     sheet.append(cells)
     buffer = io.BytesIO()
     book.save(buffer)
@@ -205,7 +206,10 @@ def test_xlsx_cells_keep_their_types_and_match_the_csv(tmp_path: Path) -> None:
     from_xlsx = parse_sheet(read_sheet(tmp_path / "s.xlsx"), today=TODAY)
     from_csv = parse_sheet(read_csv_bytes(_csv(ROW)), today=TODAY)
     assert from_xlsx.errors == ()
+    assert from_xlsx.reports[0].rows == (3,)
     assert from_xlsx.reports[0].digest() == from_csv.reports[0].digest()
+    with pytest.raises(SheetError, match=r"unpacks to .* over the limit of 1000 bytes"):
+        read_sheet(tmp_path / "s.xlsx", Limits(max_unzipped_bytes=1000))
     (tmp_path / "bad.xlsx").write_bytes(b"PK not a zip")
     with pytest.raises(SheetError, match="not a readable XLSX"):
         read_sheet(tmp_path / "bad.xlsx")
