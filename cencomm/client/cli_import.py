@@ -139,8 +139,9 @@ async def _import(api: CencommClient, ctx: Context) -> int:
         return EXIT_OK
     api.use_key(load_key(ctx))
     progress = Progress("Importing", len(parsed.reports))
+    summary = ImportSummary()
     try:
-        summary: ImportSummary = await import_reports(
+        await import_reports(
             api,
             group_id,
             parsed.reports,
@@ -148,9 +149,16 @@ async def _import(api: CencommClient, ctx: Context) -> int:
             rows=parsed.rows,
             concurrency=args.concurrency,
             on_report=progress.advance,
+            summary=summary,
         )
-    finally:
+    except ClientError:
         progress.done()
+        ctx.out.note(
+            f"stopped after {summary.posted} reports posted and {summary.present} already "
+            f"present of {len(parsed.reports)}; the same command again posts only the rest"
+        )
+        raise
+    progress.done()
     done = summary.to_json()
     ctx.out.result(done, _summary_text)
     return EXIT_FAILURE if summary.failed else EXIT_OK

@@ -81,13 +81,16 @@ async def import_reports(
     rows: int = 0,
     concurrency: int = DEFAULT_CONCURRENCY,
     on_report: Callable[[], None] | None = None,
+    summary: ImportSummary | None = None,
 ) -> ImportSummary:
     """Sign each report with the client's key and post it to `group_id`, `concurrency` at a time.
 
     Each report is signed just before it is sent (so a long import never sends a stale
-    `iat`). A report the server refuses (422, 413) is listed in `failed` and the others go on;
+    `iat`). A report whose body the server refuses (422 `invalid-body`, 413) is listed in
+    `failed` and the others go on;
     any other refusal (the group gone or closed, the key revoked) stops the import and is
-    raised, and a re-run posts only what is missing.
+    raised, and a re-run posts only what is missing. Pass `summary` to read how far an import
+    that raised got.
 
     Raises:
         ProblemError: the server refused the import as a whole.
@@ -97,7 +100,8 @@ async def import_reports(
     if key is None:
         raise ClientError("no signing key: call use_key() with a registered key")
     sender = await api.user_id()
-    summary = ImportSummary(rows=rows)
+    tally = summary if summary is not None else ImportSummary()
+    tally.rows = rows
     queue: asyncio.Queue[SheetReport] = asyncio.Queue()
     for report in reports:
         queue.put_nowait(report)
@@ -117,11 +121,13 @@ async def import_reports(
             posted = await api.post_prepared(group_id, envelope)
         except ProblemError as exc:
             if exc.slug == "duplicate-cid":
-                summary.present += 1
+                tally.present += 1
                 return
-            if exc.status not in (413, 422):
+            # Only what is wrong with this report's body is this report's failure; a refused
+            # key, a clock off by minutes (stale-iat), a closed group refuse every report.
+            if exc.status != 413 and exc.slug != "invalid-body":
                 raise
-            summary.failed.append(
+            tally.failed.append(
                 {
                     "report_ref": report.report_ref,
                     "rows": list(report.rows),
@@ -135,9 +141,9 @@ async def import_reports(
         # 200 for this very JWS: stored already, by a try whose answer was lost, or by an
         # earlier run in the same second (Ed25519 signatures are deterministic).
         if posted.replayed:
-            summary.present += 1
+            tally.present += 1
         else:
-            summary.posted += 1
+            tally.posted += 1
 
     async def worker() -> None:
         while not queue.empty():
@@ -153,5 +159,5 @@ async def import_reports(
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-        summary.seconds = time.monotonic() - started
-    return summary
+        tally.seconds = time.monotonic() - started
+    return tally

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from aiohttp.test_utils import TestClient
 
-from cencomm.client import CencommClient, LocalKey
-from cencomm.client.seizure_import import import_reports, report_cid
-from cencomm.client.seizure_rows import parse_sheet
+from cencomm.client import CencommClient, LocalKey, ProblemError
+from cencomm.client.seizure_import import ImportSummary, import_reports, report_cid
+from cencomm.client.seizure_rows import SheetReport, parse_sheet
 from cencomm.client.seizure_sheet import read_sheet
-from tests.client.helpers import FAST_RETRY, DroppingProxy, make_scene, server_url
+from tests.client.helpers import FAST_RETRY, DroppingProxy, logged_in, make_scene, server_url
 from tests.factories import PASSWORD
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "seizure-import-example.csv"
@@ -61,3 +62,35 @@ async def test_a_resumed_import_with_lost_answers_and_a_503_posts_each_report_on
     cids = sorted(report_cid(scene.group_id, "example", r) for r in reports)
     assert sorted(m["content"]["cid"] for m in messages) == cids
     assert len({m["id"] for m in messages}) == 4
+
+
+async def test_a_report_the_server_refuses_is_listed_and_the_others_go_on(
+    client: TestClient[Any, Any],
+) -> None:
+    scene = await make_scene(client)
+    good, *_ = parse_sheet(read_sheet(EXAMPLE), today=date(2026, 1, 1)).reports
+    # Another country than the sender organisation's: parse_sheet, given the organisation's
+    # country, would have named the cell; here the server's own check refuses it.
+    foreign = SheetReport("DE-1", (7,), "TLP:GREEN", {**good.body, "country": "DE"})
+    api = await logged_in(client, scene.officer)
+    try:
+        summary = ImportSummary()
+        done = await import_reports(
+            api, scene.group_id, [foreign, good], source="s", rows=3, summary=summary
+        )
+        assert done is summary
+        assert (done.posted, done.present) == (1, 0)
+        [failure] = done.failed
+        assert failure["report_ref"] == "DE-1" and failure["rows"] == [7]
+        assert (failure["status"], failure["problem"]) == (422, "invalid-body")
+        assert failure["errors"][0]["field"] == "body.country"
+        # A refusal of every report (here: the key revoked) stops the import at once.
+        assert api.key is not None
+        await api.revoke_key(api.key.kid)
+        partial = ImportSummary()
+        with pytest.raises(ProblemError) as caught:
+            await import_reports(api, scene.group_id, [good], source="t", summary=partial)
+        assert caught.value.slug == "revoked-key"
+        assert (partial.posted, partial.present, partial.failed) == (0, 0, [])
+    finally:
+        await api.close()

@@ -213,3 +213,40 @@ def test_xlsx_cells_keep_their_types_and_match_the_csv(tmp_path: Path) -> None:
     (tmp_path / "bad.xlsx").write_bytes(b"PK not a zip")
     with pytest.raises(SheetError, match="not a readable XLSX"):
         read_sheet(tmp_path / "bad.xlsx")
+
+
+def test_the_shipped_example_map_reads_a_french_layout() -> None:
+    column_map = load_map(DOCS / "seizure-import-map.example.toml")
+    header = (
+        "N° dossier;Date;Pays;Lieu;Mode de transport;Provenance;Transit;Destination;Catégorie;"
+        "Désignation;Quantité;Unité;Code SH;Infraction;Détection;Dissimulation;Observations;"
+        "Diffusion"
+    )
+    row = (
+        "R1;14/04/2020;fr;CDG;Aérien;CN;AE;FR;Masques;FFP2;12 000;unités;6307.90;"
+        "Contrefaçon;Ciblage;Fausse déclaration;Déclaré comme textiles;TLP:AMBER"
+    )
+    parsed = parse_sheet(
+        read_csv_bytes(_csv(row, header=header)), today=TODAY, column_map=column_map
+    )
+    assert parsed.errors == ()
+    assert parsed.reports[0].body == {
+        "occurred_on": "2020-04-14",
+        "country": "FR",
+        "location": "CDG",
+        "transport_mode": "air",
+        "route": {"origin": "CN", "transit": ["AE"], "destination": "FR"},
+        "items": [
+            {
+                "category": "masks",
+                "description": "FFP2",
+                "quantity": 12000,
+                "unit": "units",
+                "hs_code": "6307.90",
+            }
+        ],
+        "infringement": "counterfeit",
+        "detection": "risk_profiling",
+        "concealment": "mis_declaration",
+        "notes": "Déclaré comme textiles",
+    }
