@@ -8,7 +8,14 @@ from __future__ import annotations
 import argparse
 from types import ModuleType
 
-from cencomm.client import cli_alerts, cli_analytics, cli_audit, cli_messages, cli_session
+from cencomm.client import (
+    cli_alerts,
+    cli_analytics,
+    cli_audit,
+    cli_import,
+    cli_messages,
+    cli_session,
+)
 from cencomm.client.api import CencommClient
 from cencomm.client.cli_session import head_saver, keys_create, login, watch_audit_log
 from cencomm.client.cli_support import Context, Handler, Output, UsageError
@@ -20,6 +27,7 @@ from cencomm.client.tokens import TokenSet
 FAMILIES: tuple[ModuleType, ...] = (
     cli_session,
     cli_messages,
+    cli_import,
     cli_alerts,
     cli_analytics,
     cli_audit,
