@@ -11,6 +11,9 @@ from urllib.parse import quote
 
 import aiohttp
 
+from cencomm.client.api_attachments import AttachmentsApi
+from cencomm.client.api_groups import GroupsApi
+from cencomm.client.api_messages import MessagesApi
 from cencomm.client.audit import TreeHeadListener, TreeHeadWatch
 from cencomm.client.envelopes import (
     DEFAULT_HC,
@@ -60,7 +63,7 @@ def _segment(value: str) -> str:
     return quote(str(value), safe="")
 
 
-class CencommClient(BaseClient):
+class CencommClient(GroupsApi, MessagesApi, AttachmentsApi, BaseClient):
     """An async client for the cencomm API (see API.md).
 
     Example:

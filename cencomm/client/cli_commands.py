@@ -8,7 +8,13 @@ from __future__ import annotations
 import argparse
 from types import ModuleType
 
-from cencomm.client import cli_messages, cli_session
+from cencomm.client import (
+    cli_attachments,
+    cli_groups,
+    cli_messages,
+    cli_session,
+    cli_timeline,
+)
 from cencomm.client.api import CencommClient
 from cencomm.client.cli_session import head_saver, keys_create, login, watch_audit_log
 from cencomm.client.cli_support import Context, Handler, Output, UsageError
@@ -17,7 +23,13 @@ from cencomm.client.state import StateStore
 from cencomm.client.tokens import TokenSet
 
 # Each: `add_parsers(actions)` and `HANDLERS`; the order is the order of `--help`.
-FAMILIES: tuple[ModuleType, ...] = (cli_session, cli_messages)
+FAMILIES: tuple[ModuleType, ...] = (
+    cli_session,
+    cli_groups,
+    cli_messages,
+    cli_timeline,
+    cli_attachments,
+)
 
 __all__ = ["FAMILIES", "UsageError", "dispatch"]
 
