@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cencomm.client.api import CencommClient
+from cencomm.client.errors import ClientError
 from cencomm.client.cli_attachments import (
     add_upload_options,
     att_entries,
@@ -125,6 +126,10 @@ async def _post(api: CencommClient, ctx: Context) -> int:
     files = check_files(list(args.attach), args.max_bytes)
     # The group before the key too: an unknown code fails before a passphrase is asked for.
     group_id = await api.resolve_group(args.group)
+    group = await api.get_group(group_id)
+    if group.get("my_role") == "observer":
+        # The server would refuse it (403); say so before a key or upload is needed.
+        raise ClientError(f"you are an observer of {group.get('code')}: observers may not post")
     api.use_key(load_key(ctx))
     # Uploaded first: the signed `att` entries name each file by its hash and size.
     att = att_entries(await upload_files(api, group_id, files)) if files else None
