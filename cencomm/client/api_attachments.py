@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import AsyncIterator, Callable
@@ -48,6 +49,16 @@ def check_sha256(value: str) -> str:
     if not SHA256.match(text):
         raise ClientError(f"{value!r} is not a SHA-256 hash (64 hex digits)")
     return text
+
+
+def _load(path: Path, max_bytes: int | None, progress: ProgressHook | None) -> bytes:
+    try:
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise ClientError(f"{path.name} is {size} bytes, over the maximum of {max_bytes} bytes")
+        return read_file(path, progress)
+    except OSError as exc:
+        raise ClientError(f"cannot read {path}: {exc.strerror}") from None
 
 
 def read_file(path: Path, progress: ProgressHook | None = None) -> bytes:
@@ -115,15 +126,7 @@ class AttachmentsApi(BaseClient):
             ProblemError: the server refused it.
         """
         media_type = media_type_for(path)
-        try:
-            size = path.stat().st_size
-            if max_bytes is not None and size > max_bytes:
-                raise ClientError(
-                    f"{path.name} is {size} bytes, over the maximum of {max_bytes} bytes"
-                )
-            data = read_file(path, progress)
-        except OSError as exc:
-            raise ClientError(f"cannot read {path}: {exc.strerror}") from None
+        data = await asyncio.to_thread(_load, path, max_bytes, progress)
         return await self.upload_attachment(group_id, data, path.name, media_type)
 
     def attachments(self, group_id: str) -> AsyncIterator[dict[str, Any]]:
@@ -154,9 +157,7 @@ class AttachmentsApi(BaseClient):
                 scanned yet or quarantined).
         """
         wanted = check_sha256(sha256)
-        reply = await self.request_bytes(
-            "GET", f"/groups/{segment(group_id)}/attachments/{wanted}"
-        )
+        reply = await self.request_bytes("GET", f"/groups/{segment(group_id)}/attachments/{wanted}")
         if hashlib.sha256(reply.raw).hexdigest() != wanted:
             raise ClientError(f"the server sent bytes that do not hash to {wanted}")
         media = (reply.headers or {}).get("content-type", "application/octet-stream")

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -84,7 +84,7 @@ class MessagesApi(BaseClient):
 
     async def live_messages(
         self, groups: Mapping[str, int], *, heartbeat: float = 30.0
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Follow groups live over `GET /api/v1/ws`: authenticate with the first frame,
         resume each group after the given seq (no gap, no duplicate), then yield every
         `{"type": "message", "group_id", "seq", "message"}` frame of those groups as it

@@ -200,8 +200,12 @@ async def _download(api: CencommClient, ctx: Context, group_id: str) -> None:
     data, media_type = await api.download_attachment(group_id, args.sha256)
     _write(output, data, force=args.force)
     ctx.out.result(
-        {"path": str(output), "sha256": args.sha256.strip().lower(), "size": len(data),
-         "type": media_type},
+        {
+            "path": str(output),
+            "sha256": args.sha256.strip().lower(),
+            "size": len(data),
+            "type": media_type,
+        },
         lambda done: f"Saved {done['size']} bytes ({done['type']}) to {done['path']}.",
     )
 

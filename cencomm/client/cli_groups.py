@@ -144,11 +144,8 @@ async def _join(api: CencommClient, ctx: Context) -> None:
     reason = str(ctx.args.reason).strip()
     if not reason:
         raise UsageError("--reason must not be empty: say why you should be admitted")
-    if GROUP_ID.match(name):
-        # Only a group one sees has a known id; joining goes by code.
-        code = str((await api.get_group(name))["code"])
-    else:
-        code = name.upper()
+    # Joining goes by code; an id is only known for a group one sees.
+    code = str((await api.get_group(name))["code"]) if GROUP_ID.match(name) else name.upper()
     answer = await api.request_join(code, reason)
     ctx.out.result(
         {"group_code": code, **answer},

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from cencomm.client.api import CencommClient
-from cencomm.client.errors import ClientError
 from cencomm.client.cli_attachments import (
     add_upload_options,
     att_entries,
@@ -29,6 +28,7 @@ from cencomm.client.cli_support import (
     check_limit,
     load_key,
 )
+from cencomm.client.errors import ClientError
 
 
 def add_parsers(actions: Any) -> None:
