@@ -5,25 +5,22 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from cencomm.client.api_groups import pages, segment
 from cencomm.client.errors import ClientError
-from cencomm.client.session import BaseClient, Content
+from cencomm.client.session import BaseClient, Content, ProgressHook
 from cencomm.domain.attachments import ALLOWED
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-CHUNK = 256 * 1024
 # The file name extensions of the server's allow-list, each with its media type.
 MEDIA_TYPES: dict[str, str] = {
     extension: file_type.media_type
     for file_type in ALLOWED.values()
     for extension in file_type.extensions
 }
-
-ProgressHook = Callable[[int], None]
 
 
 def media_type_for(path: Path) -> str:
@@ -51,25 +48,14 @@ def check_sha256(value: str) -> str:
     return text
 
 
-def _load(path: Path, max_bytes: int | None, progress: ProgressHook | None) -> bytes:
+def _load(path: Path, max_bytes: int | None) -> bytes:
     try:
         size = path.stat().st_size
         if max_bytes is not None and size > max_bytes:
             raise ClientError(f"{path.name} is {size} bytes, over the maximum of {max_bytes} bytes")
-        return read_file(path, progress)
+        return path.read_bytes()
     except OSError as exc:
         raise ClientError(f"cannot read {path}: {exc.strerror}") from None
-
-
-def read_file(path: Path, progress: ProgressHook | None = None) -> bytes:
-    """The whole file, read in chunks (`progress(n)` after each)."""
-    parts: list[bytes] = []
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            parts.append(chunk)
-            if progress is not None:
-                progress(len(chunk))
-    return b"".join(parts)
 
 
 class AttachmentsApi(BaseClient):
@@ -81,8 +67,11 @@ class AttachmentsApi(BaseClient):
         data: bytes,
         name: str,
         media_type: str,
+        *,
+        progress: ProgressHook | None = None,
     ) -> dict[str, Any]:
-        """`POST /groups/{id}/attachments?name=NAME` with the raw bytes as the body.
+        """`POST /groups/{id}/attachments?name=NAME` with the raw bytes as the body
+        (`progress(bytes sent, total)` as they are written to the connection).
 
         Safe to retry: the same content in the same group answers 200 with the stored one.
 
@@ -101,6 +90,7 @@ class AttachmentsApi(BaseClient):
             params={"name": name},
             accept="application/json",
             retry=self.retry,
+            progress=progress,
         )
         result: dict[str, Any] = reply.body
         return result
@@ -118,7 +108,7 @@ class AttachmentsApi(BaseClient):
 
         Args:
             max_bytes: the server's maximum when known: a larger file fails before sending.
-            progress: called with the number of bytes of each chunk read.
+            progress: `progress(bytes sent, total)` as the file is sent.
 
         Raises:
             ClientError: the file is missing or unreadable, of a type the server refuses, or
@@ -126,8 +116,10 @@ class AttachmentsApi(BaseClient):
             ProblemError: the server refused it.
         """
         media_type = media_type_for(path)
-        data = await asyncio.to_thread(_load, path, max_bytes, progress)
-        return await self.upload_attachment(group_id, data, path.name, media_type)
+        data = await asyncio.to_thread(_load, path, max_bytes)
+        return await self.upload_attachment(
+            group_id, data, path.name, media_type, progress=progress
+        )
 
     def attachments(self, group_id: str) -> AsyncIterator[dict[str, Any]]:
         """`GET /groups/{id}/attachments`: the group's attachments, newest first, every page."""
@@ -147,9 +139,11 @@ class AttachmentsApi(BaseClient):
                 return attachment
         raise ClientError(f"no attachment {wanted} in this group")
 
-    async def download_attachment(self, group_id: str, sha256: str) -> tuple[bytes, str]:
+    async def download_attachment(
+        self, group_id: str, sha256: str, *, progress: ProgressHook | None = None
+    ) -> tuple[bytes, str]:
         """`GET /groups/{id}/attachments/{sha256}`: the bytes and their (sniffed) media type,
-        checked against the hash asked for.
+        checked against the hash asked for (`progress(bytes received, total)` as they come).
 
         Raises:
             ClientError: a malformed hash, or bytes that do not hash to it.
@@ -157,7 +151,9 @@ class AttachmentsApi(BaseClient):
                 scanned yet or quarantined).
         """
         wanted = check_sha256(sha256)
-        reply = await self.request_bytes("GET", f"/groups/{segment(group_id)}/attachments/{wanted}")
+        reply = await self.request_bytes(
+            "GET", f"/groups/{segment(group_id)}/attachments/{wanted}", progress=progress
+        )
         if hashlib.sha256(reply.raw).hexdigest() != wanted:
             raise ClientError(f"the server sent bytes that do not hash to {wanted}")
         media = (reply.headers or {}).get("content-type", "application/octet-stream")

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from cencomm.client.api import CencommClient
-from cencomm.client.api_attachments import CHUNK, att_entry, media_type_for
+from cencomm.client.api_attachments import att_entry, media_type_for
 from cencomm.client.cli_support import (
     EXIT_OK,
     Context,
@@ -20,6 +21,7 @@ from cencomm.client.cli_support import (
     add_action,
 )
 from cencomm.client.errors import ClientError
+from cencomm.client.session import ProgressHook
 
 ATTACHMENT_COLUMNS = (
     ("name", "NAME"),
@@ -135,14 +137,27 @@ async def upload_files(
     api: CencommClient, group_id: str, files: list[tuple[Path, int]]
 ) -> list[dict[str, Any]]:
     """Upload checked files to the group, one progress bar over all their bytes."""
-    progress = Progress("uploading", sum(size for _, size in files))
+    bar = Progress("uploading", sum(size for _, size in files))
     uploaded: list[dict[str, Any]] = []
     try:
         for path, _ in files:
-            uploaded.append(await api.upload_file(group_id, path, progress=progress.advance))
+            uploaded.append(await api.upload_file(group_id, path, progress=_hook(bar)))
     finally:
-        progress.done()
+        bar.done()
     return uploaded
+
+
+def _hook(bar: Progress, *, sets_total: bool = False) -> ProgressHook:
+    """A `progress(done, total)` hook moving `bar` (a repeated try starts again from 0)."""
+    seen = [0]
+
+    def advance(done: int, total: int | None) -> None:
+        if sets_total and total is not None:
+            bar.total = total
+        bar.advance(done - seen[0])
+        seen[0] = done
+
+    return advance
 
 
 def att_entries(uploaded: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -197,8 +212,14 @@ async def _download(api: CencommClient, ctx: Context, group_id: str) -> None:
         raise UsageError(f"{output} exists: give --force to overwrite it")
     if not output.parent.is_dir():
         raise UsageError(f"cannot write {output}: {output.parent} is not a directory")
-    data, media_type = await api.download_attachment(group_id, args.sha256)
-    _write(output, data, force=args.force)
+    bar = Progress("downloading", 0)
+    try:
+        data, media_type = await api.download_attachment(
+            group_id, args.sha256, progress=_hook(bar, sets_total=True)
+        )
+    finally:
+        bar.done()
+    await asyncio.to_thread(_write, output, data, force=args.force)
     ctx.out.result(
         {
             "path": str(output),
@@ -213,13 +234,10 @@ async def _download(api: CencommClient, ctx: Context, group_id: str) -> None:
 def _write(output: Path, data: bytes, *, force: bool) -> None:
     """Write `data` to `output` (mode 0600): whole or not at all, and an existing file only
     with `force`."""
-    progress = Progress("saving", len(data))
     fd, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
     try:
         with os.fdopen(fd, "wb") as handle:
-            for start in range(0, len(data), CHUNK):
-                handle.write(data[start : start + CHUNK])
-                progress.advance(min(CHUNK, len(data) - start))
+            handle.write(data)
         if force:
             os.replace(temporary, output)
         else:
@@ -231,8 +249,6 @@ def _write(output: Path, data: bytes, *, force: bool) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    finally:
-        progress.done()
 
 
 HANDLERS: dict[str, Handler] = {"attachments": _attachments}

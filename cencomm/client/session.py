@@ -13,6 +13,8 @@ from types import TracebackType
 from typing import Any
 
 import aiohttp
+from aiohttp.abc import AbstractStreamWriter
+from aiohttp.payload import BytesPayload
 
 from cencomm.client.errors import NotLoggedIn, ProblemError, TransportError
 from cencomm.client.tokens import TokenSet
@@ -84,9 +86,48 @@ class Content:
     media_type: str
 
 
+# `progress(bytes so far, total or None)`: called as a request body is written or an answer's
+# body is read (again from 0 when a try is repeated).
+ProgressHook = Callable[[int, int | None], None]
+CHUNK = 256 * 1024
+
+
+class _ProgressPayload(BytesPayload):
+    """Bytes sent in chunks, reporting each one written to the connection."""
+
+    def __init__(self, data: bytes, media_type: str, progress: ProgressHook) -> None:
+        super().__init__(data, content_type=media_type)
+        self._progress = progress
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        data = self._value if content_length is None else self._value[:content_length]
+        total = len(data)
+        self._progress(0, total)
+        for start in range(0, total, CHUNK):
+            await writer.write(data[start : start + CHUNK])
+            self._progress(min(start + CHUNK, total), total)
+
+
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
+
+
+async def _read_reporting(resp: aiohttp.ClientResponse, progress: ProgressHook) -> bytes:
+    total = resp.content_length
+    parts: list[bytes] = []
+    done = 0
+    progress(0, total)
+    async for chunk in resp.content.iter_chunked(CHUNK):
+        parts.append(chunk)
+        done += len(chunk)
+        progress(done, total)
+    return b"".join(parts)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -309,10 +350,12 @@ class BaseClient:
         params: Mapping[str, str | int] | None = None,
         accept: str = "*/*",
         retry: RetryPolicy | None = None,
+        progress: ProgressHook | None = None,
     ) -> Reply:
         """Like `request_json`, for bodies that are not JSON both ways: `content` is sent as is
         (an upload), and the answer's bytes are in `Reply.raw` with its `headers` (lower-case
-        names). A problem answer still raises `ProblemError`."""
+        names). A problem answer still raises `ProblemError`. `progress(done, total)` follows
+        the upload of `content`, or else the download of the answer."""
         if retry is None:
             retry = self.retry if method.upper() == "GET" else NO_RETRY
         return await self._request(
@@ -323,6 +366,7 @@ class BaseClient:
             retry=retry,
             content=content,
             accept=accept,
+            progress=progress,
         )
 
     async def _send(
@@ -333,11 +377,14 @@ class BaseClient:
         params: Mapping[str, str | int] | None,
         headers: dict[str, str],
         content: Content | None = None,
+        progress: ProgressHook | None = None,
     ) -> Reply:
         url = f"{self.base_url}{API_PREFIX}{path}"
-        data = None
+        data: bytes | BytesPayload | None = None
         if content is not None:
             data = content.data
+            if progress is not None:
+                data = _ProgressPayload(content.data, content.media_type, progress)
             headers["Content-Type"] = content.media_type
         elif json_body is not None:
             data = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
@@ -345,7 +392,10 @@ class BaseClient:
         async with self._http().request(
             method, url, data=data, params=params, headers=headers, timeout=self._timeout
         ) as resp:
-            raw = await resp.read()
+            if progress is not None and content is None and resp.status < 400:
+                raw = await _read_reporting(resp, progress)
+            else:
+                raw = await resp.read()
             body: Any = None
             if raw and _is_json(resp.headers.get("Content-Type", "")):
                 try:
@@ -372,6 +422,7 @@ class BaseClient:
         refresh: bool = True,
         content: Content | None = None,
         accept: str = "application/json",
+        progress: ProgressHook | None = None,
     ) -> Reply:
         failures = 0
         refreshed = False
@@ -385,7 +436,9 @@ class BaseClient:
                     token = self._require_tokens().access_token
                 headers["Authorization"] = f"Bearer {token}"
             try:
-                reply = await self._send(method, path, json_body, params, headers, content)
+                reply = await self._send(
+                    method, path, json_body, params, headers, content, progress
+                )
             except NETWORK_ERRORS as exc:
                 failures += 1
                 if failures >= retry.attempts:
