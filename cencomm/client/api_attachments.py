@@ -11,7 +11,8 @@ from typing import Any
 
 from cencomm.client.api_groups import pages, segment
 from cencomm.client.errors import ClientError
-from cencomm.client.session import BaseClient, Content, ProgressHook
+from cencomm.client.session import BaseClient, Content
+from cencomm.client.transfer import ProgressHook
 from cencomm.domain.attachments import ALLOWED
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")

@@ -21,7 +21,7 @@ from cencomm.client.cli_support import (
     add_action,
 )
 from cencomm.client.errors import ClientError
-from cencomm.client.session import ProgressHook
+from cencomm.client.transfer import ProgressHook
 
 ATTACHMENT_COLUMNS = (
     ("name", "NAME"),

@@ -13,11 +13,11 @@ from types import TracebackType
 from typing import Any
 
 import aiohttp
-from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import BytesPayload
 
 from cencomm.client.errors import NotLoggedIn, ProblemError, TransportError
 from cencomm.client.tokens import TokenSet
+from cencomm.client.transfer import ProgressHook, ProgressPayload, read_reporting
 
 logger = logging.getLogger(__name__)
 
@@ -86,48 +86,9 @@ class Content:
     media_type: str
 
 
-# `progress(bytes so far, total or None)`: called as a request body is written or an answer's
-# body is read (again from 0 when a try is repeated).
-ProgressHook = Callable[[int, int | None], None]
-CHUNK = 256 * 1024
-
-
-class _ProgressPayload(BytesPayload):
-    """Bytes sent in chunks, reporting each one written to the connection."""
-
-    def __init__(self, data: bytes, media_type: str, progress: ProgressHook) -> None:
-        super().__init__(data, content_type=media_type)
-        self._progress = progress
-
-    async def write(self, writer: AbstractStreamWriter) -> None:
-        await self.write_with_length(writer, None)
-
-    async def write_with_length(
-        self, writer: AbstractStreamWriter, content_length: int | None
-    ) -> None:
-        data = self._value if content_length is None else self._value[:content_length]
-        total = len(data)
-        self._progress(0, total)
-        for start in range(0, total, CHUNK):
-            await writer.write(data[start : start + CHUNK])
-            self._progress(min(start + CHUNK, total), total)
-
-
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
-
-
-async def _read_reporting(resp: aiohttp.ClientResponse, progress: ProgressHook) -> bytes:
-    total = resp.content_length
-    parts: list[bytes] = []
-    done = 0
-    progress(0, total)
-    async for chunk in resp.content.iter_chunked(CHUNK):
-        parts.append(chunk)
-        done += len(chunk)
-        progress(done, total)
-    return b"".join(parts)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -384,7 +345,7 @@ class BaseClient:
         if content is not None:
             data = content.data
             if progress is not None:
-                data = _ProgressPayload(content.data, content.media_type, progress)
+                data = ProgressPayload(content.data, content.media_type, progress)
             headers["Content-Type"] = content.media_type
         elif json_body is not None:
             data = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
@@ -393,7 +354,7 @@ class BaseClient:
             method, url, data=data, params=params, headers=headers, timeout=self._timeout
         ) as resp:
             if progress is not None and content is None and resp.status < 400:
-                raw = await _read_reporting(resp, progress)
+                raw = await read_reporting(resp, progress)
             else:
                 raw = await resp.read()
             body: Any = None
