@@ -160,8 +160,14 @@ async def _read(api: CencommClient, ctx: Context) -> int:
     group_id = await api.resolve_group(args.group)
     async for message in api.timeline(group_id, after=args.after, limit=args.limit):
         shown = message if args.jws else readable(message)
-        ctx.out.result(shown, lambda m: message_text(m) + (f"\n  jws: {m['jws']}" * args.jws))
+        ctx.out.result(shown, lambda m: shown_text(m, jws=args.jws))
     return EXIT_OK
+
+
+def shown_text(message: dict[str, Any], *, jws: bool) -> str:
+    """A message for people, and its JWS line when asked for (`--jws`)."""
+    text = message_text(message)
+    return f"{text}\n  jws: {message.get('jws')}" if jws else text
 
 
 def readable(message: dict[str, Any]) -> dict[str, Any]:

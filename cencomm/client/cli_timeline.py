@@ -6,7 +6,7 @@ from contextlib import aclosing
 from typing import Any
 
 from cencomm.client.api import CencommClient
-from cencomm.client.cli_messages import readable
+from cencomm.client.cli_messages import readable, shown_text
 from cencomm.client.cli_render import message_text
 from cencomm.client.cli_support import (
     EXIT_OK,
@@ -109,7 +109,7 @@ async def _follow(api: CencommClient, ctx: Context) -> int:
                 continue
             message = frame["message"]
             shown = message if args.jws else readable(message)
-            ctx.out.result(shown, lambda m: message_text(m) + f"\n  jws: {m['jws']}" * args.jws)
+            ctx.out.result(shown, lambda m: shown_text(m, jws=args.jws))
             printed += 1
             if args.count is not None and printed >= args.count:
                 break
