@@ -54,6 +54,16 @@ async def test_post_with_attachments_then_show_and_download(
     assert message["content"]["att"] == posted["att"]
     assert message["content"]["att"][0]["sha256"] == digest
     assert (await shell.ok("verify", "--message", posted["id"]))["verified"] is True
+    # A reply, a notice, with a file already in the group: the same content, named again.
+    reply = await shell.ok(
+        "post", "--group", "STOP-2020", "--reply-to", posted["id"], "--notice", "Follow-up",
+        "--text", "Same container", "--attach", str(note),
+    )  # fmt: skip
+    assert reply["att"] == posted["att"][1:]
+    code, out, err = await shell.text("read", "--group", "STOP-2020", "--after", "1")
+    assert code == 0, err
+    assert f"in reply to {posted['id']}" in out and "Follow-up\n  Same container" in out
+    assert "attachments: note.txt" in out
 
     shown = await shell.ok("attachments", "show", "--group", "STOP-2020", digest.upper())
     assert (shown["name"], shown["type"], shown["status"]) == ("photo.png", "image/png", "clean")
