@@ -13,7 +13,10 @@ import aiohttp
 
 from cencomm.client.api_alerts import AlertsApi
 from cencomm.client.api_analytics import AnalyticsApi
+from cencomm.client.api_attachments import AttachmentsApi
 from cencomm.client.api_audit import AuditApi
+from cencomm.client.api_groups import GroupsApi
+from cencomm.client.api_messages import MessagesApi
 from cencomm.client.audit import TreeHeadListener, TreeHeadWatch
 from cencomm.client.envelopes import (
     DEFAULT_HC,
@@ -63,7 +66,9 @@ def _segment(value: str) -> str:
     return quote(str(value), safe="")
 
 
-class CencommClient(AlertsApi, AnalyticsApi, AuditApi, BaseClient):
+class CencommClient(
+    GroupsApi, MessagesApi, AttachmentsApi, AlertsApi, AnalyticsApi, AuditApi, BaseClient
+):
     """An async client for the cencomm API (see API.md).
 
     Example:

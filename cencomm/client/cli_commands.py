@@ -11,10 +11,13 @@ from types import ModuleType
 from cencomm.client import (
     cli_alerts,
     cli_analytics,
+    cli_attachments,
     cli_audit,
+    cli_groups,
     cli_import,
     cli_messages,
     cli_session,
+    cli_timeline,
 )
 from cencomm.client.api import CencommClient
 from cencomm.client.cli_session import head_saver, keys_create, login, watch_audit_log
@@ -27,6 +30,9 @@ from cencomm.client.tokens import TokenSet
 FAMILIES: tuple[ModuleType, ...] = (
     cli_session,
     cli_messages,
+    cli_timeline,
+    cli_groups,
+    cli_attachments,
     cli_import,
     cli_alerts,
     cli_analytics,

@@ -1,4 +1,5 @@
-"""`cencomm client` post, read and verify."""
+"""`cencomm client` post (with attachments), read, verify; follow, search, hide and unhide
+live in `cli_timeline`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from cencomm.client.api import CencommClient
+from cencomm.client.cli_attachments import (
+    add_upload_options,
+    att_entries,
+    check_files,
+    upload_files,
+)
 from cencomm.client.cli_render import message_text
 from cencomm.client.cli_support import (
     EXIT_OK,
@@ -21,6 +28,7 @@ from cencomm.client.cli_support import (
     check_limit,
     load_key,
 )
+from cencomm.client.errors import ClientError
 
 
 def add_parsers(actions: Any) -> None:
@@ -31,6 +39,8 @@ def add_parsers(actions: Any) -> None:
         example=[
             'cencomm client post --group STOP-2020 --text "Container MSCU1234567 flagged"',
             "cencomm client post --group STOP-2020 --seizure report.json --hc TLP:GREEN",
+            "cencomm client post --group STOP-2020 --seizure report.json --attach photo.jpg",
+            'cencomm client post --group STOP-2020 --reply-to MESSAGE_ID --text "Confirmed"',
         ],
     )
     post.add_argument("--group", required=True, help="the group's code (STOP-2020) or id")
@@ -47,6 +57,15 @@ def add_parsers(actions: Any) -> None:
     post.add_argument("--text", help="the text ('-': read stdin)")
     post.add_argument("--hc", default="TLP:AMBER", choices=HANDLING_CODES, help="handling code")
     post.add_argument("--reply-to", help="id of the message this answers")
+    post.add_argument(
+        "--attach",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="upload FILE to the group and name it in the signed message (repeatable)",
+    )
+    add_upload_options(post)
     add_key_options(post)
 
     read = add_action(
@@ -104,10 +123,19 @@ async def _post(api: CencommClient, ctx: Context) -> int:
         typ, body = "notice", {"title": args.notice, "text": _text_argument(args)}
     else:
         typ, body = "text", {"text": _text_argument(args)}
+    files = check_files(list(args.attach), args.max_bytes)
     # The group before the key too: an unknown code fails before a passphrase is asked for.
     group_id = await api.resolve_group(args.group)
+    group = await api.get_group(group_id)
+    if group.get("my_role") == "observer":
+        # The server would refuse it (403); say so before a key or upload is needed.
+        raise ClientError(f"you are an observer of {group.get('code')}: observers may not post")
     api.use_key(load_key(ctx))
-    posted = await api.post_envelope(group_id, typ, body, hc=args.hc, reply_to=args.reply_to)
+    # Uploaded first: the signed `att` entries name each file by its hash and size.
+    att = att_entries(await upload_files(api, group_id, files)) if files else None
+    posted = await api.post_envelope(
+        group_id, typ, body, hc=args.hc, reply_to=args.reply_to, att=att
+    )
     ctx.out.result(
         {
             "id": posted.id,
@@ -115,10 +143,12 @@ async def _post(api: CencommClient, ctx: Context) -> int:
             "created_at": posted.created_at,
             "cid": posted.cid,
             "replayed": posted.replayed,
+            "att": att or [],
         },
         lambda done: (
             f"{'Already posted' if done['replayed'] else 'Posted'} as #{done['seq']} "
-            f"(id {done['id']}, {done['created_at']})."
+            f"(id {done['id']}, {done['created_at']})"
+            + "".join(f"\n  attached {a['name']} ({a['size']} bytes)" for a in done["att"])
         ),
     )
     return EXIT_OK
@@ -130,12 +160,14 @@ async def _read(api: CencommClient, ctx: Context) -> int:
     group_id = await api.resolve_group(args.group)
     async for message in api.timeline(group_id, after=args.after, limit=args.limit):
         shown = message if args.jws else readable(message)
-        ctx.out.result(shown, _with_jws if args.jws else message_text)
+        ctx.out.result(shown, lambda m: shown_text(m, jws=args.jws))
     return EXIT_OK
 
 
-def _with_jws(message: dict[str, Any]) -> str:
-    return f"{message_text(message)}\n  jws: {message.get('jws')}"
+def shown_text(message: dict[str, Any], *, jws: bool) -> str:
+    """A message for people, and its JWS line when asked for (`--jws`)."""
+    text = message_text(message)
+    return f"{text}\n  jws: {message.get('jws')}" if jws else text
 
 
 def readable(message: dict[str, Any]) -> dict[str, Any]:

@@ -13,9 +13,11 @@ from types import TracebackType
 from typing import Any
 
 import aiohttp
+from aiohttp.payload import BytesPayload
 
 from cencomm.client.errors import NotLoggedIn, ProblemError, TransportError
 from cencomm.client.tokens import TokenSet
+from cencomm.client.transfer import ProgressHook, ProgressPayload, read_reporting
 
 logger = logging.getLogger(__name__)
 
@@ -309,10 +311,12 @@ class BaseClient:
         params: Mapping[str, str | int] | None = None,
         accept: str = "*/*",
         retry: RetryPolicy | None = None,
+        progress: ProgressHook | None = None,
     ) -> Reply:
         """Like `request_json`, for bodies that are not JSON both ways: `content` is sent as is
         (an upload), and the answer's bytes are in `Reply.raw` with its `headers` (lower-case
-        names). A problem answer still raises `ProblemError`."""
+        names). A problem answer still raises `ProblemError`. `progress(done, total)` follows
+        the upload of `content`, or else the download of the answer."""
         if retry is None:
             retry = self.retry if method.upper() == "GET" else NO_RETRY
         return await self._request(
@@ -323,6 +327,7 @@ class BaseClient:
             retry=retry,
             content=content,
             accept=accept,
+            progress=progress,
         )
 
     async def _send(
@@ -333,11 +338,14 @@ class BaseClient:
         params: Mapping[str, str | int] | None,
         headers: dict[str, str],
         content: Content | None = None,
+        progress: ProgressHook | None = None,
     ) -> Reply:
         url = f"{self.base_url}{API_PREFIX}{path}"
-        data = None
+        data: bytes | BytesPayload | None = None
         if content is not None:
             data = content.data
+            if progress is not None:
+                data = ProgressPayload(content.data, content.media_type, progress)
             headers["Content-Type"] = content.media_type
         elif json_body is not None:
             data = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
@@ -345,7 +353,10 @@ class BaseClient:
         async with self._http().request(
             method, url, data=data, params=params, headers=headers, timeout=self._timeout
         ) as resp:
-            raw = await resp.read()
+            if progress is not None and content is None and resp.status < 400:
+                raw = await read_reporting(resp, progress)
+            else:
+                raw = await resp.read()
             body: Any = None
             if raw and _is_json(resp.headers.get("Content-Type", "")):
                 try:
@@ -372,6 +383,7 @@ class BaseClient:
         refresh: bool = True,
         content: Content | None = None,
         accept: str = "application/json",
+        progress: ProgressHook | None = None,
     ) -> Reply:
         failures = 0
         refreshed = False
@@ -385,7 +397,9 @@ class BaseClient:
                     token = self._require_tokens().access_token
                 headers["Authorization"] = f"Bearer {token}"
             try:
-                reply = await self._send(method, path, json_body, params, headers, content)
+                reply = await self._send(
+                    method, path, json_body, params, headers, content, progress
+                )
             except NETWORK_ERRORS as exc:
                 failures += 1
                 if failures >= retry.attempts:
