@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from cencomm.client.api_exports import ExportsApi
 from cencomm.client.audit import TreeHeadListener, TreeHeadWatch
 from cencomm.client.envelopes import (
     DEFAULT_HC,
@@ -60,7 +61,7 @@ def _segment(value: str) -> str:
     return quote(str(value), safe="")
 
 
-class CencommClient(BaseClient):
+class CencommClient(ExportsApi, BaseClient):
     """An async client for the cencomm API (see API.md).
 
     Example:

@@ -6,9 +6,10 @@ The commands live in one module per family (`cli_<family>.py`), listed in `FAMIL
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from types import ModuleType
 
-from cencomm.client import cli_messages, cli_session
+from cencomm.client import cli_exports, cli_messages, cli_session
 from cencomm.client.api import CencommClient
 from cencomm.client.cli_session import head_saver, keys_create, login, watch_audit_log
 from cencomm.client.cli_support import Context, Handler, Output, UsageError
@@ -17,7 +18,7 @@ from cencomm.client.state import StateStore
 from cencomm.client.tokens import TokenSet
 
 # Each: `add_parsers(actions)` and `HANDLERS`; the order is the order of `--help`.
-FAMILIES: tuple[ModuleType, ...] = (cli_session, cli_messages)
+FAMILIES: tuple[ModuleType, ...] = (cli_session, cli_messages, cli_exports)
 
 __all__ = ["FAMILIES", "UsageError", "dispatch"]
 
@@ -38,6 +39,11 @@ async def dispatch(args: argparse.Namespace, store: StateStore) -> int:
     command: str = args.client_command
     if command == "keys" and args.keys_command == "create":
         return keys_create(ctx)
+    # A family's `OFFLINE` commands (say, verify-export) need no login and no server.
+    for family in FAMILIES:
+        offline: dict[str, Callable[[Context], int]] = getattr(family, "OFFLINE", {})
+        if command in offline:
+            return offline[command](ctx)
     if command == "login":
         return await login(ctx)
     if command == "tree-head" and args.forget:

@@ -138,9 +138,7 @@ class ExchangeService:
         cursor: tuple[datetime, uuid.UUID] | None = None
         reader = None if plan.principal.is_staff else plan.principal.user_id
         escalated_to = (
-            plan.principal.organization_id
-            if follows_up_escalations(plan.principal.role)
-            else None
+            plan.principal.organization_id if follows_up_escalations(plan.principal.role) else None
         )
         while True:
             alerts = await self._db.read(partial(_alerts, reader, escalated_to, cursor))

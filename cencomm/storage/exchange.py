@@ -51,7 +51,12 @@ class StoredAlert:
     organization: Reporter
 
 
-_ORG = (OrganizationRow.id, OrganizationRow.name, OrganizationRow.country, OrganizationRow.created_at)
+_ORG = (
+    OrganizationRow.id,
+    OrganizationRow.name,
+    OrganizationRow.country,
+    OrganizationRow.created_at,
+)
 
 
 def _reporter(row: Sequence[Any]) -> Reporter:

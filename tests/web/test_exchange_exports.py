@@ -16,9 +16,9 @@ from pymisp import MISPEvent
 
 from cencomm.appkeys import SERVICES
 from cencomm.domain.audit import AuditFilter
-from cencomm.domain.users import Role
-from cencomm.domain.tlp import MARKING_IDS, TLP_EXTENSION
 from cencomm.domain.envelopes import HandlingCode
+from cencomm.domain.tlp import MARKING_IDS, TLP_EXTENSION
+from cencomm.domain.users import Role
 from tests.factories import make_group, make_member
 from tests.problems import assert_problem
 from tests.web.analytics_helpers import API, Dataset, build_dataset
@@ -97,7 +97,7 @@ async def test_misp_event_loads_in_pymisp_with_tlp_tags_and_no_red(
         r3: {"tlp:amber+strict"},
         r5: {"tlp:clear"},
     }
-    r2_fields = {}
+    r2_fields: dict[str, list[str]] = {}
     for a in reports[r2]["Attribute"]:
         r2_fields.setdefault(a["object_relation"], []).append(a["value"])
     assert r2_fields["transit"] == ["AE", "NL"]
@@ -106,9 +106,7 @@ async def test_misp_event_loads_in_pymisp_with_tlp_tags_and_no_red(
     assert r2_fields["reporting-organisation"] == [data.senders["fr"].organization.name]
     items = {o["uuid"]: o for o in doc["Event"]["Object"] if o["name"] == "cencomm-seizure-item"}
     included = [items[ref["referenced_uuid"]] for ref in reports[r2]["ObjectReference"]]
-    assert [
-        {a["object_relation"]: a["value"] for a in item["Attribute"]} for item in included
-    ] == [
+    assert [{a["object_relation"]: a["value"] for a in item["Attribute"]} for item in included] == [
         {"position": "1", "category": "sanitizer", "quantity": "50", "unit": "litres"},
         {"position": "2", "category": "masks", "quantity": "10", "unit": "kg"},
     ]
@@ -177,7 +175,7 @@ async def test_observers_hidden_reports_and_dates_narrow_both_exports(
     client: TestClient[Any, Any],
 ) -> None:
     data = await build_dataset(client)
-    r1, r2, r3, r4, r5 = (m["id"] for m in data.messages)
+    r1, r2, r3, _r4, r5 = (m["id"] for m in data.messages)
     misp = await _get(client, f"{data.url}/export.misp.json", data.observer)
     assert set(_misp_by_message(misp["Event"])) == {r1, r2, r5}  # no AMBER+STRICT, no RED
     assert {t["name"] for t in misp["Event"]["Tag"]} == {"tlp:amber"}
