@@ -5,14 +5,28 @@ Run once for both databases: tests/client/test_cli_exports.py drives these as a 
 
 from __future__ import annotations
 
+import json
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from cencomm.client.api import CencommClient
-from cencomm.client.cli_support import EXIT_OK, Context, Handler, UsageError, add_action
-from cencomm.client.errors import ClientError
+from cencomm.client.cli_support import (
+    EXIT_OK,
+    HANDLING_CODES,
+    Context,
+    Handler,
+    Progress,
+    UsageError,
+    add_action,
+    add_key_options,
+    load_key,
+)
+from cencomm.client.envelopes import build_payload, sign_envelope
+from cencomm.client.errors import ClientError, ProblemError
+from cencomm.client.misp_import import reports_of
 
 FORMATS = ("bundle", "misp", "stix")
 
@@ -39,6 +53,23 @@ def add_parsers(actions: Any) -> None:
     export.add_argument(
         "--force", action="store_true", help="replace FILE if it exists (else refused)"
     )
+
+    misp = add_action(
+        actions,
+        "import-misp",
+        help="sign and post the seizure reports of a MISP event (cencomm-seizure-report "
+        "objects, as export.misp.json writes them); all are checked before any is sent, and "
+        "a re-run posts nothing twice",
+        example="cencomm client import-misp stop.misp.json --group STOP-2021",
+    )
+    misp.add_argument("file", type=Path, metavar="FILE", help="the MISP event (JSON)")
+    misp.add_argument("--group", required=True, help="the group's code (STOP-2020) or id")
+    misp.add_argument(
+        "--hc",
+        choices=HANDLING_CODES,
+        help="handling code of reports that carry no tlp: tag (else those are refused)",
+    )
+    add_key_options(misp)
 
     verify = add_action(
         actions,
@@ -133,6 +164,63 @@ async def _export(api: CencommClient, ctx: Context) -> int:
     return EXIT_OK
 
 
+def _misp_event(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise UsageError(f"{path} is not JSON: {exc}") from None
+
+
+async def _import_misp(api: CencommClient, ctx: Context) -> int:
+    args = ctx.args
+    document = _misp_event(args.file)
+    group_id = await api.resolve_group(args.group)
+    today = datetime.now(UTC).date() + timedelta(days=1)  # the server's "today" may be ahead
+    reports, problems = reports_of(document, group_id, today=today, default_hc=args.hc)
+    if problems:
+        listed = "; ".join(f"object {p.where}: {p.field}: {p.message}" for p in problems)
+        raise ClientError(f"nothing sent: {len(problems)} problems in {args.file}: {listed}")
+    key = load_key(ctx)
+    sender = await api.user_id()
+    progress = Progress("importing", len(reports))
+    posted = already = 0
+    try:
+        for report in reports:
+            payload = build_payload(
+                typ="seizure",
+                sub=sender,
+                body=report.body,
+                hc=report.hc,
+                grp=group_id,
+                cid=report.cid,
+            )
+            try:
+                result = await api.post_prepared(group_id, sign_envelope(payload, key))
+            except ProblemError as exc:
+                # The same cid signed before (an earlier run): the report is there already.
+                if exc.slug != "duplicate-cid":
+                    raise
+                already += 1
+            else:
+                if result.replayed:
+                    already += 1
+                else:
+                    posted += 1
+            progress.advance()
+    finally:
+        progress.done()
+    ctx.out.result(
+        {"reports": len(reports), "posted": posted, "already_posted": already},
+        lambda s: (
+            f"Imported {s['reports']} seizure reports: {s['posted']} posted, "
+            f"{s['already_posted']} already posted before."
+        ),
+    )
+    return EXIT_OK
+
+
 def verify_export(ctx: Context) -> int:
     """Offline: no login, no server (the same checks as `cencomm verify-export`)."""
     from cencomm.verification.bundle import verify_bundle
@@ -185,6 +273,6 @@ def _verified_text(s: dict[str, Any]) -> str:
     )
 
 
-HANDLERS: dict[str, Handler] = {"export": _export}
+HANDLERS: dict[str, Handler] = {"export": _export, "import-misp": _import_misp}
 # Commands that need no login and no server: `dispatch` runs them before connecting.
 OFFLINE = {"verify-export": verify_export}

@@ -15,7 +15,7 @@ from pymisp import MISPEvent
 
 from cencomm.domain.users import Role
 from tests.client.shell import make_shell
-from tests.factories import seizure_body
+from tests.factories import make_group, seizure_body
 from tests.processes import run_cencomm
 
 pytestmark = pytest.mark.skipif(
@@ -69,6 +69,23 @@ async def test_cli_exports_misp_stix_and_a_bundle_that_verifies_offline(
         "export", "STOP-2020", "--format", "misp", "--out", str(misp_path)
     )
     assert (code, out) == (2, "") and "exists" in err
+
+    # The other way: the exported event into another operation, twice; a bad one sends nothing.
+    await make_group(client, shell.member, code="STOP-2021")  # its creator moderates it
+    imported = await shell.ok("import-misp", str(misp_path), "--group", "STOP-2021")
+    assert imported == {"reports": 1, "posted": 1, "already_posted": 0}
+    again = await shell.ok("import-misp", str(misp_path), "--group", "STOP-2021")
+    assert again == {"reports": 1, "posted": 0, "already_posted": 1}
+    event_doc = json.loads(misp_path.read_text("utf-8"))
+    for obj in event_doc["Event"]["Object"]:
+        for attribute in obj["Attribute"]:
+            if attribute["object_relation"] in ("transport-mode", "unit"):
+                attribute["value"] = "teleport"
+    bad = tmp_path / "bad.misp.json"
+    bad.write_text(json.dumps(event_doc))
+    code, out, err = await shell.run("import-misp", str(bad), "--group", "STOP-2021")
+    assert (code, out) == (1, "") and "nothing sent" in err and err.count("\n") == 1
+    assert "body.transport_mode" in err and "body.items[0].unit" in err
     code, out, err = await shell.run(
         "export", "STOP-2020", "--format", "misp", "--blobs", "--out", str(tmp_path / "x")
     )

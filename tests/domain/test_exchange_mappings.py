@@ -133,9 +133,18 @@ def test_stix_is_custom_free_and_stable() -> None:
     bundle = stix2.parse(doc, allow_custom=False, version="2.1")
     kinds = sorted(o.type for o in bundle.objects)
     assert kinds == [
-        "grouping", "identity", "identity", "location", "location", "location",
-        "marking-definition", "marking-definition", "marking-definition",
-        "note", "report", "report",
+        "grouping",
+        "identity",
+        "identity",
+        "location",
+        "location",
+        "location",
+        "marking-definition",
+        "marking-definition",
+        "marking-definition",
+        "note",
+        "report",
+        "report",
     ]  # fmt: skip: CLEAR, GREEN (the alert), AMBER+STRICT (also the grouping's)
     report = next(o for o in bundle.objects if o.type == "report")
     assert "Item 1: masks, 12000 units, HS 6307.90" in report.description
