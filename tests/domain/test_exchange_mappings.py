@@ -23,7 +23,7 @@ ORG = Reporter(uuid.UUID(int=7), "Douane FR", "FR", datetime(2020, 1, 2, tzinfo=
 OPERATION = Operation(uuid.UUID(int=1), "STOP-2020", "Operation STOP", None, AT, AT)
 
 
-def _report(hc: str, n: int = 1) -> ExportedReport:
+def exported_report(hc: str, n: int = 1) -> ExportedReport:
     body = {
         "occurred_on": "2020-05-19",
         "country": "FR",
@@ -85,7 +85,7 @@ def test_a_container_takes_the_tightest_code_and_never_looser_than_amber() -> No
 
 
 def test_misp_maps_every_field_and_items_as_referenced_objects() -> None:
-    doc = _misp([_report("TLP:AMBER")])
+    doc = _misp([exported_report("TLP:AMBER")])
     event = MISPEvent()
     event.load(json.dumps(doc))
     names = [o.name for o in event.objects]
@@ -125,11 +125,11 @@ def test_misp_maps_every_field_and_items_as_referenced_objects() -> None:
         o["uuid"] for o in doc["Event"]["Object"][1:3]
     ]
     assert doc["Event"]["Tag"] == [{"name": "tlp:amber"}]
-    assert _misp([_report("TLP:AMBER")]) == doc  # the same input, the same uuids
+    assert _misp([exported_report("TLP:AMBER")]) == doc  # the same input, the same uuids
 
 
 def test_stix_is_custom_free_and_stable() -> None:
-    doc = _stix([_report("TLP:AMBER+STRICT", 1), _report("TLP:CLEAR", 2)])
+    doc = _stix([exported_report("TLP:AMBER+STRICT", 1), exported_report("TLP:CLEAR", 2)])
     bundle = stix2.parse(doc, allow_custom=False, version="2.1")
     kinds = sorted(o.type for o in bundle.objects)
     assert kinds == [
@@ -150,5 +150,5 @@ def test_stix_is_custom_free_and_stable() -> None:
     assert "Item 1: masks, 12000 units, HS 6307.90" in report.description
     assert "Item 2: medicines, 5 kg, chloroquine" in report.description
     assert "Notes: declared as textiles" in report.description
-    again = _stix([_report("TLP:AMBER+STRICT", 1), _report("TLP:CLEAR", 2)])
+    again = _stix([exported_report("TLP:AMBER+STRICT", 1), exported_report("TLP:CLEAR", 2)])
     assert again["objects"] == doc["objects"]
