@@ -35,8 +35,8 @@ def add_parsers(actions: Any) -> None:
     export = add_action(
         actions,
         "export",
-        help="download a group's export: the evidence bundle (zip), a MISP event or a STIX 2.1 "
-        "bundle (never TLP:RED)",
+        help="download a group's export: the evidence bundle (zip, moderators), or a MISP "
+        "event or STIX 2.1 bundle of its seizure reports and alerts (never TLP:RED)",
         example=[
             "cencomm client export STOP-2020 --format bundle --out stop.zip --blobs",
             "cencomm client export STOP-2020 --format stix --out stop.stix.json --from 2020-05-01",
