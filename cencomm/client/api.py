@@ -15,6 +15,7 @@ from cencomm.client.api_alerts import AlertsApi
 from cencomm.client.api_analytics import AnalyticsApi
 from cencomm.client.api_attachments import AttachmentsApi
 from cencomm.client.api_audit import AuditApi
+from cencomm.client.api_exports import ExportsApi
 from cencomm.client.api_groups import GroupsApi
 from cencomm.client.api_messages import MessagesApi
 from cencomm.client.audit import TreeHeadListener, TreeHeadWatch
@@ -67,7 +68,14 @@ def _segment(value: str) -> str:
 
 
 class CencommClient(
-    GroupsApi, MessagesApi, AttachmentsApi, AlertsApi, AnalyticsApi, AuditApi, BaseClient
+    GroupsApi,
+    MessagesApi,
+    AttachmentsApi,
+    AlertsApi,
+    AnalyticsApi,
+    AuditApi,
+    ExportsApi,
+    BaseClient,
 ):
     """An async client for the cencomm API (see API.md).
 

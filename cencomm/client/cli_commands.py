@@ -6,6 +6,7 @@ The commands live in one module per family (`cli_<family>.py`), listed in `FAMIL
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from types import ModuleType
 
 from cencomm.client import (
@@ -13,6 +14,7 @@ from cencomm.client import (
     cli_analytics,
     cli_attachments,
     cli_audit,
+    cli_exports,
     cli_groups,
     cli_import,
     cli_messages,
@@ -37,6 +39,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     cli_alerts,
     cli_analytics,
     cli_audit,
+    cli_exports,
 )
 
 __all__ = ["FAMILIES", "UsageError", "dispatch"]
@@ -58,6 +61,11 @@ async def dispatch(args: argparse.Namespace, store: StateStore) -> int:
     command: str = args.client_command
     if command == "keys" and args.keys_command == "create":
         return keys_create(ctx)
+    # A family's `OFFLINE` commands (say, verify-export) need no login and no server.
+    for family in FAMILIES:
+        offline: dict[str, Callable[[Context], int]] = getattr(family, "OFFLINE", {})
+        if command in offline:
+            return offline[command](ctx)
     if command == "login":
         return await login(ctx)
     if command == "tree-head" and args.forget:

@@ -18,6 +18,7 @@ from cencomm.services.audit_log import AuditLogService
 from cencomm.services.auth import AuthService
 from cencomm.services.directory import DirectoryService
 from cencomm.services.events import LocalEvents
+from cencomm.services.exchange import ExchangeService
 from cencomm.services.export import EvidenceExportService
 from cencomm.services.groups import GroupService
 from cencomm.services.health import HealthService
@@ -58,6 +59,7 @@ class Services:
     attachments: AttachmentService
     export: EvidenceExportService
     analytics: AnalyticsService
+    exchange: ExchangeService
 
 
 def build_services(
@@ -147,6 +149,7 @@ def build_services(
         attachments=attachments,
         export=export,
         analytics=AnalyticsService(db, clock, audit, groups),
+        exchange=ExchangeService(db, clock, audit, groups),
     )
 
 

@@ -20,6 +20,7 @@ from cencomm.storage.audit_tree import AuditTreeStore
 from cencomm.storage.changes import Changed, marked
 from cencomm.storage.device_tokens import DeviceTokenStore
 from cencomm.storage.evidence import EvidenceStore
+from cencomm.storage.exchange import ExchangeStore
 from cencomm.storage.groups import GroupStore
 from cencomm.storage.keys import SigningKeyStore
 from cencomm.storage.login_throttle import LoginThrottleStore
@@ -103,6 +104,10 @@ class Unit:
     @cached_property
     def evidence(self) -> EvidenceStore:
         return EvidenceStore(self._session)
+
+    @cached_property
+    def exchange(self) -> ExchangeStore:
+        return ExchangeStore(self._session)
 
     @cached_property
     def groups(self) -> GroupStore:

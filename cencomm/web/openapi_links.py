@@ -25,6 +25,8 @@ LINKS: dict[str, dict[str, tuple[str, dict[str, str]]]] = {
         "GetAnalytics": ("get_group_analytics", _GROUP),
         "GetReport": ("get_operation_report", _GROUP),
         "Export": ("export_group", _GROUP),
+        "ExportMisp": ("export_misp", _GROUP),
+        "ExportStix": ("export_stix", _GROUP),
     },
     "add_member": {
         "RemoveUser": (

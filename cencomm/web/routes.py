@@ -27,6 +27,7 @@ from cencomm.web.handlers import (
     audit,
     auth,
     directory,
+    exchange,
     export,
     groups,
     keys,
@@ -224,6 +225,17 @@ ROUTES_TABLE: tuple[Route, ...] = (
           "Seizure items as CSV (RFC 4180, one row per item, formulas neutralised, never "
           "TLP:RED), streamed; audited", "analytics", query=analytics.AnalyticsQuery,
           media_type="text/csv", problems=(404,)),
+    Route("GET", f"{API}/groups/{{id}}/export.misp.json", exchange.export_misp,
+          "The operation as a MISP event: an object per readable seizure report (and per item "
+          "and alert sent to the group), tlp:... tags (TLP 2.0), never TLP:RED or hidden "
+          "reports; ?from=&to= narrow on occurred_on; streamed; audited", "analytics",
+          query=analytics.AnalyticsQuery, response=exchange.MispExportResponse, problems=(404,)),
+    Route("GET", f"{API}/groups/{{id}}/export.stix.json", exchange.export_stix,
+          "The operation as a STIX 2.1 bundle: a grouping of reports (seizures), notes "
+          "(alerts), identities and locations, TLP 2.0 marking definitions, deterministic ids; "
+          "never TLP:RED or hidden reports; ?from=&to= narrow on occurred_on; streamed; audited",
+          "analytics", query=analytics.AnalyticsQuery, response=exchange.StixBundleResponse,
+          problems=(404,)),
     Route("GET", f"{API}/groups/{{id}}/report", analytics.get_operation_report,
           "The printable operation report (HTML with SVG charts, never TLP:RED); audited",
           "analytics", media_type="text/html", problems=(404,)),

@@ -37,6 +37,8 @@ AUDITED_GETS = {
     ("GET", f"{API}/groups/{{id}}/export"),
     ("GET", f"{API}/groups/{{id}}/seizures.csv"),
     ("GET", f"{API}/groups/{{id}}/report"),
+    ("GET", f"{API}/groups/{{id}}/export.misp.json"),
+    ("GET", f"{API}/groups/{{id}}/export.stix.json"),
 }
 AUDITED = sorted(
     {(r.method, r.path) for r in ROUTES_TABLE if r.path.startswith(f"{API}/") and r.method != "GET"}
@@ -87,6 +89,16 @@ ACTIONS: dict[tuple[str, str], tuple[str, str, str]] = {
     ("GET", f"{API}/groups/{{id}}/export"): ("group_moderator", OWN, "group.export"),
     ("GET", f"{API}/groups/{{id}}/seizures.csv"): ("observer", OWN, "group.seizures_export"),
     ("GET", f"{API}/groups/{{id}}/report"): ("officer_in", OWN, "group.report"),
+    ("GET", f"{API}/groups/{{id}}/export.misp.json"): (
+        "observer",
+        OWN,
+        "group.seizures_export",
+    ),
+    ("GET", f"{API}/groups/{{id}}/export.stix.json"): (
+        "officer_in",
+        OWN,
+        "group.seizures_export",
+    ),
     ("POST", f"{API}/alerts"): ("officer_in", OWN, "alert.raise"),
     ("POST", f"{API}/alerts/{{id}}/ack"): ("officer_in", OWN, "alert.ack"),
     ("PATCH", f"{API}/me/notifications"): ("officer_in", SELF, "notifications.update"),

@@ -247,6 +247,8 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("GET", f"{API}/groups/{{id}}/analytics"): group_read(200),
     ("GET", f"{API}/groups/{{id}}/seizures.csv"): group_read(200),
     ("GET", f"{API}/groups/{{id}}/report"): group_read(200),
+    ("GET", f"{API}/groups/{{id}}/export.misp.json"): group_read(200),
+    ("GET", f"{API}/groups/{{id}}/export.stix.json"): group_read(200),
     # Cross-group analytics: admin, moderator, analyst (others 403), over groups they read.
     ("GET", f"{API}/analytics"): everyone(403)
     | {"analyst": "200 404 404"}
@@ -951,6 +953,12 @@ BUILDERS: dict[tuple[str, str], Spec] = {
         _group_path("GET", "/seizures.csv"), group_scoped=True
     ),
     ("GET", f"{API}/groups/{{id}}/report"): Spec(_group_path("GET", "/report"), group_scoped=True),
+    ("GET", f"{API}/groups/{{id}}/export.misp.json"): Spec(
+        _group_path("GET", "/export.misp.json"), group_scoped=True
+    ),
+    ("GET", f"{API}/groups/{{id}}/export.stix.json"): Spec(
+        _group_path("GET", "/export.stix.json"), group_scoped=True
+    ),
     ("GET", f"{API}/analytics"): Spec(
         lambda w, who, t: Req("GET", f"{API}/analytics", params={"group_id": w.group_id(t)}),
         # Not group-scoped: officers get 403 for their role before any group is looked at;
