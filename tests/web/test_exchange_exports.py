@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pymisp
 import stix2
 from aiohttp.test_utils import TestClient
@@ -24,9 +25,11 @@ from tests.problems import assert_problem
 from tests.web.analytics_helpers import API, Dataset, build_dataset
 from tests.web.live_helpers import send_alert
 
-_TYPES = json.loads(
-    (Path(pymisp.__file__).parent / "data" / "describeTypes.json").read_text("utf-8")
-)["result"]
+_PYMISP_DATA = Path(pymisp.__file__).parent / "data"
+_TYPES = json.loads((_PYMISP_DATA / "describeTypes.json").read_text("utf-8"))["result"]
+# The JSON schema of a MISP event that pymisp ships (its `validate=True` is deprecated and only
+# warns). The lax one: pymisp's strict schema.json predates MISP objects and refuses any.
+_EVENT_SCHEMA = json.loads((_PYMISP_DATA / "schema-lax.json").read_text("utf-8"))
 
 
 async def _dataset_with_alerts(client: TestClient[Any, Any]) -> tuple[Dataset, list[str]]:
@@ -80,6 +83,7 @@ async def test_misp_event_loads_in_pymisp_with_tlp_tags_and_no_red(
 ) -> None:
     data, (amber_alert, red_alert, elsewhere) = await _dataset_with_alerts(client)
     doc = await _get(client, f"{data.url}/export.misp.json", data.owner)
+    jsonschema.validate(doc, _EVENT_SCHEMA)
     event = MISPEvent()
     event.load(json.dumps(doc))  # pymisp builds every object and attribute, raising on a bad one
     assert event.info == f"{data.group['code']}: {data.group['name']}"
@@ -201,8 +205,10 @@ async def test_an_empty_operation_exports_valid_documents(client: TestClient[Any
     owner = await make_member(client, Role.MODERATOR)
     group = await make_group(client, owner)
     url = f"{API}/groups/{group['id']}"
+    empty = await _get(client, f"{url}/export.misp.json", owner)
+    jsonschema.validate(empty, _EVENT_SCHEMA)
     event = MISPEvent()
-    event.load(await _get(client, f"{url}/export.misp.json", owner))
+    event.load(empty)
     assert event.objects == []
     stix = await _get(client, f"{url}/export.stix.json", owner)
     bundle = stix2.parse(stix, allow_custom=False, version="2.1")
