@@ -74,9 +74,13 @@ async def serve(env: dict[str, str], port: int, *args: str) -> asyncio.subproces
         stderr=asyncio.subprocess.PIPE,
     )
     assert proc.stderr is not None
+    said: list[bytes] = []
     while True:
         line = await asyncio.wait_for(proc.stderr.readline(), timeout=60)
-        assert line, "server exited before listening"
+        assert line, "server exited before listening: " + b"".join(said[-20:]).decode(
+            errors="replace"
+        )
+        said.append(line)
         if b"Running on" in line:
             drain = asyncio.create_task(_drain(proc.stderr))
             _DRAINS.add(drain)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -39,7 +40,10 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str | None:
+    """The newest migration of this cencomm (read once per process: the scripts are part of
+    the installed code; every app's health service asks)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -223,9 +224,16 @@ def _check_links(paths: dict[str, dict[str, Any]]) -> None:
                         raise ValueError(f"link {name} of {op['operationId']} leads nowhere")
 
 
+@functools.lru_cache(maxsize=8)
+def _document(routes: tuple[Route, ...]) -> dict[str, Any]:
+    return build_openapi(routes)
+
+
 def install_openapi(app: web.Application, routes: tuple[Route, ...]) -> None:
-    """Build the document once, when the routes are set up; it is then served from memory."""
-    app[_CACHE] = build_openapi(routes)
+    """Build the document once per route table, when the routes are set up; it is then served
+    from memory. The document is a function of the route table alone, so every app of one
+    process with the same table shares it (read only: never modified once built)."""
+    app[_CACHE] = _document(routes)
 
 
 def openapi_document(app: web.Application) -> dict[str, Any]:
