@@ -24,9 +24,9 @@ from cencomm.client.cli_support import (
     add_key_options,
     load_key,
 )
-from cencomm.client.envelopes import build_payload, sign_envelope
-from cencomm.client.errors import ClientError, ProblemError
+from cencomm.client.errors import ClientError
 from cencomm.client.misp_import import reports_of
+from cencomm.client.seizure_import import post_report_once
 
 FORMATS = ("bundle", "misp", "stix")
 
@@ -183,31 +183,14 @@ async def _import_misp(api: CencommClient, ctx: Context) -> int:
         listed = "; ".join(f"object {p.where}: {p.field}: {p.message}" for p in problems)
         raise ClientError(f"nothing sent: {len(problems)} problems in {args.file}: {listed}")
     key = load_key(ctx)
-    sender = await api.user_id()
     progress = Progress("importing", len(reports))
     posted = already = 0
     try:
         for report in reports:
-            payload = build_payload(
-                typ="seizure",
-                sub=sender,
-                body=report.body,
-                hc=report.hc,
-                grp=group_id,
-                cid=report.cid,
-            )
-            try:
-                result = await api.post_prepared(group_id, sign_envelope(payload, key))
-            except ProblemError as exc:
-                # The same cid signed before (an earlier run): the report is there already.
-                if exc.slug != "duplicate-cid":
-                    raise
-                already += 1
+            if await post_report_once(api, group_id, report.body, report.hc, report.cid, key):
+                posted += 1
             else:
-                if result.replayed:
-                    already += 1
-                else:
-                    posted += 1
+                already += 1
             progress.advance()
     finally:
         progress.done()

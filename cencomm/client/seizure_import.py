@@ -20,13 +20,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cencomm.client.api import CencommClient
 from cencomm.client.envelopes import build_payload, sign_envelope
 from cencomm.client.errors import ClientError, ProblemError
+from cencomm.client.keystore import LocalKey
 from cencomm.client.seizure_rows import SheetReport
 
 # Fixed: changing it would give every report a new cid, and a re-run would post duplicates.
@@ -72,6 +73,36 @@ class ImportSummary:
         }
 
 
+async def post_report_once(
+    api: CencommClient,
+    group_id: str,
+    body: Mapping[str, Any],
+    hc: str,
+    cid: str,
+    key: LocalKey,
+) -> bool:
+    """Sign a seizure report with its derived `cid` and post it: True when this call stored
+    it, False when the server had it already.
+
+    Already there: 409 `duplicate-cid` (this sender stored this cid before, signed at another
+    time) or 200 for this very JWS (a try whose answer was lost, or an earlier run in the same
+    second: Ed25519 signatures are deterministic).
+
+    Raises:
+        ProblemError: any other refusal.
+    """
+    payload = build_payload(
+        typ="seizure", sub=await api.user_id(), body=body, hc=hc, grp=group_id, cid=cid
+    )
+    try:
+        posted = await api.post_prepared(group_id, sign_envelope(payload, key))
+    except ProblemError as exc:
+        if exc.slug == "duplicate-cid":
+            return False
+        raise
+    return not posted.replayed
+
+
 async def import_reports(
     api: CencommClient,
     group_id: str,
@@ -99,7 +130,6 @@ async def import_reports(
     key = api.key
     if key is None:
         raise ClientError("no signing key: call use_key() with a registered key")
-    sender = await api.user_id()
     tally = summary if summary is not None else ImportSummary()
     tally.rows = rows
     queue: asyncio.Queue[SheetReport] = asyncio.Queue()
@@ -108,21 +138,10 @@ async def import_reports(
     started = time.monotonic()
 
     async def post_one(report: SheetReport) -> None:
-        payload = build_payload(
-            typ="seizure",
-            sub=sender,
-            body=report.body,
-            hc=report.hc,
-            grp=group_id,
-            cid=report_cid(group_id, source, report),
-        )
-        envelope = sign_envelope(payload, key)
+        cid = report_cid(group_id, source, report)
         try:
-            posted = await api.post_prepared(group_id, envelope)
+            created = await post_report_once(api, group_id, report.body, report.hc, cid, key)
         except ProblemError as exc:
-            if exc.slug == "duplicate-cid":
-                tally.present += 1
-                return
             # Only what is wrong with this report's body is this report's failure; a refused
             # key, a clock off by minutes (stale-iat), a closed group refuse every report.
             if exc.status != 413 and exc.slug != "invalid-body":
@@ -138,12 +157,10 @@ async def import_reports(
                 }
             )
             return
-        # 200 for this very JWS: stored already, by a try whose answer was lost, or by an
-        # earlier run in the same second (Ed25519 signatures are deterministic).
-        if posted.replayed:
-            tally.present += 1
-        else:
+        if created:
             tally.posted += 1
+        else:
+            tally.present += 1
 
     async def worker() -> None:
         while not queue.empty():

@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from cencomm.domain.countries import COUNTRY_CODES
@@ -419,6 +419,12 @@ def parse_seizure_report(body: Any, *, today: date, prefix: str = "body") -> Sei
         concealment=concealment,
         notes=notes,
     )
+
+
+def stored_seizure_report(body: Any, posted_at: datetime) -> SeizureReport:
+    """A report read back from a stored JWS: validated when it was posted, so `occurred_on`
+    is bounded by the day after posting, whatever the poster's time zone was."""
+    return parse_seizure_report(body, today=(posted_at + timedelta(days=1)).date())
 
 
 def _error(c: _Collector) -> Invalid:

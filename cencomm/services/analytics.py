@@ -13,7 +13,7 @@ import functools
 import uuid
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from cencomm.crypto.jws import parse_compact
@@ -35,7 +35,7 @@ from cencomm.domain.ids import GroupId
 from cencomm.domain.messages import withheld_codes
 from cencomm.domain.policy import Action, authorize
 from cencomm.domain.seizure_csv import ItemLine
-from cencomm.domain.seizures import parse_seizure_report
+from cencomm.domain.seizures import stored_seizure_report
 from cencomm.domain.users import Caller, Principal
 from cencomm.services.audit import AuditTrail
 from cencomm.services.groups import GroupService
@@ -221,10 +221,7 @@ def _item_lines(unit: Unit, *, scope: Scope, after: int | None) -> list[ItemLine
 
 def _rows_of(message: StoredSeizure) -> SeizureRows:
     payload = parse_compact(message.jws).payload
-    # Validated when posted; the day after posting bounds `occurred_on` whatever the time zone.
-    report = parse_seizure_report(
-        payload["body"], today=(message.created_at + timedelta(days=1)).date()
-    )
+    report = stored_seizure_report(payload["body"], message.created_at)
     return seizure_rows(
         message_id=message.id,
         group_id=message.group_id,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Literal
 
@@ -31,7 +31,7 @@ from cencomm.domain.groups import GroupAccess
 from cencomm.domain.ids import GroupId
 from cencomm.domain.messages import withheld_codes
 from cencomm.domain.misp_export import MispWriter
-from cencomm.domain.seizures import parse_seizure_report
+from cencomm.domain.seizures import stored_seizure_report
 from cencomm.domain.stix_export import StixWriter
 from cencomm.domain.users import Caller, Principal
 from cencomm.services.audit import AuditTrail
@@ -165,10 +165,7 @@ def _alerts(
 
 def _exported_report(stored: StoredReport) -> ExportedReport:
     payload = parse_compact(stored.jws).payload
-    # Validated when posted; the day after posting bounds `occurred_on` whatever the time zone.
-    report = parse_seizure_report(
-        payload["body"], today=(stored.created_at + timedelta(days=1)).date()
-    )
+    report = stored_seizure_report(payload["body"], stored.created_at)
     return ExportedReport(
         message_id=stored.message_id,
         cid=stored.cid,

@@ -12,12 +12,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from cencomm.domain.users import Role
 from tests.client.helpers import server_url
 from tests.factories import PASSWORD, Member, add_member, make_group, make_member
 from tests.processes import run_cencomm
+
+# For modules of command-line tests that check nothing of the server's own: they run once, on
+# the SQLite pass (the routes they call are tested in-process on both databases).
+RUN_ONCE = pytest.mark.skipif(
+    bool(os.environ.get("CENCOMM_TEST_DATABASE_URL")),
+    reason="the command line is the same whatever the server's database; its server routes "
+    "are tested on both",
+)
+
+
+def one_line(err: str) -> str:
+    """`err` is the one line a failed command prints: `cencomm client: ...`."""
+    assert err.startswith("cencomm client: ") and err.count("\n") == 1, err
+    assert err.endswith("\n"), err
+    return err
 
 
 @dataclass

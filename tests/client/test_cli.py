@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from cencomm.client import CencommClient
+from tests.client.shell import one_line
 from tests.factories import seizure_body
 from tests.processes import free_port, run_cencomm, serve, stop
 
@@ -105,11 +106,6 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
-
-
-def _one_line(err: str) -> None:
-    assert err.endswith("\n") and err.count("\n") == 1, err
-    assert err.startswith("cencomm client: ")
 
 
 async def _login_and_key(server: Server, tmp_path: Path) -> Path:
@@ -214,7 +210,7 @@ async def test_cli_login_keys_post_read_verify(server: Server, tmp_path: Path) -
     assert json.loads(out)["key_revoked_at"] is not None
     code, _, err = await _client(env, "post", "--group", server.group_id, "--text", "x", *secret)
     assert code == 1
-    _one_line(err)
+    one_line(err)
     assert "revoked-key" in err
 
 
@@ -233,12 +229,12 @@ async def test_cli_verify_fails_on_a_hidden_message_and_unknown_ids(
     )
     code, out, err = await _client(server.env, "verify", "--message", message_id)
     assert (code, out) == (1, "")
-    _one_line(err)
+    one_line(err)
     assert "NOT verified: hidden" in err
 
     code, out, err = await _client(server.env, "verify", "--message", str(uuid.uuid4()))
     assert (code, out) == (1, "")
-    _one_line(err)
+    one_line(err)
     assert "404" in err
 
 
@@ -246,14 +242,14 @@ async def test_cli_errors_are_one_line_with_exit_codes(server: Server, tmp_path:
     env = server.env
     code, _, err = await _client(env, "whoami")
     assert code == 1
-    _one_line(err)
+    one_line(err)
     assert "not logged in" in err
 
     code, _, err = await _client(
         env, "login", "--server", server.url, "--username", "officer.fr", stdin=b"wrong password\n"
     )
     assert code == 1
-    _one_line(err)
+    one_line(err)
     assert "invalid-credentials" in err
 
     passphrase = await _login_and_key(server, tmp_path)
@@ -262,7 +258,7 @@ async def test_cli_errors_are_one_line_with_exit_codes(server: Server, tmp_path:
 
     code, _, err = await _client(env, "post", "--group", server.group_id)
     assert code == 2
-    _one_line(err)
+    one_line(err)
 
     key_file = tmp_path / "home" / "signing-key.pem"
     key_file.chmod(0o644)
@@ -270,7 +266,7 @@ async def test_cli_errors_are_one_line_with_exit_codes(server: Server, tmp_path:
         env, "post", "--group", server.group_id, "--text", "x", "--passphrase-file", str(passphrase)
     )
     assert code == 1
-    _one_line(err)
+    one_line(err)
     assert "chmod 600" in err
     key_file.chmod(0o600)
 
@@ -292,5 +288,5 @@ async def test_cli_errors_are_one_line_with_exit_codes(server: Server, tmp_path:
         "--username", "officer.fr", stdin=b"x\n",
     )  # fmt: skip
     assert code == 3
-    _one_line(err)
+    one_line(err)
     assert "unreachable" in err

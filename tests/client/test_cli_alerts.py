@@ -3,16 +3,14 @@ seizure, and the board, as people run them: real processes against the test serv
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 
 from cencomm.domain.users import Role
-from tests.client.shell import login_shell
+from tests.client.shell import RUN_ONCE, login_shell, one_line
 from tests.factories import (
     add_member,
     make_group,
@@ -22,16 +20,7 @@ from tests.factories import (
     seizure_body,
 )
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("CENCOMM_TEST_DATABASE_URL")),
-    reason="the command line is the same whatever the server's database; its server routes "
-    "are tested on both",
-)
-
-
-def _one_line(err: str) -> str:
-    assert err.startswith("cencomm client: ") and err.count("\n") == 1, err
-    return err
+pytestmark = RUN_ONCE
 
 
 async def test_raise_inbox_ack_with_a_seizure_and_the_board(
@@ -77,7 +66,7 @@ async def test_raise_inbox_ack_with_a_seizure_and_the_board(
     assert "board:" not in out
     code, out, err = await reader.run("alerts", "board", alert_id)
     assert (code, out) == (1, "")
-    assert "only its sender, moderators and admins see the board" in _one_line(err)
+    assert "only its sender, moderators and admins see the board" in one_line(err)
 
     # The sender sees the board: the recipient's organisation acknowledged, outcome seized.
     code, out, err = await officer.text("alerts", "board", alert_id)
@@ -110,30 +99,30 @@ async def test_bad_inputs_and_who_may_raise(client: TestClient[Any, Any], tmp_pa
     ):
         code, out, err = await officer.run(*raise_, *extra)
         assert (code, out) == (2, ""), err
-        assert words in _one_line(err)
+        assert words in one_line(err)
     code, out, err = await officer.run("alerts", "raise", "--title", "t", "--text", "x")
     assert (code, out) == (2, "")
-    assert "name the recipients" in _one_line(err)
+    assert "name the recipients" in one_line(err)
 
     # The server's problem: every field error on the one line (exit 1).
     code, out, err = await officer.run(
         *raise_, "--title", "T" * 300, "--respond-by", "3d", "--expires-at", "1d"
     )
     assert (code, out) == (1, "")
-    line = _one_line(err)
+    line = one_line(err)
     assert "body.title" in line and "body.respond_by" in line, line
 
     # An unknown alert, and one the caller did not receive: the same 404.
     code, out, err = await officer.run("alerts", "show", str(uuid.uuid4()))
     assert (code, out) == (1, "")
-    assert "404" in _one_line(err)
+    assert "404" in one_line(err)
     sent = await officer.ok(*raise_, "--title", "Routine check")
     outsider = await login_shell(
         client, tmp_path, await make_member(client, Role.OFFICER), group, key=False, name="out"
     )
     code, out, err = await outsider.run("alerts", "ack", sent["id"])
     assert (code, out) == (1, "")
-    assert "404" in _one_line(err)
+    assert "404" in one_line(err)
 
     # An observer may not raise an alert, even to a group they are in.
     # (Observers cannot register a key: this one's key is only on the device.)
@@ -142,7 +131,7 @@ async def test_bad_inputs_and_who_may_raise(client: TestClient[Any, Any], tmp_pa
     assert code == 0, err
     code, out, err = await watcher.run(*raise_, "--title", "t")
     assert (code, out) == (1, "")
-    assert "403" in _one_line(err)
+    assert "403" in one_line(err)
     # What they received, as a table for people.
     code, out, err = await watcher.text("alerts", "inbox")
     assert code == 0, err

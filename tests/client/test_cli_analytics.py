@@ -4,15 +4,13 @@ processes against the test server, real files."""
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 
 from cencomm.domain.users import Role
-from tests.client.shell import login_shell
+from tests.client.shell import RUN_ONCE, login_shell, one_line
 from tests.factories import (
     add_member,
     make_group,
@@ -21,16 +19,7 @@ from tests.factories import (
     seizure_body,
 )
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("CENCOMM_TEST_DATABASE_URL")),
-    reason="the command line is the same whatever the server's database; its server routes "
-    "are tested on both",
-)
-
-
-def _one_line(err: str) -> str:
-    assert err.startswith("cencomm client: ") and err.count("\n") == 1, err
-    return err
+pytestmark = RUN_ONCE
 
 
 async def test_figures_csv_and_report_of_one_and_several_groups(
@@ -62,12 +51,12 @@ async def test_figures_csv_and_report_of_one_and_several_groups(
         "analytics", "STOP-2020", "--from", "2020-13-01", "--to", "2020-02-30"
     )
     assert (code, out) == (1, "")
-    line = _one_line(err)
+    line = one_line(err)
     assert "query.from" in line and "query.to" in line, line
     # Several groups at once are for staff and analysts, not officers.
     code, out, err = await shell.run("analytics", "--group", "STOP-2020", "--group", "SHIELD-2021")
     assert (code, out) == (1, "")
-    assert "403" in _one_line(err)
+    assert "403" in one_line(err)
 
     target = tmp_path / "stop.csv"
     done = await shell.ok("seizures-csv", "STOP-2020", "--out", str(target))
@@ -88,7 +77,7 @@ async def test_figures_csv_and_report_of_one_and_several_groups(
     assert "<html" in html.lower() and "<script" not in html.lower()
     code, out, err = await shell.run("seizures-csv", "NO-SUCH-OP", "--out", str(tmp_path / "x"))
     assert (code, out) == (1, "")
-    assert "no group with code NO-SUCH-OP" in _one_line(err)
+    assert "no group with code NO-SUCH-OP" in one_line(err)
     assert not (tmp_path / "x").exists()
 
     both = await login_shell(client, tmp_path, analyst, stop, key=False, name="analyst")
@@ -96,4 +85,4 @@ async def test_figures_csv_and_report_of_one_and_several_groups(
     assert figures["interceptions"] == 3
     code, out, err = await both.run("analytics")
     assert (code, out) == (2, "")
-    assert "name a group" in _one_line(err)
+    assert "name a group" in one_line(err)

@@ -6,28 +6,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 
 from cencomm.domain.users import Role
-from tests.client.shell import login_shell, make_shell
+from tests.client.shell import RUN_ONCE, login_shell, make_shell, one_line
 from tests.data.attachments import build
 from tests.factories import add_member, make_member
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("CENCOMM_TEST_DATABASE_URL")),
-    reason="the command line is the same whatever the server's database; its server routes "
-    "are tested on both",
-)
-
-
-def _one_line(err: str) -> str:
-    assert err.endswith("\n") and err.count("\n") == 1, err
-    return err
+pytestmark = RUN_ONCE
 
 
 async def test_post_with_attachments_then_show_and_download(
@@ -83,7 +72,7 @@ async def test_post_with_attachments_then_show_and_download(
         "attachments", "download", "--group", "STOP-2020", digest, "-o", str(target)
     )
     assert (code, out) == (2, "")
-    assert "exists: give --force" in _one_line(err)
+    assert "exists: give --force" in one_line(err)
     assert target.read_bytes() == b"keep me"
     await shell.ok(
         "attachments", "download", "--group", "STOP-2020", digest, "-o", str(target), "--force"
@@ -93,7 +82,7 @@ async def test_post_with_attachments_then_show_and_download(
         "attachments", "download", "--group", "STOP-2020", "ab" * 32, "-o", str(tmp_path / "x")
     )
     assert (code, out) == (1, "")
-    assert "404" in _one_line(err) and not (tmp_path / "x").exists()
+    assert "404" in one_line(err) and not (tmp_path / "x").exists()
 
 
 async def test_bad_files_are_refused_before_sending(
@@ -113,11 +102,11 @@ async def test_bad_files_are_refused_before_sending(
     for args, message in refusals:
         code, out, err = await shell.run(*args)
         assert (code, out) == (2, ""), err
-        assert message in _one_line(err)
+        assert message in one_line(err)
     # The server's own refusal (content that is not what its name says) is one line too.
     code, out, err = await shell.run("attachments", "upload", "--group", "STOP-2020", str(fake))
     assert (code, out) == (1, "")
-    assert "415" in _one_line(err)
+    assert "415" in one_line(err)
     listed = await shell.ok("attachments", "list", "--group", "STOP-2020")
     assert listed == {"attachments": []}
     uploaded = await shell.ok("attachments", "upload", "--group", "STOP-2020", str(photo))
@@ -133,7 +122,7 @@ async def test_bad_files_are_refused_before_sending(
     observer = await login_shell(client, tmp_path, partner, shell.group, key=False, name="obs")
     code, out, err = await observer.run(*("attachments", "upload", *group, str(photo)))
     assert (code, out) == (1, "")
-    assert _one_line(err).startswith("cencomm client: 403 ")
+    assert one_line(err).startswith("cencomm client: 403 ")
     code, out, err = await observer.run("post", *group, "--text", "hello", "--attach", str(photo))
     assert (code, out) == (1, "")
-    assert "you are an observer of STOP-2020: observers may not post" in _one_line(err)
+    assert "you are an observer of STOP-2020: observers may not post" in one_line(err)

@@ -3,11 +3,9 @@ tree head, and a rolled-back log caught, as people run them (real processes, tes
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 
@@ -17,20 +15,11 @@ from cencomm.domain.users import Role
 from cencomm.services.container import Services
 from cencomm.storage.tables import AuditEntryRow
 from tests.audit_tampering import cut_tail
-from tests.client.shell import Shell, login_shell
+from tests.client.shell import RUN_ONCE, Shell, login_shell, one_line
 from tests.factories import make_group, make_member
 from tests.test_audit_verify import tamper
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("CENCOMM_TEST_DATABASE_URL")),
-    reason="the command line is the same whatever the server's database; its server routes "
-    "are tested on both",
-)
-
-
-def _one_line(err: str) -> str:
-    assert err.startswith("cencomm client: ") and err.count("\n") == 1, err
-    return err
+pytestmark = RUN_ONCE
 
 
 async def _signed_size(client: TestClient[Any, Any], count: int) -> int:
@@ -70,10 +59,10 @@ async def test_head_prove_and_consistency_then_a_rollback(
     assert out.startswith("Verified: the leaf hash") and "only admins and moderators" in out
     code, out, err = await officer.run("audit", "prove", str(first + 100))
     assert (code, out) == (1, "")
-    assert "not covered by the newest signed tree head" in _one_line(err)
+    assert "not covered by the newest signed tree head" in one_line(err)
     code, out, err = await officer.run("audit", "prove", "-1")
     assert (code, out) == (2, "")
-    assert "INDEX is 0 or more" in _one_line(err)
+    assert "INDEX is 0 or more" in one_line(err)
 
     newest = await _signed_size(client, 4)
     code, out, err = await officer.text("audit", "consistency")
@@ -86,7 +75,7 @@ async def test_head_prove_and_consistency_then_a_rollback(
     await tamper(client.app[SETTINGS].database_url, cut_tail(keep=newest - 2, heads_up_to=first))
     code, out, err = await officer.run("audit", "consistency")
     assert (code, out) == (1, "")
-    line = _one_line(err)
+    line = one_line(err)
     assert "rolled back" in line and str(newest) in line, line
 
 
@@ -101,4 +90,4 @@ async def test_a_rewritten_entry_is_not_verified(
     )
     code, out, err = await staff.run("audit", "prove", str(size - 1))
     assert (code, out) == (1, "")
-    assert "NOT verified" in _one_line(err)
+    assert "NOT verified" in one_line(err)

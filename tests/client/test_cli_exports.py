@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from pathlib import Path
 from typing import Any
 
-import pytest
 import stix2
 from aiohttp.test_utils import TestClient
 from pymisp import MISPEvent
 
 from cencomm.domain.users import Role
-from tests.client.shell import make_shell
+from tests.client.shell import RUN_ONCE, make_shell
 from tests.factories import make_group, seizure_body
 from tests.processes import run_cencomm
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("CENCOMM_TEST_DATABASE_URL")),
-    reason="the command line is the same whatever the server's database; its server routes "
-    "are tested on both",
-)
+pytestmark = RUN_ONCE
 
 
 async def test_cli_exports_misp_stix_and_a_bundle_that_verifies_offline(

@@ -4,27 +4,16 @@ the group, an outsider asks to join, a member may not decide, the group's modera
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 
 from cencomm.domain.users import Role
-from tests.client.shell import login_shell, make_shell
+from tests.client.shell import RUN_ONCE, login_shell, make_shell, one_line
 from tests.factories import add_member, make_member
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("CENCOMM_TEST_DATABASE_URL")),
-    reason="the command line is the same whatever the server's database; its server routes "
-    "are tested on both",
-)
-
-
-def _one_line(err: str) -> str:
-    assert err.endswith("\n") and err.count("\n") == 1, err
-    return err
+pytestmark = RUN_ONCE
 
 
 async def test_groups_members_join_and_decide(client: TestClient[Any, Any], tmp_path: Path) -> None:
@@ -48,18 +37,18 @@ async def test_groups_members_join_and_decide(client: TestClient[Any, Any], tmp_
     outsider = await login_shell(client, tmp_path, stranger, officer.group, key=False, name="out")
     code, out, err = await outsider.run("groups", "show", "STOP-2020")
     assert (code, out) == (1, "")
-    assert "no group with code STOP-2020" in _one_line(err)
+    assert "no group with code STOP-2020" in one_line(err)
     for name in ("STOP-2020", "NO-SUCH-OP"):
         asked = await outsider.ok("groups", "join", name, "--reason", "FR customs, Le Havre")
         assert asked == {"group_code": name, "status": "received"}
     code, out, err = await outsider.run("groups", "join", "STOP-2020", "--reason", "  ")
     assert (code, out) == (2, "")
-    assert "--reason must not be empty" in _one_line(err)
+    assert "--reason must not be empty" in one_line(err)
 
     # A plain member may not see or decide the requests.
     code, out, err = await officer.run("join-requests", "list", "--group", "STOP-2020")
     assert (code, out) == (1, "")
-    assert _one_line(err).startswith("cencomm client: 403 ")
+    assert one_line(err).startswith("cencomm client: 403 ")
 
     # The group's moderator lists the pending request, approves it; deciding twice is refused.
     admin = await make_member(client, Role.ADMIN)
@@ -76,12 +65,12 @@ async def test_groups_members_join_and_decide(client: TestClient[Any, Any], tmp_
     assert (request["user_id"], request["status"]) == (stranger.id, "pending")
     code, out, err = await officer.run("join-requests", "approve", request["id"])
     assert (code, out) == (1, "")
-    assert _one_line(err).startswith("cencomm client: 40")
+    assert one_line(err).startswith("cencomm client: 40")
     approved = await moderator.ok("join-requests", "approve", request["id"])
     assert (approved["id"], approved["status"]) == (request["id"], "approved")
     code, out, err = await moderator.run("join-requests", "reject", request["id"])
     assert (code, out) == (1, "")
-    assert _one_line(err).startswith("cencomm client: 409 ")
+    assert one_line(err).startswith("cencomm client: 409 ")
 
     # Admitted: the newcomer now sees the group.
     shown = await outsider.ok("groups", "show", "STOP-2020")

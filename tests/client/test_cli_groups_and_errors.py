@@ -12,17 +12,12 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from cencomm.domain.users import Role
-from tests.client.shell import Shell, make_shell
+from tests.client.shell import Shell, make_shell, one_line
 from tests.factories import make_group, make_member, seizure_body
 
 
 async def _shell(client: TestClient[Any, Any], tmp_path: Path) -> Shell:
     return await make_shell(client, tmp_path)
-
-
-def _one_line(err: str) -> str:
-    assert err.endswith("\n") and err.count("\n") == 1, err
-    return err
 
 
 async def test_cli_prints_every_field_error(client: TestClient[Any, Any], tmp_path: Path) -> None:
@@ -39,7 +34,7 @@ async def test_cli_prints_every_field_error(client: TestClient[Any, Any], tmp_pa
         "post", "--group", str(shell.group["id"]), "--seizure", str(path)
     )
     assert (code, out) == (1, "")
-    line = _one_line(err)
+    line = one_line(err)
     assert "invalid-body" in line
     for field in (
         "body.transport_mode",
@@ -71,4 +66,4 @@ async def test_cli_names_a_group_by_code_or_id(
     for name in ("HIDDEN-OP", "NO-SUCH-OP"):
         code, out, err = await shell.run("post", "--group", name, "--text", "x")
         assert (code, out) == (1, "")
-        assert f"no group with code {name}" in _one_line(err)
+        assert f"no group with code {name}" in one_line(err)

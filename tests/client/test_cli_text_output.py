@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 
 from cencomm.cli import _parser as cencomm_parser
-from tests.client.shell import make_shell
+from tests.client.shell import RUN_ONCE, make_shell
 from tests.factories import seizure_body
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("CENCOMM_TEST_DATABASE_URL")),
-    reason="the command line is the same whatever the server's database; its routes run on both",
-)
+pytestmark = RUN_ONCE
 
 
 async def test_messages_and_keys_read_as_text_and_as_json(

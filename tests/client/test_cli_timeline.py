@@ -6,28 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 
 from cencomm.domain.users import Role
-from tests.client.shell import Shell, login_shell, make_shell
+from tests.client.shell import RUN_ONCE, Shell, login_shell, make_shell, one_line
 from tests.factories import add_member, make_member, post_message, register_key, seizure_body
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("CENCOMM_TEST_DATABASE_URL")),
-    reason="the command line is the same whatever the server's database; its server routes "
-    "are tested on both",
-)
-
-
-def _one_line(err: str) -> str:
-    assert err.endswith("\n") and err.count("\n") == 1, err
-    return err
+pytestmark = RUN_ONCE
 
 
 def _lines(out: str) -> list[dict[str, Any]]:
@@ -79,10 +68,10 @@ async def test_follow_replays_what_was_missed_then_live_messages(
     ):
         code, out, err = await shell.run("follow", "--group", "STOP-2020", *args)
         assert (code, out) == (exit_code, "")
-        assert message in _one_line(err)
+        assert message in one_line(err)
     code, out, err = await shell.run("follow", "--group", "NO-SUCH-OP")
     assert (code, out) == (1, "")
-    assert "no group with code NO-SUCH-OP" in _one_line(err)
+    assert "no group with code NO-SUCH-OP" in one_line(err)
 
 
 async def test_search_with_filters_and_moderation(
@@ -110,13 +99,13 @@ async def test_search_with_filters_and_moderation(
         "search", "masks", "--from", "2020-06-01", "--to", "2020-05-01", "--country", "FRA"
     )
     assert (code, out) == (1, "")
-    line = _one_line(err)
+    line = one_line(err)
     assert "422" in line and "country" in line
 
     # A plain member may not hide; the group's moderator hides and shows it again.
     code, out, err = await shell.run("hide", "--message", note["id"], "--reason", "duplicate")
     assert (code, out) == (1, "")
-    assert _one_line(err).startswith("cencomm client: 403 ")
+    assert one_line(err).startswith("cencomm client: 403 ")
     admin = await make_member(client, Role.ADMIN)
     lead = await make_member(client, Role.OFFICER)
     await add_member(client, admin, shell.group, lead, role="moderator")
@@ -139,4 +128,4 @@ async def test_search_with_filters_and_moderation(
     assert (shown["id"], shown["hidden"]) == (note["id"], False)
     code, out, err = await moderator.run("hide", "--message", note["id"], "--reason", " ")
     assert (code, out) == (2, "")
-    assert "--reason must not be empty" in _one_line(err)
+    assert "--reason must not be empty" in one_line(err)

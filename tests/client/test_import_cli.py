@@ -5,23 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import openpyxl
-import pytest
 from aiohttp.test_utils import TestClient
 
 from cencomm.client import verify_message
-from tests.client.shell import Shell, make_shell
+from tests.client.shell import RUN_ONCE, Shell, make_shell
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("CENCOMM_TEST_DATABASE_URL")),
-    reason="the command line is the same whatever the server's database; its server routes "
-    "are tested on both (the 1,000-report import exercises the intake on SQLite)",
-)
+pytestmark = RUN_ONCE
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 HEADER = (DOCS / "seizure-import-template.csv").read_text(encoding="utf-8").strip().split(",")
