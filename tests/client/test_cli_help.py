@@ -23,7 +23,7 @@ def _actions(
                 yield from _actions(child, f"{path} {name}")
 
 
-def test_every_client_action_has_an_example() -> None:
+def test_every_client_action_has_an_example_and_takes_json() -> None:
     [client] = [c for name, c in _actions(_parser(), "cencomm") if name == "cencomm client"]
     found = dict(_actions(client, "client"))
     for name in ("client alerts raise", "client alerts board", "client analytics",
@@ -32,6 +32,7 @@ def test_every_client_action_has_an_example() -> None:
         assert name in found, name
     for name, parser in found.items():
         assert parser.epilog and parser.epilog.startswith("example:\n  cencomm client"), name
+        assert any("--json" in action.option_strings for action in parser._actions), name
 
 
 @pytest.mark.parametrize(

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from cencomm.cli import _parser as cencomm_parser
 from tests.client.shell import RUN_ONCE, make_shell
 from tests.factories import seizure_body
 
@@ -50,22 +47,3 @@ async def test_messages_and_keys_read_as_text_and_as_json(
     header, row = out.splitlines()
     assert header.split() == ["KID", "LABEL", "CREATED", "REVOKED"]
     assert "laptop" in row
-
-
-def _actions(
-    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
-) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                yield (*path, name), sub
-                yield from _actions(sub, (*path, name))
-
-
-def test_every_client_action_takes_json_and_shows_an_example() -> None:
-    (client,) = [sub for path, sub in _actions(cencomm_parser()) if path == ("client",)]
-    actions = list(_actions(client))
-    assert len(actions) >= 9
-    for path, parser in actions:
-        assert (parser.epilog or "").startswith("example:\n  cencomm client "), path
-        assert any("--json" in action.option_strings for action in parser._actions), path
