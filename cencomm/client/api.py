@@ -7,7 +7,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 
@@ -22,7 +21,6 @@ from cencomm.client.audit import TreeHeadListener, TreeHeadWatch
 from cencomm.client.envelopes import (
     DEFAULT_HC,
     PreparedEnvelope,
-    alert_body,
     build_payload,
     notice_body,
     sign_envelope,
@@ -30,6 +28,7 @@ from cencomm.client.envelopes import (
 )
 from cencomm.client.errors import ClientError
 from cencomm.client.keystore import LocalKey
+from cencomm.client.paging import pages, segment
 from cencomm.client.session import DEFAULT_TIMEOUT, BaseClient, RetryPolicy, TokenListener
 from cencomm.client.tokens import TokenSet
 from cencomm.verification.messages import VerifiedMessage, verify_message
@@ -60,11 +59,6 @@ class PostedMessage:
     created_at: str
     cid: str
     replayed: bool
-
-
-def _segment(value: str) -> str:
-    """One path segment, percent-encoded so an id can never change the path."""
-    return quote(str(value), safe="")
 
 
 class CencommClient(
@@ -169,12 +163,12 @@ class CencommClient(
     async def list_keys(self, user_id: str | None = None) -> list[dict[str, Any]]:
         """`GET /users/{id}/keys`: every key of the user (default: oneself), revoked included."""
         uid = user_id or await self.user_id()
-        body = await self.request_json("GET", f"/users/{_segment(uid)}/keys")
+        body = await self.request_json("GET", f"/users/{segment(uid)}/keys")
         return list(body["keys"])
 
     async def revoke_key(self, kid: str) -> None:
         """`DELETE /keys/{kid}`: revoke a key (one's own; admins any)."""
-        await self.request_json("DELETE", f"/keys/{_segment(kid)}")
+        await self.request_json("DELETE", f"/keys/{segment(kid)}")
 
     # -- posting ---------------------------------------------------------------------------
 
@@ -221,7 +215,7 @@ class CencommClient(
         """
         reply = await self._request(
             "POST",
-            f"/groups/{_segment(group_id)}/messages",
+            f"/groups/{segment(group_id)}/messages",
             json_body={"jws": envelope.jws},
             retry=self.retry,
         )
@@ -301,27 +295,18 @@ class CencommClient(
         expires_at: int | None = None,
         hc: str = DEFAULT_HC,
     ) -> dict[str, Any]:
-        """Sign an alert and `POST /alerts {jws}`, retried like posts (same JWS, same `cid`).
-
-        Args:
-            to: `{groups?: [ids], organizations?: [ids], regions?: [codes], all?: true}`.
-            title, text: what the recipients read.
-            priority: `flash`, `immediate` or `routine`.
-            ack_required: whether recipients must acknowledge.
-            respond_by, expires_at: Unix seconds, after now.
-            hc: handling code (`TLP:RED` alerts may target only groups and organisations).
-
-        Returns:
-            `{id, recipients, organizations}`.
-        """
-        body = alert_body(title, text, priority, ack_required, respond_by, expires_at)
-        payload = build_payload(typ="alert", sub=await self.user_id(), body=body, hc=hc, to=to)
-        envelope = sign_envelope(payload, self._signing_key())
-        reply = await self._request(
-            "POST", "/alerts", json_body={"jws": envelope.jws}, retry=self.retry
+        """The first form of `post_alert` (positional priority and acknowledgement); kept for
+        the callers written against it."""
+        return await self.post_alert(
+            to,
+            title,
+            text,
+            priority=priority,
+            ack_required=ack_required,
+            respond_by=respond_by,
+            expires_at=expires_at,
+            hc=hc,
         )
-        result: dict[str, Any] = reply.body
-        return result
 
     # -- audit log -------------------------------------------------------------------------
 
@@ -343,20 +328,9 @@ class CencommClient(
 
     # -- groups ----------------------------------------------------------------------------
 
-    async def groups(self, limit: int = MAX_PAGE) -> AsyncIterator[dict[str, Any]]:
+    def groups(self, limit: int = MAX_PAGE) -> AsyncIterator[dict[str, Any]]:
         """`GET /groups`: the caller's groups (admins and moderators: every group), all pages."""
-        cursor: str | None = None
-        while True:
-            params: dict[str, str | int] = {"limit": limit}
-            if cursor is not None:
-                params["after"] = cursor
-            page = await self.request_json("GET", "/groups", params=params)
-            for group in page["groups"]:
-                yield group
-            following = page.get("next")
-            if following is None or not page["groups"]:
-                return
-            cursor = str(following)
+        return pages(self, "/groups", "groups", limit=limit)
 
     async def resolve_group(self, name: str) -> str:
         """The id of the group `name` names: its id, or its code (`STOP-2020`, any case).
@@ -397,7 +371,7 @@ class CencommClient(
         if limit is not None:
             params["limit"] = limit
         page: dict[str, Any] = await self.request_json(
-            "GET", f"/groups/{_segment(group_id)}/messages", params=params
+            "GET", f"/groups/{segment(group_id)}/messages", params=params
         )
         return page
 
@@ -417,29 +391,15 @@ class CencommClient(
 
     async def get_message(self, message_id: str) -> dict[str, Any]:
         """`GET /messages/{id}`: one message object."""
-        message: dict[str, Any] = await self.request_json(
-            "GET", f"/messages/{_segment(message_id)}"
-        )
+        message: dict[str, Any] = await self.request_json("GET", f"/messages/{segment(message_id)}")
         return message
 
-    async def search(
+    def search(
         self, q: str, group_id: str | None = None, limit: int = DEFAULT_PAGE
     ) -> AsyncIterator[dict[str, Any]]:
-        """`GET /search`: readable messages matching `q`, newest first, page after page."""
-        cursor: str | None = None
-        while True:
-            params: dict[str, str | int] = {"q": q, "limit": limit}
-            if group_id is not None:
-                params["group_id"] = group_id
-            if cursor is not None:
-                params["after"] = cursor
-            page = await self.request_json("GET", "/search", params=params)
-            for message in page["messages"]:
-                yield message
-            following = page.get("next")
-            if following is None or not page["messages"]:
-                return
-            cursor = str(following)
+        """`GET /search`: readable messages matching `q`, newest first, page after page
+        (`search_messages` takes the filters too)."""
+        return self.search_messages(q, group_id=group_id, limit=limit)
 
     # -- verification ----------------------------------------------------------------------
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from cencomm.client.envelopes import DEFAULT_HC, alert_body, build_payload, sign_envelope
 from cencomm.client.keystore import LocalKey
+from cencomm.client.paging import pages, segment
 from cencomm.client.session import BaseClient
 
 ALERT_OUTCOMES: tuple[str, ...] = ("received", "controlled", "nil_find", "seized")
@@ -96,24 +96,14 @@ class AlertsApi(BaseClient):
         page: dict[str, Any] = await self.request_json("GET", "/alerts", params=params)
         return page
 
-    async def alerts(
-        self, *, active: bool = False, limit: int = 100
-    ) -> AsyncIterator[dict[str, Any]]:
+    def alerts(self, *, active: bool = False, limit: int = 100) -> AsyncIterator[dict[str, Any]]:
         """Every alert the caller received or sent (newest first), following `next`.
 
         Args:
             active: leave out expired alerts.
             limit: page size, 1 to 500.
         """
-        cursor: str | None = None
-        while True:
-            page = await self.alerts_page(active=active, after=cursor, limit=limit)
-            for alert in page["alerts"]:
-                yield alert
-            following = page.get("next")
-            if following is None or not page["alerts"]:
-                return
-            cursor = str(following)
+        return pages(self, "/alerts", "alerts", {"active": "true"} if active else None, limit)
 
     async def get_alert(self, alert_id: str) -> dict[str, Any]:
         """`GET /alerts/{id}`: the alert with its `content`, `my_ack`, and `ack_summary` (the
@@ -122,9 +112,7 @@ class AlertsApi(BaseClient):
         Raises:
             ProblemError: 404 when the alert does not exist or the caller may not read it.
         """
-        alert: dict[str, Any] = await self.request_json(
-            "GET", f"/alerts/{quote(alert_id, safe='')}"
-        )
+        alert: dict[str, Any] = await self.request_json("GET", f"/alerts/{segment(alert_id)}")
         return alert
 
     async def ack_alert(
@@ -158,6 +146,6 @@ class AlertsApi(BaseClient):
         if seizure_message_id is not None:
             body["seizure_message_id"] = seizure_message_id
         result: dict[str, Any] = await self.request_json(
-            "POST", f"/alerts/{quote(alert_id, safe='')}/ack", json_body=body
+            "POST", f"/alerts/{segment(alert_id)}/ack", json_body=body
         )
         return result

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote
 
 from multidict import MultiDict
 
+from cencomm.client.paging import segment
 from cencomm.client.session import BaseClient
 
 
@@ -39,7 +39,7 @@ class AnalyticsApi(BaseClient):
         """
         result: dict[str, Any] = await self.request_json(
             "GET",
-            f"/groups/{quote(group_id, safe='')}/analytics",
+            f"/groups/{segment(group_id)}/analytics",
             params=_dates(date_from, date_to),
         )
         return result
@@ -85,7 +85,7 @@ class AnalyticsApi(BaseClient):
         """
         reply = await self.request_bytes(
             "GET",
-            f"/groups/{quote(group_id, safe='')}/seizures.csv",
+            f"/groups/{segment(group_id)}/seizures.csv",
             params=_dates(date_from, date_to),
             accept="text/csv",
         )
@@ -101,6 +101,6 @@ class AnalyticsApi(BaseClient):
             ProblemError: 404 a group the caller cannot read.
         """
         reply = await self.request_bytes(
-            "GET", f"/groups/{quote(group_id, safe='')}/report", accept="text/html"
+            "GET", f"/groups/{segment(group_id)}/report", accept="text/html"
         )
         return reply.raw

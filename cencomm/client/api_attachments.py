@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from cencomm.client.api_groups import pages, segment
 from cencomm.client.errors import ClientError
+from cencomm.client.paging import pages, segment
 from cencomm.client.session import BaseClient, Content
 from cencomm.client.transfer import ProgressHook
 from cencomm.domain.attachments import ALLOWED

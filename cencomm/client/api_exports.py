@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import quote
 
 import aiohttp
 
 from cencomm.client.errors import ProblemError, TransportError
+from cencomm.client.paging import segment
 from cencomm.client.session import API_PREFIX, NETWORK_ERRORS, BaseClient
 
 ExportFormat = Literal["bundle", "misp", "stix"]
@@ -76,7 +76,7 @@ class ExportsApi(BaseClient):
             params["from"] = start
         if end is not None:
             params["to"] = end
-        path = PATHS[fmt].format(id=quote(group_id, safe=""))
+        path = PATHS[fmt].format(id=segment(group_id))
         url = f"{self.base_url}{API_PREFIX}{path}"
         refreshed = False
         while True:

@@ -9,8 +9,8 @@ from typing import Any
 
 import aiohttp
 
-from cencomm.client.api_groups import pages, segment
 from cencomm.client.errors import ClientError, TransportError
+from cencomm.client.paging import pages, segment
 from cencomm.client.session import API_PREFIX, BaseClient
 
 # The filters of `GET /search` besides `q` and `group_id` (API.md "Messages").
