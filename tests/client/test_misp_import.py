@@ -10,7 +10,7 @@ from typing import Any
 
 from cencomm.client.misp_import import reports_of
 from cencomm.domain.misp_export import MispWriter
-from tests.domain.test_exchange_mappings import OPERATION, exported_report
+from tests.domain.test_exchange_mappings import OPERATION, REPORT_BODY, exported_report
 
 GROUP = str(uuid.UUID(int=9))
 
@@ -27,21 +27,7 @@ def test_an_exported_report_comes_back_as_the_same_body_with_a_stable_cid() -> N
     assert problems == []
     (report,) = reports
     assert report.hc == "TLP:AMBER+STRICT"
-    assert report.body == {
-        "occurred_on": "2020-05-19",
-        "country": "FR",
-        "location": "CDG airport",
-        "transport_mode": "air",
-        "route": {"origin": "CN", "transit": ["AE"], "destination": "FR"},
-        "items": [
-            {"category": "masks", "quantity": 12000, "unit": "units", "hs_code": "6307.90"},
-            {"category": "medicines", "description": "chloroquine", "quantity": 5, "unit": "kg"},
-        ],
-        "infringement": "counterfeit",
-        "detection": "risk_profiling",
-        "concealment": "mis_declaration",
-        "notes": "declared as textiles",
-    }
+    assert report.body == REPORT_BODY
     again, _ = reports_of(_event(), GROUP, today=date(2020, 6, 1))
     assert again[0].cid == report.cid
     elsewhere, _ = reports_of(_event(), str(uuid.uuid4()), today=date(2020, 6, 1))

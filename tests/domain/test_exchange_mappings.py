@@ -17,28 +17,19 @@ from cencomm.domain.misp_export import MispWriter
 from cencomm.domain.seizures import parse_seizure_report
 from cencomm.domain.stix_export import StixWriter
 from cencomm.domain.tlp import marking_definition, misp_tag, tightest
+from tests.factories import seizure_body
 
 AT = datetime(2020, 5, 20, 9, 30, tzinfo=UTC)
 ORG = Reporter(uuid.UUID(int=7), "Douane FR", "FR", datetime(2020, 1, 2, tzinfo=UTC))
 OPERATION = Operation(uuid.UUID(int=1), "STOP-2020", "Operation STOP", None, AT, AT)
 
 
+# The factories' report, as it was posted on the 19th with lower-case notes.
+REPORT_BODY = seizure_body("FR", occurred_on="2020-05-19", notes="declared as textiles")
+
+
 def exported_report(hc: str, n: int = 1) -> ExportedReport:
-    body = {
-        "occurred_on": "2020-05-19",
-        "country": "FR",
-        "location": "CDG airport",
-        "transport_mode": "air",
-        "route": {"origin": "CN", "transit": ["AE"], "destination": "FR"},
-        "items": [
-            {"category": "masks", "quantity": 12000, "unit": "units", "hs_code": "6307.90"},
-            {"category": "medicines", "description": "chloroquine", "quantity": 5, "unit": "kg"},
-        ],
-        "infringement": "counterfeit",
-        "detection": "risk_profiling",
-        "concealment": "mis_declaration",
-        "notes": "declared as textiles",
-    }
+    body = REPORT_BODY
     return ExportedReport(
         uuid.UUID(int=100 + n),
         str(uuid.UUID(int=200 + n)),
