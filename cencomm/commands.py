@@ -237,31 +237,18 @@ def verify_export(
     consistency_proof: Path | None = None,
 ) -> int:
     """Check an evidence bundle offline; a summary on stdout, or the first failure raised."""
-    from cencomm.verification.bundle import verify_bundle
-    from cencomm.verification.bundle_files import load_pins
+    from cencomm.verification.bundle_check import (
+        BundleInputError,
+        BundleNotVerified,
+        check_bundle_file,
+        verified_sentence,
+    )
 
     try:
-        key, head, proof = load_pins(audit_key, tree_head, consistency_proof)
-    except (OSError, ValueError) as exc:
-        raise CommandError(f"cannot use the given pins: {exc}") from None
-    try:
-        summary = verify_bundle(bundle, audit_key=key, tree_head=head, consistency_proof=proof)
-    except OSError as exc:
-        raise CommandError(f"evidence bundle {bundle}: {exc.strerror or exc}") from None
-    except ValueError as exc:  # BundleInvalid: the first thing that failed
-        raise CommandError(f"evidence bundle NOT verified: {exc}") from None
-    trust = (
-        f"audit key pinned ({summary.audit_kid})"
-        if summary.pinned_key
-        else f"audit key NOT pinned: {summary.audit_kid} is the bundle's own (use --audit-key)"
-    )
-    sys.stdout.write(
-        f"evidence bundle verified: group {summary.group_code} ({summary.group_id}), "
-        f"{summary.messages} messages, {summary.keys} keys, {summary.attachments} attachments "
-        f"({summary.blobs} with bytes), {summary.audit_entries} audit entries proven in tree "
-        f"head {summary.tree_size} (root {summary.root_hash}"
-        f"{', matches the pinned tree head' if summary.pinned_head else ''}); {trust}\n"
-    )
+        summary = check_bundle_file(bundle, audit_key, tree_head, consistency_proof)
+    except (BundleInputError, BundleNotVerified) as exc:
+        raise CommandError(str(exc)) from None
+    sys.stdout.write(verified_sentence(summary) + "\n")
     return EXIT_OK
 
 

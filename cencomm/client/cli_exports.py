@@ -5,6 +5,7 @@ Run once for both databases: tests/client/test_cli_exports.py drives these as a 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -206,54 +207,27 @@ async def _import_misp(api: CencommClient, ctx: Context) -> int:
 
 def verify_export(ctx: Context) -> int:
     """Offline: no login, no server (the same checks as `cencomm verify-export`)."""
-    from cencomm.verification.bundle import verify_bundle
-    from cencomm.verification.bundle_files import load_pins
+    from cencomm.verification.bundle_check import (
+        BundleInputError,
+        BundleNotVerified,
+        check_bundle_file,
+        verified_sentence,
+    )
 
     args = ctx.args
     try:
-        key, head, proof = load_pins(args.audit_key, args.tree_head, args.consistency_proof)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot use the given pins: {exc}") from None
-    try:
-        summary = verify_bundle(args.file, audit_key=key, tree_head=head, consistency_proof=proof)
-    except OSError as exc:
-        raise UsageError(f"evidence bundle {args.file}: {exc.strerror or exc}") from None
-    except ValueError as exc:  # BundleInvalid: the first thing that failed
-        raise ClientError(f"evidence bundle NOT verified: {exc}") from None
+        summary = check_bundle_file(
+            args.file, args.audit_key, args.tree_head, args.consistency_proof
+        )
+    except BundleInputError as exc:
+        raise UsageError(str(exc)) from None
+    except BundleNotVerified as exc:
+        raise ClientError(str(exc)) from None
     ctx.out.result(
-        {
-            "verified": True,
-            "group_id": summary.group_id,
-            "group_code": summary.group_code,
-            "messages": summary.messages,
-            "keys": summary.keys,
-            "attachments": summary.attachments,
-            "blobs": summary.blobs,
-            "audit_entries": summary.audit_entries,
-            "tree_size": summary.tree_size,
-            "root_hash": summary.root_hash,
-            "audit_kid": summary.audit_kid,
-            "pinned_key": summary.pinned_key,
-            "pinned_head": summary.pinned_head,
-        },
-        _verified_text,
+        {"verified": True, **dataclasses.asdict(summary)},
+        lambda _: "E" + verified_sentence(summary)[1:] + ".",
     )
     return EXIT_OK
-
-
-def _verified_text(s: dict[str, Any]) -> str:
-    trust = (
-        f"audit key pinned ({s['audit_kid']})"
-        if s["pinned_key"]
-        else f"audit key NOT pinned: {s['audit_kid']} is the bundle's own (use --audit-key)"
-    )
-    return (
-        f"Evidence bundle verified: group {s['group_code']} ({s['group_id']}), "
-        f"{s['messages']} messages, {s['keys']} keys, {s['attachments']} attachments "
-        f"({s['blobs']} with bytes), {s['audit_entries']} audit entries proven in tree head "
-        f"{s['tree_size']} (root {s['root_hash']}"
-        f"{', matches the pinned tree head' if s['pinned_head'] else ''}); {trust}."
-    )
 
 
 HANDLERS: dict[str, Handler] = {"export": _export, "import-misp": _import_misp}
