@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from cencomm.client.cli_support import (
     UsageError,
     add_action,
     cell,
+    save_whole,
     table,
 )
 
@@ -87,17 +86,7 @@ def write_output(path: Path, data: bytes) -> str:
         sys.stdout.flush()
         return "-"
     target = path.expanduser()
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    save_whole(target, data, overwrite=True)
     return str(target)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from cencomm.client.cli_support import (
     Progress,
     UsageError,
     add_action,
+    save_whole,
 )
 from cencomm.client.errors import ClientError
 from cencomm.client.transfer import ProgressHook
@@ -219,7 +219,7 @@ async def _download(api: CencommClient, ctx: Context, group_id: str) -> None:
         )
     finally:
         bar.done()
-    await asyncio.to_thread(_write, output, data, force=args.force)
+    await asyncio.to_thread(save_whole, output, data, overwrite=args.force)
     ctx.out.result(
         {
             "path": str(output),
@@ -229,26 +229,6 @@ async def _download(api: CencommClient, ctx: Context, group_id: str) -> None:
         },
         lambda done: f"Saved {done['size']} bytes ({done['type']}) to {done['path']}.",
     )
-
-
-def _write(output: Path, data: bytes, *, force: bool) -> None:
-    """Write `data` to `output` (mode 0600): whole or not at all, and an existing file only
-    with `force`."""
-    fd, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        if force:
-            os.replace(temporary, output)
-        else:
-            try:
-                os.link(temporary, output)  # fails if `output` appeared meanwhile
-            except FileExistsError:
-                raise UsageError(f"{output} exists: give --force to overwrite it") from None
-            os.unlink(temporary)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 HANDLERS: dict[str, Handler] = {"attachments": _attachments}

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -261,6 +263,32 @@ def load_key(ctx: Context) -> LocalKey:
             raise UsageError(f"{path} is encrypted: give --passphrase-file")
         passphrase = getpass.getpass(f"Passphrase for {path}: ")
     return load_key_file(path, passphrase)
+
+
+def save_whole(target: Path, data: bytes, *, overwrite: bool) -> None:
+    """Write `data` to `target` whole or not at all (mode 0600): a temporary file beside it,
+    then renamed into place; an existing `target` only when `overwrite`.
+
+    Raises:
+        UsageError: `target` exists (and not `overwrite`), or cannot be written.
+    """
+    try:
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            if overwrite:
+                os.replace(temporary, target)
+            else:
+                os.link(temporary, target)  # fails if `target` exists, even one made meanwhile
+                os.unlink(temporary)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except FileExistsError:
+        raise UsageError(f"{target} exists: give --force to overwrite it") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
 
 
 def check_limit(value: int, name: str = "--limit", highest: int = 500) -> int:
