@@ -25,6 +25,7 @@ from typing import Any
 
 from cencomm.domain.envelopes import HandlingCode
 from cencomm.domain.errors import FieldError, Invalid
+from cencomm.domain.seizure_standard import identifiers_of
 from cencomm.domain.seizures import Category, Family, SeizureReport, Unit, family_of
 
 ROUTES_SHOWN = 20
@@ -49,6 +50,8 @@ class SeizureRows:
     report: dict[str, Any]
     items: list[dict[str, Any]]
     transit: list[dict[str, Any]]
+    # The report's identifiers in their normal form (correlations and watch lists).
+    identifiers: list[dict[str, Any]] = field(default_factory=list)
 
 
 def seizure_rows(
@@ -109,6 +112,16 @@ def seizure_rows(
         transit=[
             {**common, "position": n, "country": country}
             for n, country in enumerate(report.route.transit)
+        ],
+        identifiers=[
+            {
+                "message_id": message_id,
+                "group_id": group_id,
+                "kind": identifier.kind.value,
+                "value": identifier.value,
+                "label": identifier.label,
+            }
+            for identifier in identifiers_of(report.standard)
         ],
     )
 

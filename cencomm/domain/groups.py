@@ -14,6 +14,7 @@ from datetime import datetime
 
 from cencomm.domain.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from cencomm.domain.ids import GroupId, OrganizationId, UserId
+from cencomm.domain.seizure_standard import ReportForm
 from cencomm.domain.users import Principal, Role
 
 MAX_CODE = 32
@@ -77,6 +78,8 @@ class Group:
     created_at: datetime
     # The newest message's seq (0: none yet); clients count unread messages from it.
     last_seq: int = 0
+    # Which seizure report form the group asks for (standard: conveyance and documents).
+    report_form: ReportForm = ReportForm.SIMPLIFIED
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,13 +5,17 @@ from __future__ import annotations
 import enum
 import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from cencomm.domain.countries import COUNTRY_CODES
 from cencomm.domain.errors import FieldError, Invalid
+from cencomm.domain.field_collector import FieldCollector
+from cencomm.domain.seizure_standard import (
+    NO_STANDARD_PARTS,
+    StandardParts,
+    parse_standard_parts,
+)
 
 EARLIEST_OCCURRED_ON = date(2000, 1, 1)
 MAX_ITEMS = 50
@@ -163,6 +167,8 @@ class SeizureReport:
     detection: Detection
     concealment: Concealment
     notes: str | None
+    # The standard form's conveyance, documents, containers and parties (empty when absent).
+    standard: StandardParts = NO_STANDARD_PARTS
 
     def to_json(self) -> dict[str, Any]:
         """Normalised form: every key present (absent optionals as null), enums as strings.
@@ -180,6 +186,12 @@ class SeizureReport:
             "detection": self.detection.value,
             "concealment": self.concealment.value,
             "notes": self.notes,
+            "conveyance": conveyance.to_json()
+            if (conveyance := self.standard.conveyance)
+            else None,
+            "documents": [document.to_json() for document in self.standard.documents],
+            "containers": list(self.standard.containers),
+            "parties": [party.to_json() for party in self.standard.parties],
         }
 
 
@@ -195,68 +207,17 @@ _REPORT_FIELDS = frozenset(
         "detection",
         "concealment",
         "notes",
+        "conveyance",
+        "documents",
+        "containers",
+        "parties",
     }
 )
 _ROUTE_FIELDS = frozenset({"origin", "transit", "destination"})
 _ITEM_FIELDS = frozenset({"category", "description", "quantity", "unit", "hs_code"})
 
 
-class _Collector:
-    """Gathers every field error so the client can fix them all in one round trip."""
-
-    def __init__(self) -> None:
-        self.errors: list[FieldError] = []
-
-    def add(self, field: str, message: str) -> None:
-        self.errors.append(FieldError(field, message))
-
-    def unknown(self, value: Mapping[str, Any], allowed: frozenset[str], prefix: str) -> None:
-        for key in sorted(set(value) - allowed):
-            self.add(f"{prefix}.{key}", "unknown field")
-
-    def choice(self, obj: Mapping[str, Any], key: str, kind: type[_E], prefix: str) -> _E | None:
-        value = obj.get(key)
-        if value is None:
-            self.add(f"{prefix}.{key}", "is required")
-            return None
-        if isinstance(value, str):
-            try:
-                return kind(value)
-            except ValueError:
-                pass
-        choices = " | ".join(member.value for member in kind)
-        self.add(f"{prefix}.{key}", f"must be one of {choices}")
-        return None
-
-    def country(self, value: Any, field: str) -> str | None:
-        if value is None:
-            self.add(field, "is required")
-            return None
-        if not isinstance(value, str) or value not in COUNTRY_CODES:
-            self.add(field, "must be an ISO 3166-1 alpha-2 country code (upper case)")
-            return None
-        return value
-
-    def text(self, obj: Mapping[str, Any], key: str, max_chars: int, prefix: str) -> str | None:
-        """An optional free-text field: absent or null → None; else 1..max_chars after strip."""
-        value = obj.get(key)
-        if value is None:
-            return None
-        field = f"{prefix}.{key}"
-        if not isinstance(value, str):
-            self.add(field, "must be a string")
-            return None
-        stripped = value.strip()
-        if not stripped:
-            self.add(field, "must not be blank")
-            return None
-        if len(stripped) > max_chars:
-            self.add(field, f"must be at most {max_chars} characters")
-            return None
-        return stripped
-
-
-def _occurred_on(c: _Collector, value: Any, today: date, field: str) -> date | None:
+def _occurred_on(c: FieldCollector, value: Any, today: date, field: str) -> date | None:
     if value is None:
         c.add(field, "is required")
         return None
@@ -274,7 +235,7 @@ def _occurred_on(c: _Collector, value: Any, today: date, field: str) -> date | N
     return day
 
 
-def _route(c: _Collector, value: Any, prefix: str) -> Route | None:
+def _route(c: FieldCollector, value: Any, prefix: str) -> Route | None:
     field = f"{prefix}.route"
     if value is None:
         c.add(field, "is required")
@@ -302,7 +263,7 @@ def _route(c: _Collector, value: Any, prefix: str) -> Route | None:
     return Route(origin=origin, transit=tuple(transit), destination=destination)
 
 
-def _quantity(c: _Collector, value: Any, field: str) -> int | float | None:
+def _quantity(c: FieldCollector, value: Any, field: str) -> int | float | None:
     if value is None:
         c.add(field, "is required")
         return None
@@ -321,7 +282,7 @@ def _quantity(c: _Collector, value: Any, field: str) -> int | float | None:
     return value
 
 
-def _hs_code(c: _Collector, value: Any, field: str) -> str | None:
+def _hs_code(c: FieldCollector, value: Any, field: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, str) and _HS_CODE_RE.fullmatch(value) is not None:
@@ -332,7 +293,7 @@ def _hs_code(c: _Collector, value: Any, field: str) -> str | None:
     return None
 
 
-def _item(c: _Collector, value: Any, field: str) -> SeizureItem | None:
+def _item(c: FieldCollector, value: Any, field: str) -> SeizureItem | None:
     if not isinstance(value, dict):
         c.add(field, "must be an object")
         return None
@@ -355,7 +316,7 @@ def _item(c: _Collector, value: Any, field: str) -> SeizureItem | None:
     )
 
 
-def _items(c: _Collector, value: Any, prefix: str) -> tuple[SeizureItem, ...]:
+def _items(c: FieldCollector, value: Any, prefix: str) -> tuple[SeizureItem, ...]:
     field = f"{prefix}.items"
     if value is None:
         c.add(field, "is required")
@@ -381,10 +342,10 @@ def parse_seizure_report(body: Any, *, today: date, prefix: str = "body") -> Sei
     Raises:
         Invalid: slug `invalid-body`, with one FieldError per problem.
     """
-    c = _Collector()
+    c = FieldCollector()
     if not isinstance(body, dict):
         c.add(prefix, "must be an object")
-        raise _error(c)
+        raise c.error()
     c.unknown(body, _REPORT_FIELDS, prefix)
     occurred_on = _occurred_on(c, body.get("occurred_on"), today, f"{prefix}.occurred_on")
     country = c.country(body.get("country"), f"{prefix}.country")
@@ -396,6 +357,9 @@ def parse_seizure_report(body: Any, *, today: date, prefix: str = "body") -> Sei
     detection = c.choice(body, "detection", Detection, prefix)
     concealment = c.choice(body, "concealment", Concealment, prefix)
     notes = c.text(body, "notes", MAX_NOTES_CHARS, prefix)
+    standard = parse_standard_parts(
+        c, body, transport_mode.value if transport_mode else None, prefix
+    )
     if (
         c.errors
         or occurred_on is None
@@ -406,7 +370,7 @@ def parse_seizure_report(body: Any, *, today: date, prefix: str = "body") -> Sei
         or detection is None
         or concealment is None
     ):
-        raise _error(c)
+        raise c.error()
     return SeizureReport(
         occurred_on=occurred_on,
         country=country,
@@ -418,6 +382,7 @@ def parse_seizure_report(body: Any, *, today: date, prefix: str = "body") -> Sei
         detection=detection,
         concealment=concealment,
         notes=notes,
+        standard=standard,
     )
 
 
@@ -425,15 +390,6 @@ def stored_seizure_report(body: Any, posted_at: datetime) -> SeizureReport:
     """A report read back from a stored JWS: validated when it was posted, so `occurred_on`
     is bounded by the day after posting, whatever the poster's time zone was."""
     return parse_seizure_report(body, today=(posted_at + timedelta(days=1)).date())
-
-
-def _error(c: _Collector) -> Invalid:
-    first = c.errors[0] if c.errors else FieldError("body", "is invalid")
-    return Invalid(
-        f"{first.field} {first.message}",
-        slug="invalid-body",
-        errors=tuple(c.errors) or (first,),
-    )
 
 
 def check_reporting_country(

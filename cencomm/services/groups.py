@@ -29,6 +29,7 @@ from cencomm.domain.groups import (
 )
 from cencomm.domain.ids import GroupId, JoinRequestId, UserId, new_id
 from cencomm.domain.policy import Action, authorize
+from cencomm.domain.seizure_standard import ReportForm
 from cencomm.domain.users import Caller, Principal, Role, clean_name, clean_text
 from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
@@ -46,6 +47,7 @@ class NewGroup:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     roster_visible: bool = True
+    report_form: ReportForm = ReportForm.SIMPLIFIED
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,7 @@ class GroupChanges:
     description: str | None = None
     ends_at: datetime | None = None
     status: GroupStatus | None = None
+    report_form: ReportForm | None = None
     reason: str | None = None
 
 
@@ -126,6 +129,7 @@ class GroupService:
             ends_at=new.ends_at,
             status=GroupStatus.PLANNED,
             roster_visible=new.roster_visible,
+            report_form=new.report_form,
             created_at=now,
         )
 
@@ -191,8 +195,14 @@ class GroupService:
                 if changes.description is not None
                 else group.description
             )
+            report_form = changes.report_form or group.report_form
             unit.groups.update(
-                group_id, name=name, description=description, ends_at=ends_at, status=status
+                group_id,
+                name=name,
+                description=description,
+                ends_at=ends_at,
+                status=status,
+                report_form=report_form,
             )
             details: dict[str, object] = {"reason": _reason(changes.reason)}
             if status is not group.status:
@@ -202,6 +212,8 @@ class GroupService:
                     details[key] = "changed"
             if changes.ends_at is not None:
                 details["ends_at"] = "changed"
+            if report_form is not group.report_form:
+                details["report_form"] = {"from": group.report_form.value, "to": report_form.value}
             self._audit.append(
                 unit,
                 AuditRecord.by(

@@ -30,6 +30,7 @@ from cencomm.domain.messages import (
     withheld_codes,
 )
 from cencomm.domain.posts import NewMessage
+from cencomm.domain.seizure_standard import check_report_form
 from cencomm.domain.seizures import check_reporting_country
 from cencomm.domain.users import Caller, Principal, Region, clean_text
 from cencomm.services.audit import AuditTrail
@@ -120,6 +121,7 @@ class MessagingService:
         )
         if envelope.seizure is not None:
             check_reporting_country(envelope.seizure, context.org_country)
+            check_report_form(envelope.seizure.standard, access.group.report_form)
         if reply_id is not None and not await self._db.read(
             lambda unit: unit.messages.in_group(reply_id, group_id)
         ):

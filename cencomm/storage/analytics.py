@@ -46,6 +46,7 @@ from cencomm.domain.seizure_csv import ItemLine
 from cencomm.storage.tables import (
     MessageRow,
     OrganizationRow,
+    ReportIdentifierRow,
     SeizureCountRow,
     SeizureItemRow,
     SeizureQuantityRow,
@@ -319,7 +320,7 @@ def clear_analytic_rows(connection: Connection) -> None:
         connection.execute(
             text(
                 "LOCK TABLE seizure_report, seizure_item, seizure_transit, seizure_count, "
-                "seizure_quantity IN EXCLUSIVE MODE"
+                "seizure_quantity, report_identifier IN EXCLUSIVE MODE"
             )
         )
     for table in (
@@ -327,6 +328,7 @@ def clear_analytic_rows(connection: Connection) -> None:
         SeizureQuantityRow,
         SeizureTransitRow,
         SeizureItemRow,
+        ReportIdentifierRow,
         SeizureReportRow,
     ):
         connection.execute(delete(table))
@@ -368,11 +370,12 @@ def stored_seizures(connection: Connection, page: int) -> Iterator[list[StoredSe
 _INSERT_REPORTS = insert(core_table(SeizureReportRow))
 _INSERT_ITEMS = insert(core_table(SeizureItemRow))
 _INSERT_TRANSIT = insert(core_table(SeizureTransitRow))
+_INSERT_IDENTIFIERS = insert(core_table(ReportIdentifierRow))
 
 
 def insert_seizure_tables(connection: Connection, batch: Sequence[SeizureRows]) -> None:
-    """The reports, items and transit rows of `batch`, each table in one executemany (the daily
-    counters are the caller's: `add_to_rollups`)."""
+    """The reports, items, transit rows and identifiers of `batch`, each table in one
+    executemany (the daily counters are the caller's: `add_to_rollups`)."""
     reports = [rows.report for rows in batch]
     items = [item for rows in batch for item in rows.items]
     transit = [t for rows in batch for t in rows.transit]
@@ -382,6 +385,9 @@ def insert_seizure_tables(connection: Connection, batch: Sequence[SeizureRows]) 
         connection.execute(_INSERT_ITEMS, items)
     if transit:
         connection.execute(_INSERT_TRANSIT, transit)
+    identifiers = [i for rows in batch for i in rows.identifiers]
+    if identifiers:
+        connection.execute(_INSERT_IDENTIFIERS, identifiers)
 
 
 def insert_seizure_rows(connection: Connection, batch: Sequence[SeizureRows]) -> None:

@@ -21,6 +21,7 @@ from cencomm.domain.groups import (
     Membership,
 )
 from cencomm.domain.ids import GroupId, JoinRequestId, OrganizationId, UserId, new_id
+from cencomm.domain.seizure_standard import ReportForm
 from cencomm.storage.changes import Changed, mark
 from cencomm.storage.group_roles import effective, role_columns
 from cencomm.storage.tables import (
@@ -44,6 +45,7 @@ def to_group(row: GroupRow) -> Group:
         roster_visible=row.roster_visible,
         created_at=row.created_at,
         last_seq=row.last_seq,
+        report_form=ReportForm(row.report_form),
     )
 
 
@@ -87,6 +89,7 @@ class GroupStore:
                 ends_at=group.ends_at,
                 status=group.status.value,
                 roster_visible=group.roster_visible,
+                report_form=group.report_form.value,
                 last_seq=0,
                 created_at=group.created_at,
             )
@@ -112,12 +115,19 @@ class GroupStore:
         description: str | None,
         ends_at: datetime | None,
         status: GroupStatus,
+        report_form: ReportForm,
     ) -> None:
         mark(self._session, Changed.POSTING)
         self._session.execute(
             update(GroupRow)
             .where(GroupRow.id == group_id)
-            .values(name=name, description=description, ends_at=ends_at, status=status.value)
+            .values(
+                name=name,
+                description=description,
+                ends_at=ends_at,
+                status=status.value,
+                report_form=report_form.value,
+            )
         )
 
     def list_page(

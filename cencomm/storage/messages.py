@@ -34,6 +34,7 @@ from cencomm.domain.messages import (
     Sender,
     StoredMessage,
 )
+from cencomm.domain.seizure_standard import ReportForm
 from cencomm.storage.group_roles import effective, role_columns
 from cencomm.storage.tables import (
     GroupRow,
@@ -122,6 +123,7 @@ class MessageStore:
             status=GroupStatus(row[6]),
             roster_visible=row[7],
             created_at=row[8],
+            report_form=ReportForm(row[18]),
         )
         own_role, organization_role = row[9:11]
         key_user, key_public, key_label, key_created, key_revoked = row[11:16]
@@ -364,6 +366,7 @@ def _post_context_query() -> Select[Any]:
         key_column(SigningKeyRow.revoked_at),
         org_column(OrganizationRow.country),
         org_column(OrganizationRow.region),
+        group.report_form,
     ).where(group.id == group_id)
     return cast("Select[Any]", query)
 

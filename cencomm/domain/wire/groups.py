@@ -21,6 +21,7 @@ def group_json(group: Group, my_role: GroupRole | None) -> dict[str, Any]:
         "ends_at": time_or_none(group.ends_at),
         "status": group.status.value,
         "roster_visible": group.roster_visible,
+        "report_form": group.report_form.value,
         "created_at": rfc3339(group.created_at),
         "my_role": my_role.value if my_role else None,
         "last_seq": group.last_seq,

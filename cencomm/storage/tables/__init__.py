@@ -28,6 +28,7 @@ from cencomm.storage.tables.base import (
     UtcDateTime,
     core_table,
 )
+from cencomm.storage.tables.correlations import ReportIdentifierRow
 from cencomm.storage.tables.groups import (
     GroupMemberRow,
     GroupRow,
@@ -79,6 +80,7 @@ __all__ = [
     "OrganizationRow",
     "OutboxRow",
     "RefreshTokenRow",
+    "ReportIdentifierRow",
     "SeizureCountRow",
     "SeizureItemRow",
     "SeizureQuantityRow",

@@ -32,6 +32,8 @@ class GroupRow(Base):
     ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     roster_visible: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # `simplified` | `standard`: the standard form requires a conveyance and a document.
+    report_form: Mapped[str] = mapped_column(String(16), nullable=False, default="simplified")
     last_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 

@@ -20,6 +20,7 @@ from cencomm.domain.groups import (
     GroupStatus,
 )
 from cencomm.domain.groups import JoinRequestStatus as RequestStatus
+from cencomm.domain.seizure_standard import ReportForm
 from cencomm.domain.wire.groups import (
     JOIN_REQUEST_RECEIVED,
     group_json,
@@ -53,6 +54,10 @@ class CreateGroupRequest(RequestModel):
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     roster_visible: bool = True
+    report_form: ReportForm = Field(
+        default=ReportForm.SIMPLIFIED,
+        description="`standard` makes seizure reports carry a conveyance and a document",
+    )
 
 
 class UpdateGroupRequest(RequestModel):
@@ -60,6 +65,7 @@ class UpdateGroupRequest(RequestModel):
     description: str | None = text_field(MAX_DESCRIPTION, default=None)
     ends_at: AwareDatetime | None = None
     status: GroupStatus | None = None
+    report_form: ReportForm | None = None
     reason: str | None = text_field(MAX_REASON, default=None)
 
 
@@ -72,6 +78,7 @@ class GroupResponse(ResponseModel):
     ends_at: str | None
     status: GroupStatus
     roster_visible: bool
+    report_form: ReportForm
     created_at: str
     my_role: GroupRole | None = Field(
         description="The caller's group role: their own membership's when they have one, else "
@@ -186,6 +193,7 @@ async def create_group(request: web.Request, body: CreateGroupRequest) -> web.Re
             starts_at=body.starts_at,
             ends_at=body.ends_at,
             roster_visible=body.roster_visible,
+            report_form=body.report_form,
         ),
     )
     return web.json_response(group_json(group, GroupRole.MODERATOR), status=201)
@@ -217,6 +225,7 @@ async def update_group(request: web.Request, body: UpdateGroupRequest) -> web.Re
             ends_at=body.ends_at,
             status=body.status,
             reason=body.reason,
+            report_form=body.report_form,
         ),
     )
     access = await request.app[SERVICES].groups.get_group(principal(request), group.id)
