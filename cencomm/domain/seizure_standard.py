@@ -251,12 +251,12 @@ def _conveyance(
 def _conveyance_field(c: FieldCollector, name: str, raw: Any, field: str) -> str | None:
     if name == "imo":
         text = _string(c, raw, field, MAX_NUMBER_CHARS)
-        if text is not None and (text := normal_imo(text)) is None:  # type: ignore[assignment]
+        if text is not None and (text := normal_imo(text)) is None:
             c.add(field, "must be an IMO number: seven digits with a valid check digit")
         return text
     if name == "flight_number":
         text = _string(c, raw, field, MAX_NUMBER_CHARS)
-        if text is not None and (text := normal_flight(text)) is None:  # type: ignore[assignment]
+        if text is not None and (text := normal_flight(text)) is None:
             c.add(field, "must be an airline designator and 1 to 4 digits (LH400)")
         return text
     if name == "registration_country":
