@@ -321,7 +321,7 @@ def _parties(c: FieldCollector, value: Any, field: str) -> tuple[Party, ...]:
         c.unknown(raw, _PARTY_FIELDS, where)
         role = c.choice(raw, "role", PartyRole, where)
         name = _string(c, raw.get("name"), f"{where}.name", MAX_NAME_CHARS)
-        if name is not None and not normal_party_name(name):
+        if name is not None and not any(ch.isalnum() for ch in name):
             c.add(f"{where}.name", "must contain letters or digits")
         country = c.country(raw.get("country"), f"{where}.country")
         address = c.text(raw, "address", MAX_ADDRESS_CHARS, where)
