@@ -19,6 +19,9 @@ import { CrossGroupScreen, DashboardScreen, canSeeCrossGroup } from "./dashboard
 import { GroupManageScreen, ModerationScreen, moderationNavLinks } from "./moderation.js";
 import { JoinScreen } from "./join_requests.js";
 import { DirectoryScreen } from "./directory.js";
+import { CorrelationsScreen } from "./correlations.js";
+import { ShareRequestsScreen } from "./share_requests.js";
+import { WatchesScreen, canWatch } from "./watches.js";
 
 const SCREENS = {
   groups: GroupsScreen,
@@ -36,6 +39,10 @@ const SCREENS = {
   "moderation-group": GroupManageScreen,
   join: JoinScreen,
   directory: DirectoryScreen,
+  // Correlations, watch lists and share requests (issue 20).
+  correlations: CorrelationsScreen,
+  watches: WatchesScreen,
+  "share-requests": ShareRequestsScreen,
 };
 
 function LiveBanner() {
@@ -75,6 +82,8 @@ function Nav({ me, route }) {
       ${link("#/alerts", "alerts", t("nav.alerts"), alertsUnread)}
       ${link("#/search", "search", t("nav.search"))}
       ${canSeeCrossGroup(me) ? link("#/analytics", "analytics", t("nav.analytics")) : null}
+      ${canWatch(me) ? link("#/watches", "watches", t("nav.watches")) : null}
+      ${link("#/share-requests", "share-requests", t("nav.shareRequests"))}
       ${link("#/devices", "devices", t("nav.devices"))}
       ${link("#/audit", "audit", t("nav.audit"))}
       ${moderationNavLinks(me, groups, link)}

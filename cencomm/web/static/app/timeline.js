@@ -10,6 +10,7 @@ import { useStore } from "./store.js";
 import { Composer } from "./compose.js";
 import { ExportButton } from "./evidence.js";
 import { MessageBody } from "./message_body.js";
+import { RelatedReports, hasIdentifiers } from "./correlations.js";
 import { ManageLink, ModerationActions } from "./moderation.js";
 import { ProblemView, Spinner, Time, TlpBadge, VerifiedBadge, handlingClass, useFocusHeading } from "./ui.js";
 
@@ -77,6 +78,9 @@ function Message({ message, group, replies, onReply, byId, target }) {
           </p>`
         : null}
       ${payload ? html`<${MessageBody} payload=${payload} groupId=${group.id} />` : null}
+      ${payload?.typ === "seizure" && hasIdentifiers(payload.body) && !message.hidden
+        ? html`<${RelatedReports} message=${message} />`
+        : null}
       ${group.status === "active" && group.my_role !== "observer" && !message.hidden
         ? html`<button type="button" class="link reply" onClick=${() => onReply(message)}>
             ${t("timeline.reply")}</button>`
@@ -216,6 +220,7 @@ export function TimelineScreen({ me, device, route }) {
       <span class=${`status status-${group.status}`}>${t(`group.status.${group.status}`)}</span>
       <${ExportButton} me=${me} group=${group} />
       <a class="dash-link" href=${`#/groups/${groupId}/dashboard`}>${t("dash.link")}</a>
+      <a class="correl-link" href=${`#/groups/${groupId}/correlations`}>${t("correl.link")}</a>
       <${ManageLink} group=${group} />
     </header>
     <${ProblemView} problem=${problem} />
