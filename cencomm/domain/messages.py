@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from cencomm.domain.envelopes import OBSERVER_WITHHELD, HandlingCode
 from cencomm.domain.groups import GroupAccess
+from cencomm.domain.identifiers import compact, normal_flight, normal_imo
 
 MAX_HIDE_REASON = 1000
 
@@ -159,8 +161,45 @@ def search_text(typ: str, body: dict[str, object]) -> str | None:
             if isinstance(item, dict):
                 parts += [_spaced(item.get("category")), item.get("description")]
                 parts += _hs_words(item.get("hs_code"))
+        parts += _standard_words(body)
     words = " ".join(p for p in parts if isinstance(p, str) and p)
     return words or None
+
+
+# How the conveyance's numbers are indexed: the canonical IMO and flight numbers (`LH 0400` is
+# found by `LH400`), other numbers compact.
+_CONVEYANCE_NUMBERS: dict[str, Callable[[str], str | None]] = {
+    "imo": normal_imo,
+    "flight_number": normal_flight,
+    "registration": compact,
+    "tracking_number": compact,
+}
+
+
+def _standard_words(body: dict[str, object]) -> list[object]:
+    """The standard form's names and numbers: party and vessel names as written, numbers in
+    their compact form (`MEDU 123-4567` is found by `MEDU1234567`)."""
+    words: list[object] = []
+    conveyance = body.get("conveyance")
+    if isinstance(conveyance, dict):
+        words.append(conveyance.get("vessel_name"))
+        words.append(conveyance.get("courier"))
+        for key, normal in _CONVEYANCE_NUMBERS.items():
+            if isinstance(number := conveyance.get(key), str):
+                words.append(normal(number) or compact(number))
+    documents = body.get("documents")
+    for document in documents if isinstance(documents, list) else []:
+        if isinstance(document, dict) and isinstance(number := document.get("number"), str):
+            words.append(compact(number))
+    containers = body.get("containers")
+    for container in containers if isinstance(containers, list) else []:
+        if isinstance(container, str):
+            words.append(compact(container))
+    parties = body.get("parties")
+    for party in parties if isinstance(parties, list) else []:
+        if isinstance(party, dict):
+            words.append(party.get("name"))
+    return words
 
 
 __all__ = ["HandlingCode"]

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from cencomm.app import create_app
 from cencomm.domain.users import Role
@@ -26,6 +28,7 @@ from tests.factories import (
 from tests.problems import assert_problem
 
 PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
+SEIZURE_SEARCH_TEXT = "SELECT search_text FROM message WHERE typ = 'seizure'"
 
 REPORT = seizure_body(
     "FR",
@@ -210,14 +213,21 @@ async def test_upgrade_makes_existing_messages_searchable(fresh_url: str, tmp_pa
     finally:
         await client.close()
     # Back to the index of 0005 to 0008 (notes and texts only, whole words), before this change.
+    # Today's server cannot run on that schema (later revisions add columns it reads), so the
+    # indexed words are read from the table itself.
     await downgrade(fresh_url, "0008")
-    client = await running()
+    engine = create_async_engine(fresh_url)
     try:
-        officer.access_token = (await _login(client, officer))["access_token"]
-        assert await _ids(client, officer, "ffp2") == []
-        assert await _ids(client, officer, "masks") == [chat["id"]]
+        async with engine.connect() as connection:
+            indexed = (
+                await connection.execute(
+                    text("SELECT search_text FROM message WHERE typ = 'seizure'")
+                )
+            ).scalar_one()
     finally:
-        await client.close()
+        await engine.dispose()
+    assert "FFP2" not in indexed and "6307" not in indexed
+    assert "cotton textiles" in indexed
     await upgrade(fresh_url)
     client = await running()
     try:

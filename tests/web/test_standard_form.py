@@ -72,6 +72,10 @@ async def test_a_standard_form_group_takes_only_complete_reports(
     read = await client.get(f"{API}/messages/{message_id}", headers=officer.auth)
     content = (await read.json())["content"]["body"]
     assert content["conveyance"] == STANDARD_PARTS["conveyance"]
+    # Numbers are found in their compact form, party names by their words.
+    for words in ("CSQU3054383", "05712345675", "Müller Pharma", "AF187"):
+        found = await client.get(f"{API}/search", params={"q": words}, headers=officer.auth)
+        assert [m["id"] for m in (await found.json())["messages"]] == [message_id], words
 
 
 async def test_the_report_form_is_chosen_at_creation_and_audited_when_changed(
