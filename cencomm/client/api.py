@@ -14,6 +14,7 @@ from cencomm.client.api_alerts import AlertsApi
 from cencomm.client.api_analytics import AnalyticsApi
 from cencomm.client.api_attachments import AttachmentsApi
 from cencomm.client.api_audit import AuditApi
+from cencomm.client.api_correlations import CorrelationsApi
 from cencomm.client.api_exports import ExportsApi
 from cencomm.client.api_groups import GroupsApi
 from cencomm.client.api_messages import MessagesApi
@@ -69,6 +70,7 @@ class CencommClient(
     AnalyticsApi,
     AuditApi,
     ExportsApi,
+    CorrelationsApi,
     BaseClient,
 ):
     """An async client for the cencomm API (see API.md).

@@ -14,6 +14,7 @@ from cencomm.client import (
     cli_analytics,
     cli_attachments,
     cli_audit,
+    cli_correlations,
     cli_exports,
     cli_groups,
     cli_import,
@@ -38,6 +39,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     cli_import,
     cli_alerts,
     cli_analytics,
+    cli_correlations,
     cli_audit,
     cli_exports,
 )
