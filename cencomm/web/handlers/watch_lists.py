@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from cencomm.appkeys import SERVICES
 from cencomm.domain.identifiers import IdentifierKind
@@ -21,7 +21,6 @@ from cencomm.web.schemas import (
     QueryModel,
     RequestModel,
     ResponseModel,
-    Timestamp,
     cursor_field,
 )
 
@@ -38,7 +37,7 @@ class CreateWatchRequest(RequestModel):
         "and IMO numbers; party names matched on their normal form)",
     )
     reason: str = text_field(MAX_REASON)
-    expires_at: Timestamp = Field(description="after now, at most 366 days ahead")
+    expires_at: AwareDatetime = Field(description="after now, at most 366 days ahead")
 
 
 class IdentifierResponse(ResponseModel):
