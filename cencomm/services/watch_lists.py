@@ -22,6 +22,7 @@ is not matched (like a live frame, the notification is then lost; the report is 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections import deque
@@ -67,6 +68,8 @@ logger = logging.getLogger(__name__)
 
 # Reports waiting to be matched; past this the oldest are dropped (logged): memory is bounded.
 MAX_QUEUED = 100_000
+# Queued messages sorted out per read.
+BATCH = 500
 # A principal for deciding what a watcher may read outside any request: no session.
 NO_SESSION = SessionId(uuid.UUID(int=0))
 
@@ -314,11 +317,16 @@ class WatchListService:
         return Job("watch-matcher", self._queued.wait, self.match_queued)
 
     async def match_queued(self) -> int:
-        """Match every queued report; returns how many matches were recorded."""
+        """Match every queued report; returns how many matches were recorded. Messages are
+        sorted out in batches (one read for up to `BATCH` of them): only reports that carry
+        identifiers go on to be matched."""
         recorded = 0
         while self._queue:
-            message_id = self._queue.popleft()
-            recorded += await self.match_report(message_id)
+            batch = [self._queue.popleft() for _ in range(min(len(self._queue), BATCH))]
+            with_identifiers = await self._db.read(functools.partial(_with_identifiers, batch))
+            for message_id in batch:
+                if message_id in with_identifiers:
+                    recorded += await self.match_report(message_id)
         self._queued.clear()
         return recorded
 
@@ -425,6 +433,10 @@ class WatchListService:
                 for user_id, address in targets
             ]
         )
+
+
+def _with_identifiers(message_ids: list[uuid.UUID], unit: Unit) -> set[uuid.UUID]:
+    return unit.watches.with_identifiers(message_ids)
 
 
 def _principal(caller: Caller) -> Principal:

@@ -158,6 +158,17 @@ class WatchStore:
         )
         return [Identifier(IdentifierKind(r[0]), r[1], r[2]) for r in rows.all()]
 
+    def with_identifiers(self, message_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Of these messages, the seizure reports that carry at least one identifier."""
+        if not message_ids:
+            return set()
+        rows = self._session.scalars(
+            select(ReportIdentifierRow.message_id)
+            .where(ReportIdentifierRow.message_id.in_(list(message_ids)))
+            .distinct()
+        )
+        return set(rows.all())
+
     def candidates(self, identifiers: Iterable[Identifier], at: datetime) -> list[Watch]:
         """Watches that were active at `at` whose (kind, value) is one of the identifiers' or,
         for prefix watches, one of their prefixes (`candidate_values`), of enabled users;
