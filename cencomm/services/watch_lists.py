@@ -325,8 +325,13 @@ class WatchListService:
             batch = [self._queue.popleft() for _ in range(min(len(self._queue), BATCH))]
             with_identifiers = await self._db.read(functools.partial(_with_identifiers, batch))
             for message_id in batch:
-                if message_id in with_identifiers:
+                if message_id not in with_identifiers:
+                    continue
+                try:
                     recorded += await self.match_report(message_id)
+                except Exception:
+                    # One report that cannot be matched must not cost the others theirs.
+                    logger.exception("watch matching failed for one report")
         self._queued.clear()
         return recorded
 
