@@ -10,6 +10,9 @@ valid-by-the-document requests that are excused, each because no document could 
 - Rules between two values, which OpenAPI cannot state: `to` not before `from`, not both `after`
   and `before`, an operation's `ends_at` after its `starts_at` (which may be stored already), a
   raw upload's name (`?name=`) that must reduce to a safe base name.
+- Watch selectors: a value must be an identifier of its kind in normal form (ISO 6346 and IMO
+  check digits, a flight number, a party name with letters) and `expires_at` lie within a year
+  of the server's clock (`invalid-watch`).
 - Search words: `q` must hold 1 to 10 words (runs of Unicode letters and digits) of at most 64
   characters, which an ECMA-262 pattern cannot say (its word class is ASCII).
 
@@ -33,6 +36,9 @@ _UNFORGEABLE_TYPES = frozenset(
         "invalid-attachment-name",
         "unknown-user",
         "unknown-organization",
+        # A watch's selector: a check digit, an IMO or flight number, a party name with letters,
+        # and an expiry within a year of the server's clock; no pattern says those.
+        "invalid-watch",
     }
 )
 _EXCUSED_DETAILS = (

@@ -128,7 +128,7 @@ def _live_ctx(links: WorkerLinks | None) -> Callable[[web.Application], AsyncIte
             max_connections_per_user=settings.hub.max_connections_per_user,
         )
         live = LiveService(services.db, services.auth, services.groups, services.messaging)
-        dispatcher = LiveDispatcher(hub, live, services.alerts)
+        dispatcher = LiveDispatcher(hub, live, services.alerts, services.watch_lists)
         sessions = services.session_cache
         post_contexts = services.post_contexts
 
@@ -202,4 +202,5 @@ def _jobs(app: web.Application) -> BackgroundJobs:
         jobs.add(app[BUS_POLLER].job())
     if settings.attachments.orphan_sweep_interval > 0:
         jobs.add(services.attachments.orphan_job())
+    jobs.add(services.watch_lists.job())
     return jobs

@@ -148,6 +148,20 @@ class MembershipFrame(_Frame):
     change: MembershipChange
 
 
+@dataclass(frozen=True, slots=True)
+class WatchMatchFrame(_Frame):
+    """`{"type": "watch.match", "watch_id", "identifier", "message_id", "group_id",
+    "elsewhere"}`: a new report matched one of the user's watches (`message_id` and `group_id`
+    null, `elsewhere` true, when they may not read it)."""
+
+    type: ClassVar[str] = "watch.match"
+    watch_id: uuid.UUID
+    identifier: JSONObject
+    message_id: MessageId | None
+    group_id: GroupId | None
+    elsewhere: bool
+
+
 ServerFrame: TypeAlias = (
     MessageFrame
     | MessageHiddenFrame
@@ -155,6 +169,7 @@ ServerFrame: TypeAlias = (
     | AlertAckFrame
     | AlertOverdueFrame
     | MembershipFrame
+    | WatchMatchFrame
 )
 
 
@@ -333,6 +348,20 @@ class PostingChanged(_Event):
         return cls()
 
 
+@dataclass(frozen=True, slots=True)
+class WatchMatched(_Event):
+    """Match `match_id` of one of `user_id`'s watches was recorded; the frame is read (and who
+    may read the report decided) when it is delivered."""
+
+    name: ClassVar[str] = "watch.matched"
+    match_id: uuid.UUID
+    user_id: UserId
+
+    @classmethod
+    def from_notice(cls, notice: Mapping[str, object]) -> WatchMatched:
+        return cls(_uuid(notice, "match_id"), UserId(_uuid(notice, "user_id")))
+
+
 LiveEvent: TypeAlias = (
     MessagePosted
     | MessageHidden
@@ -343,6 +372,7 @@ LiveEvent: TypeAlias = (
     | SessionRevoked
     | RoleChanged
     | PostingChanged
+    | WatchMatched
 )
 
 EVENT_TYPES: Mapping[str, type[LiveEvent]] = {
@@ -357,6 +387,7 @@ EVENT_TYPES: Mapping[str, type[LiveEvent]] = {
         SessionRevoked,
         RoleChanged,
         PostingChanged,
+        WatchMatched,
     )
 }
 

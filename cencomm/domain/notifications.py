@@ -32,6 +32,7 @@ TITLE_CODES = CONTENT_CODES | {"TLP:AMBER"}
 class MailKind(enum.StrEnum):
     ALERT = "alert"
     REMINDER = "reminder"
+    WATCH = "watch"  # a watch list match (`domain/watch_lists.py`); follows `alerts`
 
 
 def validate_email(raw: str, field: str = "body.email") -> str:

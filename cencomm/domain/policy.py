@@ -25,6 +25,7 @@ class Action(enum.StrEnum):
     AUDIT_QUERY = "audit.query"  # list and read audit entries (actors, addresses, details)
     AUDIT_PROOFS = "audit.proofs"  # tree heads, the audit key and Merkle proofs
     COMPARE_GROUPS = "analytics.compare"  # analytics over several groups at once
+    KEEP_WATCHES = "watches.keep"  # keep watch lists (own only) and read their matches
 
 
 _ALL_ROLES = frozenset(Role)
@@ -48,6 +49,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.AUDIT_PROOFS: _ALL_ROLES,
     # The Secretariat and RILO analysts compare operations (each group still must be readable).
     Action.COMPARE_GROUPS: _STAFF | {Role.ANALYST},
+    # Observers are read-only partners: no targeting selectors.
+    Action.KEEP_WATCHES: _ALL_ROLES - {Role.OBSERVER},
 }
 
 # What a principal who must enrol in MFA but has not may still do.

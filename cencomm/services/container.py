@@ -30,6 +30,7 @@ from cencomm.services.post_contexts import PostContextCache
 from cencomm.services.remote_writer import RemoteWriter, WriterEndpoint
 from cencomm.services.scanner import make_scanner
 from cencomm.services.session_cache import SessionCache
+from cencomm.services.watch_lists import WatchListService
 from cencomm.settings import Settings
 from cencomm.storage.checkpoints import CheckpointFile, checkpoint_path
 from cencomm.storage.db import Database
@@ -60,6 +61,7 @@ class Services:
     export: EvidenceExportService
     analytics: AnalyticsService
     exchange: ExchangeService
+    watch_lists: WatchListService
 
 
 def build_services(
@@ -109,6 +111,10 @@ def build_services(
         settings.audit.origin,
         CheckpointFile(checkpoint_path(settings.data.dir)),
     )
+    watch_lists = WatchListService(
+        db, clock, audit, events, notifications, settings.notifications.base_url
+    )
+    events.subscribe(watch_lists)  # matches each new report after its commit
     export = EvidenceExportService(
         db,
         clock,
@@ -150,6 +156,7 @@ def build_services(
         export=export,
         analytics=AnalyticsService(db, clock, audit, groups),
         exchange=ExchangeService(db, clock, audit, groups),
+        watch_lists=watch_lists,
     )
 
 

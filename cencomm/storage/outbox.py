@@ -76,9 +76,9 @@ class OutboxStore:
         if not ids:
             return []
         wanted = (
-            NotificationPreferenceRow.alerts
-            if kind is MailKind.ALERT
-            else NotificationPreferenceRow.reminders
+            NotificationPreferenceRow.reminders
+            if kind is MailKind.REMINDER
+            else NotificationPreferenceRow.alerts
         )
         rows = self._session.execute(
             select(UserRow.id, UserRow.email)

@@ -32,13 +32,16 @@ from cencomm.domain.events import (
     RoleChanged,
     ServerFrame,
     SessionRevoked,
+    WatchMatched,
 )
 from cencomm.domain.ids import SessionId, UserId
 from cencomm.domain.wire.alerts import alert_json
 from cencomm.domain.wire.messages import message_json
+from cencomm.domain.wire.watch_lists import watch_match_frame
 from cencomm.realtime.hub import CLOSE_ROLE_CHANGED, Hub, Subscription
 from cencomm.services.alerts import AlertService
 from cencomm.services.live import LiveService
+from cencomm.services.watch_lists import WatchListService
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +54,13 @@ class LiveDispatcher:
     A handler or socket cancelled mid-read (a socket closing, the bus stopping) needs no care
     here: `Database` runs each unit of work to its end whatever happens to its caller."""
 
-    def __init__(self, hub: Hub, live: LiveService, alerts: AlertService) -> None:
+    def __init__(
+        self, hub: Hub, live: LiveService, alerts: AlertService, watches: WatchListService
+    ) -> None:
         self.hub = hub
         self.live = live
         self.alerts = alerts
+        self.watches = watches
         # Sockets past their auth frame (they close themselves when their subscription closes).
         self.sockets: weakref.WeakSet[object] = weakref.WeakSet()
         # Frame identity → its JSON text, so a frame queued for N sockets is encoded once. The
@@ -95,6 +101,8 @@ class LiveDispatcher:
                 self.hub.deliver(watchers, event.to_frame())
         elif isinstance(event, AlertOverdue):
             self.hub.deliver(event.notify_ids, event.to_frame())
+        elif isinstance(event, WatchMatched):
+            await self._watch_matched(event)
 
     async def _message_posted(self, event: MessagePosted) -> None:
         subs = self.hub.subscriptions_for_group(event.group_id)
@@ -150,6 +158,14 @@ class LiveDispatcher:
         self.hub.deliver(connected, event.to_frame(alert_json(alert)))
         # They were connected when it arrived: no e-mail for them (services/notifications.py).
         await self.alerts.mark_delivered(event.alert_id, sorted(connected, key=str))
+
+    async def _watch_matched(self, event: WatchMatched) -> None:
+        if not self.hub.connected_users((event.user_id,)):
+            return
+        # Decided now, with the watcher's role and memberships as they are (like every frame).
+        match = await self.watches.match_for_delivery(event.match_id, event.user_id)
+        if match is not None:
+            self.hub.deliver((event.user_id,), watch_match_frame(match))
 
 
 LIVE: web.AppKey[LiveDispatcher] = web.AppKey("live")

@@ -65,6 +65,11 @@ LINKS: dict[str, dict[str, tuple[str, dict[str, str]]]] = {
     "register_key": {
         "RevokeKey": ("revoke_key", {"kid": "$response.body#/kid"}),
     },
+    "create_watch": {
+        "GetWatch": ("get_watch", {"id": _ID}),
+        "DeleteWatch": ("delete_watch", {"id": _ID}),
+        "ListWatchMatches": ("list_watch_matches", {"id": _ID}),
+    },
 }
 
 

@@ -33,6 +33,7 @@ from cencomm.web.handlers import (
     keys,
     messages,
     system,
+    watch_lists,
     web_client,
 )
 from cencomm.web.limits import EXEMPT_PATHS, LIMITS, RequestLimits
@@ -290,6 +291,24 @@ ROUTES_TABLE: tuple[Route, ...] = (
           "RFC 9162 consistency proof between two signed tree heads", "audit",
           query=audit.ConsistencyQuery, response=audit.ConsistencyProofResponse,
           problems=(404,)),
+    # Watch lists
+    Route("POST", f"{API}/watches", watch_lists.create_watch,
+          "Watch an identifier, a container or document prefix, or a party name (admin, "
+          "moderator, analyst, officer; at most 100 active)", "watches",
+          body=watch_lists.CreateWatchRequest, response=watch_lists.WatchResponse, status=201,
+          problems=(403, 409)),
+    Route("GET", f"{API}/watches", watch_lists.list_watches,
+          "The caller's watches, newest first (?active=true: unexpired only)", "watches",
+          query=watch_lists.WatchListQuery, response=watch_lists.WatchList, problems=(403,)),
+    Route("GET", f"{API}/watches/{{id}}", watch_lists.get_watch, "One of the caller's watches",
+          "watches", response=watch_lists.WatchResponse, problems=(403, 404)),
+    Route("DELETE", f"{API}/watches/{{id}}", watch_lists.delete_watch,
+          "Delete one of the caller's watches (it matches no more)", "watches", status=204,
+          problems=(403, 404)),
+    Route("GET", f"{API}/watches/{{id}}/matches", watch_lists.list_watch_matches,
+          "Reports that matched a watch, newest first; a report the caller may not read shows "
+          "only `elsewhere: true` (no group, no message)", "watches", query=PageQuery,
+          response=watch_lists.WatchMatchList, problems=(403, 404)),
 )
 # fmt: on
 

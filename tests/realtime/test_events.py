@@ -22,6 +22,8 @@ from cencomm.domain.events import (
     PostingChanged,
     RoleChanged,
     SessionRevoked,
+    WatchMatched,
+    WatchMatchFrame,
     event_from_notice,
 )
 from cencomm.domain.ids import AlertId, MessageId, OrganizationId
@@ -41,6 +43,7 @@ EVENTS: list[LiveEvent] = [
     SessionRevoked((session(), session()), user()),
     RoleChanged(user()),
     PostingChanged(),
+    WatchMatched(uuid.uuid4(), user()),
 ]
 
 
@@ -96,6 +99,24 @@ def test_frames_have_the_api_shapes() -> None:
     }
     membership = MembershipChanged(g, (u,), MembershipChange.ADDED).to_frame().to_json()
     assert membership == {"type": "membership", "group_id": str(g), "change": "added"}
+    watch = uuid.uuid4()
+    identifier = {"kind": "container", "value": "CSQU3054383", "label": "CSQU 305438 3"}
+    assert WatchMatchFrame(watch, identifier, MESSAGE, g, False).to_json() == {
+        "type": "watch.match",
+        "watch_id": str(watch),
+        "identifier": identifier,
+        "message_id": str(MESSAGE),
+        "group_id": str(g),
+        "elsewhere": False,
+    }
+    assert WatchMatchFrame(watch, identifier, None, None, True).to_json() == {
+        "type": "watch.match",
+        "watch_id": str(watch),
+        "identifier": identifier,
+        "message_id": None,
+        "group_id": None,
+        "elsewhere": True,
+    }
 
 
 @pytest.mark.parametrize(

@@ -102,6 +102,8 @@ ACTIONS: dict[tuple[str, str], tuple[str, str, str]] = {
     ("POST", f"{API}/alerts"): ("officer_in", OWN, "alert.raise"),
     ("POST", f"{API}/alerts/{{id}}/ack"): ("officer_in", OWN, "alert.ack"),
     ("PATCH", f"{API}/me/notifications"): ("officer_in", SELF, "notifications.update"),
+    ("POST", f"{API}/watches"): ("analyst", SELF, "watch.create"),
+    ("DELETE", f"{API}/watches/{{id}}"): ("officer_in", OWN, "watch.delete"),
 }
 
 # Idempotent repeats: the same request again changes nothing, so it writes no entry.

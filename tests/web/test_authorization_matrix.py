@@ -84,8 +84,10 @@ from cencomm.crypto.keys import b64url_encode, raw_public_key
 from cencomm.crypto.tokens import issue_access_token
 from cencomm.domain.audit import AuditFilter
 from cencomm.domain.groups import JoinRequestStatus
+from cencomm.domain.identifiers import IdentifierKind
 from cencomm.domain.ids import OrganizationId, SessionId, UserId
 from cencomm.domain.users import Caller, OrganizationKind, Principal, Role, User
+from cencomm.domain.watch_lists import MatchMode, Selector, Watch
 from cencomm.settings import Settings
 from cencomm.web.routes import ROUTES_TABLE
 from tests.conftest import with_settings
@@ -290,6 +292,14 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("GET", f"{API}/audit/key"): everyone(200),
     ("GET", f"{API}/audit/proof/inclusion"): everyone("200 404"),
     ("GET", f"{API}/audit/proof/consistency"): everyone("200 404"),
+    # Watch lists: every role but observers keeps its own; another user's watch is 404 to
+    # everyone, staff included (it is not theirs to know of); observers are refused first.
+    ("POST", f"{API}/watches"): everyone(201) | dict.fromkeys(OBSERVERS, 403),
+    ("GET", f"{API}/watches"): everyone(200) | dict.fromkeys(OBSERVERS, 403),
+    ("GET", f"{API}/watches/{{id}}"): everyone("200 404 404") | dict.fromkeys(OBSERVERS, 403),
+    ("DELETE", f"{API}/watches/{{id}}"): everyone("204 404 404") | dict.fromkeys(OBSERVERS, 403),
+    ("GET", f"{API}/watches/{{id}}/matches"): everyone("200 404 404")
+    | dict.fromkeys(OBSERVERS, 403),
 }
 
 
@@ -784,6 +794,38 @@ async def _live_resume(w: World, who: str, target: str) -> Req:
     return Req("GET", f"{API}/ws", ws_frame=resume, ws_token=user.access_token, after_ready=demote)
 
 
+async def _watch_id(w: World, who: str, target: str) -> str:
+    """own: a fresh watch of the caller's (kept directly: observers may hold one kept while
+    they were officers); other: a fresh watch of the stranger's; missing: a random id."""
+    if target == MISSING:
+        return w.missing_id
+    user = w.me(who).user if target == OWN else w.stranger.user
+    now = datetime.now(UTC)
+    watch = Watch(
+        uuid.uuid4(),
+        user.id,
+        Selector(IdentifierKind.PARTY, MatchMode.EXACT, "acme", "Acme Ltd"),
+        "Known consignee",
+        now + timedelta(days=30),
+        now,
+    )
+    await w.services.db.write(lambda unit: unit.watches.insert(watch))
+    return str(watch.id)
+
+
+def _watch_path(method: str, suffix: str = "") -> Build:
+    async def build(w: World, who: str, target: str) -> Req:
+        return Req(method, f"{API}/watches/{await _watch_id(w, who, target)}{suffix}")
+
+    return build
+
+
+def _new_watch(w: World, who: str, target: str) -> Req:
+    expires = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    body = {"kind": "container", "value": "CSQU3054383", "reason": "x", "expires_at": expires}
+    return Req("POST", f"{API}/watches", body)
+
+
 ONE = (SELF,)
 NO_MISSING = (OWN, OTHER)
 NO_OTHER = (OWN, MISSING)
@@ -980,6 +1022,18 @@ BUILDERS: dict[tuple[str, str], Spec] = {
         prepare=prepare_alerts,
     ),
     ("GET", f"{API}/me/notifications"): Spec(_get(f"{API}/me/notifications"), ONE),
+    ("POST", f"{API}/watches"): Spec(_new_watch, ONE),
+    ("GET", f"{API}/watches"): Spec(_get(f"{API}/watches"), ONE),
+    ("GET", f"{API}/watches/{{id}}"): Spec(
+        _watch_path("GET"), doc="own: a fresh watch of the caller's; other: the stranger's"
+    ),
+    ("DELETE", f"{API}/watches/{{id}}"): Spec(
+        _watch_path("DELETE"), doc="own: a fresh watch of the caller's; other: the stranger's"
+    ),
+    ("GET", f"{API}/watches/{{id}}/matches"): Spec(
+        _watch_path("GET", "/matches"),
+        doc="own: a fresh watch of the caller's; other: the stranger's",
+    ),
     ("PATCH", f"{API}/me/notifications"): Spec(
         lambda w, who, t: Req("PATCH", f"{API}/me/notifications", {"alerts": False}), ONE
     ),

@@ -52,6 +52,7 @@ from cencomm.storage.tables.messages import (
     SeizureReportRow,
     SeizureTransitRow,
 )
+from cencomm.storage.tables.watches import WatchMatchRow, WatchRow
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -90,5 +91,7 @@ __all__ = [
     "SigningKeyRow",
     "UserRow",
     "UtcDateTime",
+    "WatchMatchRow",
+    "WatchRow",
     "core_table",
 ]
