@@ -21,6 +21,7 @@ from typing import Final
 
 from cencomm.domain.problem_type import ProblemType
 from cencomm.domain.problems_attachments import ATTACHMENT_PROBLEMS
+from cencomm.domain.problems_share_requests import SHARE_REQUEST_PROBLEMS
 
 __all__ = ["BY_SLUG", "CATALOGUE", "ProblemType", "title_of"]
 
@@ -265,6 +266,7 @@ CATALOGUE: Final[tuple[ProblemType, ...]] = (
         "`reply_to` is not a message of this group (an alert's: not a message the sender may read)",
     ),
     *ATTACHMENT_PROBLEMS,
+    *SHARE_REQUEST_PROBLEMS,
     ProblemType(
         "duplicate-cid",
         409,

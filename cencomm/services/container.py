@@ -30,6 +30,7 @@ from cencomm.services.post_contexts import PostContextCache
 from cencomm.services.remote_writer import RemoteWriter, WriterEndpoint
 from cencomm.services.scanner import make_scanner
 from cencomm.services.session_cache import SessionCache
+from cencomm.services.share_requests import ShareRequestService
 from cencomm.settings import Settings
 from cencomm.storage.checkpoints import CheckpointFile, checkpoint_path
 from cencomm.storage.db import Database
@@ -60,6 +61,7 @@ class Services:
     export: EvidenceExportService
     analytics: AnalyticsService
     exchange: ExchangeService
+    share_requests: ShareRequestService
 
 
 def build_services(
@@ -150,6 +152,7 @@ def build_services(
         export=export,
         analytics=AnalyticsService(db, clock, audit, groups),
         exchange=ExchangeService(db, clock, audit, groups),
+        share_requests=ShareRequestService(db, clock, audit, groups),
     )
 
 

@@ -32,6 +32,7 @@ from cencomm.web.handlers import (
     groups,
     keys,
     messages,
+    share_requests,
     system,
     web_client,
 )
@@ -190,6 +191,31 @@ ROUTES_TABLE: tuple[Route, ...] = (
     Route("GET", f"{API}/search", messages.search_messages,
           "Full-text search over messages the caller may read, newest first", "messages",
           query=messages.SearchQuery, response=messages.MessageList, problems=(404,)),
+    # Cross-group share requests
+    Route("POST", f"{API}/messages/{{id}}/share-requests", share_requests.create_share_request,
+          "Ask the other operations holding a report with one of this report's identifiers to "
+          "share it (202; 200 for the same pending request again)", "share-requests",
+          body=share_requests.ShareRequestCreate, response=share_requests.ShareRequestAccepted,
+          status=202, also=(200,), problems=(403, 404, 409)),
+    Route("GET", f"{API}/share-requests", share_requests.list_own_share_requests,
+          "The caller's own share requests, newest first", "share-requests", query=PageQuery,
+          response=share_requests.OwnShareRequestList),
+    Route("GET", f"{API}/share-requests/{{id}}", share_requests.get_share_request,
+          "One share request as the caller may see it, with the reports consent shows them "
+          "(requester, the groups' moderators, staff); audited when it shows any",
+          "share-requests", response=share_requests.ShareRequestDetail, problems=(404,)),
+    Route("GET", f"{API}/groups/{{id}}/share-requests", share_requests.list_group_share_requests,
+          "Share requests targeting this group (its moderators, admin, moderator)",
+          "share-requests", query=share_requests.GroupShareRequestQuery,
+          response=share_requests.GroupShareRequestList, problems=(403, 404)),
+    Route("POST", f"{API}/share-requests/{{id}}/approve", share_requests.approve_share_request,
+          "Consent for one target group (its moderators, admin, moderator)", "share-requests",
+          body=share_requests.ShareDecision, response=share_requests.GroupShareRequest,
+          problems=(404, 409)),
+    Route("POST", f"{API}/share-requests/{{id}}/reject", share_requests.reject_share_request,
+          "Refuse for one target group (its moderators, admin, moderator)", "share-requests",
+          body=share_requests.ShareDecision, response=share_requests.GroupShareRequest,
+          problems=(404, 409)),
     # Attachments
     Route("POST", f"{API}/groups/{{id}}/attachments", attachments.upload_attachment,
           "Upload a file (raw body with Content-Type and ?name=, or multipart with one part "

@@ -52,6 +52,7 @@ from cencomm.storage.tables.messages import (
     SeizureReportRow,
     SeizureTransitRow,
 )
+from cencomm.storage.tables.share_requests import ShareRequestRow, ShareTargetRow
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -87,6 +88,8 @@ __all__ = [
     "SeizureReportRow",
     "SeizureTransitRow",
     "SessionRow",
+    "ShareRequestRow",
+    "ShareTargetRow",
     "SigningKeyRow",
     "UserRow",
     "UtcDateTime",
