@@ -17,6 +17,7 @@ from datetime import datetime
 
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
+from cencomm.domain.envelopes import HandlingCode
 from cencomm.domain.errors import Forbidden, NotFound
 from cencomm.domain.groups import GroupAccess
 from cencomm.domain.identifiers import IdentifierKind
@@ -149,7 +150,7 @@ class ShareRequestService:
             matches: dict[GroupId, tuple[MessageId, ...]] = {}
             # Staff see every group: nothing is ever elsewhere for them. A hidden or TLP:RED
             # report never takes part across groups.
-            if not principal.is_staff and not message.hidden and message.hc != "TLP:RED":
+            if not principal.is_staff and not message.hidden and message.hc != HandlingCode.RED.value:
                 matches = store.matches_elsewhere(
                     identifier, message.group_id, principal.user_id, principal.organization_id
                 )

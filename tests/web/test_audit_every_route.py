@@ -102,6 +102,21 @@ ACTIONS: dict[tuple[str, str], tuple[str, str, str]] = {
     ("POST", f"{API}/alerts"): ("officer_in", OWN, "alert.raise"),
     ("POST", f"{API}/alerts/{{id}}/ack"): ("officer_in", OWN, "alert.ack"),
     ("PATCH", f"{API}/me/notifications"): ("officer_in", SELF, "notifications.update"),
+    ("POST", f"{API}/messages/{{id}}/share-requests"): (
+        "officer_in",
+        OWN,
+        "share_request.create",
+    ),
+    ("POST", f"{API}/share-requests/{{id}}/approve"): (
+        "group_moderator",
+        OWN,
+        "share_request.approve",
+    ),
+    ("POST", f"{API}/share-requests/{{id}}/reject"): (
+        "group_moderator",
+        OWN,
+        "share_request.reject",
+    ),
 }
 
 # Idempotent repeats: the same request again changes nothing, so it writes no entry.
@@ -113,6 +128,7 @@ REPEATS: dict[tuple[str, str], str] = {
     ("POST", f"{API}/groups/{{id}}/attachments"): "same content: the first upload stands",
     ("POST", f"{API}/alerts"): "same cid and JWS: the original is returned",
     ("POST", f"{API}/alerts/{{id}}/ack"): "the same ack again: the first one stands",
+    ("POST", f"{API}/messages/{{id}}/share-requests"): "the same pending request is returned",
 }
 
 
