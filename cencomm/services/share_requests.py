@@ -150,7 +150,8 @@ class ShareRequestService:
             matches: dict[GroupId, tuple[MessageId, ...]] = {}
             # Staff see every group: nothing is ever elsewhere for them. A hidden or TLP:RED
             # report never takes part across groups.
-            if not principal.is_staff and not message.hidden and message.hc != HandlingCode.RED.value:
+            takes_part = not message.hidden and message.hc != HandlingCode.RED.value
+            if takes_part and not principal.is_staff:
                 matches = store.matches_elsewhere(
                     identifier, message.group_id, principal.user_id, principal.organization_id
                 )
