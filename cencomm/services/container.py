@@ -152,7 +152,7 @@ def build_services(
         export=export,
         analytics=AnalyticsService(db, clock, audit, groups),
         exchange=ExchangeService(db, clock, audit, groups),
-        share_requests=ShareRequestService(db, clock, audit, groups),
+        share_requests=ShareRequestService(db, clock, audit, groups, events),
     )
 
 

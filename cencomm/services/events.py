@@ -14,6 +14,7 @@ from cencomm.domain.events import (
     PostingChanged,
     RoleChanged,
     SessionRevoked,
+    ShareRequestChanged,
 )
 
 Event = (
@@ -26,6 +27,7 @@ Event = (
     | SessionRevoked
     | RoleChanged
     | PostingChanged
+    | ShareRequestChanged
 )
 
 

@@ -19,6 +19,7 @@ from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.envelopes import HandlingCode
 from cencomm.domain.errors import Forbidden, NotFound
+from cencomm.domain.events import ShareRequestChanged
 from cencomm.domain.groups import GroupAccess
 from cencomm.domain.identifiers import IdentifierKind
 from cencomm.domain.ids import GroupId, MessageId, new_id
@@ -39,6 +40,7 @@ from cencomm.domain.share_requests import (
 )
 from cencomm.domain.users import Caller, Principal, clean_text
 from cencomm.services.audit import AuditTrail
+from cencomm.services.events import Publisher
 from cencomm.services.groups import NO_GROUP, GroupService
 from cencomm.services.messaging import ReadableMessage
 from cencomm.storage.db import Database
@@ -87,11 +89,24 @@ def _no_such_request() -> NotFound:
 
 
 class ShareRequestService:
-    def __init__(self, db: Database, clock: Clock, audit: AuditTrail, groups: GroupService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        audit: AuditTrail,
+        groups: GroupService,
+        publisher: Publisher,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._audit = audit
         self._groups = groups
+        self._publisher = publisher
+
+    def _notify(self, unit: Unit, event: ShareRequestChanged) -> None:
+        """Publish once the unit has committed (never for a rolled-back step)."""
+        if event.notify_ids:
+            unit.after_commit(lambda: self._publisher.publish(event))
 
     def _try_access(
         self, unit: Unit, principal: Principal, group_id: uuid.UUID
@@ -176,6 +191,17 @@ class ShareRequestService:
                 ),
             )
             store.insert(request)
+            # Each target group's moderators get a frame naming their own group only.
+            for target in request.targets:
+                self._notify(
+                    unit,
+                    ShareRequestChanged(
+                        request.id,
+                        target.group_id,
+                        ShareStatus.PENDING.value,
+                        tuple(store.moderator_ids(target.group_id)),
+                    ),
+                )
             # The entry belongs to the requester's group and names no target: the group's
             # evidence export carries it, and must not tell which operations hold a match.
             self._audit.append(
@@ -273,6 +299,11 @@ class ShareRequestService:
             overall = overall_status(store.target_statuses(request_id))
             if overall is not request.status:
                 store.set_status(request_id, overall, now)
+                # The requester learns the new overall status, never which group decided.
+                self._notify(
+                    unit,
+                    ShareRequestChanged(request.id, None, overall.value, (request.requester_id,)),
+                )
             self._audit.append(
                 unit,
                 AuditRecord.by(

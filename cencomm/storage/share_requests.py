@@ -11,6 +11,7 @@ from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from cencomm.domain.envelopes import HandlingCode
+from cencomm.domain.groups import GroupRole
 from cencomm.domain.identifiers import Identifier, IdentifierKind
 from cencomm.domain.ids import GroupId, MessageId, OrganizationId, UserId
 from cencomm.domain.share_requests import (
@@ -20,6 +21,8 @@ from cencomm.domain.share_requests import (
     ShareStatus,
     ShareTarget,
 )
+from cencomm.domain.users import Role
+from cencomm.storage.group_roles import effective, role_columns
 from cencomm.storage.tables import (
     GroupMemberRow,
     OrganizationRow,
@@ -33,7 +36,7 @@ from cencomm.storage.tables import (
 RED = HandlingCode.RED.value
 
 
-def _visible_to(group_id: Any, user_id: uuid.UUID, organization_id: uuid.UUID) -> Any:
+def _visible_to(group_id: Any, user_id: Any, organization_id: Any) -> Any:
     """The user (or their organisation) holds a membership in the group: they can see it."""
     return exists().where(
         GroupMemberRow.group_id == group_id,
@@ -341,6 +344,24 @@ class ShareRequestStore:
         return [
             (_to_request(request), _to_target(target), Requester(name, org.name, org.country))
             for request, target, name, org in self._session.execute(query.limit(limit)).all()
+        ]
+
+    def moderator_ids(self, group_id: uuid.UUID) -> list[UserId]:
+        """The users who moderate the group by their effective role (`domain.groups.
+        effective_role`: their own membership, else their organisation's), enabled, not
+        observers (who never moderate). Staff who are not members are not included."""
+        own, organization = role_columns(group_id, UserRow.id, UserRow.organization_id)
+        rows = self._session.execute(
+            select(UserRow.id, own, organization).where(
+                UserRow.disabled.is_(False),
+                UserRow.role != Role.OBSERVER.value,
+                _visible_to(group_id, UserRow.id, UserRow.organization_id),
+            )
+        ).all()
+        return [
+            UserId(user_id)
+            for user_id, mine, theirs in rows
+            if effective(mine, theirs) is GroupRole.MODERATOR
         ]
 
     def requester_of(self, request: ShareRequest) -> Requester:

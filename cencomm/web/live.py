@@ -32,6 +32,7 @@ from cencomm.domain.events import (
     RoleChanged,
     ServerFrame,
     SessionRevoked,
+    ShareRequestChanged,
 )
 from cencomm.domain.ids import SessionId, UserId
 from cencomm.domain.wire.alerts import alert_json
@@ -93,7 +94,7 @@ class LiveDispatcher:
             if self.hub.connected:
                 watchers = await self.alerts.ack_watchers(event.alert_id, event.organization_id)
                 self.hub.deliver(watchers, event.to_frame())
-        elif isinstance(event, AlertOverdue):
+        elif isinstance(event, AlertOverdue | ShareRequestChanged):
             self.hub.deliver(event.notify_ids, event.to_frame())
 
     async def _message_posted(self, event: MessagePosted) -> None:

@@ -22,6 +22,7 @@ from cencomm.domain.events import (
     PostingChanged,
     RoleChanged,
     SessionRevoked,
+    ShareRequestChanged,
     event_from_notice,
 )
 from cencomm.domain.ids import AlertId, MessageId, OrganizationId
@@ -41,6 +42,8 @@ EVENTS: list[LiveEvent] = [
     SessionRevoked((session(), session()), user()),
     RoleChanged(user()),
     PostingChanged(),
+    ShareRequestChanged(uuid.uuid4(), group(), "pending", (user(), user())),
+    ShareRequestChanged(uuid.uuid4(), None, "approved", (user(),)),
 ]
 
 

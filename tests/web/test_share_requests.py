@@ -26,6 +26,7 @@ from tests.factories import (
     seizure_body,
 )
 from tests.problems import assert_problem
+from tests.web.live_helpers import connect, next_of
 
 API = "/api/v1"
 CONSIGNEE = {"role": "consignee", "name": "Müller Pharma GmbH", "country": "DE"}
@@ -511,3 +512,36 @@ async def test_pages_of_own_and_group_requests(client: TestClient[Any, Any]) -> 
                 break
             params = {"limit": "2", "after": page["next"]}
         assert seen == list(reversed(made))
+
+
+async def test_live_frames_to_target_moderators_and_the_requester(
+    client: TestClient[Any, Any],
+) -> None:
+    w = await build_world(client)
+    await w.report(w.c_moderator, w.group_c, parties=[CONSIGNEE])
+    b_socket = await connect(client, w.b_moderator)
+    c_socket = await connect(client, w.c_moderator)
+    requester_socket = await connect(client, w.officer)
+    try:
+        request_id = (await (await w.ask(w.officer, w.ids["a"])).json())["id"]
+        # Each target group's moderators hear of it, naming their own group only.
+        for socket, group in ((b_socket, w.group_b), (c_socket, w.group_c)):
+            assert await next_of(socket, "share_request") == {
+                "type": "share_request",
+                "share_request_id": request_id,
+                "group_id": group["id"],
+                "status": "pending",
+            }
+        # C refuses: the overall status does not change, so the requester hears nothing; then
+        # B consents and the requester's first frame says approved, naming no group.
+        assert (await w.decide(w.c_moderator, request_id, w.group_c, "reject")).status == 200
+        assert (await w.decide(w.b_moderator, request_id, w.group_b, "approve")).status == 200
+        assert await next_of(requester_socket, "share_request") == {
+            "type": "share_request",
+            "share_request_id": request_id,
+            "group_id": None,
+            "status": "approved",
+        }
+    finally:
+        for socket in (b_socket, c_socket, requester_socket):
+            await socket.close()
