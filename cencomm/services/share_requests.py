@@ -371,6 +371,7 @@ class ShareRequestService:
                         details={"message_ids": [str(r.message.id) for r in reports]},
                     ),
                 )
+            requester = store.requester_of(request)
             views = []
             for target, _ in moderated:
                 shown = set(store.shown_reports(list(target.message_ids), frozenset()))
@@ -378,7 +379,7 @@ class ShareRequestService:
                     TargetView(
                         request,
                         target,
-                        store.requester_of(request),
+                        requester,
                         tuple(m for m in target.message_ids if m in shown),
                     )
                 )
@@ -391,7 +392,7 @@ class ShareRequestService:
                 decided_at = max(times) if times and status is not ShareStatus.PENDING else None
             return RequestDetail(
                 request=request,
-                requester=store.requester_of(request),
+                requester=requester,
                 origin_side=origin_side,
                 status=status,
                 decided_at=decided_at,

@@ -13,8 +13,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
+from cencomm.appkeys import SERVICES
 from cencomm.domain.users import Role
 from tests.factories import (
     Member,
@@ -545,3 +547,65 @@ async def test_live_frames_to_target_moderators_and_the_requester(
     finally:
         for socket in (b_socket, c_socket, requester_socket):
             await socket.close()
+
+
+async def test_a_requester_has_a_bounded_number_of_pending_requests(
+    client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("cencomm.services.share_requests.MAX_PENDING_PER_REQUESTER", 2)
+    w = await build_world(client)
+    await w.report(w.b_officer, w.group_b, containers=[CONTAINER])
+    third = {**CONSIGNEE, "name": "Third Party"}
+    mine = await w.report(w.officer, w.group_a, parties=[third])
+    await w.report(w.b_officer, w.group_b, parties=[third])
+    assert (await w.ask(w.officer, w.ids["a"])).status == 202
+    assert (await w.ask(w.officer, w.ids["a"], "container", CONTAINER)).status == 202
+    await assert_problem(
+        await w.ask(w.officer, mine, value="third party"), 409, "too-many-share-requests"
+    )
+    # A repeat of a pending one is still answered; a decision frees a place.
+    assert (await w.ask(w.officer, w.ids["a"])).status == 200
+    own = await (await client.get(f"{API}/share-requests", headers=w.officer.auth)).json()
+    first = own["share_requests"][-1]["id"]
+    assert (await w.decide(w.b_moderator, first, w.group_b, "reject")).status == 200
+    assert (await w.ask(w.officer, mine, value="third party")).status == 202
+
+
+async def test_the_elsewhere_rule_lists_only_identifiers_matched_in_unreadable_operations(
+    client: TestClient[Any, Any],
+) -> None:
+    """`ShareRequestStore.elsewhere`: what `related` shows as `elsewhere` (no group, no id)."""
+    w = await build_world(client)
+    db = client.app[SERVICES].db
+
+    async def elsewhere(who: Member, message_id: str) -> list[tuple[str, str]]:
+        found = await db.read(
+            lambda unit: unit.share_requests.elsewhere(
+                uuid.UUID(message_id),
+                uuid.UUID(w.group_a["id"]),
+                who.user.id,
+                who.organization.id,
+            )
+        )
+        return [(i.kind.value, i.value) for i in found]
+
+    assert await elsewhere(w.officer, w.ids["a"]) == [("party", "muller pharma")]
+    # The container only in a TLP:RED report of C, then only in a hidden one: never elsewhere.
+    await w.report(w.c_moderator, w.group_c, hc="TLP:RED", containers=[CONTAINER])
+    hidden = await w.report(w.c_moderator, w.group_c, containers=[CONTAINER])
+    resp = await client.post(
+        f"{API}/messages/{hidden}/hide", json={"reason": "test"}, headers=w.c_moderator.auth
+    )
+    assert resp.status == 200
+    assert await elsewhere(w.officer, w.ids["a"]) == [("party", "muller pharma")]
+    await w.report(w.c_moderator, w.group_c, containers=[CONTAINER])
+    assert await elsewhere(w.officer, w.ids["a"]) == [
+        ("container", CONTAINER),
+        ("party", "muller pharma"),
+    ]
+    # A reader of B and C finds nothing elsewhere; a RED report of A has nothing elsewhere.
+    await add_member(client, w.admin, w.group_b, w.analyst)
+    await add_member(client, w.admin, w.group_c, w.analyst)
+    assert await elsewhere(w.analyst, w.ids["a"]) == []
+    red = await w.report(w.officer, w.group_a, hc="TLP:RED", parties=[CONSIGNEE])
+    assert await elsewhere(w.officer, red) == []
