@@ -22,8 +22,10 @@ JSON = "application/json"
 
 def success_statuses(route: Route) -> frozenset[int]:
     """The statuses a route answers with its declared model: its own, and 200 for the routes
-    that create (201) but answer an identical repeat with the same object (API.md)."""
-    return frozenset({route.status, 200}) if route.status == 201 else frozenset({route.status})
+    that create (201) but answer an identical repeat with the same object (API.md), and the
+    route's other declared ones (`also`)."""
+    declared = frozenset({route.status, *route.also})
+    return declared | {200} if route.status == 201 else declared
 
 
 def check_body(

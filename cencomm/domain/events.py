@@ -162,6 +162,18 @@ class WatchMatchFrame(_Frame):
     elsewhere: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ShareRequestFrame(_Frame):
+    """`{"type": "share_request", "share_request_id", "group_id", "status"}`: to a target group's
+    moderators when a request arrives (`group_id` theirs, `status` pending), to the requester
+    when its overall status changes (`group_id` null: no other operation is named)."""
+
+    type: ClassVar[str] = "share_request"
+    share_request_id: uuid.UUID
+    group_id: GroupId | None
+    status: str
+
+
 ServerFrame: TypeAlias = (
     MessageFrame
     | MessageHiddenFrame
@@ -170,6 +182,7 @@ ServerFrame: TypeAlias = (
     | AlertOverdueFrame
     | MembershipFrame
     | WatchMatchFrame
+    | ShareRequestFrame
 )
 
 
@@ -362,6 +375,35 @@ class WatchMatched(_Event):
         return cls(_uuid(notice, "match_id"), UserId(_uuid(notice, "user_id")))
 
 
+@dataclass(frozen=True, slots=True)
+class ShareRequestChanged(_Event):
+    """A share request arrived for a target group (`group_id`, to its moderators `notify_ids`),
+    or its overall status changed (`group_id` None, to the requester), as resolved by the share
+    request service when it committed."""
+
+    name: ClassVar[str] = "share_request.changed"
+    share_request_id: uuid.UUID
+    group_id: GroupId | None
+    status: str
+    notify_ids: tuple[UserId, ...]
+
+    @classmethod
+    def from_notice(cls, notice: Mapping[str, object]) -> ShareRequestChanged:
+        status = notice.get("status")
+        if not isinstance(status, str) or not _OUTCOME.match(status):
+            raise InvalidNotice("status: expected a share request status")
+        group = GroupId(_uuid(notice, "group_id")) if notice.get("group_id") is not None else None
+        return cls(
+            _uuid(notice, "share_request_id"),
+            group,
+            status,
+            tuple(UserId(u) for u in _uuids(notice, "notify_ids")),
+        )
+
+    def to_frame(self) -> ShareRequestFrame:
+        return ShareRequestFrame(self.share_request_id, self.group_id, self.status)
+
+
 LiveEvent: TypeAlias = (
     MessagePosted
     | MessageHidden
@@ -373,6 +415,7 @@ LiveEvent: TypeAlias = (
     | RoleChanged
     | PostingChanged
     | WatchMatched
+    | ShareRequestChanged
 )
 
 EVENT_TYPES: Mapping[str, type[LiveEvent]] = {
@@ -388,6 +431,7 @@ EVENT_TYPES: Mapping[str, type[LiveEvent]] = {
         RoleChanged,
         PostingChanged,
         WatchMatched,
+        ShareRequestChanged,
     )
 }
 

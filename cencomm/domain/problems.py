@@ -21,6 +21,7 @@ from typing import Final
 
 from cencomm.domain.problem_type import ProblemType
 from cencomm.domain.problems_attachments import ATTACHMENT_PROBLEMS
+from cencomm.domain.problems_share_requests import SHARE_REQUEST_PROBLEMS
 from cencomm.domain.problems_watch_lists import WATCH_LIST_PROBLEMS
 
 __all__ = ["BY_SLUG", "CATALOGUE", "ProblemType", "title_of"]
@@ -267,6 +268,7 @@ CATALOGUE: Final[tuple[ProblemType, ...]] = (
     ),
     *ATTACHMENT_PROBLEMS,
     *WATCH_LIST_PROBLEMS,
+    *SHARE_REQUEST_PROBLEMS,
     ProblemType(
         "duplicate-cid",
         409,

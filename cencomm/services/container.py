@@ -30,6 +30,7 @@ from cencomm.services.post_contexts import PostContextCache
 from cencomm.services.remote_writer import RemoteWriter, WriterEndpoint
 from cencomm.services.scanner import make_scanner
 from cencomm.services.session_cache import SessionCache
+from cencomm.services.share_requests import ShareRequestService
 from cencomm.services.watch_lists import WatchListService
 from cencomm.settings import Settings
 from cencomm.storage.checkpoints import CheckpointFile, checkpoint_path
@@ -62,6 +63,7 @@ class Services:
     analytics: AnalyticsService
     exchange: ExchangeService
     watch_lists: WatchListService
+    share_requests: ShareRequestService
 
 
 def build_services(
@@ -157,6 +159,7 @@ def build_services(
         analytics=AnalyticsService(db, clock, audit, groups),
         exchange=ExchangeService(db, clock, audit, groups),
         watch_lists=watch_lists,
+        share_requests=ShareRequestService(db, clock, audit, groups, events),
     )
 
 

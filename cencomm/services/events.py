@@ -14,6 +14,7 @@ from cencomm.domain.events import (
     PostingChanged,
     RoleChanged,
     SessionRevoked,
+    ShareRequestChanged,
     WatchMatched,
 )
 
@@ -28,6 +29,7 @@ Event = (
     | RoleChanged
     | PostingChanged
     | WatchMatched
+    | ShareRequestChanged
 )
 
 

@@ -155,6 +155,9 @@ class WatchListService:
         self._base_url = base_url.rstrip("/")
         self._queue: deque[uuid.UUID] = deque()
         self._queued = asyncio.Event()
+        # Set while nothing is queued or being matched (see `settled`).
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.matched = 0
         self.dropped = 0
 
@@ -310,6 +313,7 @@ class WatchListService:
             self.dropped += 1
             logger.warning("watch matching is behind: a report was not matched")
         self._queue.append(event.message_id)
+        self._idle.clear()
         self._queued.set()
 
     def job(self) -> Job:
@@ -320,6 +324,20 @@ class WatchListService:
         """Match every queued report; returns how many matches were recorded. Messages are
         sorted out in batches (one read for up to `BATCH` of them): only reports that carry
         identifiers go on to be matched."""
+        recorded = 0
+        try:
+            recorded = await self._match_all()
+        finally:
+            if not self._queue:
+                self._idle.set()
+        return recorded
+
+    async def settled(self) -> None:
+        """Returns once every report queued so far has been matched: what a caller waits for
+        before it reads what matching wrote (tests, an orderly stop)."""
+        await self._idle.wait()
+
+    async def _match_all(self) -> int:
         recorded = 0
         while self._queue:
             batch = [self._queue.popleft() for _ in range(min(len(self._queue), BATCH))]

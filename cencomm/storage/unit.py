@@ -29,6 +29,7 @@ from cencomm.storage.messages import MessageStore
 from cencomm.storage.outbox import OutboxStore
 from cencomm.storage.schema import SchemaStore
 from cencomm.storage.sessions import SessionStore
+from cencomm.storage.share_requests import ShareRequestStore
 from cencomm.storage.snapshots import SnapshotStore
 from cencomm.storage.users import OrganizationStore, UserStore
 from cencomm.storage.watch_lists import WatchStore
@@ -149,6 +150,10 @@ class Unit:
     @cached_property
     def sessions(self) -> SessionStore:
         return SessionStore(self._session)
+
+    @cached_property
+    def share_requests(self) -> ShareRequestStore:
+        return ShareRequestStore(self._session)
 
     @cached_property
     def users(self) -> UserStore:

@@ -32,6 +32,7 @@ from cencomm.domain.events import (
     RoleChanged,
     ServerFrame,
     SessionRevoked,
+    ShareRequestChanged,
     WatchMatched,
 )
 from cencomm.domain.ids import SessionId, UserId
@@ -99,7 +100,7 @@ class LiveDispatcher:
             if self.hub.connected:
                 watchers = await self.alerts.ack_watchers(event.alert_id, event.organization_id)
                 self.hub.deliver(watchers, event.to_frame())
-        elif isinstance(event, AlertOverdue):
+        elif isinstance(event, AlertOverdue | ShareRequestChanged):
             self.hub.deliver(event.notify_ids, event.to_frame())
         elif isinstance(event, WatchMatched):
             await self._watch_matched(event)

@@ -22,6 +22,7 @@ from cencomm.domain.events import (
     PostingChanged,
     RoleChanged,
     SessionRevoked,
+    ShareRequestChanged,
     WatchMatched,
     WatchMatchFrame,
     event_from_notice,
@@ -44,6 +45,8 @@ EVENTS: list[LiveEvent] = [
     RoleChanged(user()),
     PostingChanged(),
     WatchMatched(uuid.uuid4(), user()),
+    ShareRequestChanged(uuid.uuid4(), group(), "pending", (user(), user())),
+    ShareRequestChanged(uuid.uuid4(), None, "approved", (user(),)),
 ]
 
 

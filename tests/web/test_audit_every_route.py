@@ -104,6 +104,21 @@ ACTIONS: dict[tuple[str, str], tuple[str, str, str]] = {
     ("PATCH", f"{API}/me/notifications"): ("officer_in", SELF, "notifications.update"),
     ("POST", f"{API}/watches"): ("analyst", SELF, "watch.create"),
     ("DELETE", f"{API}/watches/{{id}}"): ("officer_in", OWN, "watch.delete"),
+    ("POST", f"{API}/messages/{{id}}/share-requests"): (
+        "officer_in",
+        OWN,
+        "share_request.create",
+    ),
+    ("POST", f"{API}/share-requests/{{id}}/approve"): (
+        "group_moderator",
+        OWN,
+        "share_request.approve",
+    ),
+    ("POST", f"{API}/share-requests/{{id}}/reject"): (
+        "group_moderator",
+        OWN,
+        "share_request.reject",
+    ),
 }
 
 # Idempotent repeats: the same request again changes nothing, so it writes no entry.
@@ -115,6 +130,7 @@ REPEATS: dict[tuple[str, str], str] = {
     ("POST", f"{API}/groups/{{id}}/attachments"): "same content: the first upload stands",
     ("POST", f"{API}/alerts"): "same cid and JWS: the original is returned",
     ("POST", f"{API}/alerts/{{id}}/ack"): "the same ack again: the first one stands",
+    ("POST", f"{API}/messages/{{id}}/share-requests"): "the same pending request is returned",
 }
 
 

@@ -101,6 +101,7 @@ from tests.factories import (
     make_user,
     post_message,
     register_key,
+    seizure_body,
     sign,
 )
 from tests.web.statements import recorded_statements
@@ -300,6 +301,21 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("DELETE", f"{API}/watches/{{id}}"): everyone("204 404 404") | dict.fromkeys(OBSERVERS, 403),
     ("GET", f"{API}/watches/{{id}}/matches"): everyone("200 404 404")
     | dict.fromkeys(OBSERVERS, 403),
+    # Cross-group share requests. Asking: readers of the report who may act in its group
+    # (observers: 403); staff read every operation, so nothing is elsewhere for them (422).
+    ("POST", f"{API}/messages/{{id}}/share-requests"): group_read(202)
+    | dict.fromkeys(READ_ONLY, "403 404 404")
+    | dict.fromkeys(STAFF, "422 422 404"),
+    ("GET", f"{API}/share-requests"): everyone(200),
+    # own: officer_in's request (their report's group's moderators see it too); other: the
+    # stranger's request targeting the own group (its moderators see it). Nobody else.
+    ("GET", f"{API}/share-requests/{{id}}"): everyone(404)
+    | {"officer_in": "200 404 404", "group_moderator": "200 200 404"}
+    | dict.fromkeys(STAFF, "200 200 404"),
+    ("GET", f"{API}/groups/{{id}}/share-requests"): group_moderation(200),
+    # A share request is a moderators-only object of its target group: members get 404.
+    ("POST", f"{API}/share-requests/{{id}}/approve"): group_moderation(200, members=404),
+    ("POST", f"{API}/share-requests/{{id}}/reject"): group_moderation(200, members=404),
 }
 
 
@@ -820,6 +836,60 @@ def _watch_path(method: str, suffix: str = "") -> Build:
     return build
 
 
+async def _matched_reports(w: World, name: str) -> tuple[str, str]:
+    """A TLP:GREEN seizure report in each group with the same consignee `name`."""
+    party = {"role": "consignee", "name": name, "country": "DE"}
+    ids = []
+    for author, group in ((w.members["officer_in"], w.own), (w.stranger, w.other)):
+        body = seizure_body("FR", parties=[party])
+        posted = await post_message(w.client, author, group, "seizure", hc="TLP:GREEN", body=body)
+        ids.append(str(posted["id"]))
+    return ids[0], ids[1]
+
+
+async def _share_request(w: World, asker: Member, message_id: str, name: str) -> str:
+    resp = await w.client.post(
+        f"{API}/messages/{message_id}/share-requests",
+        json={"kind": "party", "value": name, "reason": "same consignee"},
+        headers=asker.auth,
+    )
+    assert resp.status == 202, await resp.text()
+    return str((await resp.json())["id"])
+
+
+async def prepare_shares(w: World) -> None:
+    """Matching reports in both groups; officer_in's request (target: the other group) and the
+    stranger's (target: the own group)."""
+    own, other = await _matched_reports(w, "Shared Consignee")
+    w.data["own-share"] = await _share_request(w, w.members["officer_in"], own, "shared consignee")
+    w.data["other-share"] = await _share_request(w, w.stranger, other, "shared consignee")
+    # Reports nobody asked about yet, for the cells that ask.
+    w.data["own-ask"], w.data["other-ask"] = await _matched_reports(w, "Asked Consignee")
+
+
+def _ask_share(w: World, who: str, target: str) -> Req:
+    message_id = w.data.get(f"{target}-ask", w.missing_id)
+    body = {"kind": "party", "value": "asked consignee", "reason": "same consignee"}
+    return Req("POST", f"{API}/messages/{message_id}/share-requests", body)
+
+
+def _decide_share(decision: str) -> Build:
+    async def build(w: World, who: str, target: str) -> Req:
+        request_id, group_id = w.missing_id, w.group_id(OWN)
+        if target != MISSING:
+            name = f"Consignee {secrets.token_hex(4)}"
+            own, other = await _matched_reports(w, name)
+            asker, message_id = (
+                (w.stranger, other) if target == OWN else (w.members["officer_in"], own)
+            )
+            request_id = await _share_request(w, asker, message_id, name.lower())
+            group_id = w.group_id(target)
+        path = f"{API}/share-requests/{request_id}/{decision}"
+        return Req("POST", path, {"group_id": group_id})
+
+    return build
+
+
 def _new_watch(w: World, who: str, target: str) -> Req:
     expires = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     body = {"kind": "container", "value": "CSQU3054383", "reason": "x", "expires_at": expires}
@@ -1068,6 +1138,37 @@ BUILDERS: dict[tuple[str, str], Spec] = {
         "two signed heads; missing: an unsigned second size",
         prepare=prepare_audit,
     ),
+    ("POST", f"{API}/messages/{{id}}/share-requests"): Spec(
+        _ask_share,
+        doc="the consignee of the target group's report, which a report of the other group "
+        "also names; a repeat of a pending request answers 200, so each cell asks once",
+        prepare=prepare_shares,
+        group_scoped=True,
+    ),
+    ("GET", f"{API}/share-requests"): Spec(_get(f"{API}/share-requests"), ONE),
+    ("GET", f"{API}/share-requests/{{id}}"): Spec(
+        lambda w, who, t: Req(
+            "GET", f"{API}/share-requests/{w.data.get(f'{t}-share', w.missing_id)}"
+        ),
+        doc="own: officer_in's request about the own group's report; other: the stranger's "
+        "request about the other group's report (targeting the own group)",
+        prepare=prepare_shares,
+    ),
+    ("GET", f"{API}/groups/{{id}}/share-requests"): Spec(
+        _group_path("GET", "/share-requests"), group_scoped=True
+    ),
+    ("POST", f"{API}/share-requests/{{id}}/approve"): Spec(
+        _decide_share("approve"),
+        doc="a fresh request per cell targeting the target group (matching reports in both "
+        "groups); missing: an unknown request, for the own group",
+        group_scoped=True,
+    ),
+    ("POST", f"{API}/share-requests/{{id}}/reject"): Spec(
+        _decide_share("reject"),
+        doc="a fresh request per cell targeting the target group (matching reports in both "
+        "groups); missing: an unknown request, for the own group",
+        group_scoped=True,
+    ),
 }
 
 
@@ -1289,6 +1390,9 @@ async def test_hidden_and_missing_take_the_same_code_path(
     runs: dict[str, tuple[list[str], Answer]] = {}
     for target in (OTHER, MISSING):
         req = await build_request(spec, world, "officer_out", target)
+        # Reports a builder posted are matched against watch lists in the background: that
+        # work must be over before the request's own statements are recorded.
+        await asyncio.wait_for(client.app[SERVICES].watch_lists.settled(), 30)
         with recorded_statements(client) as statements:
             answer = await send(world, "officer_out", req)
         runs[target] = (statements, answer)

@@ -56,7 +56,8 @@ async def test_a_standard_form_group_takes_only_complete_reports(
     def identifiers(unit: Unit) -> list[tuple[str, str, str]]:
         rows = unit._session.execute(  # raw SQL: what the writer stored, whatever reads it
             text(
-                "SELECT kind, value, label FROM report_identifier WHERE message_id = :m ORDER BY 1, 2"
+                "SELECT kind, value, label FROM report_identifier WHERE message_id = :m "
+                "ORDER BY 1, 2"
             ),
             {"m": message_id.replace("-", "") if unit.dialect == "sqlite" else message_id},
         )

@@ -52,6 +52,7 @@ from cencomm.storage.tables.messages import (
     SeizureReportRow,
     SeizureTransitRow,
 )
+from cencomm.storage.tables.share_requests import ShareRequestRow, ShareTargetRow
 from cencomm.storage.tables.watches import WatchMatchRow, WatchRow
 
 __all__ = [
@@ -88,6 +89,8 @@ __all__ = [
     "SeizureReportRow",
     "SeizureTransitRow",
     "SessionRow",
+    "ShareRequestRow",
+    "ShareTargetRow",
     "SigningKeyRow",
     "UserRow",
     "UtcDateTime",
