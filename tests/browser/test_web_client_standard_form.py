@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from playwright.async_api import Page, expect
 
 from cencomm.domain.users import Role
+from tests.browser.accessibility import serious_violations
 from tests.browser.webclient import chromium, open_client, sign_in
 from tests.factories import add_member, make_member
 
@@ -86,6 +87,7 @@ async def test_a_standard_form_report_is_checked_posted_and_shown(
             assert message in error, name
             assert await _field(page, name).get_attribute("aria-invalid") == "true", name
         assert "Document 1: Number" in await problem.inner_text()
+        assert await serious_violations(page) == []  # the standard section, with its errors
         resp = await client.get(f"/api/v1/groups/{group['id']}/messages", headers=officer.auth)
         assert (await resp.json())["messages"] == []  # nothing was signed or sent
 
@@ -108,6 +110,7 @@ async def test_a_standard_form_report_is_checked_posted_and_shown(
             "Netherlands (NL)",
         ):
             assert words in summary, words
+        assert await serious_violations(page) == []  # the report with its standard form
 
         resp = await client.get(f"/api/v1/groups/{group['id']}/messages", headers=officer.auth)
         [posted] = (await resp.json())["messages"]
@@ -118,4 +121,27 @@ async def test_a_standard_form_report_is_checked_posted_and_shown(
         assert body["parties"] == [
             {"role": "consignee", "name": "Rotterdam Pharma B.V.", "country": "NL"}
         ]
+        reporting.assert_clean()
+
+        # The group's settings move it back to the simplified form: the section becomes optional.
+        page = moderating.page
+        await page.goto(f"{moderating.origin}/#/groups/{group['id']}/manage")
+        await page.get_by_text("Name, description, end date and report form").click()
+        await page.locator("#settings-report-form").select_option("simplified")
+        await page.get_by_role("button", name="Save changes").click()
+        await page.locator('dd[data-report-form="simplified"]').wait_for()
+        resp = await client.get(f"/api/v1/groups/{group['id']}", headers=mod.auth)
+        assert (await resp.json())["report_form"] == "simplified"
+        page = reporting.page
+        await page.reload()
+        await page.get_by_role("heading", name=group["name"]).wait_for()
+        await page.locator('.composer select[name="typ"]').select_option("seizure")
+        box = page.get_by_label(
+            "Add the standard form's fields (conveyance, documents, containers, parties)"
+        )
+        await expect(box).not_to_be_checked()
+        assert await page.locator(".standard-conveyance").count() == 0
+        await box.check()
+        await expect(_field(page, "body.conveyance.mode")).to_have_value("flight")
+        moderating.assert_clean()
         reporting.assert_clean()
