@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,7 +18,9 @@ from typing import Any
 from cencomm.domain.analytics import number
 from cencomm.domain.field_collector import FieldCollector
 from cencomm.domain.seizure_standard import (
+    CONVEYANCE_TRANSPORT,
     NO_STANDARD_PARTS,
+    ConveyanceMode,
     PartyRole,
     StandardParts,
     parse_standard_parts,
@@ -127,6 +129,11 @@ def cells(line: ItemLine) -> list[str]:
 
 # A stored body carries the standard form only when its JSON names one of these keys.
 STANDARD_KEYS = (b'"conveyance"', b'"documents"', b'"containers"', b'"parties"')
+# A report with standard-form fields has at least one identifier in `report_identifier`, except
+# a vessel named without its IMO number (and nothing else): only a sea report can be that
+# (`CONVEYANCE_TRANSPORT`). So the CSV reads the JWS only of reports with an identifier or of
+# these transport modes (tests/domain/test_standard_form_exports.py checks the rule).
+MODES_WITHOUT_IDENTIFIERS = CONVEYANCE_TRANSPORT[ConveyanceMode.VESSEL]
 
 
 def stored_standard_parts(body: Any) -> StandardParts:
@@ -141,10 +148,15 @@ def _first_party(parts: StandardParts, role: PartyRole) -> tuple[str, str]:
     return (party.name, party.country) if party else ("", "")
 
 
-def standard_cells(parts: StandardParts) -> list[str]:
+_NO_STANDARD_CELLS = ("",) * 16  # most reports: built once, not per row
+
+
+def standard_cells(parts: StandardParts) -> Sequence[str]:
     """The standard form's cells: the conveyance by field, documents as `type:number` and
     containers and parties joined by `; ` (every party as `role:name (country)`), the first
     consignor and consignee also in columns of their own."""
+    if parts is NO_STANDARD_PARTS:
+        return _NO_STANDARD_CELLS
     conveyance = parts.conveyance
     conveyance_cells = [
         (getattr(conveyance, name) or "") if conveyance else "" for name in _CONVEYANCE_COLUMNS

@@ -253,9 +253,11 @@ class AnalyticsService:
 
 def _item_lines(unit: Unit, *, scope: Scope, after: int | None) -> list[ItemLine]:
     """A page of item lines, each with its report's standard-form fields, which only the
-    stored JWS holds (one lookup per page; a body without them is never parsed)."""
+    stored JWS holds (one lookup per page, only of the reports that may have them; a body
+    without them is never parsed)."""
     lines = unit.analytics.item_lines(scope, after, CSV_PAGE)
-    stored = unit.analytics.seizure_jws(list(dict.fromkeys(line.message_id for line in lines)))
+    ids = list(dict.fromkeys(line.message_id for line in lines))
+    stored = unit.analytics.standard_form_jws(ids)
     parts = {message_id: _standard_of(jws) for message_id, jws in stored.items()}
     return [
         line

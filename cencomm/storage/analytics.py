@@ -43,7 +43,7 @@ from cencomm.domain.analytics import (
     week_start,
 )
 from cencomm.domain.analytics_rollup import ALL, ROUTE, TRANSIT, RollupDelta, split_route
-from cencomm.domain.seizure_csv import ItemLine
+from cencomm.domain.seizure_csv import MODES_WITHOUT_IDENTIFIERS, ItemLine
 from cencomm.storage.tables import (
     MessageRow,
     OrganizationRow,
@@ -278,12 +278,24 @@ def item_lines(
     return [ItemLine(*row) for row in rows]
 
 
-def seizure_jws(connection: Connection, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The stored JWS of these messages (one primary-key lookup each, in one query)."""
+def standard_form_jws(
+    connection: Connection, message_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The stored JWS of those of these reports that may carry the standard form: the ones
+    with an identifier, or of a transport mode whose conveyance may have none
+    (`MODES_WITHOUT_IDENTIFIERS`). One query, by primary keys."""
     if not message_ids:
         return {}
-    m = MessageRow
-    rows = connection.execute(select(m.id, m.jws).where(m.id.in_(message_ids))).all()
+    m, r, ri = MessageRow, SeizureReportRow, ReportIdentifierRow
+    has_identifier = select(ri.message_id).where(ri.message_id == m.id).exists()
+    rows = connection.execute(
+        select(m.id, m.jws)
+        .join(r, r.message_id == m.id)
+        .where(
+            m.id.in_(message_ids),
+            or_(r.transport_mode.in_(sorted(MODES_WITHOUT_IDENTIFIERS)), has_identifier),
+        )
+    ).all()
     return {message_id: jws for message_id, jws in rows if jws is not None}
 
 
@@ -497,8 +509,8 @@ class AnalyticsStore:
     def item_lines(self, scope: Scope, after_seq: int | None, reports: int) -> list[ItemLine]:
         return item_lines(self._session.connection(), scope, after_seq, reports)
 
-    def seizure_jws(self, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-        return seizure_jws(self._session.connection(), message_ids)
+    def standard_form_jws(self, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        return standard_form_jws(self._session.connection(), message_ids)
 
     def add_to_rollups(self, delta: RollupDelta) -> None:
         add_to_rollups(self._session.connection(), delta)

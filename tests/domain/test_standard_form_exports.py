@@ -16,8 +16,13 @@ from pymisp import MISPEvent
 
 from cencomm.domain.exchange import ExportedReport, Operation, Reporter
 from cencomm.domain.misp_export import MispWriter
-from cencomm.domain.seizure_csv import HEADER, standard_cells, stored_standard_parts
-from cencomm.domain.seizure_standard import NO_STANDARD_PARTS
+from cencomm.domain.seizure_csv import (
+    HEADER,
+    MODES_WITHOUT_IDENTIFIERS,
+    standard_cells,
+    stored_standard_parts,
+)
+from cencomm.domain.seizure_standard import NO_STANDARD_PARTS, ConveyanceMode, identifiers_of
 from cencomm.domain.seizures import parse_seizure_report
 from cencomm.domain.stix_export import StixWriter
 from tests.factories import seizure_body
@@ -87,7 +92,7 @@ def test_csv_cells_come_after_the_original_columns() -> None:
         "parties": "consignee:=Rotterdam Pharma B.V. (NL); "
         "consignor:Shenzhen Medical Co., Ltd (CN)",
     }
-    assert standard_cells(NO_STANDARD_PARTS) == [""] * 16
+    assert list(standard_cells(NO_STANDARD_PARTS)) == [""] * 16
 
 
 def test_stored_parts_are_read_back_from_a_body() -> None:
@@ -199,3 +204,26 @@ def test_stix_parties_are_identities_and_the_rest_custom_properties() -> None:
     assert not [k for k in simplified if k.startswith("x_")]
     stix2.parse(_stix([exported(seizure_body("FR"), 2)]), allow_custom=False, version="2.1")
     assert _stix([standard_report(1), exported(seizure_body("FR"), 2)]) == doc
+
+
+def test_only_a_vessel_named_without_imo_leaves_no_identifier() -> None:
+    """The rule the CSV relies on to read the JWS only of reports that may hold the form."""
+    minimal: list[tuple[str, dict[str, Any]]] = [
+        ("sea", {"conveyance": {"mode": "vessel", "vessel_name": "Aurora"}}),
+        ("sea", {"conveyance": {"mode": "vessel", "vessel_name": "A", "voyage": "1"}}),
+        ("air", {"conveyance": {"mode": "flight", "flight_number": "LH400"}}),
+        ("road", {"conveyance": {"mode": "vehicle", "registration": "AB-123"}}),
+        ("postal", {"conveyance": {"mode": "courier", "courier": "X", "tracking_number": "12"}}),
+        ("air", {"documents": [{"type": "other", "number": "A1"}]}),
+        ("air", {"containers": ["CSQU3054383"]}),
+        ("air", {"parties": [{"role": "notify", "name": "A", "country": "FR"}]}),
+    ]
+    for mode, fields in minimal:
+        report = parse_seizure_report(
+            seizure_body("FR", transport_mode=mode, **fields), today=date(2020, 6, 1)
+        )
+        assert report.standard != NO_STANDARD_PARTS
+        if not identifiers_of(report.standard):
+            assert mode in MODES_WITHOUT_IDENTIFIERS, fields
+            assert report.standard.conveyance is not None
+            assert report.standard.conveyance.mode is ConveyanceMode.VESSEL

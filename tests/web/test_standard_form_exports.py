@@ -28,7 +28,7 @@ def _standard(country: str, mode: str, **fields: Any) -> dict[str, Any]:
     return body | fields
 
 
-# (sender, handling code, body): S6 .. S8, after the dataset's R1 .. R5.
+# (sender, handling code, body): S6 .. S9, after the dataset's R1 .. R5.
 STANDARD_REPORTS = [
     (
         "fr",
@@ -64,6 +64,14 @@ STANDARD_REPORTS = [
         ),
     ),
 ]  # fmt: skip
+# S9: a vessel named without its IMO number, nothing else: no identifier, still in the CSV.
+STANDARD_REPORTS.append(
+    (
+        "fr",
+        "TLP:GREEN",
+        _standard("FR", "sea", conveyance={"mode": "vessel", "vessel_name": "Nameless Trader"}),
+    )
+)
 RED_TRACES = ("Lagos Red Trading", "MAEU1122335", "17676543213", "176-76543213", "ET901")
 
 
@@ -96,7 +104,11 @@ async def test_csv_and_report_carry_the_standard_form_without_red(
     assert rows[0] == list(HEADER)
     assert rows[0][16:18] == ["conveyance_mode", "vessel_name"]
     by_seq = {row[1]: dict(zip(HEADER, row, strict=True)) for row in rows[1:]}
-    assert set(by_seq) == {"1", "2", "3", "5", "6", "7"}  # R4 and S8 are TLP:RED
+    assert set(by_seq) == {"1", "2", "3", "5", "6", "7", "9"}  # R4 and S8 are TLP:RED
+    assert (by_seq["9"]["conveyance_mode"], by_seq["9"]["vessel_name"]) == (
+        "vessel",
+        "Nameless Trader",
+    )
     s6 = by_seq["6"]
     assert (s6["conveyance_mode"], s6["vessel_name"], s6["imo"]) == (
         "vessel",
