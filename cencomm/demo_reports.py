@@ -6,7 +6,9 @@ unauthorised tablets in express courier and postal parcels from India and China,
 the Gulf and Asian hubs); detection moves from risk profiling to intelligence once the alerts
 circulate. Quantities are drawn, then scaled so that the totals hit the targets below
 exactly (the published figures: over 300 million units of medicines, over 47 million units
-of medical supplies, about 2.8 million litres of hand sanitizer).
+of medical supplies, about 2.8 million litres of hand sanitizer). About 30 % of the reports
+also carry the standard form's conveyance, documents, containers and parties
+(`demo_conveyance`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from cencomm.demo_conveyance import add_standard_parts
 from cencomm.demo_directory import ADMINISTRATIONS, COUNTRY_NAMES, REGION_OF
 
 SEED = 20200511
@@ -329,6 +332,7 @@ def generate_reports(seed: int = SEED) -> list[DemoReport]:
     _scale(rng, families["medicines"], MEDICINES_UNITS)
     _scale(rng, families["supplies"], MEDICAL_SUPPLIES_UNITS)
     _scale(rng, families["sanitizer"], SANITIZER_LITRES)
+    add_standard_parts([report.body for report in reports], seed)
     return reports
 
 

@@ -32,7 +32,11 @@ report. Every row is checked first, with the server's own rules; any bad cell is
 its row and column and nothing is sent. Then each report is signed with your key and posted.
 A re-run (after a crash, or of the same file) posts nothing twice: each report's cid is
 derived from the group, the --source name and the report's content. --map adapts a national
-layout (column names, values, date format): see docs/seizure-import-map.example.toml."""
+layout (column names, values, date format): see docs/seizure-import-map.example.toml.
+The standard form's columns are optional, one value per report: conveyance_mode and its
+fields (vessel_name, imo, voyage, flight_number, registration, registration_country, courier,
+tracking_number), documents ("awb:020-12345675; bl:MEDU447122"), containers (";" between
+numbers), consignor_* and consignee_* (name, country, address, identifier)."""
 
 
 def add_parsers(actions: Any) -> None:

@@ -1,5 +1,6 @@
 """MISP events back to seizure report bodies: the `cencomm-seizure-report` objects (and the
-`cencomm-seizure-item` objects each `includes`) that `export.misp.json` writes.
+`cencomm-seizure-item` objects each `includes`, and the standard form: `misp_standard`) that
+`export.misp.json` writes.
 
 Every report is checked with the server's own rules before anything is sent, and each gets a
 `cid` derived from its MISP object's uuid and the target group, so importing the same event
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from cencomm.client.misp_standard import standard_fields
 from cencomm.domain.envelopes import HandlingCode
 from cencomm.domain.errors import Invalid
 from cencomm.domain.seizures import parse_seizure_report
@@ -90,7 +92,9 @@ def _handling(obj: Mapping[str, Any], default: str | None) -> str | None:
     return max(codes, key=_ORDER.index).value if codes else default
 
 
-def _body(obj: Mapping[str, Any], items: list[Mapping[str, Any]]) -> dict[str, Any]:
+def _body(
+    obj: Mapping[str, Any], items: list[Mapping[str, Any]], objects: list[Mapping[str, Any]]
+) -> dict[str, Any]:
     attrs = _attributes(obj)
     body: dict[str, Any] = {}
     occurred = _value(attrs, "date")
@@ -113,7 +117,7 @@ def _body(obj: Mapping[str, Any], items: list[Mapping[str, Any]]) -> dict[str, A
         position = _number(_value(item_attrs, "position"))
         lines.append((position if isinstance(position, int) else 0, line))
     body["items"] = [line for _, line in sorted(lines, key=lambda pair: pair[0])]
-    return body
+    return body | standard_fields(obj, objects)
 
 
 def reports_of(
@@ -146,7 +150,7 @@ def reports_of(
             and ref.get("relationship_type") == "includes"
             and by_uuid.get(str(ref.get("referenced_uuid")), {}).get("name") == ITEM
         ]
-        body = _body(obj, items)
+        body = _body(obj, items, objects)
         hc = _handling(obj, default_hc)
         if hc is None:
             problems.append(ImportProblem(where, "Tag", "no tlp: tag (give --hc)"))

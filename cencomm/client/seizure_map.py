@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from cencomm.client.errors import ClientError
+from cencomm.client.seizure_standard_cells import STANDARD_FIELDS
 
 TEMPLATE_FIELDS: tuple[str, ...] = (
     "report_ref",
@@ -47,6 +48,8 @@ TEMPLATE_FIELDS: tuple[str, ...] = (
     "concealment",
     "notes",
     "hc",
+    # The standard form (all optional, one value per report).
+    *STANDARD_FIELDS,
 )
 MAX_MAP_BYTES = 1024 * 1024
 MAX_MAP_ENTRIES = 10_000

@@ -20,6 +20,15 @@ from typing import Any
 from cencomm.client.envelopes import HANDLING_CODES
 from cencomm.client.seizure_map import IDENTITY, TEMPLATE_FIELDS, ColumnMap
 from cencomm.client.seizure_sheet import Cell, Sheet, SheetError
+from cencomm.client.seizure_standard_cells import (
+    COUNTRY_FIELDS,
+    STANDARD_FIELDS,
+    parse_documents,
+    plain,
+    split_list,
+    standard_body,
+    standard_column,
+)
 from cencomm.domain.errors import Invalid
 from cencomm.domain.seizures import MAX_ITEMS, check_reporting_country, parse_seizure_report
 
@@ -50,10 +59,19 @@ REPORT_LEVEL: tuple[str, ...] = (
     "concealment",
     "notes",
     "hc",
+    *STANDARD_FIELDS,
 )
-_COUNTRIES = frozenset({"country", "origin", "destination"})
+_COUNTRIES = frozenset({"country", "origin", "destination", *COUNTRY_FIELDS})
 _CHOICES = frozenset(
-    {"transport_mode", "category", "unit", "infringement", "detection", "concealment"}
+    {
+        "transport_mode",
+        "category",
+        "unit",
+        "infringement",
+        "detection",
+        "concealment",
+        "conveyance_mode",
+    }
 )
 _ITEM_FIELD = re.compile(r"items\[(\d+)\]\.(\w+)")
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
@@ -228,6 +246,11 @@ def _convert(
         return text.upper(), None
     if name == "transit":
         return [code.strip().upper() for code in text.split(";") if code.strip()], None
+    if name == "containers":
+        return split_list(text) or None, None
+    if name == "documents":
+        documents, problem = parse_documents(text)
+        return documents or None, problem
     if name in _CHOICES:
         return text.lower(), None
     if name == "hc":
@@ -303,6 +326,8 @@ def _agree(ref: str, rows: list[_Row], title: Mapping[str, str]) -> list[CellErr
 def _plain(value: Any) -> str:
     if value is None:
         return "blank"
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return plain(value)
     return ";".join(value) if isinstance(value, list) else str(value)
 
 
@@ -330,7 +355,7 @@ def _body(rows: list[_Row]) -> dict[str, Any]:
         "concealment": first.get("concealment"),
         "notes": first.get("notes"),
     }
-    return {name: value for name, value in body.items() if value is not None}
+    return {name: value for name, value in body.items() if value is not None} | standard_body(first)
 
 
 def _report(
@@ -358,7 +383,7 @@ def _report(
             check_reporting_country(parsed, org_country)
     except Invalid as exc:
         for problem in exc.errors:
-            row, name = _locate(problem.field, rows)
+            row, name = _locate(problem.field, rows, body)
             column = title.get(name, name)
             value = rows[0].values.get(name) if row == rows[0].number else None
             for candidate in rows:
@@ -371,9 +396,11 @@ def _report(
     return SheetReport(ref, tuple(r.number for r in rows), str(rows[0].values["hc"]), body)
 
 
-def _locate(field: str, rows: list[_Row]) -> tuple[int, str]:
+def _locate(field: str, rows: list[_Row], body: Mapping[str, Any]) -> tuple[int, str]:
     """The (row, field) of a validator's `body.x.y` error."""
     path = field.removeprefix("body").lstrip(".")
+    if (column := standard_column(path, body)) is not None:
+        return rows[0].number, column
     if (match := _ITEM_FIELD.fullmatch(path)) is not None:
         return rows[int(match.group(1))].number, match.group(2)
     if path.startswith("route."):

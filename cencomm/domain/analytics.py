@@ -277,6 +277,18 @@ class Analytics:
 
 
 @dataclass(frozen=True, slots=True)
+class IdentifierCount:
+    """An identifier (normal form) and the reports naming it, for the printed report's
+    conveyance and parties section; `countries` are the reporting countries, sorted."""
+
+    kind: str
+    value: str
+    label: str
+    reports: int
+    countries: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Reporter:
     """An organisation that reported: the operation's participants, in the printed report."""
 

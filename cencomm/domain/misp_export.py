@@ -9,6 +9,13 @@ The mapping (docs/api.md, "MISP and STIX 2.1 exports"):
   transport-mode, origin, transit (one attribute per country), destination, infringement,
   detection, concealment, notes, reporting-organisation, message-id, cid), each attribute
   tagged with the report's `tlp:...`;
+- the standard form, on the report's object: conveyance-mode, vessel-name, imo, voyage,
+  flight-number, vehicle-registration, registration-country, courier, tracking-number, one
+  attribute per document by type (air-waybill, bill-of-lading, cmr, invoice,
+  courier-tracking, document) and one per container; numbers in their normal form (what
+  correlates, across events too), as written in the attribute's comment when that differs;
+- each party: a `cencomm-party` object (role, name, normalised-name, country, address,
+  identifier) `involved-in` the report's object;
 - each item: a `cencomm-seizure-item` object (category, quantity, unit, hs-code,
   description, position) that the report object references (`includes`);
 - each alert sent to the group: a `cencomm-alert` object (title, text, priority,
@@ -25,14 +32,20 @@ from typing import Any
 
 from cencomm.domain.analytics import number
 from cencomm.domain.exchange import ExportedAlert, ExportedReport, Operation
+from cencomm.domain.identifiers import compact, normal_party_name
+from cencomm.domain.seizure_standard import DocumentType, Party, StandardParts
 from cencomm.domain.tlp import derived_uuid, misp_tag, tightest
 
 REPORT_TEMPLATE = "cencomm-seizure-report"
 ITEM_TEMPLATE = "cencomm-seizure-item"
 ALERT_TEMPLATE = "cencomm-alert"
+PARTY_TEMPLATE = "cencomm-party"
 TEMPLATE_VERSION = "1"
+# The report's template gained the standard form's relations.
+_VERSIONS = {REPORT_TEMPLATE: "2"}
 _DESCRIPTIONS = {
     REPORT_TEMPLATE: "A seizure report of a customs enforcement operation (cencomm)",
+    PARTY_TEMPLATE: "A party named in a cencomm seizure report (consignor, consignee …)",
     ITEM_TEMPLATE: "One item of a cencomm seizure report",
     ALERT_TEMPLATE: "A signed alert sent to a cencomm operation",
 }
@@ -61,7 +74,7 @@ class _Object:
             "meta-category": "misc",
             "description": _DESCRIPTIONS[template],
             "template_uuid": str(derived_uuid("misp-template", template)),
-            "template_version": TEMPLATE_VERSION,
+            "template_version": _VERSIONS.get(template, TEMPLATE_VERSION),
             "uuid": self.uuid,
             "timestamp": self._at,
             "distribution": _INHERIT,
@@ -77,12 +90,15 @@ class _Object:
         *,
         type_: str = "text",
         category: str = "Other",
+        comment: str | None = None,
     ) -> None:
         if value is None or value == "":
             return
         n = sum(1 for a in self._attributes if a["object_relation"] == relation)
+        extra = {"comment": comment} if comment and comment != value else {}
         self._attributes.append(
-            {
+            extra
+            | {
                 "uuid": str(derived_uuid(self.uuid, relation, n)),
                 "object_relation": relation,
                 "type": type_,
@@ -108,8 +124,60 @@ class _Object:
         )
 
 
+_DOCUMENT_RELATIONS = {
+    DocumentType.AWB: "air-waybill",
+    DocumentType.BL: "bill-of-lading",
+    DocumentType.CMR: "cmr",
+    DocumentType.INVOICE: "invoice",
+    DocumentType.COURIER_TRACKING: "courier-tracking",
+    DocumentType.OTHER: "document",
+}
+
+
+def _standard_attributes(main: _Object, parts: StandardParts) -> None:
+    conveyance = parts.conveyance
+    if conveyance is not None:
+        main.add("conveyance-mode", conveyance.mode.value)
+        main.add("vessel-name", conveyance.vessel_name)
+        main.add("imo", conveyance.imo)
+        main.add("voyage", conveyance.voyage)
+        main.add("flight-number", conveyance.flight_number)
+        if conveyance.registration:
+            number = conveyance.registration
+            main.add("vehicle-registration", compact(number), comment=number)
+        main.add("registration-country", conveyance.registration_country)
+        main.add("courier", conveyance.courier)
+        if conveyance.tracking_number:
+            number = conveyance.tracking_number
+            main.add("tracking-number", compact(number), comment=number)
+    for document in parts.documents:
+        relation = _DOCUMENT_RELATIONS[document.type]
+        main.add(relation, compact(document.number), comment=document.number)
+    for container in parts.containers:
+        main.add("container", container)
+
+
+def _party_object(exported: ExportedReport, main: _Object, n: int, party: Party) -> _Object:
+    obj = _Object(
+        PARTY_TEMPLATE,
+        f"{exported.message_id}:party:{n}",
+        exported.hc,
+        exported.reported_at,
+        f"{party.role.value} in seizure report {exported.seq}",
+    )
+    obj.add("role", party.role.value)
+    obj.add("name", party.name)
+    obj.add("normalised-name", normal_party_name(party.name))
+    obj.add("country", party.country)
+    obj.add("address", party.address)
+    if party.identifier:
+        obj.add("identifier", compact(party.identifier), comment=party.identifier)
+    obj.refer(main, "involved-in")
+    return obj
+
+
 def report_objects(exported: ExportedReport) -> list[dict[str, Any]]:
-    """The report's object, then one object per item."""
+    """The report's object, then one object per item, then one per party."""
     r = exported.report
     key = str(exported.message_id)
     main = _Object(
@@ -134,6 +202,7 @@ def report_objects(exported: ExportedReport) -> list[dict[str, Any]]:
     main.add("reporting-organisation", exported.organization.name)
     main.add("message-id", key, category="Internal reference")
     main.add("cid", exported.cid, category="Internal reference")
+    _standard_attributes(main, r.standard)
     items = []
     for position, item in enumerate(r.items):
         obj = _Object(
@@ -151,7 +220,10 @@ def report_objects(exported: ExportedReport) -> list[dict[str, Any]]:
         obj.add("description", item.description)
         main.refer(obj, "includes")
         items.append(obj.body)
-    return [main.body, *items]
+    parties = [
+        _party_object(exported, main, n, party).body for n, party in enumerate(r.standard.parties)
+    ]
+    return [main.body, *items, *parties]
 
 
 def alert_object(alert: ExportedAlert) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""An operation as one STIX 2.1 bundle, written piece by piece, with no custom properties.
+"""An operation as one STIX 2.1 bundle, written piece by piece; custom properties
+(`x_cencomm_…`) only for the standard form's fields STIX has no object for.
 
 The mapping (docs/api.md, "MISP and STIX 2.1 exports"):
 
@@ -10,6 +11,13 @@ The mapping (docs/api.md, "MISP and STIX 2.1 exports"):
   `infringement:...`, `detection:...`, `concealment:...`, `category:...`), `object_refs` the
   `location` objects of its country, origin, transit and destination, the message id and cid
   as an `external_references` entry (`source_name` "cencomm"));
+- the standard form of a report: each party an `identity` (`identity_class` organization,
+  `roles` [its role], `contact_information` its address, its country and identifier in the
+  description) in the report's `object_refs`, `located-at` the `location` of its country (a
+  `relationship`); the conveyance, documents and containers, which STIX 2.1 has no object for,
+  as the report's custom properties `x_cencomm_conveyance` ({mode, …} as posted),
+  `x_cencomm_documents` ([{type, number}]) and `x_cencomm_containers` ([ISO 6346 numbers]),
+  and in readable lines in its description. A report without them has no custom property;
 - each alert sent to the group: a `note` (`abstract` its title, `content` its text,
   `labels` `priority:...` and `ack-required` when so, `object_refs` the operation);
 - countries: one `location` each (`country`, `name` the ISO code);
@@ -33,6 +41,7 @@ from typing import Any
 from cencomm.domain.analytics import number
 from cencomm.domain.clock import rfc3339
 from cencomm.domain.exchange import ExportedAlert, ExportedReport, Operation, Reporter
+from cencomm.domain.seizure_standard import StandardParts
 from cencomm.domain.tlp import derived_uuid, marking_definition, marking_id, tightest
 
 
@@ -122,19 +131,91 @@ def _description(exported: ExportedReport) -> str:
     ]
     if r.notes:
         lines.append(f"Notes: {r.notes}")
+    lines += _standard_lines(r.standard)
     lines.append(f"Handling: {exported.hc}")
     return "\n".join(lines)
 
 
+def _standard_lines(parts: StandardParts) -> list[str]:
+    lines = []
+    if parts.conveyance is not None:
+        fields = parts.conveyance.to_json()
+        mode = fields.pop("mode")
+        details = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in fields.items() if v)
+        lines.append(f"Conveyance: {mode}, {details}")
+    lines += [f"Document: {d.type.value} {d.number}" for d in parts.documents]
+    if parts.containers:
+        lines.append(f"Containers: {', '.join(parts.containers)}")
+    lines += [f"Party: {p.role.value} {p.name} ({p.country})" for p in parts.parties]
+    return lines
+
+
 def report_countries(exported: ExportedReport) -> list[str]:
     r = exported.report
-    return list(dict.fromkeys([r.country, r.route.origin, *r.route.transit, r.route.destination]))
+    route = [r.country, r.route.origin, *r.route.transit, r.route.destination]
+    return list(dict.fromkeys([*route, *(p.country for p in r.standard.parties)]))
 
 
-def seizure_report(exported: ExportedReport) -> dict[str, Any]:
+def party_objects(exported: ExportedReport) -> list[dict[str, Any]]:
+    """Each party of the report as an identity located at its country, marked as the report."""
+    at = _time(exported.reported_at)
+    common = {
+        "spec_version": "2.1",
+        "created": at,
+        "modified": at,
+        "created_by_ref": stix_id("identity", exported.organization.id),
+        "object_marking_refs": [marking_id(exported.hc)],
+    }
+    objects: list[dict[str, Any]] = []
+    for n, party in enumerate(exported.report.standard.parties):
+        party_id = stix_id("identity", exported.message_id, "party", n)
+        description = f"{party.role.value} named in a seizure report, country {party.country}"
+        if party.identifier:
+            description += f", identifier {party.identifier}"
+        identity: dict[str, Any] = {
+            "type": "identity",
+            "id": party_id,
+            **common,
+            "name": party.name,
+            "identity_class": "organization",
+            "roles": [party.role.value],
+            "description": description,
+        }
+        if party.address:
+            identity["contact_information"] = party.address
+        objects.append(identity)
+        objects.append(
+            {
+                "type": "relationship",
+                "id": stix_id("relationship", exported.message_id, "party", n),
+                **common,
+                "relationship_type": "located-at",
+                "source_ref": party_id,
+                "target_ref": stix_id("location", party.country),
+            }
+        )
+    return objects
+
+
+def _custom_properties(parts: StandardParts) -> dict[str, Any]:
+    custom: dict[str, Any] = {}
+    if parts.conveyance is not None:
+        custom["x_cencomm_conveyance"] = {
+            k: v for k, v in parts.conveyance.to_json().items() if v is not None
+        }
+    if parts.documents:
+        custom["x_cencomm_documents"] = [d.to_json() for d in parts.documents]
+    if parts.containers:
+        custom["x_cencomm_containers"] = list(parts.containers)
+    return custom
+
+
+def seizure_report(exported: ExportedReport, refs: Iterable[str] = ()) -> dict[str, Any]:
+    """The report; `refs` are its parties' objects (identities and their relationships)."""
     r = exported.report
     at = _time(exported.reported_at)
     categories = list(dict.fromkeys(item.category.value for item in r.items))
+    locations = [stix_id("location", c) for c in report_countries(exported)]
     return {
         "type": "report",
         "spec_version": "2.1",
@@ -146,7 +227,7 @@ def seizure_report(exported: ExportedReport) -> dict[str, Any]:
         "description": _description(exported),
         "report_types": ["observed-data"],
         "published": at,
-        "object_refs": [stix_id("location", c) for c in report_countries(exported)],
+        "object_refs": [*locations, *refs],
         "labels": [
             f"transport-mode:{r.transport_mode.value}",
             f"infringement:{r.infringement.value}",
@@ -162,6 +243,7 @@ def seizure_report(exported: ExportedReport) -> dict[str, Any]:
             }
         ],
         "object_marking_refs": [marking_id(exported.hc)],
+        **_custom_properties(r.standard),
     }
 
 
@@ -236,10 +318,11 @@ class StixWriter:
     def add_reports(self, reports: list[ExportedReport]) -> bytes:
         objects = []
         for exported in reports:
-            sdo = seizure_report(exported)
+            parties = party_objects(exported)
+            sdo = seizure_report(exported, [p["id"] for p in parties])
             self._seen(exported.organization, exported.hc, sdo["id"], exported.reported_at)
             self._countries.update(report_countries(exported))
-            objects.append(sdo)
+            objects += [sdo, *parties]
         return self._objects(objects)
 
     def add_alerts(self, alerts: list[ExportedAlert]) -> bytes:

@@ -9,7 +9,10 @@ Hidden reports are never counted.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import functools
+import json
 import uuid
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
@@ -19,6 +22,7 @@ from typing import Any
 from cencomm.crypto.jws import parse_compact
 from cencomm.domain.analytics import (
     Analytics,
+    IdentifierCount,
     Period,
     Reporter,
     Scope,
@@ -31,10 +35,12 @@ from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.errors import NotFound
 from cencomm.domain.groups import Group, GroupAccess
+from cencomm.domain.identifiers import IdentifierKind
 from cencomm.domain.ids import GroupId
 from cencomm.domain.messages import withheld_codes
 from cencomm.domain.policy import Action, authorize
-from cencomm.domain.seizure_csv import ItemLine
+from cencomm.domain.seizure_csv import STANDARD_KEYS, ItemLine, stored_standard_parts
+from cencomm.domain.seizure_standard import NO_STANDARD_PARTS, StandardParts
 from cencomm.domain.seizures import stored_seizure_report
 from cencomm.domain.users import Caller, Principal
 from cencomm.services.audit import AuditTrail
@@ -43,6 +49,15 @@ from cencomm.storage.analytics import StoredSeizure
 from cencomm.storage.db import Database
 from cencomm.storage.unit import Unit
 
+TOP_IDENTIFIERS = 10  # parties, and containers/documents/conveyances, in the printed report
+_TRANSPORT_KINDS = (
+    IdentifierKind.CONTAINER,
+    IdentifierKind.DOCUMENT,
+    IdentifierKind.TRACKING,
+    IdentifierKind.VESSEL,
+    IdentifierKind.FLIGHT,
+    IdentifierKind.VEHICLE,
+)
 CSV_PAGE = 500  # reports (so at most 25,000 items) per query while streaming the CSV
 REBUILD_PAGE = 1_000  # messages per query while rebuilding
 
@@ -56,11 +71,23 @@ class SeizureExport:
 
 
 @dataclass(frozen=True, slots=True)
+class ConveyanceFigures:
+    """The printed report's conveyance and parties section: how many reports name each kind of
+    identifier, the parties and the transport identifiers (containers, documents, vessels …)
+    named by most reports."""
+
+    kinds: dict[str, int] = dataclasses.field(default_factory=dict)
+    parties: list[IdentifierCount] = dataclasses.field(default_factory=list)
+    transport: list[IdentifierCount] = dataclasses.field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class OperationReport:
     group: Group
     analytics: Analytics
     reporters: list[Reporter]
     generated_at: datetime
+    conveyance: ConveyanceFigures = dataclasses.field(default_factory=ConveyanceFigures)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,12 +215,21 @@ class AnalyticsService:
         access = await self._audited_access(caller, group_id, "group.report")
         scope = Scope({access.group.id: withheld_codes(access)}).for_export()
 
-        def read(unit: Unit) -> tuple[Analytics, list[Reporter]]:
+        def read(unit: Unit) -> tuple[Analytics, list[Reporter], ConveyanceFigures]:
             figures = assemble(unit.analytics.report_figures(scope))
-            return figures, unit.analytics.reporters(scope)
+            conveyance = ConveyanceFigures(
+                kinds=unit.analytics.identifier_kinds(scope),
+                parties=unit.analytics.top_identifiers(
+                    scope, [IdentifierKind.PARTY.value], TOP_IDENTIFIERS
+                ),
+                transport=unit.analytics.top_identifiers(
+                    scope, [kind.value for kind in _TRANSPORT_KINDS], TOP_IDENTIFIERS
+                ),
+            )
+            return figures, unit.analytics.reporters(scope), conveyance
 
-        analytics, reporters = await self._db.read(read)
-        return OperationReport(access.group, analytics, reporters, self._clock.now())
+        analytics, reporters, conveyance = await self._db.read(read)
+        return OperationReport(access.group, analytics, reporters, self._clock.now(), conveyance)
 
     # -- rebuild ------------------------------------------------------------------------------
 
@@ -216,7 +252,29 @@ class AnalyticsService:
 
 
 def _item_lines(unit: Unit, *, scope: Scope, after: int | None) -> list[ItemLine]:
-    return unit.analytics.item_lines(scope, after, CSV_PAGE)
+    """A page of item lines, each with its report's standard-form fields, which only the
+    stored JWS holds (one lookup per page, only of the reports that may have them; a body
+    without them is never parsed)."""
+    lines = unit.analytics.item_lines(scope, after, CSV_PAGE)
+    ids = list(dict.fromkeys(line.message_id for line in lines))
+    stored = unit.analytics.standard_form_jws(ids)
+    parts = {message_id: _standard_of(jws) for message_id, jws in stored.items()}
+    return [
+        line
+        if (standard := parts.get(line.message_id, NO_STANDARD_PARTS)) is NO_STANDARD_PARTS
+        else dataclasses.replace(line, standard=standard)
+        for line in lines
+    ]
+
+
+def _standard_of(jws: str) -> StandardParts:
+    pieces = jws.split(".")
+    encoded = pieces[1] if len(pieces) == 3 else ""
+    raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    if not any(key in raw for key in STANDARD_KEYS):
+        return NO_STANDARD_PARTS
+    payload = json.loads(raw)  # stored, so verified and parsed strictly when it was posted
+    return stored_standard_parts(payload.get("body") if isinstance(payload, dict) else None)
 
 
 def _rows_of(message: StoredSeizure) -> SeizureRows:

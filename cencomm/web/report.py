@@ -13,9 +13,9 @@ import hashlib
 from datetime import datetime
 from html import escape
 
-from cencomm.domain.analytics import Count
+from cencomm.domain.analytics import Count, IdentifierCount
 from cencomm.domain.clock import rfc3339
-from cencomm.services.analytics import OperationReport
+from cencomm.services.analytics import ConveyanceFigures, OperationReport
 from cencomm.web.report_charts import bar_chart, week_chart
 
 ROUTES_CHARTED = 10
@@ -25,6 +25,7 @@ body { font-family: "DejaVu Sans", Arial, sans-serif; color: #1a1a1a; margin: 2e
   max-width: 60em; padding: 0 1em; line-height: 1.4; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { font-size: 1.2em; border-bottom: 1px solid #999; margin-top: 2em; }
+h3 { font-size: 1em; margin-top: 1.2em; }
 .meta { color: #444; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; padding: 0; list-style: none; }
 .figures li { border: 1px solid #bbb; padding: 0.6em 1em; min-width: 10em; }
@@ -76,6 +77,61 @@ def _counts_section(name: str, title: str, counts: list[Count]) -> str:
     return (
         f"<section><h2>{escape(title)}</h2>"
         f"{bar_chart(name, f'{title}: interceptions', rows)}</section>"
+    )
+
+
+_KIND_NAMES = {
+    "container": "Containers",
+    "document": "Transport documents",
+    "tracking": "Courier tracking numbers",
+    "vessel": "Vessels (IMO)",
+    "flight": "Flights",
+    "vehicle": "Vehicles",
+    "party": "Parties",
+    "party_id": "Party identifiers",
+}
+
+
+def _identifier_rows(counts: list[IdentifierCount], with_kind: bool) -> list[list[str]]:
+    return [
+        [
+            *([_KIND_NAMES.get(c.kind, c.kind)] if with_kind else []),
+            c.label,
+            _num(c.reports),
+            ", ".join(c.countries),
+        ]
+        for c in counts
+    ]
+
+
+def conveyance_section(figures: ConveyanceFigures) -> str:
+    """Reports naming each kind of identifier, then the parties and the containers, documents
+    and conveyances named by most reports (the standard form's fields)."""
+    if not figures.kinds:
+        return (
+            "<section><h2>Conveyances and parties</h2><p>No report names a conveyance, a "
+            "document, a container or a party.</p></section>"
+        )
+    kinds = _table(
+        ["Identifier", "Reports naming one"],
+        [[_KIND_NAMES.get(k, k), _num(n)] for k, n in sorted(figures.kinds.items())],
+        {1},
+    )
+    parties = _table(
+        ["Party", "Reports", "Reporting countries"],
+        _identifier_rows(figures.parties, with_kind=False),
+        {1},
+    )
+    transport = _table(
+        ["Kind", "Number", "Reports", "Reporting countries"],
+        _identifier_rows(figures.transport, with_kind=True),
+        {2},
+    )
+    return (
+        "<section><h2>Conveyances and parties</h2>"
+        f"{kinds}<h3>Parties named in most reports</h3>{parties}"
+        f"<h3>Containers, documents and conveyances named in most reports</h3>{transport}"
+        "</section>"
     )
 
 
@@ -153,6 +209,7 @@ reports never appear in a printed report.</p>
 {_counts_section("concealment", "Concealment", a.concealment)}
 {_counts_section("detection", "Detection", a.detection)}
 {_counts_section("regions", "Regions", a.by_region)}
+{conveyance_section(report.conveyance)}
 <section><h2>Participants</h2>
 <p>{escape(_num(len(report.reporters)))} reporting organisations from
 {escape(_num(a.reporting_countries))} countries.</p>

@@ -64,7 +64,7 @@ def _write_xlsx(path: Path, rows: list[dict[str, Any]]) -> None:
     sheet = book.create_sheet("seizures")
     sheet.append(HEADER)
     for row in rows:
-        sheet.append([row[name] for name in HEADER])  # real dates and numbers
+        sheet.append([row.get(name) for name in HEADER])  # real dates and numbers
     book.save(path)
 
 
@@ -73,7 +73,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow(HEADER)
     for row in rows:
-        writer.writerow(["" if row[n] is None else str(row[n]) for n in HEADER])
+        writer.writerow(["" if row.get(n) is None else str(row[n]) for n in HEADER])
     path.write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().encode())
 
 

@@ -10,7 +10,9 @@ from typing import Any
 
 from cencomm.client.misp_import import reports_of
 from cencomm.domain.misp_export import MispWriter
+from cencomm.domain.seizures import parse_seizure_report
 from tests.domain.test_exchange_mappings import OPERATION, REPORT_BODY, exported_report
+from tests.domain.test_standard_form_exports import standard_report
 
 GROUP = str(uuid.UUID(int=9))
 
@@ -51,3 +53,28 @@ def test_a_bad_event_is_refused_whole() -> None:
     reports, problems = reports_of({"Event": {"Object": []}}, GROUP, today=date(2020, 6, 1))
     assert (reports, [p.field for p in problems]) == ([], ["Object"])
     assert reports_of([], GROUP, today=date(2020, 6, 1))[1][0].field == "Event"
+
+
+def test_the_standard_form_comes_back_as_the_report_wrote_it() -> None:
+    writer = MispWriter(OPERATION)
+    exported = standard_report()
+    event = json.loads(writer.head() + writer.add_reports([exported]) + writer.tail())
+    reports, problems = reports_of(event, GROUP, today=date(2020, 6, 1))
+    assert problems == []
+    (report,) = reports
+    body = report.body
+    assert body["conveyance"] == {
+        "mode": "vessel", "vessel_name": "MSC Aurora", "imo": "IMO9074729", "voyage": "042W",
+    }  # fmt: skip
+    assert body["documents"] == [
+        {"type": "bl", "number": "MEDU 4471-22"},
+        {"type": "awb", "number": "020-12345675"},
+    ]
+    assert body["containers"] == ["CSQU3054383", "MSCU1234566"]
+    assert body["parties"] == [
+        {"role": "consignee", "name": "=Rotterdam Pharma B.V.", "country": "NL",
+         "address": "Havenweg 1, Rotterdam", "identifier": "NL 8234.56"},
+        {"role": "consignor", "name": "Shenzhen Medical Co., Ltd", "country": "CN"},
+    ]  # fmt: skip
+    # Read back, it is the very same standard form.
+    assert parse_seizure_report(body, today=date(2020, 6, 1)).standard == exported.report.standard

@@ -15,7 +15,9 @@ from cencomm.client.seizure_sheet import Limits, SheetError, read_csv_bytes, rea
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 TODAY = date(2026, 1, 1)
-HEADER = (DOCS / "seizure-import-template.csv").read_text(encoding="utf-8").strip()
+TEMPLATE = (DOCS / "seizure-import-template.csv").read_text(encoding="utf-8").strip()
+# The original 18 columns: a file without the standard form's columns stays valid.
+HEADER = ",".join(TEMPLATE.split(",")[:18])
 
 
 def _csv(*rows: str, header: str = HEADER) -> bytes:
@@ -250,3 +252,78 @@ def test_the_shipped_example_map_reads_a_french_layout() -> None:
         "concealment": "mis_declaration",
         "notes": "Déclaré comme textiles",
     }
+
+
+def test_the_standard_form_columns_become_the_body_and_bad_cells_are_named() -> None:
+    parsed = parse_sheet(read_sheet(DOCS / "seizure-import-example.csv"), today=TODAY)
+    reports = {r.report_ref: r for r in parsed.reports}
+    air, sea = reports["FR-2020-0412"].body, reports["FR-2020-0413"].body
+    assert air["conveyance"] == {"mode": "flight", "flight_number": "AF 0197"}
+    assert air["documents"] == [{"type": "awb", "number": "057-12345675"}]
+    assert air["parties"] == [
+        {"role": "consignor", "name": "Shenzhen Kangda Medical Co., Ltd", "country": "CN"},
+        {
+            "role": "consignee",
+            "name": "EuroMed Supplies SARL",
+            "country": "FR",
+            "identifier": "FR12345678901",
+        },
+    ]
+    assert sea["conveyance"] == {
+        "mode": "vessel",
+        "vessel_name": "MSC Aurora",
+        "imo": "IMO 9074729",
+        "voyage": "042W",
+    }
+    assert sea["documents"] == [
+        {"type": "bl", "number": "MEDU447122"},
+        {"type": "invoice", "number": "INV-2020-118"},
+    ]
+    assert sea["containers"] == ["MSCU1234566", "CSQU 305438 3"]
+    assert sea["parties"][1]["address"] == "Havenweg 1, Rotterdam"
+    assert not {"conveyance", "documents", "containers", "parties"} & set(
+        reports["FR-2020-0414"].body
+    )
+
+    header = TEMPLATE.split(",")
+
+    def row(ref: str, **cells: str) -> str:
+        values = dict(zip(header, ROW.replace("R1,", f"{ref},").split(","), strict=False))
+        values.update(cells)
+        return ",".join(values.get(name, "") for name in header)
+
+    rows = (
+        row("S1", conveyance_mode="flight", flight_number="LH400", imo="9074729",
+            documents="awb:020-12345670", containers="CSQU3054384"),
+        row("S2", conveyance_mode="boat", documents="bill 42", consignee_name="Acme Ltd",
+            consignee_country="Narnia"),
+        row("S3", conveyance_mode="vessel", vessel_name="Aurora", documents="bl:MEDU1;cmr:X"),
+    )  # fmt: skip
+    parsed = parse_sheet(read_csv_bytes(_csv(*rows, header=TEMPLATE)), today=TODAY)
+    assert parsed.reports == ()
+    found = [(e.row, e.column, e.message) for e in parsed.errors]
+    assert found == [
+        (2, "imo", "unknown field"),
+        (
+            2,
+            "documents",
+            "must be an air waybill number: a 3-digit prefix and 8 digits whose last is the "
+            "first 7 modulo 7",
+        ),
+        (
+            2,
+            "containers",
+            "must be an ISO 6346 container number (owner code, U/J/Z, six digits and a valid "
+            "check digit)",
+        ),
+        (3, "conveyance_mode", "must be one of vessel | flight | vehicle | courier"),
+        (
+            3,
+            "documents",
+            "each document must be written type:number, separated by ; "
+            "(awb:020-12345675; bl:MEDU447122): 'bill 42' is not",
+        ),
+        (3, "consignee_country", "must be an ISO 3166-1 alpha-2 country code (upper case)"),
+        (4, "conveyance_mode", "a vessel suits transport_mode sea"),
+        (4, "documents", "must hold 2 to 40 letters or digits"),  # cmr:X
+    ]

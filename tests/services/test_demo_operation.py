@@ -17,6 +17,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from cencomm.crypto.keys import b64url_encode
 from cencomm.demo import seed_demo
+from cencomm.demo_conveyance import (
+    NETWORK_CONSIGNEES,
+    NETWORK_CONSIGNORS,
+    SHARED_AWBS,
+    SHARED_CONTAINERS,
+)
 from cencomm.demo_directory import ADMINISTRATIONS, REGION_OF
 from cencomm.demo_operation import GROUP_CODE, IncompleteDemo, seed_operation
 from cencomm.demo_reports import (
@@ -30,7 +36,10 @@ from cencomm.demo_reports import (
 )
 from cencomm.domain.clock import SystemClock
 from cencomm.domain.countries import is_country_code
+from cencomm.domain.identifiers import normal_party_name
 from cencomm.domain.ids import SessionId, new_id
+from cencomm.domain.seizure_standard import identifiers_of
+from cencomm.domain.seizures import parse_seizure_report
 from cencomm.domain.users import Caller, Principal
 from cencomm.services.background import running
 from cencomm.services.container import Services, build_services
@@ -47,6 +56,7 @@ from cencomm.storage.tables import (
     JoinRequestRow,
     MessageRow,
     OrganizationRow,
+    ReportIdentifierRow,
     SeizureItemRow,
     SeizureReportRow,
     SigningKeyRow,
@@ -130,6 +140,35 @@ def test_reports_are_deterministic_and_hit_the_published_totals() -> None:
     assert share(0, "masks") > share(8, "masks")
 
 
+def test_a_share_of_reports_carry_the_standard_form_with_a_recurring_network() -> None:
+    reports = generate_reports()
+    standard = [r for r in reports if "conveyance" in r.body]
+    assert 0.25 <= len(standard) / len(reports) <= 0.35
+    assert all(r.body["documents"] and r.body["parties"] for r in standard)
+    countries: dict[tuple[str, str], set[str]] = {}
+    spellings: dict[str, set[str]] = {}
+    for r in reports:
+        parsed = parse_seizure_report(r.body, today=ENDS_ON)  # every body valid
+        for identifier in identifiers_of(parsed.standard):
+            key = (identifier.kind.value, identifier.value)
+            countries.setdefault(key, set()).add(r.country)
+            spellings.setdefault(identifier.value, set()).add(identifier.label)
+    # Each network consignee recurs in reports from many countries, written several ways.
+    for _, names in NETWORK_CONSIGNEES:
+        value = normal_party_name(names[0])
+        assert len(countries[("party", value)]) >= 10
+        assert {normal_party_name(name) for name in names} == {value}
+    assert len(spellings["euromed supplies"]) == 3
+    for container in SHARED_CONTAINERS:
+        assert len(countries[("container", container)]) >= 2
+    for awb in SHARED_AWBS:
+        assert len(countries[("document", awb.replace("-", ""))]) >= 2
+    # Other parties are each a different company: only the network's names recur.
+    recurring = {v for (kind, v), seen in countries.items() if kind == "party" and len(seen) > 1}
+    network = {normal_party_name(n[0]) for _, n in (*NETWORK_CONSIGNEES, *NETWORK_CONSIGNORS)}
+    assert recurring == network
+
+
 async def test_demo_seed_is_the_full_operation_stop_and_idempotent(services: Services) -> None:
     created = await seed_demo(services)
     assert await seed_operation(services, services.settings.data.dir) is True
@@ -183,6 +222,17 @@ async def test_demo_seed_is_the_full_operation_stop_and_idempotent(services: Ser
     assert len(reports) == REPORTS
     assert all(STARTS_ON <= day <= ENDS_ON for day, _ in reports)
     assert len({country for _, country in reports}) == 99
+    # The standard form's identifiers were indexed with the posts: the network links countries.
+    linked = await _scalars(
+        services,
+        select(func.count(func.distinct(SeizureReportRow.country)))
+        .select_from(ReportIdentifierRow)
+        .join(SeizureReportRow, SeizureReportRow.message_id == ReportIdentifierRow.message_id)
+        .where(
+            ReportIdentifierRow.kind == "party", ReportIdentifierRow.value == "euromed supplies"
+        ),
+    )
+    assert linked[0][0] >= 10
 
     # Every report verifies, offline and with an independent JOSE library, against a key
     # registered to its sender; its body is the generated one.

@@ -42,7 +42,7 @@ export function Composer({ group, me, device, replyTo, onCancelReply, onPosted }
     const errors = [];
     if (typ === "notice" && !title.trim()) errors.push({ field: "body.title", message: t("compose.required") });
     if (typ !== "seizure" && !text.trim()) errors.push({ field: "body.text", message: t("compose.required") });
-    if (typ === "seizure") errors.push(...checkSeizure(seizure, me));
+    if (typ === "seizure") errors.push(...checkSeizure(seizure, me, group.report_form));
     return errors;
   }
 
@@ -130,7 +130,7 @@ export function Composer({ group, me, device, replyTo, onCancelReply, onPosted }
       : null}
     ${typ === "seizure"
       ? html`<${SeizureForm} value=${seizure} onChange=${setSeizure} me=${me}
-          problem=${problem} />`
+          problem=${problem} reportForm=${group.report_form} />`
       : html`<label for="compose-text">${t("compose.text")}</label>
           <textarea id="compose-text" name="text" rows="3" maxlength=${MAX_TEXT} value=${text}
             aria-invalid=${Boolean(fieldError("body.text"))}

@@ -13,6 +13,7 @@ import { ConfirmAction } from "./confirm.js";
 import { MembersSection } from "./members.js";
 import { JoinRequestsSection } from "./join_requests.js";
 import { ProblemView, Spinner, useFocusHeading } from "./ui.js";
+import { REPORT_FORMS } from "./seizure_standard_rules.js";
 import {
   CODE_PATTERN,
   FieldError,
@@ -116,6 +117,7 @@ function CreateGroupForm() {
     starts_at: "",
     ends_at: "",
     roster_visible: true,
+    report_form: "simplified",
   });
   const [errors, setErrors] = useState({});
   const [problem, setProblem] = useState(null);
@@ -152,6 +154,7 @@ function CreateGroupForm() {
         code: form.code.trim().toUpperCase(),
         name: form.name.trim(),
         roster_visible: form.roster_visible,
+        report_form: form.report_form,
       };
       if (form.description.trim()) body.description = form.description.trim();
       if (form.starts_at) body.starts_at = toIso(form.starts_at);
@@ -214,6 +217,14 @@ function CreateGroupForm() {
         </label>
         <p class="hint" id="group-roster-hint">${t("createGroup.rosterHint")}</p>
       </div>
+      <div class="form-field wide">
+        <label for="group-report_form">${t("reportForm.label")}</label>
+        <select id="group-report_form" value=${form.report_form} onChange=${set("report_form")}
+          aria-describedby="group-report_form-hint">
+          ${REPORT_FORMS.map((f) => html`<option value=${f}>${t(`reportForm.${f}`)}</option>`)}
+        </select>
+        <p class="hint" id="group-report_form-hint">${t("reportForm.hint")}</p>
+      </div>
     </div>
     <${ProblemView} problem=${problem} fieldLabels=${{
       "body.code": t("createGroup.code"),
@@ -221,6 +232,7 @@ function CreateGroupForm() {
       "body.description": t("createGroup.description"),
       "body.starts_at": t("createGroup.startsAt"),
       "body.ends_at": t("createGroup.endsAt"),
+      "body.report_form": t("reportForm.label"),
     }} />
     <button type="submit" class="primary" disabled=${busy}>${t("createGroup.submit")}</button>
   </form>`;
@@ -260,6 +272,8 @@ export function GroupManageScreen({ me, route }) {
       ${group.ends_at ? html`<dt>${t("createGroup.endsAt")}</dt><dd>${formatTime(group.ends_at)}</dd>` : null}
       <dt>${t("manage.roster")}</dt>
       <dd>${group.roster_visible ? t("manage.rosterVisible") : t("manage.rosterHidden")}</dd>
+      <dt>${t("reportForm.label")}</dt>
+      <dd data-report-form=${group.report_form}>${t(`reportForm.${group.report_form || "simplified"}`)}</dd>
       <dt>${t("manage.created")}</dt><dd>${formatDate(group.created_at)}</dd>
     </dl>
     ${group.description ? html`<p class="description">${group.description}</p>` : null}
@@ -322,6 +336,7 @@ function GroupSettings({ group }) {
   const [name, setName] = useState(group.name);
   const [description, setDescription] = useState(group.description || "");
   const [endsAt, setEndsAt] = useState(local(group.ends_at));
+  const [reportForm, setReportForm] = useState(group.report_form || "simplified");
   const [errors, setErrors] = useState({});
   const [problem, setProblem] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -329,7 +344,8 @@ function GroupSettings({ group }) {
     setName(group.name);
     setDescription(group.description || "");
     setEndsAt(local(group.ends_at));
-  }, [group.id, group.name, group.description, group.ends_at]);
+    setReportForm(group.report_form || "simplified");
+  }, [group.id, group.name, group.description, group.ends_at, group.report_form]);
 
   async function submit(event) {
     event.preventDefault();
@@ -346,6 +362,7 @@ function GroupSettings({ group }) {
     if (name.trim() !== group.name) body.name = name.trim();
     if (description.trim() !== (group.description || "")) body.description = description.trim();
     if (endsAt && endsAt !== local(group.ends_at)) body.ends_at = toIso(endsAt);
+    if (reportForm !== (group.report_form || "simplified")) body.report_form = reportForm;
     if (!Object.keys(body).length) {
       showNotice("ok", t("settings.unchanged"));
       return;
@@ -378,6 +395,12 @@ function GroupSettings({ group }) {
         aria-describedby=${errors.ends_at ? "settings-ends-error" : undefined}
         onInput=${(e) => setEndsAt(e.target.value)} />
       <${FieldError} id="settings-ends-error" message=${errors.ends_at} />
+      <label for="settings-report-form">${t("reportForm.label")}</label>
+      <select id="settings-report-form" value=${reportForm} aria-describedby="settings-report-form-hint"
+        onChange=${(e) => setReportForm(e.target.value)}>
+        ${REPORT_FORMS.map((f) => html`<option value=${f}>${t(`reportForm.${f}`)}</option>`)}
+      </select>
+      <p class="hint" id="settings-report-form-hint">${t("reportForm.hint")}</p>
       <${ProblemView} problem=${problem} />
       <button type="submit" class="primary" disabled=${busy}>${t("settings.save")}</button>
     </form>

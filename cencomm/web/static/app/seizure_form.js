@@ -1,11 +1,13 @@
 // The seizure report form and its readable summary. The form follows the server's rules
 // (seizure_rules.js): countries by name with their ISO codes, units that fit the category, a route
-// with transit legs, up to 50 items; every error, found here or by the server, is shown next to its
-// field at once.
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+// with transit legs, up to 50 items, and the standard form's part (seizure_standard_form.js); every
+// error, found here or by the server, is shown next to its field at once.
+import { useEffect, useMemo } from "preact/hooks";
 import { html } from "./html.js";
 import { formatDate, formatNumber, t } from "./i18n.js";
-import { countryLabel, countryOptions, isCountryCode, resolveCountry } from "./countries.js";
+import { countryLabel, countryOptions, isCountryCode } from "./countries.js";
+import { Choice, CountryInput, DATALIST, FieldError, control, idOf, useFieldErrors } from "./seizure_fields.js";
+import { StandardSection, StandardSummary } from "./seizure_standard_form.js";
 import {
   CATEGORIES,
   CONCEALMENTS,
@@ -26,80 +28,13 @@ import {
 
 export { checkSeizure, emptySeizure, seizureBody, seizureFieldLabels } from "./seizure_rules.js";
 
-const DATALIST = "seizure-countries";
-const idOf = (field) => `sz-${field.replace(/[^A-Za-z0-9]+/g, "-").replace(/-$/, "")}`;
-const errorIdOf = (field) => `${idOf(field)}-error`;
-
-// The messages of `field`, unless the person changed that field (or a list holding it) since.
-function useFieldErrors(problem) {
-  const [edited, setEdited] = useState(() => new Set());
-  useEffect(() => setEdited(new Set()), [problem]);
-  const covered = (field) =>
-    [...edited].some((p) => field === p || field.startsWith(`${p}.`) || field.startsWith(`${p}[`));
-  const messages = (field) =>
-    covered(field) ? [] : (problem?.errors || []).filter((e) => e.field === field).map((e) => e.message);
-  const markEdited = (field) => setEdited((old) => (old.has(field) ? old : new Set([...old, field])));
-  return { messages, markEdited };
-}
-
-function FieldError({ field, messages }) {
-  if (!messages.length) return null;
-  return html`<p class="field-error" id=${errorIdOf(field)} data-error-for=${field}>
-    ${messages.join("; ")}</p>`;
-}
-
-// Attributes that tie a control to its field name and its error message.
-function control(field, messages, hintId) {
-  const described = [messages.length ? errorIdOf(field) : null, hintId].filter(Boolean).join(" ");
-  return {
-    id: idOf(field),
-    "data-field": field,
-    "aria-invalid": messages.length ? "true" : "false",
-    "aria-describedby": described || undefined,
-  };
-}
-
-// A country typed by name or code, with the browser's suggestions; the form holds the code, or
-// the text itself while it names no country (the check then says so).
-function CountryInput({ field, value, onChange, messages }) {
-  const shown = (code) => (isCountryCode(code) ? countryLabel(code) : code || "");
-  const [text, setText] = useState(() => shown(value));
-  const emitted = useRef(value);
-  useEffect(() => {
-    if (value !== emitted.current) {
-      emitted.current = value;
-      setText(shown(value));
-    }
-  }, [value]);
-  const typed = (event) => {
-    const next = event.target.value;
-    setText(next);
-    const code = resolveCountry(next) ?? next.trim();
-    emitted.current = code;
-    onChange(code);
-  };
-  return html`<input ...${control(field, messages)} list=${DATALIST} value=${text}
-    autocomplete="off" spellcheck="false"
-    placeholder=${t("seizure.countryPlaceholder")}
-    onInput=${typed} onBlur=${() => setText(shown(value))} />`;
-}
-
-function Choice({ field, value, options, prefix, onChange, messages, label }) {
-  return html`<div class="field">
-    <label for=${idOf(field)}>${label}</label>
-    <select ...${control(field, messages)} value=${value} onChange=${(e) => onChange(e.target.value)}>
-      ${options.map((o) => html`<option value=${o}>${t(`${prefix}.${o}`)}</option>`)}
-    </select>
-    <${FieldError} field=${field} messages=${messages} />
-  </div>`;
-}
-
-export function SeizureForm({ value, onChange, me, problem }) {
+export function SeizureForm({ value, onChange, me, problem, reportForm }) {
   const { messages, markEdited } = useFieldErrors(problem);
   const orgCountry = me?.organization?.country || null;
   // The server takes reports only for the sender organisation's country: it is filled in, fixed.
   useEffect(() => {
-    if (orgCountry && value.country !== orgCountry) onChange({ ...value, country: orgCountry });
+    // An update by function: the standard section may fill itself in in the same render.
+    if (orgCountry && value.country !== orgCountry) onChange((old) => ({ ...old, country: orgCountry }));
   }, [orgCountry, value.country]);
 
   const set = (field, key, next) => {
@@ -290,6 +225,8 @@ export function SeizureForm({ value, onChange, me, problem }) {
         value=${value.notes} onInput=${(e) => set("body.notes", "notes", e.target.value)}></textarea>
       <${FieldError} field="body.notes" messages=${m("body.notes")} />
     </div>
+    <${StandardSection} value=${value} onChange=${onChange} reportForm=${reportForm}
+      messages=${m} markEdited=${markEdited} />
   </fieldset>`;
 }
 
@@ -347,6 +284,7 @@ export function SeizureSummary({ report }) {
         </tr>`,
       )}</tbody>
     </table>
+    <${StandardSummary} report=${report} />
     ${report.notes
       ? html`<p class="text seizure-notes"><strong>${t("seizure.field.notes")}:</strong> ${report.notes}</p>`
       : null}

@@ -4,6 +4,7 @@
 // against the server's.
 import { formatNumber, t } from "./i18n.js";
 import { isCountryCode } from "./countries.js";
+import { checkStandard, emptyStandard, standardBody, standardFieldLabel } from "./seizure_standard_rules.js";
 
 export const TRANSPORT_MODES = ["air", "sea", "road", "rail", "postal", "express_courier"];
 export const CATEGORIES = [
@@ -81,6 +82,7 @@ export function emptySeizure() {
     detection: "risk_profiling",
     concealment: "none",
     notes: "",
+    standard: emptyStandard(),
   };
 }
 
@@ -135,12 +137,13 @@ export function seizureBody(form) {
   put(body, "detection", form.detection);
   put(body, "concealment", form.concealment);
   put(body, "notes", form.notes.trim());
-  return body;
+  return Object.assign(body, standardBody(form.standard));
 }
 
 // Every field error of a report, in the server's order and with its field names. `me` (GET /me)
-// adds the rule that a report's country is the sender organisation's.
-export function checkSeizure(form, me) {
+// adds the rule that a report's country is the sender organisation's; `reportForm` (the group's)
+// "standard" requires the standard section's conveyance and a document.
+export function checkSeizure(form, me, reportForm) {
   const errors = [];
   const add = (field, message) => errors.push({ field, message });
   const required = t("seizure.error.required");
@@ -224,11 +227,14 @@ export function checkSeizure(form, me) {
   choice(form.detection, DETECTIONS, "body.detection");
   choice(form.concealment, CONCEALMENTS, "body.concealment");
   text(form.notes, MAX_NOTES_CHARS, "body.notes");
+  errors.push(...checkStandard(form, reportForm));
   return errors;
 }
 
 // Readable names for the field names of a report's errors (for ProblemView's list).
 export function seizureFieldLabel(field) {
+  const standard = standardFieldLabel(field);
+  if (standard) return standard;
   const item = /^body\.items\[(\d+)\]\.(category|description|quantity|unit|hs_code)$/.exec(field);
   if (item) {
     return t("seizure.field.item", { n: Number(item[1]) + 1, field: t(`seizure.field.${item[2]}`) });
