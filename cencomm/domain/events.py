@@ -148,6 +148,18 @@ class MembershipFrame(_Frame):
     change: MembershipChange
 
 
+@dataclass(frozen=True, slots=True)
+class CorrelationFrame(_Frame):
+    """`{"type": "correlation", "group_id", "message_id", "related": [{message_id, group_id,
+    seq, shared}]}`: a new report links to these earlier ones (each entry already serialised,
+    only what this recipient may read)."""
+
+    type: ClassVar[str] = "correlation"
+    group_id: GroupId
+    message_id: MessageId
+    related: tuple[JSONObject, ...]
+
+
 ServerFrame: TypeAlias = (
     MessageFrame
     | MessageHiddenFrame
@@ -155,6 +167,7 @@ ServerFrame: TypeAlias = (
     | AlertAckFrame
     | AlertOverdueFrame
     | MembershipFrame
+    | CorrelationFrame
 )
 
 
@@ -294,6 +307,29 @@ class MembershipChanged(_Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ReportIdentified(_Event):
+    """Seizure report `message_id`, carrying identifiers, was posted to `group_id` by
+    `sender_id`: live delivery looks for the earlier reports it links to (`correlation`)."""
+
+    name: ClassVar[str] = "report.identified"
+    group_id: GroupId
+    message_id: MessageId
+    sender_id: UserId
+
+    @classmethod
+    def from_notice(cls, notice: Mapping[str, object]) -> ReportIdentified:
+        return cls(
+            GroupId(_uuid(notice, "group_id")),
+            MessageId(_uuid(notice, "message_id")),
+            UserId(_uuid(notice, "sender_id")),
+        )
+
+    def to_frame(self, related: tuple[JSONObject, ...]) -> CorrelationFrame:
+        """The frame, given the linked reports as one recipient may read them."""
+        return CorrelationFrame(self.group_id, self.message_id, related)
+
+
+@dataclass(frozen=True, slots=True)
 class SessionRevoked(_Event):
     """Sessions `session_ids` of `user_id` were revoked: their sockets close with 4401."""
 
@@ -343,6 +379,7 @@ LiveEvent: TypeAlias = (
     | SessionRevoked
     | RoleChanged
     | PostingChanged
+    | ReportIdentified
 )
 
 EVENT_TYPES: Mapping[str, type[LiveEvent]] = {
@@ -357,6 +394,7 @@ EVENT_TYPES: Mapping[str, type[LiveEvent]] = {
         SessionRevoked,
         RoleChanged,
         PostingChanged,
+        ReportIdentified,
     )
 }
 

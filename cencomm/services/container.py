@@ -16,6 +16,7 @@ from cencomm.services.audit import AuditTrail
 from cencomm.services.audit_forward import AuditForwarder, sinks_from
 from cencomm.services.audit_log import AuditLogService
 from cencomm.services.auth import AuthService
+from cencomm.services.correlations import CorrelationService
 from cencomm.services.directory import DirectoryService
 from cencomm.services.events import LocalEvents
 from cencomm.services.exchange import ExchangeService
@@ -60,6 +61,7 @@ class Services:
     export: EvidenceExportService
     analytics: AnalyticsService
     exchange: ExchangeService
+    correlations: CorrelationService
 
 
 def build_services(
@@ -150,6 +152,7 @@ def build_services(
         export=export,
         analytics=AnalyticsService(db, clock, audit, groups),
         exchange=ExchangeService(db, clock, audit, groups),
+        correlations=CorrelationService(db, groups),
     )
 
 

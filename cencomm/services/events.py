@@ -12,6 +12,7 @@ from cencomm.domain.events import (
     MessageHidden,
     MessagePosted,
     PostingChanged,
+    ReportIdentified,
     RoleChanged,
     SessionRevoked,
 )
@@ -26,6 +27,7 @@ Event = (
     | SessionRevoked
     | RoleChanged
     | PostingChanged
+    | ReportIdentified
 )
 
 

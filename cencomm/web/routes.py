@@ -26,6 +26,7 @@ from cencomm.web.handlers import (
     attachments,
     audit,
     auth,
+    correlations,
     directory,
     exchange,
     export,
@@ -190,6 +191,18 @@ ROUTES_TABLE: tuple[Route, ...] = (
     Route("GET", f"{API}/search", messages.search_messages,
           "Full-text search over messages the caller may read, newest first", "messages",
           query=messages.SearchQuery, response=messages.MessageList, problems=(404,)),
+    # Correlations
+    Route("GET", f"{API}/messages/{{id}}/related", correlations.get_related,
+          "Seizure reports the caller may read that share an identifier with this one (most "
+          "shared first, then newest; hidden reports never), and its identifiers also seen in "
+          "another operation (`elsewhere`: nothing more of it; never TLP:RED)", "correlations",
+          query=correlations.RelatedQuery, response=correlations.RelatedResponse,
+          problems=(404,)),
+    Route("GET", f"{API}/groups/{{id}}/correlations", correlations.list_group_correlations,
+          "Identifiers seen in more than one readable report of the group, most linked first "
+          "(ties: kind, value), with the reporting countries and the first and last dates",
+          "correlations", query=PageQuery, response=correlations.CorrelationList,
+          problems=(404,)),
     # Attachments
     Route("POST", f"{API}/groups/{{id}}/attachments", attachments.upload_attachment,
           "Upload a file (raw body with Content-Type and ?name=, or multipart with one part "
