@@ -128,7 +128,9 @@ def _live_ctx(links: WorkerLinks | None) -> Callable[[web.Application], AsyncIte
             max_connections_per_user=settings.hub.max_connections_per_user,
         )
         live = LiveService(services.db, services.auth, services.groups, services.messaging)
-        dispatcher = LiveDispatcher(hub, live, services.alerts, services.watch_lists)
+        dispatcher = LiveDispatcher(
+            hub, live, services.alerts, services.watch_lists, services.correlations
+        )
         sessions = services.session_cache
         post_contexts = services.post_contexts
 

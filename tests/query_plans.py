@@ -19,15 +19,17 @@ from cencomm.storage.unit import Unit
 
 async def plans(db: Database, work: Callable[[Unit], object]) -> list[list[str]]:
     """The plan of every statement `work` runs, in order, each as its lines."""
-    seen: list[tuple[str, Any]] = []
+    sent: list[tuple[Any, str, Any]] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+    def record(conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         if not statement.lstrip().upper().startswith(("EXPLAIN", "SET")):
-            seen.append((statement, parameters))
+            sent.append((conn, statement, parameters))
 
     def explain(unit: Unit) -> list[list[str]]:
         work(unit)
         connection = unit._session.connection()  # raw SQL: EXPLAIN has no store
+        # Only this unit's statements: a background job may use the engine meanwhile.
+        seen = [(s, p) for conn, s, p in sent if conn is connection]
         if db.dialect == "sqlite":
             return [
                 [str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {s}", p)]

@@ -174,6 +174,18 @@ class ShareRequestFrame(_Frame):
     status: str
 
 
+@dataclass(frozen=True, slots=True)
+class CorrelationFrame(_Frame):
+    """`{"type": "correlation", "group_id", "message_id", "related": [{message_id, group_id,
+    seq, shared}]}`: a new report links to these earlier ones (each entry already serialised,
+    only what this recipient may read)."""
+
+    type: ClassVar[str] = "correlation"
+    group_id: GroupId
+    message_id: MessageId
+    related: tuple[JSONObject, ...]
+
+
 ServerFrame: TypeAlias = (
     MessageFrame
     | MessageHiddenFrame
@@ -183,6 +195,7 @@ ServerFrame: TypeAlias = (
     | MembershipFrame
     | WatchMatchFrame
     | ShareRequestFrame
+    | CorrelationFrame
 )
 
 
@@ -322,6 +335,29 @@ class MembershipChanged(_Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ReportIdentified(_Event):
+    """Seizure report `message_id`, carrying identifiers, was posted to `group_id` by
+    `sender_id`: live delivery looks for the earlier reports it links to (`correlation`)."""
+
+    name: ClassVar[str] = "report.identified"
+    group_id: GroupId
+    message_id: MessageId
+    sender_id: UserId
+
+    @classmethod
+    def from_notice(cls, notice: Mapping[str, object]) -> ReportIdentified:
+        return cls(
+            GroupId(_uuid(notice, "group_id")),
+            MessageId(_uuid(notice, "message_id")),
+            UserId(_uuid(notice, "sender_id")),
+        )
+
+    def to_frame(self, related: tuple[JSONObject, ...]) -> CorrelationFrame:
+        """The frame, given the linked reports as one recipient may read them."""
+        return CorrelationFrame(self.group_id, self.message_id, related)
+
+
+@dataclass(frozen=True, slots=True)
 class SessionRevoked(_Event):
     """Sessions `session_ids` of `user_id` were revoked: their sockets close with 4401."""
 
@@ -416,6 +452,7 @@ LiveEvent: TypeAlias = (
     | PostingChanged
     | WatchMatched
     | ShareRequestChanged
+    | ReportIdentified
 )
 
 EVENT_TYPES: Mapping[str, type[LiveEvent]] = {
@@ -432,6 +469,7 @@ EVENT_TYPES: Mapping[str, type[LiveEvent]] = {
         PostingChanged,
         WatchMatched,
         ShareRequestChanged,
+        ReportIdentified,
     )
 }
 

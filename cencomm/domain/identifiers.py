@@ -14,6 +14,7 @@ Normal forms, so that the same thing written two ways links and two different th
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ def compact(value: str) -> str:
 
 
 def _strip_accents(value: str) -> str:
+    if value.isascii():  # NFKD leaves ASCII as it is: the common case, on the post's hot path
+        return value
     decomposed = unicodedata.normalize("NFKD", value)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -147,15 +150,17 @@ LEGAL_FORMS = frozenset(
         "ltda", "sae", "fze", "fzco", "fzc", "bhd", "sdn", "tbk", "kk", "doo", "ad", "ood",
     }
 )  # fmt: skip
+_TRAILING = LEGAL_FORMS | {"and"}
 # Some legal forms are written with dots between letters: "S.A.R.L.", "S.p.A.", "Sp. z o.o.".
 _DOTTED = re.compile(r"\b(?:[a-z]\.){2,}(?:[a-z]\b\.?)?")
 
 
+@functools.lru_cache(maxsize=4096)  # validation and indexing each ask; consignees recur
 def normal_party_name(value: str) -> str:
     """`Müller-Pharma GmbH & Co. KG` → `muller pharma`; empty when nothing is left."""
     folded = _strip_accents(value).casefold().replace("&", " and ")
     folded = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), folded)
     words = re.sub(r"[\W_]+", " ", folded).split()
-    while len(words) > 1 and words[-1] in LEGAL_FORMS | {"and"}:
+    while len(words) > 1 and words[-1] in _TRAILING:
         words.pop()
     return " ".join(words)

@@ -16,6 +16,7 @@ from cencomm.services.audit import AuditTrail
 from cencomm.services.audit_forward import AuditForwarder, sinks_from
 from cencomm.services.audit_log import AuditLogService
 from cencomm.services.auth import AuthService
+from cencomm.services.correlations import CorrelationService
 from cencomm.services.directory import DirectoryService
 from cencomm.services.events import LocalEvents
 from cencomm.services.exchange import ExchangeService
@@ -64,6 +65,7 @@ class Services:
     exchange: ExchangeService
     watch_lists: WatchListService
     share_requests: ShareRequestService
+    correlations: CorrelationService
 
 
 def build_services(
@@ -160,6 +162,7 @@ def build_services(
         exchange=ExchangeService(db, clock, audit, groups),
         watch_lists=watch_lists,
         share_requests=ShareRequestService(db, clock, audit, groups, events),
+        correlations=CorrelationService(db, groups),
     )
 
 

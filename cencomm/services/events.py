@@ -12,6 +12,7 @@ from cencomm.domain.events import (
     MessageHidden,
     MessagePosted,
     PostingChanged,
+    ReportIdentified,
     RoleChanged,
     SessionRevoked,
     ShareRequestChanged,
@@ -30,6 +31,7 @@ Event = (
     | PostingChanged
     | WatchMatched
     | ShareRequestChanged
+    | ReportIdentified
 )
 
 

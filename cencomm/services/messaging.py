@@ -14,7 +14,7 @@ from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
 from cencomm.domain.envelopes import Envelope
 from cencomm.domain.errors import NotFound
-from cencomm.domain.events import MessageHidden
+from cencomm.domain.events import MessageHidden, ReportIdentified
 from cencomm.domain.groups import GroupAccess, access_for
 from cencomm.domain.ids import GroupId, MessageId, new_id
 from cencomm.domain.messages import (
@@ -136,7 +136,19 @@ class MessagingService:
         pending = self._pending(
             caller, principal, access, envelope, jws, parsed.kid, region, attachment_ids
         )
-        return await self.writer.submit(pending)
+        outcome = await self.writer.submit(pending)
+        seizure = pending.message.seizure
+        if outcome.created and seizure is not None and seizure.identifiers:
+            # Committed: live delivery looks for the reports it links to, in the background
+            # (the `correlation` frame); the post does not wait for it.
+            self._publisher.publish(
+                ReportIdentified(
+                    group_id=access.group.id,
+                    message_id=MessageId(outcome.id),
+                    sender_id=principal.user_id,
+                )
+            )
+        return outcome
 
     async def _attachments_of(
         self, access: GroupAccess, envelope: Envelope

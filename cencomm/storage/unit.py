@@ -18,6 +18,7 @@ from cencomm.storage.audience import AudienceStore
 from cencomm.storage.audit import AuditStore
 from cencomm.storage.audit_tree import AuditTreeStore
 from cencomm.storage.changes import Changed, marked
+from cencomm.storage.correlations import CorrelationStore
 from cencomm.storage.device_tokens import DeviceTokenStore
 from cencomm.storage.evidence import EvidenceStore
 from cencomm.storage.exchange import ExchangeStore
@@ -98,6 +99,10 @@ class Unit:
     @cached_property
     def audit_tree(self) -> AuditTreeStore:
         return AuditTreeStore(self._session)
+
+    @cached_property
+    def correlations(self) -> CorrelationStore:
+        return CorrelationStore(self._session)
 
     @cached_property
     def device_tokens(self) -> DeviceTokenStore:

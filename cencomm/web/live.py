@@ -29,6 +29,7 @@ from cencomm.domain.events import (
     MessageFrame,
     MessageHidden,
     MessagePosted,
+    ReportIdentified,
     RoleChanged,
     ServerFrame,
     SessionRevoked,
@@ -37,10 +38,12 @@ from cencomm.domain.events import (
 )
 from cencomm.domain.ids import SessionId, UserId
 from cencomm.domain.wire.alerts import alert_json
+from cencomm.domain.wire.correlations import related_link_json
 from cencomm.domain.wire.messages import message_json
 from cencomm.domain.wire.watch_lists import watch_match_frame
 from cencomm.realtime.hub import CLOSE_ROLE_CHANGED, Hub, Subscription
 from cencomm.services.alerts import AlertService
+from cencomm.services.correlations import CorrelationService
 from cencomm.services.live import LiveService
 from cencomm.services.watch_lists import WatchListService
 
@@ -56,12 +59,18 @@ class LiveDispatcher:
     here: `Database` runs each unit of work to its end whatever happens to its caller."""
 
     def __init__(
-        self, hub: Hub, live: LiveService, alerts: AlertService, watches: WatchListService
+        self,
+        hub: Hub,
+        live: LiveService,
+        alerts: AlertService,
+        watches: WatchListService,
+        correlations: CorrelationService | None = None,
     ) -> None:
         self.hub = hub
         self.live = live
         self.alerts = alerts
         self.watches = watches
+        self.correlations = correlations
         # Sockets past their auth frame (they close themselves when their subscription closes).
         self.sockets: weakref.WeakSet[object] = weakref.WeakSet()
         # Frame identity → its JSON text, so a frame queued for N sockets is encoded once. The
@@ -104,6 +113,8 @@ class LiveDispatcher:
             self.hub.deliver(event.notify_ids, event.to_frame())
         elif isinstance(event, WatchMatched):
             await self._watch_matched(event)
+        elif isinstance(event, ReportIdentified):
+            await self._report_identified(event)
 
     async def _message_posted(self, event: MessagePosted) -> None:
         subs = self.hub.subscriptions_for_group(event.group_id)
@@ -148,6 +159,24 @@ class LiveDispatcher:
         lost = connected - still  # e.g. still a member through their organisation: unchanged
         self.hub.unfollow_group(lost, event.group_id)  # frames already queued are skipped too
         self.hub.deliver(lost, event.to_frame())
+
+    async def _report_identified(self, event: ReportIdentified) -> None:
+        """`correlation` frames: to the sender and the group's analysts connected here, each
+        with the earlier reports the new one links to that they may read (none: no frame)."""
+        if self.correlations is None:
+            return
+        subs = {
+            *self.hub.subscriptions_for_group(event.group_id),
+            *self.hub.subscriptions_for_user(event.sender_id),
+        }
+        if not subs:
+            return
+        links = await self.correlations.links_for_readers(
+            event.group_id, event.message_id, event.sender_id, self._readers(subs)
+        )
+        for user_id, related in links.items():
+            frame = event.to_frame(tuple(related_link_json(link) for link in related))
+            self.hub.deliver((user_id,), frame)
 
     async def _alert_raised(self, event: AlertRaised) -> None:
         connected = self.hub.connected_users(event.recipient_ids)

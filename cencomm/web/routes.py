@@ -26,6 +26,7 @@ from cencomm.web.handlers import (
     attachments,
     audit,
     auth,
+    correlations,
     directory,
     exchange,
     export,
@@ -217,6 +218,18 @@ ROUTES_TABLE: tuple[Route, ...] = (
           "Refuse for one target group (its moderators, admin, moderator)", "share-requests",
           body=share_requests.ShareDecision, response=share_requests.GroupShareRequest,
           problems=(404, 409)),
+    # Correlations
+    Route("GET", f"{API}/messages/{{id}}/related", correlations.get_related,
+          "Seizure reports the caller may read that share an identifier with this one (most "
+          "shared first, then newest; hidden reports never), and its identifiers also seen in "
+          "another operation (`elsewhere`: nothing more of it; never TLP:RED)", "correlations",
+          query=correlations.RelatedQuery, response=correlations.RelatedResponse,
+          problems=(404,)),
+    Route("GET", f"{API}/groups/{{id}}/correlations", correlations.list_group_correlations,
+          "Identifiers seen in more than one readable report of the group, most linked first "
+          "(ties: kind, value), with the reporting countries and the first and last dates",
+          "correlations", query=PageQuery, response=correlations.CorrelationList,
+          problems=(404,)),
     # Attachments
     Route("POST", f"{API}/groups/{{id}}/attachments", attachments.upload_attachment,
           "Upload a file (raw body with Content-Type and ?name=, or multipart with one part "

@@ -20,6 +20,7 @@ from cencomm.domain.events import (
     MessageHidden,
     MessagePosted,
     PostingChanged,
+    ReportIdentified,
     RoleChanged,
     SessionRevoked,
     ShareRequestChanged,
@@ -47,6 +48,7 @@ EVENTS: list[LiveEvent] = [
     WatchMatched(uuid.uuid4(), user()),
     ShareRequestChanged(uuid.uuid4(), group(), "pending", (user(), user())),
     ShareRequestChanged(uuid.uuid4(), None, "approved", (user(),)),
+    ReportIdentified(group(), MESSAGE, user()),
 ]
 
 
@@ -60,6 +62,21 @@ def test_every_event_round_trips_through_json(event: LiveEvent) -> None:
 def test_every_event_has_a_dotted_past_tense_wire_name() -> None:
     assert set(EVENT_TYPES) == {e.name for e in EVENTS}
     assert all("." in name for name in EVENT_TYPES)
+
+
+def test_the_correlation_frame_has_its_api_shape() -> None:
+    g, sender = group(), user()
+    link = {"message_id": str(MESSAGE), "group_id": str(g), "seq": 1, "shared": []}
+    frame = ReportIdentified(g, MESSAGE, sender).to_frame((link,))
+    assert frame.to_json() == {
+        "type": "correlation",
+        "group_id": str(g),
+        "message_id": str(MESSAGE),
+        "related": [link],
+    }
+    assert set(ReportIdentified(g, MESSAGE, sender).to_notice()) == {
+        "event", "group_id", "message_id", "sender_id",
+    }  # fmt: skip
 
 
 def test_notices_carry_ids_and_numbers_only() -> None:

@@ -252,6 +252,9 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("GET", f"{API}/groups/{{id}}/report"): group_read(200),
     ("GET", f"{API}/groups/{{id}}/export.misp.json"): group_read(200),
     ("GET", f"{API}/groups/{{id}}/export.stix.json"): group_read(200),
+    # Correlations: exactly as reading the message or the group's messages.
+    ("GET", f"{API}/messages/{{id}}/related"): group_read(200),
+    ("GET", f"{API}/groups/{{id}}/correlations"): group_read(200),
     # Cross-group analytics: admin, moderator, analyst (others 403), over groups they read.
     ("GET", f"{API}/analytics"): everyone(403)
     | {"analyst": "200 404 404"}
@@ -1070,6 +1073,15 @@ BUILDERS: dict[tuple[str, str], Spec] = {
     ),
     ("GET", f"{API}/groups/{{id}}/export.stix.json"): Spec(
         _group_path("GET", "/export.stix.json"), group_scoped=True
+    ),
+    ("GET", f"{API}/messages/{{id}}/related"): Spec(
+        lambda w, who, t: Req("GET", f"{API}/messages/{_message_id(w, t)}/related"),
+        doc="a visible TLP:GREEN message of the target group",
+        prepare=prepare_messages,
+        group_scoped=True,
+    ),
+    ("GET", f"{API}/groups/{{id}}/correlations"): Spec(
+        _group_path("GET", "/correlations"), group_scoped=True
     ),
     ("GET", f"{API}/analytics"): Spec(
         lambda w, who, t: Req("GET", f"{API}/analytics", params={"group_id": w.group_id(t)}),
