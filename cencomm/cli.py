@@ -16,6 +16,7 @@ from cencomm.client.cli import add_client_parser, run_client
 from cencomm.exits import EXIT_FAILURE, EXIT_USAGE, CommandError
 from cencomm.logs import configure_logging
 from cencomm.settings import Settings, SettingsError, load_settings, validate
+from cencomm.witness.command import add_witness_parser, run_witness
 from cencomm.workers import WorkerFds
 
 logger = logging.getLogger("cencomm.cli")
@@ -146,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
         "when they differ",
     )
     add_client_parser(commands)
+    add_witness_parser(commands)
     return parser
 
 
@@ -153,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "client":  # a user's tool: it needs no server settings
         return run_client(args)
+    if args.command == "witness":  # another party's service: no server settings either
+        return run_witness(args)
     if args.command == "verify-export":  # offline: no settings, no database, no keys
         from cencomm.commands import verify_export
 

@@ -31,6 +31,7 @@ from cencomm.storage.schema import SchemaStore
 from cencomm.storage.sessions import SessionStore
 from cencomm.storage.snapshots import SnapshotStore
 from cencomm.storage.users import OrganizationStore, UserStore
+from cencomm.storage.witness import CosignatureStore
 
 T = TypeVar("T")
 
@@ -152,3 +153,7 @@ class Unit:
     @cached_property
     def users(self) -> UserStore:
         return UserStore(self._session)
+
+    @cached_property
+    def cosignatures(self) -> CosignatureStore:
+        return CosignatureStore(self._session)

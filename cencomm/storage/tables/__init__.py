@@ -51,6 +51,7 @@ from cencomm.storage.tables.messages import (
     SeizureReportRow,
     SeizureTransitRow,
 )
+from cencomm.storage.tables.witness import AuditCosignatureRow
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -59,6 +60,7 @@ __all__ = [
     "AlertRecipientRow",
     "AlertRow",
     "AttachmentRow",
+    "AuditCosignatureRow",
     "AuditEntryRow",
     "AuditForwardCursorRow",
     "AuditSequence",

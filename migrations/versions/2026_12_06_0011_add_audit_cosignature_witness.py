@@ -1,0 +1,36 @@
+"""add audit_cosignature: witness cosignatures of signed audit tree heads
+
+Revision ID: 0011_witness
+Revises: 0010
+Create Date: 2026-12-06
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011_witness"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "audit_cosignature",
+        sa.Column("tree_size", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("witness", sa.String(length=256), nullable=False),
+        sa.Column("signature", sa.LargeBinary(length=76), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tree_size"],
+            ["audit_tree_head.tree_size"],
+            name=op.f("fk_audit_cosignature_tree_size_audit_tree_head"),
+        ),
+        sa.PrimaryKeyConstraint("tree_size", "witness", name=op.f("pk_audit_cosignature")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("audit_cosignature")
