@@ -16,7 +16,7 @@ from cencomm.client.cli import add_client_parser, run_client
 from cencomm.exits import EXIT_FAILURE, EXIT_USAGE, CommandError
 from cencomm.logs import configure_logging
 from cencomm.settings import Settings, SettingsError, load_settings, validate
-from cencomm.witness.command import add_witness_parser, run_witness
+from cencomm.witness.command import add_witness_options, add_witness_parser, run_witness
 from cencomm.workers import WorkerFds
 
 logger = logging.getLogger("cencomm.cli")
@@ -146,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
         help="GET /audit/proof/consistency between the saved and the bundle's tree sizes, "
         "when they differ",
     )
+    add_witness_options(export)
     add_client_parser(commands)
     add_witness_parser(commands)
     return parser
@@ -161,7 +162,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cencomm.commands import verify_export
 
         try:
-            return verify_export(args.file, args.audit_key, args.tree_head, args.consistency_proof)
+            return verify_export(
+                args.file,
+                args.audit_key,
+                args.tree_head,
+                args.consistency_proof,
+                args.witness,
+                args.quorum,
+            )
         except CommandError as exc:
             print(f"cencomm: {exc}", file=sys.stderr)
             return EXIT_FAILURE

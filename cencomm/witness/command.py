@@ -82,6 +82,25 @@ def add_witness_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     )
 
 
+def add_witness_options(parser: argparse.ArgumentParser) -> None:
+    """`--witness VKEY` (repeatable) and `--quorum N`: accept a tree head only when that many of
+    these witnesses cosigned it."""
+    parser.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        metavar="VKEY",
+        help="a witness whose cosignature counts, as its verifier key "
+        "<name>+<key ID>+<key> (`cencomm witness keygen` prints it); repeatable",
+    )
+    parser.add_argument(
+        "--quorum",
+        type=int,
+        metavar="N",
+        help="how many of the --witness keys must have cosigned (default: all of them)",
+    )
+
+
 def run_witness(args: argparse.Namespace) -> int:
     try:
         if args.witness_command == "keygen":

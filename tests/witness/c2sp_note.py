@@ -110,9 +110,10 @@ def checkpoint(text: str) -> Checkpoint:
 
 def vkey(name: str, alg: int, public: bytes) -> str:
     """<name>+<hex key hash>+<base64(alg || public)>."""
-    return f"{name}+{key_hash(name, alg, public):08x}+" + base64.b64encode(
-        bytes([alg]) + public
-    ).decode()
+    return (
+        f"{name}+{key_hash(name, alg, public):08x}+"
+        + base64.b64encode(bytes([alg]) + public).decode()
+    )
 
 
 def public_of_vkey(text: str) -> tuple[str, int, bytes]:

@@ -7,7 +7,6 @@ import hashlib
 import json
 import struct
 from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -69,9 +68,10 @@ def witness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WitnessProcess
 
 
 async def add(witness: WitnessProcess, payload: bytes) -> tuple[int, str, str]:
-    async with aiohttp.ClientSession() as http, http.post(
-        f"{witness.url}/add-checkpoint", data=payload
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{witness.url}/add-checkpoint", data=payload) as resp,
+    ):
         return resp.status, resp.content_type, await resp.text()
 
 
