@@ -15,7 +15,7 @@ With witnesses configured (`WitnessPolicy`), a head is accepted only as a C2SP c
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from cencomm.client.errors import AuditLogError, ProblemError
 from cencomm.crypto.keys import b64url_encode
@@ -35,10 +35,16 @@ from cencomm.verification.tree_heads import (
 TreeHeadListener = Callable[[dict[str, Any]], None]
 
 
+@runtime_checkable
 class _Api(Protocol):
     async def request_json(
         self, method: str, path: str, *, params: Mapping[str, str | int] | None = None
     ) -> Any: ...
+
+
+@runtime_checkable
+class _NoteApi(_Api, Protocol):
+    """What checking witnessed checkpoints needs besides JSON: a text answer's bytes (`.raw`)."""
 
     async def request_bytes(
         self,
@@ -92,6 +98,8 @@ class TreeHeadWatch:
             ProblemError, TransportError: the server could not be asked.
         """
         if self._witnesses is not None:
+            if not isinstance(api, _NoteApi):
+                raise TypeError("checking witnessed checkpoints needs request_bytes")
             document = await self._witnessed(api)
         else:
             document = await api.request_json("GET", "/audit/tree-head")
@@ -106,7 +114,7 @@ class TreeHeadWatch:
             self._on_change(dict(document))
         return dict(document)
 
-    async def _witnessed(self, api: _Api) -> dict[str, Any]:
+    async def _witnessed(self, api: _NoteApi) -> dict[str, Any]:
         """The newest witnessed checkpoint, its signatures checked, as a tree-head document
         (with `cosigned_by`, the witnesses whose cosignatures verified)."""
         assert self._witnesses is not None  # noqa: S101 - only called with witnesses

@@ -15,7 +15,7 @@ import re
 import shutil
 import time
 import zipfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -163,7 +163,7 @@ class Api:
         self.checkpoint_size: int | None = None
 
     async def request_json(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None
+        self, method: str, path: str, *, params: Mapping[str, str | int] | None = None
     ) -> Any:
         resp = await self.client.request(
             method, API + path, headers=self.member.auth, params=params
@@ -172,7 +172,12 @@ class Api:
         return await resp.json()
 
     async def request_bytes(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, accept: str = "*/*"
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        accept: str = "*/*",
     ) -> Any:
         if path == "/audit/checkpoint" and self.checkpoint_size is not None:
             params = {"tree_size": str(self.checkpoint_size)}
