@@ -23,8 +23,7 @@ from tests.browser.webclient import chromium, open_client, sign_in
 from tests.conftest import with_settings
 from tests.factories import make_member
 from tests.witness import c2sp_note
-from tests.witness.test_witnessed_checkpoints import cosigned_by, until
-from tests.witness.witnesses import WitnessProcess, start_witness
+from tests.witness.witnesses import WitnessProcess, cosigned_by, start_witness, until
 
 ORIGIN = "cencomm.test/browser"
 

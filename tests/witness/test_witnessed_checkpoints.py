@@ -13,13 +13,12 @@ import io
 import json
 import re
 import shutil
-import time
 import zipfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 import pytest
@@ -45,7 +44,14 @@ from tests.factories import Member, add_member, make_group, make_member, post_me
 from tests.problems import assert_problem
 from tests.processes import run_cencomm
 from tests.witness import c2sp_note
-from tests.witness.witnesses import WitnessProcess, start_witness
+from tests.witness.witnesses import (
+    WitnessProcess,
+    checkpoint,
+    cosigned_by,
+    cosigners,
+    start_witness,
+    until,
+)
 
 API = "/api/v1"
 WAIT = 60.0
@@ -53,7 +59,6 @@ ORIGINS = {
     name: f"cencomm.test/{name}"
     for name in ("collect", "rollback", "quorum", "export", "fork", "stuck")
 }
-T = TypeVar("T")
 
 
 @dataclass
@@ -106,51 +111,6 @@ def witnessed(
 
 def entry(witness: WitnessProcess) -> str:
     return f"{witness.vkey} {witness.url}"
-
-
-async def until(probe: Callable[[], Awaitable[T | None]], what: str) -> T:
-    """Poll `probe` until it returns something, with a deadline (no fixed sleeps)."""
-    deadline = time.monotonic() + WAIT
-    while (value := await probe()) is None:
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
-    return value
-
-
-async def checkpoint(
-    client: TestClient[Any, Any], member: Member, tree_size: int | None = None
-) -> str:
-    params = {} if tree_size is None else {"tree_size": str(tree_size)}
-    resp = await client.get(f"{API}/audit/checkpoint", headers=member.auth, params=params)
-    assert resp.status == 200, await resp.text()
-    assert resp.content_type == "text/plain"
-    return await resp.text()
-
-
-def cosigners(note: str, witnesses: list[WitnessProcess]) -> list[str]:
-    parsed = c2sp_note.parse(note)
-    names = []
-    for witness in witnesses:
-        name, _, public = c2sp_note.public_of_vkey(witness.vkey)
-        if c2sp_note.cosignature_time(parsed, name, public) is not None:
-            names.append(name)
-    return names
-
-
-def cosigned_by(
-    client: TestClient[Any, Any], member: Member, witnesses: list[WitnessProcess], after: int = -1
-) -> Callable[[], Awaitable[str | None]]:
-    """A probe: the server's checkpoint once every one of `witnesses` cosigned it (and its
-    size is over `after`)."""
-
-    async def probe() -> str | None:
-        note = await checkpoint(client, member)
-        size = c2sp_note.checkpoint(c2sp_note.parse(note).text).size
-        if size > after and len(cosigners(note, witnesses)) == len(witnesses):
-            return note
-        return None
-
-    return probe
 
 
 class Api:

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
+from aiohttp.test_utils import TestClient
+
+from tests.factories import Member
 from tests.processes import free_port
+from tests.witness import c2sp_note
 
 START_TIMEOUT = 60.0
+WAIT = 60.0
+API = "/api/v1"
+T = TypeVar("T")
 
 
 @dataclass
@@ -77,3 +88,48 @@ def start_witness(directory: Path, name: str, logs: list[str]) -> WitnessProcess
     witness.reader.start()
     assert listening.wait(START_TIMEOUT) and process.poll() is None, "".join(witness.lines)
     return witness
+
+
+async def until(probe: Callable[[], Awaitable[T | None]], what: str) -> T:
+    """Poll `probe` until it returns something, with a deadline (no fixed sleeps)."""
+    deadline = time.monotonic() + WAIT
+    while (value := await probe()) is None:
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+    return value
+
+
+async def checkpoint(
+    client: TestClient[Any, Any], member: Member, tree_size: int | None = None
+) -> str:
+    params = {} if tree_size is None else {"tree_size": str(tree_size)}
+    resp = await client.get(f"{API}/audit/checkpoint", headers=member.auth, params=params)
+    assert resp.status == 200, await resp.text()
+    assert resp.content_type == "text/plain"
+    return await resp.text()
+
+
+def cosigners(note: str, witnesses: list[WitnessProcess]) -> list[str]:
+    parsed = c2sp_note.parse(note)
+    names = []
+    for witness in witnesses:
+        name, _, public = c2sp_note.public_of_vkey(witness.vkey)
+        if c2sp_note.cosignature_time(parsed, name, public) is not None:
+            names.append(name)
+    return names
+
+
+def cosigned_by(
+    client: TestClient[Any, Any], member: Member, witnesses: list[WitnessProcess], after: int = -1
+) -> Callable[[], Awaitable[str | None]]:
+    """A probe: the server's checkpoint once every one of `witnesses` cosigned it (and its
+    size is over `after`)."""
+
+    async def probe() -> str | None:
+        note = await checkpoint(client, member)
+        size = c2sp_note.checkpoint(c2sp_note.parse(note).text).size
+        if size > after and len(cosigners(note, witnesses)) == len(witnesses):
+            return note
+        return None
+
+    return probe
