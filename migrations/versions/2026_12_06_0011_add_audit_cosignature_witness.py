@@ -3,6 +3,9 @@
 Revision ID: 0011_witness
 Revises: 0010
 Create Date: 2026-12-06
+
+Cosignatures are inserted once and never changed; on PostgreSQL a trigger refuses UPDATE and
+DELETE, as on the other audit tables.
 """
 
 from collections.abc import Sequence
@@ -30,7 +33,15 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tree_size", "witness", name=op.f("pk_audit_cosignature")),
     )
+    if op.get_bind().dialect.name == "postgresql":
+        # Append-only like the entries and tree heads (the function is migration 0003's).
+        op.execute(
+            "CREATE TRIGGER audit_cosignature_append_only BEFORE UPDATE OR DELETE ON "
+            "audit_cosignature FOR EACH ROW EXECUTE FUNCTION cencomm_audit_append_only()"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_cosignature_append_only ON audit_cosignature")
     op.drop_table("audit_cosignature")
