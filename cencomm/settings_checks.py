@@ -183,7 +183,7 @@ def _validate_witnesses(s: Settings) -> None:
 
 def _witness_name(vkey: str) -> str | None:
     """The name of a cosignature (type 0x04) verifier key, None if it is not one."""
-    parts = vkey.split("+")
+    parts = vkey.split("+", 2)  # the base64 key may hold '+' too
     if len(parts) != 3 or not parts[0] or len(parts[1]) != 8:
         return None
     name, hex_id, material = parts
