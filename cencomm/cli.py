@@ -16,7 +16,7 @@ from cencomm.client.cli import add_client_parser, run_client
 from cencomm.exits import EXIT_FAILURE, EXIT_USAGE, CommandError
 from cencomm.logs import configure_logging
 from cencomm.settings import Settings, SettingsError, load_settings, validate
-from cencomm.witness.command import add_witness_options, add_witness_parser, run_witness
+from cencomm.witness.cli import add_witness_options, add_witness_parser, run_witness
 from cencomm.workers import WorkerFds
 
 logger = logging.getLogger("cencomm.cli")
