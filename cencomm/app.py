@@ -193,6 +193,8 @@ def _jobs(app: web.Application) -> BackgroundJobs:
     jobs.add(services.audit_log.job())
     if services.audit_forwarder.enabled:
         jobs.add(services.audit_forwarder.job())
+    for job in services.witnesses.jobs():
+        jobs.add(job)
     if settings.alerts.sweep_interval > 0:
         jobs.add(services.alert_deadlines.job())
     notifications = services.alerts.notifications

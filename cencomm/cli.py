@@ -16,6 +16,7 @@ from cencomm.client.cli import add_client_parser, run_client
 from cencomm.exits import EXIT_FAILURE, EXIT_USAGE, CommandError
 from cencomm.logs import configure_logging
 from cencomm.settings import Settings, SettingsError, load_settings, validate
+from cencomm.witness.cli import add_witness_options, add_witness_parser, run_witness
 from cencomm.workers import WorkerFds
 
 logger = logging.getLogger("cencomm.cli")
@@ -145,7 +146,9 @@ def _parser() -> argparse.ArgumentParser:
         help="GET /audit/proof/consistency between the saved and the bundle's tree sizes, "
         "when they differ",
     )
+    add_witness_options(export)
     add_client_parser(commands)
+    add_witness_parser(commands)
     return parser
 
 
@@ -153,11 +156,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "client":  # a user's tool: it needs no server settings
         return run_client(args)
+    if args.command == "witness":  # another party's service: no server settings either
+        return run_witness(args)
     if args.command == "verify-export":  # offline: no settings, no database, no keys
         from cencomm.commands import verify_export
 
         try:
-            return verify_export(args.file, args.audit_key, args.tree_head, args.consistency_proof)
+            return verify_export(
+                args.file,
+                args.audit_key,
+                args.tree_head,
+                args.consistency_proof,
+                args.witness,
+                args.quorum,
+            )
         except CommandError as exc:
             print(f"cencomm: {exc}", file=sys.stderr)
             return EXIT_FAILURE

@@ -235,6 +235,8 @@ def verify_export(
     audit_key: Path | None = None,
     tree_head: Path | None = None,
     consistency_proof: Path | None = None,
+    witnesses: Sequence[str] = (),
+    quorum: int | None = None,
 ) -> int:
     """Check an evidence bundle offline; a summary on stdout, or the first failure raised."""
     from cencomm.verification.bundle_check import (
@@ -245,7 +247,9 @@ def verify_export(
     )
 
     try:
-        summary = check_bundle_file(bundle, audit_key, tree_head, consistency_proof)
+        summary = check_bundle_file(
+            bundle, audit_key, tree_head, consistency_proof, witnesses, quorum
+        )
     except (BundleInputError, BundleNotVerified) as exc:
         raise CommandError(str(exc)) from None
     sys.stdout.write(verified_sentence(summary) + "\n")

@@ -6,6 +6,9 @@ before it serves.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import ipaddress
 
 from cencomm.domain.users import Role
@@ -97,6 +100,7 @@ def validate(settings: Settings) -> None:
         raise SettingsError(
             "audit.forward_syslog: must be udp://host:port or an absolute Unix socket path"
         )
+    _validate_witnesses(s)
     if s.logging.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError("logging.level: must be DEBUG, INFO, WARNING or ERROR")
     if s.logging.format not in {"json", "text"}:
@@ -150,3 +154,44 @@ def _validate_live(s: Settings) -> None:
         raise SettingsError("smtp.from_address: must be an e-mail address")
     if s.smtp.timeout <= 0:
         raise SettingsError("smtp.timeout: must be positive")
+
+
+def _validate_witnesses(s: Settings) -> None:
+    """`audit.witnesses`: each "<verifier key> <http(s) URL>", distinct names; the quorum."""
+    names: set[str] = set()
+    for entry in s.audit.witnesses:
+        vkey, _, url = entry.strip().partition(" ")
+        url = url.strip()
+        name = _witness_name(vkey)
+        if name is None:
+            raise SettingsError(
+                f"audit.witnesses: {vkey!r} is not a cosignature verifier key "
+                "<name>+<key ID>+<base64 key> (as `cencomm witness keygen` prints it)"
+            )
+        if not url.startswith(("http://", "https://")) or " " in url:
+            raise SettingsError(f"audit.witnesses: witness {name} needs an http(s) URL after it")
+        if name in names:
+            raise SettingsError(f"audit.witnesses: witness {name} is listed twice")
+        names.add(name)
+    if names and not 1 <= s.audit.witness_quorum <= len(names):
+        raise SettingsError(
+            f"audit.witness_quorum: must be between 1 and the number of witnesses ({len(names)})"
+        )
+    if s.audit.witness_timeout <= 0 or s.audit.witness_retry_max <= 0:
+        raise SettingsError("audit.witness_timeout/witness_retry_max: must be positive")
+
+
+def _witness_name(vkey: str) -> str | None:
+    """The name of a cosignature (type 0x04) verifier key, None if it is not one."""
+    parts = vkey.split("+", 2)  # the base64 key may hold '+' too
+    if len(parts) != 3 or not parts[0] or len(parts[1]) != 8:
+        return None
+    name, hex_id, material = parts
+    try:
+        raw = base64.b64decode(material, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != 33 or raw[0] != 0x04:
+        return None
+    digest = hashlib.sha256(name.encode("utf-8") + b"\n" + raw).digest()[:4]
+    return name if digest.hex() == hex_id else None

@@ -141,6 +141,14 @@ class AuditSettings:
     forward_file: str = ""
     # SIEM forwarding to syslog: "udp://host:port" or a Unix datagram socket path ("" = off).
     forward_syslog: str = ""
+    # Witnesses that cosign tree heads (c2sp.org/tlog-witness), each "<verifier key> <URL>".
+    witnesses: tuple[str, ...] = ()
+    # Cosignatures of distinct witnesses a checkpoint needs to count as witnessed.
+    witness_quorum: int = 1
+    # Seconds one add-checkpoint request may take before it counts as failed.
+    witness_timeout: float = 10.0
+    # Longest pause between retries to a failing witness (the backoff doubles up to it).
+    witness_retry_max: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from cencomm.client.keystore import LocalKey
 from cencomm.client.paging import pages, segment
 from cencomm.client.session import DEFAULT_TIMEOUT, BaseClient, RetryPolicy, TokenListener
 from cencomm.client.tokens import TokenSet
+from cencomm.verification.cosigned import WitnessPolicy
 from cencomm.verification.messages import VerifiedMessage, verify_message
 
 DEFAULT_PAGE = 100
@@ -95,6 +96,8 @@ class CencommClient(
         on_tree_head: called with each newer audit tree head once it passed, e.g. to save it.
         device_token: the `device_token` of an earlier login of the same user (see
             `device_token`): sent with `login`, so other people's failures do not refuse it.
+        witnesses: accept a tree head only as a checkpoint (`GET /audit/checkpoint`) that a
+            quorum of these witnesses cosigned (`cencomm.verification.cosigned`).
     """
 
     def __init__(
@@ -111,6 +114,7 @@ class CencommClient(
         tree_head: Mapping[str, Any] | None = None,
         on_tree_head: TreeHeadListener | None = None,
         device_token: str | None = None,
+        witnesses: WitnessPolicy | None = None,
     ) -> None:
         super().__init__(
             base_url,
@@ -123,7 +127,7 @@ class CencommClient(
             device_token=device_token,
         )
         self._key = key
-        self._audit_watch = TreeHeadWatch(tree_head, on_tree_head)
+        self._audit_watch = TreeHeadWatch(tree_head, on_tree_head, witnesses)
 
     async def __aenter__(self) -> CencommClient:
         await super().__aenter__()

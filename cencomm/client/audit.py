@@ -6,15 +6,21 @@ extend the remembered one: the same root at the same size, and for a larger size
 consistency proof (`GET /audit/proof/consistency`) from the remembered head to it. A smaller
 size, another root, a missing or failing proof raise `AuditLogError`, and the remembered head
 stays as it was. The first head seen is trusted as it comes (trust on first use).
+
+With witnesses configured (`WitnessPolicy`), a head is accepted only as a C2SP checkpoint note
+(`GET /audit/checkpoint`) signed by the audit key and cosigned by a quorum of those witnesses
+(`cencomm.verification.cosigned`); too few cosignatures raise `AuditLogError` saying so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from cencomm.client.errors import AuditLogError, ProblemError
+from cencomm.crypto.keys import b64url_encode
 from cencomm.domain.audit_tree import TreeHead
+from cencomm.verification.cosigned import CheckpointError, WitnessPolicy, check_checkpoint_note
 from cencomm.verification.errors import NotExtended, TreeHeadError
 from cencomm.verification.tree_heads import (
     AuditKey,
@@ -29,9 +35,24 @@ from cencomm.verification.tree_heads import (
 TreeHeadListener = Callable[[dict[str, Any]], None]
 
 
+@runtime_checkable
 class _Api(Protocol):
     async def request_json(
         self, method: str, path: str, *, params: Mapping[str, str | int] | None = None
+    ) -> Any: ...
+
+
+@runtime_checkable
+class _NoteApi(_Api, Protocol):
+    """What checking witnessed checkpoints needs besides JSON: a text answer's bytes (`.raw`)."""
+
+    async def request_bytes(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        accept: str = "*/*",
     ) -> Any: ...
 
 
@@ -55,11 +76,15 @@ class TreeHeadWatch:
     """
 
     def __init__(
-        self, newest: Mapping[str, Any] | None = None, on_change: TreeHeadListener | None = None
+        self,
+        newest: Mapping[str, Any] | None = None,
+        on_change: TreeHeadListener | None = None,
+        witnesses: WitnessPolicy | None = None,
     ) -> None:
         self._newest = dict(newest) if newest is not None else None
         self._on_change = on_change
         self._key: AuditKey | None = None
+        self._witnesses = witnesses
 
     @property
     def newest(self) -> dict[str, Any] | None:
@@ -72,7 +97,12 @@ class TreeHeadWatch:
             AuditLogError: a bad signature, or a head that does not extend the remembered one.
             ProblemError, TransportError: the server could not be asked.
         """
-        document = await api.request_json("GET", "/audit/tree-head")
+        if self._witnesses is not None:
+            if not isinstance(api, _NoteApi):
+                raise TypeError("checking witnessed checkpoints needs request_bytes")
+            document = await self._witnessed(api)
+        else:
+            document = await api.request_json("GET", "/audit/tree-head")
         head = _parse(document, "the server's tree head")
         await self._check_signature(api, head)
         if self._newest is not None:
@@ -83,6 +113,32 @@ class TreeHeadWatch:
         if self._on_change is not None:
             self._on_change(dict(document))
         return dict(document)
+
+    async def _witnessed(self, api: _NoteApi) -> dict[str, Any]:
+        """The newest witnessed checkpoint, its signatures checked, as a tree-head document
+        (with `cosigned_by`, the witnesses whose cosignatures verified)."""
+        assert self._witnesses is not None  # noqa: S101 - only called with witnesses
+        reply = await api.request_bytes("GET", "/audit/checkpoint", accept="text/plain")
+        if self._key is None:
+            await self._load_key(api)
+        assert self._key is not None  # noqa: S101 - _load_key sets it or raises
+        try:
+            witnessed = check_checkpoint_note(
+                reply.raw, self._key.public_key, self._witnesses, "the server's checkpoint"
+            )
+        except CheckpointError as exc:
+            raise AuditLogError(str(exc)) from None
+        document = witnessed.head.as_json(b64url_encode(witnessed.head.signature))
+        document["kid"] = self._key.kid
+        document["cosigned_by"] = list(witnessed.cosigned_by)
+        return document
+
+    async def _load_key(self, api: _Api) -> None:
+        document = await api.request_json("GET", "/audit/key")  # once, or after a rotation
+        try:
+            self._key = audit_key_from_json(document)
+        except ValueError as exc:
+            raise AuditLogError(f"the server's audit key is not valid ({exc})") from None
 
     async def _check_signature(self, api: _Api, head: TreeHead) -> None:
         if self._key is None or self._key.kid != head.kid:

@@ -63,6 +63,21 @@ def add_client_parser(commands: Any) -> None:
     )
     client.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP try")
     client.add_argument("--json", action="store_true", help=JSON_HELP)
+    client.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        metavar="VKEY",
+        help="accept an audit tree head only when cosigned by witnesses: a witness's verifier "
+        "key <name>+<key ID>+<key> (as `cencomm witness keygen` prints it); repeatable. Also "
+        "checks verify-export's audit/checkpoint.note",
+    )
+    client.add_argument(
+        "--quorum",
+        type=int,
+        metavar="N",
+        help="how many of the --witness keys must have cosigned (default: all of them)",
+    )
     actions = client.add_subparsers(dest="client_command", required=True, metavar="ACTION")
     for family in FAMILIES:
         family.add_parsers(actions)

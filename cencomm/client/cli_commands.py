@@ -23,7 +23,13 @@ from cencomm.client import (
     cli_timeline,
 )
 from cencomm.client.api import CencommClient
-from cencomm.client.cli_session import head_saver, keys_create, login, watch_audit_log
+from cencomm.client.cli_session import (
+    client_witnesses,
+    head_saver,
+    keys_create,
+    login,
+    watch_audit_log,
+)
 from cencomm.client.cli_support import Context, Handler, Output, UsageError
 from cencomm.client.errors import NotLoggedIn
 from cencomm.client.state import StateStore
@@ -95,4 +101,5 @@ def _client(ctx: Context) -> CencommClient:
         on_tokens=remember,
         tree_head=state.tree_head,
         on_tree_head=head_saver(ctx),
+        witnesses=client_witnesses(ctx.args),
     )

@@ -217,7 +217,12 @@ def verify_export(ctx: Context) -> int:
     args = ctx.args
     try:
         summary = check_bundle_file(
-            args.file, args.audit_key, args.tree_head, args.consistency_proof
+            args.file,
+            args.audit_key,
+            args.tree_head,
+            args.consistency_proof,
+            getattr(args, "witness", ()),
+            getattr(args, "quorum", None),
         )
     except BundleInputError as exc:
         raise UsageError(str(exc)) from None

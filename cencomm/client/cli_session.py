@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from cencomm.client.cli_support import (
 from cencomm.client.errors import ProblemError
 from cencomm.client.keystore import create_key_file
 from cencomm.client.session import server_root
+from cencomm.verification.cosigned import WitnessPolicy, witness_policy
 
 KEY_COLUMNS = (
     ("kid", "KID"),
@@ -123,6 +125,18 @@ def head_saver(ctx: Context) -> Callable[[dict[str, Any]], None]:
     return remember
 
 
+def client_witnesses(args: argparse.Namespace) -> WitnessPolicy | None:
+    """The `--witness`/`--quorum` policy every tree head must meet (None: no witnesses).
+
+    Raises:
+        UsageError: a bad key or quorum.
+    """
+    try:
+        return witness_policy(getattr(args, "witness", ()), getattr(args, "quorum", None))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 async def watch_audit_log(api: CencommClient) -> None:
     """Before every command, the server's audit log must extend the newest tree head this
     client saw (an RFC 9162 consistency proof), so a server that rolled its log back is
@@ -144,7 +158,11 @@ async def login(ctx: Context) -> int:
     if server_root(server) != state.server:
         state.tree_head = None  # a head seen on another server says nothing about this one
     async with CencommClient(
-        server, timeout=args.timeout, tree_head=state.tree_head, on_tree_head=head_saver(ctx)
+        server,
+        timeout=args.timeout,
+        tree_head=state.tree_head,
+        on_tree_head=head_saver(ctx),
+        witnesses=client_witnesses(args),
     ) as api:
         # Only ever sent back to the server that issued it (usernames compare case-insensitively).
         api.device_token = state.device_tokens.get(_device_key(api.base_url, args.username))

@@ -26,6 +26,7 @@ ATTACHMENTS = "attachments.json"
 BLOB_DIR = "blobs/"
 AUDIT_ENTRIES = "audit/entries.jsonl"
 TREE_HEAD = "audit/tree-head.json"
+CHECKPOINT_NOTE = "audit/checkpoint.note"
 AUDIT_KEY = "audit/key.json"
 MANIFEST = "manifest.json"
 MANIFEST_SIG = "manifest.sig"
@@ -58,6 +59,8 @@ Files (each listed with its SHA-256 in manifest.json, which the audit key signs 
                        keys above, each as its exact leaf string with an RFC 9162 inclusion
                        proof against audit/tree-head.json
   audit/tree-head.json the signed tree head (C2SP checkpoint) the proofs lead to
+  audit/checkpoint.note the same tree head as a C2SP signed note: the audit key's signature,
+                       then the cosignatures of the witnesses that had cosigned it
   audit/key.json       the audit public key that signed the tree head and the manifest
 
 Verify offline: cencomm verify-export FILE --audit-key KEY.json [--tree-head HEAD.json]

@@ -288,6 +288,15 @@ class AuditLogService:
             Invalid: first > second.
         """
         authorize(principal, Action.AUDIT_PROOFS)
+        return await self.system_consistency_proof(first, second)
+
+    async def system_consistency_proof(self, first: int, second: int) -> list[bytes]:
+        """`consistency_proof` for the server itself (the witness collector): no caller.
+
+        Raises:
+            NotFound: either size has no signed tree head.
+            Invalid: first > second.
+        """
 
         def work(unit: Unit) -> tuple[list[tuple[int, int]], MappingSubtreeSource]:
             store = unit.audit_tree

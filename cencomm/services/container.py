@@ -15,6 +15,7 @@ from cencomm.services.attachments import AttachmentService
 from cencomm.services.audit import AuditTrail
 from cencomm.services.audit_forward import AuditForwarder, sinks_from
 from cencomm.services.audit_log import AuditLogService
+from cencomm.services.audit_witness import WitnessCollector
 from cencomm.services.auth import AuthService
 from cencomm.services.correlations import CorrelationService
 from cencomm.services.directory import DirectoryService
@@ -52,6 +53,7 @@ class Services:
     keys: KeyService
     audit_log: AuditLogService
     audit_forwarder: AuditForwarder
+    witnesses: WitnessCollector
     events: LocalEvents
     session_cache: SessionCache
     post_contexts: PostContextCache
@@ -119,6 +121,7 @@ def build_services(
         db, clock, audit, events, notifications, settings.notifications.base_url
     )
     events.subscribe(watch_lists)  # matches each new report after its commit
+    witnesses = WitnessCollector(db, clock, audit, audit_log, keys.audit, settings.audit)
     export = EvidenceExportService(
         db,
         clock,
@@ -128,6 +131,7 @@ def build_services(
         attachments.vault,
         keys.audit,
         settings.export.max_bytes,
+        witnesses,
     )
     return Services(
         settings=settings,
@@ -141,6 +145,7 @@ def build_services(
         keys=KeyService(db, clock, audit),
         audit_log=audit_log,
         audit_forwarder=AuditForwarder(db, audit, sinks_from(settings.audit)),
+        witnesses=witnesses,
         events=events,
         session_cache=session_cache,
         post_contexts=post_contexts,

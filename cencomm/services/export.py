@@ -51,6 +51,7 @@ from cencomm.domain.wire.groups import evidence_group_json
 from cencomm.services.attachment_blobs import BlobVault
 from cencomm.services.audit import AuditTrail
 from cencomm.services.audit_log import AuditLogDamaged, AuditLogService
+from cencomm.services.audit_witness import WitnessCollector
 from cencomm.services.groups import GroupService
 from cencomm.storage.attachments import AttachmentStore
 from cencomm.storage.db import Database
@@ -88,6 +89,8 @@ class _Plan:
     export_index: int
     head: TreeHead
     at: datetime
+    # The head as a C2SP signed note with its cosignatures (audit/checkpoint.note).
+    checkpoint_note: str = ""
 
 
 class EvidenceExportService:
@@ -101,6 +104,7 @@ class EvidenceExportService:
         vault: BlobVault,
         audit_key: ServerSigningKey,
         max_bytes: int,
+        witnesses: WitnessCollector | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -110,6 +114,7 @@ class EvidenceExportService:
         self._vault = vault
         self._key = audit_key
         self._max_bytes = max_bytes
+        self._witnesses = witnesses
 
     async def export(self, caller: Caller, group_id: uuid.UUID, blobs: bool) -> EvidenceExport:
         """Check, audit and sign; return the bundle to stream (see the module docstring).
@@ -156,6 +161,7 @@ class EvidenceExportService:
         )
         entry = await self._db.write(lambda unit: self._audit.append(unit, record))
         head = await self._head_covering(entry.index)
+        note = await self._checkpoint_note(head)
         plan = _Plan(
             caller=caller,
             group=access.group,
@@ -168,6 +174,7 @@ class EvidenceExportService:
             export_index=entry.index,
             head=head,
             at=entry.at,
+            checkpoint_note=note,
         )
         stamp = entry.at.strftime("%Y%m%dT%H%M%SZ")
         return EvidenceExport(
@@ -182,6 +189,15 @@ class EvidenceExportService:
         if head is None or head.tree_size <= index:
             raise AuditLogDamaged("no tree head covers the export's audit entry")
         return head
+
+    async def _checkpoint_note(self, head: TreeHead) -> str:
+        """The head as a signed note with the witnesses' cosignatures, which are asked for at
+        once (waiting at most the witness timeout: a witness that is away leaves its
+        cosignature out, and verify-export then says the quorum is not met)."""
+        if self._witnesses is None:
+            return ""
+        await self._witnesses.collect_now(head, self._witnesses.timeout)
+        return await self._witnesses.note_of(head)
 
     # -- the bundle --------------------------------------------------------------------------
 
@@ -219,6 +235,8 @@ class EvidenceExportService:
         yield zw.end()
         head = plan.head
         yield zw.member(ev.TREE_HEAD, ev.json_bytes(tree_head_json(head)))
+        if plan.checkpoint_note:
+            yield zw.member(ev.CHECKPOINT_NOTE, plan.checkpoint_note.encode("utf-8"))
         yield zw.member(ev.AUDIT_KEY, ev.json_bytes(self._audit_key_json()))
         yield zw.member(ev.EXPORT, ev.json_bytes(_export_json(plan, sorted(codes), entries)))
         readme = ev.BUNDLE_README.format(

@@ -34,6 +34,7 @@ from cencomm.storage.share_requests import ShareRequestStore
 from cencomm.storage.snapshots import SnapshotStore
 from cencomm.storage.users import OrganizationStore, UserStore
 from cencomm.storage.watch_lists import WatchStore
+from cencomm.storage.witness import CosignatureStore
 
 T = TypeVar("T")
 
@@ -167,3 +168,7 @@ class Unit:
     @cached_property
     def watches(self) -> WatchStore:
         return WatchStore(self._session)
+
+    @cached_property
+    def cosignatures(self) -> CosignatureStore:
+        return CosignatureStore(self._session)

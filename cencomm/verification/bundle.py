@@ -42,6 +42,7 @@ from cencomm.domain import evidence as ev
 from cencomm.domain.audit_tree import TreeHead
 from cencomm.domain.evidence_zip import ZipLayoutError, parse_strict
 from cencomm.verification.bundle_files import Bundle, fail, proven_entry
+from cencomm.verification.cosigned import CheckpointError, WitnessPolicy, check_bundle_note
 from cencomm.verification.errors import NotExtended, VerificationError
 from cencomm.verification.messages import parse_time, verify_message
 from cencomm.verification.tree_heads import (
@@ -67,6 +68,8 @@ class BundleSummary:
     audit_kid: str
     pinned_key: bool
     pinned_head: bool
+    # The known witnesses whose cosignatures of the bundle's checkpoint verified.
+    cosigned_by: tuple[str, ...] = ()
 
 
 def verify_bundle(
@@ -75,6 +78,7 @@ def verify_bundle(
     audit_key: AuditKey | None = None,
     tree_head: TreeHead | None = None,
     consistency_proof: list[bytes] | None = None,
+    witnesses: WitnessPolicy | None = None,
 ) -> BundleSummary:
     """Check an evidence bundle; see the module docstring for what and in which order.
 
@@ -107,7 +111,9 @@ def verify_bundle(
         if names != [m.name for m in members]:
             raise fail("zip: Python's zipfile lists other members")
         bundle = Bundle(handle, members)
-        return _Check(bundle, audit_key, tree_head, consistency_proof).run()
+        check = _Check(bundle, audit_key, tree_head, consistency_proof)
+        check.witnesses = witnesses
+        return check.run()
 
 
 class _Check:
@@ -123,11 +129,14 @@ class _Check:
         self.pinned_head = pinned_head
         self.consistency_proof = consistency_proof
         self.digests: dict[str, str] = {}
+        self.witnesses: WitnessPolicy | None = None
+        self.cosigned_by: tuple[str, ...] = ()
 
     def run(self) -> BundleSummary:
         self._manifest()
         key = self._audit_key()
         head = self._tree_head(key)
+        self._checkpoint_note(key, head)
         export = self._export(head)
         group_id = export["group"]["id"]
         keys = self._keys()
@@ -148,6 +157,7 @@ class _Check:
             audit_kid=key.kid,
             pinned_key=self.pinned_key is not None,
             pinned_head=self.pinned_head is not None,
+            cosigned_by=self.cosigned_by,
         )
 
     # -- 2. manifest and file hashes ---------------------------------------------------------
@@ -227,6 +237,15 @@ class _Check:
                     f"the bundle's ({head.tree_size}): give --consistency-proof"
                 ) from None
         return head
+
+    def _checkpoint_note(self, key: AuditKey, head: TreeHead) -> None:
+        """The witnessed checkpoint (`verification.cosigned`), when the bundle has one or
+        witnesses are required."""
+        note = self.b.read(ev.CHECKPOINT_NOTE) if ev.CHECKPOINT_NOTE in self.b.members else None
+        try:
+            self.cosigned_by = check_bundle_note(note, key.public_key, head, self.witnesses)
+        except CheckpointError as exc:
+            raise fail(f"{exc.check}: {exc}") from None
 
     def _export(self, head: TreeHead) -> dict[str, Any]:
         export = self.b.json(ev.EXPORT)

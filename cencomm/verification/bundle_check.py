@@ -3,10 +3,12 @@ verify-export` both do: the pins read, the bundle verified, the outcome said in 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from cencomm.verification.bundle import BundleSummary, verify_bundle
 from cencomm.verification.bundle_files import load_pins
+from cencomm.verification.cosigned import witness_policy
 
 
 class BundleInputError(Exception):
@@ -22,6 +24,8 @@ def check_bundle_file(
     audit_key: Path | None = None,
     tree_head: Path | None = None,
     consistency_proof: Path | None = None,
+    witnesses: Sequence[str] = (),
+    quorum: int | None = None,
 ) -> BundleSummary:
     """Verify `bundle` against the pins in the given files (each optional).
 
@@ -31,10 +35,13 @@ def check_bundle_file(
     """
     try:
         key, head, proof = load_pins(audit_key, tree_head, consistency_proof)
+        policy = witness_policy(witnesses, quorum)
     except (OSError, ValueError) as exc:
         raise BundleInputError(f"cannot use the given pins: {exc}") from None
     try:
-        return verify_bundle(bundle, audit_key=key, tree_head=head, consistency_proof=proof)
+        return verify_bundle(
+            bundle, audit_key=key, tree_head=head, consistency_proof=proof, witnesses=policy
+        )
     except OSError as exc:
         raise BundleInputError(f"evidence bundle {bundle}: {exc.strerror or exc}") from None
     except ValueError as exc:  # BundleInvalid: the first thing that failed
@@ -54,4 +61,9 @@ def verified_sentence(summary: BundleSummary) -> str:
         f"({summary.blobs} with bytes), {summary.audit_entries} audit entries proven in tree "
         f"head {summary.tree_size} (root {summary.root_hash}"
         f"{', matches the pinned tree head' if summary.pinned_head else ''}); {trust}"
+        + (
+            f"; checkpoint cosigned by {', '.join(summary.cosigned_by)}"
+            if summary.cosigned_by
+            else ""
+        )
     )

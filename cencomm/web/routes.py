@@ -323,6 +323,11 @@ ROUTES_TABLE: tuple[Route, ...] = (
           response=audit.TreeHeadList),
     Route("GET", f"{API}/audit/key", audit.get_audit_key,
           "The audit key that signs tree heads", "audit", response=audit.AuditKeyResponse),
+    Route("GET", f"{API}/audit/checkpoint", audit.get_checkpoint,
+          "The newest witnessed tree head as a C2SP signed note (text/plain): the checkpoint, "
+          "the audit key's signature line, then every witness cosignature (cosignature/v1); "
+          "?tree_size= for one signed head", "audit", query=audit.CheckpointQuery,
+          media_type="text/plain", problems=(404,)),
     Route("GET", f"{API}/audit/proof/inclusion", audit.get_inclusion_proof,
           "RFC 9162 inclusion proof of an entry in a signed tree head", "audit",
           query=audit.InclusionQuery, response=audit.InclusionProofResponse, problems=(404,)),

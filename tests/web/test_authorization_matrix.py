@@ -294,6 +294,7 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("GET", f"{API}/audit/tree-head"): everyone(200),
     ("GET", f"{API}/audit/tree-heads"): everyone(200),
     ("GET", f"{API}/audit/key"): everyone(200),
+    ("GET", f"{API}/audit/checkpoint"): everyone(200),
     ("GET", f"{API}/audit/proof/inclusion"): everyone("200 404"),
     ("GET", f"{API}/audit/proof/consistency"): everyone("200 404"),
     # Watch lists: every role but observers keeps its own; another user's watch is 404 to
@@ -1138,6 +1139,7 @@ BUILDERS: dict[tuple[str, str], Spec] = {
     ("GET", f"{API}/audit/tree-head"): Spec(_get(f"{API}/audit/tree-head"), ONE),
     ("GET", f"{API}/audit/tree-heads"): Spec(_get(f"{API}/audit/tree-heads"), ONE),
     ("GET", f"{API}/audit/key"): Spec(_get(f"{API}/audit/key"), ONE),
+    ("GET", f"{API}/audit/checkpoint"): Spec(_get(f"{API}/audit/checkpoint"), ONE),
     ("GET", f"{API}/audit/proof/inclusion"): Spec(
         _inclusion,
         NO_OTHER,

@@ -54,6 +54,7 @@ from cencomm.storage.tables.messages import (
 )
 from cencomm.storage.tables.share_requests import ShareRequestRow, ShareTargetRow
 from cencomm.storage.tables.watches import WatchMatchRow, WatchRow
+from cencomm.storage.tables.witness import AuditCosignatureRow
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -62,6 +63,7 @@ __all__ = [
     "AlertRecipientRow",
     "AlertRow",
     "AttachmentRow",
+    "AuditCosignatureRow",
     "AuditEntryRow",
     "AuditForwardCursorRow",
     "AuditSequence",

@@ -50,6 +50,11 @@ class TreeHeadsQuery(QueryModel):
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 
+class CheckpointQuery(QueryModel):
+    # The signed head of this size (default: the newest one a quorum of witnesses cosigned).
+    tree_size: int | None = Field(default=None, ge=0, le=MAX_SEQUENCE)
+
+
 class InclusionQuery(QueryModel):
     index: Sequence
     tree_size: int = Field(ge=1, le=MAX_SEQUENCE)
@@ -100,6 +105,10 @@ class TreeHeadList(ResponseModel):
 class AuditKeyResponse(ResponseModel):
     kid: str
     public_key: str = Field(description="Raw Ed25519 public key, base64url without padding")
+    note_key: str = Field(
+        description="The same key as a C2SP signed-note verifier key "
+        "(<origin>+<key ID>+<base64(0x01 || key)>), for witnesses' --log"
+    )
 
 
 class InclusionProofResponse(ResponseModel):
@@ -156,8 +165,17 @@ async def list_tree_heads(request: web.Request, query: TreeHeadsQuery) -> web.Re
 
 
 async def get_audit_key(request: web.Request) -> web.Response:
-    key = request.app[SERVICES].audit_log.audit_key(principal(request))
-    return web.json_response(audit_key_json(key.kid, key.public_raw))
+    services = request.app[SERVICES]
+    key = services.audit_log.audit_key(principal(request))
+    note_key = services.witnesses.note_key(principal(request))
+    return web.json_response(
+        {**audit_key_json(key.kid, key.public_raw), "note_key": note_key.encode()}
+    )
+
+
+async def get_checkpoint(request: web.Request, query: CheckpointQuery) -> web.Response:
+    note = await request.app[SERVICES].witnesses.checkpoint(principal(request), query.tree_size)
+    return web.Response(text=note, content_type="text/plain", charset="utf-8")
 
 
 async def get_inclusion_proof(request: web.Request, query: InclusionQuery) -> web.Response:

@@ -21,6 +21,8 @@ import {
 import { app } from "./state.js";
 import { useStore } from "./store.js";
 import { ProblemView, Spinner, Time, useFocusHeading } from "./ui.js";
+import { WitnessPanel, WitnessVerdict } from "./witness_panel.js";
+import { verifyCheckpoint, witnessSettings } from "./witnesses.js";
 
 const STAFF = ["admin", "moderator"];
 // An entry's target type in the reader's language; a type not listed shows as the server sends it.
@@ -127,14 +129,27 @@ export async function checkConsistency(head, previous = rememberedHead()) {
 const ALARMS = ["rolled-back", "rewritten", "inconsistent"];
 
 // The whole check: fetch, verify the signature, then consistency; a head that passes both is
-// remembered. → {head, key, signature, consistency}
+// remembered. With witnesses configured in this browser the head is the server's checkpoint note,
+// which must carry their quorum of cosignatures too. → {head, key, signature, witnessed, consistency}
 async function checkServer() {
-  const [head, key] = await Promise.all([get("audit/tree-head"), get("audit/key")]);
+  const settings = witnessSettings();
+  let head;
+  let key;
+  let witnessed = null;
+  if (settings.keys.length) {
+    key = await get("audit/key");
+    const note = await (await get("audit/checkpoint")).text();
+    witnessed = await verifyCheckpoint(note, key, settings);
+    if (!witnessed.head) return { head: null, key, signature: { ok: false, reason: "checkpoint" }, witnessed, consistency: null };
+    head = witnessed.head;
+  } else {
+    [head, key] = await Promise.all([get("audit/tree-head"), get("audit/key")]);
+  }
   const signature = await verifyTreeHead(head, key);
-  if (!signature.ok) return { head, key, signature, consistency: null };
+  if (!signature.ok || (witnessed && !witnessed.ok)) return { head, key, signature, witnessed, consistency: null };
   const consistency = await checkConsistency(head);
   if (["first", "extends"].includes(consistency.state)) remember(head);
-  return { head, key, signature, consistency };
+  return { head, key, signature, witnessed, consistency };
 }
 
 function sortedJson(value) {
@@ -202,13 +217,14 @@ function TreeHeadPanel({ check, problem, busy, onRefresh, onForget }) {
     <${ProblemView} problem=${problem} />
     ${!check
       ? busy ? html`<${Spinner} />` : null
-      : html`<${HeadFacts} head=${check.head} />
+      : html`${check.head ? html`<${HeadFacts} head=${check.head} />` : null}
           ${check.signature.ok
             ? html`<p class="verdict verdict-ok" data-verified="true">✓ ${t("audit.head.verified")}</p>`
             : html`<div class="alarm" role="alert" data-verified="false">
                 <strong>✗ ${t("audit.head.notVerified")}</strong>
                 <p>${t(`audit.head.reason.${check.signature.reason}`)}</p>
               </div>`}
+          ${check.witnessed ? html`<${WitnessVerdict} result=${check.witnessed} />` : null}
           ${check.consistency ? html`<${ConsistencyView} result=${check.consistency} onForget=${onForget} />` : null}`}
     <p class="actions">
       <button type="button" onClick=${onRefresh} disabled=${busy}>
@@ -405,13 +421,17 @@ export function AuditScreen({ me }) {
     refresh();
   }
 
-  // Proofs are checked only against a head whose signature verified and that did not go back.
+  // Proofs are checked only against a head whose signature verified (and witnesses' quorum, when
+  // configured) and that did not go back.
   const trusted =
-    check?.signature.ok && !ALARMS.includes(check.consistency?.state) ? check.head : null;
+    check?.signature.ok && (!check.witnessed || check.witnessed.ok) && !ALARMS.includes(check.consistency?.state)
+      ? check.head
+      : null;
   return html`<section class="screen audit-screen" aria-labelledby="audit-title">
     <h1 id="audit-title" tabindex="-1" ref=${heading}>${t("audit.title")}</h1>
     <p>${t("audit.lead")}</p>
     <${TreeHeadPanel} check=${check} problem=${problem} busy=${busy} onRefresh=${refresh} onForget=${forget} />
+    <${WitnessPanel} onSaved=${refresh} />
     ${STAFF.includes(me.role) ? html`<${EntriesPanel} head=${trusted} />` : null}
   </section>`;
 }
