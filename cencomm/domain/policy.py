@@ -25,6 +25,8 @@ class Action(enum.StrEnum):
     AUDIT_QUERY = "audit.query"  # list and read audit entries (actors, addresses, details)
     AUDIT_PROOFS = "audit.proofs"  # tree heads, the audit key and Merkle proofs
     COMPARE_GROUPS = "analytics.compare"  # analytics over several groups at once
+    MANAGE_SEALS = "seals.manage"  # designate seal holders; any organisation's seal keys
+    SEAL = "seals.seal"  # as a seal holder: register seal keys, countersign
 
 
 _ALL_ROLES = frozenset(Role)
@@ -48,6 +50,9 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.AUDIT_PROOFS: _ALL_ROLES,
     # The Secretariat and RILO analysts compare operations (each group still must be readable).
     Action.COMPARE_GROUPS: _STAFF | {Role.ANALYST},
+    Action.MANAGE_SEALS: frozenset({Role.ADMIN}),
+    # A seal holder acts for their organisation (domain/seals.py); observers never sign.
+    Action.SEAL: _ALL_ROLES - {Role.OBSERVER},
 }
 
 # What a principal who must enrol in MFA but has not may still do.

@@ -29,6 +29,7 @@ from cencomm.services.notifications import NotificationService
 from cencomm.services.post_contexts import PostContextCache
 from cencomm.services.remote_writer import RemoteWriter, WriterEndpoint
 from cencomm.services.scanner import make_scanner
+from cencomm.services.seals import SealService
 from cencomm.services.session_cache import SessionCache
 from cencomm.settings import Settings
 from cencomm.storage.checkpoints import CheckpointFile, checkpoint_path
@@ -60,6 +61,7 @@ class Services:
     export: EvidenceExportService
     analytics: AnalyticsService
     exchange: ExchangeService
+    seals: SealService
 
 
 def build_services(
@@ -150,6 +152,7 @@ def build_services(
         export=export,
         analytics=AnalyticsService(db, clock, audit, groups),
         exchange=ExchangeService(db, clock, audit, groups),
+        seals=SealService(db, clock, audit, groups, events),
     )
 
 

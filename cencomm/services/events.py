@@ -9,6 +9,7 @@ from cencomm.domain.events import (
     AlertOverdue,
     AlertRaised,
     MembershipChanged,
+    MessageCountersigned,
     MessageHidden,
     MessagePosted,
     PostingChanged,
@@ -19,6 +20,7 @@ from cencomm.domain.events import (
 Event = (
     MessagePosted
     | MessageHidden
+    | MessageCountersigned
     | AlertRaised
     | AlertAcknowledged
     | AlertOverdue

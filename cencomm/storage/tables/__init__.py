@@ -51,6 +51,11 @@ from cencomm.storage.tables.messages import (
     SeizureReportRow,
     SeizureTransitRow,
 )
+from cencomm.storage.tables.seals import (
+    CountersignatureRow,
+    OrganizationKeyRow,
+    SealHolderRow,
+)
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -67,6 +72,7 @@ __all__ = [
     "AuditTreeStateRow",
     "Base",
     "BlobRow",
+    "CountersignatureRow",
     "DeviceTokenRow",
     "GroupMemberRow",
     "GroupRow",
@@ -76,9 +82,11 @@ __all__ = [
     "MessageAttachmentRow",
     "MessageRow",
     "NotificationPreferenceRow",
+    "OrganizationKeyRow",
     "OrganizationRow",
     "OutboxRow",
     "RefreshTokenRow",
+    "SealHolderRow",
     "SeizureCountRow",
     "SeizureItemRow",
     "SeizureQuantityRow",
