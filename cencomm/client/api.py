@@ -17,6 +17,7 @@ from cencomm.client.api_audit import AuditApi
 from cencomm.client.api_exports import ExportsApi
 from cencomm.client.api_groups import GroupsApi
 from cencomm.client.api_messages import MessagesApi
+from cencomm.client.api_seals import SealsApi
 from cencomm.client.audit import TreeHeadListener, TreeHeadWatch
 from cencomm.client.envelopes import (
     DEFAULT_HC,
@@ -69,6 +70,7 @@ class CencommClient(
     AnalyticsApi,
     AuditApi,
     ExportsApi,
+    SealsApi,
     BaseClient,
 ):
     """An async client for the cencomm API (see API.md).

@@ -18,6 +18,7 @@ from cencomm.client import (
     cli_groups,
     cli_import,
     cli_messages,
+    cli_seals,
     cli_session,
     cli_timeline,
 )
@@ -40,6 +41,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     cli_analytics,
     cli_audit,
     cli_exports,
+    cli_seals,
 )
 
 __all__ = ["FAMILIES", "UsageError", "dispatch"]
