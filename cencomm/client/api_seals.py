@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import Any
 
+from cencomm.client.errors import ClientError
 from cencomm.client.keystore import LocalKey
 from cencomm.client.paging import segment
 from cencomm.client.session import BaseClient
@@ -21,10 +22,14 @@ def countersignature_payload(
     iat: int | None = None,
 ) -> dict[str, Any]:
     """The claims of a countersignature of `message` (a message object, with its `jws`), by
-    `signer_id` for the message sender's organisation."""
+    `signer_id` for the message sender's organisation.
+
+    Raises:
+        ClientError: the message shows no JWS (hidden): there is nothing to countersign.
+    """
     jws = message.get("jws")
     if not isinstance(jws, str):
-        raise ValueError("the message shows no JWS (hidden?): there is nothing to countersign")
+        raise ClientError("the message shows no JWS (it is hidden): there is nothing to seal")
     return {
         "v": 1,
         "typ": "countersignature",

@@ -1,6 +1,7 @@
 """Organisations' seals in the web client: a countersigned report shows a seal badge that this
-browser verified with WebCrypto against the organisation's published seal keys; a seal added
-later arrives live; a seal altered on the server shows as not verified."""
+browser verified with WebCrypto against the organisation's published seal keys (in the timeline
+and in search results); a seal added later arrives live; a seal altered on the server shows as
+not verified."""
 
 from __future__ import annotations
 
@@ -51,6 +52,12 @@ async def test_a_countersigned_report_shows_a_verified_seal_badge_live_too(
         assert await shown.locator("[data-seal]").count() == 0
         await _seal(client, s, later["id"])
         await shown.locator('[data-seal="verified"]').wait_for()
+        # Search results show the seals too.
+        await page.get_by_role("link", name="Search").click()
+        await page.get_by_label("Words").fill("lot")
+        await page.get_by_role("button", name="Search", exact=True).click()
+        result = page.locator("ol.results > li.message", has_text="Second lot of masks")
+        await result.locator('[data-seal="verified"]').wait_for()
         recorded.assert_clean()
 
 
