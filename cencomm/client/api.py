@@ -18,6 +18,7 @@ from cencomm.client.api_correlations import CorrelationsApi
 from cencomm.client.api_exports import ExportsApi
 from cencomm.client.api_groups import GroupsApi
 from cencomm.client.api_messages import MessagesApi
+from cencomm.client.api_seals import SealsApi
 from cencomm.client.audit import TreeHeadListener, TreeHeadWatch
 from cencomm.client.envelopes import (
     DEFAULT_HC,
@@ -72,6 +73,7 @@ class CencommClient(
     AuditApi,
     ExportsApi,
     CorrelationsApi,
+    SealsApi,
     BaseClient,
 ):
     """An async client for the cencomm API (see API.md).

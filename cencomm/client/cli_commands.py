@@ -19,6 +19,7 @@ from cencomm.client import (
     cli_groups,
     cli_import,
     cli_messages,
+    cli_seals,
     cli_session,
     cli_timeline,
 )
@@ -48,6 +49,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     cli_correlations,
     cli_audit,
     cli_exports,
+    cli_seals,
 )
 
 __all__ = ["FAMILIES", "UsageError", "dispatch"]

@@ -106,6 +106,16 @@ class MessageHiddenFrame(_Frame):
 
 
 @dataclass(frozen=True, slots=True)
+class MessageCountersignedFrame(_Frame):
+    """`{"type": "message.countersigned", "group_id", "message_id", "countersignature"}`."""
+
+    type: ClassVar[str] = "message.countersigned"
+    group_id: GroupId
+    message_id: MessageId
+    countersignature: JSONObject
+
+
+@dataclass(frozen=True, slots=True)
 class AlertFrame(_Frame):
     """`{"type": "alert", "alert"}`; `alert_id` is kept for routing and is not sent twice."""
 
@@ -189,6 +199,7 @@ class CorrelationFrame(_Frame):
 ServerFrame: TypeAlias = (
     MessageFrame
     | MessageHiddenFrame
+    | MessageCountersignedFrame
     | AlertFrame
     | AlertAckFrame
     | AlertOverdueFrame
@@ -238,6 +249,29 @@ class MessageHidden(_Event):
 
     def to_frame(self) -> MessageHiddenFrame:
         return MessageHiddenFrame(self.group_id, self.message_id)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageCountersigned(_Event):
+    """Message `message_id` of group `group_id` got countersignature `countersignature_id`
+    (content is read from the db)."""
+
+    name: ClassVar[str] = "message.countersigned"
+    group_id: GroupId
+    message_id: MessageId
+    countersignature_id: uuid.UUID
+
+    @classmethod
+    def from_notice(cls, notice: Mapping[str, object]) -> MessageCountersigned:
+        return cls(
+            GroupId(_uuid(notice, "group_id")),
+            MessageId(_uuid(notice, "message_id")),
+            _uuid(notice, "countersignature_id"),
+        )
+
+    def to_frame(self, countersignature: JSONObject) -> MessageCountersignedFrame:
+        """The frame, given the countersignature as the HTTP API serialises it."""
+        return MessageCountersignedFrame(self.group_id, self.message_id, countersignature)
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,6 +477,7 @@ class ShareRequestChanged(_Event):
 LiveEvent: TypeAlias = (
     MessagePosted
     | MessageHidden
+    | MessageCountersigned
     | AlertRaised
     | AlertAcknowledged
     | AlertOverdue
@@ -460,6 +495,7 @@ EVENT_TYPES: Mapping[str, type[LiveEvent]] = {
     for cls in (
         MessagePosted,
         MessageHidden,
+        MessageCountersigned,
         AlertRaised,
         AlertAcknowledged,
         AlertOverdue,

@@ -15,6 +15,8 @@ from cencomm.domain.audit import canonical_json
 from cencomm.domain.wire.attachments import evidence_attachment_json
 from cencomm.domain.wire.directory import signing_key_json
 from cencomm.domain.wire.messages import evidence_message_json
+from cencomm.domain.wire.seals import evidence_countersignature_json
+from cencomm.domain.wire.seals import organization_key_json as seal_key_json
 
 FORMAT = "cencomm-evidence/1"
 
@@ -22,6 +24,9 @@ README = "README.txt"
 EXPORT = "export.json"
 MESSAGES = "messages.jsonl"
 KEYS = "keys.json"
+# Organisations' seals on the messages, and the seal keys that made them (issue 21).
+ORGANIZATION_KEYS = "organization_keys.json"
+COUNTERSIGNATURES = "countersignatures.jsonl"
 ATTACHMENTS = "attachments.json"
 BLOB_DIR = "blobs/"
 AUDIT_ENTRIES = "audit/entries.jsonl"
@@ -53,11 +58,14 @@ Files (each listed with its SHA-256 in manifest.json, which the audit key signs 
   messages.jsonl       one line per message in seq order: id, seq, sender, kid, created_at,
                        hidden, hidden_reason, and the signed JWS exactly as the sender made it
   keys.json            every signing key that signed them (public key, kid, created, revoked)
+  organization_keys.json  the organisations' seal keys that countersigned them (when any did)
+  countersignatures.jsonl one line per countersignature of those messages: the organisation's
+                       seal, a JWS naming the message and the SHA-256 of its JWS
   attachments.json     the group's attachments: SHA-256, size, name, type, status
   blobs/<sha256>       the decrypted attachment bytes (only when exported with ?blobs=true)
   audit/entries.jsonl  the group's audit entries and the registrations and revocations of the
-                       keys above, each as its exact leaf string with an RFC 9162 inclusion
-                       proof against audit/tree-head.json
+                       keys above (seal keys included), each as its exact leaf string with an
+                       RFC 9162 inclusion proof against audit/tree-head.json
   audit/tree-head.json the signed tree head (C2SP checkpoint) the proofs lead to
   audit/checkpoint.note the same tree head as a C2SP signed note: the audit key's signature,
                        then the cosignatures of the witnesses that had cosigned it
@@ -137,7 +145,9 @@ def blob_path(sha256: str) -> str:
 # The bundle's records are the API's objects (`cencomm.domain.wire`), so a key or an attachment
 # reads the same in a bundle as from the server.
 key_json = signing_key_json
+organization_key_json = seal_key_json
 message_json = evidence_message_json
+countersignature_json = evidence_countersignature_json
 
 
 def attachment_json(a: Attachment, included: bool) -> dict[str, object]:

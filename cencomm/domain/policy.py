@@ -26,6 +26,8 @@ class Action(enum.StrEnum):
     AUDIT_PROOFS = "audit.proofs"  # tree heads, the audit key and Merkle proofs
     COMPARE_GROUPS = "analytics.compare"  # analytics over several groups at once
     KEEP_WATCHES = "watches.keep"  # keep watch lists (own only) and read their matches
+    MANAGE_SEALS = "seals.manage"  # designate seal holders; any organisation's seal keys
+    SEAL = "seals.seal"  # as a seal holder: register seal keys, countersign
 
 
 _ALL_ROLES = frozenset(Role)
@@ -51,6 +53,9 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.COMPARE_GROUPS: _STAFF | {Role.ANALYST},
     # Observers are read-only partners: no targeting selectors.
     Action.KEEP_WATCHES: _ALL_ROLES - {Role.OBSERVER},
+    Action.MANAGE_SEALS: frozenset({Role.ADMIN}),
+    # A seal holder acts for their organisation (domain/seals.py); observers never sign.
+    Action.SEAL: _ALL_ROLES - {Role.OBSERVER},
 }
 
 # What a principal who must enrol in MFA but has not may still do.

@@ -21,6 +21,7 @@ from typing import Final
 
 from cencomm.domain.problem_type import ProblemType
 from cencomm.domain.problems_attachments import ATTACHMENT_PROBLEMS
+from cencomm.domain.problems_seals import SEAL_PROBLEMS
 from cencomm.domain.problems_share_requests import SHARE_REQUEST_PROBLEMS
 from cencomm.domain.problems_watch_lists import WATCH_LIST_PROBLEMS
 
@@ -275,6 +276,7 @@ CATALOGUE: Final[tuple[ProblemType, ...]] = (
         "Duplicate client id",
         "this `cid` was already used by the sender with a different JWS",
     ),
+    *SEAL_PROBLEMS,
     ProblemType(
         "rate-limited",
         429,

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeAlias
 
-from cencomm.domain.events import MessageFrame, MessageHiddenFrame, ServerFrame
+from cencomm.domain.events import (
+    MessageCountersignedFrame,
+    MessageFrame,
+    MessageHiddenFrame,
+    ServerFrame,
+)
 from cencomm.domain.ids import GroupId
 from cencomm.realtime.hub import CLOSE_NORMAL, CatchUp, SeqDecision, Subscription
 
@@ -26,7 +31,8 @@ async def run_writer(subscription: Subscription, send: SendFrame, load: LoadMess
       after `last_seq[group]` from the database.
     * `MessageFrame`: `NEW` is sent; `DUPLICATE` and `NOT_FOLLOWED` are skipped; `GAP` reads
       the missing seqs from the database first (a lost bus notice costs only this read).
-    * `MessageHiddenFrame` of a group no longer followed is skipped; other frames are sent.
+    * `MessageHiddenFrame` and `MessageCountersignedFrame` of a group no longer followed are
+      skipped; other frames are sent.
 
     Every sent message advances `last_seq`, so live frames that were queued during a
     database read are recognised as duplicates.
@@ -53,7 +59,7 @@ async def run_writer(subscription: Subscription, send: SendFrame, load: LoadMess
             if decision in (SeqDecision.NEW, SeqDecision.GAP) and not subscription.closed:
                 await send(item)
                 subscription.advance(item.group_id, item.seq)
-        elif isinstance(item, MessageHiddenFrame):
+        elif isinstance(item, MessageHiddenFrame | MessageCountersignedFrame):
             if item.group_id in subscription.groups:
                 await send(item)
         else:

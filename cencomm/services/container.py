@@ -31,6 +31,7 @@ from cencomm.services.notifications import NotificationService
 from cencomm.services.post_contexts import PostContextCache
 from cencomm.services.remote_writer import RemoteWriter, WriterEndpoint
 from cencomm.services.scanner import make_scanner
+from cencomm.services.seals import SealService
 from cencomm.services.session_cache import SessionCache
 from cencomm.services.share_requests import ShareRequestService
 from cencomm.services.watch_lists import WatchListService
@@ -68,6 +69,7 @@ class Services:
     watch_lists: WatchListService
     share_requests: ShareRequestService
     correlations: CorrelationService
+    seals: SealService
 
 
 def build_services(
@@ -168,6 +170,7 @@ def build_services(
         watch_lists=watch_lists,
         share_requests=ShareRequestService(db, clock, audit, groups, events),
         correlations=CorrelationService(db, groups),
+        seals=SealService(db, clock, audit, groups, events),
     )
 
 

@@ -9,6 +9,7 @@ from cencomm.domain.events import (
     AlertOverdue,
     AlertRaised,
     MembershipChanged,
+    MessageCountersigned,
     MessageHidden,
     MessagePosted,
     PostingChanged,
@@ -22,6 +23,7 @@ from cencomm.domain.events import (
 Event = (
     MessagePosted
     | MessageHidden
+    | MessageCountersigned
     | AlertRaised
     | AlertAcknowledged
     | AlertOverdue

@@ -45,6 +45,7 @@ from cencomm.domain.groups import Group, GroupAccess
 from cencomm.domain.ids import GroupId
 from cencomm.domain.keys import SigningKey
 from cencomm.domain.messages import AttachmentView, StoredMessage, withheld_codes
+from cencomm.domain.seals import Countersignature, OrganizationKey
 from cencomm.domain.users import Caller
 from cencomm.domain.wire.audit import audit_key_json, tree_head_json
 from cencomm.domain.wire.groups import evidence_group_json
@@ -55,6 +56,7 @@ from cencomm.services.audit_witness import WitnessCollector
 from cencomm.services.groups import GroupService
 from cencomm.storage.attachments import AttachmentStore
 from cencomm.storage.db import Database
+from cencomm.storage.evidence import SEAL_KEY_ACTIONS
 from cencomm.storage.keyring import ServerSigningKey
 from cencomm.storage.unit import Unit
 
@@ -89,6 +91,9 @@ class _Plan:
     export_index: int
     head: TreeHead
     at: datetime
+    # Organisations' seals on the exported messages, and the seal keys that made them.
+    countersignatures: list[Countersignature]
+    seal_keys: list[OrganizationKey]
     # The head as a C2SP signed note with its cosignatures (audit/checkpoint.note).
     checkpoint_note: str = ""
 
@@ -159,7 +164,17 @@ class EvidenceExportService:
                 "blob_bytes": total,
             },
         )
-        entry = await self._db.write(lambda unit: self._audit.append(unit, record))
+
+        def audited(
+            unit: Unit,
+        ) -> tuple[AuditEntry, list[Countersignature], list[OrganizationKey]]:
+            entry = self._audit.append(unit, record)
+            # Read after the export's own entry holds the log's order: every countersignature
+            # audited before it is in the bundle (verify-export checks that none is missing).
+            seals = unit.seals.of_group(group_id, last_seq)
+            return entry, seals, unit.seals.keys_of([c.kid for c in seals])
+
+        entry, countersignatures, seal_keys = await self._db.write(audited)
         head = await self._head_covering(entry.index)
         note = await self._checkpoint_note(head)
         plan = _Plan(
@@ -175,6 +190,8 @@ class EvidenceExportService:
             head=head,
             at=entry.at,
             checkpoint_note=note,
+            countersignatures=countersignatures,
+            seal_keys=seal_keys,
         )
         stamp = entry.at.strftime("%Y%m%dT%H%M%SZ")
         return EvidenceExport(
@@ -209,6 +226,15 @@ class EvidenceExportService:
             yield zw.data(lines)
         yield zw.end()
         yield zw.member(ev.KEYS, ev.json_bytes({"keys": [ev.key_json(k) for k in plan.keys]}))
+        if plan.countersignatures:  # a group without seals: the bundle of before
+            seal_keys = {"keys": [ev.organization_key_json(k) for k in plan.seal_keys]}
+            yield zw.member(ev.ORGANIZATION_KEYS, ev.json_bytes(seal_keys))
+            yield zw.member(
+                ev.COUNTERSIGNATURES,
+                b"".join(
+                    ev.json_bytes(ev.countersignature_json(c)) for c in plan.countersignatures
+                ),
+            )
         blob_names = {a.sha256 for a in plan.blobs}
         yield zw.member(
             ev.ATTACHMENTS,
@@ -290,7 +316,14 @@ class EvidenceExportService:
         each with its inclusion proof, a batch at a time."""
         size = plan.head.tree_size
         kids = [k.kid for k in plan.keys]
-        pending = await self._db.read(lambda unit: unit.evidence.key_entries(kids, size))
+        seal_kids = [k.kid for k in plan.seal_keys]
+
+        def key_entries(unit: Unit) -> list[AuditEntry]:
+            signing = unit.evidence.key_entries(kids, size)
+            seals = unit.evidence.key_entries(seal_kids, size, SEAL_KEY_ACTIONS)
+            return sorted([*signing, *seals], key=_index)
+
+        pending = await self._db.read(key_entries)
         after = -1
         while True:
             batch = await self._db.read(partial(_audit_batch, plan.group.id, after, size))
@@ -383,5 +416,7 @@ def _export_json(plan: _Plan, codes: list[str], entries: int) -> dict[str, objec
             "attachments": len(plan.attachments),
             "blobs": len(plan.blobs),
             "audit_entries": entries,
+            "organization_keys": len(plan.seal_keys),
+            "countersignatures": len(plan.countersignatures),
         },
     }

@@ -16,6 +16,7 @@ from cencomm.domain.errors import NotFound, Unauthenticated
 from cencomm.domain.groups import Group, GroupAccess, access_for
 from cencomm.domain.ids import GroupId, SessionId, UserId
 from cencomm.domain.messages import StoredMessage, may_read, shows_jws
+from cencomm.domain.seals import Countersignature
 from cencomm.domain.users import Principal
 from cencomm.services.auth import AuthService
 from cencomm.services.groups import GroupService
@@ -83,16 +84,22 @@ class LiveService:
 
     async def _accesses(
         self, group_id: uuid.UUID, readers: Mapping[UserId, SessionId], message_id: uuid.UUID | None
-    ) -> tuple[StoredMessage | None, dict[UserId, GroupAccess]]:
+    ) -> tuple[StoredMessage | None, dict[UserId, GroupAccess], tuple[Countersignature, ...]]:
 
         def read(
             unit: Unit,
-        ) -> tuple[StoredMessage | None, Group | None, dict[UserId, AudienceMember]]:
+        ) -> tuple[
+            StoredMessage | None,
+            Group | None,
+            dict[UserId, AudienceMember],
+            tuple[Countersignature, ...],
+        ]:
             message = unit.messages.find(message_id) if message_id else None
             group = unit.groups.find(group_id)
-            return message, group, unit.audience.readers(group_id, readers)
+            seals = unit.seals.of_messages([message.id]).get(message.id, ()) if message else ()
+            return message, group, unit.audience.readers(group_id, readers), seals
 
-        message, group, members = await self._db.read(read)
+        message, group, members, seals = await self._db.read(read)
         accesses: dict[UserId, GroupAccess] = {}
         for user_id, member in members.items():
             principal = Principal(user_id, member.organization_id, member.role, readers[user_id])
@@ -100,19 +107,19 @@ class LiveService:
                 accesses[user_id] = access_for(principal, group, member.group_role)
             except NotFound:
                 continue  # not (or no longer) a member: nothing of this group
-        return message, accesses
+        return message, accesses, seals
 
     async def message_for_readers(
         self, group_id: uuid.UUID, message_id: uuid.UUID, readers: Mapping[UserId, SessionId]
     ) -> dict[UserId, ReadableMessage]:
         """The message as each of these connected users may see it (absent: not at all)."""
-        message, accesses = await self._accesses(group_id, readers, message_id)
+        message, accesses, seals = await self._accesses(group_id, readers, message_id)
         if message is None or message.group_id != group_id:
             return {}
         views: dict[UserId, ReadableMessage] = {}
         for user_id, access in accesses.items():
             if may_read(access, message):
-                views[user_id] = ReadableMessage(message, shows_jws(access, message))
+                views[user_id] = ReadableMessage(message, shows_jws(access, message), seals)
         return views
 
     async def still_reading(
@@ -120,5 +127,5 @@ class LiveService:
     ) -> set[UserId]:
         """Of these users, those who can still see the group (e.g. through their organisation
         after their own membership was removed, or as staff)."""
-        _, accesses = await self._accesses(group_id, readers, None)
+        _, accesses, _ = await self._accesses(group_id, readers, None)
         return set(accesses)

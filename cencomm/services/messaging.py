@@ -30,6 +30,7 @@ from cencomm.domain.messages import (
     withheld_codes,
 )
 from cencomm.domain.posts import NewMessage
+from cencomm.domain.seals import Countersignature
 from cencomm.domain.seizure_standard import check_report_form
 from cencomm.domain.seizures import check_reporting_country
 from cencomm.domain.users import Caller, Principal, Region, clean_text
@@ -57,6 +58,8 @@ class ReadableMessage:
 
     message: StoredMessage
     show_jws: bool
+    # Organisations' seals on it, oldest first (their JWS shown as the message's is).
+    countersignatures: tuple[Countersignature, ...] = ()
 
 
 class MessagingService:
@@ -228,7 +231,9 @@ class MessagingService:
     ) -> tuple[list[ReadableMessage], bool]:
         """A page of the group's timeline (ascending seq) and whether more follow it."""
 
-        def read(unit: Unit) -> tuple[GroupAccess, list[StoredMessage]]:
+        def read(
+            unit: Unit,
+        ) -> tuple[GroupAccess, list[StoredMessage], dict[uuid.UUID, tuple[Countersignature, ...]]]:
             access = self._groups.access(unit, principal, group_id)
             page = unit.messages.page(
                 group_id,
@@ -237,24 +242,30 @@ class MessagingService:
                 limit=limit + 1,
                 withheld=withheld_codes(access),
             )
-            return access, page
+            return access, page, unit.seals.of_messages([m.id for m in page])
 
-        access, page = await self._db.read(read)
+        access, page, seals = await self._db.read(read)
         if before is not None:
             more_after = True  # the message at `before` (or later ones) may follow
             page = page[-limit:] if len(page) > limit else page
         else:
             more_after = len(page) > limit
             page = page[:limit]
-        return [self._readable(access, m) for m in page], more_after and bool(page)
+        readable = [self._readable(access, m, seals.get(m.id, ())) for m in page]
+        return readable, more_after and bool(page)
 
     async def get_message(self, principal: Principal, message_id: uuid.UUID) -> ReadableMessage:
-        access, message = await self._db.read(
-            lambda unit: self._message_access(unit, principal, message_id)
-        )
-        if message is None or not may_read(access, message):
-            raise NotFound("no such message")
-        return self._readable(access, message)
+        def read(
+            unit: Unit,
+        ) -> tuple[GroupAccess, StoredMessage | None, tuple[Countersignature, ...]]:
+            access, message = self._message_access(unit, principal, message_id)
+            if message is None or not may_read(access, message):
+                raise NotFound("no such message")
+            return access, message, unit.seals.of_messages([message.id]).get(message.id, ())
+
+        access, message, seals = await self._db.read(read)
+        assert message is not None  # noqa: S101 - read() refused a missing one
+        return self._readable(access, message, seals)
 
     def _message_access(
         self, unit: Unit, principal: Principal, message_id: uuid.UUID
@@ -271,8 +282,16 @@ class MessagingService:
         return access, message
 
     @staticmethod
-    def _readable(access: GroupAccess, message: StoredMessage) -> ReadableMessage:
-        return ReadableMessage(message, show_jws=not message.hidden or access.can_moderate)
+    def _readable(
+        access: GroupAccess,
+        message: StoredMessage,
+        countersignatures: tuple[Countersignature, ...] = (),
+    ) -> ReadableMessage:
+        return ReadableMessage(
+            message,
+            show_jws=not message.hidden or access.can_moderate,
+            countersignatures=countersignatures,
+        )
 
     # -- moderation ------------------------------------------------------------------------
 
@@ -290,7 +309,9 @@ class MessagingService:
             )
         now = self._clock.now()
 
-        def work(unit: Unit) -> tuple[GroupAccess, StoredMessage]:
+        def work(
+            unit: Unit,
+        ) -> tuple[GroupAccess, StoredMessage, tuple[Countersignature, ...]]:
             access, message = self._message_access(unit, principal, message_id)
             if message is None or not may_read(access, message):
                 raise NotFound("no such message")
@@ -314,10 +335,10 @@ class MessagingService:
                 unit.after_commit(lambda: self._publisher.publish(event))
             updated = unit.messages.find(message_id)
             assert updated is not None  # noqa: S101 - read back in the same transaction
-            return access, updated
+            return access, updated, unit.seals.of_messages([message_id]).get(message_id, ())
 
-        access, updated = await self._db.write(work)
-        return self._readable(access, updated)
+        access, updated, seals = await self._db.write(work)
+        return self._readable(access, updated, seals)
 
     # -- search ----------------------------------------------------------------------------
 
@@ -342,7 +363,11 @@ class MessagingService:
             )
         staff_everywhere = principal.is_staff and group_id is None
 
-        def read(unit: Unit) -> tuple[list[GroupAccess], list[StoredMessage]]:
+        def read(
+            unit: Unit,
+        ) -> tuple[
+            list[GroupAccess], list[StoredMessage], dict[uuid.UUID, tuple[Countersignature, ...]]
+        ]:
             accesses = self._readable_groups(unit, principal, group_id)
             full = [a.group.id for a in accesses if not withheld_codes(a)]
             restricted = [a.group.id for a in accesses if withheld_codes(a)]
@@ -358,16 +383,16 @@ class MessagingService:
                 limit=limit,
                 filters=filters,
             )
-            return accesses, messages
+            return accesses, messages, unit.seals.of_messages([m.id for m in messages])
 
-        accesses, messages = await self._db.read(read)
+        accesses, messages, seals = await self._db.read(read)
         by_group = {a.group.id: a for a in accesses}
         readable = []
         for message in messages:
             access = by_group.get(GroupId(message.group_id))
             if access is None:  # staff searching everywhere
                 access = await self._groups.get_group(principal, message.group_id)
-            readable.append(self._readable(access, message))
+            readable.append(self._readable(access, message, seals.get(message.id, ())))
         return readable
 
     def _readable_groups(

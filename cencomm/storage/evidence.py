@@ -15,6 +15,7 @@ from cencomm.storage.keys import to_key
 from cencomm.storage.tables import AuditEntryRow, MessageRow, SigningKeyRow
 
 KEY_ACTIONS = ("key.register", "key.revoke")
+SEAL_KEY_ACTIONS = ("seal_key.register", "seal_key.revoke")
 _IN_CHUNK = 200
 
 
@@ -39,14 +40,16 @@ class EvidenceStore:
         )
         return [to_key(row) for row in rows]
 
-    def key_entries(self, kids: Sequence[str], tree_size: int) -> list[AuditEntry]:
-        """The registrations and revocations of these keys among the first `tree_size` entries
-        (key transparency), in index order."""
+    def key_entries(
+        self, kids: Sequence[str], tree_size: int, actions: Sequence[str] = KEY_ACTIONS
+    ) -> list[AuditEntry]:
+        """The registrations and revocations (`actions`) of these keys among the first
+        `tree_size` entries (key transparency), in index order."""
         found: list[AuditEntry] = []
         for i in range(0, len(kids), _IN_CHUNK):
             rows = self._session.scalars(
                 select(AuditEntryRow).where(
-                    AuditEntryRow.action.in_(KEY_ACTIONS),
+                    AuditEntryRow.action.in_(list(actions)),
                     AuditEntryRow.target_id.in_(list(kids[i : i + _IN_CHUNK])),
                     AuditEntryRow.index < tree_size,
                 )

@@ -29,6 +29,7 @@ from cencomm.storage.message_batch import MessageBatchStore
 from cencomm.storage.messages import MessageStore
 from cencomm.storage.outbox import OutboxStore
 from cencomm.storage.schema import SchemaStore
+from cencomm.storage.seals import SealStore
 from cencomm.storage.sessions import SessionStore
 from cencomm.storage.share_requests import ShareRequestStore
 from cencomm.storage.snapshots import SnapshotStore
@@ -148,6 +149,10 @@ class Unit:
     @cached_property
     def schema(self) -> SchemaStore:
         return SchemaStore(self._session)
+
+    @cached_property
+    def seals(self) -> SealStore:
+        return SealStore(self._session)
 
     @cached_property
     def snapshots(self) -> SnapshotStore:

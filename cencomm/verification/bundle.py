@@ -18,7 +18,9 @@ Checks, in order; the first failure raises `BundleInvalid` naming it:
 6. audit entries: canonical leaves in ascending index order below the tree size, each proven
    included in the tree head; among them the export's own `group.export` entry, a
    `message.post` entry for every message, an `attachment.upload` entry for every attachment,
-   and the registration (and revocation) of every key.
+   and the registration (and revocation) of every key;
+7. organisations' seals (`verification/countersignatures.py`): every countersignature verifies
+   with its organisation's bundled seal key and covers exactly its message's JWS.
 
 Without a pinned audit key this proves only that the bundle is intact and consistent: a forger
 with another key could make a bundle that verifies against itself.
@@ -43,6 +45,7 @@ from cencomm.domain.audit_tree import TreeHead
 from cencomm.domain.evidence_zip import ZipLayoutError, parse_strict
 from cencomm.verification.bundle_files import Bundle, fail, proven_entry
 from cencomm.verification.cosigned import CheckpointError, WitnessPolicy, check_bundle_note
+from cencomm.verification.countersignatures import SealCheck
 from cencomm.verification.errors import NotExtended, VerificationError
 from cencomm.verification.messages import parse_time, verify_message
 from cencomm.verification.tree_heads import (
@@ -143,7 +146,9 @@ class _Check:
         attachments = self._attachments(bool(export.get("blobs")))
         posts = self._messages(group_id, export, keys, attachments)
         messages = len(posts)
-        entries = self._audit(group_id, head, export, keys, attachments, posts)
+        seals = SealCheck(self.b)
+        seals.load()
+        entries = self._audit(group_id, head, export, keys, attachments, posts, seals)
         return BundleSummary(
             group_id=group_id,
             group_code=str(export["group"].get("code")),
@@ -342,6 +347,7 @@ class _Check:
         keys: dict[str, dict[str, Any]],
         attachments: dict[str, dict[str, Any]],
         posts: set[tuple[str, str]],
+        seals: SealCheck,
     ) -> int:
         previous = -1
         count = 0
@@ -356,6 +362,8 @@ class _Check:
             count += 1
             previous = index
             action, target = entry["action"], entry["target_id"]
+            if seals.saw(entry):
+                continue  # a seal key's registration or revocation
             if entry["group_id"] == group_id:
                 if action == "message.post":
                     posts.discard((entry["actor_id"], entry["details"].get("cid")))
@@ -382,4 +390,5 @@ class _Check:
                 raise fail(f"key {kid} has no key.register audit entry for its public key")
             if key.get("revoked_at") is not None and kid not in revoked:
                 raise fail(f"key {kid} is revoked but has no key.revoke audit entry")
+        seals.finish(export)
         return count

@@ -26,6 +26,8 @@ from cencomm.domain.events import (
     LiveEvent,
     MembershipChange,
     MembershipChanged,
+    MessageCountersigned,
+    MessageCountersignedFrame,
     MessageFrame,
     MessageHidden,
     MessagePosted,
@@ -40,6 +42,7 @@ from cencomm.domain.ids import SessionId, UserId
 from cencomm.domain.wire.alerts import alert_json
 from cencomm.domain.wire.correlations import related_link_json
 from cencomm.domain.wire.messages import message_json
+from cencomm.domain.wire.seals import countersignature_json
 from cencomm.domain.wire.watch_lists import watch_match_frame
 from cencomm.realtime.hub import CLOSE_ROLE_CHANGED, Hub, Subscription
 from cencomm.services.alerts import AlertService
@@ -95,6 +98,8 @@ class LiveDispatcher:
             await self._message_posted(event)
         elif isinstance(event, MessageHidden):
             await self._message_hidden(event)
+        elif isinstance(event, MessageCountersigned):
+            await self._message_countersigned(event)
         elif isinstance(event, MembershipChanged):
             await self._membership(event)
         elif isinstance(event, SessionRevoked):
@@ -145,6 +150,28 @@ class LiveDispatcher:
         for sub in self.hub.subscriptions_for_group(event.group_id):
             if sub.user_id in views:
                 self.hub.deliver(sub, frame)
+
+    async def _message_countersigned(self, event: MessageCountersigned) -> None:
+        subs = self.hub.subscriptions_for_group(event.group_id)
+        if not subs:
+            return
+        views = await self.live.message_for_readers(
+            event.group_id, event.message_id, self._readers(subs)
+        )
+        frames: dict[bool, MessageCountersignedFrame] = {}
+        for sub in self.hub.subscriptions_for_group(event.group_id):
+            view = views.get(sub.user_id)
+            if view is None:
+                continue  # may not read the message: nothing of its seals either
+            found = [c for c in view.countersignatures if c.id == event.countersignature_id]
+            if not found:
+                continue
+            frame = frames.get(view.show_jws)
+            if frame is None:
+                frame = frames[view.show_jws] = event.to_frame(
+                    countersignature_json(found[0], show_jws=view.show_jws)
+                )
+            self.hub.deliver(sub, frame)
 
     async def _membership(self, event: MembershipChanged) -> None:
         connected = self.hub.connected_users(event.user_ids)

@@ -17,6 +17,7 @@ from cencomm.domain.events import (
     LiveEvent,
     MembershipChange,
     MembershipChanged,
+    MessageCountersigned,
     MessageHidden,
     MessagePosted,
     PostingChanged,
@@ -38,6 +39,7 @@ AT = datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
 EVENTS: list[LiveEvent] = [
     MessagePosted(group(), 42, MESSAGE),
     MessageHidden(group(), MESSAGE),
+    MessageCountersigned(group(), MESSAGE, uuid.uuid4()),
     AlertRaised(ALERT, (user(), user())),
     AlertAcknowledged(ALERT, user(), org(), AT, "controlled"),
     AlertOverdue(ALERT, (org(), org()), (user(),)),
@@ -116,6 +118,13 @@ def test_frames_have_the_api_shapes() -> None:
         "type": "message.hidden",
         "group_id": str(g),
         "message_id": str(MESSAGE),
+    }
+    seal = {"organization_id": str(o), "kid": "k", "jws": "a.b.c", "created_at": "t"}
+    assert MessageCountersigned(g, MESSAGE, uuid.uuid4()).to_frame(seal).to_json() == {
+        "type": "message.countersigned",
+        "group_id": str(g),
+        "message_id": str(MESSAGE),
+        "countersignature": seal,
     }
     membership = MembershipChanged(g, (u,), MembershipChange.ADDED).to_frame().to_json()
     assert membership == {"type": "membership", "group_id": str(g), "change": "added"}

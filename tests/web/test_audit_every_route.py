@@ -57,6 +57,19 @@ ACTIONS: dict[tuple[str, str], tuple[str, str, str]] = {
     ("PATCH", f"{API}/users/{{id}}"): ("admin", OWN, "user.update"),
     ("POST", f"{API}/keys"): ("officer_in", OWN, "key.register"),
     ("DELETE", f"{API}/keys/{{kid}}"): ("officer_in", OWN, "key.revoke"),
+    ("POST", f"{API}/organizations/{{id}}/keys"): ("officer_in", OWN, "seal_key.register"),
+    ("DELETE", f"{API}/organizations/{{id}}/keys/{{kid}}"): ("officer_in", OWN, "seal_key.revoke"),
+    ("PUT", f"{API}/organizations/{{id}}/seal-holders/{{user_id}}"): (
+        "admin",
+        OWN,
+        "seal_holder.add",
+    ),
+    ("DELETE", f"{API}/organizations/{{id}}/seal-holders/{{user_id}}"): (
+        "admin",
+        OWN,
+        "seal_holder.remove",
+    ),
+    ("POST", f"{API}/messages/{{id}}/countersign"): ("officer_in", OWN, "message.countersign"),
     ("POST", f"{API}/groups"): ("admin", OWN, "group.create"),
     ("PATCH", f"{API}/groups/{{id}}"): ("group_moderator", OWN, "group.update"),
     ("POST", f"{API}/groups/{{id}}/members"): ("group_moderator", OWN, "group.member_add"),
@@ -124,6 +137,10 @@ ACTIONS: dict[tuple[str, str], tuple[str, str, str]] = {
 # Idempotent repeats: the same request again changes nothing, so it writes no entry.
 REPEATS: dict[tuple[str, str], str] = {
     ("DELETE", f"{API}/keys/{{kid}}"): "the key is revoked already",
+    ("DELETE", f"{API}/organizations/{{id}}/keys/{{kid}}"): "the seal key is revoked already",
+    ("PUT", f"{API}/organizations/{{id}}/seal-holders/{{user_id}}"): "a seal holder already",
+    ("DELETE", f"{API}/organizations/{{id}}/seal-holders/{{user_id}}"): "no longer a holder",
+    ("POST", f"{API}/messages/{{id}}/countersign"): "same cid and JWS: the original is returned",
     ("POST", f"{API}/messages/{{id}}/hide"): "the message is hidden already",
     ("POST", f"{API}/messages/{{id}}/unhide"): "the message is shown already",
     ("POST", f"{API}/groups/{{id}}/messages"): "same cid and JWS: the original is returned",

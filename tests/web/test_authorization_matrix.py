@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import inspect
 import secrets
 import uuid
@@ -80,13 +81,14 @@ from pytest_aiohttp import AiohttpClient
 
 from cencomm.app import create_app
 from cencomm.appkeys import SERVICES, SETTINGS
+from cencomm.crypto.jws import sign_compact
 from cencomm.crypto.keys import b64url_encode, raw_public_key
 from cencomm.crypto.tokens import issue_access_token
 from cencomm.domain.audit import AuditFilter
 from cencomm.domain.groups import JoinRequestStatus
 from cencomm.domain.identifiers import IdentifierKind
 from cencomm.domain.ids import OrganizationId, SessionId, UserId
-from cencomm.domain.users import Caller, OrganizationKind, Principal, Role, User
+from cencomm.domain.users import Caller, Organization, OrganizationKind, Principal, Role, User
 from cencomm.domain.watch_lists import MatchMode, Selector, Watch
 from cencomm.settings import Settings
 from cencomm.web.routes import ROUTES_TABLE
@@ -216,6 +218,22 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("POST", f"{API}/keys"): everyone("201 409") | dict.fromkeys(OBSERVERS, 403),
     ("GET", f"{API}/users/{{id}}/keys"): everyone("200 200 404"),
     ("DELETE", f"{API}/keys/{{kid}}"): everyone("204 403 404") | {"admin": "204 204 404"},
+    # Organisation seals (`prepare_seals`: officer_in holds the seal of their organisation).
+    # Seal keys: an admin or the organisation's seal holders manage them (observers never
+    # register one), everyone reads them; seal holders: admins only; countersigning: a seal
+    # holder of the sender's organisation who can read the message.
+    ("POST", f"{API}/organizations/{{id}}/keys"): everyone("403 403 404")
+    | dict.fromkeys(OBSERVERS, 403)
+    | {"officer_in": "201 403 404", "admin": "201 201 404"},
+    ("GET", f"{API}/organizations/{{id}}/keys"): everyone("200 200 404"),
+    ("DELETE", f"{API}/organizations/{{id}}/keys/{{kid}}"): everyone("403 403 404")
+    | {"officer_in": "204 403 404", "admin": "204 204 404"},
+    ("GET", f"{API}/organizations/{{id}}/seal-holders"): everyone(403) | {"admin": "200 200 404"},
+    ("PUT", f"{API}/organizations/{{id}}/seal-holders/{{user_id}}"): everyone(403)
+    | {"admin": "201 201 404"},
+    ("DELETE", f"{API}/organizations/{{id}}/seal-holders/{{user_id}}"): everyone(403)
+    | {"admin": "204 204 404"},
+    ("POST", f"{API}/messages/{{id}}/countersign"): group_read(403) | {"officer_in": "201 404 404"},
     # Groups.
     ("POST", f"{API}/groups"): staff_only("201 409"),
     ("GET", f"{API}/groups"): everyone(200),
@@ -620,6 +638,87 @@ def _revoke_key(w: World, who: str, target: str) -> Req:
     return Req("DELETE", f"{API}/keys/{kid}")
 
 
+async def prepare_seals(w: World) -> None:
+    """The prepared messages; officer_in holds the seal of their organisation, which has a
+    seal key (its private half in `data["seal"]`); each message's JWS in `data`."""
+    await prepare_messages(w)
+    seals = w.services.seals
+    owner = Caller(principal_of(w.owner.user))
+    holder = w.members["officer_in"]
+    await seals.designate_holder(owner, holder.organization.id, holder.user.id)
+    private = Ed25519PrivateKey.generate()
+    key = await seals.register_key(
+        owner, holder.organization.id, b64url_encode(raw_public_key(private.public_key())), None
+    )
+    w.data["seal"] = (private, key.kid)
+    for target in (OWN, OTHER):
+        read = await w.services.messaging.get_message(
+            principal_of(w.owner.user), uuid.UUID(_message_id(w, target))
+        )
+        w.data[f"{target}-message-jws"] = read.message.jws
+
+
+def _seal_org(w: World, who: str, target: str) -> Organization | None:
+    """own: the caller's organisation; other: the stranger's; missing: none."""
+    return {OWN: w.me(who).organization, OTHER: w.stranger.organization}.get(target)
+
+
+def _seal_key_path(w: World, who: str, target: str, suffix: str = "") -> str:
+    org = _seal_org(w, who, target)
+    return f"{API}/organizations/{org.id if org else w.missing_id}{suffix}"
+
+
+def _register_seal_key(w: World, who: str, target: str) -> Req:
+    return Req("POST", _seal_key_path(w, who, target, "/keys"), {"public_key": _fresh_public_key()})
+
+
+async def _revoke_seal_key(w: World, who: str, target: str) -> Req:
+    org = _seal_org(w, who, target)
+    kid = "unknown-kid"
+    if org is not None:  # a fresh seal key of the target organisation per cell
+        key = await w.services.seals.register_key(
+            Caller(principal_of(w.owner.user)), org.id, _fresh_public_key(), None
+        )
+        kid = key.kid
+    return Req("DELETE", _seal_key_path(w, who, target, f"/keys/{kid}"))
+
+
+async def _seal_holder(w: World, who: str, target: str, *, designated: bool) -> Req:
+    org = _seal_org(w, who, target)
+    user_id = w.visitor.id
+    if org is not None:  # a fresh user of the target organisation per cell
+        user = await make_user(w.client, Role.OFFICER, organization=org)
+        user_id = str(user.id)
+        if designated:
+            await w.services.seals.designate_holder(
+                Caller(principal_of(w.owner.user)), org.id, user.id
+            )
+    method = "DELETE" if designated else "PUT"
+    return Req(method, _seal_key_path(w, who, target, f"/seal-holders/{user_id}"))
+
+
+def _countersign(w: World, who: str, target: str) -> Req:
+    """A countersignature by the caller with officer_in's organisation's seal key."""
+    private, kid = w.data["seal"]
+    message_id = _message_id(w, target)
+    jws_of = w.data.get(f"{target}-message-jws", w.data[f"{OWN}-message-jws"])
+    payload = {
+        "v": 1,
+        "typ": "countersignature",
+        "cid": str(uuid.uuid4()),
+        "sub": w.me(who).id,
+        "iat": int(datetime.now(UTC).timestamp()),
+        "org": str(w.members["officer_in"].organization.id),
+        "msg": message_id,
+        "sha256": hashlib.sha256(jws_of.encode("ascii")).hexdigest(),
+    }
+    return Req(
+        "POST",
+        f"{API}/messages/{message_id}/countersign",
+        {"jws": sign_compact(payload, private, kid)},
+    )
+
+
 def _new_group(w: World, who: str, target: str) -> Req:
     code = f"NEW-{secrets.token_hex(4).upper()}" if target == OWN else w.other["code"]
     return Req("POST", f"{API}/groups", {"code": code, "name": "Operation"})
@@ -962,6 +1061,42 @@ BUILDERS: dict[tuple[str, str], Spec] = {
         _revoke_key,
         doc="own: the caller's key (one cell each); other: the stranger's (shared: a refusal "
         "does not depend on whether an admin revoked it first); missing: a random kid",
+    ),
+    ("POST", f"{API}/organizations/{{id}}/keys"): Spec(
+        _register_seal_key,
+        doc="a fresh seal key for: own: the caller's organisation; other: the stranger's",
+        prepare=prepare_seals,
+    ),
+    ("GET", f"{API}/organizations/{{id}}/keys"): Spec(
+        lambda w, who, t: Req("GET", _seal_key_path(w, who, t, "/keys")),
+        doc="own: the caller's organisation's seal keys; other: the stranger's",
+    ),
+    ("DELETE", f"{API}/organizations/{{id}}/keys/{{kid}}"): Spec(
+        _revoke_seal_key,
+        doc="a fresh seal key (per cell) of: own: the caller's organisation; other: the "
+        "stranger's; missing: an unknown organisation",
+        prepare=prepare_seals,
+    ),
+    ("GET", f"{API}/organizations/{{id}}/seal-holders"): Spec(
+        lambda w, who, t: Req("GET", _seal_key_path(w, who, t, "/seal-holders")),
+        doc="own: the caller's organisation's seal holders; other: the stranger's",
+    ),
+    ("PUT", f"{API}/organizations/{{id}}/seal-holders/{{user_id}}"): Spec(
+        lambda w, who, t: _seal_holder(w, who, t, designated=False),
+        doc="a fresh officer (per cell) of: own: the caller's organisation; other: the "
+        "stranger's; missing: an unknown organisation",
+    ),
+    ("DELETE", f"{API}/organizations/{{id}}/seal-holders/{{user_id}}"): Spec(
+        lambda w, who, t: _seal_holder(w, who, t, designated=True),
+        doc="a fresh seal holder (per cell) of: own: the caller's organisation; other: the "
+        "stranger's; missing: an unknown organisation",
+    ),
+    ("POST", f"{API}/messages/{{id}}/countersign"): Spec(
+        _countersign,
+        doc="a countersignature of the target group's message by the caller, with officer_in's "
+        "organisation's seal key (the own message's author is officer_in)",
+        prepare=prepare_seals,
+        group_scoped=True,
     ),
     ("POST", f"{API}/groups"): Spec(
         _new_group, NO_MISSING, "own: a fresh code; other: the other group's code (duplicate)"

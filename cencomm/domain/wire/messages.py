@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from cencomm.domain.clock import rfc3339
 from cencomm.domain.messages import PostOutcome, StoredMessage
+from cencomm.domain.seals import Countersignature
 from cencomm.domain.wire.common import id_or_none, jws_claims, sender_json
+from cencomm.domain.wire.seals import countersignature_json
 
 
 class Readable(Protocol):
@@ -18,17 +21,25 @@ class Readable(Protocol):
     @property
     def show_jws(self) -> bool: ...
 
+    @property
+    def countersignatures(self) -> Sequence[Countersignature]: ...
+
 
 def message_json(readable: Readable) -> dict[str, Any]:
     """The message object (API.md, "Messages"): timelines, search, live frames.
 
-    A hidden message shows `jws: null` and `content: null` to everyone but moderators.
+    A hidden message shows `jws: null` and `content: null` to everyone but moderators, and
+    its countersignatures without their JWS.
     """
     m = readable.message
     # Decoded once per message per response (live frames: once per frame); the JWS was
     # verified at intake and is stored verbatim, so its claims are what the sender signed.
     jws = m.jws if readable.show_jws else None
-    return _message_fields(m, jws, jws_claims(jws) if jws is not None else None)
+    fields = _message_fields(m, jws, jws_claims(jws) if jws is not None else None)
+    fields["countersignatures"] = [
+        countersignature_json(c, show_jws=readable.show_jws) for c in readable.countersignatures
+    ]
+    return fields
 
 
 def _message_fields(

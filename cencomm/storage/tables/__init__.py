@@ -52,6 +52,11 @@ from cencomm.storage.tables.messages import (
     SeizureReportRow,
     SeizureTransitRow,
 )
+from cencomm.storage.tables.seals import (
+    CountersignatureRow,
+    OrganizationKeyRow,
+    SealHolderRow,
+)
 from cencomm.storage.tables.share_requests import ShareRequestRow, ShareTargetRow
 from cencomm.storage.tables.watches import WatchMatchRow, WatchRow
 from cencomm.storage.tables.witness import AuditCosignatureRow
@@ -72,6 +77,7 @@ __all__ = [
     "AuditTreeStateRow",
     "Base",
     "BlobRow",
+    "CountersignatureRow",
     "DeviceTokenRow",
     "GroupMemberRow",
     "GroupRow",
@@ -81,10 +87,12 @@ __all__ = [
     "MessageAttachmentRow",
     "MessageRow",
     "NotificationPreferenceRow",
+    "OrganizationKeyRow",
     "OrganizationRow",
     "OutboxRow",
     "RefreshTokenRow",
     "ReportIdentifierRow",
+    "SealHolderRow",
     "SeizureCountRow",
     "SeizureItemRow",
     "SeizureQuantityRow",

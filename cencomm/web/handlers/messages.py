@@ -21,6 +21,7 @@ from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import cursor_time, decode_cursor, encode_cursor, invalid_cursor
 from cencomm.web.field_schemas import text_field
 from cencomm.web.handlers.directory import path_uuid
+from cencomm.web.handlers.seals import CountersignatureResponse
 from cencomm.web.schemas import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -75,6 +76,10 @@ class MessageResponse(ResponseModel):
     reply_to: str | None
     hidden: bool
     hidden_reason: str | None
+    countersignatures: list[CountersignatureResponse] = Field(
+        description="Organisations' seals on the message, oldest first (empty when none); "
+        "verify each against `GET /organizations/{organization_id}/keys`"
+    )
 
 
 class MessageList(ResponseModel):

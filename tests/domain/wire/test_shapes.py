@@ -14,6 +14,7 @@ from cencomm.domain.groups import Group, GroupStatus
 from cencomm.domain.ids import GroupId, UserId
 from cencomm.domain.keys import SigningKey
 from cencomm.domain.messages import Sender, StoredMessage
+from cencomm.domain.seals import Countersignature
 from cencomm.domain.wire.attachments import attachment_json, evidence_attachment_json
 from cencomm.domain.wire.audit import tree_head_json
 from cencomm.domain.wire.directory import signing_key_json
@@ -49,6 +50,7 @@ def _message(*, hidden: bool = False) -> StoredMessage:
 class Reading:
     message: StoredMessage
     show_jws: bool
+    countersignatures: tuple[Countersignature, ...] = ()
 
 
 def test_a_message_carries_its_signed_claims_for_reading() -> None:
@@ -69,7 +71,8 @@ def test_the_evidence_record_is_the_message_object_with_the_jws_and_nothing_for_
     m = _message(hidden=True)
     record = evidence_message_json(m)
     api = message_json(Reading(m, show_jws=True))
-    assert set(record) == set(api) - {"group_id", "content"}
+    # Countersignatures have their own file in a bundle (countersignatures.jsonl).
+    assert set(record) == set(api) - {"group_id", "content", "countersignatures"}
     assert record["jws"] == m.jws
     assert record["sender"] == {
         k: api["sender"][k] for k in ("id", "display_name", "organization_id")

@@ -3,7 +3,7 @@
 // frames handed to whoever listens (`live.on("alert", …)`).
 import { get } from "./api.js";
 import { session } from "./session.js";
-import { app, knownSeq, loadGroups, mergeMessages } from "./state.js";
+import { app, knownSeq, loadGroups, mergeMessages, updateMessage } from "./state.js";
 
 const MAX_BACKOFF_MS = 15_000;
 
@@ -125,6 +125,18 @@ class Live {
         break;
       case "message.hidden":
         this.refreshMessage(frame.message_id);
+        break;
+      case "message.countersigned":
+        // An organisation sealed a message: its badge appears (and is verified) at once.
+        updateMessage(frame.group_id, frame.message_id, (message) => ({
+          ...message,
+          countersignatures: [
+            ...(message.countersignatures || []).filter(
+              (seal) => seal.kid !== frame.countersignature.kid,
+            ),
+            frame.countersignature,
+          ],
+        }));
         break;
       case "membership":
         loadGroups().catch(() => {});

@@ -8,6 +8,7 @@ import { countryName, t } from "./i18n.js";
 import { decodePayload } from "./jws.js";
 import { MessageBody } from "./message_body.js";
 import { navigate } from "./router.js";
+import { SealBadges } from "./seals.js";
 import { app } from "./state.js";
 import { useStore } from "./store.js";
 import { useVerification } from "./timeline.js";
@@ -99,6 +100,7 @@ function Result({ message, group }) {
         <${Time} iso=${message.created_at} />
         <${TlpBadge} code=${message.hc} />
         ${message.jws ? html`<${VerifiedBadge} verification=${verification} />` : null}
+        <${SealBadges} message=${message} />
       </header>
       ${message.hidden
         ? html`<p class="hidden-note" data-hidden="true">

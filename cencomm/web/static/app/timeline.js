@@ -12,6 +12,7 @@ import { ExportButton } from "./evidence.js";
 import { MessageBody } from "./message_body.js";
 import { RelatedReports, hasIdentifiers } from "./correlations.js";
 import { ManageLink, ModerationActions } from "./moderation.js";
+import { SealBadges } from "./seals.js";
 import { ProblemView, Spinner, Time, TlpBadge, VerifiedBadge, handlingClass, useFocusHeading } from "./ui.js";
 
 const PAGE = 50;
@@ -65,6 +66,7 @@ function Message({ message, group, replies, onReply, byId, target }) {
         <${Time} iso=${message.created_at} />
         <${TlpBadge} code=${message.hc} />
         ${message.jws ? html`<${VerifiedBadge} verification=${verification} />` : null}
+        <${SealBadges} message=${message} />
         <${ModerationActions} group=${group} message=${message} />
       </header>
       ${message.reply_to && !parent
