@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cencomm.domain.envelopes import is_canonical_uuid
 from cencomm.domain.errors import FieldError, Invalid
 from cencomm.domain.ids import MessageId, OrganizationId, UserId
 
@@ -78,15 +79,6 @@ def jws_sha256(jws: str) -> str:
     return hashlib.sha256(jws.encode("ascii")).hexdigest()
 
 
-def _is_canonical_uuid(value: object) -> bool:
-    if not isinstance(value, str) or len(value) != 36:
-        return False
-    try:
-        return str(uuid.UUID(value)) == value
-    except ValueError:
-        return False
-
-
 def _invalid(slug: str, field: str, message: str) -> Invalid:
     return Invalid(f"{field}: {message}", slug=slug, errors=(FieldError(field, message),))
 
@@ -123,7 +115,7 @@ def check_countersignature_claims(
     if payload["typ"] != COUNTERSIGNATURE_TYP:
         raise _invalid("unknown-typ", "jws.payload.typ", f"must be {COUNTERSIGNATURE_TYP}")
     cid = payload["cid"]
-    if not _is_canonical_uuid(cid):
+    if not is_canonical_uuid(cid):
         raise _invalid(
             "invalid-claims", "jws.payload.cid", "must be a UUID in canonical lower-case form"
         )
