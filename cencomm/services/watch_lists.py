@@ -322,8 +322,8 @@ class WatchListService:
 
     async def match_queued(self) -> int:
         """Match every queued report; returns how many matches were recorded. Messages are
-        sorted out in batches (one read for up to `BATCH` of them): only reports that carry
-        identifiers go on to be matched."""
+        sorted out in batches (one read for up to `BATCH` of them): only reports one of whose
+        identifiers a watch names go on to be matched, one by one."""
         recorded = 0
         try:
             recorded = await self._match_all()
@@ -341,9 +341,9 @@ class WatchListService:
         recorded = 0
         while self._queue:
             batch = [self._queue.popleft() for _ in range(min(len(self._queue), BATCH))]
-            with_identifiers = await self._db.read(functools.partial(_with_identifiers, batch))
+            watched = await self._db.read(functools.partial(_with_candidates, batch))
             for message_id in batch:
-                if message_id not in with_identifiers:
+                if message_id not in watched:
                     continue
                 try:
                     recorded += await self.match_report(message_id)
@@ -458,8 +458,8 @@ class WatchListService:
         )
 
 
-def _with_identifiers(message_ids: list[uuid.UUID], unit: Unit) -> set[uuid.UUID]:
-    return unit.watches.with_identifiers(message_ids)
+def _with_candidates(message_ids: list[uuid.UUID], unit: Unit) -> set[uuid.UUID]:
+    return unit.watches.with_candidates(message_ids)
 
 
 def _principal(caller: Caller) -> Principal:

@@ -158,16 +158,48 @@ class WatchStore:
         )
         return [Identifier(IdentifierKind(r[0]), r[1], r[2]) for r in rows.all()]
 
-    def with_identifiers(self, message_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-        """Of these messages, the seizure reports that carry at least one identifier."""
+    def with_candidates(self, message_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Of these messages, the seizure reports one of whose identifiers some watch (not
+        deleted, not expired) names, exactly or by a prefix: two statements for a whole batch,
+        so that reports nobody watches (most) cost no read of their own. A superset of what
+        matches (who may read, and when the watch began, are decided per report)."""
         if not message_ids:
             return set()
-        rows = self._session.scalars(
-            select(ReportIdentifierRow.message_id)
-            .where(ReportIdentifierRow.message_id.in_(list(message_ids)))
-            .distinct()
+        rows = self._session.execute(
+            select(
+                ReportIdentifierRow.message_id,
+                ReportIdentifierRow.kind,
+                ReportIdentifierRow.value,
+                ReportIdentifierRow.label,
+            ).where(ReportIdentifierRow.message_id.in_(list(message_ids)))
+        ).all()
+        wanted: dict[uuid.UUID, set[tuple[str, str]]] = defaultdict(set)
+        for message_id, kind, value, label in rows:
+            identifier = Identifier(IdentifierKind(kind), value, label)
+            for _, candidate in candidate_values(identifier):
+                wanted[message_id].add((kind, candidate))
+        values: dict[str, set[str]] = defaultdict(set)
+        for pairs in wanted.values():
+            for kind, candidate in pairs:
+                values[kind].add(candidate)
+        if not values:
+            return set()
+        watched = set(
+            self._session.execute(
+                select(WatchRow.kind, WatchRow.value)
+                .where(
+                    or_(
+                        *(
+                            and_(WatchRow.kind == kind, WatchRow.value.in_(sorted(found)))
+                            for kind, found in sorted(values.items())
+                        )
+                    ),
+                    WatchRow.deleted_at.is_(None),
+                )
+                .distinct()
+            ).all()
         )
-        return set(rows.all())
+        return {message_id for message_id, pairs in wanted.items() if pairs & watched}
 
     def candidates(self, identifiers: Iterable[Identifier], at: datetime) -> list[Watch]:
         """Watches that were active at `at` whose (kind, value) is one of the identifiers' or,
