@@ -1,11 +1,13 @@
 // Share requests across operations (`/#/share-requests`): the requests I sent (and, once a group
 // consented, the reports shared with me), and for the groups I moderate the requests waiting for a
-// decision, each with the identifier that matched and who asks.
+// decision, each with the identifier that matched and who asks. A `share_request` live frame (a
+// new request to one of my groups, a decision on one of mine) fetches the list it concerns again.
 import { useEffect, useState } from "preact/hooks";
 import { get, post, query } from "./api.js";
 import { html } from "./html.js";
 import { t } from "./i18n.js";
 import { decodePayload } from "./jws.js";
+import { live } from "./live.js";
 import { app } from "./state.js";
 import { useStore } from "./store.js";
 import { ConfirmAction } from "./confirm.js";
@@ -14,6 +16,7 @@ import { MessageBody } from "./message_body.js";
 import { ProblemView, Spinner, Time, TlpBadge, useFocusHeading } from "./ui.js";
 
 const STAFF = new Set(["admin", "moderator"]);
+const PAGE = 100;
 
 function SharedReports({ requestId }) {
   const [request, setRequest] = useState(null);
@@ -39,10 +42,19 @@ function SharedReports({ requestId }) {
 function MyRequests() {
   const [requests, setRequests] = useState(null);
   const [problem, setProblem] = useState(null);
-  useEffect(() => {
-    get(`share-requests${query({ limit: 100 })}`)
-      .then((page) => setRequests(page.share_requests))
+  const load = () =>
+    get(`share-requests${query({ limit: PAGE })}`)
+      .then((page) => {
+        setRequests(page.share_requests);
+        setProblem(null);
+      })
       .catch(setProblem);
+  useEffect(() => {
+    load();
+    // To the requester, a decision that changes the overall status (`group_id` null).
+    return live.on("share_request", (frame) => {
+      if (!frame.group_id) load();
+    });
   }, []);
   return html`<section aria-labelledby="share-mine-title">
     <h2 id="share-mine-title">${t("share.mine")}</h2>
@@ -69,11 +81,18 @@ function GroupQueue({ group }) {
   const [requests, setRequests] = useState(null);
   const [problem, setProblem] = useState(null);
   const load = () =>
-    get(`groups/${group.id}/share-requests${query({ limit: 100 })}`)
-      .then((page) => setRequests(page.share_requests))
+    get(`groups/${group.id}/share-requests${query({ limit: PAGE })}`)
+      .then((page) => {
+        setRequests(page.share_requests);
+        setProblem(null);
+      })
       .catch(setProblem);
   useEffect(() => {
     load();
+    // A new request to this group (or a decision by another of its moderators).
+    return live.on("share_request", (frame) => {
+      if (frame.group_id === group.id) load();
+    });
   }, [group.id]);
   const decide = async (request, action) => {
     await post(`share-requests/${request.id}/${action}`, { group_id: group.id });
