@@ -200,11 +200,28 @@ async def test_correlations_related_reports_share_requests_and_watches(
 
         # (4) A watch on a container prefix, a matching report, the live notice, the match.
         page = await _screen(officer, "/watches", "Watch lists")
+        add = page.get_by_role("button", name="Add the watch")
+        await add.click()  # empty: both fields flagged in the page, nothing sent
+        await expect(page.locator(".watch-form .field-error")).to_have_count(2)
         await page.get_by_label("What to watch").select_option("container")
+        await page.get_by_label("Identifier or name").fill("MAEU 555000 8")  # bad check digit
+        await page.get_by_label("Reason").fill("Containers of the Le Havre route")
+        await add.click()
+        refused = page.locator('.watch-form .problem[data-slug="invalid-watch"]')
+        await refused.wait_for()
+        assert "This watch is not valid" in await refused.inner_text()
+        assert (
+            "Identifier or name"
+            in await refused.locator('li[data-field="body.value"]').inner_text()
+        )
+        await _accessible(page)
+        # Chromium logs the refused request: that one, and nothing else, is expected.
+        expected = [p for p in officer.problems if "status of 422" in p]
+        assert len(expected) == 1, officer.problems
+        officer.problems.remove(expected[0])
         await page.get_by_label("Match").select_option("prefix")
         await page.get_by_label("Identifier or name").fill("maeu 555")
-        await page.get_by_label("Reason").fill("Containers of the Le Havre route")
-        await page.get_by_role("button", name="Add the watch").click()
+        await add.click()
         watch = page.locator("li.watch")
         await expect(watch).to_have_count(1)
         assert "MAEU555" in await watch.inner_text()

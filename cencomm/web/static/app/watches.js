@@ -107,17 +107,22 @@ function NewWatch({ onCreated }) {
       : null}
     <label for="watch-value">${t("watch.value")}</label>
     <input id="watch-value" value=${form.value} maxlength="200" onInput=${set("value")}
-      aria-invalid=${errors.value ? "true" : undefined} />
+      aria-invalid=${errors.value ? "true" : undefined}
+      aria-describedby=${errors.value ? "watch-value-error" : undefined} />
     <${FieldError} id="watch-value-error" message=${errors.value} />
     <label for="watch-reason">${t("watch.reason")}</label>
     <textarea id="watch-reason" rows="2" maxlength=${MAX_REASON} value=${form.reason}
-      onInput=${set("reason")} aria-invalid=${errors.reason ? "true" : undefined}></textarea>
+      onInput=${set("reason")} aria-invalid=${errors.reason ? "true" : undefined}
+      aria-describedby=${errors.reason ? "watch-reason-error" : undefined}></textarea>
     <${FieldError} id="watch-reason-error" message=${errors.reason} />
     <label for="watch-expires">${t("watch.expires")}</label>
     <input id="watch-expires" type="date" value=${form.expires} min=${inDays(1)} max=${inDays(365)}
-      onInput=${set("expires")} />
+      onInput=${set("expires")} aria-invalid=${errors.expires ? "true" : undefined}
+      aria-describedby=${errors.expires ? "watch-expires-error" : undefined} />
     <${FieldError} id="watch-expires-error" message=${errors.expires} />
     <${ProblemView} problem=${problem} fieldLabels=${{
+      "body.kind": t("watch.kind"),
+      "body.match": t("watch.match"),
       "body.value": t("watch.value"),
       "body.reason": t("watch.reason"),
       "body.expires_at": t("watch.expires"),
