@@ -2,12 +2,13 @@
 
 An officer of operation A reads its correlations (two reports from France and Germany sharing a
 consignee and a container), opens "Related reports" under a report (the other report; and, for a
-container also reported in operation B, which the officer cannot read, only the line saying so)
-and asks B's moderators to share with a reason. B's group moderator sees the request on the share
-requests screen with the identifier and who asks, and approves; the officer then reads B's report
-under their request. Last, the officer watches a container prefix: a report posted through the
-API that matches raises the live notice, the match shows under the watch, and the watch is
-removed. Every screen passes axe (no serious or critical violation)."""
+container also reported in operation B, which the officer cannot read, only the line saying so) and
+asks B's moderators to share with a reason. B's group moderator, waiting on the share requests
+screen, sees the request arrive live with the identifier and who asks, and approves; the officer's
+own list turns to approved live and shows B's report under the request. Last, the officer watches a
+container prefix: a report posted through the API that matches raises the live notice, the match
+shows under the watch, and the watch is removed. Every screen passes axe (no serious or critical
+violation)."""
 
 from __future__ import annotations
 
@@ -99,6 +100,12 @@ async def test_correlations_related_reports_share_requests_and_watches(
     )
 
     async with chromium() as browser:
+        # B's moderator waits on the share requests screen: nothing to decide yet.
+        deciding = await open_client(browser, client)
+        await sign_in(deciding, moderator_b)
+        their = await _screen(deciding, "/share-requests", "Share requests")
+        await their.get_by_text("No request has been sent to your groups.").wait_for()
+
         officer = await open_client(browser, client)
         await sign_in(officer, officer_fr)
 
@@ -170,14 +177,13 @@ async def test_correlations_related_reports_share_requests_and_watches(
         assert await page.locator(".share-queue").count() == 0
         await _accessible(page)
 
-        # (3) B's moderator approves, seeing the identifier, the reason and who asks.
-        deciding = await open_client(browser, client)
-        await sign_in(deciding, moderator_b)
-        their = await _screen(deciding, "/share-requests", "Share requests")
+        # (3) The request reaches B's moderator live, with the identifier, the reason and who
+        # asks; they approve.
         item = their.locator(
             f'.share-queue[data-group="{group_b["id"]}"] li.request[data-request="{asked["id"]}"]'
         )
         await item.wait_for()
+        await expect(their.get_by_text("No request has been sent to your groups.")).to_have_count(0)
         words = await item.inner_text()
         assert ELSEWHERE_CONTAINER in words and REASON in words and "Test officer" in words
         assert officer_fr.organization.name in words

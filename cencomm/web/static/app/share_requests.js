@@ -77,7 +77,7 @@ function MyRequests() {
   </section>`;
 }
 
-function GroupQueue({ group }) {
+function GroupQueue({ group, onCount }) {
   const [requests, setRequests] = useState(null);
   const [problem, setProblem] = useState(null);
   const load = () =>
@@ -85,6 +85,7 @@ function GroupQueue({ group }) {
       .then((page) => {
         setRequests(page.share_requests);
         setProblem(null);
+        onCount(group.id, page.share_requests.length);
       })
       .catch(setProblem);
   useEffect(() => {
@@ -137,6 +138,10 @@ export function ShareRequestsScreen({ me }) {
   const groups = useStore(app, (s) => s.groups);
   const heading = useFocusHeading([]);
   const moderated = groups.filter((g) => STAFF.has(me.role) || g.my_role === "moderator");
+  // Requests per moderated group, as each queue loads: to say so when none has any.
+  const [counts, setCounts] = useState({});
+  const onCount = (groupId, count) => setCounts((c) => ({ ...c, [groupId]: count }));
+  const noneToDecide = moderated.every((g) => counts[g.id] === 0);
   return html`<section class="screen share-requests" aria-labelledby="share-title">
     <h1 id="share-title" tabindex="-1" ref=${heading}>${t("share.title")}</h1>
     <p>${t("share.lead")}</p>
@@ -144,7 +149,8 @@ export function ShareRequestsScreen({ me }) {
     ${moderated.length
       ? html`<section aria-labelledby="share-decide-title">
           <h2 id="share-decide-title">${t("share.toDecide")}</h2>
-          ${moderated.map((g) => html`<${GroupQueue} key=${g.id} group=${g} />`)}
+          ${noneToDecide ? html`<p class="empty">${t("share.noneToDecide")}</p>` : null}
+          ${moderated.map((g) => html`<${GroupQueue} key=${g.id} group=${g} onCount=${onCount} />`)}
         </section>`
       : null}
   </section>`;
