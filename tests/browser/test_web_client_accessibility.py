@@ -127,6 +127,9 @@ async def test_the_main_screens_have_no_serious_accessibility_violation(
             ("alerts", "/alerts"),
             ("alert", f"/alerts/{alert_id}"),
             ("search", "/search?q=masks"),
+            ("correlations", f"/groups/{group['id']}/correlations"),
+            ("watches", "/watches"),
+            ("share-requests", "/share-requests"),
         ]:
             await _screen(recorded, route)
             await check(name)

@@ -36,6 +36,7 @@ async def test_a_standard_form_group_takes_only_complete_reports(
     assert (await resp.json())["report_form"] == "standard"
     await add_member(client, moderator, group, officer)
     country = officer.organization.country
+    assert country is not None
 
     async def post(body: dict[str, Any]) -> Any:
         payload = envelope(officer, group["id"], "seizure", body=body)

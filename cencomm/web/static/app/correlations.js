@@ -14,7 +14,7 @@ import { ConfirmAction } from "./confirm.js";
 import { ProblemView, Spinner, TlpBadge, useFocusHeading } from "./ui.js";
 
 const PAGE = 50;
-const MAX_REASON = 500;
+const MAX_REASON = 1000; // a share request's reason (the server's limit)
 export const IDENTIFIER_KINDS = ["container", "document", "vessel", "flight", "vehicle", "tracking",
   "party", "party_id"]; // prettier-ignore
 
@@ -56,7 +56,8 @@ function ShareRequest({ messageId, identifier }) {
 }
 
 // Under a seizure report: the reports it links to, opened on demand (one request per report).
-export function RelatedReports({ message }) {
+// `canAsk`: the reader may ask another operation to share (observers may not).
+export function RelatedReports({ message, canAsk = true }) {
   const [open, setOpen] = useState(false);
   const [data, setData] = useState(null);
   const [problem, setProblem] = useState(null);
@@ -93,11 +94,13 @@ export function RelatedReports({ message }) {
             : null}
           ${data?.elsewhere.length
             ? html`<div class="elsewhere" data-elsewhere="true">
-                <p>${t("correl.elsewhere")}</p>
+                <p>${t(canAsk ? "correl.elsewhere" : "correl.elsewhereReadOnly")}</p>
                 <ul>
                   ${data.elsewhere.map(
                     (i) => html`<li><${IdentifierLabel} identifier=${i} />
-                      <${ShareRequest} messageId=${message.id} identifier=${i} /></li>`,
+                      ${canAsk
+                        ? html`<${ShareRequest} messageId=${message.id} identifier=${i} />`
+                        : null}</li>`,
                   )}
                 </ul>
               </div>`

@@ -1,11 +1,13 @@
 // Share requests across operations (`/#/share-requests`): the requests I sent (and, once a group
 // consented, the reports shared with me), and for the groups I moderate the requests waiting for a
-// decision, each with the identifier that matched and who asks.
+// decision, each with the identifier that matched and who asks. A `share_request` live frame (a
+// new request to one of my groups, a decision on one of mine) fetches the list it concerns again.
 import { useEffect, useState } from "preact/hooks";
 import { get, post, query } from "./api.js";
 import { html } from "./html.js";
 import { t } from "./i18n.js";
 import { decodePayload } from "./jws.js";
+import { live } from "./live.js";
 import { app } from "./state.js";
 import { useStore } from "./store.js";
 import { ConfirmAction } from "./confirm.js";
@@ -14,6 +16,7 @@ import { MessageBody } from "./message_body.js";
 import { ProblemView, Spinner, Time, TlpBadge, useFocusHeading } from "./ui.js";
 
 const STAFF = new Set(["admin", "moderator"]);
+const PAGE = 100;
 
 function SharedReports({ requestId }) {
   const [request, setRequest] = useState(null);
@@ -39,10 +42,19 @@ function SharedReports({ requestId }) {
 function MyRequests() {
   const [requests, setRequests] = useState(null);
   const [problem, setProblem] = useState(null);
-  useEffect(() => {
-    get(`share-requests${query({ limit: 100 })}`)
-      .then((page) => setRequests(page.share_requests))
+  const load = () =>
+    get(`share-requests${query({ limit: PAGE })}`)
+      .then((page) => {
+        setRequests(page.share_requests);
+        setProblem(null);
+      })
       .catch(setProblem);
+  useEffect(() => {
+    load();
+    // To the requester, a decision that changes the overall status (`group_id` null).
+    return live.on("share_request", (frame) => {
+      if (!frame.group_id) load();
+    });
   }, []);
   return html`<section aria-labelledby="share-mine-title">
     <h2 id="share-mine-title">${t("share.mine")}</h2>
@@ -65,15 +77,23 @@ function MyRequests() {
   </section>`;
 }
 
-function GroupQueue({ group }) {
+function GroupQueue({ group, onCount }) {
   const [requests, setRequests] = useState(null);
   const [problem, setProblem] = useState(null);
   const load = () =>
-    get(`groups/${group.id}/share-requests${query({ limit: 100 })}`)
-      .then((page) => setRequests(page.share_requests))
+    get(`groups/${group.id}/share-requests${query({ limit: PAGE })}`)
+      .then((page) => {
+        setRequests(page.share_requests);
+        setProblem(null);
+        onCount(group.id, page.share_requests.length);
+      })
       .catch(setProblem);
   useEffect(() => {
     load();
+    // A new request to this group (or a decision by another of its moderators).
+    return live.on("share_request", (frame) => {
+      if (frame.group_id === group.id) load();
+    });
   }, [group.id]);
   const decide = async (request, action) => {
     await post(`share-requests/${request.id}/${action}`, { group_id: group.id });
@@ -118,6 +138,10 @@ export function ShareRequestsScreen({ me }) {
   const groups = useStore(app, (s) => s.groups);
   const heading = useFocusHeading([]);
   const moderated = groups.filter((g) => STAFF.has(me.role) || g.my_role === "moderator");
+  // Requests per moderated group, as each queue loads: to say so when none has any.
+  const [counts, setCounts] = useState({});
+  const onCount = (groupId, count) => setCounts((c) => ({ ...c, [groupId]: count }));
+  const noneToDecide = moderated.every((g) => counts[g.id] === 0);
   return html`<section class="screen share-requests" aria-labelledby="share-title">
     <h1 id="share-title" tabindex="-1" ref=${heading}>${t("share.title")}</h1>
     <p>${t("share.lead")}</p>
@@ -125,7 +149,8 @@ export function ShareRequestsScreen({ me }) {
     ${moderated.length
       ? html`<section aria-labelledby="share-decide-title">
           <h2 id="share-decide-title">${t("share.toDecide")}</h2>
-          ${moderated.map((g) => html`<${GroupQueue} key=${g.id} group=${g} />`)}
+          ${noneToDecide ? html`<p class="empty">${t("share.noneToDecide")}</p>` : null}
+          ${moderated.map((g) => html`<${GroupQueue} key=${g.id} group=${g} onCount=${onCount} />`)}
         </section>`
       : null}
   </section>`;

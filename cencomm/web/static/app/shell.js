@@ -21,7 +21,7 @@ import { JoinScreen } from "./join_requests.js";
 import { DirectoryScreen } from "./directory.js";
 import { CorrelationsScreen } from "./correlations.js";
 import { ShareRequestsScreen } from "./share_requests.js";
-import { WatchesScreen, canWatch } from "./watches.js";
+import { WatchesScreen, canWatch, startWatchNotices } from "./watches.js";
 
 const SCREENS = {
   groups: GroupsScreen,
@@ -99,9 +99,11 @@ export function Shell({ me, device }) {
       .catch(() => {})
       .finally(() => live.start());
     const stopAlerts = startAlerts(me);
+    const stopWatchNotices = startWatchNotices(me);
     return () => {
       live.stop();
       stopAlerts?.();
+      stopWatchNotices?.();
     };
   }, [me.id]);
   const Screen = SCREENS[route.name];

@@ -52,7 +52,7 @@ function senderLine(message) {
   return organization ? `${name} · ${organization}` : name;
 }
 
-function Message({ message, group, replies, onReply, byId, target }) {
+function Message({ message, group, replies, onReply, byId, target, canAsk }) {
   const verification = useVerification(message);
   // What is shown is what was signed: the JWS payload, never the server's copy of it.
   const payload = verification?.payload || (message.jws ? decodePayload(message.jws) : null);
@@ -81,7 +81,7 @@ function Message({ message, group, replies, onReply, byId, target }) {
         : null}
       ${payload ? html`<${MessageBody} payload=${payload} groupId=${group.id} />` : null}
       ${payload?.typ === "seizure" && hasIdentifiers(payload.body) && !message.hidden
-        ? html`<${RelatedReports} message=${message} />`
+        ? html`<${RelatedReports} message=${message} canAsk=${canAsk} />`
         : null}
       ${group.status === "active" && group.my_role !== "observer" && !message.hidden
         ? html`<button type="button" class="link reply" onClick=${() => onReply(message)}>
@@ -92,7 +92,7 @@ function Message({ message, group, replies, onReply, byId, target }) {
       ? html`<ul class="thread" aria-label=${t("timeline.replies", { count: replies.length })}>
           ${replies.map(
             (reply) => html`<${Message} key=${reply.id} message=${reply} group=${group}
-              onReply=${onReply} byId=${byId} target=${target} />`,
+              onReply=${onReply} byId=${byId} target=${target} canAsk=${canAsk} />`,
           )}
         </ul>`
       : null}
@@ -214,6 +214,8 @@ export function TimelineScreen({ me, device, route }) {
       : html`<${Spinner} />`;
   }
   const { roots, replies, byId } = threads(timeline.messages);
+  // Observers (their own role or in this group) may not ask another operation to share.
+  const canAsk = me.role !== "observer" && group.my_role !== "observer";
   return html`<section class="screen timeline-screen" aria-labelledby="timeline-title">
     <header class="screen-head">
       <h1 id="timeline-title" tabindex="-1" ref=${heading}>
@@ -244,7 +246,7 @@ export function TimelineScreen({ me, device, route }) {
           : html`<ol class="messages" aria-live="polite" aria-relevant="additions">
               ${roots.map(
                 (message) => html`<${Message} key=${message.id} message=${message} group=${group}
-                  replies=${replies.get(message.id)}
+                  replies=${replies.get(message.id)} canAsk=${canAsk}
                   onReply=${setReplyTo} byId=${byId} target=${target} />`,
               )}
             </ol>`}

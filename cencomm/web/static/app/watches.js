@@ -1,6 +1,7 @@
 // Watch lists (`/#/watches`): selectors an analyst or officer keeps (an exact identifier, a
 // container or document prefix, a party name) with a reason and an expiry; each new report that
-// matches raises a `watch.match` live frame (and an e-mail), shown here and as a notice.
+// matches raises a `watch.match` live frame (and an e-mail), shown as a notice on any screen and
+// here under the watch.
 import { useEffect, useState } from "preact/hooks";
 import { del, get, post, query } from "./api.js";
 import { html } from "./html.js";
@@ -16,8 +17,17 @@ const WATCH_ROLES = new Set(["admin", "moderator", "analyst", "officer"]);
 const PREFIX_KINDS = new Set(["container", "document"]);
 const MAX_REASON = 500;
 const DEFAULT_DAYS = 90;
+const MAX_ACTIVE = 100; // active watches per user: one page holds them all
 
 export const canWatch = (me) => WATCH_ROLES.has(me.role);
+
+// From sign-in to sign-out, whatever the screen: a notice for each `watch.match` frame.
+export function startWatchNotices(me) {
+  if (!canWatch(me)) return null;
+  return live.on("watch.match", (frame) => {
+    showNotice("info", t(frame.elsewhere ? "watch.matchElsewhere" : "watch.matchHere"));
+  });
+}
 
 const inDays = (days) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
@@ -97,17 +107,22 @@ function NewWatch({ onCreated }) {
       : null}
     <label for="watch-value">${t("watch.value")}</label>
     <input id="watch-value" value=${form.value} maxlength="200" onInput=${set("value")}
-      aria-invalid=${errors.value ? "true" : undefined} />
+      aria-invalid=${errors.value ? "true" : undefined}
+      aria-describedby=${errors.value ? "watch-value-error" : undefined} />
     <${FieldError} id="watch-value-error" message=${errors.value} />
     <label for="watch-reason">${t("watch.reason")}</label>
     <textarea id="watch-reason" rows="2" maxlength=${MAX_REASON} value=${form.reason}
-      onInput=${set("reason")} aria-invalid=${errors.reason ? "true" : undefined}></textarea>
+      onInput=${set("reason")} aria-invalid=${errors.reason ? "true" : undefined}
+      aria-describedby=${errors.reason ? "watch-reason-error" : undefined}></textarea>
     <${FieldError} id="watch-reason-error" message=${errors.reason} />
     <label for="watch-expires">${t("watch.expires")}</label>
     <input id="watch-expires" type="date" value=${form.expires} min=${inDays(1)} max=${inDays(365)}
-      onInput=${set("expires")} />
+      onInput=${set("expires")} aria-invalid=${errors.expires ? "true" : undefined}
+      aria-describedby=${errors.expires ? "watch-expires-error" : undefined} />
     <${FieldError} id="watch-expires-error" message=${errors.expires} />
     <${ProblemView} problem=${problem} fieldLabels=${{
+      "body.kind": t("watch.kind"),
+      "body.match": t("watch.match"),
       "body.value": t("watch.value"),
       "body.reason": t("watch.reason"),
       "body.expires_at": t("watch.expires"),
@@ -120,20 +135,25 @@ export function WatchesScreen({ me }) {
   const [watches, setWatches] = useState(null);
   const [problem, setProblem] = useState(null);
   const heading = useFocusHeading([]);
+  const allowed = canWatch(me);
   const load = () =>
-    get(`watches${query({ active: true })}`)
-      .then((page) => setWatches(page.watches))
+    get(`watches${query({ active: true, limit: MAX_ACTIVE })}`)
+      .then((page) => {
+        setWatches(page.watches);
+        setProblem(null);
+      })
       .catch(setProblem);
   useEffect(() => {
+    if (!allowed) return undefined; // observers: 403 on every watch route
     load();
+    // The notice itself is the shell's (startWatchNotices); here the watch's matches are read again.
     return live.on("watch.match", (frame) => {
-      showNotice("info", t(frame.elsewhere ? "watch.matchElsewhere" : "watch.matchHere"));
       setWatches((list) =>
         list?.map((w) => (w.id === frame.watch_id ? { ...w, matchCount: (w.matchCount || 0) + 1 } : w)),
       );
     });
-  }, []);
-  if (!canWatch(me)) {
+  }, [allowed]);
+  if (!allowed) {
     return html`<section class="screen"><h1>${t("watch.title")}</h1><p>${t("watch.notAllowed")}</p></section>`;
   }
   return html`<section class="screen watches" aria-labelledby="watch-title">
@@ -149,6 +169,9 @@ export function WatchesScreen({ me }) {
         (w) => html`<li class="watch" data-watch=${w.id}>
           <p><${IdentifierLabel} identifier=${w} />
             ${w.match === "prefix" ? html` <em>${t("watch.match.prefix")}</em>` : null}
+            ${w.value !== w.label
+              ? html` (<span class="watch-value">${t("watch.normalForm", { value: w.value })}</span>)`
+              : null}
             ${" · "}${t("watch.until", { date: formatDate(w.expires_at) })}</p>
           <p class="watch-reason">${w.reason}</p>
           <details><summary>${t("watch.matches")}</summary><${Matches} watch=${w} /></details>
