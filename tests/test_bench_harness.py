@@ -9,6 +9,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
 VERDICTS = {"MET", "NOT MET", "not judged (--quick)", "—"}
@@ -26,6 +28,9 @@ async def _bench(*args: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
+@pytest.mark.skipif(
+    bool(PG_URL), reason="the harness is tested once, on the SQLite pass (the suite's budget)"
+)
 async def test_quick_run_writes_every_figure_with_its_spread_baseline_and_verdict(
     tmp_path: Path, fresh_url: str
 ) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.client.shell import RUN_ONCE
 from tests.processes import free_port, run_cencomm, serve, stop
 
 PG_URL = os.environ.get("CENCOMM_TEST_DATABASE_URL", "")
@@ -127,6 +128,7 @@ async def test_create_admin_reads_the_environment(tmp_path: Path, database_url: 
     assert "secret" not in out and "environment" not in out
 
 
+@RUN_ONCE  # the command is the same whatever the database; seeding on both: test_demo_operation
 async def test_demo_seed_is_idempotent(tmp_path: Path, database_url: str) -> None:
     env = _cli_env(tmp_path)
     env["CENCOMM_DATABASE_URL"] = database_url

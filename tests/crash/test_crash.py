@@ -12,7 +12,9 @@ import pytest
 from tests.crash.harness import CrashRun, Figures, crash_test
 from tests.processes import PG_URL, REDIS_URL, require_redis, scratch_postgres
 
-KILLS = 20
+# The bounded form (the suite's ten-minute budget); `python -m bench.crash --kills 200` is the
+# long one.
+KILLS = 12
 SEED = 18
 
 pytestmark = pytest.mark.skipif(
@@ -34,6 +36,6 @@ async def _run(tmp_path: Path) -> Figures:
 async def test_acknowledged_writes_survive_kills_under_mixed_load(tmp_path: Path) -> None:
     figures = await _run(tmp_path)
     assert figures.kills == KILLS
-    assert figures.full_checks == KILLS // 10
+    assert figures.full_checks == -(-KILLS // 10)  # every 10th kill and after the last
     for kind in ("post", "seizure", "upload", "member", "login"):
         assert figures.acknowledged[kind], f"no {kind} was acknowledged: the load did not run"
