@@ -165,11 +165,10 @@ async def seed_directory(
     this process, before the server starts); then `messages` stored messages (`bench.seed`)."""
     from cencomm.app import create_app
     from cencomm.appkeys import SERVICES
-    from cencomm.domain.groups import GroupRole, GroupStatus
+    from cencomm.domain.groups import GroupChanges, GroupRole, GroupStatus, NewGroup
     from cencomm.domain.ids import SessionId
     from cencomm.domain.users import Caller, OrganizationKind, Principal, Role
     from cencomm.services.directory import NewUser
-    from cencomm.services.groups import GroupChanges, NewGroup
     from cencomm.settings import load_settings
 
     app = create_app(load_settings(environ=env))

@@ -200,11 +200,10 @@ async def _services(env: dict[str, str]) -> AsyncIterator[Any]:
 async def seed_organizations(env: dict[str, str]) -> dict[str, str]:
     """An organisation of the kind of every role, and an active group that admits them all (so
     that their users' reads have something to find): {role: organisation id}."""
-    from cencomm.domain.groups import GroupRole, GroupStatus
+    from cencomm.domain.groups import GroupChanges, GroupRole, GroupStatus, NewGroup
     from cencomm.domain.ids import SessionId
     from cencomm.domain.users import Caller, OrganizationKind, Principal, Region, Role
     from cencomm.services.directory import NewUser
-    from cencomm.services.groups import GroupChanges, NewGroup
 
     kinds = {
         Role.ADMIN: OrganizationKind.SECRETARIAT,

@@ -20,10 +20,9 @@ from cencomm.demo_alerts import raise_demo_alerts
 from cencomm.demo_directory import ADMINISTRATIONS, PARTNERS, RILOS, officer_username
 from cencomm.demo_reports import ENDS_ON, STARTS_ON, generate_reports
 from cencomm.demo_signing import Senders, cid, payload
-from cencomm.domain.groups import GroupRole, GroupStatus
+from cencomm.domain.groups import GroupChanges, GroupRole, GroupStatus, NewGroup
 from cencomm.domain.users import User
 from cencomm.services.container import Services
-from cencomm.services.groups import GroupChanges, NewGroup
 from cencomm.storage.unit import Unit
 
 GROUP_CODE = "STOP-2020"

@@ -21,24 +21,24 @@ post-context cache.
 from __future__ import annotations
 
 import enum
-import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, TypeAlias
 
-from cencomm.domain.clock import rfc3339
+from cencomm.domain.event_base import (
+    OUTCOME,
+    EventBase,
+    FrameBase,
+    InvalidNotice,
+    JSONObject,
+    datetime_field,
+    seq_field,
+    uuid_field,
+    uuid_list,
+)
 from cencomm.domain.ids import AlertId, GroupId, MessageId, OrganizationId, SessionId, UserId
-
-JSONObject: TypeAlias = Mapping[str, object]
-"""An already serialised JSON object (e.g. a message or alert as the HTTP API renders it)."""
-
-_OUTCOME = re.compile(r"^[a-z_]{1,32}$")
-
-
-class InvalidNotice(ValueError):
-    """A bus notice that is not one of the known events, or has a missing or wrong field."""
 
 
 class MembershipChange(enum.StrEnum):
@@ -46,48 +46,11 @@ class MembershipChange(enum.StrEnum):
     REMOVED = "removed"
 
 
-def _encode(value: object) -> object:
-    """One field as JSON: ids as strings, times as RFC 3339, tuples as lists."""
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return rfc3339(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, tuple):
-        return [_encode(v) for v in value]
-    if isinstance(value, Mapping):
-        return dict(value)  # already serialised content, copied so the frame stays frozen
-    return value
-
-
-def _fields_as_json(instance: object) -> dict[str, object]:
-    return {f.name: _encode(getattr(instance, f.name)) for f in fields(instance)}  # type: ignore[arg-type]
-
-
-class _Frame:
-    __slots__ = ()
-    type: ClassVar[str]
-
-    def to_json(self) -> dict[str, object]:
-        """The frame as the socket sends it: `{"type": ..., <fields>}`."""
-        return {"type": self.type, **_fields_as_json(self)}
-
-
-class _Event:
-    __slots__ = ()
-    name: ClassVar[str]
-
-    def to_notice(self) -> dict[str, object]:
-        """A small JSON-safe dict for the bus: `{"event": <name>, <fields>}`."""
-        return {"event": self.name, **_fields_as_json(self)}
-
-
 # -- frames: what a socket sends (API.md "Server frames") ---------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class MessageFrame(_Frame):
+class MessageFrame(FrameBase):
     """`{"type": "message", "group_id", "seq", "message"}`; ordered per group by `seq`."""
 
     type: ClassVar[str] = "message"
@@ -97,7 +60,7 @@ class MessageFrame(_Frame):
 
 
 @dataclass(frozen=True, slots=True)
-class MessageHiddenFrame(_Frame):
+class MessageHiddenFrame(FrameBase):
     """`{"type": "message.hidden", "group_id", "message_id"}`."""
 
     type: ClassVar[str] = "message.hidden"
@@ -106,7 +69,7 @@ class MessageHiddenFrame(_Frame):
 
 
 @dataclass(frozen=True, slots=True)
-class MessageCountersignedFrame(_Frame):
+class MessageCountersignedFrame(FrameBase):
     """`{"type": "message.countersigned", "group_id", "message_id", "countersignature"}`."""
 
     type: ClassVar[str] = "message.countersigned"
@@ -116,7 +79,7 @@ class MessageCountersignedFrame(_Frame):
 
 
 @dataclass(frozen=True, slots=True)
-class AlertFrame(_Frame):
+class AlertFrame(FrameBase):
     """`{"type": "alert", "alert"}`; `alert_id` is kept for routing and is not sent twice."""
 
     type: ClassVar[str] = "alert"
@@ -128,7 +91,7 @@ class AlertFrame(_Frame):
 
 
 @dataclass(frozen=True, slots=True)
-class AlertAckFrame(_Frame):
+class AlertAckFrame(FrameBase):
     """`{"type": "alert.ack", "alert_id", "user_id", "organization_id", "acknowledged_at",
     "outcome"}`."""
 
@@ -141,7 +104,7 @@ class AlertAckFrame(_Frame):
 
 
 @dataclass(frozen=True, slots=True)
-class AlertOverdueFrame(_Frame):
+class AlertOverdueFrame(FrameBase):
     """`{"type": "alert.overdue", "alert_id", "organization_ids"}`."""
 
     type: ClassVar[str] = "alert.overdue"
@@ -150,7 +113,7 @@ class AlertOverdueFrame(_Frame):
 
 
 @dataclass(frozen=True, slots=True)
-class MembershipFrame(_Frame):
+class MembershipFrame(FrameBase):
     """`{"type": "membership", "group_id", "change"}`."""
 
     type: ClassVar[str] = "membership"
@@ -159,7 +122,7 @@ class MembershipFrame(_Frame):
 
 
 @dataclass(frozen=True, slots=True)
-class WatchMatchFrame(_Frame):
+class WatchMatchFrame(FrameBase):
     """`{"type": "watch.match", "watch_id", "identifier", "message_id", "group_id",
     "elsewhere"}`: a new report matched one of the user's watches (`message_id` and `group_id`
     null, `elsewhere` true, when they may not read it)."""
@@ -173,7 +136,7 @@ class WatchMatchFrame(_Frame):
 
 
 @dataclass(frozen=True, slots=True)
-class ShareRequestFrame(_Frame):
+class ShareRequestFrame(FrameBase):
     """`{"type": "share_request", "share_request_id", "group_id", "status"}`: to a target group's
     moderators when a request arrives (`group_id` theirs, `status` pending), to the requester
     when its overall status changes (`group_id` null: no other operation is named)."""
@@ -185,7 +148,7 @@ class ShareRequestFrame(_Frame):
 
 
 @dataclass(frozen=True, slots=True)
-class CorrelationFrame(_Frame):
+class CorrelationFrame(FrameBase):
     """`{"type": "correlation", "group_id", "message_id", "related": [{message_id, group_id,
     seq, shared}]}`: a new report links to these earlier ones (each entry already serialised,
     only what this recipient may read)."""
@@ -214,7 +177,7 @@ ServerFrame: TypeAlias = (
 
 
 @dataclass(frozen=True, slots=True)
-class MessagePosted(_Event):
+class MessagePosted(EventBase):
     """Group `group_id` reached `seq` with message `message_id` (content is read from the db)."""
 
     name: ClassVar[str] = "message.posted"
@@ -225,9 +188,9 @@ class MessagePosted(_Event):
     @classmethod
     def from_notice(cls, notice: Mapping[str, object]) -> MessagePosted:
         return cls(
-            GroupId(_uuid(notice, "group_id")),
-            _seq(notice, "seq"),
-            MessageId(_uuid(notice, "message_id")),
+            GroupId(uuid_field(notice, "group_id")),
+            seq_field(notice, "seq"),
+            MessageId(uuid_field(notice, "message_id")),
         )
 
     def to_frame(self, message: JSONObject) -> MessageFrame:
@@ -236,7 +199,7 @@ class MessagePosted(_Event):
 
 
 @dataclass(frozen=True, slots=True)
-class MessageHidden(_Event):
+class MessageHidden(EventBase):
     """A moderator hid message `message_id` of group `group_id`."""
 
     name: ClassVar[str] = "message.hidden"
@@ -245,14 +208,16 @@ class MessageHidden(_Event):
 
     @classmethod
     def from_notice(cls, notice: Mapping[str, object]) -> MessageHidden:
-        return cls(GroupId(_uuid(notice, "group_id")), MessageId(_uuid(notice, "message_id")))
+        return cls(
+            GroupId(uuid_field(notice, "group_id")), MessageId(uuid_field(notice, "message_id"))
+        )
 
     def to_frame(self) -> MessageHiddenFrame:
         return MessageHiddenFrame(self.group_id, self.message_id)
 
 
 @dataclass(frozen=True, slots=True)
-class MessageCountersigned(_Event):
+class MessageCountersigned(EventBase):
     """Message `message_id` of group `group_id` got countersignature `countersignature_id`
     (content is read from the db)."""
 
@@ -264,9 +229,9 @@ class MessageCountersigned(_Event):
     @classmethod
     def from_notice(cls, notice: Mapping[str, object]) -> MessageCountersigned:
         return cls(
-            GroupId(_uuid(notice, "group_id")),
-            MessageId(_uuid(notice, "message_id")),
-            _uuid(notice, "countersignature_id"),
+            GroupId(uuid_field(notice, "group_id")),
+            MessageId(uuid_field(notice, "message_id")),
+            uuid_field(notice, "countersignature_id"),
         )
 
     def to_frame(self, countersignature: JSONObject) -> MessageCountersignedFrame:
@@ -275,7 +240,7 @@ class MessageCountersigned(_Event):
 
 
 @dataclass(frozen=True, slots=True)
-class AlertRaised(_Event):
+class AlertRaised(EventBase):
     """Alert `alert_id` was sent; `recipient_ids` are the users fixed as its recipients."""
 
     name: ClassVar[str] = "alert.raised"
@@ -285,8 +250,8 @@ class AlertRaised(_Event):
     @classmethod
     def from_notice(cls, notice: Mapping[str, object]) -> AlertRaised:
         return cls(
-            AlertId(_uuid(notice, "alert_id")),
-            tuple(UserId(u) for u in _uuids(notice, "recipient_ids")),
+            AlertId(uuid_field(notice, "alert_id")),
+            tuple(UserId(u) for u in uuid_list(notice, "recipient_ids")),
         )
 
     def to_frame(self, alert: JSONObject) -> AlertFrame:
@@ -295,7 +260,7 @@ class AlertRaised(_Event):
 
 
 @dataclass(frozen=True, slots=True)
-class AlertAcknowledged(_Event):
+class AlertAcknowledged(EventBase):
     """User `user_id` of `organization_id` acknowledged (or moved the outcome of) an alert."""
 
     name: ClassVar[str] = "alert.acknowledged"
@@ -308,13 +273,13 @@ class AlertAcknowledged(_Event):
     @classmethod
     def from_notice(cls, notice: Mapping[str, object]) -> AlertAcknowledged:
         outcome = notice.get("outcome")
-        if not isinstance(outcome, str) or not _OUTCOME.match(outcome):
+        if not isinstance(outcome, str) or not OUTCOME.match(outcome):
             raise InvalidNotice("outcome: expected a short lowercase word")
         return cls(
-            AlertId(_uuid(notice, "alert_id")),
-            UserId(_uuid(notice, "user_id")),
-            OrganizationId(_uuid(notice, "organization_id")),
-            _datetime(notice, "acknowledged_at"),
+            AlertId(uuid_field(notice, "alert_id")),
+            UserId(uuid_field(notice, "user_id")),
+            OrganizationId(uuid_field(notice, "organization_id")),
+            datetime_field(notice, "acknowledged_at"),
             outcome,
         )
 
@@ -325,7 +290,7 @@ class AlertAcknowledged(_Event):
 
 
 @dataclass(frozen=True, slots=True)
-class AlertOverdue(_Event):
+class AlertOverdue(EventBase):
     """`organization_ids` missed the alert's `respond_by`; `notify_ids` are told (sender, RILO,
     moderators, admins), as resolved by the alert service when it fired."""
 
@@ -337,9 +302,9 @@ class AlertOverdue(_Event):
     @classmethod
     def from_notice(cls, notice: Mapping[str, object]) -> AlertOverdue:
         return cls(
-            AlertId(_uuid(notice, "alert_id")),
-            tuple(OrganizationId(o) for o in _uuids(notice, "organization_ids")),
-            tuple(UserId(u) for u in _uuids(notice, "notify_ids")),
+            AlertId(uuid_field(notice, "alert_id")),
+            tuple(OrganizationId(o) for o in uuid_list(notice, "organization_ids")),
+            tuple(UserId(u) for u in uuid_list(notice, "notify_ids")),
         )
 
     def to_frame(self) -> AlertOverdueFrame:
@@ -347,7 +312,7 @@ class AlertOverdue(_Event):
 
 
 @dataclass(frozen=True, slots=True)
-class MembershipChanged(_Event):
+class MembershipChanged(EventBase):
     """`user_ids` were added to or removed from group `group_id`."""
 
     name: ClassVar[str] = "membership.changed"
@@ -361,15 +326,15 @@ class MembershipChanged(_Event):
             change = MembershipChange(str(notice.get("change")))
         except ValueError:
             raise InvalidNotice("change: expected 'added' or 'removed'") from None
-        users = tuple(UserId(u) for u in _uuids(notice, "user_ids"))
-        return cls(GroupId(_uuid(notice, "group_id")), users, change)
+        users = tuple(UserId(u) for u in uuid_list(notice, "user_ids"))
+        return cls(GroupId(uuid_field(notice, "group_id")), users, change)
 
     def to_frame(self) -> MembershipFrame:
         return MembershipFrame(self.group_id, self.change)
 
 
 @dataclass(frozen=True, slots=True)
-class ReportIdentified(_Event):
+class ReportIdentified(EventBase):
     """Seizure report `message_id`, carrying identifiers, was posted to `group_id` by
     `sender_id`: live delivery looks for the earlier reports it links to (`correlation`)."""
 
@@ -381,9 +346,9 @@ class ReportIdentified(_Event):
     @classmethod
     def from_notice(cls, notice: Mapping[str, object]) -> ReportIdentified:
         return cls(
-            GroupId(_uuid(notice, "group_id")),
-            MessageId(_uuid(notice, "message_id")),
-            UserId(_uuid(notice, "sender_id")),
+            GroupId(uuid_field(notice, "group_id")),
+            MessageId(uuid_field(notice, "message_id")),
+            UserId(uuid_field(notice, "sender_id")),
         )
 
     def to_frame(self, related: tuple[JSONObject, ...]) -> CorrelationFrame:
@@ -392,7 +357,7 @@ class ReportIdentified(_Event):
 
 
 @dataclass(frozen=True, slots=True)
-class SessionRevoked(_Event):
+class SessionRevoked(EventBase):
     """Sessions `session_ids` of `user_id` were revoked: their sockets close with 4401."""
 
     name: ClassVar[str] = "session.revoked"
@@ -401,12 +366,12 @@ class SessionRevoked(_Event):
 
     @classmethod
     def from_notice(cls, notice: Mapping[str, object]) -> SessionRevoked:
-        sessions = tuple(SessionId(s) for s in _uuids(notice, "session_ids"))
-        return cls(sessions, UserId(_uuid(notice, "user_id")))
+        sessions = tuple(SessionId(s) for s in uuid_list(notice, "session_ids"))
+        return cls(sessions, UserId(uuid_field(notice, "user_id")))
 
 
 @dataclass(frozen=True, slots=True)
-class RoleChanged(_Event):
+class RoleChanged(EventBase):
     """User `user_id`'s global role changed: every process forgets their cached sessions and
     closes their sockets with 4409, so nothing is served with the old role."""
 
@@ -415,11 +380,11 @@ class RoleChanged(_Event):
 
     @classmethod
     def from_notice(cls, notice: Mapping[str, object]) -> RoleChanged:
-        return cls(UserId(_uuid(notice, "user_id")))
+        return cls(UserId(uuid_field(notice, "user_id")))
 
 
 @dataclass(frozen=True, slots=True)
-class PostingChanged(_Event):
+class PostingChanged(EventBase):
     """Something a post reads changed (a group's row or lifecycle, a membership or its role, a
     signing key registered or revoked, an organisation, a user): every process empties its
     post-context cache. It carries nothing: such changes are rare."""
@@ -432,7 +397,7 @@ class PostingChanged(_Event):
 
 
 @dataclass(frozen=True, slots=True)
-class WatchMatched(_Event):
+class WatchMatched(EventBase):
     """Match `match_id` of one of `user_id`'s watches was recorded; the frame is read (and who
     may read the report decided) when it is delivered."""
 
@@ -442,11 +407,11 @@ class WatchMatched(_Event):
 
     @classmethod
     def from_notice(cls, notice: Mapping[str, object]) -> WatchMatched:
-        return cls(_uuid(notice, "match_id"), UserId(_uuid(notice, "user_id")))
+        return cls(uuid_field(notice, "match_id"), UserId(uuid_field(notice, "user_id")))
 
 
 @dataclass(frozen=True, slots=True)
-class ShareRequestChanged(_Event):
+class ShareRequestChanged(EventBase):
     """A share request arrived for a target group (`group_id`, to its moderators `notify_ids`),
     or its overall status changed (`group_id` None, to the requester), as resolved by the share
     request service when it committed."""
@@ -460,14 +425,16 @@ class ShareRequestChanged(_Event):
     @classmethod
     def from_notice(cls, notice: Mapping[str, object]) -> ShareRequestChanged:
         status = notice.get("status")
-        if not isinstance(status, str) or not _OUTCOME.match(status):
+        if not isinstance(status, str) or not OUTCOME.match(status):
             raise InvalidNotice("status: expected a share request status")
-        group = GroupId(_uuid(notice, "group_id")) if notice.get("group_id") is not None else None
+        group = (
+            GroupId(uuid_field(notice, "group_id")) if notice.get("group_id") is not None else None
+        )
         return cls(
-            _uuid(notice, "share_request_id"),
+            uuid_field(notice, "share_request_id"),
             group,
             status,
-            tuple(UserId(u) for u in _uuids(notice, "notify_ids")),
+            tuple(UserId(u) for u in uuid_list(notice, "notify_ids")),
         )
 
     def to_frame(self) -> ShareRequestFrame:
@@ -523,42 +490,3 @@ def event_from_notice(notice: object) -> LiveEvent:
     if cls is None:
         raise InvalidNotice(f"unknown event {str(name)[:64]!r}")
     return cls.from_notice(notice)
-
-
-# -- field decoding ----------------------------------------------------------------------
-
-
-def _uuid(notice: Mapping[str, object], key: str) -> uuid.UUID:
-    value = notice.get(key)
-    if not isinstance(value, str):
-        raise InvalidNotice(f"{key}: expected a UUID string")
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidNotice(f"{key}: expected a UUID string") from None
-
-
-def _uuids(notice: Mapping[str, object], key: str) -> list[uuid.UUID]:
-    values = notice.get(key)
-    if not isinstance(values, list):
-        raise InvalidNotice(f"{key}: expected a list of UUID strings")
-    return [_uuid({key: value}, key) for value in values]
-
-
-def _seq(notice: Mapping[str, object], key: str) -> int:
-    value = notice.get(key)
-    # bool is an int in Python; a seq never is one.
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidNotice(f"{key}: expected a non-negative integer")
-    return value
-
-
-def _datetime(notice: Mapping[str, object], key: str) -> datetime:
-    value = notice.get(key)
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise InvalidNotice(f"{key}: expected an RFC 3339 time with a zone")
-    return moment

@@ -193,3 +193,25 @@ class JoinRequestView:
     username: str
     display_name: str
     organization_name: str
+
+
+# What creating a group and changing one take (the service checks and cleans each field).
+@dataclass(frozen=True, slots=True)
+class NewGroup:
+    code: str
+    name: str
+    description: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    roster_visible: bool = True
+    report_form: ReportForm = ReportForm.SIMPLIFIED
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChanges:
+    name: str | None = None
+    description: str | None = None
+    ends_at: datetime | None = None
+    status: GroupStatus | None = None
+    report_form: ReportForm | None = None
+    reason: str | None = None

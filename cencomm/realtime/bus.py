@@ -29,7 +29,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from cencomm.domain.events import InvalidNotice, LiveEvent, event_from_notice
+from cencomm.domain.event_base import InvalidNotice
+from cencomm.domain.events import LiveEvent, event_from_notice
 
 logger = logging.getLogger(__name__)
 

@@ -218,11 +218,11 @@ class AnalyticsService:
         def read(unit: Unit) -> tuple[Analytics, list[Reporter], ConveyanceFigures]:
             figures = assemble(unit.analytics.report_figures(scope))
             conveyance = ConveyanceFigures(
-                kinds=unit.analytics.identifier_kinds(scope),
-                parties=unit.analytics.top_identifiers(
+                kinds=unit.identifier_figures.identifier_kinds(scope),
+                parties=unit.identifier_figures.top_identifiers(
                     scope, [IdentifierKind.PARTY.value], TOP_IDENTIFIERS
                 ),
-                transport=unit.analytics.top_identifiers(
+                transport=unit.identifier_figures.top_identifiers(
                     scope, [kind.value for kind in _TRANSPORT_KINDS], TOP_IDENTIFIERS
                 ),
             )
@@ -257,7 +257,7 @@ def _item_lines(unit: Unit, *, scope: Scope, after: int | None) -> list[ItemLine
     without them is never parsed)."""
     lines = unit.analytics.item_lines(scope, after, CSV_PAGE)
     ids = list(dict.fromkeys(line.message_id for line in lines))
-    stored = unit.analytics.standard_form_jws(ids)
+    stored = unit.identifier_figures.standard_form_jws(ids)
     parts = {message_id: _standard_of(jws) for message_id, jws in stored.items()}
     return [
         line

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from cencomm.domain.audit import AuditRecord
 from cencomm.domain.clock import Clock
@@ -16,12 +15,14 @@ from cencomm.domain.groups import (
     MAX_REASON,
     Group,
     GroupAccess,
+    GroupChanges,
     GroupRole,
     GroupStatus,
     JoinRequest,
     JoinRequestStatus,
     JoinRequestView,
     Membership,
+    NewGroup,
     access_for,
     check_period,
     check_transition,
@@ -29,7 +30,6 @@ from cencomm.domain.groups import (
 )
 from cencomm.domain.ids import GroupId, JoinRequestId, UserId, new_id
 from cencomm.domain.policy import Action, authorize
-from cencomm.domain.seizure_standard import ReportForm
 from cencomm.domain.users import Caller, Principal, Role, clean_name, clean_text
 from cencomm.services.audit import AuditTrail
 from cencomm.services.events import Publisher
@@ -37,27 +37,6 @@ from cencomm.services.group_members import check_candidate
 from cencomm.storage.db import Database
 from cencomm.storage.groups import GroupStore
 from cencomm.storage.unit import Unit
-
-
-@dataclass(frozen=True, slots=True)
-class NewGroup:
-    code: str
-    name: str
-    description: str | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    roster_visible: bool = True
-    report_form: ReportForm = ReportForm.SIMPLIFIED
-
-
-@dataclass(frozen=True, slots=True)
-class GroupChanges:
-    name: str | None = None
-    description: str | None = None
-    ends_at: datetime | None = None
-    status: GroupStatus | None = None
-    report_form: ReportForm | None = None
-    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cencomm.domain.analytics import (
-    IdentifierCount,
     ItemSum,
     Reporter,
     ReportFigures,
@@ -43,7 +42,7 @@ from cencomm.domain.analytics import (
     week_start,
 )
 from cencomm.domain.analytics_rollup import ALL, ROUTE, TRANSIT, RollupDelta, split_route
-from cencomm.domain.seizure_csv import MODES_WITHOUT_IDENTIFIERS, ItemLine
+from cencomm.domain.seizure_csv import ItemLine
 from cencomm.storage.tables import (
     MessageRow,
     OrganizationRow,
@@ -74,7 +73,7 @@ def _in_period(table: _Table | _Rollup, scope: Scope) -> list[ColumnElement[bool
     return where
 
 
-def _in_scope(table: _Table, scope: Scope) -> list[ColumnElement[bool]]:
+def in_scope(table: _Table, scope: Scope) -> list[ColumnElement[bool]]:
     """Analytic rows in scope: not hidden, and as `_in_period`."""
     return [table.hidden == false(), *_in_period(table, scope)]
 
@@ -92,7 +91,7 @@ def _first_and_last(connection: Connection, scope: Scope) -> tuple[datetime | No
         moments = [
             connection.execute(
                 select(r.reported_at)
-                .where(*_in_scope(r, Scope({group_id: codes}, scope.period)))
+                .where(*in_scope(r, Scope({group_id: codes}, scope.period)))
                 .order_by(order)
                 .limit(1)
             ).scalar_one_or_none()
@@ -160,69 +159,11 @@ def reporters(connection: Connection, scope: Scope) -> list[Reporter]:
         select(OrganizationRow.name, OrganizationRow.country, n)
         .select_from(r)
         .join(OrganizationRow, OrganizationRow.id == r.sender_organization_id)
-        .where(*_in_scope(r, scope))
+        .where(*in_scope(r, scope))
         .group_by(OrganizationRow.name, OrganizationRow.country)
         .order_by(n.desc(), OrganizationRow.name)
     ).all()
     return [Reporter(name, country, count) for name, country, count in rows]
-
-
-# -- identifiers (the printed report's conveyance and parties section) -------------------------
-
-
-def _identifiers_in_scope(scope: Scope) -> list[ColumnElement[bool]]:
-    """Identifiers of the reports in scope: by the report's key, as `_in_scope` decides."""
-    r, ri = SeizureReportRow, ReportIdentifierRow
-    return [ri.group_id.in_(scope.group_ids), ri.message_id == r.message_id, *_in_scope(r, scope)]
-
-
-def identifier_kinds(connection: Connection, scope: Scope) -> dict[str, int]:
-    """How many reports in scope name at least one identifier of each kind."""
-    ri = ReportIdentifierRow
-    rows = connection.execute(
-        select(ri.kind, func.count(func.distinct(ri.message_id)))
-        .select_from(ri)
-        .join(SeizureReportRow, SeizureReportRow.message_id == ri.message_id)
-        .where(*_identifiers_in_scope(scope))
-        .group_by(ri.kind)
-    ).all()
-    return {kind: int(n) for kind, n in rows}
-
-
-def top_identifiers(
-    connection: Connection, scope: Scope, kinds: Sequence[str], limit: int
-) -> list[IdentifierCount]:
-    """The identifiers of these kinds named by most reports in scope (ties: kind, value), with
-    the reporting countries of those reports."""
-    r, ri = SeizureReportRow, ReportIdentifierRow
-    n = func.count().label("n")
-    top = connection.execute(
-        select(ri.kind, ri.value, func.min(ri.label), n)
-        .select_from(ri)
-        .join(r, r.message_id == ri.message_id)
-        .where(*_identifiers_in_scope(scope), ri.kind.in_(kinds))
-        .group_by(ri.kind, ri.value)
-        .order_by(n.desc(), ri.kind, ri.value)
-        .limit(limit)
-    ).all()
-    if not top:
-        return []
-    countries: dict[tuple[str, str], set[str]] = {}
-    for kind, value, country in connection.execute(
-        select(ri.kind, ri.value, r.country)
-        .distinct()
-        .select_from(ri)
-        .join(r, r.message_id == ri.message_id)
-        .where(
-            *_identifiers_in_scope(scope),
-            or_(*(and_(ri.kind == kind, ri.value == value) for kind, value, _, _ in top)),
-        )
-    ).all():
-        countries.setdefault((kind, value), set()).add(country)
-    return [
-        IdentifierCount(kind, value, label, int(count), tuple(sorted(countries[(kind, value)])))
-        for kind, value, label, count in top
-    ]
 
 
 # -- CSV ----------------------------------------------------------------------------------------
@@ -237,7 +178,7 @@ def item_lines(
     splits a report, and no page re-reads the ones before it.
     """
     r, i = SeizureReportRow, SeizureItemRow
-    where = _in_scope(r, scope)
+    where = in_scope(r, scope)
     if after_seq is not None:
         where.append(r.seq > after_seq)
     last = connection.execute(
@@ -276,27 +217,6 @@ def item_lines(
     # more than the query).
     rows: Sequence[Sequence[Any]] = connection.execute(query).all()
     return [ItemLine(*row) for row in rows]
-
-
-def standard_form_jws(
-    connection: Connection, message_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, str]:
-    """The stored JWS of those of these reports that may carry the standard form: the ones
-    with an identifier, or of a transport mode whose conveyance may have none
-    (`MODES_WITHOUT_IDENTIFIERS`). One query, by primary keys."""
-    if not message_ids:
-        return {}
-    m, r, ri = MessageRow, SeizureReportRow, ReportIdentifierRow
-    has_identifier = select(ri.message_id).where(ri.message_id == m.id).exists()
-    rows = connection.execute(
-        select(m.id, m.jws)
-        .join(r, r.message_id == m.id)
-        .where(
-            m.id.in_(message_ids),
-            or_(r.transport_mode.in_(sorted(MODES_WITHOUT_IDENTIFIERS)), has_identifier),
-        )
-    ).all()
-    return {message_id: jws for message_id, jws in rows if jws is not None}
 
 
 # -- keeping the rows in step -------------------------------------------------------------------
@@ -498,19 +418,8 @@ class AnalyticsStore:
     def reporters(self, scope: Scope) -> list[Reporter]:
         return reporters(self._session.connection(), scope)
 
-    def identifier_kinds(self, scope: Scope) -> dict[str, int]:
-        return identifier_kinds(self._session.connection(), scope)
-
-    def top_identifiers(
-        self, scope: Scope, kinds: Sequence[str], limit: int
-    ) -> list[IdentifierCount]:
-        return top_identifiers(self._session.connection(), scope, kinds, limit)
-
     def item_lines(self, scope: Scope, after_seq: int | None, reports: int) -> list[ItemLine]:
         return item_lines(self._session.connection(), scope, after_seq, reports)
-
-    def standard_form_jws(self, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-        return standard_form_jws(self._session.connection(), message_ids)
 
     def add_to_rollups(self, delta: RollupDelta) -> None:
         add_to_rollups(self._session.connection(), delta)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from cencomm.domain.analytics import Scope
 from cencomm.domain.exchange import Reporter
 from cencomm.storage.alert_boards import escalated_alert_ids
-from cencomm.storage.analytics import _in_scope
+from cencomm.storage.analytics import in_scope
 from cencomm.storage.tables import (
     AlertRecipientRow,
     AlertRow,
@@ -76,7 +76,7 @@ class ExchangeStore:
             .select_from(r)
             .join(m, m.id == r.message_id)
             .join(OrganizationRow, OrganizationRow.id == r.sender_organization_id)
-            .where(*_in_scope(r, scope), r.seq > after_seq)
+            .where(*in_scope(r, scope), r.seq > after_seq)
             .order_by(r.seq)
             .limit(limit)
         )

@@ -23,6 +23,7 @@ from cencomm.storage.device_tokens import DeviceTokenStore
 from cencomm.storage.evidence import EvidenceStore
 from cencomm.storage.exchange import ExchangeStore
 from cencomm.storage.groups import GroupStore
+from cencomm.storage.identifier_figures import IdentifierFiguresStore
 from cencomm.storage.keys import SigningKeyStore
 from cencomm.storage.login_throttle import LoginThrottleStore
 from cencomm.storage.message_batch import MessageBatchStore
@@ -169,6 +170,10 @@ class Unit:
     @cached_property
     def users(self) -> UserStore:
         return UserStore(self._session)
+
+    @cached_property
+    def identifier_figures(self) -> IdentifierFiguresStore:
+        return IdentifierFiguresStore(self._session)
 
     @cached_property
     def watches(self) -> WatchStore:

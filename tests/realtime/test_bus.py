@@ -12,7 +12,8 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from cencomm.domain.events import InvalidNotice, LiveEvent, MessagePosted, SessionRevoked
+from cencomm.domain.event_base import InvalidNotice
+from cencomm.domain.events import LiveEvent, MessagePosted, SessionRevoked
 from cencomm.domain.ids import MessageId
 from cencomm.realtime.bus import EventPublisher, InProcessBus, RedisBus, make_bus
 from tests.realtime.helpers import group, session, user, within

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from cencomm.domain.event_base import InvalidNotice
 from cencomm.domain.events import (
     EVENT_TYPES,
     AlertAcknowledged,
     AlertOverdue,
     AlertRaised,
-    InvalidNotice,
     LiveEvent,
     MembershipChange,
     MembershipChanged,

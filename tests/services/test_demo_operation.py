@@ -36,6 +36,7 @@ from cencomm.demo_reports import (
 )
 from cencomm.domain.clock import SystemClock
 from cencomm.domain.countries import is_country_code
+from cencomm.domain.groups import NewGroup
 from cencomm.domain.identifiers import normal_party_name
 from cencomm.domain.ids import SessionId, new_id
 from cencomm.domain.seizure_standard import identifiers_of
@@ -43,7 +44,6 @@ from cencomm.domain.seizures import parse_seizure_report
 from cencomm.domain.users import Caller, Principal
 from cencomm.services.background import running
 from cencomm.services.container import Services, build_services
-from cencomm.services.groups import NewGroup
 from cencomm.settings import Settings
 from cencomm.storage.db import Database
 from cencomm.storage.keyring import load_or_create_server_keys

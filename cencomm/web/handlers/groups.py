@@ -16,8 +16,10 @@ from cencomm.domain.groups import (
     MAX_NAME,
     MAX_REASON,
     GroupAccess,
+    GroupChanges,
     GroupRole,
     GroupStatus,
+    NewGroup,
 )
 from cencomm.domain.groups import JoinRequestStatus as RequestStatus
 from cencomm.domain.seizure_standard import ReportForm
@@ -28,7 +30,7 @@ from cencomm.domain.wire.groups import (
     join_request_view_json,
     member_json,
 )
-from cencomm.services.groups import GroupChanges, MemberView, NewGroup
+from cencomm.services.groups import MemberView
 from cencomm.web.auth import caller, principal
 from cencomm.web.cursors import decode_cursor, encode_cursor
 from cencomm.web.field_schemas import text_field
