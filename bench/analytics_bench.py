@@ -26,34 +26,24 @@ import platform
 import random
 import resource
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import Connection, insert, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from cencomm.app import create_app
+from bench.in_process import scratch_server
 from cencomm.appkeys import DATABASE, SERVICES
 from cencomm.domain.analytics import SeizureRows, week_start
 from cencomm.domain.countries import COUNTRY_CODES
 from cencomm.domain.seizures import Category, family_of
 from cencomm.domain.users import Caller, OrganizationKind, Region, Role
 from cencomm.services.directory import NewUser
-from cencomm.settings import (
-    AuthSettings,
-    DatabaseSettings,
-    DataSettings,
-    LoggingSettings,
-    Settings,
-)
 from cencomm.storage.analytics import insert_seizure_rows
-from cencomm.storage.migrate import upgrade
-from cencomm.storage.tables import Base, GroupRow, MessageRow
+from cencomm.storage.tables import GroupRow, MessageRow
 
 PASSWORD = "benchmark password 2026"  # noqa: S105
 BATCH = 5_000  # reports per insert batch
@@ -248,61 +238,39 @@ async def _timed(
     return statistics.median(times), size
 
 
-async def _empty_postgres(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        await connection.execute(text("INSERT INTO audit_sequence (id, next_index) VALUES (1, 0)"))
-    await engine.dispose()
-
-
 async def bench(items: int, database: str | None) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        url = database or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        await upgrade(url)
-        if database:
-            await _empty_postgres(url)
-        settings = Settings(
-            database=DatabaseSettings(url=url),
-            data=DataSettings(dir=Path(tmp) / "data"),
-            auth=AuthSettings(argon2_time_cost=1, argon2_memory_kib=1024),
-            logging=LoggingSettings(access_log=False),
-        )
-        async with TestClient(TestServer(create_app(settings))) as client:
-            group_id, auth, admin, orgs = await _seed_directory(client)
-            started = time.perf_counter()
-            reports = await _load(client, group_id, admin, orgs, items)
-            load = time.perf_counter() - started
-            auth = await _login(client)  # access tokens live minutes; loading may take longer
-            base = f"/api/v1/groups/{group_id}"
-            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            csv_runs = 3 if items <= 100_000 else 1  # a million rows take a while
-            rows = [
-                ("analytics", *await _timed(client, f"{base}/analytics", auth, 5)),
-                (
-                    "analytics ?from=&to= (2 weeks)",
-                    *await _timed(
-                        client, f"{base}/analytics?from=2020-05-18&to=2020-05-31", auth, 5
-                    ),
-                ),
-                (
-                    "cross-group /analytics",
-                    *await _timed(client, f"/api/v1/analytics?group_id={group_id}", auth, 5),
-                ),
-                ("report (HTML)", *await _timed(client, f"{base}/report", auth, 3)),
-                ("seizures.csv", *await _timed(client, f"{base}/seizures.csv", auth, csv_runs)),
-            ]
-            rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        dialect = "PostgreSQL" if database else "SQLite"
-        print(
-            f"\n{items:,} items in {reports:,} reports, {dialect}; loaded in {load:.1f} s "
-            f"({platform.machine()}, Python {platform.python_version()})"
-        )
-        print("| request | median | answer size |\n|---|---|---|")
-        for name, seconds, size in rows:
-            print(f"| {name} | {seconds * 1000:,.0f} ms | {size / 1024:,.0f} KiB |")
-        print(f"peak RSS growth during the requests: {(rss_after - rss_before) / 1024:,.0f} MiB")
+    async with scratch_server(database) as client:
+        group_id, auth, admin, orgs = await _seed_directory(client)
+        started = time.perf_counter()
+        reports = await _load(client, group_id, admin, orgs, items)
+        load = time.perf_counter() - started
+        auth = await _login(client)  # access tokens live minutes; loading may take longer
+        base = f"/api/v1/groups/{group_id}"
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        csv_runs = 3 if items <= 100_000 else 1  # a million rows take a while
+        rows = [
+            ("analytics", *await _timed(client, f"{base}/analytics", auth, 5)),
+            (
+                "analytics ?from=&to= (2 weeks)",
+                *await _timed(client, f"{base}/analytics?from=2020-05-18&to=2020-05-31", auth, 5),
+            ),
+            (
+                "cross-group /analytics",
+                *await _timed(client, f"/api/v1/analytics?group_id={group_id}", auth, 5),
+            ),
+            ("report (HTML)", *await _timed(client, f"{base}/report", auth, 3)),
+            ("seizures.csv", *await _timed(client, f"{base}/seizures.csv", auth, csv_runs)),
+        ]
+        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    dialect = "PostgreSQL" if database else "SQLite"
+    print(
+        f"\n{items:,} items in {reports:,} reports, {dialect}; loaded in {load:.1f} s "
+        f"({platform.machine()}, Python {platform.python_version()})"
+    )
+    print("| request | median | answer size |\n|---|---|---|")
+    for name, seconds, size in rows:
+        print(f"| {name} | {seconds * 1000:,.0f} ms | {size / 1024:,.0f} KiB |")
+    print(f"peak RSS growth during the requests: {(rss_after - rss_before) / 1024:,.0f} MiB")
 
 
 def main() -> None:

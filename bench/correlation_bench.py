@@ -34,21 +34,19 @@ import contextlib
 import platform
 import random
 import statistics
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, insert, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from cencomm.app import create_app
+from bench.in_process import scratch_server
 from cencomm.appkeys import DATABASE, SERVICES
 from cencomm.crypto.jws import sign_compact
 from cencomm.crypto.keys import b64url_encode, jwk_thumbprint, raw_public_key
@@ -56,10 +54,8 @@ from cencomm.domain.analytics import SeizureRows, week_start
 from cencomm.domain.identifiers import iso6346_check_digit
 from cencomm.domain.users import Caller, OrganizationKind, Region, Role
 from cencomm.services.directory import NewUser
-from cencomm.settings import AuthSettings, DatabaseSettings, DataSettings, LoggingSettings, Settings
 from cencomm.storage.analytics import insert_seizure_tables
-from cencomm.storage.migrate import upgrade
-from cencomm.storage.tables import Base, GroupRow, MessageRow
+from cencomm.storage.tables import GroupRow, MessageRow
 
 PASSWORD = "benchmark password 2026"  # noqa: S105
 API = "/api/v1"
@@ -385,82 +381,62 @@ def _index_switched_off() -> contextlib.AbstractContextManager[object]:
     return mock.patch("cencomm.domain.analytics.identifiers_of", lambda _parts: ())
 
 
-async def _empty_postgres(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        await connection.execute(text("INSERT INTO audit_sequence (id, next_index) VALUES (1, 0)"))
-    await engine.dispose()
-
-
 async def bench(identifiers: int, posts: int, database: str | None) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        url = database or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        await upgrade(url)
-        if database:
-            await _empty_postgres(url)
-        settings = Settings(
-            database=DatabaseSettings(url=url),
-            data=DataSettings(dir=Path(tmp) / "data"),
-            auth=AuthSettings(argon2_time_cost=1, argon2_memory_kib=1024),
-            logging=LoggingSettings(access_log=False),
-        )
-        async with TestClient(TestServer(create_app(settings))) as client:
-            world = await _seed(client)
-            started = time.perf_counter()
-            readable = await _load(client, world, identifiers)
-            load = time.perf_counter() - started
-            # Access tokens live minutes; loading may take longer.
-            world.admin = await _login(client, "bench.admin")
-            world.analyst = await _login(client, "bench.analyst")
-            world.officer = await _login(client, "bench.officer")
-            sample = random.Random(7).sample(readable, LOOKUPS)
-            await _related(client, world.analyst, sample[:20])  # warm the caches
-            analyst = await _related(client, world.analyst, sample)
-            admin = await _related(client, world.admin, sample)
-            rng = random.Random(11)
-            plain: list[tuple[float, float]] = []
-            identified: list[tuple[float, float]] = []
-            unindexed: list[tuple[float, float]] = []
-            for _ in range(ROUNDS):
-                plain.append(await _posts(client, world, rng, posts, False))
-                identified.append(await _posts(client, world, rng, posts, True))
-                with _index_switched_off():
-                    unindexed.append(await _posts(client, world, rng, posts, True))
-        dialect = "PostgreSQL" if database else "SQLite"
-        loaded = len(readable) and identifiers // PER_REPORT // BATCH * BATCH * PER_REPORT
-        print(
-            f"\n{loaded:,} identifiers in {loaded // PER_REPORT:,} reports over {GROUPS} "
-            f"operations, {dialect}; loaded in {load:.1f} s ({platform.machine()}, "
-            f"Python {platform.python_version()})"
-        )
-        print("| request | median | p95 | related reports (mean) |\n|---|---|---|---|")
-        for name, (median, p95, mean) in (
-            (f"related, analyst ({READ_BY_ANALYST} of {GROUPS} operations)", analyst),
-            ("related, admin (every operation)", admin),
-        ):
-            print(f"| {name} | {median:.1f} ms | {p95:.1f} ms | {mean:.1f} |")
-        rate_plain = statistics.median(r for r, _ in plain)
-        rate_ids = statistics.median(r for r, _ in identified)
-        cpu_plain = statistics.median(c for _, c in plain)
-        cpu_ids = statistics.median(c for _, c in identified)
-        print(
-            f"posts ({CLIENTS} clients, {posts} per round, median of {ROUNDS} rounds): "
-            f"no identifiers {rate_plain:,.0f}/s, 20 identifiers {rate_ids:,.0f}/s "
-            f"({(rate_plain / rate_ids - 1) * 100:+.1f} % time per post); CPU per post "
-            f"{cpu_plain:.2f} ms and {cpu_ids:.2f} ms ({(cpu_ids / cpu_plain - 1) * 100:+.1f} %); "
-            "rounds: "
-            + ", ".join(f"{a[0]:,.0f}/{b[0]:,.0f}" for a, b in zip(plain, identified, strict=True))
-        )
-        rate_off = statistics.median(r for r, _ in unindexed)
-        cpu_off = statistics.median(c for _, c in unindexed)
-        print(
-            "what the correlation index costs a post (the same 20-identifier reports with the "
-            f"index switched off): {rate_off:,.0f}/s against {rate_ids:,.0f}/s "
-            f"({(rate_off / rate_ids - 1) * 100:+.1f} % time per post); CPU per post "
-            f"{cpu_off:.2f} ms and {cpu_ids:.2f} ms ({(cpu_ids / cpu_off - 1) * 100:+.1f} %)"
-        )
+    async with scratch_server(database) as client:
+        world = await _seed(client)
+        started = time.perf_counter()
+        readable = await _load(client, world, identifiers)
+        load = time.perf_counter() - started
+        # Access tokens live minutes; loading may take longer.
+        world.admin = await _login(client, "bench.admin")
+        world.analyst = await _login(client, "bench.analyst")
+        world.officer = await _login(client, "bench.officer")
+        sample = random.Random(7).sample(readable, LOOKUPS)
+        await _related(client, world.analyst, sample[:20])  # warm the caches
+        analyst = await _related(client, world.analyst, sample)
+        admin = await _related(client, world.admin, sample)
+        rng = random.Random(11)
+        plain: list[tuple[float, float]] = []
+        identified: list[tuple[float, float]] = []
+        unindexed: list[tuple[float, float]] = []
+        for _ in range(ROUNDS):
+            plain.append(await _posts(client, world, rng, posts, False))
+            identified.append(await _posts(client, world, rng, posts, True))
+            with _index_switched_off():
+                unindexed.append(await _posts(client, world, rng, posts, True))
+    dialect = "PostgreSQL" if database else "SQLite"
+    loaded = len(readable) and identifiers // PER_REPORT // BATCH * BATCH * PER_REPORT
+    print(
+        f"\n{loaded:,} identifiers in {loaded // PER_REPORT:,} reports over {GROUPS} "
+        f"operations, {dialect}; loaded in {load:.1f} s ({platform.machine()}, "
+        f"Python {platform.python_version()})"
+    )
+    print("| request | median | p95 | related reports (mean) |\n|---|---|---|---|")
+    for name, (median, p95, mean) in (
+        (f"related, analyst ({READ_BY_ANALYST} of {GROUPS} operations)", analyst),
+        ("related, admin (every operation)", admin),
+    ):
+        print(f"| {name} | {median:.1f} ms | {p95:.1f} ms | {mean:.1f} |")
+    rate_plain = statistics.median(r for r, _ in plain)
+    rate_ids = statistics.median(r for r, _ in identified)
+    cpu_plain = statistics.median(c for _, c in plain)
+    cpu_ids = statistics.median(c for _, c in identified)
+    print(
+        f"posts ({CLIENTS} clients, {posts} per round, median of {ROUNDS} rounds): "
+        f"no identifiers {rate_plain:,.0f}/s, 20 identifiers {rate_ids:,.0f}/s "
+        f"({(rate_plain / rate_ids - 1) * 100:+.1f} % time per post); CPU per post "
+        f"{cpu_plain:.2f} ms and {cpu_ids:.2f} ms ({(cpu_ids / cpu_plain - 1) * 100:+.1f} %); "
+        "rounds: "
+        + ", ".join(f"{a[0]:,.0f}/{b[0]:,.0f}" for a, b in zip(plain, identified, strict=True))
+    )
+    rate_off = statistics.median(r for r, _ in unindexed)
+    cpu_off = statistics.median(c for _, c in unindexed)
+    print(
+        "what the correlation index costs a post (the same 20-identifier reports with the "
+        f"index switched off): {rate_off:,.0f}/s against {rate_ids:,.0f}/s "
+        f"({(rate_off / rate_ids - 1) * 100:+.1f} % time per post); CPU per post "
+        f"{cpu_off:.2f} ms and {cpu_ids:.2f} ms ({(cpu_ids / cpu_off - 1) * 100:+.1f} %)"
+    )
 
 
 def main() -> None:
